@@ -1,0 +1,86 @@
+"""Finding the database: a DSN from the settings, or the embedded server; clear errors when not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+
+from core_runtime.pg.embedded import embedded_dsn
+from core_runtime.pg.migrate import READER_ROLE, ensure_reader_role, migrate
+from core_runtime.settings import Settings
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says which DSN and why (password redacted)."""
+
+
+@dataclass(frozen=True)
+class Dsns:
+    writer: str
+    reader: str
+    embedded: bool
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with any password replaced, for error messages and /api/-/settings."""
+    try:
+        params = psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError:
+        return "<unparseable DSN>"
+    if "password" in params:
+        params["password"] = "***"
+    return " ".join(f"{k}={v}" for k, v in params.items())
+
+
+def _reader_from_writer(writer: str) -> str:
+    params = psycopg2.extensions.parse_dsn(writer)
+    params["user"] = READER_ROLE
+    params.pop("password", None)
+    return psycopg2.extensions.make_dsn(**params)
+
+
+def resolve_dsns(settings: Settings) -> Dsns:
+    """Where the writer and the reader connect. Starts the embedded server when no DSN is set."""
+    if settings.dsn:
+        _check_parse(settings.dsn)
+        reader = settings.reader_dsn or settings.dsn
+        return Dsns(writer=settings.dsn, reader=reader, embedded=False)
+    writer = embedded_dsn(settings.home)
+    reader = settings.reader_dsn or _reader_from_writer(writer)
+    return Dsns(writer=writer, reader=reader, embedded=True)
+
+
+def _check_parse(dsn: str) -> None:
+    try:
+        psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError as exc:
+        raise DatabaseError(f"FLOWSCOPE_DSN is not a valid Postgres DSN: {exc}".strip()) from None
+
+
+def connect(dsn: str, *, what: str = "database") -> Any:
+    try:
+        return psycopg2.connect(dsn, connect_timeout=10)
+    except psycopg2.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise DatabaseError(f"cannot connect to the {what} at {redact_dsn(dsn)}: {first}") from None
+    except psycopg2.ProgrammingError as exc:
+        raise DatabaseError(f"invalid DSN for the {what}: {exc}".strip()) from None
+
+
+def connect_writer(settings: Settings, *, prepare: bool = True) -> Any:
+    """A psycopg2 connection as the writer, with the schema migrated (and the reader role made)."""
+    dsns = resolve_dsns(settings)
+    conn = connect(dsns.writer, what="Postgres (writer)")
+    conn.autocommit = True
+    if prepare:
+        migrate(conn)
+        if dsns.embedded or not settings.reader_dsn:
+            try:
+                ensure_reader_role(conn)
+            except psycopg2.Error:
+                # No CREATEROLE on an external server: the operator provides FLOWSCOPE_READER_DSN.
+                conn.rollback()
+    return conn
