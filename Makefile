@@ -1,0 +1,60 @@
+# Flowscope: the two commands are `make demo` and `make test`; everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+FE_STAMP := frontend/node_modules/.installed
+FE_BUILD := backend/static/index.html
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test install frontend chromium test-python test-frontend lint clean
+
+demo: install frontend ## start the product on an embedded Postgres and print the URL
+	$(PY) -m backend.cli demo
+
+test: install frontend chromium ## every test: Python, frontend unit, browser end-to-end
+	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory test-frontend; fi
+	$(MAKE) --no-print-directory test-python
+
+install: $(PY_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@echo "==> Python environment in $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q --upgrade pip
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev,compat]'
+	touch $@
+
+frontend: $(FE_BUILD)
+
+$(FE_STAMP): frontend/package.json $(wildcard frontend/package-lock.json)
+	@echo "==> frontend dependencies (npm ci)"
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+FE_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+
+$(FE_BUILD): $(FE_STAMP) $(FE_SOURCES)
+	@echo "==> frontend build (vite)"
+	cd frontend && npm run --silent build
+
+chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "==> installing Debian's chromium"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test-frontend: $(FE_STAMP)
+	cd frontend && npm test --silent
+
+test-python: install
+	$(PY) -m pytest tests
+
+lint: install
+	$(PY) -m ruff check core_runtime backend tests
+	$(PY) -m mypy core_runtime backend
+
+clean:
+	rm -rf $(VENV) frontend/node_modules backend/static
