@@ -36,9 +36,13 @@ def redact_dsn(dsn: str) -> str:
 
 
 def _reader_from_writer(writer: str) -> str:
+    """The reader role on the writer's server and database.
+
+    It keeps the writer's password (if any): connect_writer gives the role that password when
+    it creates it, so one DSN is enough for a server where the writer may create roles.
+    """
     params = psycopg2.extensions.parse_dsn(writer)
     params["user"] = READER_ROLE
-    params.pop("password", None)
     return psycopg2.extensions.make_dsn(**params)
 
 
@@ -46,7 +50,7 @@ def resolve_dsns(settings: Settings) -> Dsns:
     """Where the writer and the reader connect. Starts the embedded server when no DSN is set."""
     if settings.dsn:
         _check_parse(settings.dsn)
-        reader = settings.reader_dsn or settings.dsn
+        reader = settings.reader_dsn or _reader_from_writer(settings.dsn)
         return Dsns(writer=settings.dsn, reader=reader, embedded=False)
     writer = embedded_dsn(settings.home)
     reader = settings.reader_dsn or _reader_from_writer(writer)
@@ -77,9 +81,10 @@ def connect_writer(settings: Settings, *, prepare: bool = True) -> Any:
     conn.autocommit = True
     if prepare:
         migrate(conn)
-        if dsns.embedded or not settings.reader_dsn:
+        reader = psycopg2.extensions.parse_dsn(dsns.reader)
+        if reader.get("user") == READER_ROLE:
             try:
-                ensure_reader_role(conn)
+                ensure_reader_role(conn, password=reader.get("password"))
             except psycopg2.Error:
                 # No CREATEROLE on an external server: the operator provides FLOWSCOPE_READER_DSN.
                 conn.rollback()

@@ -55,11 +55,12 @@ def migrate(conn: Any) -> list[int]:
     return applied_now
 
 
-def ensure_reader_role(conn: Any) -> None:
+def ensure_reader_role(conn: Any, password: str | None = None) -> None:
     """Create the SELECT-only role used by the UI backend and grant it read access.
 
     Needs CREATEROLE (true for the embedded server's superuser). With an external server
-    the operator may create the role instead and set FLOWSCOPE_READER_DSN.
+    the operator may create the role instead and set FLOWSCOPE_READER_DSN. A password (taken
+    from FLOWSCOPE_READER_DSN) is set on the role so TCP deployments can log in with it.
     """
     old_autocommit = conn.autocommit
     conn.autocommit = False
@@ -69,6 +70,8 @@ def ensure_reader_role(conn: Any) -> None:
             cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,))
             if cur.fetchone() is None:
                 cur.execute(f"CREATE ROLE {READER_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+            if password:
+                cur.execute(f"ALTER ROLE {READER_ROLE} PASSWORD %s", (password,))
             cur.execute(f"GRANT CONNECT ON DATABASE {_quote_ident(conn.info.dbname)} TO {READER_ROLE}")
             cur.execute(f"GRANT USAGE ON SCHEMA public TO {READER_ROLE}")
             cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE}")
