@@ -19,7 +19,7 @@ class DatabaseError(RuntimeError):
 
 @dataclass(frozen=True)
 class Dsns:
-    writer: str
+    writer: str | None      # None: a reader-only deployment (the UI backend holds no writer DSN)
     reader: str
     embedded: bool
 
@@ -48,6 +48,9 @@ def _reader_from_writer(writer: str) -> str:
 
 def resolve_dsns(settings: Settings) -> Dsns:
     """Where the writer and the reader connect. Starts the embedded server when no DSN is set."""
+    if not settings.dsn and settings.reader_dsn:
+        _check_parse(settings.reader_dsn, "FLOWSCOPE_READER_DSN")
+        return Dsns(writer=None, reader=settings.reader_dsn, embedded=False)
     if settings.dsn:
         _check_parse(settings.dsn)
         reader = settings.reader_dsn or _reader_from_writer(settings.dsn)
@@ -57,11 +60,11 @@ def resolve_dsns(settings: Settings) -> Dsns:
     return Dsns(writer=writer, reader=reader, embedded=True)
 
 
-def _check_parse(dsn: str) -> None:
+def _check_parse(dsn: str, name: str = "FLOWSCOPE_DSN") -> None:
     try:
         psycopg2.extensions.parse_dsn(dsn)
     except psycopg2.ProgrammingError as exc:
-        raise DatabaseError(f"FLOWSCOPE_DSN is not a valid Postgres DSN: {exc}".strip()) from None
+        raise DatabaseError(f"{name} is not a valid Postgres DSN: {exc}".strip()) from None
 
 
 def connect(dsn: str, *, what: str = "database") -> Any:
@@ -77,6 +80,8 @@ def connect(dsn: str, *, what: str = "database") -> Any:
 def connect_writer(settings: Settings, *, prepare: bool = True) -> Any:
     """A psycopg2 connection as the writer, with the schema migrated (and the reader role made)."""
     dsns = resolve_dsns(settings)
+    if dsns.writer is None:
+        raise DatabaseError("this command writes to the database: set FLOWSCOPE_DSN (the writer role)")
     conn = connect(dsns.writer, what="Postgres (writer)")
     conn.autocommit = True
     if prepare:
