@@ -24,9 +24,9 @@ COPY plugins/ plugins/
 COPY examples/ examples/
 COPY --from=frontend /src/backend/static/ backend/static/
 RUN pip install --no-cache-dir . \
-    && groupadd --system flowscope \
-    && useradd --system --gid flowscope --home-dir /var/lib/flowscope --create-home flowscope
-USER flowscope
+    && groupadd --system --gid 10001 flowscope \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/flowscope --create-home flowscope
+USER 10001:10001
 EXPOSE 8083
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8083/api/-/version', timeout=4); sys.exit(0)"]
