@@ -54,6 +54,8 @@ def _match_joins(graph: FlowGraph) -> None:
     def issue(step: str, message: str) -> None:
         if not any(i[0] == step and i[2] == message for i in issues):
             issues.append((step, steps[step].line, message))
+            # Root causes first: branches of two splits meeting explains the "no join" that follows.
+            issues.sort(key=lambda i: _ISSUE_RANK.index(next(k for k in _ISSUE_RANK if k in i[2])))
 
     def walk(name: str, stack: tuple[str, ...]) -> None:
         node = steps[name]
@@ -95,6 +97,9 @@ def _match_joins(graph: FlowGraph) -> None:
         node.matching_join = None
     if graph.start_step in steps:
         walk(graph.start_step, ())
+
+
+_ISSUE_RANK = ("different splits", "different joins", "takes inputs", "has no join")
 
 
 def _describe(stack: tuple[str, ...]) -> str:
