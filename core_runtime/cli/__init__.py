@@ -1,0 +1,1 @@
+"""The ``python flow.py <command>`` command line: run, resume, spin, show, check, --help."""

@@ -1,0 +1,46 @@
+"""What the commands need to know about the flow: its file, source, graph, parameters, configs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from core_runtime.config import Config, flow_configs
+from core_runtime.parameters import Parameter, flow_parameters
+
+
+@dataclass
+class FlowInfo:
+    flow_cls: type
+    file: str
+    source: str
+    graph: Any
+    parameters: list[Parameter]
+    configs: list[Config]
+
+
+def flow_file(flow_cls: type) -> str:
+    module = sys.modules.get(flow_cls.__module__)
+    path = getattr(module, "__file__", None)
+    if not path:
+        from core_runtime.cli.main import CliError
+
+        raise CliError(f"cannot find the file that defines {flow_cls.__name__}")
+    return os.path.abspath(path)
+
+
+def load_flow_info(flow_cls: type, *, lint_graph: bool = True) -> FlowInfo:
+    from core_runtime.graph import FlowGraph, lint
+
+    path = flow_file(flow_cls)
+    with open(path, encoding="utf-8") as fh:
+        source = fh.read()
+    graph = FlowGraph.from_file(path, flow_cls.__name__)
+    if lint_graph:
+        lint(graph)
+    configs = flow_configs(flow_cls)
+    for c in configs:
+        c.value  # noqa: B018 - load now so a bad config file is reported before anything runs
+    return FlowInfo(flow_cls, path, source, graph, flow_parameters(flow_cls), configs)

@@ -1,0 +1,48 @@
+"""``python flow.py --help``: commands, and the flow's Parameters with their help text."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def render_help(flow_cls: type, info: Any) -> str:
+    name = os.path.basename(info.file)
+    lines = [f"Usage: python {name} [--config NAME FILE] COMMAND [OPTIONS]", ""]
+    doc = (flow_cls.__doc__ or "").strip()
+    if doc:
+        lines += [f"{flow_cls.__name__}: {doc.splitlines()[0]}", ""]
+    lines += [
+        "Commands:",
+        "  run      Run the flow: run [--PARAM VALUE ...] [--tag TAG] [--max-workers N]",
+        "  resume   Re-run from the failed (or given) step of an earlier run, cloning the rest:",
+        "           resume [STEP] [--origin-run-id ID]",
+        "  spin     Run one step with its parents' artifacts from a past run, recording nothing:",
+        "           spin STEP [--run-id ID]",
+        "  show     Print the steps of the flow with their docstrings",
+        "  check    Check the flow's graph for mistakes",
+        "",
+        "Options of run and resume:",
+        "  --tag TAG             Add a tag to the run (repeatable)",
+        "  --max-workers N       Tasks run in parallel (default 16)",
+        "  --run-id-file PATH    Write the new run's id to PATH",
+        "",
+    ]
+    if info.parameters:
+        lines.append("Parameters (options of run):")
+        for p in info.parameters:
+            left = f"  {p.option} {p.type_name.upper()}"
+            extra = []
+            if p.required:
+                extra.append("required")
+            elif p.show_default and p.default is not None:
+                extra.append(f"default: {p.default!r}")
+            text = p.help + (f" [{'; '.join(extra)}]" if extra else "")
+            lines.append(f"{left:<28}{text}".rstrip())
+        lines.append("")
+    if info.configs:
+        lines.append("Configs (before the command: --config NAME FILE):")
+        for c in info.configs:
+            lines.append(f"  {c.name:<26}{c.help} [default: {c.default or 'none'}]".rstrip())
+        lines.append("")
+    return "\n".join(lines)

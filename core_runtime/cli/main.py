@@ -1,0 +1,82 @@
+"""Entry point: ``MyFlow()`` at the bottom of a flow file calls ``main(MyFlow, sys.argv[1:])``.
+
+Every user-facing error (bad option, graph lint error, unreachable database, bad config) is
+printed as one line on stderr with a non-zero exit code, before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from core_runtime.cli.args import UsageError, parse_args
+from core_runtime.cli.flow_info import FlowInfo, load_flow_info
+from core_runtime.parameters import flow_parameters
+
+
+class CliError(Exception):
+    """A user error to print as one line."""
+
+
+def _fail(message: str, code: int = 1) -> int:
+    sys.stdout.flush()
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from core_runtime.artifacts import ArtifactError
+    from core_runtime.config import ConfigError
+    from core_runtime.datastore import DatastoreError
+    from core_runtime.decorators import DecoratorError
+    from core_runtime.graph import GraphError
+    from core_runtime.parameters import ParameterError
+    from core_runtime.pg import DatabaseError
+    from core_runtime.settings import SettingsError
+    from core_runtime.store import StoreError
+
+    return (UsageError, CliError, GraphError, DatabaseError, ConfigError, ParameterError,
+            SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError)
+
+
+def main(flow_cls: type, argv: list[str]) -> int:
+    errors = user_errors()
+    try:
+        cmd = parse_args(argv, flow_parameters(flow_cls))
+        if cmd.help or cmd.name == "help":
+            from core_runtime.cli.help import render_help
+
+            sys.stdout.write(render_help(flow_cls, load_flow_info(flow_cls, lint_graph=False)))
+            return 0
+        info = load_flow_info(flow_cls, lint_graph=cmd.name != "show")
+        return _dispatch(cmd, info)
+    except errors as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _dispatch(cmd: Any, info: FlowInfo) -> int:
+    if cmd.name == "show":
+        from core_runtime.graph import render_show
+
+        sys.stdout.write(render_show(info.graph).rstrip("\n") + "\n")
+        return 0
+    if cmd.name == "check":
+        print(f"The graph of {info.graph.flow_name} ({info.file}) looks good: "
+              f"{len(info.graph.steps)} steps.")
+        return 0
+    if cmd.name == "run":
+        from core_runtime.cli.run_cmd import run_command
+
+        return run_command(cmd, info)
+    if cmd.name == "resume":
+        from core_runtime.cli.run_cmd import resume_command
+
+        return resume_command(cmd, info)
+    if cmd.name == "spin":
+        from core_runtime.cli.spin_cmd import spin_command
+
+        return spin_command(cmd, info)
+    raise UsageError(f"unknown command {cmd.name!r}")

@@ -1,0 +1,198 @@
+"""FlowSpec: the base class of user flows.
+
+``MyFlow()`` at the bottom of a flow file hands control to the command line (run, resume, spin,
+show, check). Inside a task, a FlowSpec instance holds the artifacts: values the parents set are
+loaded lazily (by sha, from the datastore) the first time a step reads them, and every public
+attribute set or read in the step is persisted when the task ends.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Iterator
+
+ArtifactLoader = Callable[[str], Any]   # datastore location -> value
+
+
+class MergeArtifactsError(Exception):
+    """merge_artifacts found inputs with different values for the same artifact."""
+
+
+class UnknownArtifactError(AttributeError):
+    pass
+
+
+class InvalidNextError(Exception):
+    """self.next was called in a way the runtime cannot follow."""
+
+
+class _ArtifactView:
+    """Read-only, lazily loaded artifacts of one finished task (an element of ``inputs``)."""
+
+    def __init__(self, step: str, task_id: str, records: dict[str, dict[str, Any]],
+                 loader: ArtifactLoader, extra: dict[str, Any]) -> None:
+        self._step = step
+        self._task_id = task_id
+        self._records = records
+        self._loader = loader
+        self._cache: dict[str, Any] = dict(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._cache:
+            return self._cache[name]
+        rec = self._records.get(name)
+        if rec is None:
+            raise UnknownArtifactError(
+                f"task {self._step}/{self._task_id} has no artifact {name!r}")
+        value = self._loader(rec["location"])
+        self._cache[name] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"<inputs of {self._step}/{self._task_id}>"
+
+
+class Inputs:
+    """``inputs`` of a join step: iterate, index, ``len()``, or ``inputs.<step>`` for branches."""
+
+    def __init__(self, views: list[_ArtifactView]) -> None:
+        self._views = views
+
+    def __iter__(self) -> Iterator[_ArtifactView]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def __getitem__(self, i: int) -> _ArtifactView:
+        return self._views[i]
+
+    def __getattr__(self, name: str) -> _ArtifactView:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for v in self._views:
+            if v._step == name:
+                return v
+        steps = ", ".join(sorted({v._step for v in self._views}))
+        raise AttributeError(f"inputs has no branch {name!r} (branches: {steps})")
+
+
+class FlowSpec:
+    """Subclass it, decorate methods with @step, and end the file with ``MyFlow()``."""
+
+    _fs_task_attrs = ("_fs_records_in", "_fs_loader", "_fs_run_values", "_fs_transition",
+                      "_fs_input", "_fs_index", "_fs_stack", "_fs_step")
+
+    def __init__(self, use_cli: bool = True) -> None:
+        object.__setattr__(self, "_fs_records_in", {})
+        object.__setattr__(self, "_fs_loader", None)
+        object.__setattr__(self, "_fs_run_values", {})
+        object.__setattr__(self, "_fs_transition", None)
+        object.__setattr__(self, "_fs_input", None)
+        object.__setattr__(self, "_fs_index", None)
+        object.__setattr__(self, "_fs_stack", [])
+        object.__setattr__(self, "_fs_step", None)
+        if use_cli:
+            from core_runtime.cli.main import main
+
+            sys.exit(main(type(self), sys.argv[1:]))
+
+    # ---- artifacts ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: the artifact is not set in this task yet.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        records = self.__dict__.get("_fs_records_in") or {}
+        rec = records.get(name)
+        if rec is not None and self._fs_loader is not None:
+            value = self._fs_loader(rec["location"])
+            self.__dict__[name] = value
+            return value
+        step = self.__dict__.get("_fs_step")
+        hint = ""
+        if step is not None and not records and self.__dict__.get("_fs_is_join"):
+            hint = " (a join step sees its parents' artifacts only through inputs or merge_artifacts)"
+        where = f"step {step!r}" if step else type(self).__name__
+        raise UnknownArtifactError(f"{where} has no artifact {name!r}{hint}")
+
+    def _fs_parameter_value(self, attr: str) -> Any:
+        values = self.__dict__.get("_fs_run_values") or {}
+        if attr not in values:
+            raise AttributeError(f"parameter {attr!r} has no value outside a running flow")
+        return values[attr]
+
+    # ---- foreach -----------------------------------------------------------------------------
+    @property
+    def input(self) -> Any:
+        if self._fs_index is None:
+            raise AttributeError("self.input is only set in a step inside a foreach")
+        if "_fs_input_value" not in self.__dict__:
+            load = self.__dict__.get("_fs_input_loader")
+            self.__dict__["_fs_input_value"] = load() if load is not None else self._fs_input
+        return self.__dict__["_fs_input_value"]
+
+    @property
+    def index(self) -> int | None:
+        return self._fs_index  # type: ignore[no-any-return]
+
+    def foreach_stack(self) -> list[tuple[int, int, Any]]:
+        """(index, num_splits, value label) per enclosing foreach, outermost first."""
+        return [(f["index"], f["num_splits"], f["value"]) for f in self._fs_stack]
+
+    # ---- transitions -------------------------------------------------------------------------
+    def next(self, *steps: Callable[..., Any], foreach: str | None = None,
+             condition: str | None = None) -> None:
+        if self._fs_transition is not None:
+            raise InvalidNextError(f"step {self._fs_step!r} called self.next twice")
+        if not steps:
+            raise InvalidNextError(f"step {self._fs_step!r}: self.next needs at least one step")
+        names = []
+        for s in steps:
+            name = getattr(s, "__name__", None)
+            if name is None or not callable(s):
+                raise InvalidNextError(f"step {self._fs_step!r}: self.next got {s!r}, not a step")
+            names.append(name)
+        if foreach is not None and len(names) != 1:
+            raise InvalidNextError(f"step {self._fs_step!r}: a foreach goes to exactly one step")
+        object.__setattr__(self, "_fs_transition", {"next": names, "foreach": foreach})
+
+    # ---- joins -------------------------------------------------------------------------------
+    def merge_artifacts(self, inputs: Inputs, exclude: list[str] | None = None,
+                        include: list[str] | None = None) -> None:
+        """Take over every artifact the inputs agree on; conflicting ones must be set first."""
+        excluded = set(exclude or [])
+        wanted = set(include) if include else None
+        candidates: dict[str, list[dict[str, Any]]] = {}
+        for view in inputs:
+            for name, rec in view._records.items():
+                if name.startswith("_") or name in excluded:
+                    continue
+                if wanted is not None and name not in wanted:
+                    continue
+                candidates.setdefault(name, []).append(rec)
+        run_values = self.__dict__.get("_fs_run_values") or {}
+        conflicts = []
+        records_in: dict[str, dict[str, Any]] = self._fs_records_in
+        for name, recs in candidates.items():
+            if name in self.__dict__ or name in run_values:
+                continue   # set explicitly in this join, or a parameter: not merged
+            if len({r["sha"] for r in recs}) > 1:
+                conflicts.append(name)
+                continue
+            records_in[name] = recs[0]
+        if wanted is not None:
+            missing = sorted(wanted - set(candidates))
+            if missing:
+                raise MergeArtifactsError(
+                    f"step {self._fs_step!r}: merge_artifacts(include=...) names artifacts no "
+                    f"input has: {', '.join(missing)}")
+        if conflicts:
+            raise MergeArtifactsError(
+                f"step {self._fs_step!r} cannot merge artifacts whose values differ between "
+                f"its inputs: {', '.join(sorted(conflicts))}. Set them in the join step "
+                f"(self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} step={self.__dict__.get('_fs_step')}>"

@@ -1,0 +1,144 @@
+"""Forking a task process: its stdout/stderr go into pipes the scheduler reads, and its result
+into a JSON file the scheduler reads after the process exits.
+
+Forking (instead of starting a fresh interpreter) is what makes a task cheap: the user's module,
+the flow class and the parents' artifact records are already in memory. The scheduler is
+single-threaded, so forking it is safe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from core_runtime.scheduler.plan import ChildResult
+
+EXIT_OK = 0
+EXIT_STEP_FAILED = 1
+EXIT_CRASHED = 2
+
+
+@dataclass
+class TaskProcess:
+    pid: int
+    stdout_fd: int
+    stderr_fd: int
+    pidfd: int | None
+    result_path: str
+    started: float
+
+
+def _child_streams() -> None:
+    # Line-buffered, write-through text streams over the pipes so output reaches the
+    # scheduler (and the log store) as it is printed, whatever buffering the parent had.
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True, write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
+def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
+    """Start ``body`` in a child process; returns at once in the parent."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+    pid = os.fork()
+    if pid == 0:  # the task process
+        code = EXIT_CRASHED
+        try:
+            os.setpgid(0, 0)   # own process group: a timeout kills the task and its children
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (out_r, err_r, out_w, err_w, devnull):
+                os.close(fd)
+            _child_streams()
+            result = body()
+            tmp = result_path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(dataclasses.asdict(result), fh, default=str)
+            os.replace(tmp, result_path)
+            code = EXIT_OK if result.ok else EXIT_STEP_FAILED
+        except BaseException:
+            import traceback
+
+            try:
+                traceback.print_exc()
+            except Exception:
+                pass
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except Exception:
+                pass
+            # os._exit: never run the scheduler's atexit handlers or close its DB connection.
+            os._exit(code)
+    os.close(out_w)
+    os.close(err_w)
+    for fd in (out_r, err_r):
+        os.set_blocking(fd, False)
+    try:
+        os.setpgid(pid, pid)  # also from the parent, so killpg works even before the child runs
+    except OSError:
+        pass
+    pidfd: int | None
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    return TaskProcess(pid, out_r, err_r, pidfd, result_path, time.monotonic())
+
+
+def read_result(path: str) -> ChildResult | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return ChildResult(**data)
+
+
+def kill_task(proc: TaskProcess) -> None:
+    """SIGKILL the task's process group (the step may have started processes of its own)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def describe_exit(status: int) -> tuple[int | None, str]:
+    """(exit code, text) from a waitpid status."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return -sig, f"killed by {name}"
+    code = os.WEXITSTATUS(status)
+    return code, f"exited with code {code}"

@@ -1,0 +1,407 @@
+"""The scheduler's event loop: one thread, one selector over every task's pipes and exit fds.
+
+The parent does all Postgres writes (through RunStore); task processes only write to the
+datastore. Heartbeats and log flushes happen on timers inside the same loop, so no thread
+is ever running when the loop forks a task.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from core_runtime.decorators import find_decorator
+from core_runtime.scheduler.child import TaskContext, run_step
+from core_runtime.scheduler.console import Console, LinePrinter
+from core_runtime.scheduler.plan import ChildResult, Finished, Record, TaskPlan
+from core_runtime.scheduler.process import TaskProcess, describe_exit, fork_task, kill_task, read_result
+from core_runtime.scheduler.transitions import Transitions
+
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class RunSetup:
+    flow_cls: type
+    graph: Any
+    settings: Any
+    store: Any                     # RunStore
+    ds: Any                        # Datastore (parent side; children open their own)
+    run: Any                       # RunRef
+    username: str | None
+    tags: list[str]
+    run_values: dict[str, Any]
+    max_workers: int
+    console: Console
+    origin_run_id: str | None = None
+    cloner: Any = None             # resume: object with try_clone(plan) -> Finished | None
+
+
+@dataclass
+class Queued:
+    plan: TaskPlan
+    task: Any = None               # TaskRef once created
+    attempt: int = 0
+    not_before: float = 0.0
+    fallback: dict[str, Any] | None = None
+
+
+@dataclass
+class Running:
+    q: Queued
+    proc: TaskProcess
+    writers: dict[str, Any]
+    printers: dict[str, LinePrinter]
+    deadline: float | None
+    open_fds: set[int] = field(default_factory=set)
+    timed_out: float | None = None
+
+
+class RunFailed(Exception):
+    def __init__(self, reason: str, step: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.step = step
+
+
+class Runner:
+    def __init__(self, setup: RunSetup) -> None:
+        self.s = setup
+        self.transitions = Transitions(setup.graph)
+        self.ready: deque[Queued] = deque()
+        self.running: dict[int, Running] = {}
+        self.param_records: list[Record] = []
+        self.sel = selectors.DefaultSelector()
+        self.tmpdir = tempfile.mkdtemp(prefix="flowscope-run-")
+        self.interrupted: str | None = None
+        self.end_done = False
+        self._wake_r, self._wake_w = os.pipe()
+
+    # ---- public ----------------------------------------------------------------------------
+    def execute(self) -> int:
+        """Run the flow to the end; returns the process exit code."""
+        s = self.s
+        old = self._install_signals()
+        try:
+            self.ready.append(Queued(TaskPlan(s.graph.start_step, [], [])))
+            self._loop()
+            if self.interrupted:
+                raise RunFailed(f"interrupted by {self.interrupted}", None)
+            if not self.end_done:
+                waiting = ", ".join(sorted({k[0] for k in self.transitions.barriers})) or "nothing"
+                raise RunFailed(f"run stalled before the end step (joins waiting: {waiting})", None)
+            s.store.finish_run(s.run, "completed", "all steps completed")
+            s.console.line("Done!")
+            return 0
+        except RunFailed as exc:
+            self._kill_all(f"killed: {exc.reason}")
+            s.store.finish_run(s.run, "failed", exc.reason, exc.step)
+            s.console.line(f"Workflow failed: {exc.reason}")
+            return 130 if self.interrupted == "SIGINT" else (143 if self.interrupted else 1)
+        except BaseException as exc:
+            self._kill_all("killed: the runtime failed")
+            try:
+                s.store.finish_run(s.run, "failed", f"runtime error: {type(exc).__name__}: {exc}")
+            except Exception:
+                pass
+            raise
+        finally:
+            self._restore_signals(old)
+            self.sel.close()
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    # ---- signals ---------------------------------------------------------------------------
+    def _install_signals(self) -> dict[int, Any]:
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self.sel.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            self.interrupted = signal.Signals(signum).name
+            try:
+                os.write(self._wake_w, b"x")
+            except OSError:
+                pass
+
+        old = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, on_signal)
+        return old
+
+    def _restore_signals(self, old: dict[int, Any]) -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # ---- the loop --------------------------------------------------------------------------
+    def _loop(self) -> None:
+        s = self.s
+        hb_every = float(s.settings.heartbeat_interval)
+        # Log chunks are flushed by each LogWriter's own timer; only heartbeats are timed here.
+        next_hb = time.monotonic() + hb_every
+        while not self.interrupted:
+            self._launch_ready()
+            if not self.running and not self.ready:
+                return
+            now = time.monotonic()
+            wake = min([next_hb, now + POLL_SECONDS]
+                       + [r.deadline for r in self.running.values() if r.deadline]
+                       + [q.not_before for q in self.ready if q.not_before > now])
+            for key, _mask in self.sel.select(max(0.0, wake - now)):
+                kind, item = key.data
+                if kind == "wake":
+                    try:
+                        os.read(self._wake_r, 512)
+                    except OSError:
+                        pass
+                elif kind == "exit":
+                    self._reap(item)
+                else:
+                    self._read(item, key.fd, kind)
+            if not hasattr(os, "pidfd_open"):
+                for r in list(self.running.values()):
+                    self._reap(r, block=False)
+            now = time.monotonic()
+            for r in list(self.running.values()):
+                if r.deadline and now >= r.deadline and r.timed_out is None:
+                    r.timed_out = r.deadline - r.proc.started
+                    kill_task(r.proc)
+            if now >= next_hb:
+                s.store.heartbeat(s.run, [r.q.task.task_pk for r in self.running.values()])
+                next_hb = now + hb_every
+
+    # ---- launching -------------------------------------------------------------------------
+    def _launch_ready(self) -> None:
+        now = time.monotonic()
+        deferred: list[Queued] = []
+        while self.ready and len(self.running) < self.s.max_workers:
+            q = self.ready.popleft()
+            if q.not_before > now:
+                deferred.append(q)
+                continue
+            if q.task is None and self.s.cloner is not None:
+                cloned = self.s.cloner.try_clone(q.plan)
+                if cloned is not None:
+                    self.s.console.task(self.s.run.run_id, cloned.step, cloned.task_id, None,
+                                        f"Cloned from run {self.s.origin_run_id}.")
+                    self._completed_task(cloned)
+                    continue
+            self._launch(q)
+        self.ready.extendleft(reversed(deferred))
+
+    def _create_task(self, q: Queued) -> None:
+        plan = q.plan
+        s = self.s
+        q.task = s.store.create_task(
+            s.run, plan.step, foreach_index=plan.index, foreach_value=plan.foreach_value,
+            foreach_stack=plan.stack or None, parent_task_ids=[p.path for p in plan.parents])
+        fields = [("runtime", "flowscope", "runtime"), ("user-name", s.username or "", "user-name")]
+        res = find_decorator(getattr(s.flow_cls, plan.step), "resources")
+        if res is not None:
+            fields += [(k, str(v), "resources") for k, v in res.attributes.items()]
+        s.store.record_metadata(q.task, None, fields)
+
+    def _launch(self, q: Queued) -> None:
+        from core_runtime.logs import LogWriter
+
+        s = self.s
+        if q.task is None:
+            self._create_task(q)
+        task = q.task
+        s.store.start_attempt(task, q.attempt)
+        ctx = TaskContext(flow_cls=s.flow_cls, graph=s.graph, flow_name=s.run.flow_id,
+                          run_id=s.run.run_id, task_id=task.task_id, attempt=q.attempt,
+                          username=s.username, origin_run_id=s.origin_run_id,
+                          run_values=s.run_values, tags=s.tags, fallback=q.fallback)
+        result_path = os.path.join(self.tmpdir, f"{task.task_pk}.{q.attempt}.json")
+        proc = fork_task(lambda: _child_body(ctx, q.plan, s.settings), result_path)
+        timeout = find_decorator(getattr(s.flow_cls, q.plan.step), "timeout")
+        deadline = proc.started + float(timeout.attributes["total_seconds"]) if timeout else None
+        run = Running(q, proc, {}, {}, deadline, {proc.stdout_fd, proc.stderr_fd})
+        for stream, fd in (("stdout", proc.stdout_fd), ("stderr", proc.stderr_fd)):
+            run.writers[stream] = LogWriter(s.ds, s.store, task, s.run.flow_id, s.run.run_id,
+                                            q.attempt, stream,
+                                            flush_interval=float(s.settings.log_flush_interval))
+            run.printers[stream] = LinePrinter(self._printer(task, proc.pid))
+            self.sel.register(fd, selectors.EVENT_READ, (stream, run))
+        if proc.pidfd is not None:
+            self.sel.register(proc.pidfd, selectors.EVENT_READ, ("exit", run))
+        self.running[proc.pid] = run
+        what = "Task is starting" + (f" (retry {q.attempt})" if q.attempt and not q.fallback else "")
+        if q.fallback:
+            what = "Task failed; @catch stores the exception and the flow continues"
+        s.console.task(s.run.run_id, q.plan.step, task.task_id, proc.pid, what + ".")
+
+    def _printer(self, task: Any, pid: int) -> Callable[[str], None]:
+        s = self.s
+        return lambda line: s.console.task(s.run.run_id, task.step_name, task.task_id, pid, line)
+
+    @staticmethod
+    def _stream_of(run: Running, fd: int) -> str:
+        return "stdout" if fd == run.proc.stdout_fd else "stderr"
+
+    # ---- output and exit -------------------------------------------------------------------
+    def _read(self, run: Running | None, fd: int, stream: str) -> None:
+        if run is None:
+            return
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.sel.unregister(fd)
+                os.close(fd)
+                run.open_fds.discard(fd)
+                return
+            run.writers[stream].feed(data)
+            run.printers[stream].feed(data)
+            if len(data) < 65536:
+                return
+
+    def _reap(self, run: Running, block: bool = True) -> None:
+        try:
+            pid, status = os.waitpid(run.proc.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            pid, status = run.proc.pid, 0
+        if pid == 0:
+            return
+        # Drain what the task wrote before exiting; a grandchild may keep a pipe open, so
+        # read only what is there now instead of waiting for EOF.
+        for fd in list(run.open_fds):
+            self._read(run, fd, self._stream_of(run, fd))
+            if fd in run.open_fds:
+                self.sel.unregister(fd)
+                os.close(fd)
+                run.open_fds.discard(fd)
+        if run.proc.pidfd is not None:
+            self.sel.unregister(run.proc.pidfd)
+            os.close(run.proc.pidfd)
+        for p in run.printers.values():
+            p.close()
+        for w in run.writers.values():
+            w.close()
+        del self.running[run.proc.pid]
+        exit_code, how = describe_exit(status)
+        result = read_result(run.proc.result_path)
+        self._attempt_done(run, result, exit_code, how)
+
+    def _attempt_done(self, run: Running, result: ChildResult | None, exit_code: int | None,
+                      how: str) -> None:
+        s = self.s
+        q = run.q
+        task = q.task
+        say = lambda text: s.console.task(s.run.run_id, q.plan.step, task.task_id, run.proc.pid, text)
+        if result is not None and result.ok and run.timed_out is None:
+            from core_runtime.artifacts import ArtifactRecord
+
+            records = {r["name"]: r for r in result.records}
+            for r in self.param_records:
+                records.setdefault(r["name"], r)
+            s.store.record_artifacts(task, q.attempt, [ArtifactRecord(**r) for r in records.values()])
+            for c in result.cards:
+                s.store.record_card(task, q.attempt, c["card_id"], c["type"], c["location"], c["size"])
+            s.store.finish_attempt(task, q.attempt, status="completed", exit_code=exit_code,
+                                   reason="exception caught by @catch" if result.caught else None,
+                                   final=True)
+            say("Task finished successfully.")
+            self._completed_task(Finished(q.plan.step, task.task_id, task.task_pk, records,
+                                          q.plan.stack, result.next, result.foreach_var,
+                                          result.num_splits, result.labels))
+            return
+        if run.timed_out is not None:
+            exc = {"exception_type": "TimeoutError",
+                   "exception_message": f"timeout after {run.timed_out:g} s", "traceback": None}
+            reason = f"timeout after {run.timed_out:g} s"
+        elif result is not None:
+            exc = {"exception_type": result.exception_type,
+                   "exception_message": result.exception_message, "traceback": result.traceback}
+            reason = f"{result.exception_type}: {result.exception_message}"
+        else:
+            exc = {"exception_type": None, "exception_message": None, "traceback": None}
+            reason = f"task process {how}"
+        fn = getattr(s.flow_cls, q.plan.step)
+        retry = find_decorator(fn, "retry")
+        catch = find_decorator(fn, "catch")
+        times = int(retry.attributes["times"]) if retry else 0
+        user_attempts_done = q.attempt + 1
+        full_reason = (f"step {q.plan.step} failed: {reason} (task {s.run.flow_id}/{s.run.run_id}/"
+                       f"{q.plan.step}/{task.task_id}, attempt {q.attempt})")
+        if q.fallback is None and user_attempts_done <= times:
+            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
+                                   reason=reason, final=False, **exc)
+            delay = 60.0 * float(retry.attributes["minutes_between_retries"]) if retry else 0.0
+            say(f"Task failed: {reason}. Retrying" + (f" in {delay:g} s." if delay else "."))
+            self.ready.append(Queued(q.plan, task, q.attempt + 1, time.monotonic() + delay))
+            return
+        if q.fallback is None and catch is not None:
+            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
+                                   reason=reason, final=False, **exc)
+            say(f"Task failed: {reason}.")
+            fallback = dict(exc, var=catch.attributes.get("var"))
+            self.ready.appendleft(Queued(q.plan, task, q.attempt + 1, 0.0, fallback))
+            return
+        s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
+                               reason=reason, final=True, **exc)
+        say(f"Task failed: {reason}.")
+        raise RunFailed(full_reason, q.plan.step)
+
+    def _completed_task(self, done: Finished) -> None:
+        if done.step == self.s.graph.start_step:
+            # Parameters are artifacts of every task, joins included (as in Metaflow).
+            self.param_records = [r for n, r in done.records.items() if n in self.s.run_values]
+        if done.step == self.s.graph.end_step:
+            self.end_done = True
+            return
+        for plan in self.transitions.successors(done):
+            self.ready.append(Queued(plan))
+
+    def _kill_all(self, reason: str) -> None:
+        for run in list(self.running.values()):
+            kill_task(run.proc)
+        for run in list(self.running.values()):
+            try:
+                os.waitpid(run.proc.pid, 0)
+            except ChildProcessError:
+                pass
+            for w in run.writers.values():
+                try:
+                    w.close()
+                except Exception:
+                    pass
+            for fd in list(run.open_fds) + ([run.proc.pidfd] if run.proc.pidfd is not None else []):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            try:
+                self.s.store.finish_attempt(run.q.task, run.q.attempt, status="failed", exit_code=-9,
+                                            reason=reason, final=True)
+            except Exception:
+                pass
+        self.running.clear()
+
+
+def _child_body(ctx: TaskContext, plan: TaskPlan, settings: Any) -> ChildResult:
+    import sys
+
+    from core_runtime.datastore import open_datastore
+
+    ds = open_datastore(settings)
+    result, _flow = run_step(ctx, plan, ds)
+    if not result.ok and result.traceback:
+        sys.stderr.write(result.traceback if result.traceback.endswith("\n") else result.traceback + "\n")
+    return result

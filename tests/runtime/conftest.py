@@ -1,0 +1,86 @@
+"""Helpers for runtime tests: run a flow file as users do (``python flow.py run``) and read rows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "flows"
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+@dataclass
+class FlowResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_id: str | None
+
+
+def run_flow(env: dict[str, str], path: Path, *args: str, tmp: Path, timeout: float = 120,
+             extra_env: dict[str, str] | None = None) -> FlowResult:
+    id_file = tmp / f"run-id-{path.stem}-{len(list(tmp.iterdir()))}"
+    cmd = [sys.executable, str(path), *args]
+    if args and args[0] in ("run", "resume"):
+        cmd += ["--run-id-file", str(id_file)]
+    proc = subprocess.run(cmd, env={**env, **(extra_env or {})}, capture_output=True, text=True,
+                          timeout=timeout, cwd=str(path.parent))
+    run_id = id_file.read_text() if id_file.exists() else None
+    return FlowResult(proc.returncode, proc.stdout, proc.stderr, run_id)
+
+
+@pytest.fixture()
+def flow_runner(flowscope_env: dict[str, str], tmp_path: Path) -> Callable[..., FlowResult]:
+    def run(path: Path | str, *args: str, **kw: Any) -> FlowResult:
+        return run_flow(flowscope_env, Path(path), *args, tmp=tmp_path, **kw)
+
+    return run
+
+
+def run_row(db: Any, flow: str, run_id: str) -> dict[str, Any]:
+    with db.cursor() as cur:
+        cur.execute("SELECT * FROM runs WHERE flow_id = %s AND run_id = %s", (flow, run_id))
+        cols = [c.name for c in cur.description]
+        row = cur.fetchone()
+    assert row is not None, f"no run {flow}/{run_id}"
+    return dict(zip(cols, row))
+
+
+def task_rows(db: Any, run_pk: int, step: str | None = None) -> list[dict[str, Any]]:
+    q = "SELECT * FROM tasks WHERE run_pk = %s"
+    args: tuple[Any, ...] = (run_pk,)
+    if step:
+        q += " AND step_name = %s"
+        args += (step,)
+    with db.cursor() as cur:
+        cur.execute(q + " ORDER BY task_pk", args)
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def artifacts_of(db: Any, task_pk: int) -> dict[str, dict[str, Any]]:
+    with db.cursor() as cur:
+        cur.execute("SELECT a.* FROM artifacts a JOIN tasks t ON t.task_pk = a.task_pk "
+                    "WHERE a.task_pk = %s AND a.attempt = t.attempt", (task_pk,))
+        cols = [c.name for c in cur.description]
+        return {r[cols.index("name")]: dict(zip(cols, r)) for r in cur.fetchall()}
+
+
+def attempt_rows(db: Any, task_pk: int) -> list[dict[str, Any]]:
+    with db.cursor() as cur:
+        cur.execute("SELECT * FROM attempts WHERE task_pk = %s ORDER BY attempt", (task_pk,))
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def load_value(settings: Any, location: str) -> Any:
+    from core_runtime.artifacts import load_artifact
+    from core_runtime.datastore import open_datastore
+
+    return load_artifact(open_datastore(settings), location)
