@@ -7,6 +7,7 @@ parent needs goes into the returned ChildResult.
 from __future__ import annotations
 
 import dataclasses
+import os
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -44,8 +45,16 @@ def foreach_label(value: Any) -> str:
     return text if len(text) <= FOREACH_LABEL_LIMIT else text[: FOREACH_LABEL_LIMIT - 1] + "…"
 
 
+_RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def _exception_fields(exc: BaseException) -> dict[str, Any]:
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    # Start the traceback at the user's code: the runtime's own frames only add noise.
+    tb_obj = exc.__traceback__
+    while tb_obj is not None and tb_obj.tb_frame.f_code.co_filename.startswith(_RUNTIME_DIR) \
+            and tb_obj.tb_next is not None:
+        tb_obj = tb_obj.tb_next
+    tb = "".join(traceback.format_exception(type(exc), exc, tb_obj))
     return {"exception_type": type(exc).__name__, "exception_message": str(exc), "traceback": tb}
 
 
