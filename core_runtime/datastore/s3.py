@@ -6,6 +6,7 @@ DatastoreError within seconds, never a hang of the task that is trying to save i
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,7 +35,20 @@ class S3Datastore:
         self.bucket, self.prefix = parse_s3_url(url)
         self.root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self.endpoint_url = endpoint_url
-        self._client = client or _make_client(endpoint_url)
+        self._given_client = client
+        self._clients: dict[int, Any] = {}
+
+    @property
+    def _client(self) -> Any:
+        """One boto3 client per process: the runtime forks task processes, and a client's
+        connection pool must not be shared across a fork."""
+        if self._given_client is not None:
+            return self._given_client
+        pid = os.getpid()
+        client = self._clients.get(pid)
+        if client is None:
+            client = self._clients[pid] = _make_client(self.endpoint_url)
+        return client
 
     def _where(self) -> str:
         return self.root + (f" (endpoint {self.endpoint_url})" if self.endpoint_url else "")

@@ -133,3 +133,31 @@ def test_local_root_that_is_a_file(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(DatastoreError, match="cannot create the directory"):
         LocalDatastore(blocker / "ds")
+
+
+def test_s3_client_is_per_process(s3_endpoint: str, s3_bucket: str) -> None:
+    """A datastore opened before a fork works in the child (the runtime forks task processes)."""
+    import os
+
+    ds = S3Datastore(f"s3://{s3_bucket}/forked", endpoint_url=s3_endpoint)
+    ds.put("F/parent", b"p")
+    pid = os.fork()
+    if pid == 0:  # child: write with the inherited datastore object, then exit without cleanup
+        code = 0
+        try:
+            ds.put("F/child", ds.get("F/parent") + b"c")
+        except BaseException:  # noqa: BLE001 -- the child must always reach os._exit
+            code = 1
+        os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ds.get("F/child") == b"pc"
+
+
+@pytest.mark.parametrize("op", ["get", "exists", "list"])
+def test_unreachable_endpoint_every_operation(s3_credentials: None, op: str) -> None:
+    ds = S3Datastore("s3://bucket", endpoint_url="http://127.0.0.1:1")
+    started = time.monotonic()
+    with pytest.raises(DatastoreError, match="endpoint unreachable"):
+        getattr(ds, op)("F/k")
+    assert time.monotonic() - started < 15
