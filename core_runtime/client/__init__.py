@@ -1,0 +1,19 @@
+"""The Client API: read recorded runs like Metaflow's client (``Flow('X').latest_run.data.x``).
+
+Reads Postgres with the SELECT-only role and artifacts/logs from the datastore. Objects are
+snapshots: a Run fetched while running keeps the status it had; fetch it again to refresh.
+"""
+
+from core_runtime.client.context import configure
+from core_runtime.client.errors import FlowscopeClientError, FlowscopeNamespaceMismatch, FlowscopeNotFound
+from core_runtime.client.flow import Flow, Metaflow
+from core_runtime.client.namespace import default_namespace, get_namespace, namespace
+from core_runtime.client.run import Run
+from core_runtime.client.step import Step
+from core_runtime.client.task import DataArtifact, Task, TaskData, TaskException
+
+__all__ = [
+    "DataArtifact", "Flow", "FlowscopeClientError", "FlowscopeNamespaceMismatch", "FlowscopeNotFound",
+    "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure", "default_namespace",
+    "get_namespace", "namespace",
+]

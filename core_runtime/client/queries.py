@@ -1,0 +1,62 @@
+"""The client's SQL: named constants, read-only, keyset-paged where lists can be long."""
+
+from __future__ import annotations
+
+RUN_COLUMNS = """r.run_pk, r.flow_id, r.run_id, r.user_name, r.tags, r.system_tags, r.status, r.status_reason,
+r.failed_step, r.parameters, r.dag, r.origin_run_id, r.created_at, r.started_at, r.finished_at,
+r.heartbeat_at"""
+
+FLOW = "SELECT flow_id, created_at, last_run_at FROM flows WHERE flow_id = %s"
+FLOWS = "SELECT flow_id, created_at, last_run_at FROM flows ORDER BY flow_id"
+
+# Newest first; (created_at, run_pk) is the cursor (index runs_flow_created). The namespace is tested
+# per array so each side can use its GIN index.
+RUNS_PAGE = f"""
+SELECT {RUN_COLUMNS} FROM runs r
+ WHERE r.flow_id = %(flow)s
+   AND (%(ns)s::text IS NULL OR r.tags @> ARRAY[%(ns)s::text] OR r.system_tags @> ARRAY[%(ns)s::text])
+   AND (%(status)s::text IS NULL OR r.status = %(status)s)
+   AND (%(after_created)s::bigint IS NULL OR (r.created_at, r.run_pk) < (%(after_created)s, %(after_pk)s))
+ ORDER BY r.created_at DESC, r.run_pk DESC
+ LIMIT %(limit)s
+"""
+
+RUN = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.flow_id = %s AND r.run_id = %s"
+
+STEP_COLUMNS = "s.step_name, s.created_at, s.started_at, s.finished_at, s.n_tasks, s.n_completed, s.n_failed"
+STEPS = f"SELECT {STEP_COLUMNS} FROM steps s WHERE s.run_pk = %s ORDER BY s.created_at DESC, s.step_name"
+STEP = f"SELECT {STEP_COLUMNS} FROM steps s WHERE s.run_pk = %s AND s.step_name = %s"
+
+TASK_COLUMNS = """t.task_pk, t.step_name, t.task_id, t.status, t.status_reason, t.attempt, t.foreach_index,
+t.foreach_value, t.foreach_stack, t.parent_task_ids, t.cloned_from, t.created_at, t.started_at,
+t.finished_at, t.heartbeat_at"""
+# Tasks of a step in creation order, paged by task_pk (index tasks_run_step).
+TASKS_PAGE = f"""
+SELECT {TASK_COLUMNS} FROM tasks t
+ WHERE t.run_pk = %s AND t.step_name = %s AND t.task_pk > %s
+ ORDER BY t.task_pk LIMIT %s
+"""
+TASK = f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.run_pk = %s AND t.step_name = %s AND t.task_id = %s"
+
+# A task's artifacts are those of its latest attempt that recorded any.
+ARTIFACTS = """
+SELECT name, sha, type, size, encoding, location, preview, created_at, attempt FROM artifacts
+ WHERE task_pk = %(task)s
+   AND attempt = (SELECT max(attempt) FROM artifacts WHERE task_pk = %(task)s)
+ ORDER BY name
+"""
+
+ATTEMPT = """
+SELECT attempt, status, status_reason, started_at, finished_at, exit_code, exception_type,
+       exception_message, traceback
+  FROM attempts WHERE task_pk = %s AND attempt = %s
+"""
+
+LOG_CHUNKS = """
+SELECT seq, first_line, n_lines, first_ts, last_ts, location FROM log_chunks
+ WHERE task_pk = %s AND attempt = %s AND stream = %s ORDER BY seq
+"""
+
+METADATA = """
+SELECT field_name, value, type, attempt, created_at FROM metadata WHERE task_pk = %s ORDER BY id
+"""

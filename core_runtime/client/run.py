@@ -1,0 +1,105 @@
+"""Run: status, times, tags, parameters, its steps and the end step's data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core_runtime.client import context, queries
+from core_runtime.client.base import ClientObject, check_namespace, live_status, split_pathspec, to_datetime
+from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.step import Step
+
+if TYPE_CHECKING:
+    from core_runtime.client.flow import Flow
+    from core_runtime.client.task import Task, TaskData
+
+
+class Run(ClientObject):
+    _kind = "Run"
+
+    def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
+                 _row: tuple[Any, ...] | None = None) -> None:
+        if _row is None:
+            flow, run_id = split_pathspec(pathspec or "", 2, "Run")
+            rows = context.query(queries.RUN, (flow, run_id))
+            if not rows:
+                raise FlowscopeNotFound(f"run {flow}/{run_id} not found")
+            _row = rows[0]
+        (self._run_pk, self.flow_id, self.id, self.user, tags, system_tags, status, reason, self.failed_step,
+         parameters, dag, self.origin_run_id, self._created, self._started, self._finished,
+         heartbeat) = _row
+        self.user_tags: frozenset[str] = frozenset(tags or [])
+        self.system_tags: frozenset[str] = frozenset(system_tags or [])
+        self.tags: frozenset[str] = self.user_tags | self.system_tags
+        self.status, self.status_reason = live_status(status, reason, heartbeat)
+        self.parameters: dict[str, Any] = dict(parameters or {})
+        self.dag: dict[str, Any] | None = dag
+        self.pathspec = f"{self.flow_id}/{self.id}"
+        if _namespace_check:
+            check_namespace(self.pathspec, self.tags)
+
+    @property
+    def parent(self) -> Flow:
+        from core_runtime.client.flow import Flow
+
+        return Flow(self.flow_id)
+
+    @property
+    def end_step_name(self) -> str:
+        return str((self.dag or {}).get("end_step") or "end")
+
+    # -- state (Metaflow: a run is finished when its end step has finished) -----------------------
+    @property
+    def successful(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def finished(self) -> bool:
+        end = self.end_task
+        return end is not None and end.finished
+
+    @property
+    def created_at(self) -> datetime | None:
+        return to_datetime(self._created)
+
+    @property
+    def started_at(self) -> datetime | None:
+        return to_datetime(self._started)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the run ended (completed or failed); None while it runs."""
+        return to_datetime(self._finished) if self.status != "running" else None
+
+    # -- children -----------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Step]:
+        """Steps, most recently started first (like Metaflow)."""
+        for row in context.query(queries.STEPS, (self._run_pk,)):
+            yield Step(_run=self, _row=row)
+
+    @property
+    def steps(self) -> list[Step]:
+        return list(self)
+
+    def __getitem__(self, name: str) -> Step:
+        rows = context.query(queries.STEP, (self._run_pk, name))
+        if not rows:
+            raise FlowscopeNotFound(f"step {self.pathspec}/{name} not found")
+        return Step(_run=self, _row=rows[0])
+
+    def __contains__(self, name: str) -> bool:
+        return bool(context.query(queries.STEP, (self._run_pk, name)))
+
+    @property
+    def end_task(self) -> Task | None:
+        if self.end_step_name not in self:
+            return None
+        return self[self.end_step_name].task
+
+    @property
+    def data(self) -> TaskData | None:
+        """Artifacts of the end step (None until the end step has run)."""
+        end = self.end_task
+        return end.data if end is not None else None

@@ -1,0 +1,202 @@
+"""Task, its artifacts (DataArtifact, ``task.data``), logs and exception."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core_runtime.artifacts import load_artifact
+from core_runtime.client import context, queries
+from core_runtime.client.base import ClientObject, live_status, split_pathspec, to_datetime
+from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.logs import log_lines, log_text
+
+if TYPE_CHECKING:
+    from core_runtime.client.run import Run
+    from core_runtime.client.step import Step
+
+
+@dataclass(frozen=True)
+class TaskException:
+    """What a failed attempt raised: ``str()`` reads like ``ValueError: boom``."""
+
+    type: str
+    message: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}"
+
+
+class DataArtifact(ClientObject):
+    _kind = "DataArtifact"
+
+    def __init__(self, pathspec: str | None = None, *, _task: Task | None = None,
+                 _row: tuple[Any, ...] | None = None) -> None:
+        if _task is None or _row is None:
+            flow, run, step, task_id, name = split_pathspec(pathspec or "", 5, "DataArtifact")
+            _task = Task(f"{flow}/{run}/{step}/{task_id}")
+            found = _task._artifact_rows().get(name)
+            if found is None:
+                raise FlowscopeNotFound(f"artifact {name} not found in task {_task.pathspec}")
+            _row = found
+        self._task = _task
+        (self.id, self.sha, self.type, self.size, self.encoding, self.location, self.preview,
+         created_at, self.attempt) = _row
+        self._created_ms = created_at
+        self.pathspec = f"{_task.pathspec}/{self.id}"
+
+    @property
+    def data(self) -> Any:
+        """The value, unpickled from the datastore (runs the unpickling in this process)."""
+        return load_artifact(context.datastore(), self.location)
+
+    @property
+    def created_at(self) -> datetime | None:
+        return to_datetime(self._created_ms)
+
+    @property
+    def task(self) -> Task:
+        return self._task
+
+
+class TaskData:
+    """``task.data.x``: artifact values by attribute, loaded on access."""
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        rows = self._task._artifact_rows()
+        if name not in rows:
+            raise AttributeError(f"task {self._task.pathspec} has no artifact '{name}' "
+                                 f"(artifacts: {', '.join(sorted(rows)) or 'none'})")
+        return DataArtifact(_task=self._task, _row=rows[name]).data
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._task._artifact_rows()
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._task._artifact_rows())
+
+    def __repr__(self) -> str:
+        return f"<TaskData {', '.join(sorted(self._task._artifact_rows()))}>"
+
+
+class Task(ClientObject):
+    _kind = "Task"
+
+    def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
+                 _step: Step | None = None, _row: tuple[Any, ...] | None = None) -> None:
+        if _step is None or _row is None:
+            from core_runtime.client.step import Step
+
+            flow, run, step, task_id = split_pathspec(pathspec or "", 4, "Task")
+            _step = Step(f"{flow}/{run}/{step}", _namespace_check=_namespace_check)
+            rows = context.query(queries.TASK, (_step.run._run_pk, step, task_id))
+            if not rows:
+                raise FlowscopeNotFound(f"task {flow}/{run}/{step}/{task_id} not found")
+            _row = rows[0]
+        self._step = _step
+        (self._task_pk, _name, self.id, status, reason, self.current_attempt, self.index, self.foreach_value,
+         self.foreach_stack, parents, self.cloned_from, self._created, self._started, self._finished,
+         heartbeat) = _row
+        self.parent_task_ids: list[str] = list(parents or [])
+        self.status, self.status_reason = live_status(status, reason, heartbeat)
+        self.pathspec = f"{_step.pathspec}/{self.id}"
+        self._artifacts: dict[str, tuple[Any, ...]] | None = None
+        self.tags = _step.run.tags
+
+    # -- place in the hierarchy ---------------------------------------------------------------
+    @property
+    def parent(self) -> Step:
+        return self._step
+
+    @property
+    def run(self) -> Run:
+        return self._step.run
+
+    @property
+    def path_components(self) -> list[str]:
+        return self.pathspec.split("/")
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def successful(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "failed")
+
+    @property
+    def created_at(self) -> datetime | None:
+        return to_datetime(self._created)
+
+    @property
+    def started_at(self) -> datetime | None:
+        return to_datetime(self._started)
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return to_datetime(self._finished)
+
+    @property
+    def exception(self) -> TaskException | None:
+        """The exception of the latest attempt, if it raised one."""
+        rows = context.query(queries.ATTEMPT, (self._task_pk, self.current_attempt))
+        if not rows or rows[0][6] is None:
+            return None
+        _a, _s, _r, _st, _fi, _code, etype, emsg, tb = rows[0]
+        return TaskException(type=etype, message=emsg or "", traceback=tb or "")
+
+    # -- artifacts ------------------------------------------------------------------------------
+    def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:
+        if self._artifacts is None or not self.finished:
+            rows = context.query(queries.ARTIFACTS, {"task": self._task_pk})
+            self._artifacts = {row[0]: row for row in rows}
+        return self._artifacts
+
+    @property
+    def data(self) -> TaskData:
+        return TaskData(self)
+
+    @property
+    def artifacts(self) -> list[DataArtifact]:
+        return [DataArtifact(_task=self, _row=row) for row in self._artifact_rows().values()]
+
+    def __getitem__(self, name: str) -> DataArtifact:
+        rows = self._artifact_rows()
+        if name not in rows:
+            raise FlowscopeNotFound(f"artifact {name} not found in task {self.pathspec}")
+        return DataArtifact(_task=self, _row=rows[name])
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._artifact_rows()
+
+    def __iter__(self) -> Iterator[DataArtifact]:
+        return iter(self.artifacts)
+
+    # -- logs and metadata ----------------------------------------------------------------------
+    @property
+    def stdout(self) -> str:
+        return log_text(self._task_pk, self.current_attempt, "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return log_text(self._task_pk, self.current_attempt, "stderr")
+
+    def loglines(self, stream: str, attempt: int | None = None) -> list[tuple[datetime | None, str]]:
+        """(time, text) per line of ``stdout`` or ``stderr`` of an attempt (default: the latest)."""
+        if stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be 'stdout' or 'stderr', got {stream!r}")
+        return log_lines(self._task_pk, self.current_attempt if attempt is None else attempt, stream)
+
+    @property
+    def metadata_dict(self) -> dict[str, str]:
+        """Metadata field → value (the latest value of each field)."""
+        return {name: value for name, value, _t, _a, _c in context.query(queries.METADATA, (self._task_pk,))}
