@@ -350,13 +350,13 @@ class Runner:
         if q.fallback is None and catch is not None:
             s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
                                    reason=reason, final=False, **exc)
-            say(f"Task failed: {reason}.")
+            say(f"Task failed: {reason.rstrip('.')}.")
             fallback = dict(exc, var=catch.attributes.get("var"))
             self.ready.appendleft(Queued(q.plan, task, q.attempt + 1, 0.0, fallback))
             return
         s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
                                reason=reason, final=True, **exc)
-        say(f"Task failed: {reason}.")
+        say(f"Task failed: {reason.rstrip('.')}.")
         raise RunFailed(full_reason, q.plan.step)
 
     def _completed_task(self, done: Finished) -> None:

@@ -27,7 +27,7 @@ def run_flow(env: dict[str, str], path: Path, *args: str, tmp: Path, timeout: fl
              extra_env: dict[str, str] | None = None) -> FlowResult:
     id_file = tmp / f"run-id-{path.stem}-{len(list(tmp.iterdir()))}"
     cmd = [sys.executable, str(path), *args]
-    if args and args[0] in ("run", "resume"):
+    if "run" in args or "resume" in args:
         cmd += ["--run-id-file", str(id_file)]
     proc = subprocess.run(cmd, env={**env, **(extra_env or {})}, capture_output=True, text=True,
                           timeout=timeout, cwd=str(path.parent))
