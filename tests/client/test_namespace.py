@@ -43,3 +43,16 @@ def test_runs_filtered_by_namespace(client_settings: Settings, recorder: Recorde
     default_namespace()
     with pytest.raises(FlowscopeNamespaceMismatch):
         flow[bobs.run_id]
+
+
+def test_unreachable_database_is_a_clear_error(settings: Settings) -> None:
+    from core_runtime.client import FlowscopeClientError, configure
+
+    bad = "host=127.0.0.1 port=1 dbname=x user=flowscope_reader password=secret connect_timeout=2"
+    configure(settings.replace(dsn=bad, reader_dsn=bad))
+    try:
+        with pytest.raises(FlowscopeClientError, match=r"cannot connect to the database at .*port=1") as info:
+            Flow("Anything")
+        assert "secret" not in str(info.value)
+    finally:
+        configure(settings)
