@@ -35,6 +35,17 @@ class TaskProcess:
     started: float
 
 
+def _die_with_parent() -> None:
+    """Linux: the task gets SIGKILL if the scheduler dies, so no orphan keeps running."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child_streams() -> None:
     # Line-buffered, write-through text streams over the pipes so output reaches the
     # scheduler (and the log store) as it is printed, whatever buffering the parent had.
@@ -59,6 +70,7 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
         code = EXIT_CRASHED
         try:
             os.setpgid(0, 0)   # own process group: a timeout kills the task and its children
+            _die_with_parent()
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
                 signal.signal(sig, signal.SIG_DFL)
             signal.set_wakeup_fd(-1)
