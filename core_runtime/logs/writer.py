@@ -1,8 +1,9 @@
 """LogWriter: captured stdout/stderr bytes → timestamped log chunks, while the task runs.
 
-Each complete line is stamped with the time its first byte arrived. Chunks are flushed by a
-small background thread every ``flush_interval`` seconds (so a reader can tail a task that prints
-one line and then sleeps), and inline by ``feed`` once ``max_chunk_bytes`` are pending. A chunk is
+Each complete line is stamped with the time its first byte arrived. Chunks are flushed every
+``flush_interval`` seconds by one background thread shared by all writers of the process (so a
+reader can tail a task that prints one line and then sleeps, without a thread per task), and
+inline by ``feed`` once ``max_chunk_bytes`` are pending. A chunk is
 written to the datastore before its ``log_chunks`` row is inserted, so a row always points to a
 readable chunk (docs/schema.md "Log chunk format").
 """
@@ -10,6 +11,7 @@ readable chunk (docs/schema.md "Log chunk format").
 from __future__ import annotations
 
 import codecs
+import os
 import threading
 import time
 from typing import Self
@@ -47,8 +49,8 @@ class LogWriter:
         self._next_line = 1
         self._seq = 0
         self._closed = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._registered = False
+        self._last_flush = time.monotonic()
         self.error: BaseException | None = None   # a failed background flush, re-raised by close()
 
     @property
@@ -79,7 +81,7 @@ class LogWriter:
                 if len(self._partial) >= self.max_chunk_bytes:   # a giant line without newline
                     self._cut_partial()
             full = self._pending_bytes >= self.max_chunk_bytes
-        self._ensure_thread()
+        self._ensure_registered()
         if full:
             self.flush()
 
@@ -121,6 +123,7 @@ class LogWriter:
         """Write pending complete lines (and a partial line older than flush_interval, or any
         partial line when final) as chunks of at most ~max_chunk_bytes."""
         with self._flush_lock:
+            self._last_flush = time.monotonic()
             with self._lock:
                 if self._partial and (final or _now_ms() - self._partial_ts >= self.flush_interval * 1000):
                     self._cut_partial()
@@ -156,21 +159,22 @@ class LogWriter:
         self._seq += 1
         self._next_line += len(records)
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None and not self._closed:
-                    self._thread = threading.Thread(target=self._run, daemon=True,
-                                                    name=f"log-{self.task.task_id}-{self.stream}")
-                    self._thread.start()
+    def _ensure_registered(self) -> None:
+        if not self._registered:
+            self._registered = True
+            _FLUSHER.register(self)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_interval):
+    def _tick(self) -> None:
+        """Called by the shared flusher: flush when the interval has passed and lines wait."""
+        if self.error is not None or time.monotonic() - self._last_flush < self.flush_interval:
+            return
+        with self._lock:
+            waiting = bool(self._lines or self._partial)
+        if waiting:
             try:
                 self.flush()
             except Exception as exc:  # noqa: BLE001 -- kept and re-raised by close() on the owner's thread
                 self.error = exc
-                return
 
     def close(self) -> None:
         """Flush everything, including a trailing partial line, and stop the flush thread."""
@@ -178,9 +182,8 @@ class LogWriter:
             if self._closed:
                 return
             self._closed = True
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._registered:
+            _FLUSHER.unregister(self)
         self.flush(final=True)
         if self.error is not None:
             raise self.error
@@ -190,3 +193,39 @@ class LogWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _SharedFlusher:
+    """One daemon thread per process that ticks every writer with output."""
+
+    TICK_S = 0.05
+
+    def __init__(self) -> None:
+        self._writers: set[LogWriter] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def register(self, writer: LogWriter) -> None:
+        with self._lock:
+            self._writers.add(writer)
+            # after a fork the child has the object but not the thread
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, daemon=True, name="flowscope-log-flush")
+                self._thread.start()
+
+    def unregister(self, writer: LogWriter) -> None:
+        with self._lock:
+            self._writers.discard(writer)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK_S)
+            with self._lock:
+                writers = list(self._writers)
+            for w in writers:
+                w._tick()
+
+
+_FLUSHER = _SharedFlusher()

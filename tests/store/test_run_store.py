@@ -202,6 +202,7 @@ def test_statement_count_per_task(pg_dsn: str, run: RunRef) -> None:
     conn = psycopg2.connect(pg_dsn, connection_factory=LoggingConnection)
     conn.initialize(logger)
     store = RunStore(conn)
+    executed.clear()  # the session SET at construction is not per task
     t = store.create_task(run, "each")
     store.start_attempt(t, 0)
     store.record_artifacts(t, 0, _records())
@@ -209,3 +210,15 @@ def test_statement_count_per_task(pg_dsn: str, run: RunRef) -> None:
     store.finish_attempt(t, 0, status="completed", exit_code=0, final=True)
     conn.close()
     assert len(executed) == 5
+
+
+def test_commits_do_not_wait_for_disk_unless_asked(pg_dsn: str) -> None:
+    import psycopg2
+
+    for wait, expected in ((False, "off"), (True, "on")):
+        conn = psycopg2.connect(pg_dsn)
+        RunStore(conn, wait_for_disk=wait)
+        with conn.cursor() as cur:
+            cur.execute("SHOW synchronous_commit")
+            assert cur.fetchone() == (expected,)
+        conn.close()
