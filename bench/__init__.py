@@ -1,0 +1,1 @@
+"""Scale tooling: the dataset generator (``bench.seed``) and query-plan checks (``bench.plans``)."""

@@ -1,0 +1,163 @@
+"""The stream of generated batches: ordinary runs oldest first, then the huge run and its long log.
+
+One RNG drives everything in a fixed order, so a seed (and --now) reproduces the dataset exactly.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from core_runtime.datastore import Datastore
+
+from bench.artifact_pool import PooledArtifact
+from bench.catalogue import Flow, World
+from bench.copy_text import Tables
+from bench.emit import Emitted, Ids, RunHead, emit_run
+from bench.logs import LogTarget, flood, task_output, write_log
+from bench.simulate import cut, simulate
+
+DAY_MS = 86_400_000
+FAIL_RATE = 0.10
+STALE_RATE = 0.0005      # running runs whose process died long ago: heartbeat lost
+WORKERS = 16             # foreach tasks run at once in an ordinary run
+HUGE_WORKERS = 256
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    runs: int
+    tasks_per_run: int
+    huge_run: int
+    log_lines: int
+    seed: int
+    now_ms: int
+    artifacts_per_task: int = 2
+    recent_logs: int = 100      # the newest N runs get short logs on every task
+    days: int = 365
+    batch_runs: int = 2000
+
+
+@dataclass
+class FlowState:
+    last_number: int = 0
+    last_run_at: int | None = None
+    created: int | None = None
+
+
+@dataclass
+class Manifest:
+    """Where the special cases ended up, for benchmarks and the summary."""
+
+    huge_run: str | None = None
+    huge_run_pk: int | None = None
+    log_task: str | None = None
+    log_task_pk: int | None = None
+    flows: dict[str, FlowState] = field(default_factory=dict)
+
+
+def _params(rng: random.Random, flow: Flow) -> str:
+    vals = {"alpha": lambda: f"{rng.uniform(0.001, 1):.4f}", "epochs": lambda: str(rng.randint(1, 200)),
+            "dataset": lambda: f"\"s3://data/{rng.choice(['clicks', 'orders', 'users'])}/v{rng.randint(1, 9)}\"",
+            "batch_size": lambda: str(2 ** rng.randint(4, 11)),
+            "region": lambda: f"\"{rng.choice(['us-east-1', 'eu-west-1', 'ap-south-1'])}\"",
+            "limit": lambda: str(rng.randint(100, 10**6))}
+    return "{" + ", ".join(f"\"{p}\": {vals[p]()}" for p in flow.params) + "}"
+
+
+def _tags(rng: random.Random, world: World) -> tuple[str, ...]:
+    n = bisect.bisect(_TAG_COUNT_CUM, rng.random())
+    picked = {world.tags[bisect.bisect(world.tag_cum, rng.random() * world.tag_cum[-1])] for _ in range(n)}
+    return tuple(sorted(picked))
+
+
+_TAG_COUNT_CUM = [0.10, 0.45, 0.75, 0.90]   # 0..4 tags per run
+
+
+class Generator:
+    def __init__(self, opts: SeedOptions, world: World, rng: random.Random, ds: Datastore,
+                 pools: dict[tuple[str, str], list[list[PooledArtifact]]], ids: Ids) -> None:
+        self.o, self.w, self.rng, self.ds, self.pools, self.ids = opts, world, rng, ds, pools, ids
+        self.manifest = Manifest()
+
+    def _head(self, flow: Flow, created: int) -> RunHead:
+        rng, st = self.rng, self.manifest.flows.setdefault(flow.flow_id, FlowState())
+        st.created = created if st.created is None else st.created
+        st.last_run_at = created
+        if flow.flow_id.endswith("DailyFlow") and rng.random() < 0.3:
+            run_id, number = f"argo-{flow.flow_id.lower()}-{rng.getrandbits(24):06x}", None
+        else:
+            st.last_number += 1
+            run_id, number = str(st.last_number), st.last_number
+        w = self.w
+        user = w.users[flow.owner] if rng.random() < 0.6 else w.users[
+            bisect.bisect(w.user_cum, rng.random() * w.user_cum[-1])]
+        return RunHead(flow, run_id, number, user, _tags(rng, w), created, _params(rng, flow))
+
+    def _one(self, t: Tables, flow: Flow, created: int, width: int, workers: int,
+             stale_rate: float) -> tuple[RunHead, Emitted]:
+        rng, now = self.rng, self.o.now_ms
+        head = self._head(flow, created)
+        fail = rng.random() < FAIL_RATE if stale_rate else False
+        stale = rng.random() < stale_rate
+        plan = simulate(rng, flow, created, width, workers, fail)
+        assert plan.finished is not None
+        if stale:
+            at = rng.randint(plan.started, plan.finished)
+            plan, status, heartbeat = cut(plan, at), "running", at
+        elif plan.finished > now:
+            plan, status = cut(plan, now), "running"
+            heartbeat = max(plan.started, now - rng.randint(0, 4000))
+        else:
+            status, heartbeat = ("failed" if fail else "completed"), plan.finished
+        return head, emit_run(rng, self.ids, t, self.pools, head, plan, status, heartbeat)
+
+    def _short_logs(self, t: Tables, head: RunHead, em: Emitted, heartbeat_now: int) -> None:
+        for task_pk, tp in em.tasks:
+            for a, at in enumerate(tp.attempts):
+                end = at.end if at.end is not None else heartbeat_now
+                base = LogTarget(head.flow.flow_id, head.run_id, em.run_pk, tp.step.name, task_pk, a, "stdout")
+                write_log(self.ds, t, self.ids, base, task_output(at.begin, end, tp.step.name,
+                                                                  self.rng.randint(5, 40)))
+                if at.end is not None and not at.ok:
+                    err = LogTarget(base.flow_id, base.run_id, base.run_pk, base.step, task_pk, a, "stderr")
+                    write_log(self.ds, t, self.ids, err, [(end, "Traceback (most recent call last):"),
+                                                          (end, "  ... (see the attempt's traceback)"),
+                                                          (end, "Task failed.")])
+
+    def batches(self) -> Iterator[tuple[Tables, float]]:
+        """(rows of a batch, progress units it completes); a unit is one ordinary run."""
+        o, rng, w = self.o, self.rng, self.w
+        end = o.now_ms - 60_000
+        span = o.days * DAY_MS
+        start = end - span
+        for lo in range(0, o.runs, o.batch_runs):
+            t = Tables()
+            hi = min(o.runs, lo + o.batch_runs)
+            for i in range(lo, hi):
+                flow = w.flows[bisect.bisect(w.flow_cum, rng.random() * w.flow_cum[-1])]
+                created = start + int((i + rng.random()) * span / o.runs)
+                width = max(1, o.tasks_per_run - 3 + rng.randint(-2, 2)) if flow.shape == "foreach" else 0
+                head, em = self._one(t, flow, created, width, WORKERS, STALE_RATE)
+                if i >= o.runs - o.recent_logs:
+                    self._short_logs(t, head, em, o.now_ms)
+            yield t, hi - lo
+        if o.huge_run > 0:
+            yield self._huge(), o.huge_run / o.tasks_per_run
+
+    def _huge(self) -> Tables:
+        o, t = self.o, Tables()
+        head, em = self._one(t, self.w.huge, o.now_ms - 2 * DAY_MS, o.huge_run, HUGE_WORKERS, 0.0)
+        self.manifest.huge_run = f"{head.flow.flow_id}/{head.run_id}"
+        self.manifest.huge_run_pk = em.run_pk
+        if o.log_lines > 0:
+            task_pk, tp = em.tasks[0]    # the start step prints a very long log
+            at = tp.attempts[0]
+            assert at.end is not None
+            target = LogTarget(head.flow.flow_id, head.run_id, em.run_pk, tp.step.name, task_pk, 0, "stdout")
+            write_log(self.ds, t, self.ids, target, flood(at.begin, at.end, o.log_lines))
+            self.manifest.log_task = f"{self.manifest.huge_run}/{tp.step.name}/{task_pk}"
+            self.manifest.log_task_pk = task_pk
+        return t
