@@ -1,0 +1,91 @@
+"""Artifacts of a task: the list with previews, one rendered value, the raw download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from backend.api import respond
+from backend.api.lookup import task_row
+from backend.db import artifacts as artifacts_db
+from backend.db.query import Row
+from backend.errors import ApiError, not_found
+from backend.keys import BLOBS, DB, RENDERER, SETTINGS
+from backend.params import get_int
+from backend.routes import Param, Route
+
+
+def artifact_shape(row: Row) -> dict[str, Any]:
+    return {"name": row["name"], "type": row["type"], "size": row["size"], "sha": row["sha"],
+            "attempt": row["attempt"], "encoding": row["encoding"], "preview": row["preview"],
+            "seq": row["change_seq"]}
+
+
+async def _task_attempt(request: web.Request) -> tuple[Row, Row, int | None]:
+    run, task = await task_row(request)
+    attempt = get_int(request.query, "attempt", minimum=0)
+    return run, task, await artifacts_db.artifact_attempt(request.app[DB], task["task_pk"], attempt)
+
+
+async def list_artifacts(request: web.Request) -> web.Response:
+    _, task, attempt = await _task_attempt(request)
+    rows = [] if attempt is None else await artifacts_db.list_artifacts(request.app[DB], task["task_pk"], attempt)
+    return respond.page(request, [artifact_shape(r) for r in rows], None,
+                        immutable=task["status"] in ("completed", "failed") and attempt is not None)
+
+
+async def _artifact(request: web.Request) -> tuple[Row, Row]:
+    run, task, attempt = await _task_attempt(request)
+    name = request.match_info["name"]
+    row = None
+    if attempt is not None:
+        row = await artifacts_db.get_artifact(request.app[DB], task["task_pk"], attempt, name)
+    if row is None:
+        where = f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}"
+        raise not_found(f"artifact {name!r} not found in task {where}"
+                        + (f" (attempt {attempt})" if attempt is not None else ""))
+    return task, row
+
+
+async def get_artifact(request: web.Request) -> web.Response:
+    _, row = await _artifact(request)
+    data = artifact_shape(row)
+    limit = int(request.app[SETTINGS].artifact_max_bytes)
+    if row["encoding"] != "pickle-v4" or not row["location"]:
+        data.update(value=None, render_error=f"values with encoding {row['encoding']!r} are not rendered")
+    elif row["size"] is not None and row["size"] > limit:
+        data.update(value=None, render_error=f"the value is {row['size']} bytes, over the {limit}-byte "
+                                             "rendering limit; download it instead")
+    else:
+        blob = await request.app[BLOBS].get(row["location"])
+        rendered = await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
+        if "error" in rendered:
+            data.update(value=None, render_error=rendered["error"])
+        else:
+            data.update(value={"text": rendered["text"], "truncated": rendered["truncated"],
+                               "json": rendered.get("json"), "type": rendered["type"]}, render_error=None)
+    return respond.one(request, data, immutable=True)
+
+
+async def download_artifact(request: web.Request) -> web.Response:
+    _, row = await _artifact(request)
+    if not row["location"]:
+        raise ApiError(404, f"artifact {row['name']!r} has no stored value")
+    blob = await request.app[BLOBS].get(row["location"])
+    return web.Response(body=blob, content_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{row["name"]}.pickle"',
+        "Cache-Control": respond.IMMUTABLE, "ETag": f'"{row["sha"]}"'})
+
+
+T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
+ATTEMPT = (Param("attempt", "Attempt number (default: the latest attempt with artifacts).", "integer"),)
+ROUTES = [
+    Route(T + "/artifacts", list_artifacts, "Artifacts of a task: name, type, size, sha and preview.",
+          ATTEMPT, "list", "artifacts"),
+    Route(T + "/artifacts/{name}", get_artifact,
+          "One artifact with its value rendered in a sandboxed worker (within a size limit).",
+          ATTEMPT, "object", "artifacts"),
+    Route(T + "/artifacts/{name}/download", download_artifact, "The artifact's raw pickled bytes.",
+          ATTEMPT, "bytes", "artifacts"),
+]

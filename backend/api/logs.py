@@ -1,0 +1,99 @@
+"""Task logs: pages of lines (from_line/limit or tail), and the whole log as a download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from backend.api import respond
+from backend.api.lookup import live, task_row
+from backend.db import logs as logs_db
+from backend.db import tasks as tasks_db
+from backend.db.query import Row
+from backend.errors import bad_request, not_found
+from backend.keys import BLOBS, DB
+from backend.logs_format import parse_chunk
+from backend.params import decode_cursor, encode_cursor, get_int
+from backend.routes import Param, Route
+
+STREAMS = ("stdout", "stderr")
+MAX_LINES = 10_000
+
+
+async def _log_target(request: web.Request) -> tuple[Row, Row, str, int, bool]:
+    run, task = await task_row(request)
+    stream = request.match_info["stream"]
+    if stream not in STREAMS:
+        raise not_found(f"no log stream {stream!r}: use stdout or stderr")
+    attempt = get_int(request.query, "attempt", task["attempt"], minimum=0)
+    assert attempt is not None
+    attempts = (await tasks_db.attempts_of(request.app[DB], live(request), [task["task_pk"]]))[task["task_pk"]]
+    mine = [a for a in attempts if a["attempt"] == attempt]
+    if attempts and not mine:
+        raise not_found(f"task {task['step_name']}/{task['task_id']} has no attempt {attempt} "
+                        f"(attempts: {', '.join(str(a['attempt']) for a in attempts)})")
+    complete = bool(mine) and mine[0]["status"] != "running"
+    return run, task, stream, attempt, complete
+
+
+async def read_lines(request: web.Request, chunks: list[Row], start: int, end: int) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    blobs = request.app[BLOBS]
+    for chunk in chunks:
+        data = await blobs.get(chunk["location"])
+        for number, ts, text in parse_chunk(data, chunk["first_line"]):
+            if start <= number < end:
+                lines.append({"line": number, "ts": ts, "text": text})
+    return lines
+
+
+async def get_log(request: web.Request) -> web.Response:
+    _, task, stream, attempt, complete = await _log_target(request)
+    q = request.query
+    db = request.app[DB]
+    total = await logs_db.last_line(db, task["task_pk"], attempt, stream)
+    tail = get_int(q, "tail", minimum=1, maximum=MAX_LINES)
+    limit = get_int(q, "limit", 1000, minimum=1, maximum=MAX_LINES)
+    assert limit is not None
+    cursor = decode_cursor(q, "log", 1)
+    if tail is not None:
+        if "from_line" in q or cursor:
+            raise bad_request("parameter 'tail' cannot be combined with 'from_line' or 'cursor'")
+        start, limit = max(1, total - tail + 1), tail
+    else:
+        start = int(cursor[0]) if cursor else get_int(q, "from_line", 1, minimum=1) or 1
+    end = start + limit
+    chunks = await logs_db.chunks_for_range(db, task["task_pk"], attempt, stream, start, end) if total else []
+    lines = await read_lines(request, chunks, start, end)
+    nxt = encode_cursor("log", [end]) if end <= total else None
+    return respond.page(request, lines, nxt, immutable=complete, total_lines=total, complete=complete,
+                        attempt=attempt, stream=stream)
+
+
+async def download_log(request: web.Request) -> web.StreamResponse:
+    run, task, stream, attempt, _ = await _log_target(request)
+    chunks = await logs_db.all_chunks(request.app[DB], task["task_pk"], attempt, stream)
+    name = f"{run['flow_id']}_{run['run_id']}_{task['step_name']}_{task['task_id']}_{attempt}.{stream}.log"
+    resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
+                                       "Content-Disposition": f'attachment; filename="{name}"'})
+    await resp.prepare(request)
+    blobs = request.app[BLOBS]
+    for chunk in chunks:
+        data = await blobs.get(chunk["location"])
+        text = "".join(line + "\n" for _, _, line in parse_chunk(data, chunk["first_line"]))
+        await resp.write(text.encode())
+    await resp.write_eof()
+    return resp
+
+
+L = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}"
+ATTEMPT = Param("attempt", "Attempt number (default: the task's latest).", "integer")
+ROUTES = [
+    Route(L, get_log, "Lines of a task's stdout or stderr, with line numbers and timestamps.",
+          (ATTEMPT, Param("from_line", "First line (1-based, default 1).", "integer"),
+           Param("limit", "Lines per page (1-10000, default 1000).", "integer"),
+           Param("tail", "The last N lines instead of a page.", "integer"),
+           Param("cursor", "The `next` value of the previous page.")), "list", "logs"),
+    Route(L + "/download", download_log, "The whole log as plain text.", (ATTEMPT,), "text", "logs"),
+]

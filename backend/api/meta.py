@@ -1,0 +1,67 @@
+"""/api/-/status, /api/-/settings, /api/-/version and /api/openapi.json."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from backend import __version__
+from backend.api import respond
+from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, RENDERER, SETTINGS, STARTED_AT
+from backend.routes import Route
+from core_runtime.pg.connect import redact_dsn
+
+
+async def status(request: web.Request) -> web.Response:
+    app = request.app
+    pool = app[DB].pool
+    data: dict[str, Any] = {
+        "uptime_s": round(time.time() - app[STARTED_AT], 1),
+        "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
+                 "timeout_s": app[DB].timeout},
+        "caches": {"dag": app[DAG_CACHE].stats()},
+        "datastore": app[BLOBS].stats() if BLOBS in app else None,
+        "artifact_worker": app[RENDERER].stats() if RENDERER in app else None,
+        "listener": app[LISTENER].stats() if LISTENER in app else None,
+        "websockets": app[HUB].stats() if HUB in app else None,
+    }
+    if BLOBS in app:
+        data["caches"]["datastore_memory"] = app[BLOBS].memory.stats()
+        if app[BLOBS].disk is not None:
+            data["caches"]["datastore_disk"] = app[BLOBS].disk.stats()
+    if RENDERER in app:
+        data["caches"]["artifact_values"] = app[RENDERER].cache.stats()
+    return respond.one(request, data)
+
+
+async def settings(request: web.Request) -> web.Response:
+    values = request.app[SETTINGS].as_public_dict()
+    # DSNs are secret as a whole; show where they point without the password.
+    for key in ("FLOWSCOPE_DSN", "FLOWSCOPE_READER_DSN"):
+        raw = getattr(request.app[SETTINGS], key.removeprefix("FLOWSCOPE_").lower(), None)
+        if raw:
+            values[key] = redact_dsn(raw)
+    return respond.one(request, values)
+
+
+async def version(request: web.Request) -> web.Response:
+    return respond.one(request, {"version": __version__, "api": 1})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    from backend.app import all_routes
+    from backend.openapi import openapi_document
+
+    return web.json_response(openapi_document(all_routes()))
+
+
+ROUTES = [
+    Route("/api/-/status", status, "Health of the pool, listener, caches, datastore and websocket hub.",
+          (), "object", "meta"),
+    Route("/api/-/settings", settings, "Every FLOWSCOPE_* setting in effect, secrets redacted.", (),
+          "object", "meta"),
+    Route("/api/-/version", version, "Backend version.", (), "object", "meta"),
+    Route("/api/openapi.json", openapi, "This API's OpenAPI document.", (), "object", "meta"),
+]

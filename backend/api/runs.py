@@ -1,0 +1,137 @@
+"""/api/runs, /api/flows/{flow}/runs and /api/flows/{flow}/runs/{run}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from backend.api import respond
+from backend.api.lookup import live, run_row
+from backend.db import runs as runs_db
+from backend.db.query import Row
+from backend.errors import bad_request
+from backend.keys import DB
+from backend.params import decode_cursor, encode_cursor, get_choice, get_int, get_limit, get_list
+from backend.routes import PAGE, Param, Route
+
+
+def task_counts(row: Row) -> dict[str, int]:
+    """Counts kept by the schema's triggers; a run that lost its heartbeat has no running tasks."""
+    running, failed = row["n_running"], row["n_failed"]
+    if row.get("stale"):
+        running, failed = 0, failed + running
+    total = row["n_tasks"]
+    return {"total": total, "pending": max(0, total - row["n_running"] - row["n_completed"] - row["n_failed"]),
+            "running": running, "completed": row["n_completed"], "failed": failed}
+
+
+def run_shape(row: Row) -> dict[str, Any]:
+    return {
+        "flow_id": row["flow_id"], "run_id": row["run_id"], "run_number": row["run_number"],
+        "pathspec": f"{row['flow_id']}/{row['run_id']}", "user": row["user_name"],
+        "tags": list(row["tags"] or []), "system_tags": list(row["system_tags"] or []),
+        "source": row["source"], "status": row["status"], "status_reason": row["status_reason"],
+        "failed_step": row["failed_step"], "origin_run_id": row["origin_run_id"],
+        "created_at": row["created_at"], "started_at": row["started_at"],
+        "finished_at": row["finished_at"], "duration_ms": row["duration_ms"],
+        "heartbeat_at": row["heartbeat_at"], "parameters": row["parameters"] or {},
+        "task_counts": task_counts(row), "seq": row["change_seq"],
+    }
+
+
+def parse_filters(q: MultiMapping[str], flow: str | None) -> runs_db.RunFilters:
+    flows = get_list(q, "flow")
+    if flow is not None:
+        flows = [flow]
+    return runs_db.RunFilters(
+        statuses=get_list(q, "status", runs_db.RUN_STATUSES), flows=flows, users=get_list(q, "user"),
+        tags=get_list(q, "tag"), any_tags=get_list(q, "any_tag"), system_tags=get_list(q, "system_tag"),
+        created_after=get_int(q, "created_after"), created_before=get_int(q, "created_before"),
+        q=q.get("q") or None)
+
+
+def parse_order(q: MultiMapping[str]) -> runs_db.Order:
+    """``order=created`` (newest first), ``order=duration:asc``, ``order=-finished`` or ``dir=asc``."""
+    raw = q.get("order") or "created"
+    direction = get_choice(q, "dir", ("asc", "desc"))
+    name = raw
+    if raw.startswith("-"):
+        name, direction = raw[1:], direction or "desc"
+    elif ":" in raw:
+        name, _, direction = raw.partition(":")
+    if name not in runs_db.ORDER_COLUMNS or direction not in (None, "asc", "desc"):
+        raise bad_request(f"parameter 'order' must be created, finished or duration, optionally with "
+                          f":asc or :desc; got {raw!r}")
+    return runs_db.make_order(name, (direction or "desc") == "desc")
+
+
+async def list_runs(request: web.Request) -> web.Response:
+    q = request.query
+    flow = request.match_info.get("flow")
+    filters = parse_filters(q, flow)
+    order = parse_order(q)
+    group_by = get_choice(q, "group_by", ("flow", "user"))
+    if group_by:
+        return await _list_groups(request, filters, order, group_by)
+    limit = get_limit(q)
+    cursor = decode_cursor(q, order.cursor_kind, 2)
+    rows, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit)
+    nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
+    return respond.page(request, [run_shape(r) for r in rows], nxt)
+
+
+async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order: runs_db.Order,
+                       group_by: str) -> web.Response:
+    q = request.query
+    limit = get_limit(q, default=20, maximum=200)
+    group_limit = get_int(q, "group_limit", 5, minimum=1, maximum=100)
+    assert group_limit is not None
+    cursor = decode_cursor(q, f"groups:{group_by}", 1)
+    groups, last = await runs_db.list_run_groups(request.app[DB], live(request), filters, order, group_by,
+                                                 cursor[0] if cursor else "", limit, group_limit)
+    data = []
+    for key, rows, more in groups:
+        nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more else None
+        data.append({"group": key, "group_by": group_by, "runs": [run_shape(r) for r in rows],
+                     "next": nxt})
+    return respond.page(request, data, encode_cursor(f"groups:{group_by}", [last]) if last else None)
+
+
+async def get_run(request: web.Request) -> web.Response:
+    row = await run_row(request)
+    data = run_shape(row)
+    source = await runs_db.get_run_source(request.app[DB], row["run_pk"])
+    data["file_name"] = source["file_name"] if source else None
+    if request.query.get("source") in ("1", "true"):
+        data["source_code"] = source["source"] if source else None
+    return respond.one(request, data, immutable=False)
+
+
+RUN_FILTERS = (
+    Param("status", "Effective status: running, completed, failed (several: any of).", repeated=True,
+          enum=runs_db.RUN_STATUSES),
+    Param("flow", "Flow name (several: any of).", repeated=True),
+    Param("user", "User name (several: any of).", repeated=True),
+    Param("tag", "Runs carrying all of these tags.", repeated=True),
+    Param("any_tag", "Runs carrying any of these tags.", repeated=True),
+    Param("system_tag", "Runs carrying all of these system tags.", repeated=True),
+    Param("created_after", "Created at or after (epoch ms).", "integer"),
+    Param("created_before", "Created before (epoch ms).", "integer"),
+    Param("q", "Text contained in the flow name, run id, user or tags."),
+    Param("order", "created | finished | duration, optionally :asc or :desc (default created:desc)."),
+    Param("dir", "asc | desc (alternative to the order suffix).", enum=("asc", "desc")),
+    Param("group_by", "flow | user: a page of groups, each with its first runs.", enum=("flow", "user")),
+    Param("group_limit", "Runs per group with group_by (1-100, default 5).", "integer"),
+    *PAGE,
+)
+
+ROUTES = [
+    Route("/api/runs", list_runs, "Runs of all flows, filtered, ordered, keyset-paged.", RUN_FILTERS,
+          "list", "runs"),
+    Route("/api/flows/{flow}/runs", list_runs, "Runs of one flow (same filters as /api/runs).",
+          RUN_FILTERS, "list", "runs"),
+    Route("/api/flows/{flow}/runs/{run}", get_run, "One run.",
+          (Param("source", "true: include the flow file's source text as source_code."),), "object", "runs"),
+]

@@ -1,0 +1,84 @@
+"""Tasks of a run (with their attempts), one task, and its attempts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from backend.api import respond
+from backend.api.lookup import live, run_row, task_row
+from backend.db import tasks as tasks_db
+from backend.db.query import Row
+from backend.keys import DB
+from backend.params import decode_cursor, encode_cursor, get_limit, get_list
+from backend.routes import PAGE, Param, Route
+
+
+def attempt_shape(row: Row) -> dict[str, Any]:
+    return {k: row[k] for k in ("attempt", "status", "status_reason", "started_at", "finished_at",
+                                "duration_ms", "exit_code", "exception_type", "exception_message",
+                                "traceback")}
+
+
+def task_shape(row: Row, attempts: list[Row] | None) -> dict[str, Any]:
+    pathspec = f"{row['flow_id']}/{row['run_id']}/{row['step_name']}/{row['task_id']}"
+    return {
+        "flow_id": row["flow_id"], "run_id": row["run_id"], "step_name": row["step_name"],
+        "task_id": row["task_id"], "pathspec": pathspec, "status": row["status"],
+        "status_reason": row["status_reason"], "attempt": row["attempt"],
+        "foreach_index": row["foreach_index"], "foreach_value": row["foreach_value"],
+        "foreach_stack": row["foreach_stack"], "parent_task_ids": list(row["parent_task_ids"] or []),
+        "cloned_from": row["cloned_from"], "created_at": row["created_at"],
+        "started_at": row["started_at"], "finished_at": row["finished_at"],
+        "duration_ms": row["duration_ms"], "heartbeat_at": row["heartbeat_at"],
+        "attempts": [attempt_shape(a) for a in attempts or []], "seq": row["change_seq"],
+    }
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    run = await run_row(request)
+    q = request.query
+    steps = get_list(q, "step")
+    if "step" in request.match_info:
+        steps = [request.match_info["step"]]
+    statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
+    limit = get_limit(q)
+    cursor = decode_cursor(q, "tasks", 1)
+    db, lv = request.app[DB], live(request)
+    rows, more = await tasks_db.list_tasks(db, lv, run["run_pk"], steps, statuses,
+                                           int(cursor[0]) if cursor else None, limit)
+    attempts = await tasks_db.attempts_of(db, lv, [r["task_pk"] for r in rows])
+    nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
+    finished = run["status"] != "running" and not run["stale"]
+    return respond.page(request, [task_shape(r, attempts[r["task_pk"]]) for r in rows], nxt,
+                        immutable=finished)
+
+
+async def get_task(request: web.Request) -> web.Response:
+    _, row = await task_row(request)
+    attempts = await tasks_db.attempts_of(request.app[DB], live(request), [row["task_pk"]])
+    return respond.one(request, task_shape(row, attempts[row["task_pk"]]))
+
+
+async def list_attempts(request: web.Request) -> web.Response:
+    _, row = await task_row(request)
+    attempts = await tasks_db.attempts_of(request.app[DB], live(request), [row["task_pk"]])
+    return respond.page(request, [attempt_shape(a) for a in attempts[row["task_pk"]]], None)
+
+
+TASK_FILTERS = (
+    Param("step", "Only tasks of these steps.", repeated=True),
+    Param("status", "Effective status: pending, running, completed, failed (any of).", repeated=True,
+          enum=tasks_db.TASK_STATUSES),
+    *PAGE,
+)
+T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
+ROUTES = [
+    Route("/api/flows/{flow}/runs/{run}/tasks", list_tasks,
+          "Every task of the run with its attempts, by task id (keyset).", TASK_FILTERS, "list", "tasks"),
+    Route("/api/flows/{flow}/runs/{run}/steps/{step}/tasks", list_tasks, "Tasks of one step.",
+          TASK_FILTERS[1:], "list", "tasks"),
+    Route(T, get_task, "One task with its attempts.", (), "object", "tasks"),
+    Route(T + "/attempts", list_attempts, "Attempts of a task.", (), "list", "tasks"),
+]

@@ -1,0 +1,104 @@
+"""The application factory: routes, middleware, and the resources that live as long as the app.
+
+No I/O at import time. Everything that opens something (the reader pool, the datastore threads,
+the artifact worker, the LISTEN task) is a cleanup_ctx generator, so a failing start-up or a
+shutdown releases exactly what was opened.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiopg
+from aiohttp import web
+
+from backend.cache.lru import LruCache
+from backend.db.query import Db
+from backend.errors import error_middleware
+from backend.keys import BLOBS, DAG_CACHE, DB, RENDERER, SETTINGS, STARTED_AT
+from backend.routes import Route
+from backend.settings import backend_settings
+from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
+from core_runtime.settings import Settings
+
+
+def all_routes() -> list[Route]:
+    from backend.api import (artifacts, autocomplete, cards, flows, logs, meta, metadata, runs, search,
+                             steps, tasks, timeline)
+    from backend.live import ws
+
+    routes: list[Route] = []
+    for module in (flows, runs, steps, tasks, artifacts, metadata, cards, logs, timeline, search,
+                   autocomplete, meta, ws):
+        routes.extend(module.ROUTES)
+    return routes
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    reader = resolve_dsns(settings).reader
+    timeout = float(settings.query_timeout)
+    try:
+        pool = await aiopg.create_pool(
+            reader, minsize=1, maxsize=int(settings.pool_size), timeout=timeout,
+            # The server enforces the timeout too, so a cancelled client never leaves a query running.
+            options=f"-c statement_timeout={int(timeout * 1000)}")
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or ["connection failed"])[0]
+        raise DatabaseError(f"cannot connect to Postgres (reader) at {redact_dsn(reader)}: {first}") from None
+    app[DB] = Db(pool, timeout)
+    yield
+    pool.close()
+    await pool.wait_closed()
+
+
+async def _datastore(app: web.Application) -> AsyncIterator[None]:
+    from backend.cache.blobs import BlobReader
+    from backend.cache.disk import DiskCache
+    from core_runtime.datastore import open_datastore
+
+    s = app[SETTINGS]
+    memory_bytes = int(s.cache_memory_mb) * 1024 * 1024
+    disk = None
+    if (s.cache_dir or "") != "off":
+        disk = DiskCache(s.cache_dir or str(Path(s.home) / "cache"), int(s.cache_disk_mb) * 1024 * 1024)
+    blobs = BlobReader(open_datastore(s), timeout=float(s.datastore_timeout),
+                       threads=int(s.datastore_threads),
+                       memory=LruCache("datastore", memory_bytes // 2), disk=disk)
+    app[BLOBS] = blobs
+    yield
+    blobs.close()
+
+
+async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
+    from backend.cache.artifact_worker import ArtifactRenderer
+
+    s = app[SETTINGS]
+    renderer = ArtifactRenderer(
+        timeout=float(s.artifact_timeout), memory_mb=int(s.artifact_memory_mb),
+        workers=int(s.artifact_workers),
+        cache=LruCache("artifact_values", int(s.cache_memory_mb) * 1024 * 1024 // 4))
+    app[RENDERER] = renderer
+    yield
+    await renderer.close()
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = backend_settings(settings)
+    app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[STARTED_AT] = time.time()
+    app[DAG_CACHE] = LruCache("dag", int(settings.cache_memory_mb) * 1024 * 1024 // 8,
+                              size_of=lambda v: len(str(v)))
+    app.cleanup_ctx.extend([_database, _datastore, _artifact_worker])
+    from backend.live.setup import install_live
+
+    install_live(app)
+    for route in all_routes():
+        app.router.add_get(route.path, route.handler, allow_head=route.returns != "websocket")
+    from backend.static import serve_ui
+
+    app.router.add_get("/{tail:.*}", serve_ui)
+    return app

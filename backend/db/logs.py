@@ -1,0 +1,51 @@
+"""Log chunk rows: which chunks hold a line range, the last line, every chunk of a log."""
+
+from __future__ import annotations
+
+from backend.db.query import Db, Row
+
+KEY = "task_pk = %(task_pk)s AND attempt = %(attempt)s AND stream = %(stream)s"
+CHUNK_COLUMNS = "seq, first_line, n_lines, n_bytes, first_ts, last_ts, location, change_seq"
+
+LAST_LINE = f"""SELECT first_line + n_lines - 1 AS last_line FROM log_chunks
+                WHERE {KEY} ORDER BY seq DESC LIMIT 1"""
+# Start at the last chunk beginning at or before the first wanted line (one index probe),
+# then read forward while chunks begin before the end of the range.
+CHUNKS_FOR_RANGE = f"""
+SELECT {CHUNK_COLUMNS} FROM log_chunks
+WHERE {KEY} AND first_line < %(end)s
+  AND first_line >= COALESCE((SELECT first_line FROM log_chunks WHERE {KEY} AND first_line <= %(start)s
+                               ORDER BY first_line DESC LIMIT 1), 1)
+ORDER BY first_line
+"""
+ALL_CHUNKS = f"SELECT {CHUNK_COLUMNS} FROM log_chunks WHERE {KEY} ORDER BY seq"
+CHUNKS_CHANGED = f"""SELECT {CHUNK_COLUMNS}, task_pk, attempt, stream FROM log_chunks
+                     WHERE {KEY} AND change_seq > %(since)s ORDER BY change_seq"""
+RUN_CHUNKS = """
+SELECT c.task_pk, c.attempt, c.stream, c.seq, c.first_line, c.n_lines, c.n_bytes, c.location,
+       t.step_name, t.task_id
+FROM log_chunks c JOIN tasks t ON t.task_pk = c.task_pk
+WHERE c.run_pk = %(run_pk)s ORDER BY c.task_pk, c.attempt, c.stream, c.seq
+"""
+
+
+def _key(task_pk: int, attempt: int, stream: str) -> dict[str, object]:
+    return {"task_pk": task_pk, "attempt": attempt, "stream": stream}
+
+
+async def last_line(db: Db, task_pk: int, attempt: int, stream: str) -> int:
+    value = await db.scalar(LAST_LINE, _key(task_pk, attempt, stream))
+    return int(value or 0)
+
+
+async def chunks_for_range(db: Db, task_pk: int, attempt: int, stream: str, start: int,
+                           end: int) -> list[Row]:
+    return await db.all(CHUNKS_FOR_RANGE, {**_key(task_pk, attempt, stream), "start": start, "end": end})
+
+
+async def all_chunks(db: Db, task_pk: int, attempt: int, stream: str) -> list[Row]:
+    return await db.all(ALL_CHUNKS, _key(task_pk, attempt, stream))
+
+
+async def chunks_changed(db: Db, task_pk: int, attempt: int, stream: str, since: int) -> list[Row]:
+    return await db.all(CHUNKS_CHANGED, {**_key(task_pk, attempt, stream), "since": since})

@@ -1,0 +1,208 @@
+"""Runs: lookups, the filtered/ordered keyset listing and per-group listings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
+from backend.db.query import Db, Row
+
+RUN_COLUMNS = f"""
+    r.run_pk, r.flow_id, r.run_id, r.run_number, r.user_name, r.tags, r.system_tags, r.source,
+    {status_expr('r')} AS status, {reason_expr('r')} AS status_reason, {stale_expr('r')} AS stale,
+    r.failed_step, r.origin_run_id, r.created_at, r.started_at, r.finished_at, r.duration_ms,
+    r.heartbeat_at, r.parameters, r.n_tasks, r.n_running, r.n_completed, r.n_failed, r.change_seq
+"""
+
+RUN_BY_ID = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
+RUN_BY_PK = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_pk = %(run_pk)s"
+RUN_SOURCE = "SELECT file_name, source FROM run_sources WHERE run_pk = %(run_pk)s"
+RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %(run_pk)s"
+RUNS_CHANGED = f"""
+SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s {{extra}}
+ORDER BY r.change_seq LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class Order:
+    """A sort of the run list: which column, which way; nullable columns sort nulls last (desc)."""
+
+    name: str          # created | finished | duration
+    column: str
+    nullable: bool
+    descending: bool
+
+    @property
+    def cursor_kind(self) -> str:
+        return f"runs:{self.name}:{'desc' if self.descending else 'asc'}"
+
+
+ORDER_COLUMNS = {"created": ("r.created_at", False), "finished": ("r.finished_at", True),
+                 "duration": ("r.duration_ms", True)}
+RUN_STATUSES = ("running", "completed", "failed")
+
+
+def make_order(name: str, descending: bool) -> Order:
+    column, nullable = ORDER_COLUMNS[name]
+    return Order(name, column, nullable, descending)
+
+
+@dataclass
+class RunFilters:
+    statuses: list[str] = field(default_factory=list)
+    flows: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    any_tags: list[str] = field(default_factory=list)
+    system_tags: list[str] = field(default_factory=list)
+    created_after: int | None = None
+    created_before: int | None = None
+    q: str | None = None
+
+    def where(self, params: dict[str, Any]) -> list[str]:
+        """WHERE fragments (AND-ed) and their params; every value goes through a placeholder."""
+        out: list[str] = []
+        if self.statuses:
+            out.append(status_filter("r", self.statuses))
+        if self.flows:
+            out.append("r.flow_id = ANY(%(f_flows)s)")
+            params["f_flows"] = self.flows
+        if self.users:
+            out.append("r.user_name = ANY(%(f_users)s)")
+            params["f_users"] = self.users
+        if self.tags:
+            out.append("r.tags @> %(f_tags)s::text[]")
+            params["f_tags"] = self.tags
+        if self.any_tags:
+            out.append("r.tags && %(f_any_tags)s::text[]")
+            params["f_any_tags"] = self.any_tags
+        if self.system_tags:
+            out.append("r.system_tags @> %(f_system_tags)s::text[]")
+            params["f_system_tags"] = self.system_tags
+        if self.created_after is not None:
+            out.append("r.created_at >= %(f_after)s")
+            params["f_after"] = self.created_after
+        if self.created_before is not None:
+            out.append("r.created_at < %(f_before)s")
+            params["f_before"] = self.created_before
+        if self.q:
+            params["f_q"] = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            out.append("(r.flow_id ILIKE %(f_q)s OR r.run_id ILIKE %(f_q)s OR r.user_name ILIKE %(f_q)s "
+                       "OR array_to_string(r.tags, ' ') ILIKE %(f_q)s)")
+        return out
+
+
+def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any]) -> tuple[str, str]:
+    """(WHERE fragment after the cursor, ORDER BY) for a keyset page on (column, run_pk).
+
+    Descending sorts put NULLs last and ascending ones first, so each order is one of the
+    runs_* indexes scanned forwards or backwards.
+    """
+    c = order.column
+    if order.descending:
+        order_by = f"{c} DESC NULLS LAST, r.run_pk DESC"
+    else:
+        order_by = f"{c} ASC NULLS FIRST, r.run_pk ASC"
+    if cursor is None:
+        return "TRUE", order_by
+    value, pk = cursor
+    params["c_value"], params["c_pk"] = value, pk
+    if order.descending:
+        if value is None:
+            where = f"({c} IS NULL AND r.run_pk < %(c_pk)s)"
+        elif order.nullable:
+            where = f"(({c}, r.run_pk) < (%(c_value)s, %(c_pk)s) OR {c} IS NULL)"
+        else:
+            where = f"(({c}, r.run_pk) < (%(c_value)s, %(c_pk)s))"
+    else:
+        if value is None:
+            where = f"(({c} IS NULL AND r.run_pk > %(c_pk)s) OR {c} IS NOT NULL)"
+        else:
+            where = f"(({c}, r.run_pk) > (%(c_value)s, %(c_pk)s))"
+    return where, order_by
+
+
+def sort_key(order: Order, row: Row) -> list[Any]:
+    field_name = {"created": "created_at", "finished": "finished_at", "duration": "duration_ms"}[order.name]
+    return [row[field_name], row["run_pk"]]
+
+
+async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
+                    cursor: Sequence[Any] | None, limit: int) -> tuple[list[Row], bool]:
+    """One page of runs and whether more follow (fetches limit + 1 rows; never counts)."""
+    params: dict[str, Any] = dict(live)
+    where = filters.where(params)
+    after, order_by = keyset(order, cursor, params)
+    params["limit"] = limit + 1
+    sql = (f"SELECT {RUN_COLUMNS} FROM runs r WHERE {' AND '.join([*where, after])} "
+           f"ORDER BY {order_by} LIMIT %(limit)s")
+    rows = await db.all(sql, params)
+    return rows[:limit], len(rows) > limit
+
+
+# Groups: distinct flows come from the flows table; distinct users by a loose index scan of
+# runs_user_created (one index probe per user instead of reading a million rows).
+GROUP_KEYS = {
+    "flow": """SELECT flow_id AS key FROM flows WHERE flow_id > %(g_after)s
+               ORDER BY flow_id LIMIT %(g_limit)s""",
+    "user": """WITH RECURSIVE u(key) AS (
+                 (SELECT user_name FROM runs WHERE user_name > %(g_after)s ORDER BY user_name LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT user_name FROM runs WHERE user_name > u.key ORDER BY user_name LIMIT 1)
+                 FROM u WHERE u.key IS NOT NULL)
+               SELECT key FROM u WHERE key IS NOT NULL LIMIT %(g_limit)s""",
+}
+GROUP_COLUMN = {"flow": "r.flow_id", "user": "r.user_name"}
+
+
+async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
+                          group_by: str, group_after: str, limit: int,
+                          group_limit: int) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
+    """Up to ``limit`` groups after ``group_after`` (by name), each with its first runs.
+
+    Returns [(key, runs, more_in_group)], and the last group key examined when more groups may
+    follow (groups without matching runs are skipped but still advance the cursor).
+    """
+    params: dict[str, Any] = dict(live)
+    where = filters.where(params)
+    _, order_by = keyset(order, None, params)
+    params.update(g_after=group_after, g_limit=limit, per_group=group_limit + 1)
+    sql = f"""
+    SELECT g.key AS group_key, x.* FROM ({GROUP_KEYS[group_by]}) g
+    CROSS JOIN LATERAL (
+        SELECT {RUN_COLUMNS} FROM runs r
+        WHERE {GROUP_COLUMN[group_by]} = g.key AND {' AND '.join(where) if where else 'TRUE'}
+        ORDER BY {order_by} LIMIT %(per_group)s) x
+    """
+    keys_sql = GROUP_KEYS[group_by]
+    keys = [r["key"] for r in await db.all(keys_sql, params)]
+    rows = await db.all(sql, params) if keys else []
+    by_key: dict[str, list[Row]] = {}
+    for row in rows:
+        by_key.setdefault(row.pop("group_key"), []).append(row)
+    groups = [(k, by_key[k][:group_limit], len(by_key[k]) > group_limit) for k in keys if k in by_key]
+    last = keys[-1] if len(keys) == limit else None
+    return groups, last
+
+
+async def get_run(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | None:
+    return await db.one(RUN_BY_ID, {**live, "flow": flow, "run": run})
+
+
+async def get_run_source(db: Db, run_pk: int) -> Row | None:
+    return await db.one(RUN_SOURCE, {"run_pk": run_pk})
+
+
+async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,
+                       flow: str | None = None, run_pk: int | None = None) -> list[Row]:
+    params: dict[str, Any] = {**live, "since": since, "limit": limit}
+    extra = ""
+    if flow is not None:
+        extra += " AND r.flow_id = %(flow)s"
+        params["flow"] = flow
+    if run_pk is not None:
+        extra += " AND r.run_pk = %(run_pk)s"
+        params["run_pk"] = run_pk
+    return await db.all(RUNS_CHANGED.format(extra=extra), params)

@@ -1,0 +1,27 @@
+"""Steps of a run: the per-step rows (time span and task counts kept by triggers) and the DAG."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.db.query import Db, Row
+
+STEP_COLUMNS = """s.run_pk, s.step_name, s.created_at, s.started_at, s.finished_at, s.n_tasks,
+                  s.n_running, s.n_completed, s.n_failed, s.change_seq"""
+STEPS_OF_RUN = f"SELECT {STEP_COLUMNS} FROM steps s WHERE s.run_pk = %(run_pk)s"
+STEPS_CHANGED = f"""SELECT {STEP_COLUMNS} FROM steps s
+                    WHERE s.run_pk = %(run_pk)s AND s.change_seq > %(since)s ORDER BY s.change_seq"""
+RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %(run_pk)s"
+
+
+async def steps_of_run(db: Db, run_pk: int) -> dict[str, Row]:
+    return {r["step_name"]: r for r in await db.all(STEPS_OF_RUN, {"run_pk": run_pk})}
+
+
+async def steps_changed(db: Db, run_pk: int, since: int) -> list[Row]:
+    return await db.all(STEPS_CHANGED, {"run_pk": run_pk, "since": since})
+
+
+async def run_dag(db: Db, run_pk: int) -> dict[str, Any] | None:
+    dag = await db.scalar(RUN_DAG, {"run_pk": run_pk})
+    return dag if isinstance(dag, dict) else None

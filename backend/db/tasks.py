@@ -1,0 +1,92 @@
+"""Tasks and their attempts: lookups, the keyset listing of a run's tasks, changes since a seq."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
+from backend.db.query import Db, Row
+
+TASK_STATUSES = ("pending", "running", "completed", "failed")
+
+TASK_COLUMNS = f"""
+    t.task_pk, t.run_pk, r.flow_id, r.run_id, t.step_name, t.task_id,
+    {status_expr('t')} AS status, {reason_expr('t')} AS status_reason, t.attempt,
+    t.foreach_index, t.foreach_value, t.foreach_stack, t.parent_task_ids, t.cloned_from,
+    t.created_at, t.started_at, t.finished_at, t.duration_ms, t.heartbeat_at, t.change_seq
+"""
+
+ATTEMPT_COLUMNS = f"""
+    a.task_pk, a.attempt, {status_expr('a', False)} AS status, {reason_expr('a', False)} AS status_reason,
+    a.started_at, a.finished_at, a.duration_ms, a.heartbeat_at, a.exit_code, a.exception_type,
+    a.exception_message, a.traceback, a.change_seq
+"""
+
+GET_TASK = f"""
+SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
+WHERE t.run_pk = %(run_pk)s AND t.step_name = %(step)s AND t.task_id = %(task)s
+"""
+
+ATTEMPTS_OF_TASKS = f"""
+SELECT {ATTEMPT_COLUMNS} FROM attempts a WHERE a.task_pk = ANY(%(task_pks)s)
+ORDER BY a.task_pk, a.attempt
+"""
+
+TASKS_CHANGED = f"""
+SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
+WHERE t.run_pk = %(run_pk)s AND t.change_seq > %(since)s ORDER BY t.change_seq LIMIT %(limit)s
+"""
+
+# An attempt row changing (retry started, attempt finished) is an update of its task's shape.
+TASKS_WITH_CHANGED_ATTEMPTS = f"""
+SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
+WHERE t.task_pk IN (SELECT a.task_pk FROM attempts a
+                    WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s)
+"""
+MAX_ATTEMPT_SEQ = """
+SELECT a.task_pk, max(a.change_seq) AS seq FROM attempts a
+WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s GROUP BY a.task_pk
+"""
+
+
+async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: str) -> Row | None:
+    return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task})
+
+
+async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
+                     statuses: Sequence[str], after_pk: int | None, limit: int) -> tuple[list[Row], bool]:
+    params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
+    where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s"]
+    if steps:
+        where.append("t.step_name = ANY(%(steps)s)")
+        params["steps"] = list(steps)
+    if statuses:
+        where.append(status_filter("t", statuses))
+    sql = (f"SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
+           f"WHERE {' AND '.join(where)} ORDER BY t.task_pk LIMIT %(limit)s")
+    rows = await db.all(sql, params)
+    return rows[:limit], len(rows) > limit
+
+
+async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> dict[int, list[Row]]:
+    out: dict[int, list[Row]] = {pk: [] for pk in task_pks}
+    if not task_pks:
+        return out
+    for row in await db.all(ATTEMPTS_OF_TASKS, {**live, "task_pks": list(task_pks)}):
+        out[row["task_pk"]].append(row)
+    return out
+
+
+async def tasks_changed(db: Db, live: dict[str, Any], run_pk: int, since: int, limit: int) -> list[Row]:
+    """Tasks of a run whose row or attempts changed after ``since``; seq = the latest of both."""
+    params = {**live, "run_pk": run_pk, "since": since, "limit": limit}
+    rows = {r["task_pk"]: r for r in await db.all(TASKS_CHANGED, params)}
+    attempt_seq = {r["task_pk"]: r["seq"] for r in await db.all(MAX_ATTEMPT_SEQ, params)}
+    missing = [pk for pk in attempt_seq if pk not in rows]
+    if missing:
+        for r in await db.all(TASKS_WITH_CHANGED_ATTEMPTS, params):
+            rows.setdefault(r["task_pk"], r)
+    for pk, seq in attempt_seq.items():
+        if pk in rows:
+            rows[pk]["change_seq"] = max(rows[pk]["change_seq"], seq)
+    return sorted(rows.values(), key=lambda r: r["change_seq"])

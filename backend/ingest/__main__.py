@@ -1,0 +1,37 @@
+"""``python -m backend.ingest [--host H] [--port P]``: the ingest service on its own."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+
+import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings)
+from backend.ingest.app import create_ingest_app
+from core_runtime.pg import DatabaseError
+from core_runtime.settings import SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend.ingest",
+                                     description="Metaflow metadata-service API writing into Flowscope.")
+    parser.add_argument("--host", help="listen address (default FLOWSCOPE_INGEST_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default FLOWSCOPE_INGEST_PORT or 8084)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(ingest_host=args.host, ingest_port=args.port)
+        app = create_ingest_app(settings)
+        web.run_app(app, host=settings.ingest_host, port=settings.ingest_port,
+                    print=lambda msg: print(msg, flush=True), access_log=None)
+    except (SettingsError, DatabaseError) as exc:
+        print(f"flowscope ingest: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,127 @@
+"""The Metaflow ingest app: the metadata-service HTTP API of the metaflow client, on Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiopg
+import psycopg2
+from aiohttp import web
+
+import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings)
+from backend.ingest import api_objects as o
+from backend.ingest import api_records as r
+from backend.ingest.keys import POOL, SETTINGS
+from backend.ingest.wire import BadRequest
+from core_runtime.pg import DatabaseError, connect_writer, resolve_dsns
+from core_runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+RUN = "/flows/{flow}/runs/{run}"
+TASK = RUN + "/steps/{step}/tasks/{task}"
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/ping", o.ping),
+    ("GET", "/version", o.version),
+    ("GET", "/flows", o.list_flows),
+    ("GET", "/flows/{flow}", o.get_flow),
+    ("POST", "/flows/{flow}", o.create_flow),
+    ("POST", "/flows/{flow}/run", o.create_run),
+    ("GET", "/flows/{flow}/runs", o.list_runs),
+    ("GET", RUN, o.get_run),
+    ("POST", RUN + "/heartbeat", o.run_heartbeat),
+    ("PATCH", RUN + "/tag/mutate", o.mutate_tags),
+    ("GET", RUN + "/steps", o.list_steps),
+    ("GET", RUN + "/steps/{step}", o.get_step),
+    ("POST", RUN + "/steps/{step}/step", o.create_step),
+    ("GET", RUN + "/steps/{step}/tasks", o.list_tasks),
+    ("GET", TASK, o.get_task),
+    ("POST", RUN + "/steps/{step}/task", o.create_task),
+    ("POST", TASK + "/heartbeat", o.task_heartbeat),
+    ("GET", RUN + "/steps/{step}/filtered_tasks", r.filtered_tasks),
+    ("POST", TASK + "/metadata", r.post_metadata),
+    ("GET", TASK + "/metadata", r.get_metadata),
+    ("POST", TASK + "/artifact", r.post_artifacts),
+    ("GET", TASK + "/artifacts", r.list_artifacts),
+    ("GET", TASK + "/artifacts/{name}", r.get_artifact),
+    ("GET", TASK + "/artifacts/{name}/attempt/{attempt:[0-9]+}", r.get_artifact),
+    ("GET", TASK + "/attempt/{attempt:[0-9]+}/artifacts", r.list_artifacts),
+]
+# On these the client ignores a 409, so an unexpected server error there must not kill the flow.
+_IGNORABLE = {r.post_metadata, r.post_artifacts}
+
+
+def _token_ok(request: web.Request, token: str) -> bool:
+    given = request.headers.get("x-api-key")
+    auth = request.headers.get("Authorization", "")
+    if given is None and auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.app[SETTINGS].ingest_token
+    if token and not _token_ok(request, token):
+        return web.json_response({"message": "missing or wrong token (x-api-key or "
+                                  "Authorization: Bearer)"}, status=401)
+    return await handler(request)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BadRequest as exc:
+        return web.json_response({"message": str(exc)}, status=400)
+    except web.HTTPNotFound:
+        return web.json_response({}, status=404)
+    except web.HTTPException:
+        raise
+    except psycopg2.DataError as exc:   # e.g. text with NUL bytes, numbers out of range
+        return web.json_response({"message": f"invalid value: {str(exc).strip()}"}, status=400)
+    except (TimeoutError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        # Transient: the client retries a 503 with backoff.
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
+        return web.json_response({"message": "database unavailable, retry"}, status=503)
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        route_handler = getattr(request.match_info.route, "handler", None)
+        status = 409 if route_handler in _IGNORABLE else 503
+        return web.json_response({"message": "internal error"}, status=status)
+
+
+def _prepare_database(settings: Settings) -> str:
+    """Migrate once (blocking) and return the writer DSN for the pool."""
+    conn = connect_writer(settings)
+    conn.close()
+    writer = resolve_dsns(settings).writer
+    if writer is None:
+        raise DatabaseError("the ingest service writes runs: set FLOWSCOPE_DSN (the writer role)")
+    return writer
+
+
+async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    dsn = await loop.run_in_executor(None, _prepare_database, app[SETTINGS])
+    pool = await aiopg.create_pool(dsn, minsize=1, maxsize=10, timeout=30.0)
+    app[POOL] = pool
+    yield
+    pool.close()
+    await pool.wait_closed()
+
+
+def create_ingest_app(settings: Settings) -> web.Application:
+    """The ingest app; mount it at the root of its own port, or as a sub-app under a prefix."""
+    app = web.Application(middlewares=[error_middleware, auth_middleware],
+                          client_max_size=64 * 1024 * 1024)
+    app[SETTINGS] = settings
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+        # METAFLOW_SERVICE_URL with a trailing slash yields "//flows/...": harmless upstream too.
+    app.cleanup_ctx.append(_pool_ctx)
+    return app

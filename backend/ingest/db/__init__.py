@@ -1,0 +1,1 @@
+"""SQL of the ingest service: named constants and small typed async functions, no HTTP."""

@@ -1,0 +1,26 @@
+"""Objects shared through the application, each under a typed web.AppKey."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from backend.db.query import Db
+from core_runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from backend.cache.artifact_worker import ArtifactRenderer
+    from backend.cache.blobs import BlobReader
+    from backend.cache.lru import LruCache
+    from backend.live.hub import Hub
+    from backend.live.listener import Listener
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Db)
+BLOBS: web.AppKey["BlobReader"] = web.AppKey("blobs")
+DAG_CACHE: web.AppKey["LruCache[Any]"] = web.AppKey("dag_cache")
+RENDERER: web.AppKey["ArtifactRenderer"] = web.AppKey("artifact_renderer")
+HUB: web.AppKey["Hub"] = web.AppKey("hub")
+LISTENER: web.AppKey["Listener"] = web.AppKey("listener")
+STARTED_AT = web.AppKey("started_at", float)

@@ -1,0 +1,166 @@
+"""A Metaflow datastore root: a local directory or s3://bucket/prefix, read by relative key."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+MAX_READ_BYTES = 256 * 1024 * 1024  # refuse anything bigger: the reader must stay bounded
+
+
+class StoreError(RuntimeError):
+    """The datastore cannot be read; the message names the root and key."""
+
+
+class DatastoreRoot(Protocol):
+    root: str
+
+    def read(self, key: str) -> bytes | None:
+        """Bytes at ``key`` (relative, '/'-separated), None if it does not exist."""
+
+    def read_with_meta(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
+        """Bytes and the blob's CAS metadata (``_meta``), None if it does not exist."""
+
+    def list(self, prefix: str) -> list[str]:
+        """Names directly under ``prefix`` (a relative directory key)."""
+
+
+class LocalRoot:
+    def __init__(self, root: str):
+        self.root = root
+        self._base = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self._base / key).resolve()
+        # Keys come from the network (artifact records): never escape the root.
+        if self._base.resolve() not in path.parents and path != self._base.resolve():
+            raise StoreError(f"key {key!r} escapes the datastore root {self.root}")
+        return path
+
+    def read(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            if path.stat().st_size > MAX_READ_BYTES:
+                raise StoreError(f"{path} is larger than {MAX_READ_BYTES} bytes")
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except (IsADirectoryError, PermissionError) as exc:
+            raise StoreError(f"cannot read {path}: {exc}") from None
+
+    def read_with_meta(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
+        import json
+
+        data = self.read(key)
+        if data is None:
+            return None
+        meta_raw = self.read(key + "_meta")
+        meta: dict[str, Any] = {}
+        if meta_raw:
+            try:
+                loaded = json.loads(meta_raw)
+                meta = loaded if isinstance(loaded, dict) else {}
+            except ValueError:
+                meta = {}
+        return data, meta
+
+    def list(self, prefix: str) -> list[str]:
+        path = self._path(prefix)
+        try:
+            return sorted(p.name for p in path.iterdir())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+
+_clients: dict[str | None, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _s3_client(endpoint_url: str | None) -> Any:
+    # boto3 clients are thread-safe and costly to build: one per endpoint.
+    with _clients_lock:
+        if endpoint_url not in _clients:
+            import boto3
+
+            _clients[endpoint_url] = boto3.client("s3", endpoint_url=endpoint_url)
+        return _clients[endpoint_url]
+
+
+class S3Root:
+    def __init__(self, root: str, endpoint_url: str | None):
+        self.root = root.rstrip("/")
+        rest = self.root[len("s3://"):]
+        self.bucket, _, self.prefix = rest.partition("/")
+        if not self.bucket:
+            raise StoreError(f"{root!r} has no bucket name")
+        self._client = _s3_client(endpoint_url)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return dict(self._client.get_object(Bucket=self.bucket, Key=self._key(key)))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise StoreError(f"cannot read s3://{self.bucket}/{self._key(key)}: {code or exc}") from None
+        except BotoCoreError as exc:
+            raise StoreError(f"cannot read s3://{self.bucket}/{self._key(key)}: {exc}") from None
+
+    def read(self, key: str) -> bytes | None:
+        obj = self._get(key)
+        if obj is None:
+            return None
+        if int(obj.get("ContentLength") or 0) > MAX_READ_BYTES:
+            raise StoreError(f"s3://{self.bucket}/{self._key(key)} is larger than {MAX_READ_BYTES} bytes")
+        body: bytes = obj["Body"].read()
+        return body
+
+    def read_with_meta(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
+        import json
+
+        obj = self._get(key)
+        if obj is None:
+            return None
+        body: bytes = obj["Body"].read()
+        meta: dict[str, Any] = {}
+        for value in (obj.get("Metadata") or {}).values():
+            # Metaflow keeps the CAS _meta as one JSON object-metadata value.
+            try:
+                loaded = json.loads(value)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(loaded, dict):
+                meta.update(loaded)
+        return body, meta
+
+    def list(self, prefix: str) -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._key(prefix).rstrip("/") + "/"
+        names: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full, Delimiter="/")
+            for page in pages:
+                names += [c["Prefix"][len(full):].rstrip("/") for c in page.get("CommonPrefixes", [])]
+                names += [o["Key"][len(full):] for o in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"cannot list s3://{self.bucket}/{full}: {exc}") from None
+        return sorted(names)
+
+
+def open_root(root: str, s3_endpoint_url: str | None = None) -> DatastoreRoot:
+    """The datastore at ``root`` (a ds-root value: absolute path or s3://bucket/prefix)."""
+    if root.startswith("s3://"):
+        return S3Root(root, s3_endpoint_url)
+    if "://" in root:
+        raise StoreError(f"datastore {root!r}: only local directories and s3:// are supported")
+    if not root.startswith("/"):
+        raise StoreError(f"datastore root {root!r} is not an absolute path")
+    return LocalRoot(root)
