@@ -14,15 +14,16 @@ Cursor = Any  # aiopg.Cursor with a RealDictCursor underneath: rows are dicts
 
 @asynccontextmanager
 async def transaction(pool: aiopg.Pool) -> AsyncIterator[Cursor]:
-    async with pool.acquire() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-        async with cur.begin():
-            yield cur
+    async with pool.acquire() as conn, \
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur, cur.begin():
+        yield cur
 
 
 @asynccontextmanager
 async def cursor(pool: aiopg.Pool) -> AsyncIterator[Cursor]:
     """Autocommit cursor, for single statements."""
-    async with pool.acquire() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+    async with pool.acquire() as conn, \
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
         yield cur
 
 

@@ -1,0 +1,53 @@
+"""The ingest service in a subprocess on a free port (session-wide)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from mf_harness import PY, REPO, TOKEN, Ingest, _wait_ready, free_port
+
+from core_runtime.settings import Settings
+
+AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+             "AWS_DEFAULT_REGION": "us-east-1"}
+BUCKET = "mf-bucket"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free port, with one bucket."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
+                 aws_secret_access_key="testing", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ingest(settings: Settings, flowscope_env: dict[str, str], moto_endpoint: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingest]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("ingest") / "server.log"
+    env = dict(flowscope_env, FLOWSCOPE_INGEST_TOKEN=TOKEN, FLOWSCOPE_INGEST_HEARTBEAT_INTERVAL="2",
+               FLOWSCOPE_S3_ENDPOINT_URL=moto_endpoint, **AWS_DUMMY)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([PY, "-m", "backend.ingest", "--port", str(port)], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", proc)
+        yield Ingest(f"http://127.0.0.1:{port}", log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

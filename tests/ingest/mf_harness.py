@@ -1,0 +1,105 @@
+"""Helpers for the ingest tests: an HTTP client for the service, running real metaflow flows."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+FLOWS = Path(__file__).with_name("flows")
+PY = sys.executable
+TOKEN = "test-ingest-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ingest server exited with {proc.returncode}")
+        try:
+            req = urllib.request.Request(url + "/ping", headers={"x-api-key": TOKEN})
+            with urllib.request.urlopen(req, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("ingest server did not come up")
+
+
+class Ingest:
+    def __init__(self, url: str, log: Path):
+        self.url = url
+        self.log = log
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+        hdrs = {"x-api-key": TOKEN, **(headers or {})}
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw, status, rh = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            raw, status, rh = err.read(), err.code, dict(err.headers)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = raw.decode()
+        return status, data, rh
+
+    def get(self, path: str) -> tuple[int, Any]:
+        status, data, _ = self.request("GET", path)
+        return status, data
+
+    def post(self, path: str, obj: Any) -> tuple[int, Any]:
+        status, data, _ = self.request("POST", path, json.dumps(obj).encode(),
+                                       {"Content-Type": "application/json"})
+        return status, data
+
+
+def metaflow_env(ingest: Ingest, sysroot: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
+    env.update(
+        METAFLOW_DEFAULT_METADATA="service",
+        METAFLOW_SERVICE_URL=ingest.url,
+        METAFLOW_SERVICE_AUTH_KEY=TOKEN,
+        METAFLOW_DEFAULT_DATASTORE="local",
+        METAFLOW_DATASTORE_SYSROOT_LOCAL=str(sysroot),
+        METAFLOW_USER="tester",
+        USERNAME="tester",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra or {})
+    return env
+
+
+def run_flow(flow_file: str, args: list[str], env: dict[str, str], cwd: Path,
+             expect_ok: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([PY, str(FLOWS / flow_file), "--no-pylint", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=timeout)
+    if expect_ok and proc.returncode != 0:
+        raise AssertionError(f"{flow_file} {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    if not expect_ok and proc.returncode == 0:
+        raise AssertionError(f"{flow_file} {args} unexpectedly succeeded:\n{proc.stdout}")
+    return proc
+
+
+def client_read(script: str, env: dict[str, str], cwd: Path) -> Any:
+    """Run a Metaflow Client API script in a subprocess; it prints one JSON document."""
+    code = "import json\nfrom metaflow import Flow, Run, Step, Task, namespace\nnamespace(None)\n" + script
+    proc = subprocess.run([PY, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(f"client script failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
