@@ -8,14 +8,14 @@ location is readable from the datastore.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
-
-from core_runtime.artifacts import persist_artifacts
-from core_runtime.datastore import Datastore
+from typing import Any
 
 from bench.catalogue import Flow
 from bench.copy_text import esc
+from core_runtime.artifacts import persist_artifacts
+from core_runtime.datastore import Datastore
 
 POOL_SIZE = 16
 

@@ -6,7 +6,8 @@ joins pre-escaped strings; only free text (tracebacks, previews, JSON) goes thro
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 
 NULL = "\\N"
 
@@ -32,7 +33,7 @@ def text_array(items: Iterable[str]) -> str:
 class Tables:
     """Rows per table for one batch, each row a COPY line (without the newline)."""
 
-    COLUMNS: dict[str, str] = {
+    COLUMNS: ClassVar[dict[str, str]] = {
         "runs": "run_pk, flow_id, run_id, run_number, user_name, tags, system_tags, source, status, "
                 "status_reason, failed_step, parameters, dag, created_at, started_at, finished_at, "
                 "heartbeat_at, n_tasks, n_running, n_completed, n_failed, change_seq",
@@ -51,7 +52,7 @@ class Tables:
                       "last_ts, location, created_at, change_seq",
     }
     # Parents before children, so the foreign keys would hold even with triggers on.
-    ORDER = ("runs", "run_sources", "steps", "tasks", "attempts", "artifacts", "metadata", "log_chunks")
+    ORDER: ClassVar[tuple[str, ...]] = ("runs", "run_sources", "steps", "tasks", "attempts", "artifacts", "metadata", "log_chunks")
 
     def __init__(self) -> None:
         self.rows: dict[str, list[str]] = {name: [] for name in self.ORDER}

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
-
-from core_runtime.datastore import Datastore
 
 from bench.artifact_pool import PooledArtifact
 from bench.catalogue import Flow, World
@@ -18,6 +16,7 @@ from bench.copy_text import Tables
 from bench.emit import Emitted, Ids, RunHead, emit_run
 from bench.logs import LogTarget, flood, task_output, write_log
 from bench.simulate import cut, simulate
+from core_runtime.datastore import Datastore
 
 DAY_MS = 86_400_000
 FAIL_RATE = 0.10
@@ -103,15 +102,16 @@ class Generator:
         fail = rng.random() < FAIL_RATE if stale_rate else False
         stale = rng.random() < stale_rate
         plan = simulate(rng, flow, created, width, workers, fail)
-        assert plan.finished is not None
+        finished = plan.finished
+        assert finished is not None
         if stale:
-            at = rng.randint(plan.started, plan.finished)
+            at = rng.randint(plan.started, finished)
             plan, status, heartbeat = cut(plan, at), "running", at
-        elif plan.finished > now:
+        elif finished > now:
             plan, status = cut(plan, now), "running"
             heartbeat = max(plan.started, now - rng.randint(0, 4000))
         else:
-            status, heartbeat = ("failed" if fail else "completed"), plan.finished
+            status, heartbeat = ("failed" if fail else "completed"), finished
         return head, emit_run(rng, self.ids, t, self.pools, head, plan, status, heartbeat)
 
     def _short_logs(self, t: Tables, head: RunHead, em: Emitted, heartbeat_now: int) -> None:

@@ -3,13 +3,12 @@ first and then recorded as ``log_chunks`` rows, as the runtime's log writer does
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
-
-from core_runtime.datastore import Datastore, log_chunk_key
 
 from bench.copy_text import Tables
 from bench.emit import Ids
+from core_runtime.datastore import Datastore, log_chunk_key
 
 CHUNK_BYTES = 65536
 

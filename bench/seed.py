@@ -9,17 +9,15 @@ two cores both work: Python builds rows while the server parses and indexes them
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import queue
 import random
 import sys
 import threading
 import time
-from typing import Any, Sequence
-
-from core_runtime.datastore import DatastoreError, open_datastore
-from core_runtime.pg import DatabaseError, connect_writer
-from core_runtime.settings import SettingsError, load_settings
+from collections.abc import Sequence
+from typing import Any
 
 from bench.artifact_pool import build_pools
 from bench.catalogue import make_world
@@ -27,6 +25,9 @@ from bench.copy_text import Tables
 from bench.generate import Generator, SeedOptions
 from bench.loader import Loader, SeedError
 from bench.progress import Progress
+from core_runtime.datastore import DatastoreError, open_datastore
+from core_runtime.pg import DatabaseError, connect_writer
+from core_runtime.settings import SettingsError, load_settings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -85,7 +86,7 @@ def run_seed(args: argparse.Namespace) -> dict[str, Any]:
     pools = build_pools(rng, ds, flows, opts.artifacts_per_task)
     gen = Generator(opts, world, rng, ds, pools, ids)
     progress = Progress(opts.runs + opts.huge_run / opts.tasks_per_run, "seed",
-                        stream=None if not args.quiet else _Null())
+                        stream=io.StringIO() if args.quiet else None)
     rows = _pump(gen, loader, progress)
     progress.close()
     t_load = time.monotonic()
@@ -117,7 +118,7 @@ def _pump(gen: Generator, loader: Loader, progress: Progress) -> int:
             for item in gen.batches():
                 q.put(item)
             q.put(_DONE)
-        except BaseException as exc:   # handed to the main thread, which reports it
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
             q.put(exc)
 
     th = threading.Thread(target=produce, name="bench-generate", daemon=True)
@@ -138,12 +139,6 @@ def _pump(gen: Generator, loader: Loader, progress: Progress) -> int:
         progress.update(done, n)
     th.join()
     return total_rows
-
-
-class _Null:
-    def write(self, _: str) -> None: ...
-
-    def flush(self) -> None: ...
 
 
 def main(argv: Sequence[str] | None = None) -> int:
