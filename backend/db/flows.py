@@ -35,3 +35,12 @@ async def list_flows(db: Db, live: dict[str, Any], q: str | None, after: str | N
 
 async def get_flow(db: Db, live: dict[str, Any], flow: str) -> Row | None:
     return await db.one(GET_FLOW, {**live, "flow": flow})
+
+FLOWS_CHANGED = f"""
+SELECT f.flow_id, f.created_at, f.last_run_at, f.last_run_number, f.change_seq, l.latest
+FROM flows f {_LATEST} WHERE f.change_seq > %(since)s ORDER BY f.change_seq LIMIT 1000
+"""
+
+
+async def flows_changed(db: Db, live: dict[str, Any], since: int) -> list[Row]:
+    return await db.all(FLOWS_CHANGED, {**live, "since": since})

@@ -196,12 +196,11 @@ async def get_run_source(db: Db, run_pk: int) -> Row | None:
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,
-                       flow: str | None = None, run_pk: int | None = None) -> list[Row]:
+                       filters: RunFilters | None = None, run_pk: int | None = None) -> list[Row]:
     params: dict[str, Any] = {**live, "since": since, "limit": limit}
     extra = ""
-    if flow is not None:
-        extra += " AND r.flow_id = %(flow)s"
-        params["flow"] = flow
+    if filters is not None:
+        extra += "".join(" AND " + w for w in filters.where(params))
     if run_pk is not None:
         extra += " AND r.run_pk = %(run_pk)s"
         params["run_pk"] = run_pk

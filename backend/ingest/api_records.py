@@ -44,9 +44,9 @@ def _metadata_rows(body: list[dict[str, Any]], ts: int) -> list[dict[str, Any]]:
         if not isinstance(tags, list):
             raise BadRequest(f"metadatum {field!r}: 'tags' must be a list")
         kind = item.get("type")
-        rows.append({"field_name": field, "value": value_text(item["value"]),
-                     "type": kind if isinstance(kind, str) else None,
-                     "tags": [str(t) for t in tags], "attempt": attempt_of_tags(tags), "ts": ts})
+        rows.append({"field_name": no_nul(field), "value": value_text(item["value"]),
+                     "type": no_nul(kind) if isinstance(kind, str) else None,
+                     "tags": [no_nul(str(t)) for t in tags], "attempt": attempt_of_tags(tags), "ts": ts})
     return rows
 
 

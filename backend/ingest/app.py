@@ -56,7 +56,7 @@ _IGNORABLE = {r.post_metadata, r.post_artifacts}
 
 
 def _token_ok(request: web.Request, token: str) -> bool:
-    given = request.headers.get("x-api-key")
+    given = request.headers.get("x-api-key") or None
     auth = request.headers.get("Authorization", "")
     if given is None and auth.lower().startswith("bearer "):
         given = auth[7:].strip()

@@ -114,6 +114,10 @@ def attempt_of_tags(tags: Any) -> int | None:
 
 def value_text(value: Any) -> str:
     """Metadata values are stored verbatim; non-strings (foreach-stack lists) as JSON text."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+    text = value if isinstance(value, str) else json.dumps(value)
+    return no_nul(text)
+
+
+def no_nul(text: str) -> str:
+    # Postgres text cannot hold NUL; refusing the row would fail the user's task.
+    return text.replace("\x00", "\ufffd")

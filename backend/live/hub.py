@@ -1,0 +1,197 @@
+"""The websocket hub: clients, their subscriptions, batching and per-client bounded queues.
+
+Notifications only mark runs (or "everything global") dirty; every ``batch_ms`` the hub runs
+each dirty target's "changes since my last seq" query once per distinct target and hands the
+events to clients' queues without waiting on any socket. Each client has its own sender task;
+a client whose queue overflows is closed with 4008 ("too slow"), so a stalled reader costs the
+others nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from backend.api.respond import dumps
+from backend.cache.blobs import BlobReader
+from backend.cache.lru import LruCache
+from backend.db import steps as steps_db
+from backend.db.query import Db
+from backend.live.targets import Event, Target, fetch
+from core_runtime.settings import Settings
+
+log = logging.getLogger("flowscope.live")
+
+TOO_SLOW = 4008
+
+
+@dataclass
+class Subscription:
+    id: str
+    resource: str
+    target: Target
+    last_seq: int
+    started_ms: int
+    seen: set[str] = field(default_factory=set)
+    # One delivery at a time: a resync and a live flush must not both send the same changes.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def label(self, event: Event) -> str:
+        """insert for objects new since the subscription began, else update."""
+        if event.kind == "insert":
+            return "insert"
+        if event.key not in self.seen and (event.created_at or 0) >= self.started_ms:
+            return "insert"
+        return "update"
+
+
+class Client:
+    _ids = itertools.count(1)
+
+    def __init__(self, ws: web.WebSocketResponse, queue_size: int) -> None:
+        self.n = next(self._ids)
+        self.ws = ws
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.subs: dict[str, Subscription] = {}
+        self.closed = False
+        self.sent = 0
+        self.sender: asyncio.Task[None] | None = None
+
+    def offer(self, message: str) -> bool:
+        try:
+            self.queue.put_nowait(message)
+            return True
+        except asyncio.QueueFull:
+            return False
+
+
+class Hub:
+    def __init__(self, db: Db, settings: Settings, blobs: BlobReader, dag_cache: LruCache[Any]) -> None:
+        self.db = db
+        self.settings = settings
+        self.blobs = blobs
+        self.dag_cache = dag_cache
+        self.batch_s = int(settings.ws_batch_ms) / 1000
+        self.queue_size = int(settings.ws_queue_size)
+        self.clients: set[Client] = set()
+        self._dirty_runs: set[int] = set()
+        self._dirty_global = False
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self.dropped_slow = 0
+        self.events_sent = 0
+        self.flushes = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_loop(), name="flowscope-hub")
+
+    async def stop(self) -> None:
+        if self._flusher:
+            self._flusher.cancel()
+            try:
+                await self._flusher
+            except asyncio.CancelledError:
+                pass
+        for client in list(self.clients):
+            await self.close_client(client, WSCloseCode.GOING_AWAY, "server shutdown")
+
+    # -- notifications -------------------------------------------------------------------------
+    def notify(self, payload: str) -> None:
+        kind, _, value = payload.partition(":")
+        if kind == "run" and value.isdigit():
+            self._dirty_runs.add(int(value))
+        self._dirty_global = True  # run lists and flow lists may change with any run
+        self._wake.set()
+
+    def notify_all(self) -> None:
+        """After a listener reconnect: anything may have changed while we were not listening."""
+        for client in self.clients:
+            for sub in client.subs.values():
+                if sub.target.run_pk is not None:
+                    self._dirty_runs.add(sub.target.run_pk)
+        self._dirty_global = True
+        self._wake.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self.batch_s)   # gather a busy run's many notifications into one pass
+            self._wake.clear()
+            runs, self._dirty_runs = self._dirty_runs, set()
+            global_dirty, self._dirty_global = self._dirty_global, False
+            try:
+                await self.flush(runs, global_dirty)
+            except Exception:
+                log.exception("live flush failed; clients will catch up on the next change")
+
+    async def flush(self, runs: set[int], global_dirty: bool) -> None:
+        self.flushes += 1
+        for client in list(self.clients):
+            for sub in list(client.subs.values()):
+                t = sub.target
+                if (t.global_scope and global_dirty) or (t.run_pk is not None and t.run_pk in runs):
+                    await self.deliver(client, sub)
+
+    # -- delivery ------------------------------------------------------------------------------
+    async def _dag(self, target: Target) -> dict[str, Any] | None:
+        if target.kind != "steps" or target.run_pk is None:
+            return None
+        dag = self.dag_cache.get(target.run_pk)
+        if dag is None:
+            dag = await steps_db.run_dag(self.db, target.run_pk) or {}
+            self.dag_cache.put(target.run_pk, dag)
+        return dag
+
+    async def deliver(self, client: Client, sub: Subscription) -> None:
+        """Send the subscription's changes after its last seq (also the resync with ``since``)."""
+        async with sub.lock:
+            await self._deliver(client, sub)
+
+    async def _deliver(self, client: Client, sub: Subscription) -> None:
+        events = await fetch(sub.target, sub.last_seq, self.db, self.settings, self.blobs,
+                             await self._dag(sub.target))
+        if client.closed or sub.id not in client.subs:
+            return
+        for event in events:
+            message = dumps({"type": sub.label(event), "id": sub.id, "resource": sub.resource,
+                             "data": event.data, "seq": event.seq})
+            sub.seen.add(event.key)
+            if not client.offer(message):
+                self.dropped_slow += 1
+                asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
+                return
+            self.events_sent += 1
+            sub.last_seq = max(sub.last_seq, event.seq)
+
+    def subscribe(self, client: Client, sub: Subscription) -> None:
+        client.subs[sub.id] = sub
+
+    async def close_client(self, client: Client, code: int, message: str) -> None:
+        if client.closed:
+            return
+        client.closed = True
+        self.clients.discard(client)
+        if client.sender is not None:
+            client.sender.cancel()
+        try:
+            await asyncio.wait_for(client.ws.close(code=code, message=message.encode()), 2)
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            # The peer is not reading at all: drop the connection rather than wait on it.
+            transport = client.ws._req.transport if client.ws._req is not None else None
+            if transport is not None:
+                transport.abort()
+
+    def stats(self) -> dict[str, Any]:
+        return {"clients": len(self.clients),
+                "subscriptions": sum(len(c.subs) for c in self.clients),
+                "queued": sum(c.queue.qsize() for c in self.clients), "queue_size": self.queue_size,
+                "batch_ms": int(self.batch_s * 1000), "events_sent": self.events_sent,
+                "flushes": self.flushes, "dropped_slow_clients": self.dropped_slow,
+                "now": int(time.time() * 1000)}

@@ -1,0 +1,87 @@
+"""LISTEN flowscope_changes on a dedicated connection; reconnects with backoff forever.
+
+The notification payload is only a key ("run:<run_pk>" / "flow:<flow_id>"); the hub queries
+what changed. After a reconnect the hub re-checks every subscribed run, because notifications
+sent while we were disconnected are lost (the queries by change_seq are not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiopg
+
+from backend.live.hub import Hub
+
+log = logging.getLogger("flowscope.live")
+
+CHANNEL = "flowscope_changes"
+
+
+class Listener:
+    def __init__(self, dsn: str, hub: Hub) -> None:
+        self.dsn = dsn
+        self.hub = hub
+        self.connected = False
+        self.notifications = 0
+        self.reconnects = 0
+        self.last_error: str | None = None
+        self.last_notification_at: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="flowscope-listener")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.close()
+
+    async def _run(self) -> None:
+        delay = 0.5
+        first = True
+        while True:
+            try:
+                self._conn = await aiopg.connect(self.dsn, timeout=10)
+                async with self._conn.cursor() as cur:
+                    await cur.execute(f"LISTEN {CHANNEL}")
+                self.connected = True
+                delay = 0.5
+                if not first:
+                    self.reconnects += 1
+                    self.hub.notify_all()
+                first = False
+                while True:
+                    message = await self._conn.notifies.get()
+                    self.notifications += 1
+                    self.last_notification_at = int(time.time() * 1000)
+                    self.hub.notify(message.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}".strip()[:300]
+                log.warning("change listener lost its connection (%s); retrying in %.1f s",
+                            self.last_error, delay)
+            finally:
+                self.connected = False
+                if self._conn is not None and not self._conn.closed:
+                    try:
+                        await self._conn.close()
+                    except Exception:
+                        pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    def stats(self) -> dict[str, Any]:
+        return {"channel": CHANNEL, "connected": self.connected, "notifications": self.notifications,
+                "reconnects": self.reconnects, "last_error": self.last_error,
+                "last_notification_at": self.last_notification_at}
