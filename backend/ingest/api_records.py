@@ -22,6 +22,7 @@ from backend.ingest.wire import (
     attempt_of_tags,
     is_numeric,
     json_list,
+    no_nul,
     not_found,
     now_ms,
     ok,
