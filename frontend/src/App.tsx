@@ -1,0 +1,31 @@
+import { useCallback, useState } from "react";
+import { Route, Routes } from "react-router";
+import { TopBar } from "./shell/TopBar";
+import { HelpDialog } from "./shell/HelpDialog";
+import { useGlobalShortcuts } from "./shell/shortcuts";
+import { useTheme } from "./shell/theme";
+import { RunsPage } from "./runs/RunsPage";
+import { RunPage } from "./run/RunPage";
+import { TaskPage } from "./task/TaskPage";
+
+export function App() {
+  const [theme, , setTheme] = useTheme();
+  const [help, setHelp] = useState(false);
+  const openHelp = useCallback(() => setHelp(true), []);
+  useGlobalShortcuts(openHelp);
+  return (
+    <div className="app">
+      <TopBar theme={theme} setTheme={setTheme} openHelp={openHelp} />
+      <main className="main">
+        <Routes>
+          <Route path="/" element={<RunsPage />} />
+          <Route path="/:flow" element={<RunsPage />} />
+          <Route path="/:flow/:run" element={<RunPage />} />
+          <Route path="/:flow/:run/:step" element={<RunPage />} />
+          <Route path="/:flow/:run/:step/:task" element={<TaskPage />} />
+        </Routes>
+      </main>
+      <HelpDialog open={help} onClose={() => setHelp(false)} />
+    </div>
+  );
+}

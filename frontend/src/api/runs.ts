@@ -1,0 +1,79 @@
+// Run list and single run queries, and how websocket events patch them.
+import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
+import { apiUrl, getJson, seg } from "./client";
+import type { ListPage, Run } from "./types";
+import { resolveRange, type RunListFilters } from "../nav/viewState";
+
+const ORDER: Record<string, string> = {
+  created: "created", started: "created", finished: "finished", duration: "duration",
+};
+
+/** REST query parameters for a run-list filter set (the same ones the websocket resource carries). */
+export function runListQuery(f: RunListFilters, now: number): Record<string, string | string[] | null> {
+  const { after, before } = resolveRange(f, now);
+  const order = ORDER[f.sort] ?? "created";
+  return {
+    status: f.status.length ? f.status : null,
+    flow: f.flow,
+    user: f.user,
+    tag: f.tags.length ? f.tags : null,
+    created_after: after === null ? null : String(after),
+    created_before: before === null ? null : String(before),
+    order: `${f.dir === "asc" ? "" : "-"}${order}`,
+  };
+}
+
+export function useRunList(query: Record<string, string | string[] | null>, limit = 50) {
+  return useInfiniteQuery({
+    queryKey: ["runs", query, limit],
+    queryFn: ({ pageParam, signal }) =>
+      getJson<ListPage<Run>>(apiUrl("/runs", { ...query, limit, cursor: pageParam }), signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next,
+  });
+}
+
+export function useRun(flow: string | null, run: string | null) {
+  return useQuery({
+    queryKey: ["run", flow, run],
+    enabled: Boolean(flow && run),
+    queryFn: ({ signal }) =>
+      getJson<{ data: Run }>(apiUrl(`/flows/${seg(flow ?? "")}/runs/${seg(run ?? "")}`), signal).then((r) => r.data),
+  });
+}
+
+export function maxSeq(items: readonly { seq?: number }[]): number | null {
+  let best: number | null = null;
+  for (const it of items) if (typeof it.seq === "number" && (best === null || it.seq > best)) best = it.seq;
+  return best;
+}
+
+/** Replaces a run wherever it appears in cached run lists, and its own query. */
+export function patchRun(client: QueryClient, run: Run): void {
+  client.setQueriesData<InfiniteData<ListPage<Run>>>({ queryKey: ["runs"] }, (old) => {
+    if (!old) return old;
+    let changed = false;
+    const pages = old.pages.map((page) => {
+      const i = page.data.findIndex((r) => r.pathspec === run.pathspec);
+      if (i < 0) return page;
+      changed = true;
+      const data = page.data.slice();
+      data[i] = { ...data[i], ...run };
+      return { ...page, data };
+    });
+    return changed ? { ...old, pages } : old;
+  });
+  client.setQueryData<Run>(["run", run.flow_id, run.run_id], (old) => (old ? { ...old, ...run } : old));
+}
+
+/** Puts new runs at the head of one cached list (when the user is at the top and wants them). */
+export function prependRuns(client: QueryClient, key: unknown[], runs: Run[]): void {
+  client.setQueryData<InfiniteData<ListPage<Run>>>(key, (old) => {
+    if (!old || old.pages.length === 0) return old;
+    const seen = new Set(old.pages.flatMap((p) => p.data.map((r) => r.pathspec)));
+    const fresh = runs.filter((r) => !seen.has(r.pathspec));
+    if (!fresh.length) return old;
+    const [first, ...rest] = old.pages;
+    return { ...old, pages: [{ ...first!, data: [...fresh, ...first!.data] }, ...rest] };
+  });
+}

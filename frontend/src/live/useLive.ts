@@ -1,0 +1,27 @@
+import { useEffect, useRef, useSyncExternalStore } from "react";
+import { liveSocket, type ConnectionState, type LiveEvent } from "./socket";
+
+export function useConnectionState(): ConnectionState {
+  const socket = liveSocket();
+  return useSyncExternalStore(socket.onState, socket.getState);
+}
+
+/**
+ * Subscribes to a resource while mounted. The handler may change every render; the subscription
+ * only changes with the resource (or `since` becoming known), so events are never dropped in between.
+ */
+export function useLiveResource(
+  resource: string | null,
+  since: number | null,
+  handler: (event: LiveEvent) => void,
+): void {
+  const ref = useRef(handler);
+  ref.current = handler;
+  const ready = resource !== null;
+  useEffect(() => {
+    if (!ready || resource === null) return;
+    return liveSocket().subscribe(resource, since, (e) => ref.current(e));
+    // `since` is only read when subscribing; later seqs are tracked inside the socket.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [resource, ready]);
+}

@@ -1,0 +1,106 @@
+// The data side of a log view: opens at the tail (or a permalink), pages lines in as they come
+// into view, keeps a bounded cache, and appends lines pushed over the websocket while the attempt runs.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { apiUrl } from "../api/client";
+import { fetchLogPage, logPath, type Stream } from "../api/logs";
+import type { LogLine } from "../api/types";
+import type { TaskRef } from "../api/task";
+import { useLiveResource } from "../live/useLive";
+import { growWindow, initialWindow, LineStore, PAGE, pageQuery, slideWindow, type LineWindow } from "./logWindow";
+
+export interface LogLines {
+  status: "loading" | "error" | "ready";
+  error: unknown;
+  total: number;
+  complete: boolean;
+  win: LineWindow;
+  get: (line: number) => LogLine | undefined;
+  /** Call with the visible line range; fetches missing pages and may slide the window. */
+  onRange: (first: number, last: number) => void;
+  version: number;
+  store: LineStore;
+}
+
+export function useLogLines(task: TaskRef, stream: Stream, attempt: number | null, focus: number | null): LogLines {
+  const storeRef = useRef(new LineStore());
+  const inflight = useRef(new Set<number>());
+  const [state, setState] = useState<{ status: LogLines["status"]; error: unknown; total: number; complete: boolean; win: LineWindow }>(
+    { status: "loading", error: null, total: 0, complete: false, win: { base: 1, count: 0 } },
+  );
+  const [version, setVersion] = useState(0);
+  const totalRef = useRef(0);
+  const key = `${task.flow}/${task.run}/${task.step}/${task.task}/${stream}/${attempt}`;
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    storeRef.current = new LineStore();
+    inflight.current = new Set();
+    setState({ status: "loading", error: null, total: 0, complete: false, win: { base: 1, count: 0 } });
+    // A permalink far from the end loads its own page first; otherwise open at the tail.
+    fetchLogPage(task, stream, attempt, { tail: PAGE }, ctl.signal)
+      .then(async (page) => {
+        storeRef.current.add(page.data);
+        const total = page.total_lines;
+        if (focus !== null && focus <= total && !storeRef.current.get(focus)) {
+          const p = Math.floor((focus - 1) / PAGE);
+          const around = await fetchLogPage(task, stream, attempt, pageQuery(p), ctl.signal);
+          storeRef.current.add(around.data, { page: p });
+        }
+        totalRef.current = total;
+        setState({ status: "ready", error: null, total, complete: page.complete, win: initialWindow(total, focus) });
+        setVersion((v) => v + 1);
+      })
+      .catch((error: unknown) => {
+        if (!ctl.signal.aborted) setState((s) => ({ ...s, status: "error", error }));
+      });
+    return () => ctl.abort();
+    // `focus` only matters when opening; later line selections must not reload the log.
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const onRange = useCallback((first: number, last: number) => {
+    const store = storeRef.current;
+    const total = totalRef.current;
+    for (const p of store.missingPages(first, last, total)) {
+      if (inflight.current.has(p)) continue;
+      inflight.current.add(p);
+      fetchLogPage(task, stream, attempt, pageQuery(p))
+        .then((page) => {
+          store.add(page.data, { page: p });
+          store.evict(Math.floor((first + last) / 2));
+          setVersion((v) => v + 1);
+        })
+        .catch(() => undefined)
+        .finally(() => inflight.current.delete(p));
+    }
+    setState((s) => {
+      const moved = slideWindow(s.win, s.total, first, last);
+      return moved ? { ...s, win: moved } : s;
+    });
+  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Follow-tail: lines are pushed by the server while the attempt is still being written.
+  const live = state.status === "ready" && !state.complete;
+  useLiveResource(live ? apiUrl(logPath(task, stream), { attempt }) : null, null, (event) => {
+    const data = event.data as Partial<LogLine> & { complete?: boolean };
+    if (typeof data.line !== "number") {
+      if (data.complete) setState((s) => ({ ...s, complete: true }));
+      return;
+    }
+    const line: LogLine = { line: data.line, ts: data.ts ?? null, text: data.text ?? "" };
+    storeRef.current.add([line]);
+    const old = totalRef.current;
+    if (line.line > old) {
+      totalRef.current = line.line;
+      setState((s) => ({ ...s, total: line.line, win: growWindow(s.win, old, line.line) }));
+    }
+    setVersion((v) => v + 1);
+  });
+
+  return {
+    ...state,
+    get: (n) => storeRef.current.get(n),
+    onRange,
+    version,
+    store: storeRef.current,
+  };
+}

@@ -1,0 +1,42 @@
+import type { Run } from "../api/types";
+import { StatusBadge, countsText } from "../ui/status";
+import { formatDuration, formatTime, liveDuration } from "../ui/format";
+import { useNow } from "../ui/useNow";
+
+function paramText(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => void }) {
+  const now = useNow(run.status === "running");
+  const started = run.started_at ?? run.created_at;
+  const params = Object.entries(run.parameters ?? {});
+  return (
+    <div className="run-header" data-testid="run-header">
+      <div className="run-title">
+        <h1><span className="muted">{run.flow_id} /</span> {run.run_id}</h1>
+        <StatusBadge status={run.status} reason={run.status_reason} />
+        {run.status_reason && (
+          <span className={`run-reason ${run.status === "failed" ? "failed" : ""}`} data-testid="status-reason">{run.status_reason}</span>
+        )}
+        <span className="muted" data-testid="task-counts" style={{ marginLeft: "auto" }}>{countsText(run.task_counts)}</span>
+      </div>
+      <dl className="kv">
+        <div><dt>user</dt><dd>{run.user ?? "—"}</dd></div>
+        <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
+        <div><dt>finished</dt><dd className="num">{run.finished_at ? formatTime(run.finished_at) : run.status === "running" ? "running…" : "—"}</dd></div>
+        <div><dt>duration</dt><dd className="num" data-testid="run-duration">{formatDuration(liveDuration(started, run.finished_at, now) ?? run.duration_ms)}</dd></div>
+        {run.tags.length > 0 && (
+          <div><dt>tags</dt><dd style={{ display: "flex", gap: 4 }}>
+            {run.tags.map((t) => <span key={t} className="tag" onClick={() => onTag?.(t)}>{t}</span>)}
+          </dd></div>
+        )}
+        {params.length > 0 && (
+          <div><dt>parameters</dt><dd className="params">
+            {params.map(([k, v]) => <span key={k} className="param"><b>{k}=</b>{paramText(v)}</span>)}
+          </dd></div>
+        )}
+      </dl>
+    </div>
+  );
+}

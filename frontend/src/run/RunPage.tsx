@@ -1,0 +1,59 @@
+// Run page: header, then Timeline | DAG | Search tabs; the tab and every filter are in the URL.
+import { Link, useNavigate } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { apiUrl } from "../api/client";
+import { patchRun, useRun } from "../api/runs";
+import { patchTask, runPath } from "../api/runDetail";
+import type { Run, Task } from "../api/types";
+import { useLiveResource } from "../live/useLive";
+import { formatLocation, formatPath, type RunTab } from "../nav/viewState";
+import { useView } from "../nav/useView";
+import { ErrorBox, Loading } from "../ui/states";
+import { RunHeader } from "./RunHeader";
+import { TimelineView } from "../timeline/TimelineView";
+import { DagView } from "../dag/DagView";
+import { RunSearch } from "../search/RunSearch";
+
+const TABS: [RunTab, string][] = [["timeline", "Timeline"], ["dag", "DAG"], ["search", "Log search"]];
+
+export function RunPage() {
+  const [view] = useView();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const flow = view.path.flow!;
+  const runId = view.path.run!;
+  const run = useRun(flow, runId);
+
+  useLiveResource(run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
+    patchRun(client, e.data as unknown as Run);
+  });
+  // Task changes re-ask the derived views (timeline, DAG counts) and patch cached task lists.
+  useLiveResource(run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, null, (e) => {
+    patchTask(client, e.data as unknown as Task);
+    void client.invalidateQueries({ queryKey: ["timeline", flow, runId] });
+    void client.invalidateQueries({ queryKey: ["dag", flow, runId] });
+  });
+
+  if (run.isPending) return <Loading label="Loading run" />;
+  if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} />;
+
+  const tabUrl = (tab: RunTab) => formatLocation({ ...view, tab });
+  return (
+    <div className="run-body">
+      <RunHeader run={run.data} onTag={(t) => navigate(`/?tag=${encodeURIComponent(t)}`)} />
+      <div className="tabs" role="tablist">
+        {TABS.map(([tab, label]) => (
+          <Link key={tab} to={tabUrl(tab)} role="tab" aria-selected={view.tab === tab} data-tab={tab}>{label}</Link>
+        ))}
+        {view.path.step && (
+          <span className="muted" style={{ alignSelf: "center", marginLeft: 12 }}>
+            step <strong>{view.path.step}</strong> · <Link to={formatPath({ flow, run: runId })}>all steps</Link>
+          </span>
+        )}
+      </div>
+      {view.tab === "timeline" && <TimelineView run={run.data} />}
+      {view.tab === "dag" && <DagView run={run.data} />}
+      {view.tab === "search" && <RunSearch run={run.data} />}
+    </div>
+  );
+}

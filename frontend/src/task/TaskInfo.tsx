@@ -1,0 +1,72 @@
+import { Link } from "react-router";
+import type { Attempt, Task } from "../api/types";
+import { formatPath } from "../nav/viewState";
+import { StatusBadge } from "../ui/status";
+import { formatDuration, formatTime, liveDuration } from "../ui/format";
+import { useNow } from "../ui/useNow";
+
+function decoratorText(d: { name: string; attributes: Record<string, unknown> }): string {
+  const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+  return `@${d.name}${attrs ? `(${attrs})` : ""}`;
+}
+
+export function TaskInfo({ task, attempt, onAttempt }: { task: Task; attempt: Attempt | null; onAttempt: (a: number) => void }) {
+  const a = attempt;
+  const status = a?.status ?? task.status;
+  const now = useNow(status === "running");
+  const attempts = task.attempts ?? [];
+  const started = a?.started_at ?? task.started_at;
+  const finished = a ? a.finished_at : task.finished_at;
+  return (
+    <div className="task-head" data-testid="task-info">
+      <div className="run-title">
+        <h1 className="page-title mono">{task.step_name}/{task.task_id}</h1>
+        <StatusBadge status={status} reason={a?.status_reason ?? task.status_reason} />
+        {(a?.status_reason ?? task.status_reason) && (
+          <span className={`run-reason ${status === "failed" ? "failed" : ""}`}>{a?.status_reason ?? task.status_reason}</span>
+        )}
+        {attempts.length > 1 && (
+          <span className="seg" role="group" aria-label="Attempt" style={{ marginLeft: "auto" }}>
+            {attempts.map((x) => (
+              <button key={x.attempt} type="button" aria-pressed={x.attempt === a?.attempt} onClick={() => onAttempt(x.attempt)}
+                title={`attempt ${x.attempt}: ${x.status}`} data-attempt={x.attempt}>
+                <span className={`badge status-${x.status}`} style={{ padding: 0, background: "none", height: "auto" }}><span className="dot" /></span>
+                {" "}attempt {x.attempt}
+              </button>
+            ))}
+          </span>
+        )}
+      </div>
+      <dl className="kv">
+        <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
+        <div><dt>finished</dt><dd className="num">{finished ? formatTime(finished) : status === "running" ? "running…" : "—"}</dd></div>
+        <div><dt>duration</dt><dd className="num">{formatDuration(liveDuration(started, finished, now) ?? a?.duration_ms ?? task.duration_ms)}</dd></div>
+        {task.foreach_value !== null && task.foreach_value !== undefined && (
+          <div><dt>foreach</dt><dd className="mono">[{task.foreach_index}] {task.foreach_value}</dd></div>
+        )}
+        {(task.parent_task_ids ?? []).length > 0 && (
+          <div><dt>parents</dt><dd style={{ display: "flex", gap: 6 }}>
+            {(task.parent_task_ids ?? []).slice(0, 8).map((p) => {
+              const [step, id] = p.split("/");
+              return <Link key={p} className="mono" to={formatPath({ flow: task.flow_id, run: task.run_id, step, task: id })}>{p}</Link>;
+            })}
+            {(task.parent_task_ids ?? []).length > 8 && <span className="muted">+{(task.parent_task_ids ?? []).length - 8}</span>}
+          </dd></div>
+        )}
+        {a?.exit_code !== null && a?.exit_code !== undefined && <div><dt>exit code</dt><dd className="mono">{a.exit_code}</dd></div>}
+        {task.cloned_from && <div><dt>cloned from</dt><dd className="mono">{task.cloned_from}</dd></div>}
+        {(task.decorators ?? []).length > 0 && (
+          <div><dt>decorators</dt><dd className="mono">{(task.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
+        )}
+        {task.resources && Object.keys(task.resources).length > 0 && (
+          <div><dt>resources</dt><dd className="mono">{Object.entries(task.resources).map(([k, v]) => `${k}=${String(v)}`).join(" ")}</dd></div>
+        )}
+      </dl>
+      {a?.traceback ? (
+        <pre className="traceback" data-testid="traceback">{a.traceback}</pre>
+      ) : a?.exception_type ? (
+        <pre className="traceback">{a.exception_type}: {a.exception_message}</pre>
+      ) : null}
+    </div>
+  );
+}

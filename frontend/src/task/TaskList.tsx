@@ -1,0 +1,78 @@
+// The run's tasks beside the open task: virtualized, live-patched, j/k to move, Enter to open.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useNavigate } from "react-router";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useTaskList } from "../api/runDetail";
+import type { Task } from "../api/types";
+import { formatPath } from "../nav/viewState";
+import { useListKeys } from "../shell/shortcuts";
+import { ErrorBox, Loading, Empty } from "../ui/states";
+import { formatDuration } from "../ui/format";
+
+const ROW = 30;
+
+export function TaskList({ flow, run, step, task }: { flow: string; run: string; step: string; task: string }) {
+  const [scope, setScope] = useState<"step" | "run">("step");
+  const list = useTaskList(flow, run, scope === "step" ? step : null);
+  const tasks = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  const navigate = useNavigate();
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: tasks.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW, overscan: 20 });
+  const currentIndex = tasks.findIndex((t) => t.step_name === step && t.task_id === task);
+  const [selected, setSelected] = useState(currentIndex);
+  useEffect(() => setSelected(currentIndex), [currentIndex]);
+
+  const items = v.getVirtualItems();
+  const last = items[items.length - 1];
+  useEffect(() => {
+    if (last && last.index >= tasks.length - 20 && list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage();
+  }, [last, tasks.length, list]);
+  const scrolled = useRef(false);
+  useEffect(() => {
+    if (!scrolled.current && currentIndex >= 0) {
+      scrolled.current = true;
+      v.scrollToIndex(currentIndex, { align: "center" });
+    }
+  }, [currentIndex, v]);
+
+  const open = useCallback((i: number) => {
+    const t: Task | undefined = tasks[i];
+    if (t) navigate(formatPath({ flow, run, step: t.step_name, task: t.task_id }));
+  }, [tasks, navigate, flow, run]);
+  const select = useCallback((i: number) => { setSelected(i); v.scrollToIndex(i, { align: "auto" }); }, [v]);
+  useListKeys(tasks.length, selected, select, open);
+
+  return (
+    <aside className="task-list" aria-label="Tasks">
+      <div className="toolbar" style={{ padding: "6px 10px" }}>
+        <span className="seg" role="group" aria-label="Task list scope">
+          <button type="button" aria-pressed={scope === "step"} onClick={() => setScope("step")}>{step}</button>
+          <button type="button" aria-pressed={scope === "run"} onClick={() => setScope("run")}>all steps</button>
+        </span>
+        <span className="muted" style={{ marginLeft: "auto" }}>{tasks.length}{list.hasNextPage ? "+" : ""}</span>
+      </div>
+      {list.isPending ? <Loading label="Loading tasks" /> : list.isError ? <ErrorBox error={list.error} /> : tasks.length === 0 ? <Empty>No tasks.</Empty> : (
+        <div className="vtable" ref={scrollRef}>
+          <div style={{ height: v.getTotalSize(), position: "relative" }}>
+            {items.map((item) => {
+              const t = tasks[item.index]!;
+              const current = item.index === currentIndex;
+              return (
+                <div key={t.pathspec} className={`vrow${current || item.index === selected ? " selected" : ""}`} style={{ top: item.start }}
+                  onClick={() => open(item.index)} data-task={t.pathspec} aria-current={current ? "true" : undefined}>
+                  <span className={`badge status-${t.status}`} style={{ padding: 0, background: "none" }} title={t.status}><span className="dot" /></span>
+                  <span className="cell mono">
+                    {scope === "run" && <span className="muted">{t.step_name}/</span>}{t.task_id}
+                    {t.foreach_value !== null && t.foreach_value !== undefined && <span className="faint"> [{t.foreach_value}]</span>}
+                    {t.attempt > 0 && <span className="faint" title="attempts"> ×{t.attempt + 1}</span>}
+                  </span>
+                  <span className="muted num" style={{ fontSize: 11.5 }}>{formatDuration(t.duration_ms)}</span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      )}
+    </aside>
+  );
+}

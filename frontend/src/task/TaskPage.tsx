@@ -1,0 +1,68 @@
+// Task view: the run's task list on the left; on the right the task (attempt selector, info,
+// traceback) and its logs, artifacts, metadata and cards. Attempt, panel, stream and line are in the URL.
+import { useCallback } from "react";
+import { Link } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { apiUrl } from "../api/client";
+import { patchTask } from "../api/runDetail";
+import { taskPath, useTask, type TaskRef } from "../api/task";
+import type { Task } from "../api/types";
+import { useLiveResource } from "../live/useLive";
+import { formatLocation, type TaskPanel } from "../nav/viewState";
+import { useView } from "../nav/useView";
+import { ErrorBox, Loading } from "../ui/states";
+import { LogView } from "../logs/LogView";
+import { TaskList } from "./TaskList";
+import { TaskInfo } from "./TaskInfo";
+import { ArtifactsPanel, CardsPanel, MetadataPanel } from "./TaskPanels";
+
+const PANELS: [TaskPanel | "stdout" | "stderr", string][] = [["stdout", "stdout"], ["stderr", "stderr"], ["artifacts", "Artifacts"], ["metadata", "Metadata"], ["cards", "Cards"]];
+
+export function TaskPage() {
+  const [view, setView] = useView();
+  const client = useQueryClient();
+  const { flow, run, step, task: taskId } = view.path as { flow: string; run: string; step: string; task: string };
+  const ref: TaskRef = { flow, run, step, task: taskId };
+  const task = useTask(ref);
+  useLiveResource(task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data as unknown as Task));
+
+  const k = view.task;
+  const setTask = useCallback((patch: Partial<typeof k>, replace = true) =>
+    setView((s) => ({ ...s, task: { ...s.task, ...patch } }), { replace }), [setView]);
+  const onToggle = useCallback((key: "timestamps" | "wrap") =>
+    setView((s) => ({ ...s, task: { ...s.task, [key]: !s.task[key] } }), { replace: true }), [setView]);
+  const onLines = useCallback((lines: [number, number] | null) => setTask({ lines }, false), [setTask]);
+
+  const attempts = task.data?.attempts ?? [];
+  const attemptNo = k.attempt ?? task.data?.attempt ?? null;
+  const attempt = attempts.find((a) => a.attempt === attemptNo) ?? attempts[attempts.length - 1] ?? null;
+  const effectiveAttempt = attempt?.attempt ?? attemptNo;
+  const active = k.panel === "logs" ? k.stream : k.panel;
+
+  return (
+    <div className="task-layout">
+      <TaskList flow={flow} run={run} step={step} task={taskId} />
+      <section className="task-main">
+        {task.isPending ? <Loading label="Loading task" /> : task.isError ? <ErrorBox error={task.error} retry={() => void task.refetch()} /> : (
+          <TaskInfo task={task.data} attempt={attempt} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
+        )}
+        <div className="tabs" role="tablist">
+          {PANELS.map(([p, label]) => {
+            const next = p === "stdout" || p === "stderr" ? { panel: "logs" as const, stream: p } : { panel: p };
+            return (
+              <Link key={p} role="tab" aria-selected={active === p} data-tab={p} replace
+                to={formatLocation({ ...view, task: { ...k, ...next, lines: p === k.stream ? k.lines : null } })}>{label}</Link>
+            );
+          })}
+        </div>
+        {k.panel === "logs" && (
+          <LogView key={`${k.stream}-${effectiveAttempt}`} task={ref} stream={k.stream} attempt={effectiveAttempt}
+            timestamps={k.timestamps} wrap={k.wrap} lines={k.lines} onLines={onLines} onToggle={onToggle} />
+        )}
+        {k.panel === "artifacts" && <ArtifactsPanel task={ref} attempt={effectiveAttempt} />}
+        {k.panel === "metadata" && <MetadataPanel task={ref} />}
+        {k.panel === "cards" && <CardsPanel task={ref} attempt={effectiveAttempt} />}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,112 @@
+// Artifacts, metadata and cards of a task: tables with loading / empty / error states.
+import { useEffect, useRef, useState } from "react";
+import { apiUrl } from "../api/client";
+import { taskPath, useArtifacts, useArtifactValue, useCards, useMetadata, type TaskRef } from "../api/task";
+import { formatBytes, formatTime } from "../ui/format";
+import { Empty, ErrorBox, Loading, QueryState } from "../ui/states";
+
+function ArtifactDialog({ task, name, attempt, onClose }: { task: TaskRef; name: string; attempt: number | null; onClose: () => void }) {
+  const value = useArtifactValue(task, name, attempt);
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => { ref.current?.showModal(); }, []);
+  const data = value.data;
+  const text = data ? (typeof data.value === "string" ? data.value : typeof data.repr === "string" ? data.repr : JSON.stringify(data.value ?? data, null, 2)) : "";
+  return (
+    <dialog ref={ref} className="dialog" style={{ width: "min(900px, 90vw)" }} onClose={onClose}>
+      <h2 className="mono">{name}</h2>
+      {value.isPending ? <Loading /> : value.isError ? <ErrorBox error={value.error} /> : (
+        <>
+          {data?.truncated ? <p className="muted">Shown truncated at the server's size limit.</p> : null}
+          <pre className="artifact-view" data-testid="artifact-value">{text}</pre>
+        </>
+      )}
+      <div style={{ display: "flex", gap: 8, marginTop: 10 }}>
+        <a className="btn" href={apiUrl(`${taskPath(task)}/artifacts/${encodeURIComponent(name)}`, { attempt, raw: "1" })} download>Download raw</a>
+        <button type="button" className="btn" onClick={onClose} style={{ marginLeft: "auto" }}>Close</button>
+      </div>
+    </dialog>
+  );
+}
+
+export function ArtifactsPanel({ task, attempt }: { task: TaskRef; attempt: number | null }) {
+  const q = useArtifacts(task, attempt, true);
+  const [open, setOpen] = useState<string | null>(null);
+  return (
+    <div className="panel-body">
+      <QueryState query={q} label="Loading artifacts">
+        {() => q.data!.length === 0 ? <Empty>No artifacts.</Empty> : (
+          <table className="table" data-testid="artifacts">
+            <thead><tr><th>Name</th><th>Type</th><th style={{ textAlign: "right" }}>Size</th><th>Preview</th></tr></thead>
+            <tbody>
+              {q.data!.map((a) => (
+                <tr key={`${a.name}-${a.attempt}`} onClick={() => setOpen(a.name)} style={{ cursor: "pointer" }}>
+                  <td className="mono"><strong>{a.name}</strong></td>
+                  <td className="mono muted">{a.type ?? "—"}</td>
+                  <td className="num" style={{ textAlign: "right" }}>{formatBytes(a.size)}</td>
+                  <td className="mono" style={{ maxWidth: 520, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{a.preview ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
+      {open && <ArtifactDialog task={task} name={open} attempt={attempt} onClose={() => setOpen(null)} />}
+    </div>
+  );
+}
+
+export function MetadataPanel({ task }: { task: TaskRef }) {
+  const q = useMetadata(task, true);
+  return (
+    <div className="panel-body">
+      <QueryState query={q} label="Loading metadata">
+        {() => q.data!.length === 0 ? <Empty>No metadata.</Empty> : (
+          <table className="table" data-testid="metadata">
+            <thead><tr><th>Field</th><th>Value</th><th>Type</th><th>Attempt</th><th>Recorded</th></tr></thead>
+            <tbody>
+              {q.data!.map((m, i) => (
+                <tr key={`${m.field_name}-${i}`}>
+                  <td className="mono">{m.field_name}</td>
+                  <td className="mono" style={{ wordBreak: "break-all" }}>{m.value}</td>
+                  <td className="muted">{m.type ?? ""}</td>
+                  <td className="num">{m.attempt ?? ""}</td>
+                  <td className="num muted">{formatTime(m.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
+    </div>
+  );
+}
+
+export function CardsPanel({ task, attempt }: { task: TaskRef; attempt: number | null }) {
+  const q = useCards(task, attempt, true);
+  const [index, setIndex] = useState(0);
+  return (
+    <div className="panel-body" style={{ padding: 12 }}>
+      <QueryState query={q} label="Loading cards">
+        {() => {
+          const cards = q.data!;
+          if (cards.length === 0) return <Empty>No cards.</Empty>;
+          const card = cards[Math.min(index, cards.length - 1)]!;
+          return (
+            <>
+              {cards.length > 1 && (
+                <div className="seg" role="group" aria-label="Card" style={{ marginBottom: 8 }}>
+                  {cards.map((c, i) => (
+                    <button key={c.id} type="button" aria-pressed={i === index} onClick={() => setIndex(i)}>{c.type ?? c.id}</button>
+                  ))}
+                </div>
+              )}
+              {/* User HTML: a sandbox without allow-same-origin cannot read the app's cookies, storage or DOM. */}
+              <iframe className="card-frame" title={`card ${card.id}`} sandbox="allow-scripts" data-testid="card-frame"
+                src={apiUrl(`${taskPath(task)}/cards/${encodeURIComponent(card.id)}`, { attempt })} style={{ flex: 1 }} />
+            </>
+          );
+        }}
+      </QueryState>
+    </div>
+  );
+}

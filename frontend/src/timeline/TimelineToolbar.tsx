@@ -1,0 +1,47 @@
+import type { Status } from "../api/types";
+import type { TimelineParams } from "../nav/viewState";
+
+const STATUSES: Status[] = ["running", "completed", "failed", "pending"];
+
+export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, tasksPerLane }: {
+  params: TimelineParams; steps: string[]; set: (p: Partial<TimelineParams>) => void;
+  onFit: () => void; onZoom: (factor: number) => void; following: boolean; tasksPerLane: number;
+}) {
+  const toggle = (s: Status) =>
+    set({ status: params.status.includes(s) ? params.status.filter((x) => x !== s) : [...params.status, s] });
+  return (
+    <div className="toolbar">
+      <label className="field">Sort
+        <span className="seg" role="group" aria-label="Sort timeline">
+          {(["start", "end", "duration"] as const).map((s) => (
+            <button key={s} type="button" aria-pressed={params.sort === s} onClick={() => set({ sort: s })}>{s}</button>
+          ))}
+        </span>
+      </label>
+      <label className="field">Rows
+        <span className="seg" role="group" aria-label="Group timeline">
+          <button type="button" aria-pressed={params.group === "step"} onClick={() => set({ group: "step" })}>by step</button>
+          <button type="button" aria-pressed={params.group === "flat"} onClick={() => set({ group: "flat" })}>flat</button>
+        </span>
+      </label>
+      <span className="sep" />
+      <span className="seg" role="group" aria-label="Filter by status">
+        {STATUSES.map((s) => (
+          <button key={s} type="button" aria-pressed={params.status.includes(s)} onClick={() => toggle(s)}>{s}</button>
+        ))}
+      </span>
+      <select className="select" aria-label="Filter by step" value={params.steps.length === 1 ? params.steps[0] : ""}
+        onChange={(e) => set({ steps: e.target.value ? [e.target.value] : [] })}>
+        <option value="">All steps</option>
+        {steps.map((s) => <option key={s} value={s}>{s}</option>)}
+      </select>
+      <span style={{ marginLeft: "auto", display: "flex", gap: 6, alignItems: "center" }}>
+        {tasksPerLane > 1 && <span className="muted" title="Level of detail: several tasks share one lane">{tasksPerLane} tasks / lane</span>}
+        {following && <span className="badge status-running" title="The window follows the running run until you zoom"><span className="dot" />following</span>}
+        <button type="button" className="btn btn-small" onClick={() => onZoom(0.5)} title="Zoom in (wheel)">＋</button>
+        <button type="button" className="btn btn-small" onClick={() => onZoom(2)} title="Zoom out (wheel)">－</button>
+        <button type="button" className="btn btn-small" onClick={onFit} title="Fit the whole run (f)">Fit</button>
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,23 @@
+import type { BarRect } from "./timelineLayout";
+import { formatDuration, formatTime } from "../ui/format";
+
+export function TimelineTooltip({ hit, x, y, now }: { hit: BarRect; x: number; y: number; now: number }) {
+  const task = hit.lane.task;
+  const left = Math.min(x + 14, window.innerWidth - 370);
+  const top = Math.min(y + 14, window.innerHeight - 160);
+  return (
+    <div className="tooltip" style={{ left, top }} role="tooltip">
+      <div className="tt-title">{task && hit.count === 1 ? task.pathspec : `${hit.count.toLocaleString("en-US")} tasks`}</div>
+      <table>
+        <tbody>
+          <tr><td>status</td><td><span className={`badge status-${hit.status}`}><span className="dot" />{hit.status}</span>{hit.retried ? " (retried)" : ""}</td></tr>
+          {task && hit.count === 1 && <tr><td>attempt</td><td>{hit.attempt}</td></tr>}
+          {task?.foreach_value !== null && task?.foreach_value !== undefined && <tr><td>foreach</td><td className="mono">{task.foreach_value}</td></tr>}
+          <tr><td>start</td><td className="num">{formatTime(hit.start)}</td></tr>
+          <tr><td>end</td><td className="num">{hit.end ? formatTime(hit.end) : "running"}</td></tr>
+          <tr><td>duration</td><td className="num">{formatDuration((hit.end ?? now) - hit.start)}</td></tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+// The run timeline: a canvas fed by the backend's level-of-detail endpoint. The URL keeps the
+// window (ws/we), sort, grouping and filters; without a window the view fits the run and, while
+// the run is running, follows it.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useNavigate } from "react-router";
+import type { Run } from "../api/types";
+import { useDag, useTimeline } from "../api/runDetail";
+import type { TimelineParams } from "../nav/viewState";
+import { useView } from "../nav/useView";
+import { isTyping } from "../shell/shortcuts";
+import { useTheme } from "../shell/theme";
+import { ErrorBox, Loading, Empty } from "../ui/states";
+import { useNow } from "../ui/useNow";
+import { AXIS_H, LABEL_W, ROW_H, drawTimeline, readPalette } from "./drawTimeline";
+import { barRects, fitWindow, hitTest, laneRequest, panBy, tOf, visualRows, zoomAt, type BarRect, type Window } from "./timelineLayout";
+import { TimelineToolbar } from "./TimelineToolbar";
+import { TimelineTooltip } from "./TimelineTooltip";
+import { Minimap } from "./Minimap";
+import { prepareCanvas, useElementSize } from "./useElementSize";
+
+export function TimelineView({ run }: { run: Run }) {
+  const [view, setView] = useView();
+  const navigate = useNavigate();
+  const [, theme] = useTheme();
+  const params = view.timeline;
+  const running = run.status === "running";
+  const now = useNow(running);
+  const runStart = run.started_at ?? run.created_at;
+  const bounds = useMemo<Window>(() => fitWindow(runStart, run.finished_at ?? now), [runStart, run.finished_at, now]);
+
+  // While dragging or zooming the window lives here; it is written to the URL when the gesture settles.
+  const [localWin, setLocalWin] = useState<Window | null>(params.window);
+  useEffect(() => setLocalWin(params.window), [params.window]);
+  const win = localWin ?? bounds;
+  const following = running && localWin === null;
+
+  const setParams = useCallback((p: Partial<TimelineParams>) =>
+    setView((s) => ({ ...s, timeline: { ...s.timeline, ...p } }), { replace: true }), [setView]);
+  const commitTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const changeWindow = useCallback((w: Window | null) => {
+    setLocalWin(w);
+    if (commitTimer.current) clearTimeout(commitTimer.current);
+    commitTimer.current = setTimeout(() => setParams({ window: w }), 250);
+  }, [setParams]);
+
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const { width, height } = useElementSize(wrapRef);
+  const plotW = Math.max(10, width - LABEL_W);
+  const [scrollY, setScrollY] = useState(0);
+  const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const [hover, setHover] = useState<{ rect: BarRect; x: number; y: number } | null>(null);
+
+  // The request follows the window with a short delay, so a zoom gesture is one request, not fifty.
+  const [reqWin, setReqWin] = useState<Window>(win);
+  useEffect(() => {
+    const t = setTimeout(() => setReqWin(win), following ? 0 : 120);
+    return () => clearTimeout(t);
+  }, [win[0], win[1], following]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const dag = useDag(run.flow_id, run.run_id);
+  const [rowsReq, setRowsReq] = useState({ rowStart: 0, rows: 100 });
+  const timeline = useTimeline(run.flow_id, run.run_id, {
+    start: Math.floor(following ? bounds[0] : reqWin[0]),
+    end: Math.ceil(following ? bounds[1] : reqWin[1]),
+    width: plotW, rows: rowsReq.rows, rowStart: rowsReq.rowStart,
+    sort: params.sort, group: params.group, status: params.status, steps: params.steps,
+  }, running);
+  // Following, the window moves each second: keep the request stable (the refetch interval updates it).
+  const data = timeline.data;
+  const rows = useMemo(
+    () => (data ? visualRows(data.groups, params.group === "step", collapsed, data.total_rows) : []),
+    [data, params.group, collapsed],
+  );
+  const visibleCount = Math.ceil(Math.max(0, height - AXIS_H) / ROW_H) + 1;
+  const maxScroll = Math.max(0, rows.length * ROW_H - (height - AXIS_H));
+  const clampedScroll = Math.min(scrollY, maxScroll);
+  useEffect(() => {
+    if (!rows.length) return;
+    const next = laneRequest(rows, Math.floor(clampedScroll / ROW_H), visibleCount);
+    setRowsReq((r) => (r.rowStart === next.rowStart && r.rows === next.rows ? r : next));
+  }, [rows, clampedScroll, visibleCount]);
+
+  const rects = useMemo(() => (data ? barRects(data, rows, win, plotW, now) : []), [data, rows, win, plotW, now]);
+  const labels = useMemo(() => {
+    const m = new Map<number, string>();
+    for (const lane of data?.lanes ?? []) {
+      const t = lane.task;
+      const prefix = params.group === "flat" && t ? `${t.step_name}/` : "";
+      m.set(lane.row, t ? `${prefix}${t.task_id}${t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : ""}` : `${data?.tasks_per_lane ?? 0} tasks`);
+    }
+    return m;
+  }, [data, params.group]);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || width === 0 || height === 0) return;
+    const ctx = prepareCanvas(canvas, width, height);
+    if (!ctx) return;
+    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, palette: readPalette() });
+  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme]);
+
+  // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with horizontal deltas.
+  const stateRef = useRef({ win, bounds, plotW, maxScroll });
+  stateRef.current = { win, bounds, plotW, maxScroll };
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const s = stateRef.current;
+      const x = e.offsetX - LABEL_W;
+      if (x < 0 || e.shiftKey) {
+        setScrollY((y) => Math.max(0, Math.min(s.maxScroll, y + (e.shiftKey ? e.deltaX || e.deltaY : e.deltaY))));
+      } else if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+        changeWindow(panBy(s.win, (e.deltaX / s.plotW) * (s.win[1] - s.win[0]), s.bounds));
+      } else {
+        changeWindow(zoomAt(s.win, tOf(x, s.win, s.plotW), Math.exp(e.deltaY * 0.0015), s.bounds));
+      }
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [changeWindow]);
+
+  const drag = useRef<{ x: number; y: number; win: Window; scroll: number; moved: boolean } | null>(null);
+  const onPointerDown = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    drag.current = { x: e.clientX, y: e.clientY, win, scroll: clampedScroll, moved: false };
+    e.currentTarget.setPointerCapture(e.pointerId);
+  };
+  const onPointerMove = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const d = drag.current;
+    if (d) {
+      const dx = e.clientX - d.x;
+      const dy = e.clientY - d.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) d.moved = true;
+      if (d.moved) {
+        setHover(null);
+        if (dx) changeWindow(panBy(d.win, (-dx / plotW) * (d.win[1] - d.win[0]), bounds));
+        setScrollY(Math.max(0, Math.min(maxScroll, d.scroll - dy)));
+        return;
+      }
+    }
+    const rect = e.currentTarget.getBoundingClientRect();
+    const x = e.clientX - rect.left - LABEL_W;
+    const y = e.clientY - rect.top - AXIS_H;
+    const hit = x >= 0 && y >= 0 ? hitTest(rects, x, y, ROW_H, clampedScroll) : null;
+    setHover(hit ? { rect: hit, x: e.clientX, y: e.clientY } : null);
+  };
+  const onPointerUp = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const d = drag.current;
+    drag.current = null;
+    if (d?.moved) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    const x = e.clientX - rect.left;
+    const y = e.clientY - rect.top - AXIS_H;
+    if (y < 0) return;
+    const row = rows[Math.floor((y + clampedScroll) / ROW_H)];
+    if (row?.kind === "header") {
+      setCollapsed((c) => {
+        const next = new Set(c);
+        if (next.has(row.step)) next.delete(row.step); else next.add(row.step);
+        return next;
+      });
+      return;
+    }
+    const hit = x >= LABEL_W ? hitTest(rects, x - LABEL_W, y, ROW_H, clampedScroll) : null;
+    const lane = hit?.lane ?? (row?.kind === "lane" ? data?.lanes.find((l) => l.row === row.row) : undefined);
+    if (lane?.task) {
+      const attempt = hit && hit.count === 1 ? `?attempt=${hit.attempt}` : "";
+      navigate(`/${lane.task.pathspec.split("/").map(encodeURIComponent).join("/")}${attempt}`);
+    }
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target) || e.ctrlKey || e.metaKey) return;
+      if (e.key === "f") changeWindow(null);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [changeWindow]);
+
+  const steps = dag.data?.steps.map((s) => s.step_name) ?? [];
+  return (
+    <div className="timeline" data-testid="timeline">
+      <TimelineToolbar params={params} steps={steps} set={setParams} onFit={() => changeWindow(null)}
+        onZoom={(f) => changeWindow(zoomAt(win, (win[0] + win[1]) / 2, f, bounds))}
+        following={following} tasksPerLane={data?.tasks_per_lane ?? 1} />
+      <div className="timeline-canvas-wrap" ref={wrapRef}>
+        <canvas ref={canvasRef} aria-label="Task timeline" role="img"
+          style={{ cursor: hover ? "pointer" : drag.current?.moved ? "grabbing" : "default", touchAction: "none" }}
+          onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp}
+          onPointerLeave={() => setHover(null)} />
+        {timeline.isPending && <div style={{ position: "absolute", inset: 0 }}><Loading label="Loading timeline" /></div>}
+        {timeline.isError && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><ErrorBox error={timeline.error} retry={() => void timeline.refetch()} /></div>}
+        {data && data.total_rows === 0 && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><Empty>No tasks match.</Empty></div>}
+      </div>
+      <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running} />
+      {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} />}
+    </div>
+  );
+}

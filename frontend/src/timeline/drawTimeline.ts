@@ -1,0 +1,204 @@
+// Canvas drawing of the timeline. Everything positional comes from timelineLayout; this file
+// only paints, reading the theme's colours from CSS variables once per frame.
+
+import type { Status } from "../api/types";
+import { cssVar } from "../shell/theme";
+import { formatClock, formatDuration } from "../ui/format";
+import { ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
+
+export const ROW_H = 20;
+export const LABEL_W = 220;
+export const AXIS_H = 22;
+
+export interface Palette {
+  bg: string; panel: string; grid: string; text: string; muted: string; faint: string; border: string;
+  sunken: string; selected: string; status: Record<Status, string>;
+}
+
+export function readPalette(): Palette {
+  return {
+    bg: cssVar("--bg-panel"), panel: cssVar("--bg-panel"), grid: cssVar("--grid"), text: cssVar("--text"),
+    muted: cssVar("--text-muted"), faint: cssVar("--text-faint"), border: cssVar("--border"),
+    sunken: cssVar("--bg-sunken"), selected: cssVar("--bg-selected"),
+    status: { completed: cssVar("--ok"), failed: cssVar("--fail"), running: cssVar("--run"), pending: cssVar("--pend") },
+  };
+}
+
+const hatchCache = new Map<string, CanvasPattern | null>();
+
+/** Diagonal stripes in the failed colour: a retried (earlier, failed) attempt. */
+function hatch(ctx: CanvasRenderingContext2D, colour: string): CanvasPattern | string {
+  const key = colour;
+  if (!hatchCache.has(key)) {
+    const c = document.createElement("canvas");
+    c.width = c.height = 6;
+    const g = c.getContext("2d")!;
+    g.strokeStyle = colour;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    g.moveTo(0, 6); g.lineTo(6, 0);
+    g.moveTo(-1, 1); g.lineTo(1, -1);
+    g.moveTo(5, 7); g.lineTo(7, 5);
+    g.stroke();
+    hatchCache.set(key, ctx.createPattern(c, "repeat"));
+  }
+  return hatchCache.get(key) ?? colour;
+}
+
+export interface DrawInput {
+  width: number;
+  height: number;
+  win: Window;
+  rows: VisualRow[];
+  rects: BarRect[];
+  scrollY: number;
+  labels: Map<number, string>;
+  hover: BarRect | null;
+  now: number;
+  palette: Palette;
+}
+
+export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void {
+  const { width, height, win, rows, palette: p } = d;
+  const plotW = width - LABEL_W;
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = p.panel;
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
+  ctx.textBaseline = "middle";
+
+  const first = Math.floor(d.scrollY / ROW_H);
+  const last = Math.min(rows.length, Math.ceil((d.scrollY + height - AXIS_H) / ROW_H) + 1);
+
+  // Row backgrounds: step headers shaded, lanes striped lightly.
+  for (let i = first; i < last; i++) {
+    const y = AXIS_H + i * ROW_H - d.scrollY;
+    const r = rows[i]!;
+    if (r.kind === "header") {
+      ctx.fillStyle = p.sunken;
+      ctx.fillRect(0, y, width, ROW_H);
+      ctx.fillStyle = p.text;
+      ctx.font = "600 11.5px system-ui, sans-serif";
+      ctx.fillText(`${r.collapsed ? "▸" : "▾"} ${r.step}`, 8, y + ROW_H / 2);
+      ctx.fillStyle = p.faint;
+      ctx.font = "11px system-ui, sans-serif";
+      ctx.fillText(`${r.count.toLocaleString("en-US")}`, LABEL_W - 8 - ctx.measureText(`${r.count.toLocaleString("en-US")}`).width, y + ROW_H / 2);
+      ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
+    } else {
+      const label = d.labels.get(r.row) ?? "";
+      ctx.fillStyle = p.muted;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(0, y, LABEL_W - 6, ROW_H);
+      ctx.clip();
+      ctx.fillText(label, 20, y + ROW_H / 2);
+      ctx.restore();
+    }
+  }
+
+  // Grid and axis.
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(LABEL_W, 0, plotW, height);
+  ctx.clip();
+  const tickList = ticks(win, plotW);
+  ctx.strokeStyle = p.grid;
+  ctx.lineWidth = 1;
+  for (const t of tickList) {
+    const x = Math.round(LABEL_W + xOf(t, win, plotW)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(x, AXIS_H);
+    ctx.lineTo(x, height);
+    ctx.stroke();
+  }
+
+  // Bars.
+  for (const r of d.rects) {
+    if (r.vrow < first || r.vrow >= last) continue;
+    const y = AXIS_H + r.vrow * ROW_H - d.scrollY + 3;
+    const h = ROW_H - 6;
+    const colour = p.status[r.status] ?? p.faint;
+    const x = LABEL_W + r.x;
+    if (r.retried) {
+      ctx.fillStyle = hatch(ctx, colour);
+      ctx.fillRect(x, y, r.w, h);
+      ctx.strokeStyle = colour;
+      ctx.strokeRect(x + 0.5, y + 0.5, Math.max(0, r.w - 1), h - 1);
+    } else {
+      ctx.fillStyle = colour;
+      ctx.globalAlpha = r.count > 1 ? Math.min(1, 0.45 + 0.1 * Math.log2(r.count)) : 1;
+      ctx.fillRect(x, y, r.w, h);
+      ctx.globalAlpha = 1;
+    }
+    if (r.end === null && r.status === "running" && r.w > 3) {
+      // The growing edge of a running bar.
+      ctx.fillStyle = p.text;
+      ctx.fillRect(x + r.w - 1.5, y, 1.5, h);
+    }
+    if (r.w > 60 && r.lane.task) {
+      ctx.fillStyle = "#fff";
+      const text = formatDuration((r.end ?? d.now) - r.start);
+      ctx.fillText(text, x + 4, y + h / 2);
+    }
+  }
+  if (d.hover) {
+    const r = d.hover;
+    const y = AXIS_H + r.vrow * ROW_H - d.scrollY + 2;
+    ctx.strokeStyle = p.text;
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(LABEL_W + r.x - 1, y, r.w + 2, ROW_H - 4);
+  }
+
+  // "Now" line while anything runs.
+  if (d.now > win[0] && d.now < win[1] && d.rects.some((r) => r.end === null)) {
+    const x = Math.round(LABEL_W + xOf(d.now, win, plotW)) + 0.5;
+    ctx.strokeStyle = p.status.running;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, AXIS_H);
+    ctx.lineTo(x, height);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.restore();
+
+  // Axis strip on top.
+  ctx.fillStyle = p.sunken;
+  ctx.fillRect(0, 0, width, AXIS_H);
+  ctx.strokeStyle = p.border;
+  ctx.beginPath();
+  ctx.moveTo(0, AXIS_H - 0.5); ctx.lineTo(width, AXIS_H - 0.5);
+  ctx.moveTo(LABEL_W - 0.5, 0); ctx.lineTo(LABEL_W - 0.5, height);
+  ctx.stroke();
+  ctx.fillStyle = p.muted;
+  ctx.font = "11px system-ui, sans-serif";
+  const span = win[1] - win[0];
+  for (const t of tickList) {
+    const x = LABEL_W + xOf(t, win, plotW);
+    if (x < LABEL_W + 2 || x > width - 40) continue;
+    ctx.fillText(formatClock(t, span < 10_000), x + 3, AXIS_H / 2);
+  }
+  ctx.fillStyle = p.faint;
+  ctx.fillText(`${formatDuration(span)} window`, 8, AXIS_H / 2);
+}
+
+/** The minimap: a density strip of the whole run and the brush of the visible window. */
+export function drawMinimap(ctx: CanvasRenderingContext2D, width: number, height: number, bounds: Window, win: Window,
+  rects: BarRect[], lanes: number, p: Palette): void {
+  ctx.clearRect(0, 0, width, height);
+  const laneH = Math.max(2, (height - 6) / Math.max(1, lanes));
+  for (const r of rects) {
+    ctx.fillStyle = p.status[r.status] ?? p.faint;
+    ctx.globalAlpha = 0.75;
+    ctx.fillRect(r.x, 3 + r.vrow * laneH, r.w, Math.max(1, laneH - 1));
+  }
+  ctx.globalAlpha = 1;
+  const x0 = xOf(win[0], bounds, width);
+  const x1 = xOf(win[1], bounds, width);
+  ctx.fillStyle = "rgba(0,0,0,0.18)";
+  ctx.fillRect(0, 0, Math.max(0, x0), height);
+  ctx.fillRect(x1, 0, Math.max(0, width - x1), height);
+  ctx.strokeStyle = p.text;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(Math.max(0.5, x0 + 0.5), 0.5, Math.max(2, x1 - x0 - 1), height - 1);
+}

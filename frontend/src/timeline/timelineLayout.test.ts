@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import type { Timeline } from "../api/types";
+import { barRects, clampWindow, fitWindow, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
+
+const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
+  start: 0, end: 1000, width: 100, bucket_ms: 5, total_rows: lanes.length, row_start: 0, tasks_per_lane: 1, groups, lanes,
+});
+
+describe("time ⇄ pixels", () => {
+  it("maps both ways", () => {
+    expect(xOf(500, [0, 1000], 200)).toBe(100);
+    expect(tOf(100, [0, 1000], 200)).toBe(500);
+  });
+  it("fits with padding", () => {
+    const [a, b] = fitWindow(1000, 11000);
+    expect(a).toBeLessThan(1000);
+    expect(b).toBeGreaterThan(11000);
+  });
+});
+
+describe("zoom and pan", () => {
+  it("keeps the anchor under the cursor", () => {
+    const w = zoomAt([0, 1000], 250, 0.5, [0, 1000]);
+    expect(w).toEqual([125, 625]);
+    expect((250 - w[0]) / (w[1] - w[0])).toBeCloseTo(0.25);
+  });
+  it("never zooms out past the bounds or in past the minimum span", () => {
+    expect(zoomAt([0, 1000], 500, 4, [0, 1000])).toEqual([0, 1000]);
+    const tiny = zoomAt([0, 100], 50, 0.0001, [0, 1000]);
+    expect(tiny[1] - tiny[0]).toBe(20);
+  });
+  it("pans within bounds", () => {
+    expect(panBy([100, 200], 50, [0, 1000])).toEqual([150, 250]);
+    expect(panBy([100, 200], -500, [0, 1000])).toEqual([0, 100]);
+    expect(clampWindow([950, 1050], [0, 1000])).toEqual([900, 1000]);
+  });
+  it("picks readable tick steps", () => {
+    expect(tickStep([0, 60_000], 600)).toBe(10_000);
+    expect(tickStep([0, 100], 1000)).toBe(10);
+  });
+});
+
+describe("visual rows", () => {
+  const groups = [{ step_name: "start", row_start: 0, row_count: 1 }, { step_name: "train", row_start: 1, row_count: 3 }];
+  it("puts a header before each step's lanes", () => {
+    const rows = visualRows(groups, true, new Set(), 4);
+    expect(rows.map((r) => (r.kind === "header" ? `h:${r.step}` : r.row))).toEqual(["h:start", 0, "h:train", 1, 2, 3]);
+  });
+  it("collapsed steps keep only their header", () => {
+    const rows = visualRows(groups, true, new Set(["train"]), 4);
+    expect(rows).toHaveLength(3);
+  });
+  it("flat mode has lanes only", () => {
+    expect(visualRows(groups, false, new Set(), 4)).toHaveLength(4);
+  });
+  it("asks for the server rows under the visible visual rows, quantized", () => {
+    const many = [{ step_name: "a", row_start: 0, row_count: 1000 }];
+    const rows = visualRows(many, true, new Set(), 1000);
+    expect(laneRequest(rows, 0, 30)).toEqual({ rowStart: 0, rows: 50 });
+    expect(laneRequest(rows, 120, 30)).toEqual({ rowStart: 100, rows: 50 });
+    expect(laneRequest(rows, 140, 30)).toEqual({ rowStart: 100, rows: 100 });
+  });
+});
+
+describe("bar rectangles (level of detail)", () => {
+  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, status: "completed" as const, pathspec: `F/1/s/${id}` });
+  it("one bar per attempt, earlier failed attempts hatched", () => {
+    const data = timeline([{ row: 0, task: task("1"), bars: [[0, 100, "failed", 0], [200, 400, "completed", 1]] }]);
+    const rects = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    expect(rects).toHaveLength(2);
+    expect(rects[0]).toMatchObject({ x: 0, w: 10, retried: true, attempt: 0 });
+    expect(rects[1]).toMatchObject({ x: 20, w: 20, retried: false, status: "completed" });
+  });
+  it("running bars extend to now", () => {
+    const data = timeline([{ row: 0, task: task("1"), bars: [[100, null, "running", 0]] }]);
+    const [r] = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 600);
+    expect(r!.w).toBe(50);
+  });
+  it("sub-pixel bars get one pixel; touching same-status segments merge", () => {
+    const data = timeline([{ row: 0, task: null, segments: [[0, 2, "completed", 3], [2, 4, "completed", 2], [500, 501, "failed", 1]] }]);
+    const rects = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    expect(rects).toHaveLength(2);
+    expect(rects[0]!.count).toBe(5);
+    expect(rects[1]!.w).toBe(1);
+  });
+  it("skips bars outside the window", () => {
+    const data = timeline([{ row: 0, task: task("1"), bars: [[2000, 3000, "completed", 0]] }]);
+    expect(barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0)).toHaveLength(0);
+  });
+  it("hit-tests by row and x with a little slop", () => {
+    const data = timeline([
+      { row: 0, task: task("1"), bars: [[0, 100, "completed", 0]] },
+      { row: 1, task: task("2"), bars: [[500, 600, "completed", 0]] },
+    ]);
+    const rects = barRects(data, visualRows([], false, new Set(), 2), [0, 1000], 100, 0);
+    expect(hitTest(rects, 55, 25, 20, 0)?.lane.task?.task_id).toBe("2");
+    expect(hitTest(rects, 11, 5, 20, 0)?.lane.task?.task_id).toBe("1");
+    expect(hitTest(rects, 30, 5, 20, 0)).toBeNull();
+  });
+});

@@ -1,0 +1,175 @@
+// Pure geometry of the timeline: time ⇄ pixels, zoom and pan, the visual rows (step headers and
+// task lanes), and the rectangles to draw for a level-of-detail response. No DOM, unit-tested.
+
+import type { Status, Timeline, TimelineGroup, TimelineLane } from "../api/types";
+
+export type Window = [number, number];
+
+export const MIN_SPAN_MS = 20;
+
+export function xOf(t: number, win: Window, width: number): number {
+  return ((t - win[0]) / (win[1] - win[0])) * width;
+}
+
+export function tOf(x: number, win: Window, width: number): number {
+  return win[0] + (x / width) * (win[1] - win[0]);
+}
+
+/** The run's extent with a little air on both sides, so the first and last bars are not glued to the edges. */
+export function fitWindow(runStart: number, runEnd: number): Window {
+  const span = Math.max(runEnd - runStart, 1000);
+  const pad = span * 0.02;
+  return [runStart - pad, runStart + span + pad];
+}
+
+/** Zoom by `factor` (< 1 zooms in) keeping the time under the cursor fixed; clamped to `bounds`. */
+export function zoomAt(win: Window, anchor: number, factor: number, bounds: Window): Window {
+  const span = win[1] - win[0];
+  const maxSpan = bounds[1] - bounds[0];
+  const next = Math.min(maxSpan, Math.max(MIN_SPAN_MS, span * factor));
+  const ratio = (anchor - win[0]) / span;
+  const start = anchor - ratio * next;
+  return clampWindow([start, start + next], bounds);
+}
+
+export function panBy(win: Window, deltaMs: number, bounds: Window): Window {
+  return clampWindow([win[0] + deltaMs, win[1] + deltaMs], bounds);
+}
+
+export function clampWindow(win: Window, bounds: Window): Window {
+  const span = Math.min(win[1] - win[0], bounds[1] - bounds[0]);
+  let start = win[0];
+  if (start < bounds[0]) start = bounds[0];
+  if (start + span > bounds[1]) start = bounds[1] - span;
+  return [start, start + span];
+}
+
+/** Grid lines at a "nice" step (1/2/5 × 10^k ms) giving roughly one line every `minPx` pixels. */
+export function tickStep(win: Window, width: number, minPx = 90): number {
+  const raw = ((win[1] - win[0]) / Math.max(width, 1)) * minPx;
+  const nice = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
+  if (raw < 1000) {
+    const p = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-3)));
+    for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  }
+  for (const n of nice) if (n >= raw) return n;
+  return Math.ceil(raw / 86_400_000) * 86_400_000;
+}
+
+export function ticks(win: Window, width: number): number[] {
+  const step = tickStep(win, width);
+  const out: number[] = [];
+  for (let t = Math.ceil(win[0] / step) * step; t <= win[1]; t += step) out.push(t);
+  return out;
+}
+
+// ---- rows ----
+
+export type VisualRow =
+  | { kind: "header"; step: string; count: number; collapsed: boolean }
+  | { kind: "lane"; step: string | null; row: number };
+
+/**
+ * Visual rows: in step grouping, a header row per step followed by its lanes (none when collapsed);
+ * flat, just the lanes. Lanes are referenced by their server row index, so data can be paged in.
+ */
+export function visualRows(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): VisualRow[] {
+  const rows: VisualRow[] = [];
+  if (!grouped || groups.length === 0) {
+    for (let r = 0; r < totalRows; r++) rows.push({ kind: "lane", step: null, row: r });
+    return rows;
+  }
+  for (const g of groups) {
+    const isCollapsed = collapsed.has(g.step_name);
+    rows.push({ kind: "header", step: g.step_name, count: g.row_count, collapsed: isCollapsed });
+    if (!isCollapsed) for (let r = 0; r < g.row_count; r++) rows.push({ kind: "lane", step: g.step_name, row: g.row_start + r });
+  }
+  return rows;
+}
+
+/** Which server rows to ask for to cover visual rows [first, first+count), padded and quantized so small scrolls reuse the same request. */
+export function laneRequest(rows: VisualRow[], first: number, count: number, quantum = 50): { rowStart: number; rows: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = Math.max(0, first); i < Math.min(rows.length, first + count); i++) {
+    const r = rows[i]!;
+    if (r.kind === "lane") {
+      lo = Math.min(lo, r.row);
+      hi = Math.max(hi, r.row);
+    }
+  }
+  if (lo === Infinity) return { rowStart: 0, rows: quantum };
+  const rowStart = Math.floor(lo / quantum) * quantum;
+  const end = Math.ceil((hi + 1) / quantum) * quantum;
+  return { rowStart, rows: Math.max(quantum, end - rowStart) };
+}
+
+// ---- rectangles ----
+
+export interface BarRect {
+  x: number;
+  w: number;
+  /** Visual row index. */
+  vrow: number;
+  status: Status;
+  /** A failed attempt that was retried: drawn hatched. */
+  retried: boolean;
+  attempt: number;
+  /** Tasks this rectangle stands for (1 for a task's bar). */
+  count: number;
+  start: number;
+  end: number | null;
+  lane: TimelineLane;
+}
+
+/**
+ * Rectangles for the visible lanes, in pixels. Bars shorter than a pixel are widened to one so
+ * short tasks stay visible; neighbouring rectangles of one lane and status that touch within half
+ * a pixel are merged (level of detail: never more rectangles than pixels).
+ */
+export function barRects(data: Timeline, rows: VisualRow[], win: Window, width: number, now: number): BarRect[] {
+  const vrowOf = new Map<number, number>();
+  rows.forEach((r, i) => { if (r.kind === "lane") vrowOf.set(r.row, i); });
+  const out: BarRect[] = [];
+  for (const lane of data.lanes) {
+    const vrow = vrowOf.get(lane.row);
+    if (vrow === undefined) continue;
+    const bars = lane.bars ?? lane.segments ?? [];
+    const isSegments = !lane.bars;
+    const lastAttempt = lane.bars ? Math.max(...lane.bars.map((b) => b[3])) : -1;
+    let prev: BarRect | null = null;
+    for (const [start, end, status, n] of bars) {
+      const stop = end ?? now;
+      if (stop < win[0] || start > win[1]) continue;
+      const x0 = Math.max(-1, xOf(start, win, width));
+      const x1 = Math.min(width + 1, xOf(stop, win, width));
+      const w = Math.max(1, x1 - x0);
+      const retried = !isSegments && status === "failed" && n < lastAttempt;
+      if (prev && prev.status === status && !retried && !prev.retried && x0 - (prev.x + prev.w) < 0.5) {
+        prev.w = Math.max(prev.w, x0 + w - prev.x);
+        prev.count += isSegments ? n : 1;
+        prev.end = end === null || prev.end === null ? null : Math.max(prev.end, end);
+        continue;
+      }
+      prev = { x: x0, w, vrow, status, retried, attempt: isSegments ? 0 : n, count: isSegments ? n : 1, start, end, lane };
+      out.push(prev);
+    }
+  }
+  return out;
+}
+
+/** The rectangle under a point (rows are `rowHeight` tall, scrolled by `scrollY` pixels). */
+export function hitTest(rects: BarRect[], x: number, y: number, rowHeight: number, scrollY: number, slop = 3): BarRect | null {
+  const vrow = Math.floor((y + scrollY) / rowHeight);
+  let best: BarRect | null = null;
+  let bestDist = Infinity;
+  for (const r of rects) {
+    if (r.vrow !== vrow) continue;
+    const d = x < r.x ? r.x - x : x > r.x + r.w ? x - (r.x + r.w) : 0;
+    if (d <= slop && d < bestDist) {
+      best = r;
+      bestDist = d;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { formatAgo, formatBytes, formatDuration, liveDuration } from "./format";
+
+describe("formatDuration", () => {
+  it("picks a unit that keeps the text short", () => {
+    expect(formatDuration(null)).toBe("—");
+    expect(formatDuration(340)).toBe("340ms");
+    expect(formatDuration(4_900)).toBe("4.9s");
+    expect(formatDuration(42_000)).toBe("42s");
+    expect(formatDuration(125_000)).toBe("2m 05s");
+    expect(formatDuration(3 * 3_600_000 + 7 * 60_000)).toBe("3h 07m");
+    expect(formatDuration(50 * 3_600_000)).toBe("2d 2h");
+  });
+});
+
+describe("formatBytes / formatAgo / liveDuration", () => {
+  it("formats sizes", () => {
+    expect(formatBytes(12)).toBe("12 B");
+    expect(formatBytes(2048)).toBe("2.0 KB");
+    expect(formatBytes(50 * 1024 * 1024)).toBe("50 MB");
+  });
+  it("formats relative times", () => {
+    expect(formatAgo(1000, 61_000)).toBe("1m ago");
+    expect(formatAgo(10_000, 5_000)).toBe("in 5s");
+  });
+  it("measures running things to now", () => {
+    expect(liveDuration(100, null, 600)).toBe(500);
+    expect(liveDuration(100, 300, 600)).toBe(200);
+    expect(liveDuration(null, null, 600)).toBeNull();
+  });
+});
