@@ -6,13 +6,9 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from mf_harness import PY, REPO, TOKEN, Ingest, _wait_ready, free_port
+from mf_harness import AWS_DUMMY, BUCKET, PY, REPO, TOKEN, Ingest, _wait_ready, free_port
 
 from core_runtime.settings import Settings
-
-AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-             "AWS_DEFAULT_REGION": "us-east-1"}
-BUCKET = "mf-bucket"
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 FLOWS = Path(__file__).with_name("flows")
 PY = sys.executable
 TOKEN = "test-ingest-token"
+AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+             "AWS_DEFAULT_REGION": "us-east-1"}
+BUCKET = "mf-bucket"
 
 
 def free_port() -> int:
