@@ -23,6 +23,7 @@ FAIL_RATE = 0.10
 STALE_RATE = 0.0005      # running runs whose process died long ago: heartbeat lost
 WORKERS = 16             # foreach tasks run at once in an ordinary run
 HUGE_WORKERS = 256
+LIVE_RUNS = 3            # the newest runs start seconds before "now": still running
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class SeedOptions:
 @dataclass
 class FlowState:
     last_number: int = 0
+    orchestrated: int = 0
     last_run_at: int | None = None
     created: int | None = None
 
@@ -86,7 +88,8 @@ class Generator:
         st.created = created if st.created is None else st.created
         st.last_run_at = created
         if flow.flow_id.endswith("DailyFlow") and rng.random() < 0.3:
-            run_id, number = f"argo-{flow.flow_id.lower()}-{rng.getrandbits(24):06x}", None
+            st.orchestrated += 1   # the counter keeps ids unique; the random part makes them look real
+            run_id, number = f"argo-{flow.flow_id.lower()}-{st.orchestrated}{rng.getrandbits(16):04x}", None
         else:
             st.last_number += 1
             run_id, number = str(st.last_number), st.last_number
@@ -139,8 +142,11 @@ class Generator:
             for i in range(lo, hi):
                 flow = w.flows[bisect.bisect(w.flow_cum, rng.random() * w.flow_cum[-1])]
                 created = start + int((i + rng.random()) * span / o.runs)
+                if i >= o.runs - LIVE_RUNS:   # always a few live runs, whatever the scale
+                    created = o.now_ms - (o.runs - i) * 5_000 - rng.randint(0, 4_000)
                 width = max(1, o.tasks_per_run - 3 + rng.randint(-2, 2)) if flow.shape == "foreach" else 0
-                head, em = self._one(t, flow, created, width, WORKERS, STALE_RATE)
+                stale = 1.0 if i == o.runs // 2 else STALE_RATE   # and at least one stale one
+                head, em = self._one(t, flow, created, width, WORKERS, stale)
                 if i >= o.runs - o.recent_logs:
                     self._short_logs(t, head, em, o.now_ms)
             yield t, hi - lo

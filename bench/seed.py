@@ -19,6 +19,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg2
+
 from bench.artifact_pool import build_pools
 from bench.catalogue import make_world
 from bench.copy_text import Tables
@@ -147,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = run_seed(args)
     except (SeedError, DatabaseError, DatastoreError, SettingsError) as exc:
         print(f"flowscope bench seed: {exc}", file=sys.stderr)
+        return 1
+    except psycopg2.Error as exc:   # the load is one transaction: nothing was committed
+        print(f"flowscope bench seed: the database refused the load (nothing committed): "
+              f"{str(exc).strip()}", file=sys.stderr)
         return 1
     print(json.dumps(summary, indent=2))
     return 0
