@@ -180,3 +180,12 @@ def test_bad_arguments_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
         seed_main(["--tasks-per-run", "1"])
     assert exc.value.code == 2
     assert "--tasks-per-run must be at least 2" in capsys.readouterr().err
+
+
+def test_plans_use_indexes_on_the_seed(first: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.plans import main as plans_main
+
+    code = plans_main(["--dsn", first.dsn, "--repeat", "2"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "Seq Scan" not in out and "home: page 100 (keyset)" in out
