@@ -17,9 +17,28 @@ from core_runtime.decorators import CaughtException, card, catch, resources, ret
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
 from core_runtime.parameters import JSONType, Parameter
 
-__all__ = ["FlowSpec", "step", "Parameter", "JSONType", "Config", "current", "retry", "catch",
-           "timeout", "resources", "card", "CaughtException", "MergeArtifactsError",
-           "Flow", "Run", "Step", "Task", "namespace", "get_namespace", "default_namespace"]
+__all__ = [
+    "CaughtException",
+    "Config",
+    "Flow",
+    "FlowSpec",
+    "JSONType",
+    "MergeArtifactsError",
+    "Parameter",
+    "Run",
+    "Step",
+    "Task",
+    "card",
+    "catch",
+    "current",
+    "default_namespace",
+    "get_namespace",
+    "namespace",
+    "resources",
+    "retry",
+    "step",
+    "timeout",
+]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",
                  "get_namespace", "default_namespace")
@@ -27,7 +46,7 @@ _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "nam
 
 def __getattr__(name: str) -> Any:
     if name in _CLIENT_NAMES:
-        import core_runtime.client as client
+        from core_runtime import client
 
         return getattr(client, name)
     raise AttributeError(f"module 'core_runtime' has no attribute {name!r}")

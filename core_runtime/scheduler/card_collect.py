@@ -20,7 +20,7 @@ class CardCollector:
         return str(attrs.get("id") or "default")
 
     @classmethod
-    def for_step(cls, fn: Any) -> "CardCollector | None":
+    def for_step(cls, fn: Any) -> CardCollector | None:
         if find_decorator(fn, "card") is None:
             return None
         return cls([dict(d.attributes) for d in step_decorators(fn) if d.name == "card"])
@@ -42,7 +42,7 @@ class CardCollector:
     def refresh(self, *_args: Any, **_kwargs: Any) -> None:
         """Live refresh is not supported; cards are rendered when the task ends."""
 
-    def __getitem__(self, card_id: str) -> "_CardSection":
+    def __getitem__(self, card_id: str) -> _CardSection:
         if card_id not in self._components:
             known = ", ".join(sorted(self._components))
             raise KeyError(f"no @card(id={card_id!r}) on this step (cards: {known})")

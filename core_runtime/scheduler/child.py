@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from core_runtime.current import current
-from core_runtime.decorators import CaughtException, find_decorator
+from core_runtime.decorators import CaughtException
 from core_runtime.flowspec import FlowSpec, Inputs, _ArtifactView
 from core_runtime.scheduler.plan import ChildResult, Record, TaskPlan
 
@@ -39,7 +40,7 @@ def foreach_label(value: Any) -> str:
     """Short label of a foreach input (shown in the UI next to the task)."""
     try:
         text = str(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a user __str__ may raise anything
         text = f"<{type(value).__name__}>"
     text = " ".join(text.split())
     return text if len(text) <= FOREACH_LABEL_LIMIT else text[: FOREACH_LABEL_LIMIT - 1] + "…"
@@ -93,7 +94,6 @@ def prepare_flow(ctx: TaskContext, plan: TaskPlan, loader: Callable[[str], Any])
 def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True) -> tuple[ChildResult, FlowSpec | None]:
     """Run one attempt of a step; never raises for user errors (they go into the result)."""
     from core_runtime.artifacts import ArtifactError, load_artifact, persist_artifacts
-
     from core_runtime.scheduler.card_collect import CardCollector
 
     current._reset()
@@ -133,7 +133,7 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
     except ArtifactError as exc:
         return ChildResult(ok=False, exception_type="ArtifactError", exception_message=str(exc),
                            traceback=str(exc)), flow
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any error of the step is the task's result
         return ChildResult(ok=False, **_exception_fields(exc)), flow
 
 

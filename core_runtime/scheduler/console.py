@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -39,7 +40,7 @@ class Console:
 class LinePrinter:
     """Splits a task's output bytes into lines for the console (the log store splits its own)."""
 
-    def __init__(self, emit: "callable[[str], None]") -> None:  # type: ignore[valid-type]
+    def __init__(self, emit: Callable[[str], None]) -> None:
         self._emit = emit
         self._partial = b""
 

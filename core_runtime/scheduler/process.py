@@ -8,6 +8,7 @@ single-threaded, so forking it is safe.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -15,8 +16,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from core_runtime.scheduler.plan import ChildResult
 
@@ -61,10 +62,9 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     for f in (sys.stdout, sys.stderr):
-        try:
+        # Unflushed parent output would otherwise be written twice (once by the child).
+        with contextlib.suppress(OSError, ValueError):
             f.flush()
-        except Exception:
-            pass
     pid = os.fork()
     if pid == 0:  # the task process
         code = EXIT_CRASHED
@@ -87,19 +87,15 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
                 json.dump(dataclasses.asdict(result), fh, default=str)
             os.replace(tmp, result_path)
             code = EXIT_OK if result.ok else EXIT_STEP_FAILED
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - whatever happens, the child must reach os._exit
             import traceback
 
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 traceback.print_exc()
-            except Exception:
-                pass
         finally:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 sys.stdout.flush()
                 sys.stderr.flush()
-            except Exception:
-                pass
             # os._exit: never run the scheduler's atexit handlers or close its DB connection.
             os._exit(code)
     os.close(out_w)

@@ -41,7 +41,7 @@ class ResumePlanner:
         return self.origin.run_id
 
     @classmethod
-    def find(cls, conn: Any, graph: Any, origin_run_id: str | None, step: str | None) -> "ResumePlanner":
+    def find(cls, conn: Any, graph: Any, origin_run_id: str | None, step: str | None) -> ResumePlanner:
         try:
             origin = find_run(conn, graph.flow_name, origin_run_id)
         except PastRunError as exc:
@@ -59,7 +59,7 @@ class ResumePlanner:
     def parameters(self, names: list[str]) -> dict[str, Any]:
         return {n: self.origin.parameters[n] for n in names if n in self.origin.parameters}
 
-    def cloner(self, store: Any, ds: Any) -> "Cloner":
+    def cloner(self, store: Any, ds: Any) -> Cloner:
         return Cloner(self, store, ds)
 
 

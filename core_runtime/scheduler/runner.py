@@ -14,8 +14,9 @@ import signal
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from core_runtime.decorators import find_decorator
 from core_runtime.scheduler.child import TaskContext, run_step
@@ -109,7 +110,7 @@ class Runner:
             self._kill_all("killed: the runtime failed")
             try:
                 s.store.finish_run(s.run, "failed", f"runtime error: {type(exc).__name__}: {exc}")
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - the database may be the problem; re-raise the cause
                 pass
             raise
         finally:
@@ -130,7 +131,7 @@ class Runner:
             except OSError:
                 pass
 
-        old = {}
+        old: dict[int, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             old[sig] = signal.signal(sig, on_signal)
         return old
@@ -380,7 +381,7 @@ class Runner:
             for w in run.writers.values():
                 try:
                     w.close()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                     pass
             for fd in list(run.open_fds) + ([run.proc.pidfd] if run.proc.pidfd is not None else []):
                 try:
@@ -390,7 +391,7 @@ class Runner:
             try:
                 self.s.store.finish_attempt(run.q.task, run.q.attempt, status="failed", exit_code=-9,
                                             reason=reason, final=True)
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                 pass
         self.running.clear()
 

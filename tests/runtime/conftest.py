@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,8 @@ def run_flow(env: dict[str, str], path: Path, *args: str, tmp: Path, timeout: fl
     cmd = [sys.executable, str(path), *args]
     if "run" in args or "resume" in args:
         cmd += ["--run-id-file", str(id_file)]
-    proc = subprocess.run(cmd, env={**env, **(extra_env or {})}, capture_output=True, text=True,
+    proc = subprocess.run(cmd, check=False, env={**env, **(extra_env or {})}, capture_output=True,
+                          text=True,
                           timeout=timeout, cwd=str(path.parent))
     run_id = id_file.read_text() if id_file.exists() else None
     return FlowResult(proc.returncode, proc.stdout, proc.stderr, run_id)

@@ -11,7 +11,7 @@ from tests.runtime.conftest import FIXTURES, FLOWS
 
 @pytest.fixture()
 def client(settings: Any) -> Any:
-    import core_runtime.client as client
+    from core_runtime import client
 
     client.configure(settings)
     client.namespace(None)
@@ -28,7 +28,7 @@ def test_artifacts_and_logs_round_trip(flow_runner, client):
     assert run.data.total == 55
     squares = list(run["square"])
     assert sorted(t.data.squared for t in squares) == [1, 4, 9, 16, 25]
-    one = [t for t in squares if t.index == 2][0]
+    one = next(t for t in squares if t.index == 2)
     assert one.data.squared == 9
     assert one.stdout.strip() == "square 2 9"
     assert run["gather"].task.data.results == [1, 4, 9, 16, 25]

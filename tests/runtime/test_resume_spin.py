@@ -39,7 +39,7 @@ def test_resume_from_failed_step_then_from_given_step(flow_runner, db, settings)
     tasks2 = task_rows(db, run_row(db, "ResumeFlow", again.run_id)["run_pk"])
     cloned = sorted(t["step_name"] for t in tasks2 if t["cloned_from"])
     assert cloned == ["prep", "start", "train", "train", "train"]
-    join = [t for t in tasks2 if t["step_name"] == "join"][0]
+    join = next(t for t in tasks2 if t["step_name"] == "join")
     assert len(join["parent_task_ids"]) == 3
 
 

@@ -12,7 +12,7 @@ class GenreFlow(FlowSpec):
     @step
     def describe(self):
         self.genre = self.input
-        self.blurb = "%s has %d letters" % (self.input, len(self.input))
+        self.blurb = f"{self.input} has {len(self.input)} letters"
         self.next(self.join)
 
     @step

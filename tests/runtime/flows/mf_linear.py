@@ -11,13 +11,13 @@ class GreetingFlow(FlowSpec):
 
     @step
     def shout(self):
-        print("greeting is: %s" % self.greeting)
+        print(f"greeting is: {self.greeting}")
         self.loud = self.greeting.upper()
         self.next(self.end)
 
     @step
     def end(self):
-        print("still %s, now %s" % (self.greeting, self.loud))
+        print(f"still {self.greeting}, now {self.loud}")
 
 
 if __name__ == "__main__":

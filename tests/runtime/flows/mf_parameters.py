@@ -9,13 +9,13 @@ class ScalingFlow(FlowSpec):
 
     @step
     def start(self):
-        print("factor is %d" % self.factor)
+        print(f"factor is {self.factor}")
         self.scaled = [x * self.factor for x in (1, 2, 3)]
         self.next(self.end)
 
     @step
     def end(self):
-        print("scaled: %s %s" % (self.scaled, self.unit))
+        print(f"scaled: {self.scaled} {self.unit}")
 
 
 if __name__ == "__main__":
