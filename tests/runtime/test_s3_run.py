@@ -1,0 +1,63 @@
+"""A whole run with the S3 datastore, against moto's S3 server: artifacts, logs and cards land
+in the bucket and read back through the Client API."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Iterator
+
+import pytest
+
+from tests.runtime.conftest import FIXTURES, FLOWS, run_row
+
+
+@pytest.fixture(scope="module")
+def s3_env(flowscope_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    creds = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+             "AWS_DEFAULT_REGION": "us-east-1"}
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="runs")
+    yield {**flowscope_env, **creds, "FLOWSCOPE_DATASTORE": "s3://runs/flowscope",
+           "FLOWSCOPE_S3_ENDPOINT_URL": endpoint}
+    server.stop()
+
+
+def test_run_on_s3(s3_env: dict[str, str], db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core_runtime.client import Run, configure, namespace
+    from core_runtime.settings import load_settings
+    from tests.runtime.conftest import run_flow
+
+    res = run_flow(s3_env, FIXTURES / "foreach_flow.py", "run", tmp=tmp_path)
+    assert res.returncode == 0, res.stderr
+    cards = run_flow(s3_env, FLOWS / "card_flow.py", "run", tmp=tmp_path)
+    assert cards.returncode == 0, cards.stderr
+    run = run_row(db, "ForeachFlow", res.run_id)
+    assert run["status"] == "completed"
+    with db.cursor() as cur:
+        cur.execute("SELECT location FROM log_chunks WHERE run_pk = %s LIMIT 1", (run["run_pk"],))
+        assert cur.fetchone() is not None
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, s3_env[key])
+    settings = load_settings({k: v for k, v in s3_env.items() if k.startswith("FLOWSCOPE_")})
+    configure(settings)
+    namespace(None)
+    client_run = Run(f"ForeachFlow/{res.run_id}")
+    assert client_run.data.total == 55
+    assert sorted(t.stdout.strip() for t in client_run["square"]) == [
+        f"square {i} {(i + 1) ** 2}" for i in range(5)]
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_env["FLOWSCOPE_S3_ENDPOINT_URL"])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="runs", Prefix="flowscope/CardFlow/")["Contents"]]
+    assert any(k.endswith(".html") for k in keys) and any("/data/" in k for k in keys)
