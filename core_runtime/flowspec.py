@@ -9,7 +9,8 @@ attribute set or read in the step is persisted when the task ends.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 ArtifactLoader = Callable[[str], Any]   # datastore location -> value
 

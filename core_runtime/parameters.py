@@ -7,7 +7,8 @@ dicts and lists). Values are artifacts of the run: every task sees them as ``sel
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class ParameterError(ValueError):
@@ -71,9 +72,7 @@ class Parameter:
             conv = _parse_bool
         elif self.type is JSONType:
             conv = json.loads
-        elif self.type in (int, float, str):
-            conv = self.type
-        elif callable(self.type):
+        elif self.type in (int, float, str) or callable(self.type):
             conv = self.type
         else:
             conv = str

@@ -40,6 +40,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
             SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError)
 
 
+def _database_errors() -> tuple[type[BaseException], ...]:
+    import psycopg2
+
+    return (psycopg2.Error,)
+
+
 def main(flow_cls: type, argv: list[str]) -> int:
     errors = user_errors()
     try:
@@ -53,6 +59,10 @@ def main(flow_cls: type, argv: list[str]) -> int:
         return _dispatch(cmd, info)
     except errors as exc:
         return _fail(str(exc))
+    except _database_errors() as exc:
+        # The database went away in the middle of a run: say so in one line, not a traceback.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return _fail(f"database error during the run: {first}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
 
