@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson } from "./client";
 
-export type CompletionKind = "flows" | "runs" | "steps" | "tasks" | "tags" | "users";
+export type CompletionKind = "flows" | "runs" | "steps" | "tags" | "users";
 
 interface Completion {
   value?: string;
@@ -33,6 +33,7 @@ export function useCompletions(kind: CompletionKind | null, prefix: string, scop
     staleTime: 10_000,
     queryFn: ({ signal }) =>
       getJson<{ data: unknown }>(apiUrl(`/autocomplete/${kind}`, { q: prefix, ...scope, limit: 20 }), signal)
-        .then((r) => completionValues(r.data)),
+        // Runs come back as "Flow/12": the caller completes one segment, so keep the last one.
+        .then((r) => completionValues(r.data).map((v) => (kind === "runs" ? v.slice(v.lastIndexOf("/") + 1) : v))),
   });
 }

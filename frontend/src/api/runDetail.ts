@@ -18,6 +18,8 @@ export interface TimelineRequest {
   width: number;
   rows: number;
   rowStart: number;
+  /** Server rows to cover from rowStart; rows === span gives one task per lane, fewer rows aggregate. */
+  span: number | null;
   sort: string;
   group: string;
   status: string[];
@@ -36,7 +38,7 @@ export function useTimeline(flow: string, run: string, req: TimelineRequest, liv
       getJson<{ data: Timeline }>(
         apiUrl(`${runPath(flow, run)}/timeline`, {
           start: req.start, end: req.end, width: Math.round(req.width), rows: req.rows,
-          row_start: req.rowStart, sort: req.sort, group: req.group,
+          row_start: req.rowStart, span: req.span, sort: req.sort, group: req.group,
           status: req.status.length ? req.status.join(",") : null,
           step: req.steps.length ? req.steps.join(",") : null,
         }),

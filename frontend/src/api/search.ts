@@ -25,7 +25,7 @@ function hitsOf(value: unknown): SearchHit[] {
 export async function searchRunLogs(flow: string, run: string, query: SearchQuery, onHits: (hits: SearchHit[]) => void,
   signal: AbortSignal): Promise<void> {
   const url = apiUrl(`${runPath(flow, run)}/search`, {
-    q: query.q, regex: query.regex ? "1" : null, step: query.step, task: query.task, stream: query.stream, attempt: query.attempt,
+    q: query.q, regex: query.regex ? "true" : null, ignore_case: "true", step: query.step, task: query.task, stream: query.stream, attempt: query.attempt,
   });
   const res = await fetch(url, { signal, headers: { Accept: "application/x-ndjson, application/json" } });
   if (!res.ok) {

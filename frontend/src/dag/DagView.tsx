@@ -63,7 +63,7 @@ export function DagView({ run }: { run: Run }) {
             <g key={g.split} data-group={g.kind}>
               <rect className={g.kind === "foreach" ? "dag-group-foreach" : "dag-group-static"} x={g.x} y={g.y} width={g.w} height={g.h} rx={10} />
               {g.kind === "foreach" && <rect className="dag-group-foreach-inner" x={g.x + 5} y={g.y + 5} width={g.w - 10} height={g.h - 10} rx={7} />}
-              <text className="dag-group-label" x={g.x + 10} y={g.y + g.h - 6}>
+              <text className="dag-group-label" x={g.x + 10} y={g.y + 15}>
                 {g.kind === "foreach" ? `foreach ${steps.get(g.split)?.foreach_artifact ?? ""}` : "branches"}
               </text>
             </g>

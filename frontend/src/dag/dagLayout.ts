@@ -17,8 +17,10 @@ export interface DagLayout { nodes: NodeBox[]; edges: EdgePath[]; groups: GroupB
 export const NODE_W = 180;
 export const NODE_H = 48;
 const GAP_X = 40;
-const GAP_Y = 46;
+const GAP_Y = 60;
 const PAD = 14;
+/** Room above a split body's nodes for its label. */
+const LABEL_H = 16;
 const MARGIN = 24;
 
 export function layers(steps: DagStepInput[], start: string): Map<string, number> {
@@ -122,9 +124,9 @@ export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
       const inner = nesting(body);
       const pad = PAD + inner * 10;
       const x0 = Math.min(...boxes.map((b) => b.x)) - pad;
-      const y0 = Math.min(...boxes.map((b) => b.y)) - pad + 2;
+      const y0 = Math.min(...boxes.map((b) => b.y)) - pad - LABEL_H + 6;
       const x1 = Math.max(...boxes.map((b) => b.x + b.w)) + pad;
-      const y1 = Math.max(...boxes.map((b) => b.y + b.h)) + pad - 2;
+      const y1 = Math.max(...boxes.map((b) => b.y + b.h)) + pad - 6;
       return { kind: s.type === "split-foreach" ? "foreach" as const : "static" as const, split: s.step_name,
         join: s.matching_join ?? null, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth: inner };
     })

@@ -98,6 +98,11 @@ export class LiveSocket {
       if (!event.id) return;
       const sub = this.subs.get(event.id);
       if (!sub) return;
+      if (event.type === "subscribed") {
+        // The server's position at subscription: a reconnect resumes from here even if no event came.
+        if (typeof event.seq === "number") sub.since = Math.max(sub.since ?? 0, event.seq);
+        return;
+      }
       if (event.type === "error") {
         sub.onError?.(event.message ?? "subscription failed");
         return;

@@ -167,7 +167,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
           onClick={() => { setFollow(true); if (count) v.scrollToIndex(count - 1, { align: "end" }); }}>Follow</button>
         <a className="btn btn-small" href={logDownloadUrl(task, stream, attempt)} download>Download</a>
         <span className="log-status" style={{ marginLeft: "auto" }}>
-          {log.status === "ready" && <span className="num" data-testid="log-total">{formatCount(log.total)} lines</span>}
+          {log.status === "ready" && <span className="num" data-testid="log-total">{formatCount(log.total)} line{log.total === 1 ? "" : "s"}</span>}
           {log.status === "ready" && !log.complete && <span className="badge status-running"><span className="dot" />live</span>}
         </span>
       </div>

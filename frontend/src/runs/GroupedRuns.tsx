@@ -1,34 +1,49 @@
-// Runs grouped by flow or user: one section per group, each with its own small keyset page
-// and a "show more" that fetches that group's next page (never OFFSET, never a count).
-import { useCompletions } from "../api/autocomplete";
-import { useRunList } from "../api/runs";
-import type { Run } from "../api/types";
+// Runs grouped by flow or user: the server returns a page of groups, each with its first runs
+// and a keyset cursor; "show more" continues one group from its cursor (never OFFSET, never a count).
+import { useState } from "react";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { apiUrl, getJson } from "../api/client";
+import type { ListPage, Run } from "../api/types";
 import type { RunListFilters, RunSortKey } from "../nav/viewState";
 import { Empty, ErrorBox, Loading } from "../ui/states";
 import { RunRow } from "./RunRow";
 import { SortHeader } from "./RunTable";
 
-function Group({ name, query, onOpen, onTag }: {
-  name: string; query: Record<string, string | string[] | null>; onOpen: (r: Run) => void; onTag: (t: string) => void;
+interface RunGroup {
+  group: string | null;
+  group_by: string;
+  runs: Run[];
+  next: string | null;
+}
+
+type Query = Record<string, string | string[] | null>;
+
+function Group({ g, query, field, onOpen, onTag }: {
+  g: RunGroup; query: Query; field: "flow" | "user"; onOpen: (r: Run) => void; onTag: (t: string) => void;
 }) {
-  const list = useRunList(query, 5);
-  const runs = list.data?.pages.flatMap((p) => p.data) ?? [];
-  if (list.isSuccess && runs.length === 0) return null;
+  const [more, setMore] = useState<{ runs: Run[]; next: string | null; busy: boolean; error: unknown }>(
+    { runs: [], next: g.next, busy: false, error: null });
+  const runs = [...g.runs, ...more.runs];
+  const showMore = () => {
+    setMore((m) => ({ ...m, busy: true }));
+    getJson<ListPage<Run>>(apiUrl("/runs", { ...query, [field]: g.group ?? "", cursor: more.next, limit: 20 }))
+      .then((page) => setMore((m) => ({ runs: [...m.runs, ...page.data], next: page.next, busy: false, error: null })))
+      .catch((error: unknown) => setMore((m) => ({ ...m, busy: false, error })));
+  };
   return (
-    <section className="group" data-group={name}>
+    <section data-group={g.group ?? ""}>
       <div className="group-head" style={{ position: "static" }}>
-        {name}
-        <span className="muted" style={{ fontWeight: 400 }}>{runs.length}{list.hasNextPage ? "+" : ""} runs</span>
+        {g.group ?? <span className="muted">(none)</span>}
+        <span className="muted" style={{ fontWeight: 400 }}>{runs.length}{more.next ? "+" : ""} runs</span>
       </div>
-      {list.isPending && <Loading />}
-      {list.isError && <ErrorBox error={list.error} />}
       {runs.map((r) => (
         <RunRow key={r.pathspec} run={r} selected={false} onOpen={onOpen} onTag={onTag} style={{ position: "relative" }} />
       ))}
-      {list.hasNextPage && (
+      {more.error ? <ErrorBox error={more.error} /> : null}
+      {more.next && (
         <div style={{ padding: "6px 12px" }}>
-          <button type="button" className="btn btn-small" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-            Show more
+          <button type="button" className="btn btn-small" disabled={more.busy} onClick={showMore}>
+            {more.busy ? "Loading…" : "Show more"}
           </button>
         </div>
       )}
@@ -37,22 +52,32 @@ function Group({ name, query, onOpen, onTag }: {
 }
 
 export function GroupedRuns({ filters, query, onOpen, onTag, onSort }: {
-  filters: RunListFilters; query: Record<string, string | string[] | null>;
+  filters: RunListFilters; query: Query;
   onOpen: (r: Run) => void; onTag: (t: string) => void; onSort: (k: RunSortKey) => void;
 }) {
-  const kind = filters.group === "flow" ? "flows" : "users";
-  const fixed = filters.group === "flow" ? filters.flow : filters.user;
-  const names = useCompletions(fixed ? null : kind, "");
-  const groups = fixed ? [fixed] : names.data ?? [];
+  const field = filters.group === "user" ? "user" : "flow";
+  const groups = useInfiniteQuery({
+    queryKey: ["runs", "groups", field, query],
+    queryFn: ({ pageParam, signal }) =>
+      getJson<ListPage<RunGroup>>(apiUrl("/runs", { ...query, group_by: field, group_limit: 5, limit: 20, cursor: pageParam }), signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next,
+  });
+  const list = groups.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <div className="vtable">
       <SortHeader filters={filters} onSort={onSort} />
-      {!fixed && names.isPending && <Loading label={`Loading ${kind}`} />}
-      {names.isError && <ErrorBox error={names.error} />}
-      {!fixed && names.isSuccess && groups.length === 0 && <Empty>No {kind} yet.</Empty>}
-      {groups.map((g) => (
-        <Group key={g} name={g} query={{ ...query, [filters.group]: g }} onOpen={onOpen} onTag={onTag} />
+      {groups.isPending && <Loading label={`Loading runs by ${field}`} />}
+      {groups.isError && <ErrorBox error={groups.error} retry={() => void groups.refetch()} />}
+      {groups.isSuccess && list.length === 0 && <Empty>No runs match these filters.</Empty>}
+      {list.map((g) => (
+        <Group key={g.group ?? "(none)"} g={g} query={query} field={field} onOpen={onOpen} onTag={onTag} />
       ))}
+      {groups.hasNextPage && (
+        <div style={{ padding: 12 }}>
+          <button type="button" className="btn" disabled={groups.isFetchingNextPage} onClick={() => void groups.fetchNextPage()}>More {field}s</button>
+        </div>
+      )}
     </div>
   );
 }

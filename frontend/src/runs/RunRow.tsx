@@ -10,10 +10,12 @@ import { useNow } from "../ui/useNow";
 export const RUN_GRID = "96px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
 
 export const RUN_COLUMNS: { key: RunSortKey | null; label: string }[] = [
-  { key: "status", label: "Status" },
-  { key: "flow", label: "Flow" },
-  { key: "run", label: "Run" },
-  { key: "user", label: "User" },
+  // The server orders runs by created, finished or duration (each index-backed); the other
+  // columns are not sortable because sorting only the loaded rows would mislead.
+  { key: null, label: "Status" },
+  { key: null, label: "Flow" },
+  { key: null, label: "Run" },
+  { key: null, label: "User" },
   { key: "started", label: "Started" },
   { key: "finished", label: "Finished" },
   { key: "duration", label: "Duration" },

@@ -4,7 +4,8 @@ import { useNavigate } from "react-router";
 import { useCompletions, type CompletionKind } from "../api/autocomplete";
 import { formatPath, parsePathspec } from "../nav/viewState";
 
-const KINDS: CompletionKind[] = ["flows", "runs", "steps", "tasks"];
+// Tasks have no autocomplete (a step can have 100,000 of them); the task list is one click away.
+const KINDS: (CompletionKind | null)[] = ["flows", "runs", "steps", null];
 
 export function GoTo() {
   const navigate = useNavigate();
@@ -16,8 +17,8 @@ export function GoTo() {
   const segments = text.replace(/^\/+/, "").split("/");
   const index = Math.min(segments.length - 1, 3);
   const prefix = segments[segments.length - 1] ?? "";
-  const scope = { flow: index >= 1 ? segments[0] ?? null : null, run: index >= 2 ? segments[1] ?? null : null, step: index >= 3 ? segments[2] ?? null : null };
-  const completions = useCompletions(open && segments.length <= 4 ? KINDS[index]! : null, prefix, scope);
+  const scope = { flow: index >= 1 ? segments[0] ?? null : null, run: index >= 2 ? segments[1] ?? null : null };
+  const completions = useCompletions(open && segments.length <= 4 ? KINDS[index] ?? null : null, prefix, scope);
   const options = (completions.data ?? []).slice(0, 12);
 
   const complete = (value: string) => {
@@ -98,7 +99,7 @@ export function GoTo() {
             >
               <span className="muted">{segments.slice(0, -1).join("/")}{index > 0 ? "/" : ""}</span>
               {o}
-              <span className="goto-kind">{KINDS[index]!.slice(0, -1)}</span>
+              <span className="goto-kind">{KINDS[index]?.slice(0, -1)}</span>
             </li>
           ))}
         </ul>

@@ -18,17 +18,19 @@ export function Minimap({ run, bounds, win, onBrush, params, live }: {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const { width, height } = useElementSize(wrapRef);
   const [, theme] = useTheme();
-  // Rounded to 10 s so a following run does not ask again every second.
-  const reqEnd = Math.ceil(bounds[1] / 10_000) * 10_000;
+  // While live, rounded to 10 s so a following run does not ask again every second.
+  const reqEnd = live ? Math.ceil(bounds[1] / 10_000) * 10_000 : Math.ceil(bounds[1]);
   const overview = useTimeline(run.flow_id, run.run_id, {
-    start: Math.floor(bounds[0]), end: reqEnd, width, rows: LANES, rowStart: 0,
+    start: Math.floor(bounds[0]), end: reqEnd, width, rows: LANES, rowStart: 0, span: null,
     sort: params.sort, group: "flat", status: params.status, steps: params.steps,
   }, live);
   const reqBounds: Window = [Math.floor(bounds[0]), reqEnd];
   const rects = useMemo(() => {
     if (!overview.data) return [];
     const rows = visualRows([], false, new Set(), Math.min(LANES, overview.data.total_rows));
-    return barRects(overview.data, rows, reqBounds, width, bounds[1]);
+    // Aggregated lanes are numbered by their first task's row; the minimap stacks them 0..n.
+    const lanes = overview.data.lanes.map((l, i) => ({ ...l, row: i }));
+    return barRects({ ...overview.data, lanes }, rows, reqBounds, width, bounds[1]);
   }, [overview.data, width]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {

@@ -38,8 +38,8 @@ export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, 
       <span style={{ marginLeft: "auto", display: "flex", gap: 6, alignItems: "center" }}>
         {tasksPerLane > 1 && <span className="muted" title="Level of detail: several tasks share one lane">{tasksPerLane} tasks / lane</span>}
         {following && <span className="badge status-running" title="The window follows the running run until you zoom"><span className="dot" />following</span>}
-        <button type="button" className="btn btn-small" onClick={() => onZoom(0.5)} title="Zoom in (wheel)">＋</button>
-        <button type="button" className="btn btn-small" onClick={() => onZoom(2)} title="Zoom out (wheel)">－</button>
+        <button type="button" className="btn btn-small" onClick={() => onZoom(0.5)} title="Zoom in (wheel)">+</button>
+        <button type="button" className="btn btn-small" onClick={() => onZoom(2)} title="Zoom out (wheel)">−</button>
         <button type="button" className="btn btn-small" onClick={onFit} title="Fit the whole run (f)">Fit</button>
       </span>
     </div>

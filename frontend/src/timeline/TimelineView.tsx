@@ -63,7 +63,7 @@ export function TimelineView({ run }: { run: Run }) {
   const timeline = useTimeline(run.flow_id, run.run_id, {
     start: Math.floor(following ? bounds[0] : reqWin[0]),
     end: Math.ceil(following ? bounds[1] : reqWin[1]),
-    width: plotW, rows: rowsReq.rows, rowStart: rowsReq.rowStart,
+    width: plotW, rows: rowsReq.rows, rowStart: rowsReq.rowStart, span: rowsReq.rows,
     sort: params.sort, group: params.group, status: params.status, steps: params.steps,
   }, running);
   // Following, the window moves each second: keep the request stable (the refetch interval updates it).
@@ -182,7 +182,8 @@ export function TimelineView({ run }: { run: Run }) {
 
   const steps = dag.data?.steps.map((s) => s.step_name) ?? [];
   return (
-    <div className="timeline" data-testid="timeline">
+    <div className="timeline" data-testid="timeline" data-rows={rows.length} data-bars={rects.length}
+      data-loaded={data ? "true" : "false"}>
       <TimelineToolbar params={params} steps={steps} set={setParams} onFit={() => changeWindow(null)}
         onZoom={(f) => changeWindow(zoomAt(win, (win[0] + win[1]) / 2, f, bounds))}
         following={following} tasksPerLane={data?.tasks_per_lane ?? 1} />

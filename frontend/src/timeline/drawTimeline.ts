@@ -135,7 +135,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
       ctx.fillStyle = p.text;
       ctx.fillRect(x + r.w - 1.5, y, 1.5, h);
     }
-    if (r.w > 60 && r.lane.task) {
+    if (r.w > 60 && r.lane.task && !r.retried) {
       ctx.fillStyle = "#fff";
       const text = formatDuration((r.end ?? d.now) - r.start);
       ctx.fillText(text, x + 4, y + h / 2);

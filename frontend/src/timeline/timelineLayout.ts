@@ -17,7 +17,7 @@ export function tOf(x: number, win: Window, width: number): number {
 
 /** The run's extent with a little air on both sides, so the first and last bars are not glued to the edges. */
 export function fitWindow(runStart: number, runEnd: number): Window {
-  const span = Math.max(runEnd - runStart, 1000);
+  const span = Math.max(runEnd - runStart, 100);
   const pad = span * 0.02;
   return [runStart - pad, runStart + span + pad];
 }

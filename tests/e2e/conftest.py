@@ -1,0 +1,134 @@
+"""Browser end-to-end fixtures: real runs recorded by core_runtime, the real backend serving the
+built UI, and Debian's Chromium driven by Playwright (never a downloaded browser).
+
+Builds nothing: the Makefile builds the frontend before the tests run.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
+OWN_FLOWS = Path(__file__).resolve().parent / "flows"
+INDEX = REPO / "backend" / "static" / "index.html"
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+def run_flow(env: dict[str, str], path: Path, tmp: Path, *args: str, tags: tuple[str, ...] = (),
+             check: bool = True) -> str:
+    """``python flow.py run`` as a user would; returns the run id."""
+    id_file = tmp / f"{path.stem}-{len(list(tmp.iterdir()))}.id"
+    cmd = [sys.executable, str(path), "run", "--run-id-file", str(id_file), *args]
+    for tag in tags:
+        cmd += ["--tag", tag]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=str(path.parent))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{path.name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    assert id_file.exists(), f"{path.name} wrote no run id:\n{proc.stdout}\n{proc.stderr}"
+    return id_file.read_text().strip()
+
+
+@pytest.fixture(scope="session")
+def built_ui() -> Path:
+    if not INDEX.is_file():
+        pytest.fail(f"{INDEX} does not exist: the UI is not built; run make frontend")
+    return INDEX
+
+
+@pytest.fixture(scope="session")
+def recorded(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Run ids by flow name, recorded once per session."""
+    tmp = tmp_path_factory.mktemp("e2e-runs")
+    return {
+        "LinearFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "linear_flow.py", tmp, "--alpha", "0.25",
+                               tags=("nightly", "team-a")),
+        "ForeachFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "foreach_flow.py", tmp, tags=("team-a",)),
+        "BranchFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "branch_flow.py", tmp),
+        "FailingFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "failing_flow.py", tmp, check=False),
+        "RetryCatchFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "retry_catch_flow.py", tmp, tags=("nightly",)),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def api_get(base: str, path: str) -> Any:
+    with urllib.request.urlopen(f"{base}{path}", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="session")
+def server(built_ui: Path, flowscope_env: dict[str, str], recorded: dict[str, str],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The backend (``python -m backend.cli serve``) on a free port; yields its base URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
+    env = {**flowscope_env, "FLOWSCOPE_CACHE_DIR": str(tmp_path_factory.mktemp("e2e-cache"))}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
+                                env=env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            api_get(base, "/api/-/version")
+            break
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"backend did not start:\n{log.read_text()}") from None
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh page (light theme, 1400×850) that fails the test on any uncaught script error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=server,
+                                  color_scheme="light")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

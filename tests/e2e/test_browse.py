@@ -1,0 +1,175 @@
+"""Browsing recorded runs in a real browser: home, filters, run page, DAG, task logs, links."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from conftest import api_get
+
+ROW_H, AXIS_H, LABEL_W = 20, 22, 220  # the timeline canvas geometry (frontend/src/timeline/drawTimeline.ts)
+
+
+def task_of(server: str, flow: str, run: str, step: str) -> str:
+    tasks = api_get(server, f"/api/flows/{flow}/runs/{run}/steps/{step}/tasks")["data"]
+    assert tasks, f"no tasks in {flow}/{run}/{step}"
+    return str(tasks[0]["task_id"])
+
+
+def test_home_lists_runs_and_filters_by_status(page: Any, recorded: dict[str, str], shots: Path) -> None:
+    page.goto("/")
+    rows = page.locator('[role="row"][data-pathspec]')
+    rows.first.wait_for()
+    pathspecs = rows.evaluate_all("els => els.map(e => e.dataset.pathspec)")
+    for flow, run in recorded.items():
+        assert f"{flow}/{run}" in pathspecs
+    page.screenshot(path=str(shots / "home.png"))
+
+    page.click('[data-filter-status="failed"]')
+    page.wait_for_url(re.compile(r"status=failed"))
+    page.locator(f'[data-pathspec="FailingFlow/{recorded["FailingFlow"]}"]').wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-pathspec]')].every(e => e.dataset.status === 'failed')")
+    assert page.locator(f'[data-pathspec="LinearFlow/{recorded["LinearFlow"]}"]').count() == 0
+    # The failed run says why, in the list itself.
+    assert "boom" in page.locator(f'[data-pathspec="FailingFlow/{recorded["FailingFlow"]}"]').inner_text()
+
+
+def test_clicking_a_tag_filters_by_it(page: Any, recorded: dict[str, str]) -> None:
+    page.goto("/")
+    row = page.locator(f'[data-pathspec="LinearFlow/{recorded["LinearFlow"]}"]')
+    row.locator(".tag", has_text="nightly").click()
+    page.wait_for_url(re.compile(r"tag=nightly"))
+    page.locator(".chip", has_text="nightly").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-pathspec]').length === 2")
+    shown = set(page.locator("[data-pathspec]").evaluate_all("els => els.map(e => e.dataset.pathspec)"))
+    assert shown == {f"LinearFlow/{recorded['LinearFlow']}", f"RetryCatchFlow/{recorded['RetryCatchFlow']}"}
+
+
+def test_run_page_timeline_opens_a_task(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
+    run = recorded["ForeachFlow"]
+    page.goto("/")
+    page.locator(f'[data-pathspec="ForeachFlow/{run}"]').click()
+    page.wait_for_url(re.compile(rf"/ForeachFlow/{run}$"))
+    header = page.get_by_test_id("run-header")
+    assert "Completed" in header.inner_text()
+    assert "8 done" in page.get_by_test_id("task-counts").inner_text()
+    timeline = page.get_by_test_id("timeline")
+    # start, 5 × square, gather, end: 8 bars in 4 step groups (4 header rows + 8 lanes).
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]').dataset.bars) >= 8")
+    assert timeline.get_attribute("data-rows") == "12"
+    page.screenshot(path=str(shots / "run-timeline.png"))
+
+    # Row 3 is the first `square` lane (rows: start header, start lane, square header, square lanes…).
+    canvas = page.locator("canvas[aria-label='Task timeline']")
+    canvas.click(position={"x": 60, "y": AXIS_H + 3 * ROW_H + ROW_H / 2})
+    page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/square/\d+"))
+    page.get_by_test_id("task-info").wait_for()
+    assert "square/" in page.get_by_test_id("task-info").inner_text()
+
+
+def test_dag_groups_the_foreach_and_filters_the_timeline(page: Any, recorded: dict[str, str], shots: Path) -> None:
+    run = recorded["ForeachFlow"]
+    page.goto(f"/ForeachFlow/{run}")
+    page.click('[data-tab="dag"]')
+    page.wait_for_url(re.compile(r"tab=dag"))
+    dag = page.get_by_test_id("dag")
+    dag.locator("[data-step]").first.wait_for()
+    steps = dag.locator("[data-step]").evaluate_all("els => els.map(e => e.dataset.step)")
+    assert steps == ["start", "square", "gather", "end"]
+    assert dag.locator('[data-group="foreach"]').count() == 1
+    assert "5 tasks" in (dag.locator('[data-step="square"]').text_content() or "")
+    page.screenshot(path=str(shots / "run-dag.png"))
+
+    dag.locator('[data-step="square"]').click()
+    page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/square$"))
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.rows === '6'")
+
+
+def test_branch_dag_has_a_static_group(page: Any, recorded: dict[str, str]) -> None:
+    page.goto(f"/BranchFlow/{recorded['BranchFlow']}?tab=dag")
+    page.get_by_test_id("dag").locator('[data-group="static"]').wait_for()
+
+
+def test_task_logs_permalink_and_reload(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
+    run = recorded["LinearFlow"]
+    task = task_of(server, "LinearFlow", run, "start")
+    page.goto(f"/LinearFlow/{run}/start/{task}")
+    log = page.get_by_test_id("log-stdout")
+    log.get_by_text("starting with alpha 0.25").wait_for()
+    log.locator('[data-line="1"] .log-no').click()
+    page.wait_for_url(re.compile(r"#L1$"))
+    page.screenshot(path=str(shots / "task-logs.png"))
+
+    page.reload()
+    page.locator('[data-line="1"].selected').wait_for()
+    assert "starting with alpha" in page.locator('[data-line="1"]').inner_text()
+
+
+def test_failed_task_shows_the_traceback_and_stderr_line(page: Any, server: str, recorded: dict[str, str]) -> None:
+    run = recorded["FailingFlow"]
+    task = task_of(server, "FailingFlow", run, "explode")
+    page.goto(f"/FailingFlow/{run}/explode/{task}?stream=stderr")
+    assert "ValueError: boom" in page.get_by_test_id("traceback").inner_text()
+    page.get_by_test_id("log-stderr").get_by_text("ValueError: boom").wait_for()
+
+
+def test_retried_task_has_an_attempt_selector(page: Any, server: str, recorded: dict[str, str]) -> None:
+    run = recorded["RetryCatchFlow"]
+    task = task_of(server, "RetryCatchFlow", run, "flaky")
+    page.goto(f"/RetryCatchFlow/{run}/flaky/{task}")
+    page.click('[data-attempt="0"]')
+    page.wait_for_url(re.compile(r"attempt=0"))
+    assert "Failed" in page.get_by_test_id("task-info").inner_text()
+
+
+def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict[str, str]) -> None:
+    run = recorded["ForeachFlow"]
+    task = task_of(server, "ForeachFlow", run, "gather")
+    page.goto("/")
+    page.locator("[data-pathspec]").first.wait_for()
+    page.keyboard.press("g")
+    page.keyboard.insert_text(f"ForeachFlow/{run}/gather/{task}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/gather/{task}$"))
+    crumbs = page.get_by_label("Breadcrumbs").inner_text()
+    assert "ForeachFlow" in crumbs and "gather" in crumbs and task in crumbs
+
+
+def test_deep_link_with_tab_survives_reload(page: Any, recorded: dict[str, str]) -> None:
+    page.goto(f"/ForeachFlow/{recorded['ForeachFlow']}?tab=dag")
+    page.get_by_test_id("dag").wait_for()
+    page.reload()
+    page.get_by_test_id("dag").locator('[data-step="gather"]').wait_for()
+    assert page.locator('[data-tab="dag"]').get_attribute("aria-selected") == "true"
+
+
+def test_unknown_run_shows_the_server_message(page: Any) -> None:
+    page.goto("/ForeachFlow/999999")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "ForeachFlow/999999" in alert.inner_text() and "404" in alert.inner_text()
+
+
+def test_run_wide_search_links_to_the_line(page: Any, recorded: dict[str, str]) -> None:
+    run = recorded["ForeachFlow"]
+    page.goto(f"/ForeachFlow/{run}?tab=search&q=square%203")
+    hit = page.get_by_test_id("search-results").locator("a").first
+    hit.wait_for()
+    assert "square 3 16" in hit.inner_text()
+    hit.click()
+    page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/square/\d+#L\d+"))
+    page.locator(".log-line.selected", has_text="square 3 16").wait_for()
+
+
+def test_dark_mode_is_switchable_and_persisted(page: Any, recorded: dict[str, str], shots: Path) -> None:
+    page.goto(f"/RetryCatchFlow/{recorded['RetryCatchFlow']}")
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 4")
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    toggle = page.get_by_test_id("theme-toggle")
+    toggle.click()  # system -> dark
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.reload()
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 4")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.screenshot(path=str(shots / "dark-mode.png"))
