@@ -1,0 +1,75 @@
+"""Status you can trust: a run whose heartbeat stops is reported failed, with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.backend.api_helpers import get_json
+from tests.backend.conftest import OWN_FLOWS
+from tests.backend.live_helpers import new_run, new_store
+
+
+async def test_stale_heartbeat_is_failed_with_reason(aiohttp_client: Any, make_app: Any, pg_dsn: str) -> None:
+    store = new_store(pg_dsn)
+    run = new_run(store, "StaleFlow")
+    task = store.create_task(run, "start")
+    store.start_attempt(task, 0)
+    store.heartbeat(run, [task.task_pk])
+    client = await aiohttp_client(make_app(heartbeat_timeout=1.0))
+    fresh = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}"))["data"]
+    assert fresh["status"] == "running" and fresh["task_counts"]["running"] == 1
+    await asyncio.sleep(1.6)
+    stale = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}"))["data"]
+    assert stale["status"] == "failed"
+    assert stale["status_reason"].startswith("heartbeat lost at ") and "(no signal for 1 s)" in stale["status_reason"]
+    assert stale["task_counts"]["running"] == 0 and stale["task_counts"]["failed"] == 1
+    # Filters agree with the displayed status.
+    failed = await get_json(client, "/api/runs", status="failed", flow="StaleFlow")
+    assert f"StaleFlow/{run.run_id}" in {r["pathspec"] for r in failed["data"]}
+    running = await get_json(client, "/api/runs", status="running", flow="StaleFlow")
+    assert f"StaleFlow/{run.run_id}" not in {r["pathspec"] for r in running["data"]}
+    tasks = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}/tasks", status="failed"))["data"]
+    assert tasks[0]["status"] == "failed" and tasks[0]["attempts"][0]["status"] == "failed"
+    dag = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}/dag"))["data"]
+    assert dag["steps"][0]["status"] == "failed"
+
+
+async def test_sigkilled_flow_turns_failed(aiohttp_client: Any, make_app: Any, flowscope_env: dict[str, str],
+                                           tmp_path: Path) -> None:
+    env = {**flowscope_env, "FLOWSCOPE_HEARTBEAT_INTERVAL": "0.5"}
+    id_file = tmp_path / "run.id"
+    proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "slow_flow.py"), "run", "--run-id-file", str(id_file)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    client = await aiohttp_client(make_app(heartbeat_timeout=3.0))
+    try:
+        for _ in range(100):
+            if id_file.exists() and id_file.read_text().strip():
+                break
+            await asyncio.sleep(0.2)
+        run_id = id_file.read_text().strip()
+        url = f"/api/flows/SlowFlow/runs/{run_id}"
+        for _ in range(100):
+            run = (await get_json(client, url))["data"]
+            if run["task_counts"]["running"]:
+                break
+            await asyncio.sleep(0.2)
+        assert run["status"] == "running"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)   # the runtime and its task processes, no chance to clean up
+        proc.wait()
+    killed_at = time.monotonic()
+    while True:
+        run = (await get_json(client, url))["data"]
+        if run["status"] == "failed":
+            break
+        assert time.monotonic() - killed_at < 3.0 + 2.0, "run still reported running after the threshold"
+        await asyncio.sleep(0.2)
+    assert run["status_reason"].startswith("heartbeat lost at ")
