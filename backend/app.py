@@ -8,8 +8,8 @@ shutdown releases exactly what was opened.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import aiopg
 from aiohttp import web
@@ -25,8 +25,20 @@ from core_runtime.settings import Settings
 
 
 def all_routes() -> list[Route]:
-    from backend.api import (artifacts, autocomplete, cards, flows, logs, meta, metadata, runs, search,
-                             steps, tasks, timeline)
+    from backend.api import (
+        artifacts,
+        autocomplete,
+        cards,
+        flows,
+        logs,
+        meta,
+        metadata,
+        runs,
+        search,
+        steps,
+        tasks,
+        timeline,
+    )
     from backend.live import ws
 
     routes: list[Route] = []
@@ -45,7 +57,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             reader, minsize=1, maxsize=int(settings.pool_size), timeout=timeout,
             # The server enforces the timeout too, so a cancelled client never leaves a query running.
             options=f"-c statement_timeout={int(timeout * 1000)}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any connect failure becomes one clear line
         first = (str(exc).strip().splitlines() or ["connection failed"])[0]
         raise DatabaseError(f"cannot connect to Postgres (reader) at {redact_dsn(reader)}: {first}") from None
     app[DB] = Db(pool, timeout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from backend.settings import backend_settings
 from core_runtime.settings import Settings, SettingsError

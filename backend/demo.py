@@ -48,9 +48,9 @@ def record_examples(settings: Settings, directory: str | None) -> bool:
     procs = []
     for path in flows:
         id_file = tmp / f"{path.stem}.id"
-        log = open(tmp / f"{path.stem}.log", "wb")
-        proc = subprocess.Popen([sys.executable, str(path), "run", "--run-id-file", str(id_file)],
-                                cwd=str(path.parent), env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(tmp / f"{path.stem}.log", "wb") as log:   # the child keeps its own handle
+            proc = subprocess.Popen([sys.executable, str(path), "run", "--run-id-file", str(id_file)],
+                                    cwd=str(path.parent), env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.append((path, proc, id_file, tmp / f"{path.stem}.log"))
         print(f"demo: started {path.relative_to(examples.parent) if examples.parent in path.parents else path}",
               flush=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -65,7 +65,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 405:
             resp.headers["Allow"] = "GET, HEAD"
         return resp
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         return error_response(504, f"{request.path}: timed out waiting for the database or the "
                                    "datastore; try again or narrow the request")
     except DatastoreError as exc:

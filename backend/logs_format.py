@@ -7,8 +7,7 @@ def parse_chunk(data: bytes, first_line: int) -> list[tuple[int, int | None, str
     """(line number, ts, text) for each record; a malformed record keeps its text, ts None."""
     out: list[tuple[int, int | None, str]] = []
     text = data.decode("utf-8", errors="replace")
-    if text.endswith("\n"):
-        text = text[:-1]
+    text = text.removesuffix("\n")
     if not text and not data:
         return out
     for i, record in enumerate(text.split("\n")):

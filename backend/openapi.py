@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from backend import __version__
 from backend.routes import Route
 
-_CONTENT = {
+_CONTENT: dict[str, tuple[str, dict[str, Any]]] = {
     "object": ("application/json", {"type": "object", "required": ["data"],
                                     "properties": {"data": {"type": "object"}}}),
     "list": ("application/json", {"type": "object", "required": ["data", "next"],
@@ -39,8 +40,8 @@ def _operation(route: Route) -> dict[str, Any]:
             schema = {"type": "array", "items": schema}
         params.append({"name": p.name, "in": "query", "required": False, "description": p.description,
                        "schema": schema, **({"explode": True} if p.repeated else {})})
-    media, schema = _CONTENT[route.returns]
-    ok = {"description": "OK", "content": {media: {"schema": schema}}}
+    media, body = _CONTENT[route.returns]
+    ok = {"description": "OK", "content": {media: {"schema": body}}}
     responses: dict[str, Any] = {"200": ok, "400": ERROR, "404": ERROR, "405": ERROR, "504": ERROR}
     if route.returns == "websocket":
         responses = {"101": {"description": "Switching to the websocket protocol (docs/api.md)."}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core_runtime.settings import REGISTRY, Setting, Settings, declare, load_settings
 
-__all__ = ["Settings", "backend_settings", "REGISTRY"]
+__all__ = ["REGISTRY", "Settings", "backend_settings"]
 
 
 def _positive_int(text: str) -> int:
@@ -78,7 +78,7 @@ def backend_settings(base: Settings | None = None, **overrides: object) -> Setti
     backend keys; this adds their defaults without reading the environment again.
     """
     if base is None:
-        return load_settings(**overrides)
+        return load_settings(None, **overrides)
     missing = {name: REGISTRY[name].default for name in BACKEND_SETTINGS
                if not _has(base, name)}
     return base.replace(**missing, **{k: v for k, v in overrides.items() if v is not None})

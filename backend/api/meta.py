@@ -29,8 +29,9 @@ async def status(request: web.Request) -> web.Response:
     }
     if BLOBS in app:
         data["caches"]["datastore_memory"] = app[BLOBS].memory.stats()
-        if app[BLOBS].disk is not None:
-            data["caches"]["datastore_disk"] = app[BLOBS].disk.stats()
+        disk = app[BLOBS].disk
+        if disk is not None:
+            data["caches"]["datastore_disk"] = disk.stats()
     if RENDERER in app:
         data["caches"]["artifact_values"] = app[RENDERER].cache.stats()
     return respond.one(request, data)

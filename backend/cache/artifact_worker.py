@@ -53,7 +53,7 @@ class ArtifactRenderer:
         self.running += 1
         try:
             out, err = await asyncio.wait_for(proc.communicate(data), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.timeouts += 1
             raise ApiError(504, f"rendering {label} took longer than {self.timeout:g} s; the worker "
                                 "was stopped (download the raw value instead)") from None

@@ -37,9 +37,9 @@ class BlobReader:
         self.in_flight += 1
         try:
             data = await asyncio.wait_for(loop.run_in_executor(self._pool, self._read, key), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.timeouts += 1
-            raise asyncio.TimeoutError(f"datastore read of {key} took longer than {self.timeout:g} s") from None
+            raise TimeoutError(f"datastore read of {key} took longer than {self.timeout:g} s") from None
         except Exception:
             self.errors += 1
             raise

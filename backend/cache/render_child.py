@@ -51,7 +51,7 @@ def main() -> None:
         result = render(value, max_chars)
     except MemoryError:
         result = {"error": f"the value needs more than the worker's {mem_mb} MiB memory cap"}
-    except BaseException as exc:  # anything the user's pickle throws is a rendering error
+    except BaseException as exc:  # noqa: BLE001 - anything the user's pickle throws is a rendering error
         result = {"error": f"cannot unpickle or render: {type(exc).__name__}: {exc}"[:2000]}
     sys.stdout.write(json.dumps(result, default=str))
 

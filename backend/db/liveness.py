@@ -7,7 +7,8 @@ displayed status always agree. Every query using these needs the params from liv
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core_runtime.settings import Settings
 

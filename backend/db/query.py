@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiopg
 from psycopg2.extras import RealDictCursor
@@ -19,18 +20,17 @@ class Db:
         self.timeout = timeout
 
     async def all(self, sql: str, params: Params = None) -> list[Row]:
-        async with self.pool.acquire() as conn:
-            async with conn.cursor(cursor_factory=RealDictCursor, timeout=self.timeout) as cur:
-                await cur.execute(sql, params)
-                return [dict(r) for r in await cur.fetchall()]
+        async with self.pool.acquire() as conn, \
+                conn.cursor(cursor_factory=RealDictCursor, timeout=self.timeout) as cur:
+            await cur.execute(sql, params)
+            return [dict(r) for r in await cur.fetchall()]
 
     async def one(self, sql: str, params: Params = None) -> Row | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
-        async with self.pool.acquire() as conn:
-            async with conn.cursor(timeout=self.timeout) as cur:
-                await cur.execute(sql, params)
-                row = await cur.fetchone()
-                return None if row is None else row[0]
+        async with self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
+            await cur.execute(sql, params)
+            row = await cur.fetchone()
+            return None if row is None else row[0]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
 from backend.db.query import Db, Row

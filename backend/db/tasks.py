@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
+from backend.db.liveness import reason_expr, status_expr, status_filter
 from backend.db.query import Db, Row
 
 TASK_STATUSES = ("pending", "running", "completed", "failed")

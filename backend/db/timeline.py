@@ -9,7 +9,8 @@ lane and bucket instead of one per task.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from backend.db.liveness import status_expr, status_filter
 from backend.db.query import Db, Row

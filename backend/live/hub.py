@@ -182,7 +182,7 @@ class Hub:
             client.sender.cancel()
         try:
             await asyncio.wait_for(client.ws.close(code=code, message=message.encode()), 2)
-        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+        except (TimeoutError, ConnectionError, RuntimeError):
             # The peer is not reading at all: drop the connection rather than wait on it.
             transport = client.ws._req.transport if client.ws._req is not None else None
             if transport is not None:

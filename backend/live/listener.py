@@ -8,6 +8,7 @@ sent while we were disconnected are lost (the queries by change_seq are not).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -67,17 +68,15 @@ class Listener:
                     self.hub.notify(message.payload)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect, never die
                 self.last_error = f"{type(exc).__name__}: {exc}".strip()[:300]
                 log.warning("change listener lost its connection (%s); retrying in %.1f s",
                             self.last_error, delay)
             finally:
                 self.connected = False
                 if self._conn is not None and not self._conn.closed:
-                    try:
+                    with contextlib.suppress(Exception):  # already broken; closing is best effort
                         await self._conn.close()
-                    except Exception:
-                        pass
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 

@@ -3,7 +3,7 @@ websockets are closed with GOING_AWAY on shutdown (before the pool goes away).""
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 from aiohttp import ClientWebSocketResponse
@@ -48,7 +49,7 @@ async def drain(ws: ClientWebSocketResponse, quiet: float = 0.5) -> list[dict[st
     while True:
         try:
             msg = await asyncio.wait_for(ws.receive(), quiet)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return out
         data = json.loads(msg.data)
         if data["type"] != "subscribed":

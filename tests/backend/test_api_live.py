@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import struct
@@ -130,7 +131,7 @@ def _raw_ws_subscribe(port: int, resource: str) -> socket.socket:
     while b"\r\n\r\n" not in response:
         response += sock.recv(1)
     assert b" 101 " in response
-    payload = ('{"type":"subscribe","id":"s","resource":"%s","since":0}' % resource).encode()
+    payload = json.dumps({"type": "subscribe", "id": "s", "resource": resource, "since": 0}).encode()
     mask = os.urandom(4)
     header = bytes([0x81, 0x80 | 126]) + struct.pack("!H", len(payload)) + mask
     sock.sendall(header + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))

@@ -45,7 +45,8 @@ async def test_sigkilled_flow_turns_failed(aiohttp_client: Any, make_app: Any, f
                                            tmp_path: Path) -> None:
     env = {**flowscope_env, "FLOWSCOPE_HEARTBEAT_INTERVAL": "0.5"}
     id_file = tmp_path / "run.id"
-    proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "slow_flow.py"), "run", "--run-id-file", str(id_file)],
+    proc = subprocess.Popen(  # noqa: ASYNC220 - start only; the loop keeps running
+[sys.executable, str(OWN_FLOWS / "slow_flow.py"), "run", "--run-id-file", str(id_file)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     client = await aiohttp_client(make_app(heartbeat_timeout=3.0))
