@@ -1,0 +1,73 @@
+"""A run recorded while the browser watches: it appears, a task appears, log lines stream in, and
+the run turns completed — all without reloading the page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import OWN_FLOWS, api_get
+
+
+def wait_for_api(server: str, path: str, test: Any, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            data = api_get(server, path)["data"]
+            if test(data):
+                return data
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} never satisfied the condition")
+        time.sleep(0.2)
+
+
+def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: dict[str, str],
+                                         tmp_path: Path) -> None:
+    page.goto("/LiveFlow")
+    page.get_by_text("No runs match").wait_for()
+    # A marker on window: if anything reloads the page, it is gone.
+    page.evaluate("window.__noReload = 1")
+    proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "live_flow.py"), "run", "--run-id-file",
+                             str(tmp_path / "live.id")], env=flowscope_env, cwd=str(OWN_FLOWS),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # The new run appears in the list, pushed over the websocket.
+        row = page.locator('[data-pathspec^="LiveFlow/"]')
+        row.wait_for(timeout=30_000)
+        run_id = row.get_attribute("data-pathspec").split("/")[1]
+        assert row.get_attribute("data-status") == "running"
+        row.click()
+        page.wait_for_url(re.compile(rf"/LiveFlow/{run_id}$"))
+
+        # A task appears on the timeline while we watch (start first, then work).
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 2", timeout=30_000)
+        work = wait_for_api(server, f"/api/flows/LiveFlow/runs/{run_id}/steps/work/tasks", lambda d: len(d) > 0)
+        task_id = work[0]["task_id"]
+
+        # Open the running task through the go-to box (client-side navigation, no reload).
+        page.keyboard.press("g")
+        page.keyboard.insert_text(f"LiveFlow/{run_id}/work/{task_id}")
+        page.keyboard.press("Enter")
+        log = page.get_by_test_id("log-stdout")
+        log.get_by_text("tick 2", exact=True).wait_for(timeout=30_000)
+        # Later lines stream in while the view is open.
+        log.get_by_text("tick 20", exact=True).wait_for(timeout=30_000)
+
+        # Back to the run through the breadcrumb: it turns completed.
+        page.get_by_label("Breadcrumbs").get_by_role("link", name=run_id).click()
+        page.wait_for_url(re.compile(rf"/LiveFlow/{run_id}$"))
+        page.get_by_test_id("run-header").locator('.badge[data-status="completed"]').wait_for(timeout=30_000)
+        assert page.evaluate("window.__noReload") == 1
+    finally:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
