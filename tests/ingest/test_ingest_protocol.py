@@ -96,7 +96,8 @@ def test_string_ids_heartbeats_and_tags(ingest: Ingest, db: Any) -> None:
     for path in (base + "/heartbeat", tpath + "/heartbeat"):
         status, body, _ = ingest.request("POST", path, b"{}")
         assert status == 200 and json.loads(body) == {"wait_time_in_seconds": 2}
-    assert q(db, "SELECT status FROM tasks WHERE task_id = 't-start'") == [{"status": "running"}]
+    assert q(db, "SELECT t.status FROM tasks t JOIN runs r USING (run_pk) WHERE t.task_id = 't-start' "
+                 "AND r.flow_id = 'ProtoFlow'") == [{"status": "running"}]
 
     status, body, _ = ingest.request("PATCH", base + "/tag/mutate",
                                      json.dumps({"tags_to_add": ["b", "runtime:dev"],
