@@ -115,6 +115,7 @@ def main() -> None:
     import metaflow
 
     table = render_table(args.splits, args.max_workers, ours, theirs, metaflow.__version__)
+    table += f"\n\nLoad average when the runs ended: {os.getloadavg()[0]:.1f} (1 min)."
     print(table)
     if not args.no_write:
         write_section(table)
