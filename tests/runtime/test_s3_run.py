@@ -4,7 +4,8 @@ in the bucket and read back through the Client API."""
 from __future__ import annotations
 
 import socket
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

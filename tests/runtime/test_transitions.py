@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from tests.runtime.conftest import FIXTURES, artifacts_of, load_value, run_row, task_rows
@@ -81,3 +82,33 @@ def test_nested_foreach(flow_runner, db, settings):
 def test_foreach_then_branch_and_uneven_branch(flow_runner, db):
     _completed(db, "ForeachThenBranchFlow", flow_runner(FIXTURES / "foreach_then_branch_flow.py", "run"))
     _completed(db, "UnevenBranchFlow", flow_runner(FIXTURES / "uneven_branch_flow.py", "run"))
+
+
+def test_foreach_body_sees_input_index_and_stack(flow_runner, db, settings):
+    from tests.runtime.conftest import FLOWS
+
+    res = flow_runner(FLOWS / "foreach_body_flow.py", "run")
+    run = _completed(db, "ForeachBodyFlow", res)
+    assert "counts {'eu': (3, 0), 'us': (5, 1)}" in res.stdout
+    scores = task_rows(db, run["run_pk"], "score")
+    assert len(scores) == 8
+    seen = sorted(load_value(settings, artifacts_of(db, t["task_pk"])["seen"]["location"]) for t in scores)
+    assert seen[0] == ("eu", 0, 0, [(0, 2, "eu"), (0, 3, "0")])
+    assert seen[-1] == ("us", 4, 4, [(1, 2, "us"), (4, 5, "4")])
+    region = task_rows(db, run["run_pk"], "region")
+    assert [t["foreach_value"] for t in region] == ["eu", "us"]
+
+
+def test_max_workers_one_runs_tasks_one_at_a_time(flow_runner, db):
+    res = flow_runner(FIXTURES / "foreach_flow.py", "run", "--max-workers", "1")
+    run = _completed(db, "ForeachFlow", res)
+    spans = sorted((t["started_at"], t["finished_at"]) for t in task_rows(db, run["run_pk"], "square"))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_spin_start_step(flow_runner):
+    base = flow_runner(FIXTURES / "linear_flow.py", "run", "--alpha", "0.75")
+    assert base.returncode == 0
+    res = flow_runner(FIXTURES / "linear_flow.py", "spin", "start", "--run-id", base.run_id)
+    assert res.returncode == 0, res.stderr
+    assert "starting with alpha 0.75" in res.stdout and "x = 1" in res.stdout
