@@ -179,7 +179,11 @@ class Runner:
                     r.timed_out = r.deadline - r.proc.started
                     kill_task(r.proc)
             if now >= next_hb:
-                s.store.heartbeat(s.run, [r.q.task.task_pk for r in self.running.values()])
+                # Tasks waiting between retries are alive too (minutes_between_retries can
+                # exceed the readers' heartbeat timeout).
+                pks = [r.q.task.task_pk for r in self.running.values()]
+                pks += [q.task.task_pk for q in self.ready if q.task is not None]
+                s.store.heartbeat(s.run, pks)
                 next_hb = now + hb_every
 
     # ---- launching -------------------------------------------------------------------------
