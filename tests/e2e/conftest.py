@@ -61,6 +61,7 @@ def recorded(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
         "BranchFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "branch_flow.py", tmp),
         "FailingFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "failing_flow.py", tmp, check=False),
         "RetryCatchFlow": run_flow(flowscope_env, FIXTURE_FLOWS / "retry_catch_flow.py", tmp, tags=("nightly",)),
+        "LogsFlow": run_flow(flowscope_env, OWN_FLOWS / "logs_flow.py", tmp, tags=("demo",)),
     }
 
 

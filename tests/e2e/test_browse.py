@@ -99,11 +99,42 @@ def test_task_logs_permalink_and_reload(page: Any, server: str, recorded: dict[s
     log.get_by_text("starting with alpha 0.25").wait_for()
     log.locator('[data-line="1"] .log-no').click()
     page.wait_for_url(re.compile(r"#L1$"))
-    page.screenshot(path=str(shots / "task-logs.png"))
 
     page.reload()
     page.locator('[data-line="1"].selected').wait_for()
     assert "starting with alpha" in page.locator('[data-line="1"]').inner_text()
+
+
+def test_log_colours_search_and_line_range(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
+    run = recorded["LogsFlow"]
+    task = task_of(server, "LogsFlow", run, "train")
+    page.goto(f"/LogsFlow/{run}/train/{task}")
+    log = page.get_by_test_id("log-stdout")
+    # Opens at the tail: the last line is on screen without scrolling.
+    error_line = log.get_by_text("validation skipped")
+    error_line.wait_for()
+    assert page.get_by_test_id("log-total").inner_text() == "304 lines"
+    # ANSI colours become styled text, never markup: the escape codes are gone from the text.
+    red = log.locator('span.ansi-b', has_text="ERROR")
+    assert red.count() >= 1 and "var(--ansi-1)" in (red.first.get_attribute("style") or "")
+    assert "\x1b" not in log.inner_text() and "[0m" not in log.inner_text()
+
+    page.get_by_label("Find in log").fill("WARN")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("match-count").get_by_text("1 / 3").wait_for()
+    page.locator("mark.current", has_text="WARN").wait_for()
+    page.keyboard.press("Enter")
+    page.get_by_test_id("match-count").get_by_text("2 / 3").wait_for()
+
+    # Shift-click extends a line selection into a range permalink.
+    page.goto(f"/LogsFlow/{run}/train/{task}#L10")
+    page.locator('[data-line="10"].selected').wait_for()
+    page.locator('[data-line="14"] .log-no').click(modifiers=["Shift"])
+    page.wait_for_url(re.compile(r"#L10-14$"))
+    assert page.locator(".log-line.selected").count() == 5
+    page.get_by_role("button", name="Timestamps").click()
+    page.wait_for_url(re.compile(r"ts=1"))
+    page.screenshot(path=str(shots / "task-logs.png"))
 
 
 def test_failed_task_shows_the_traceback_and_stderr_line(page: Any, server: str, recorded: dict[str, str]) -> None:
@@ -132,6 +163,7 @@ def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict
     page.keyboard.insert_text(f"ForeachFlow/{run}/gather/{task}")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/gather/{task}$"))
+    page.get_by_label("Breadcrumbs").locator('[aria-current="page"]', has_text=task).wait_for()
     crumbs = page.get_by_label("Breadcrumbs").inner_text()
     assert "ForeachFlow" in crumbs and "gather" in crumbs and task in crumbs
 

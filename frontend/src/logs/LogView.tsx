@@ -70,6 +70,17 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     }
   }, [log.status, count, log.version]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // A permalink followed within the page (hash change) brings its line into view.
+  const target = lines?.[0] ?? null;
+  useEffect(() => {
+    if (target === null || !opened.current) return;
+    const visible = target >= firstVisible + 2 && target <= lastVisible - 2;
+    if (!visible && target >= base && target < base + count) {
+      setFollow(false);
+      v.scrollToIndex(target - base, { align: "center" });
+    }
+  }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const onScroll = () => {
     const el = scrollRef.current;
     if (el) setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < LINE_H * 2);
