@@ -76,7 +76,8 @@ class Runner:
     def __init__(self, setup: RunSetup) -> None:
         self.s = setup
         self.transitions = Transitions(setup.graph)
-        self.ready: deque[Queued] = deque()
+        self.ready: deque[Queued] = deque()       # runnable now
+        self.delayed: list[Queued] = []            # retries waiting for minutes_between_retries
         self.running: dict[int, Running] = {}
         self.param_records: list[Record] = []
         self.sel = selectors.DefaultSelector()
@@ -152,13 +153,20 @@ class Runner:
         # Log chunks are flushed by each LogWriter's own timer; only heartbeats are timed here.
         next_hb = time.monotonic() + hb_every
         while not self.interrupted:
+            if self.delayed:
+                now = time.monotonic()
+                due = [q for q in self.delayed if q.not_before <= now]
+                self.delayed = [q for q in self.delayed if q.not_before > now]
+                self.ready.extend(due)
             self._launch_ready()
-            if not self.running and not self.ready:
+            if not self.running and not self.ready and not self.delayed:
                 return
             now = time.monotonic()
+            # Only bounded lists are scanned here (running <= max_workers, delayed = retries),
+            # never the ready queue, which can hold 100,000 tasks of a wide foreach.
             wake = min([next_hb, now + POLL_SECONDS]
                        + [r.deadline for r in self.running.values() if r.deadline]
-                       + [q.not_before for q in self.ready if q.not_before > now])
+                       + [q.not_before for q in self.delayed])
             for key, _mask in self.sel.select(max(0.0, wake - now)):
                 kind, item = key.data
                 if kind == "wake":
@@ -182,19 +190,14 @@ class Runner:
                 # Tasks waiting between retries are alive too (minutes_between_retries can
                 # exceed the readers' heartbeat timeout).
                 pks = [r.q.task.task_pk for r in self.running.values()]
-                pks += [q.task.task_pk for q in self.ready if q.task is not None]
+                pks += [q.task.task_pk for q in self.delayed]
                 s.store.heartbeat(s.run, pks)
                 next_hb = now + hb_every
 
     # ---- launching -------------------------------------------------------------------------
     def _launch_ready(self) -> None:
-        now = time.monotonic()
-        deferred: list[Queued] = []
         while self.ready and len(self.running) < self.s.max_workers:
             q = self.ready.popleft()
-            if q.not_before > now:
-                deferred.append(q)
-                continue
             if q.task is None and self.s.cloner is not None:
                 cloned = self.s.cloner.try_clone(q.plan)
                 if cloned is not None:
@@ -203,7 +206,6 @@ class Runner:
                     self._completed_task(cloned)
                     continue
             self._launch(q)
-        self.ready.extendleft(reversed(deferred))
 
     def _create_task(self, q: Queued) -> None:
         plan = q.plan
@@ -350,7 +352,11 @@ class Runner:
                                    reason=reason, final=False, **exc)
             delay = 60.0 * float(retry.attributes["minutes_between_retries"]) if retry else 0.0
             say(f"Task failed: {reason}. Retrying" + (f" in {delay:g} s." if delay else "."))
-            self.ready.append(Queued(q.plan, task, q.attempt + 1, time.monotonic() + delay))
+            retry_q = Queued(q.plan, task, q.attempt + 1, time.monotonic() + delay)
+            if delay > 0:
+                self.delayed.append(retry_q)
+            else:
+                self.ready.appendleft(retry_q)
             return
         if q.fallback is None and catch is not None:
             s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,

@@ -70,3 +70,13 @@ def test_merge_conflict_is_reported(flow_runner, db):
     run = run_row(db, "MergeConflictFlow", res.run_id)
     assert run["status"] == "failed" and run["failed_step"] == "join"
     assert "MergeArtifactsError" in run["status_reason"] and "score" in run["status_reason"]
+
+
+def test_retry_waits_between_attempts(flow_runner, db):
+    res = flow_runner(FLOWS / "retry_delay_flow.py", "run")
+    assert res.returncode == 0, res.stderr
+    run = run_row(db, "RetryDelayFlow", res.run_id)
+    flaky = task_rows(db, run["run_pk"], "flaky")[0]
+    first, second = attempt_rows(db, flaky["task_pk"])
+    assert second["started_at"] - first["finished_at"] >= 1000      # 0.02 min = 1.2 s
+    assert "Retrying in 1.2 s." in res.stdout
