@@ -47,15 +47,31 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
 
   // Keep the scroll position on the same lines when the window slides.
   const prevBase = useRef(base);
+  const pendingJump = useRef<number | null>(null);
+  const jumping = useRef(false);
+  const [landed, setLanded] = useState(0);
   useEffect(() => {
     const el = scrollRef.current;
-    if (el && prevBase.current !== base && count > 0) el.scrollTop += (prevBase.current - base) * LINE_H;
+    if (el && prevBase.current !== base && count > 0) {
+      const jump = pendingJump.current;
+      pendingJump.current = null;
+      if (jump !== null) {
+        v.scrollToIndex(jump - base, { align: "center" });
+        // Until that scroll lands, the visible range still describes the old spot: don't slide on it.
+        requestAnimationFrame(() => requestAnimationFrame(() => { jumping.current = false; setLanded((n) => n + 1); }));
+      } else {
+        el.scrollTop += (prevBase.current - base) * LINE_H;
+      }
+    }
     prevBase.current = base;
-  }, [base, count]);
+  }, [base, count]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // Pages are only asked for once the view sits where it opens (tail or permalink): the range seen
+  // before that first scroll (the window's top) is not what the user looks at.
+  const [settled, setSettled] = useState(false);
   useEffect(() => {
-    if (log.status === "ready" && count > 0) log.onRange(firstVisible, lastVisible);
-  }, [firstVisible, lastVisible, log.status, count]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (settled && !jumping.current && log.status === "ready" && count > 0) log.onRange(firstVisible, lastVisible);
+  }, [firstVisible, lastVisible, log.status, count, settled, landed]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Open at the permalink, or at the tail; then stay at the tail while following.
   const opened = useRef(false);
@@ -65,6 +81,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
       opened.current = true;
       if (lines) v.scrollToIndex(Math.max(0, lines[0] - base - 3), { align: "start" });
       else v.scrollToIndex(count - 1, { align: "end" });
+      requestAnimationFrame(() => requestAnimationFrame(() => setSettled(true)));
     } else if (follow) {
       v.scrollToIndex(count - 1, { align: "end" });
     }
@@ -75,9 +92,15 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
   useEffect(() => {
     if (target === null || !opened.current) return;
     const visible = target >= firstVisible + 2 && target <= lastVisible - 2;
-    if (!visible && target >= base && target < base + count) {
-      setFollow(false);
+    if (visible) return;
+    setFollow(false);
+    if (target >= base && target < base + count) {
       v.scrollToIndex(target - base, { align: "center" });
+    } else {
+      // Outside the window: move the window there first; the base effect then scrolls to it.
+      pendingJump.current = target;
+      jumping.current = true;
+      log.jumpTo(target);
     }
   }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
 

@@ -17,6 +17,8 @@ export interface LogLines {
   get: (line: number) => LogLine | undefined;
   /** Call with the visible line range; fetches missing pages and may slide the window. */
   onRange: (first: number, last: number) => void;
+  /** Moves the window so it holds `line` (a permalink outside the current window). */
+  jumpTo: (line: number) => void;
   version: number;
   store: LineStore;
 }
@@ -96,8 +98,13 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
     setVersion((v) => v + 1);
   });
 
+  const jumpTo = useCallback((line: number) => {
+    setState((s) => ({ ...s, win: initialWindow(s.total, Math.min(line, s.total)) }));
+  }, []);
+
   return {
     ...state,
+    jumpTo,
     get: (n) => storeRef.current.get(n),
     onRange,
     version,

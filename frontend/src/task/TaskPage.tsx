@@ -55,7 +55,8 @@ export function TaskPage() {
             );
           })}
         </div>
-        {k.panel === "logs" && (
+        {/* Logs wait for the task: the attempt must be known, or the log would load twice. */}
+        {k.panel === "logs" && task.isSuccess && (
           <LogView key={`${k.stream}-${effectiveAttempt}`} task={ref} stream={k.stream} attempt={effectiveAttempt}
             timestamps={k.timestamps} wrap={k.wrap} lines={k.lines} onLines={onLines} onToggle={onToggle} />
         )}
