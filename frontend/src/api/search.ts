@@ -1,5 +1,5 @@
-// Run-wide log search. The server streams results as it finds them (NDJSON), or answers one JSON
-// list; both are read incrementally so the first hits show before the search ends.
+// Run-wide log search. The server streams results as it finds them (NDJSON, then a summary line);
+// they are read incrementally so the first hits show before the search ends.
 import { apiUrl, ApiError } from "./client";
 import { runPath } from "./runDetail";
 import type { SearchHit } from "./types";
@@ -22,8 +22,21 @@ function hitsOf(value: unknown): SearchHit[] {
   return [];
 }
 
+/** The summary line the server ends a search with. */
+export interface SearchDone {
+  matches: number;
+  truncated: boolean;
+  reason: string | null;
+}
+
+function doneOf(value: unknown): SearchDone | null {
+  const v = value as { type?: string } | null;
+  return v && v.type === "done" ? (v as unknown as SearchDone) : null;
+}
+
 export async function searchRunLogs(flow: string, run: string, query: SearchQuery, onHits: (hits: SearchHit[]) => void,
-  signal: AbortSignal): Promise<void> {
+  signal: AbortSignal): Promise<SearchDone | null> {
+  let summary: SearchDone | null = null;
   const url = apiUrl(`${runPath(flow, run)}/search`, {
     q: query.q, regex: query.regex ? "true" : null, ignore_case: "true", step: query.step, task: query.task, stream: query.stream, attempt: query.attempt,
   });
@@ -32,30 +45,36 @@ export async function searchRunLogs(flow: string, run: string, query: SearchQuer
     const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
     throw new ApiError(res.status, body?.error?.message ?? `search failed (${res.status})`);
   }
-  if (!res.body) return;
+  if (!res.body) return null;
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  let whole = "";
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     const chunk = decoder.decode(value, { stream: true });
-    whole += chunk;
     buffer += chunk;
     const parts = buffer.split("\n");
     buffer = parts.pop() ?? "";
     const hits = parts.flatMap((p) => {
-      try { return p.trim() ? hitsOf(JSON.parse(p)) : []; } catch { return []; }
+      try {
+        const value: unknown = p.trim() ? JSON.parse(p) : null;
+        summary = doneOf(value) ?? summary;
+        return hitsOf(value);
+      } catch {
+        return [];
+      }
     });
     if (hits.length) onHits(hits);
   }
   if (buffer.trim()) {
     try {
-      onHits(hitsOf(JSON.parse(buffer)));
+      const value: unknown = JSON.parse(buffer);
+      summary = doneOf(value) ?? summary;
+      onHits(hitsOf(value));
     } catch {
-      // A single (non-NDJSON) JSON document split across lines.
-      try { onHits(hitsOf(JSON.parse(whole))); } catch { /* not JSON: nothing to show */ }
+      // A torn last line (the connection dropped): the hits before it were already shown.
     }
   }
+  return summary;
 }

@@ -1,4 +1,5 @@
 // Run page: header, then Timeline | DAG | Search tabs; the tab and every filter are in the URL.
+import { useEffect, useRef } from "react";
 import { Link, useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
@@ -27,11 +28,17 @@ export function RunPage() {
   useLiveResource(run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
     patchRun(client, e.data as unknown as Run);
   });
-  // Task changes re-ask the derived views (timeline, DAG counts) and patch cached task lists.
+  // Task changes patch cached task lists and re-ask the derived views (timeline, DAG counts), at
+  // most once a second: a busy 100,000-task run must not turn its events into a request storm.
+  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => { if (refresh.current) clearTimeout(refresh.current); }, []);
   useLiveResource(run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, null, (e) => {
     patchTask(client, e.data as unknown as Task);
-    void client.invalidateQueries({ queryKey: ["timeline", flow, runId] });
-    void client.invalidateQueries({ queryKey: ["dag", flow, runId] });
+    refresh.current ??= setTimeout(() => {
+      refresh.current = null;
+      void client.invalidateQueries({ queryKey: ["timeline", flow, runId] });
+      void client.invalidateQueries({ queryKey: ["dag", flow, runId] });
+    }, 1000);
   });
 
   if (run.isPending) return <Loading label="Loading run" />;

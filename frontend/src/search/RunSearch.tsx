@@ -14,16 +14,16 @@ export function RunSearch({ run }: { run: Run }) {
   const [view, setView] = useView();
   const [text, setText] = useState(view.q);
   const [hits, setHits] = useState<SearchHit[]>([]);
-  const [state, setState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+  const [state, setState] = useState<{ busy: boolean; error: unknown; note: string | null }>({ busy: false, error: null, note: null });
 
   useEffect(() => {
     if (!view.q) { setHits([]); return; }
     const ctl = new AbortController();
     setHits([]);
-    setState({ busy: true, error: null });
+    setState({ busy: true, error: null, note: null });
     searchRunLogs(run.flow_id, run.run_id, { q: view.q }, (h) => setHits((old) => (old.length >= MAX_SHOWN ? old : [...old, ...h].slice(0, MAX_SHOWN))), ctl.signal)
-      .then(() => setState({ busy: false, error: null }))
-      .catch((error: unknown) => { if (!ctl.signal.aborted) setState({ busy: false, error }); });
+      .then((done) => setState({ busy: false, error: null, note: done?.truncated ? `stopped early: ${done.reason ?? "limit reached"}` : null }))
+      .catch((error: unknown) => { if (!ctl.signal.aborted) setState({ busy: false, error, note: null }); });
     return () => ctl.abort();
   }, [view.q, run.flow_id, run.run_id]);
 
@@ -36,6 +36,7 @@ export function RunSearch({ run }: { run: Run }) {
         <span className="muted" data-testid="search-count">
           {state.busy ? "searching…" : view.q ? `${hits.length}${hits.length >= MAX_SHOWN ? "+" : ""} matches` : ""}
         </span>
+        {state.note && <span className="run-reason" data-testid="search-note">{state.note}</span>}
       </form>
       {state.error ? <ErrorBox error={state.error} /> : null}
       {!view.q ? <Empty>Type a word or a regular expression and press Enter.</Empty>
