@@ -205,3 +205,30 @@ def test_dark_mode_is_switchable_and_persisted(page: Any, recorded: dict[str, st
     page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 4")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.screenshot(path=str(shots / "dark-mode.png"))
+
+
+def test_artifacts_table_and_full_value(page: Any, server: str, recorded: dict[str, str]) -> None:
+    run = recorded["LogsFlow"]
+    task = task_of(server, "LogsFlow", run, "train")
+    page.goto(f"/LogsFlow/{run}/train/{task}")
+    page.click('[data-tab="artifacts"]')
+    page.wait_for_url(re.compile(r"panel=artifacts"))
+    table = page.get_by_test_id("artifacts")
+    row = table.locator("tr", has_text="final_loss")
+    row.wait_for()
+    assert "float" in row.inner_text()
+    row.click()
+    value = page.get_by_test_id("artifact-value")
+    value.wait_for()
+    assert value.inner_text().startswith("0.04")
+
+
+def test_card_renders_in_a_sandboxed_iframe(page: Any, server: str, recorded: dict[str, str]) -> None:
+    run = recorded["LogsFlow"]
+    task = task_of(server, "LogsFlow", run, "end")
+    page.goto(f"/LogsFlow/{run}/end/{task}?panel=cards")
+    frame = page.get_by_test_id("card-frame")
+    frame.wait_for()
+    # Scripts may run, but without allow-same-origin the card cannot touch the app.
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    page.frame_locator("[data-testid=card-frame]").get_by_text("Training summary").wait_for()

@@ -1,7 +1,7 @@
 // Queries about one task: the task with its attempts, artifacts, metadata and cards.
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson, seg } from "./client";
-import type { Artifact, Card, ListPage, MetadataEntry, Task } from "./types";
+import type { Artifact, ArtifactValue, Card, ListPage, MetadataEntry, Task } from "./types";
 
 export interface TaskRef {
   flow: string;
@@ -36,7 +36,7 @@ export function useArtifactValue(t: TaskRef, name: string | null, attempt: numbe
     queryKey: ["artifact", pathspecOf(t), name, attempt],
     enabled: name !== null,
     queryFn: ({ signal }) =>
-      getJson<{ data: Record<string, unknown> }>(apiUrl(`${taskPath(t)}/artifacts/${seg(name ?? "")}`, { attempt }), signal)
+      getJson<{ data: ArtifactValue }>(apiUrl(`${taskPath(t)}/artifacts/${seg(name ?? "")}`, { attempt }), signal)
         .then((r) => r.data),
   });
 }

@@ -118,10 +118,19 @@ export interface MetadataEntry {
 }
 
 export interface Card {
-  id: string;
+  card_id: string;
   type?: string | null;
-  hash?: string | null;
   attempt?: number | null;
+  size?: number | null;
+  created_at?: number | null;
+  /** The card's HTML (served with a sandboxing CSP). */
+  url?: string;
+}
+
+/** `/artifacts/{name}`: the artifact row plus a value rendered by the backend's worker. */
+export interface ArtifactValue extends Artifact {
+  value: { text?: string; truncated?: boolean; json?: unknown; type?: string } | null;
+  render_error?: string | null;
 }
 
 export interface LogLine {

@@ -25,6 +25,8 @@ export function RunsPage() {
   const runs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
 
   const atTop = useRef(true);
+  // New runs belong at the top only when the list is newest-first; otherwise the pill re-asks the list.
+  const newestFirst = filters.sort === "created" && filters.dir === "desc";
   const [pending, setPending] = useState<Run[]>([]);
   const key = useMemo(() => ["runs", query, 50], [query]);
   const resource = list.isSuccess ? apiUrl("/runs", query) : null;
@@ -32,7 +34,7 @@ export function RunsPage() {
     const run = event.data as unknown as Run;
     if (event.type === "update" || runs.some((r) => r.pathspec === run.pathspec)) {
       patchRun(client, run);
-    } else if (atTop.current) {
+    } else if (atTop.current && newestFirst) {
       prependRuns(client, key, [run]);
     } else {
       setPending((p) => (p.some((r) => r.pathspec === run.pathspec) ? p : [run, ...p]));
@@ -74,7 +76,11 @@ export function RunsPage() {
           runs={runs} filters={filters} onSort={onSort}
           hasMore={list.hasNextPage} loadMore={loadMore} loadingMore={list.isFetchingNextPage}
           pending={pending.length}
-          showPending={() => { prependRuns(client, key, pending); setPending([]); }}
+          showPending={() => {
+            if (newestFirst) prependRuns(client, key, pending);
+            else void client.invalidateQueries({ queryKey: key });
+            setPending([]);
+          }}
           onOpen={onOpen} onTag={onTag}
           onScrollTop={(top) => { atTop.current = top; }}
         />

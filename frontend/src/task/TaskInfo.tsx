@@ -1,5 +1,5 @@
 import { Link } from "react-router";
-import type { Attempt, Task } from "../api/types";
+import type { Attempt, Step, Task } from "../api/types";
 import { formatPath } from "../nav/viewState";
 import { StatusBadge } from "../ui/status";
 import { formatDuration, formatTime, liveDuration } from "../ui/format";
@@ -10,7 +10,9 @@ function decoratorText(d: { name: string; attributes: Record<string, unknown> })
   return `@${d.name}${attrs ? `(${attrs})` : ""}`;
 }
 
-export function TaskInfo({ task, attempt, onAttempt }: { task: Task; attempt: Attempt | null; onAttempt: (a: number) => void }) {
+export function TaskInfo({ task, attempt, step, onAttempt }: {
+  task: Task; attempt: Attempt | null; step: Step | undefined; onAttempt: (a: number) => void;
+}) {
   const a = attempt;
   const status = a?.status ?? task.status;
   const now = useNow(status === "running");
@@ -55,9 +57,11 @@ export function TaskInfo({ task, attempt, onAttempt }: { task: Task; attempt: At
         )}
         {a?.exit_code !== null && a?.exit_code !== undefined && <div><dt>exit code</dt><dd className="mono">{a.exit_code}</dd></div>}
         {task.cloned_from && <div><dt>cloned from</dt><dd className="mono">{task.cloned_from}</dd></div>}
-        {(task.decorators ?? []).length > 0 && (
-          <div><dt>decorators</dt><dd className="mono">{(task.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
+        {/* Decorators (with @resources) are declared on the step: the DAG has them. */}
+        {(task.decorators ?? step?.decorators ?? []).length > 0 && (
+          <div><dt>decorators</dt><dd className="mono">{(task.decorators ?? step?.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
         )}
+        {step?.doc && <div><dt>step</dt><dd className="muted" title={step.doc}>{step.doc.split("\n")[0]}</dd></div>}
         {task.resources && Object.keys(task.resources).length > 0 && (
           <div><dt>resources</dt><dd className="mono">{Object.entries(task.resources).map(([k, v]) => `${k}=${String(v)}`).join(" ")}</dd></div>
         )}

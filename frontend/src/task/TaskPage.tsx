@@ -4,7 +4,7 @@ import { useCallback } from "react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
-import { patchTask } from "../api/runDetail";
+import { patchTask, useDag } from "../api/runDetail";
 import { taskPath, useTask, type TaskRef } from "../api/task";
 import type { Task } from "../api/types";
 import { useLiveResource } from "../live/useLive";
@@ -24,6 +24,8 @@ export function TaskPage() {
   const { flow, run, step, task: taskId } = view.path as { flow: string; run: string; step: string; task: string };
   const ref: TaskRef = { flow, run, step, task: taskId };
   const task = useTask(ref);
+  const dag = useDag(flow, run);
+  const stepInfo = dag.data?.steps.find((s) => s.step_name === step);
   useLiveResource(task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data as unknown as Task));
 
   const k = view.task;
@@ -44,7 +46,7 @@ export function TaskPage() {
       <TaskList flow={flow} run={run} step={step} task={taskId} />
       <section className="task-main">
         {task.isPending ? <Loading label="Loading task" /> : task.isError ? <ErrorBox error={task.error} retry={() => void task.refetch()} /> : (
-          <TaskInfo task={task.data} attempt={attempt} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
+          <TaskInfo task={task.data} attempt={attempt} step={stepInfo} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
         )}
         <div className="tabs" role="tablist">
           {PANELS.map(([p, label]) => {

@@ -10,18 +10,20 @@ function ArtifactDialog({ task, name, attempt, onClose }: { task: TaskRef; name:
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => { ref.current?.showModal(); }, []);
   const data = value.data;
-  const text = data ? (typeof data.value === "string" ? data.value : typeof data.repr === "string" ? data.repr : JSON.stringify(data.value ?? data, null, 2)) : "";
+  const v = data?.value;
+  const text = v?.text ?? (v?.json !== undefined ? JSON.stringify(v.json, null, 2) : data?.preview ?? "");
   return (
     <dialog ref={ref} className="dialog" style={{ width: "min(900px, 90vw)" }} onClose={onClose}>
-      <h2 className="mono">{name}</h2>
+      <h2 className="mono">{name} <span className="muted" style={{ fontWeight: 400, fontSize: 12 }}>{data?.type}</span></h2>
       {value.isPending ? <Loading /> : value.isError ? <ErrorBox error={value.error} /> : (
         <>
-          {data?.truncated ? <p className="muted">Shown truncated at the server's size limit.</p> : null}
+          {data?.render_error ? <p className="run-reason failed">Could not render: {data.render_error}</p> : null}
+          {v?.truncated ? <p className="muted">Shown truncated at the server's size limit; download for the whole value.</p> : null}
           <pre className="artifact-view" data-testid="artifact-value">{text}</pre>
         </>
       )}
       <div style={{ display: "flex", gap: 8, marginTop: 10 }}>
-        <a className="btn" href={apiUrl(`${taskPath(task)}/artifacts/${encodeURIComponent(name)}`, { attempt, raw: "1" })} download>Download raw</a>
+        <a className="btn" href={apiUrl(`${taskPath(task)}/artifacts/${encodeURIComponent(name)}/download`, { attempt })} download>Download (pickle)</a>
         <button type="button" className="btn" onClick={onClose} style={{ marginLeft: "auto" }}>Close</button>
       </div>
     </dialog>
@@ -96,13 +98,14 @@ export function CardsPanel({ task, attempt }: { task: TaskRef; attempt: number |
               {cards.length > 1 && (
                 <div className="seg" role="group" aria-label="Card" style={{ marginBottom: 8 }}>
                   {cards.map((c, i) => (
-                    <button key={c.id} type="button" aria-pressed={i === index} onClick={() => setIndex(i)}>{c.type ?? c.id}</button>
+                    <button key={c.card_id} type="button" aria-pressed={i === index} onClick={() => setIndex(i)}>{c.card_id}{c.type ? ` (${c.type})` : ""}</button>
                   ))}
                 </div>
               )}
               {/* User HTML: a sandbox without allow-same-origin cannot read the app's cookies, storage or DOM. */}
-              <iframe className="card-frame" title={`card ${card.id}`} sandbox="allow-scripts" data-testid="card-frame"
-                src={apiUrl(`${taskPath(task)}/cards/${encodeURIComponent(card.id)}`, { attempt })} style={{ flex: 1 }} />
+              <iframe className="card-frame" title={`card ${card.card_id}`} sandbox="allow-scripts" data-testid="card-frame"
+                src={card.url ?? apiUrl(`${taskPath(task)}/cards/${encodeURIComponent(card.card_id)}`, { attempt: card.attempt ?? attempt })}
+                style={{ flex: 1 }} />
             </>
           );
         }}

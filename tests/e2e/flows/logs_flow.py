@@ -1,12 +1,13 @@
 """A flow whose train step writes a longer, ANSI-coloured log (for the log view tests)."""
 
-from core_runtime import FlowSpec, step
+from core_runtime import FlowSpec, card, current, step
+from core_runtime.cards import Markdown
 
 GREEN, YELLOW, RED, DIM, RESET = "\x1b[32m", "\x1b[33m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
 
 
 class LogsFlow(FlowSpec):
-    """start -> train (300 log lines) -> end."""
+    """start -> train (300 log lines) -> end (a card)."""
 
     @step
     def start(self):
@@ -29,9 +30,11 @@ class LogsFlow(FlowSpec):
         self.final_loss = loss
         self.next(self.end)
 
+    @card(type="blank", id="summary")
     @step
     def end(self):
         """Report."""
+        current.card["summary"].append(Markdown(f"# Training summary\nFinal loss {self.final_loss:.4f}"))
         print("final loss", round(self.final_loss, 4))
 
 
