@@ -232,3 +232,22 @@ def test_card_renders_in_a_sandboxed_iframe(page: Any, server: str, recorded: di
     # Scripts may run, but without allow-same-origin the card cannot touch the app.
     assert frame.get_attribute("sandbox") == "allow-scripts"
     page.frame_locator("[data-testid=card-frame]").get_by_text("Training summary").wait_for()
+
+
+def test_keyboard_help_and_list_navigation(page: Any, recorded: dict[str, str]) -> None:
+    page.goto("/")
+    page.locator("[data-pathspec]").first.wait_for()
+    page.keyboard.press("?")
+    dialog = page.locator("dialog[open]")
+    dialog.get_by_text("Keyboard shortcuts").wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    first = page.locator("[data-pathspec]").first.get_attribute("data-pathspec")
+    second = page.locator("[data-pathspec]").nth(1).get_attribute("data-pathspec")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    assert page.locator(".vrow.selected").get_attribute("data-pathspec") == second != first
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("/" + re.escape(str(second)) + "$"))

@@ -98,8 +98,8 @@ export function TimelineView({ run }: { run: Run }) {
     if (!canvas || width === 0 || height === 0) return;
     const ctx = prepareCanvas(canvas, width, height);
     if (!ctx) return;
-    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, palette: readPalette() });
-  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme]);
+    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: readPalette() });
+  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart]);
 
   // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with horizontal deltas.
   const stateRef = useRef({ win, bounds, plotW, maxScroll });

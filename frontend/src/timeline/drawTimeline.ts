@@ -4,7 +4,7 @@
 import type { Status } from "../api/types";
 import { cssVar } from "../shell/theme";
 import { formatClock, formatDuration } from "../ui/format";
-import { ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
+import { formatOffset, tickStep, ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
 
 export const ROW_H = 20;
 export const LABEL_W = 220;
@@ -12,14 +12,14 @@ export const AXIS_H = 22;
 
 export interface Palette {
   bg: string; panel: string; grid: string; text: string; muted: string; faint: string; border: string;
-  sunken: string; selected: string; status: Record<Status, string>;
+  sunken: string; selected: string; barText: string; status: Record<Status, string>;
 }
 
 export function readPalette(): Palette {
   return {
     bg: cssVar("--bg-panel"), panel: cssVar("--bg-panel"), grid: cssVar("--grid"), text: cssVar("--text"),
     muted: cssVar("--text-muted"), faint: cssVar("--text-faint"), border: cssVar("--border"),
-    sunken: cssVar("--bg-sunken"), selected: cssVar("--bg-selected"),
+    sunken: cssVar("--bg-sunken"), selected: cssVar("--bg-selected"), barText: cssVar("--bar-text"),
     status: { completed: cssVar("--ok"), failed: cssVar("--fail"), running: cssVar("--run"), pending: cssVar("--pend") },
   };
 }
@@ -55,6 +55,8 @@ export interface DrawInput {
   labels: Map<number, string>;
   hover: BarRect | null;
   now: number;
+  /** The run's start: tick labels are offsets from it. */
+  origin: number;
   palette: Palette;
 }
 
@@ -101,7 +103,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   ctx.beginPath();
   ctx.rect(LABEL_W, 0, plotW, height);
   ctx.clip();
-  const tickList = ticks(win, plotW);
+  const tickList = ticks(win, plotW, d.origin);
   ctx.strokeStyle = p.grid;
   ctx.lineWidth = 1;
   for (const t of tickList) {
@@ -136,7 +138,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
       ctx.fillRect(x + r.w - 1.5, y, 1.5, h);
     }
     if (r.w > 60 && r.lane.task && !r.retried) {
-      ctx.fillStyle = "#fff";
+      ctx.fillStyle = p.barText;
       const text = formatDuration((r.end ?? d.now) - r.start);
       ctx.fillText(text, x + 4, y + h / 2);
     }
@@ -173,13 +175,15 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   ctx.fillStyle = p.muted;
   ctx.font = "11px system-ui, sans-serif";
   const span = win[1] - win[0];
+  const step = tickStep(win, plotW);
   for (const t of tickList) {
     const x = LABEL_W + xOf(t, win, plotW);
-    if (x < LABEL_W + 2 || x > width - 40) continue;
-    ctx.fillText(formatClock(t, span < 10_000), x + 3, AXIS_H / 2);
+    const label = formatOffset(t - d.origin, step);
+    if (x < LABEL_W + 2 || x + 3 + ctx.measureText(label).width > width - 2) continue;
+    ctx.fillText(label, x + 3, AXIS_H / 2);
   }
   ctx.fillStyle = p.faint;
-  ctx.fillText(`${formatDuration(span)} window`, 8, AXIS_H / 2);
+  ctx.fillText(`${formatClock(win[0], span < 10_000)} · ${formatDuration(span)}`, 8, AXIS_H / 2);
 }
 
 /** The minimap: a density strip of the whole run and the brush of the visible window. */

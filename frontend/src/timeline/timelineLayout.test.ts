@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Timeline } from "../api/types";
-import { barRects, clampWindow, fitWindow, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
+import { barRects, clampWindow, fitWindow, formatOffset, ticks, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
 
 const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
   start: 0, end: 1000, width: 100, bucket_ms: 5, total_rows: lanes.length, row_start: 0, tasks_per_lane: 1, groups, lanes,
@@ -37,6 +37,9 @@ describe("zoom and pan", () => {
   it("picks readable tick steps", () => {
     expect(tickStep([0, 60_000], 600)).toBe(10_000);
     expect(tickStep([0, 100], 1000)).toBe(10);
+  });
+  it("places ticks at whole steps from the run start", () => {
+    expect(ticks([1003, 1063], 60 * 90 / 20, 1003).slice(0, 3)).toEqual([1003, 1023, 1043]);
   });
 });
 
@@ -96,5 +99,16 @@ describe("bar rectangles (level of detail)", () => {
     expect(hitTest(rects, 55, 25, 20, 0)?.lane.task?.task_id).toBe("2");
     expect(hitTest(rects, 11, 5, 20, 0)?.lane.task?.task_id).toBe("1");
     expect(hitTest(rects, 30, 5, 20, 0)).toBeNull();
+  });
+});
+
+describe("tick labels", () => {
+  it("are offsets from the run start, as precise as the step", () => {
+    expect(formatOffset(120, 20)).toBe("+120ms");
+    expect(formatOffset(1250, 250)).toBe("+1.25s");
+    expect(formatOffset(1500, 500)).toBe("+1.5s");
+    expect(formatOffset(130_000, 10_000)).toBe("+2m 10s");
+    expect(formatOffset(3_600_000, 600_000)).toBe("+1h");
+    expect(formatOffset(-500, 100)).toBe("−500ms");
   });
 });

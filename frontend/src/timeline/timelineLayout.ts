@@ -56,10 +56,11 @@ export function tickStep(win: Window, width: number, minPx = 90): number {
   return Math.ceil(raw / 86_400_000) * 86_400_000;
 }
 
-export function ticks(win: Window, width: number): number[] {
+/** Tick times in the window, at whole steps from `origin` (the run's start), so labels read +0, +20ms, … */
+export function ticks(win: Window, width: number, origin = 0): number[] {
   const step = tickStep(win, width);
   const out: number[] = [];
-  for (let t = Math.ceil(win[0] / step) * step; t <= win[1]; t += step) out.push(t);
+  for (let t = origin + Math.ceil((win[0] - origin) / step) * step; t <= win[1]; t += step) out.push(t);
   return out;
 }
 
@@ -172,4 +173,23 @@ export function hitTest(rects: BarRect[], x: number, y: number, rowHeight: numbe
     }
   }
   return best;
+}
+
+/** A tick's label: time since the run started, as precise as the tick step needs. */
+export function formatOffset(ms: number, step: number): string {
+  const sign = ms < 0 ? "−" : "+";
+  const a = Math.abs(ms);
+  if (step < 1000 && a < 1000) return `${sign}${Math.round(a)}ms`;
+  if (step < 1000) {
+    // As many decimals as the step has (0.25 s steps need two), at most milliseconds.
+    let decimals = 1;
+    while (decimals < 3 && Math.abs(Math.round(step / 10 ** (3 - decimals)) * 10 ** (3 - decimals) - step) > 1e-6) decimals += 1;
+    return `${sign}${(a / 1000).toFixed(decimals)}s`;
+  }
+  const s = Math.round(a / 1000);
+  if (s < 60) return `${sign}${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${sign}${m}m${s % 60 ? ` ${String(s % 60).padStart(2, "0")}s` : ""}`;
+  const h = Math.floor(m / 60);
+  return `${sign}${h}h${m % 60 ? ` ${String(m % 60).padStart(2, "0")}m` : ""}`;
 }
