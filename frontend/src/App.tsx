@@ -1,5 +1,7 @@
 import { useCallback, useState } from "react";
 import { Route, Routes } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { useCatchUpOnReconnect } from "./live/useLive";
 import { TopBar } from "./shell/TopBar";
 import { HelpDialog } from "./shell/HelpDialog";
 import { useGlobalShortcuts } from "./shell/shortcuts";
@@ -13,6 +15,8 @@ export function App() {
   const [help, setHelp] = useState(false);
   const openHelp = useCallback(() => setHelp(true), []);
   useGlobalShortcuts(openHelp);
+  const client = useQueryClient();
+  useCatchUpOnReconnect(useCallback(() => void client.invalidateQueries({ type: "active" }), [client]));
   return (
     <div className="app">
       <TopBar theme={theme} setTheme={setTheme} openHelp={openHelp} />

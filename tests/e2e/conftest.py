@@ -76,33 +76,53 @@ def api_get(base: str, path: str) -> Any:
         return json.loads(resp.read())
 
 
-@pytest.fixture(scope="session")
-def server(built_ui: Path, flowscope_env: dict[str, str], recorded: dict[str, str],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The backend (``python -m backend.cli serve``) on a free port; yields its base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("e2e-server") / "server.log"
-    env = {**flowscope_env, "FLOWSCOPE_CACHE_DIR": str(tmp_path_factory.mktemp("e2e-cache"))}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
-                                env=env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+class Backend:
+    """``python -m backend.cli serve`` on a port, as a process the tests can stop and start again."""
+
+    def __init__(self, env: dict[str, str], log: Path, port: int | None = None) -> None:
+        self.env, self.log, self.port = env, log, port or _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
+                                         env=self.env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                api_get(self.base, "/api/-/version")
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise AssertionError(f"backend did not start:\n{self.log.read_text()}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
         try:
-            api_get(base, "/api/-/version")
-            break
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"backend did not start:\n{log.read_text()}") from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def backend_env(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return {**flowscope_env, "FLOWSCOPE_CACHE_DIR": str(tmp_path_factory.mktemp("e2e-cache"))}
+
+
+@pytest.fixture(scope="session")
+def server(built_ui: Path, backend_env: dict[str, str], recorded: dict[str, str],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The backend on a free port for the whole session; yields its base URL."""
+    backend = Backend(backend_env, tmp_path_factory.mktemp("e2e-server") / "server.log")
+    backend.start()
+    yield backend.base
+    backend.stop()
 
 
 @pytest.fixture(scope="session")

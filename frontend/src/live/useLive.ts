@@ -25,3 +25,16 @@ export function useLiveResource(
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [resource, ready]);
 }
+
+/**
+ * After a reconnect, subscriptions replay what they missed (`since`), but derived views (timeline,
+ * DAG counts, paged lists) are plain queries: re-ask the ones on screen so the view catches up.
+ */
+export function useCatchUpOnReconnect(onReconnect: () => void): void {
+  const state = useConnectionState();
+  const was = useRef(state);
+  useEffect(() => {
+    if (state === "live" && (was.current === "reconnecting" || was.current === "stale")) onReconnect();
+    was.current = state;
+  }, [state, onReconnect]);
+}

@@ -45,6 +45,7 @@ describe("URL ⇄ view state", () => {
       "/F/1?tab=dag",
       "/F/1?status=failed&tsort=duration&tgroup=flat&ws=100&we=900",
       "/F/1?tstep=a&tstep=b",
+      "/F/1?tgroup=dense",
       "/F/1?tab=search&q=loss",
       "/F/1/train",
       "/F/1/train/7?attempt=1&panel=artifacts",

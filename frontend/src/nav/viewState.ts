@@ -28,7 +28,8 @@ export interface RunListFilters {
 
 export interface TimelineParams {
   sort: "start" | "end" | "duration";
-  group: "step" | "flat";
+  /** dense: every task squeezed into the visible lanes (the backend aggregates; level of detail). */
+  group: "step" | "flat" | "dense";
   status: Status[];
   steps: string[];
   /** Visible window in epoch ms; null means "fit the whole run". */
@@ -125,7 +126,7 @@ export function parseLocation(pathname: string, search: string, hash = ""): View
   const we = int(p.get("we"));
   const timeline: TimelineParams = {
     sort: oneOf(p.get("tsort"), ["start", "end", "duration"] as const, "start"),
-    group: oneOf(p.get("tgroup"), ["step", "flat"] as const, "step"),
+    group: oneOf(p.get("tgroup"), ["step", "flat", "dense"] as const, "step"),
     status: path.run ? statuses : [],
     steps: path.step && !path.task ? [path.step] : list(p, "tstep"),
     window: ws !== null && we !== null && we > ws ? [ws, we] : null,

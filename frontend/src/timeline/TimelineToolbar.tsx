@@ -22,6 +22,8 @@ export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, 
         <span className="seg" role="group" aria-label="Group timeline">
           <button type="button" aria-pressed={params.group === "step"} onClick={() => set({ group: "step" })}>by step</button>
           <button type="button" aria-pressed={params.group === "flat"} onClick={() => set({ group: "flat" })}>flat</button>
+          <button type="button" aria-pressed={params.group === "dense"} onClick={() => set({ group: "dense" })}
+            title="Every task in the visible lanes: an overview of huge runs">dense</button>
         </span>
       </label>
       <span className="sep" />

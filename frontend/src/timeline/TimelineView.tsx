@@ -60,38 +60,53 @@ export function TimelineView({ run }: { run: Run }) {
 
   const dag = useDag(run.flow_id, run.run_id);
   const [rowsReq, setRowsReq] = useState({ rowStart: 0, rows: 100 });
+  const dense = params.group === "dense";
+  const visibleCount = Math.ceil(Math.max(0, height - AXIS_H) / ROW_H) + 1;
   const timeline = useTimeline(run.flow_id, run.run_id, {
     // Following, the window's end moves every second; asking in 5 s steps keeps the query key
     // stable in between (running bars are drawn to "now" on the client anyway).
     start: Math.floor(following ? bounds[0] : reqWin[0]),
     end: following ? Math.ceil(bounds[1] / 5000) * 5000 : Math.ceil(reqWin[1]),
-    width: plotW, rows: rowsReq.rows, rowStart: rowsReq.rowStart, span: rowsReq.rows,
-    sort: params.sort, group: params.group, status: params.status, steps: params.steps,
+    width: plotW,
+    // Dense: all tasks into the visible lanes (tasks_per_lane > 1 on big runs); otherwise the
+    // visible rows, one task per lane.
+    rows: dense ? Math.max(1, visibleCount - 1) : rowsReq.rows,
+    rowStart: dense ? 0 : rowsReq.rowStart,
+    span: dense ? null : rowsReq.rows,
+    sort: params.sort, group: dense ? "flat" : params.group, status: params.status, steps: params.steps,
   }, running);
-  const data = timeline.data;
+  const raw = timeline.data;
+  // Aggregated lanes are numbered by their first task's row; dense mode stacks them 0..n.
+  const data = useMemo(
+    () => (raw && dense ? { ...raw, groups: [], total_rows: raw.lanes.length, lanes: raw.lanes.map((l, i) => ({ ...l, row: i, first: l.row })) } : raw),
+    [raw, dense],
+  );
   const rows = useMemo(
     () => (data ? visualRows(data.groups, params.group === "step", collapsed, data.total_rows) : []),
     [data, params.group, collapsed],
   );
-  const visibleCount = Math.ceil(Math.max(0, height - AXIS_H) / ROW_H) + 1;
   const maxScroll = Math.max(0, rows.length * ROW_H - (height - AXIS_H));
   const clampedScroll = Math.min(scrollY, maxScroll);
   useEffect(() => {
-    if (!rows.length) return;
+    if (!rows.length || dense) return;
     const next = laneRequest(rows, Math.floor(clampedScroll / ROW_H), visibleCount);
     setRowsReq((r) => (r.rowStart === next.rowStart && r.rows === next.rows ? r : next));
-  }, [rows, clampedScroll, visibleCount]);
+  }, [rows, clampedScroll, visibleCount, dense]);
 
   const rects = useMemo(() => (data ? barRects(data, rows, win, plotW, now) : []), [data, rows, win, plotW, now]);
   const labels = useMemo(() => {
     const m = new Map<number, string>();
+    const perLane = raw?.tasks_per_lane ?? 1;
     for (const lane of data?.lanes ?? []) {
       const t = lane.task;
-      const prefix = params.group === "flat" && t ? `${t.step_name}/` : "";
-      m.set(lane.row, t ? `${prefix}${t.task_id}${t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : ""}` : `${data?.tasks_per_lane ?? 0} tasks`);
+      const prefix = params.group !== "step" && t ? `${t.step_name}/` : "";
+      const first = (lane as { first?: number }).first ?? lane.row;
+      m.set(lane.row, t
+        ? `${prefix}${t.task_id}${t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : ""}`
+        : `tasks ${(first + 1).toLocaleString("en-US")}–${Math.min(raw?.total_rows ?? 0, first + perLane).toLocaleString("en-US")}`);
     }
     return m;
-  }, [data, params.group]);
+  }, [data, raw, params.group]);
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -187,7 +202,7 @@ export function TimelineView({ run }: { run: Run }) {
       data-loaded={data ? "true" : "false"}>
       <TimelineToolbar params={params} steps={steps} set={setParams} onFit={() => changeWindow(null)}
         onZoom={(f) => changeWindow(zoomAt(win, (win[0] + win[1]) / 2, f, bounds))}
-        following={following} tasksPerLane={data?.tasks_per_lane ?? 1} />
+        following={following} tasksPerLane={raw?.tasks_per_lane ?? 1} />
       <div className="timeline-canvas-wrap" ref={wrapRef}>
         <canvas ref={canvasRef} aria-label="Task timeline" role="img"
           style={{ cursor: hover ? "pointer" : drag.current?.moved ? "grabbing" : "default", touchAction: "none" }}
@@ -195,7 +210,7 @@ export function TimelineView({ run }: { run: Run }) {
           onPointerLeave={() => setHover(null)} />
         {timeline.isPending && <div style={{ position: "absolute", inset: 0 }}><Loading label="Loading timeline" /></div>}
         {timeline.isError && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><ErrorBox error={timeline.error} retry={() => void timeline.refetch()} /></div>}
-        {data && data.total_rows === 0 && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><Empty>No tasks match.</Empty></div>}
+        {raw && raw.total_rows === 0 && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><Empty>No tasks match.</Empty></div>}
       </div>
       <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running} />
       {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} />}
