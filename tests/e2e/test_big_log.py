@@ -42,3 +42,17 @@ def test_permalink_deep_inside_a_million_lines(page: Any, big_log_task: str) -> 
     page.evaluate("location.hash = '#L900000'")
     page.locator('[data-line="900000"].selected').wait_for()
     page.wait_for_function("() => document.querySelector('[data-line=\"900000\"]')?.innerText.includes('row 900000 ')")
+
+
+def test_search_in_a_million_lines_runs_on_the_server(page: Any, big_log_task: str) -> None:
+    searches: list[str] = []
+    page.on("request", lambda r: searches.append(r.url) if "/search?" in r.url else None)
+    page.goto(big_log_task)
+    page.get_by_test_id("log-stdout").get_by_text("row 1000000 value=81", exact=True).wait_for()
+    page.get_by_label("Find in log").fill("row 123456 ")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("match-count").get_by_text("1 / 1").wait_for(timeout=60_000)
+    assert searches, "a log this size is searched by the server, not in the browser"
+    current = page.locator("mark.current")
+    current.wait_for()
+    assert current.evaluate("e => e.closest('.log-line').dataset.line") == "123456"

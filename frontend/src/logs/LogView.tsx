@@ -87,21 +87,24 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     }
   }, [log.status, count, log.version]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  /** Scrolls a line into view; a line outside the window moves the window first (the base effect then scrolls). */
+  const reveal = useCallback((line: number) => {
+    setFollow(false);
+    if (line >= base && line < base + count) {
+      v.scrollToIndex(line - base, { align: "center" });
+    } else {
+      pendingJump.current = line;
+      jumping.current = true;
+      log.jumpTo(line);
+    }
+  }, [base, count, v, log.jumpTo]); // eslint-disable-line react-hooks/exhaustive-deps
+
   // A permalink followed within the page (hash change) brings its line into view.
   const target = lines?.[0] ?? null;
   useEffect(() => {
     if (target === null || !opened.current) return;
-    const visible = target >= firstVisible + 2 && target <= lastVisible - 2;
-    if (visible) return;
-    setFollow(false);
-    if (target >= base && target < base + count) {
-      v.scrollToIndex(target - base, { align: "center" });
-    } else {
-      // Outside the window: move the window there first; the base effect then scrolls to it.
-      pendingJump.current = target;
-      jumping.current = true;
-      log.jumpTo(target);
-    }
+    if (target >= firstVisible + 2 && target <= lastVisible - 2) return;
+    reveal(target);
   }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const onScroll = () => {
@@ -109,10 +112,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     if (el) setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < LINE_H * 2);
   };
 
-  const goTo = useCallback((line: number) => {
-    if (line < base || line >= base + count) return;
-    v.scrollToIndex(line - base, { align: "center" });
-  }, [base, count, v]);
+  const goTo = reveal;
 
   const runSearch = useCallback(async (q: string) => {
     setMatches([]);
