@@ -27,29 +27,81 @@ def _prepare_database(settings: Settings) -> None:
         connect_writer(settings).close()
 
 
-def serve(settings: Settings, *, announce: str = "") -> int:
+def serve(settings: Settings, *, announce: str = "", ingest: bool = True) -> int:
+    """Serve the UI API (and, with a writer DSN, the Metaflow ingest service) until Ctrl-C."""
     import asyncio
+
+    from core_runtime.pg import resolve_dsns
+
+    _prepare_database(settings)
+    with_ingest = ingest and resolve_dsns(settings).writer is not None
+    try:
+        asyncio.run(_serve_forever(settings, announce, with_ingest))
+    except OSError as exc:
+        return _fail(f"cannot listen: {exc.strerror or exc}")
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        pass
+    return 0
+
+
+async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -> None:
+    """One event loop, two sites: the read-only UI API and the ingest service on its own port.
+
+    They are separate aiohttp applications so the UI app never holds the writer pool.
+    """
+    import asyncio
+    import signal
 
     from aiohttp import web
 
     from backend.app import create_app
 
-    _prepare_database(settings)
-    host, port = settings.host, int(settings.port)
-    url = f"http://{host}:{port}/"
-
-    async def announce_url(_app: web.Application) -> None:
-        print(f"{announce}Flowscope is serving at {url}  (API: {url}api/, Ctrl-C to stop)", flush=True)
-
-    app = create_app(settings)
-    app.on_startup.append(announce_url)
+    runners: list[web.AppRunner] = []
     try:
-        web.run_app(app, host=host, port=port, print=None, shutdown_timeout=5)
-    except OSError as exc:
-        return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    except asyncio.CancelledError:
-        pass
+        ui = web.AppRunner(create_app(settings), handle_signals=False, shutdown_timeout=5)
+        await ui.setup()
+        runners.append(ui)
+        await web.TCPSite(ui, settings.host, int(settings.port)).start()
+        url = f"http://{settings.host}:{int(settings.port)}/"
+        print(f"{announce}Flowscope is serving at {url}  (API: {url}api/, Ctrl-C to stop)", flush=True)
+        if with_ingest:
+            from backend.ingest import create_ingest_app
+
+            ingest = web.AppRunner(create_ingest_app(settings), handle_signals=False, access_log=None)
+            await ingest.setup()
+            runners.append(ingest)
+            await web.TCPSite(ingest, settings.ingest_host, int(settings.ingest_port)).start()
+            print(f"Metaflow ingest service at http://{settings.ingest_host}:{int(settings.ingest_port)}/"
+                  "  (METAFLOW_SERVICE_URL, see docs/metaflow.md)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+
+def migrate(settings: Settings) -> int:
+    """Apply the schema migrations and create the reader role, then exit (for deployments)."""
+    from core_runtime.pg import connect_writer, resolve_dsns
+
+    if resolve_dsns(settings).writer is None:
+        return _fail("flowscope migrate needs FLOWSCOPE_DSN (the writer role)")
+    connect_writer(settings).close()
+    print("schema is up to date", flush=True)
     return 0
+
+
+def _bench(tool: str, argv: list[str]) -> int:
+    if tool == "seed":
+        from bench.seed import main as seed_main
+
+        return seed_main(argv)
+    from bench.plans import main as plans_main
+
+    return plans_main(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,12 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for p in (p_serve, p_demo):
         p.add_argument("--host", help="address to listen on (FLOWSCOPE_HOST, default 127.0.0.1)")
         p.add_argument("--port", type=int, help="port to listen on (FLOWSCOPE_PORT, default 8083)")
+    p_serve.add_argument("--no-ingest", action="store_true",
+                         help="do not start the Metaflow ingest service (FLOWSCOPE_INGEST_PORT)")
     p_demo.add_argument("--examples", default=None, help="directory of example flows (default: examples/)")
     p_demo.add_argument("--no-serve", action="store_true", help="record the example runs and exit")
     p_watch = sub.add_parser("watch", help="follow a run (Flow/Run) or a task's logs (Flow/Run/Step/Task)")
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")
     p_watch.add_argument("--url", default=None, help="backend URL (default http://FLOWSCOPE_HOST:FLOWSCOPE_PORT)")
+    sub.add_parser("migrate", help="apply the schema migrations and create the reader role")
+    p_bench = sub.add_parser("bench", help="benchmark tools: seed (dataset generator), plans (EXPLAIN checks)")
+    p_bench.add_argument("tool", choices=["seed", "plans"])
+    p_bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the tool (--help for them)")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        return _bench(args.tool, args.args)
     try:
         settings = backend_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
     except SettingsError as exc:
@@ -75,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return serve(settings)
+            return serve(settings, ingest=not args.no_ingest)
+        if args.command == "migrate":
+            return migrate(settings)
         if args.command == "demo":
             from backend.demo import record_examples
 

@@ -5,6 +5,7 @@ Importing this module only adds declarations; values are read once by load_setti
 
 from __future__ import annotations
 
+import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings, served by `flowscope serve` too)
 from core_runtime.settings import REGISTRY, Setting, Settings, declare, load_settings
 
 __all__ = ["REGISTRY", "Settings", "backend_settings"]
@@ -68,7 +69,8 @@ BACKEND_SETTINGS = ("host", "port", "pool_size", "query_timeout", "datastore_tim
                     "datastore_threads", "cache_memory_mb", "cache_dir", "cache_disk_mb",
                     "artifact_max_bytes", "artifact_timeout", "artifact_memory_mb",
                     "artifact_workers", "ws_queue_size", "ws_batch_ms", "search_max_results",
-                    "search_max_bytes", "search_timeout", "static_dir")
+                    "search_max_bytes", "search_timeout", "static_dir",
+                    "ingest_port", "ingest_host", "ingest_token", "ingest_heartbeat_interval")
 
 
 def backend_settings(base: Settings | None = None, **overrides: object) -> Settings:

@@ -7,7 +7,7 @@ the last of them exits, so a flow run, the UI backend and the tests can use it s
 
 from __future__ import annotations
 
-import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,16 @@ def embedded_dsn(home: str) -> str:
     key = str(pgdata)
     if key not in _servers:
         try:
-            import pgserver  # imported lazily: only the embedded mode needs it
+            with warnings.catch_warnings():
+                # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver does not need it
+                warnings.simplefilter("ignore")
+                import pgserver  # imported lazily: only the embedded mode needs it
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError(
                 "no FLOWSCOPE_DSN is set and the pgserver package is not installed; "
                 "install it (pip install pgserver) or set FLOWSCOPE_DSN"
             ) from exc
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent))  # quiets platformdirs
         _servers[key] = pgserver.get_server(pgdata, cleanup_mode="stop")
     uri: str = _servers[key].get_uri()
     return uri

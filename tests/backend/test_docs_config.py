@@ -19,5 +19,5 @@ def test_configuration_doc_matches_registry() -> None:
 
 def test_cli_doc_covers_commands() -> None:
     text = (DOCS / "cli.md").read_text()
-    for command in ("serve", "demo", "watch"):
+    for command in ("serve", "demo", "watch", "migrate", "bench seed", "bench plans"):
         assert f"flowscope {command}" in text
