@@ -51,7 +51,17 @@ export function DagView({ run }: { run: Run }) {
   const steps = new Map(dag.data.steps.map((s) => [s.step_name, s]));
   return (
     <div className="dag-wrap" data-testid="dag">
-      {dag.data.doc && <p className="muted" style={{ margin: "0 0 8px" }}>{dag.data.doc}{dag.data.file ? <span className="faint"> — {dag.data.file}</span> : null}</p>}
+      <div className="dag-legend">
+        <span className="muted">{dag.data.doc}{dag.data.file ? <span className="faint"> — {dag.data.file}</span> : null}</span>
+        <span className="dag-key">
+          {(["completed", "running", "failed", "pending"] as const).map((st) => (
+            <span key={st}><i className={`fill-${st}`} />{st}</span>
+          ))}
+          <span><i className="key-static" />branches</span>
+          <span><i className="key-foreach" />foreach</span>
+          <span className="faint">click a step for its tasks on the timeline</span>
+        </span>
+      </div>
       <div style={{ position: "relative", width: layout.width, margin: "0 auto" }}>
         <svg width={layout.width} height={layout.height} role="img" aria-label="Flow DAG">
           <defs>
