@@ -80,7 +80,9 @@ class Backend:
     """``python -m backend.cli serve`` on a port, as a process the tests can stop and start again."""
 
     def __init__(self, env: dict[str, str], log: Path, port: int | None = None) -> None:
-        self.env, self.log, self.port = env, log, port or _free_port()
+        self.log, self.port = log, port or _free_port()
+        # `serve` also runs the Metaflow ingest service on its own port: give every instance its own.
+        self.env = {**env, "FLOWSCOPE_INGEST_PORT": str(_free_port())}
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
