@@ -22,7 +22,6 @@ export function useLiveResource(
     if (!ready || resource === null) return;
     return liveSocket().subscribe(resource, since, (e) => ref.current(e));
     // `since` is only read when subscribing; later seqs are tracked inside the socket.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [resource, ready]);
 }
 

@@ -64,14 +64,14 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
       }
     }
     prevBase.current = base;
-  }, [base, count]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [base, count]);
 
   // Pages are only asked for once the view sits where it opens (tail or permalink): the range seen
   // before that first scroll (the window's top) is not what the user looks at.
   const [settled, setSettled] = useState(false);
   useEffect(() => {
     if (settled && !jumping.current && log.status === "ready" && count > 0) log.onRange(firstVisible, lastVisible);
-  }, [firstVisible, lastVisible, log.status, count, settled, landed]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [firstVisible, lastVisible, log.status, count, settled, landed]);
 
   // Open at the permalink, or at the tail; then stay at the tail while following.
   const opened = useRef(false);
@@ -85,7 +85,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     } else if (follow) {
       v.scrollToIndex(count - 1, { align: "end" });
     }
-  }, [log.status, count, log.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [log.status, count, log.version]);
 
   /** Scrolls a line into view; a line outside the window moves the window first (the base effect then scrolls). */
   const reveal = useCallback((line: number) => {
@@ -97,7 +97,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
       jumping.current = true;
       log.jumpTo(line);
     }
-  }, [base, count, v, log.jumpTo]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [base, count, v, log.jumpTo]);
 
   // A permalink followed within the page (hash change) brings its line into view.
   const target = lines?.[0] ?? null;
@@ -105,7 +105,7 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     if (target === null || !opened.current) return;
     if (target >= firstVisible + 2 && target <= lastVisible - 2) return;
     reveal(target);
-  }, [target]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [target]);
 
   const onScroll = () => {
     const el = scrollRef.current;

@@ -74,7 +74,6 @@ export function applySgr(style: AnsiStyle, params: number[]): AnsiStyle {
 }
 
 // CSI sequences (ESC [ params final), OSC sequences (ESC ] ... BEL or ESC \), and lone two-byte escapes.
-// eslint-disable-next-line no-control-regex
 const ESCAPE = /\x1b\[([0-9;:?]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 /** Splits a line into styled spans; non-SGR escapes (cursor moves, titles) are dropped. */

@@ -57,7 +57,7 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
       });
     return () => ctl.abort();
     // `focus` only matters when opening; later line selections must not reload the log.
-  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key]);
 
   const onRange = useCallback((first: number, last: number) => {
     const store = storeRef.current;
@@ -78,7 +78,7 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
       const moved = slideWindow(s.win, s.total, first, last);
       return moved ? { ...s, win: moved } : s;
     });
-  }, [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [key]);
 
   // Follow-tail: lines are pushed by the server while the attempt is still being written.
   const live = state.status === "ready" && !state.complete;

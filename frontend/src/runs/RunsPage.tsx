@@ -19,7 +19,7 @@ export function RunsPage() {
   const client = useQueryClient();
   const filters = view.runs;
   // The time range is resolved once per filter change, so the query key stays stable while open.
-  const now = useMemo(() => Date.now(), [filters]); // eslint-disable-line react-hooks/exhaustive-deps
+  const now = useMemo(() => Date.now(), [filters]);
   const query = useMemo(() => runListQuery(filters, now), [filters, now]);
   const list = useRunList(query);
   const runs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);

@@ -31,14 +31,14 @@ export function Minimap({ run, bounds, win, onBrush, params, live }: {
     // Aggregated lanes are numbered by their first task's row; the minimap stacks them 0..n.
     const lanes = overview.data.lanes.map((l, i) => ({ ...l, row: i }));
     return barRects({ ...overview.data, lanes }, rows, reqBounds, width, bounds[1]);
-  }, [overview.data, width]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [overview.data, width]);
 
   useEffect(() => {
     const c = canvasRef.current;
     if (!c || !width || !height) return;
     const ctx = prepareCanvas(c, width, height);
     if (ctx) drawMinimap(ctx, width, height, reqBounds, win, rects, Math.min(LANES, overview.data?.total_rows ?? 1), readPalette());
-  }, [width, height, win, rects, theme]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [width, height, win, rects, theme]);
 
   const start = useRef<number | null>(null);
   const timeAt = (e: React.PointerEvent<HTMLCanvasElement>) => {

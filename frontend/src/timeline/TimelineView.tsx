@@ -56,7 +56,7 @@ export function TimelineView({ run }: { run: Run }) {
   useEffect(() => {
     const t = setTimeout(() => setReqWin(win), following ? 0 : 120);
     return () => clearTimeout(t);
-  }, [win[0], win[1], following]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [win[0], win[1], following]);
 
   const dag = useDag(run.flow_id, run.run_id);
   const [rowsReq, setRowsReq] = useState({ rowStart: 0, rows: 100 });
