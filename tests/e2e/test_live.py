@@ -44,6 +44,11 @@ def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: 
         assert row.get_attribute("data-status") == "running"
         row.click()
         page.wait_for_url(re.compile(rf"/LiveFlow/{run_id}$"))
+        # The running run's duration ticks on its own (a shared one-second clock, no refetch).
+        duration = page.get_by_test_id("run-duration")
+        first = duration.inner_text()
+        page.wait_for_function("t => document.querySelector('[data-testid=run-duration]').innerText !== t", arg=first,
+                               timeout=5_000)
 
         # A task appears on the timeline while we watch (start first, then work).
         page.wait_for_function(

@@ -44,7 +44,11 @@ export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style
       <div className="cell muted">{run.user ?? "—"}</div>
       <div className="cell num" title={formatTime(started)}>{formatTime(started)}</div>
       <div className="cell muted num" title={formatTime(run.finished_at)}>{run.finished_at ? formatAgo(run.finished_at, Date.now()) : "—"}</div>
-      <div className="cell num">{formatDuration(run.duration_ms ?? liveDuration(run.started_at ?? run.created_at, run.finished_at, now))}</div>
+      <div className="cell num" data-testid="run-duration">
+        {formatDuration(run.status === "running" || run.duration_ms === null
+          ? liveDuration(run.started_at ?? run.created_at, run.finished_at, now)
+          : run.duration_ms)}
+      </div>
       <div className="cell" title={run.status_reason ?? undefined}>
         {run.status === "failed" && run.status_reason
           ? <span className="run-reason failed">{run.status_reason}</span>
