@@ -1,6 +1,7 @@
 import type { Run } from "../api/types";
 import { StatusBadge, countsText } from "../ui/status";
-import { formatDuration, formatTime, liveDuration } from "../ui/format";
+import { formatDuration, formatTime } from "../ui/format";
+import { runDuration } from "../runs/runDuration";
 import { useNow } from "../ui/useNow";
 
 function paramText(v: unknown): string {
@@ -25,7 +26,7 @@ export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => voi
         <div><dt>user</dt><dd>{run.user ?? "—"}</dd></div>
         <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
         <div><dt>finished</dt><dd className="num">{run.finished_at ? formatTime(run.finished_at) : run.status === "running" ? "running…" : "—"}</dd></div>
-        <div><dt>duration</dt><dd className="num" data-testid="run-duration">{formatDuration(liveDuration(started, run.finished_at, now) ?? run.duration_ms)}</dd></div>
+        <div><dt>duration</dt><dd className="num" data-testid="run-duration">{formatDuration(runDuration(run, now))}</dd></div>
         {run.tags.length > 0 && (
           <div><dt>tags</dt><dd style={{ display: "flex", gap: 4 }}>
             {run.tags.map((t) => <span key={t} className="tag" onClick={() => onTag?.(t)}>{t}</span>)}

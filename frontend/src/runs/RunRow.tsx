@@ -4,7 +4,8 @@ import { formatPath } from "../nav/viewState";
 import type { Run } from "../api/types";
 import type { RunSortKey } from "../nav/viewState";
 import { StatusBadge, TaskCountsBar } from "../ui/status";
-import { formatAgo, formatDuration, formatTime, liveDuration } from "../ui/format";
+import { formatAgo, formatDuration, formatTime } from "../ui/format";
+import { runDuration } from "./runDuration";
 import { useNow } from "../ui/useNow";
 
 export const RUN_GRID = "96px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
@@ -45,9 +46,7 @@ export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style
       <div className="cell num" title={formatTime(started)}>{formatTime(started)}</div>
       <div className="cell muted num" title={formatTime(run.finished_at)}>{run.finished_at ? formatAgo(run.finished_at, Date.now()) : "—"}</div>
       <div className="cell num" data-testid="run-duration">
-        {formatDuration(run.status === "running" || run.duration_ms === null
-          ? liveDuration(run.started_at ?? run.created_at, run.finished_at, now)
-          : run.duration_ms)}
+        {formatDuration(runDuration(run, now))}
       </div>
       <div className="cell" title={run.status_reason ?? undefined}>
         {run.status === "failed" && run.status_reason
