@@ -12,8 +12,13 @@ from backend.db import artifacts as artifacts_db
 from backend.db.query import Row
 from backend.errors import ApiError, not_found
 from backend.keys import BLOBS, DB, RENDERER, SETTINGS
+from backend.metaflow_store.ui_logs import is_metaflow
+from backend.metaflow_store.ui_reader import reader_for
 from backend.params import get_int
 from backend.routes import Param, Route
+
+# Encodings Metaflow's datastore writes for pickled artifacts (data.json "encoding").
+METAFLOW_PICKLES = ("pickle-v2", "pickle-v4", "gzip+pickle-v2", "gzip+pickle-v4")
 
 
 def artifact_shape(row: Row) -> dict[str, Any]:
@@ -36,6 +41,7 @@ async def list_artifacts(request: web.Request) -> web.Response:
 
 
 async def _artifact(request: web.Request) -> tuple[Row, Row]:
+    """(run, artifact row)."""
     run, task, attempt = await _task_attempt(request)
     name = request.match_info["name"]
     row = None
@@ -45,21 +51,39 @@ async def _artifact(request: web.Request) -> tuple[Row, Row]:
         where = f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}"
         raise not_found(f"artifact {name!r} not found in task {where}"
                         + (f" (attempt {attempt})" if attempt is not None else ""))
-    return task, row
+    return run, row
+
+
+async def _render_metaflow(request: web.Request, row: Row) -> dict[str, Any]:
+    """A Metaflow artifact's value, unpickled in the renderer's worker process.
+
+    Whatever goes wrong (datastore unreadable, worker timeout or memory limit, a class the
+    worker cannot import) becomes the error of this one artifact, never of the response.
+    """
+    try:
+        blob = await reader_for(request.app).blob(row["location"])
+        return await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
+    except ApiError as exc:
+        return {"error": exc.message}
 
 
 async def get_artifact(request: web.Request) -> web.Response:
-    _, row = await _artifact(request)
+    run, row = await _artifact(request)
     data = artifact_shape(row)
     limit = int(request.app[SETTINGS].artifact_max_bytes)
-    if row["encoding"] != "pickle-v4" or not row["location"]:
+    metaflow = is_metaflow(run)
+    if not row["location"] or (row["encoding"] != "pickle-v4" and not (metaflow and row["encoding"]
+                                                                      in METAFLOW_PICKLES)):
         data.update(value=None, render_error=f"values with encoding {row['encoding']!r} are not rendered")
     elif row["size"] is not None and row["size"] > limit:
         data.update(value=None, render_error=f"the value is {row['size']} bytes, over the {limit}-byte "
                                              "rendering limit; download it instead")
     else:
-        blob = await request.app[BLOBS].get(row["location"])
-        rendered = await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
+        if metaflow:
+            rendered = await _render_metaflow(request, row)
+        else:
+            blob = await request.app[BLOBS].get(row["location"])
+            rendered = await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
         if "error" in rendered:
             data.update(value=None, render_error=rendered["error"])
         else:
@@ -69,10 +93,13 @@ async def get_artifact(request: web.Request) -> web.Response:
 
 
 async def download_artifact(request: web.Request) -> web.Response:
-    _, row = await _artifact(request)
+    run, row = await _artifact(request)
     if not row["location"]:
         raise ApiError(404, f"artifact {row['name']!r} has no stored value")
-    blob = await request.app[BLOBS].get(row["location"])
+    if is_metaflow(run):
+        blob = await reader_for(request.app).blob(row["location"])   # gunzipped: the pickle itself
+    else:
+        blob = await request.app[BLOBS].get(row["location"])
     return web.Response(body=blob, content_type="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{row["name"]}.pickle"',
         "Cache-Control": respond.IMMUTABLE, "ETag": f'"{row["sha"]}"'})

@@ -14,6 +14,7 @@ from backend.db.query import Row
 from backend.errors import bad_request, not_found
 from backend.keys import BLOBS, DB
 from backend.logs_format import parse_chunk
+from backend.metaflow_store import ui_logs
 from backend.params import decode_cursor, encode_cursor, get_int
 from backend.routes import Param, Route
 
@@ -49,10 +50,16 @@ async def read_lines(request: web.Request, chunks: list[Row], start: int, end: i
 
 
 async def get_log(request: web.Request) -> web.Response:
-    _, task, stream, attempt, complete = await _log_target(request)
+    run, task, stream, attempt, complete = await _log_target(request)
     q = request.query
     db = request.app[DB]
-    total = await logs_db.last_line(db, task["task_pk"], attempt, stream)
+    mf_lines = None
+    if ui_logs.is_metaflow(run):
+        mf_lines = await ui_logs.task_log(request, run, task, attempt, stream, complete)
+        total = len(mf_lines)
+        complete = complete and total > 0   # its log may be saved just after the attempt ends
+    else:
+        total = await logs_db.last_line(db, task["task_pk"], attempt, stream)
     tail = get_int(q, "tail", minimum=1, maximum=MAX_LINES)
     limit = get_int(q, "limit", 1000, minimum=1, maximum=MAX_LINES)
     assert limit is not None
@@ -64,20 +71,30 @@ async def get_log(request: web.Request) -> web.Response:
     else:
         start = int(cursor[0]) if cursor else get_int(q, "from_line", 1, minimum=1) or 1
     end = start + limit
-    chunks = await logs_db.chunks_for_range(db, task["task_pk"], attempt, stream, start, end) if total else []
-    lines = await read_lines(request, chunks, start, end)
+    if mf_lines is not None:
+        lines = ui_logs.numbered(mf_lines, start, end)
+    else:
+        chunks = await logs_db.chunks_for_range(db, task["task_pk"], attempt, stream, start, end) if total else []
+        lines = await read_lines(request, chunks, start, end)
     nxt = encode_cursor("log", [end]) if end <= total else None
     return respond.page(request, lines, nxt, immutable=complete, total_lines=total, complete=complete,
                         attempt=attempt, stream=stream)
 
 
 async def download_log(request: web.Request) -> web.StreamResponse:
-    run, task, stream, attempt, _ = await _log_target(request)
-    chunks = await logs_db.all_chunks(request.app[DB], task["task_pk"], attempt, stream)
+    run, task, stream, attempt, complete = await _log_target(request)
+    mf_text = None
+    if ui_logs.is_metaflow(run):
+        mf_lines = await ui_logs.task_log(request, run, task, attempt, stream, complete)
+        mf_text = "".join(ln.text + "\n" for ln in mf_lines).encode()
+    chunks = [] if mf_text is not None else await logs_db.all_chunks(request.app[DB], task["task_pk"],
+                                                                      attempt, stream)
     name = f"{run['flow_id']}_{run['run_id']}_{task['step_name']}_{task['task_id']}_{attempt}.{stream}.log"
     resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
                                        "Content-Disposition": f'attachment; filename="{name}"'})
     await resp.prepare(request)
+    if mf_text is not None:
+        await resp.write(mf_text)
     blobs = request.app[BLOBS]
     for chunk in chunks:
         data = await blobs.get(chunk["location"])

@@ -49,3 +49,17 @@ async def all_chunks(db: Db, task_pk: int, attempt: int, stream: str) -> list[Ro
 
 async def chunks_changed(db: Db, task_pk: int, attempt: int, stream: str, since: int) -> list[Row]:
     return await db.all(CHUNKS_CHANGED, {**_key(task_pk, attempt, stream), "since": since})
+
+
+# Where a Metaflow task's datastore lives: its own ds-root metadata, else any task's of the run
+# (every task of a run writes to the same root; the _parameters task registers it first).
+DS_ROOT = """
+SELECT COALESCE(
+  (SELECT value FROM metadata WHERE task_pk = %(task_pk)s AND field_name = 'ds-root' ORDER BY id DESC LIMIT 1),
+  (SELECT value FROM metadata WHERE run_pk = %(run_pk)s AND field_name = 'ds-root' ORDER BY id DESC LIMIT 1))
+"""
+
+
+async def metaflow_ds_root(db: Db, run_pk: int, task_pk: int) -> str | None:
+    value = await db.scalar(DS_ROOT, {"run_pk": run_pk, "task_pk": task_pk})
+    return None if value is None else str(value)

@@ -1,0 +1,107 @@
+"""Reads of Metaflow's datastore for the UI API (runs with source='metaflow').
+
+Same rules as ``backend.cache.blobs.BlobReader`` for native runs: blocking reads happen in a
+bounded thread pool under the backend's ``datastore_timeout`` (504 when it passes), never on
+the event loop. Blobs are content-addressed and a finished attempt's log files never change
+again, so both are cached; the log of a running attempt is re-read on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from backend.cache.lru import LruCache
+from backend.errors import ApiError
+from backend.keys import SETTINGS
+from backend.metaflow_store.blobs import read_blob_at
+from backend.metaflow_store.logs import read_log
+from backend.metaflow_store.mflog import MflogLine
+from backend.metaflow_store.roots import StoreError, open_root
+
+T = TypeVar("T")
+LogKey = tuple[str, str, str, str, str, int, str]
+
+
+def _lines_size(lines: list[MflogLine]) -> int:
+    return sum(len(ln.text) + 48 for ln in lines)
+
+
+class MetaflowReader:
+    def __init__(self, *, timeout: float, threads: int, cache_bytes: int, s3_endpoint_url: str | None) -> None:
+        self.timeout = timeout
+        self.s3_endpoint_url = s3_endpoint_url
+        self.cache_bytes = cache_bytes
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="metaflow-store")
+        self.logs: LruCache[list[MflogLine]] = LruCache("metaflow_logs", cache_bytes // 2, _lines_size)
+        self.blobs: LruCache[bytes] = LruCache("metaflow_blobs", cache_bytes // 2)
+
+    async def _call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), self.timeout)
+        except TimeoutError:
+            raise ApiError(504, f"reading {what} from the Metaflow datastore took longer than "
+                                f"{self.timeout:g} s") from None
+        except StoreError as exc:
+            raise ApiError(502, f"cannot read {what} from the Metaflow datastore: {exc}") from None
+        except OSError as exc:   # S3 client and filesystem errors
+            raise ApiError(502, f"cannot read {what} from the Metaflow datastore: {exc}") from None
+
+    def _read_log(self, key: LogKey) -> list[MflogLine]:
+        root, flow, run, step, task, attempt, stream = key
+        return read_log(open_root(root, self.s3_endpoint_url), flow, run, step, task, attempt, stream)
+
+    async def log(self, key: LogKey, finished: bool) -> list[MflogLine]:
+        """Lines of one stream of one attempt (runtime_ and task_ merged); cached once finished."""
+        cached = self.logs.get(key) if finished else None
+        if cached is not None:
+            return cached
+        lines = await self._call(f"the {key[6]} log of {'/'.join(key[1:5])}", self._read_log, key)
+        if finished and lines:
+            # Not an empty one: local Metaflow runs save a task's logs after its process
+            # exits, a moment after the attempt is recorded as finished.
+            self.logs.put(key, lines)
+        return lines
+
+    def _read_blob(self, location: str) -> bytes:
+        data = read_blob_at(location, self.s3_endpoint_url)
+        if data is None:
+            raise StoreError(f"no blob at {location}")
+        return data
+
+    async def blob(self, location: str) -> bytes:
+        """The serialized (gunzipped) bytes of the artifact blob at ``location``."""
+        cached = self.blobs.get(location)
+        if cached is not None:
+            return cached
+        data = await self._call(f"artifact blob {location}", self._read_blob, location)
+        if len(data) <= self.cache_bytes // 16:   # a few big downloads must not flush the cache
+            self.blobs.put(location, data)
+        return data
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# One reader per backend app. Kept beside the app rather than in it: the UI app is frozen
+# by the time the first Metaflow run is viewed, and no app key is registered for this.
+_READERS: weakref.WeakKeyDictionary[web.Application, MetaflowReader] = weakref.WeakKeyDictionary()
+
+
+def reader_for(app: web.Application) -> MetaflowReader:
+    reader = _READERS.get(app)
+    if reader is None:
+        s = app[SETTINGS]
+        reader = MetaflowReader(
+            timeout=float(s.datastore_timeout), threads=max(2, int(s.datastore_threads) // 2),
+            cache_bytes=int(s.cache_memory_mb) * 1024 * 1024 // 4,
+            s3_endpoint_url=s.s3_endpoint_url)
+        _READERS[app] = reader
+        weakref.finalize(app, reader.close)
+    return reader
