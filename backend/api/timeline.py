@@ -12,6 +12,7 @@ from backend.api.lookup import live, run_row
 from backend.api.steps import graph_order, load_dag
 from backend.db import tasks as tasks_db
 from backend.db import timeline as timeline_db
+from backend.db import timeline_index
 from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import DB
@@ -22,44 +23,56 @@ STATUS_RANK = {"failed": 3, "running": 2, "completed": 1, "pending": 0}
 
 
 def merge_segments(rows: list[Row], bucket_ms: float, start: int) -> dict[int, list[list[Any]]]:
-    """Per lane, [start, end, dominant status, tasks] segments from bucket-snapped spans.
+    """merge_coded for the SQL path's rows (dicts with status names)."""
+    code = timeline_index.CODE
+    return merge_coded([(r["lane"], code[r["status"]], r["b0"], r["b1"], r["n"]) for r in rows], bucket_ms, start)
 
-    A sweep over bucket boundaries keeps how many spans of each status cover the current
-    bucket; a segment ends where coverage ends or the dominant status changes. Dominant = the
-    most alarming status present (failed > running > completed > pending): one failed task
-    among 200 in a lane must stay visible at every zoom level.
+
+def merge_coded(rows: list[tuple[int, int, int, int, int]], bucket_ms: float,
+                start: int) -> dict[int, list[list[Any]]]:
+    """Per lane, [start, end, dominant status, tasks, {status: tasks}] segments from bucket-snapped spans.
+
+    Rows are (lane, status code, first bucket, end bucket, spans). A sweep over bucket boundaries
+    keeps how many spans of each status cover the current bucket; a segment ends where coverage
+    ends or the dominant status changes. Dominant = the most alarming status present (failed >
+    running > completed > pending; status codes are in that rank order): one failed task among
+    200 in a lane must stay visible at every zoom level. The count and the per-status mix are
+    those of the segment's busiest bucket (so the mix sums to the count): with the mix the UI
+    draws 3 failed of 293 as a thin failed mark over a completed bar, not as a red block.
     """
-    lanes: dict[int, list[tuple[int, str, int]]] = {}
-    for r in rows:
-        events = lanes.setdefault(r["lane"], [])
-        b1 = max(r["b1"], r["b0"] + 1)
-        events.append((r["b0"], r["status"], r["n"]))
-        events.append((b1, r["status"], -r["n"]))
+    names = timeline_index.STATUS_CODES
+    lanes: dict[int, list[tuple[int, int, int]]] = {}
+    for lane, code, b0, b1, n in rows:
+        events = lanes.get(lane)
+        if events is None:
+            events = lanes[lane] = []
+        events.append((b0, code, n))
+        events.append((max(b1, b0 + 1), code, -n))
     out: dict[int, list[list[Any]]] = {}
     for lane, events in lanes.items():
-        events.sort(key=lambda e: e[0])
-        cover: dict[str, int] = {}
+        events.sort()
+        cover = [0, 0, 0, 0]
         segments: list[list[Any]] = []
         current: list[Any] | None = None
-        i = 0
-        while i < len(events):
+        i, n_events = 0, len(events)
+        while i < n_events:
             b = events[i][0]
-            while i < len(events) and events[i][0] == b:
-                cover[events[i][1]] = cover.get(events[i][1], 0) + events[i][2]
+            while i < n_events and events[i][0] == b:
+                cover[events[i][1]] += events[i][2]
                 i += 1
-            active = {s: n for s, n in cover.items() if n > 0}
             t = int(start + b * bucket_ms)
             if current is not None:
                 current[1] = t
-            if not active:
+            total = cover[0] + cover[1] + cover[2] + cover[3]
+            if total <= 0:
                 current = None
                 continue
-            status = max(active, key=lambda s: (STATUS_RANK.get(s, 0), active[s]))
-            total = sum(active.values())
-            if current is not None and current[2] == status:
-                current[3] = max(current[3], total)
+            dominant = 3 if cover[3] > 0 else 2 if cover[2] > 0 else 1 if cover[1] > 0 else 0
+            if current is not None and current[2] == names[dominant]:
+                if total > current[3]:
+                    current[3], current[4] = total, {names[c]: cover[c] for c in range(4) if cover[c] > 0}
                 continue
-            current = [t, t, status, total]
+            current = [t, t, names[dominant], total, {names[c]: cover[c] for c in range(4) if cover[c] > 0}]
             segments.append(current)
         out[lane] = segments
     return out
@@ -76,7 +89,11 @@ async def get_timeline(request: web.Request) -> web.Response:
     group = get_choice(q, "group", ("step", "flat"), "step") or "step"
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     steps = get_list(q, "step")
-    span = await timeline_db.run_span(db, lv, run["run_pk"])
+    index = await timeline_index.load(db, run) if timeline_index.cacheable(run) else None
+    if index is not None:
+        span: Row | None = {"first": index.first, "last": index.last}
+    else:
+        span = await timeline_db.run_span(db, lv, run["run_pk"])
     default_start = (span or {}).get("first") or run["started_at"] or run["created_at"]
     default_end = (span or {}).get("last") or run["finished_at"] or lv["now"]
     start = get_int(q, "start", default_start)
@@ -85,17 +102,30 @@ async def get_timeline(request: web.Request) -> web.Response:
     if end <= start:
         raise bad_request(f"parameter 'end' ({end}) must be after 'start' ({start})")
     order = graph_order(await load_dag(request, run))
-    groups = await timeline_db.group_rows(db, lv, run["run_pk"], order, sort, group, statuses, steps)
+    view = timeline_index.view(index, order, sort, group, statuses, steps) if index is not None else None
+    if view is not None:
+        groups: list[Row] = [{"step_name": g[0], "row_start": g[1], "row_count": g[2]} for g in view.groups]
+    else:
+        groups = await timeline_db.group_rows(db, lv, run["run_pk"], order, sort, group, statuses, steps)
     total = sum(g["row_count"] for g in groups)
     span_rows = get_int(q, "span", max(total - row_start, 0), minimum=1) or 1
     row_end = min(total, row_start + span_rows)
     per_lane = max(1, math.ceil((row_end - row_start) / rows_wanted))
+    cache_key = (start, end, width, row_start, row_end, per_lane, tuple(order), sort, group, tuple(statuses),
+                 tuple(steps))
+    cached = index.response(cache_key) if index is not None else None
+    if cached is not None:
+        return respond.one(request, cached)
     bucket_ms = (end - start) / (2 * width)
     lanes: list[dict[str, Any]] = []
     if per_lane == 1:
         by_row: dict[int, dict[str, Any]] = {}
-        for r in await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, group, statuses, steps,
-                                              row_start, row_end):
+        if index is not None and view is not None:
+            task_rows = timeline_index.task_lanes(index, view, row_start, row_end)
+        else:
+            task_rows = await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, group, statuses, steps,
+                                                     row_start, row_end)
+        for r in task_rows:
             lane = by_row.setdefault(r["rn"], {"row": r["rn"], "task": {
                 "task_id": r["task_id"], "step_name": r["step_name"], "foreach_value": r["foreach_value"],
                 "status": r["task_status"],
@@ -104,9 +134,13 @@ async def get_timeline(request: web.Request) -> web.Response:
                 lane["bars"].append([r["started_at"], r["finished_at"], r["status"], r["attempt"]])
         lanes = list(by_row.values())
     elif row_end > row_start:
-        rows = await timeline_db.lane_segments(db, lv, run["run_pk"], order, sort, group, statuses, steps,
-                                               row_start, row_end, per_lane, start, end, bucket_ms)
-        merged = merge_segments(rows, bucket_ms, start)
+        if view is not None:
+            coded = timeline_index.bucket_counts(view, row_start, row_end, per_lane, start, end, bucket_ms)
+            merged = merge_coded(coded, bucket_ms, start)
+        else:
+            rows = await timeline_db.lane_segments(db, lv, run["run_pk"], order, sort, group, statuses, steps,
+                                                   row_start, row_end, per_lane, start, end, bucket_ms)
+            merged = merge_segments(rows, bucket_ms, start)
         n_lanes = math.ceil((row_end - row_start) / per_lane)
         lanes = [{"row": row_start + i * per_lane, "task": None, "segments": merged.get(i, [])}
                  for i in range(n_lanes)]
@@ -115,6 +149,8 @@ async def get_timeline(request: web.Request) -> web.Response:
             "groups": [{"step_name": g["step_name"] or None, "row_start": g["row_start"],
                         "row_count": g["row_count"]} for g in groups],
             "lanes": lanes}
+    if index is not None:
+        index.keep_response(cache_key, data)
     return respond.one(request, data)
 
 

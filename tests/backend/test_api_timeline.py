@@ -9,6 +9,11 @@ from typing import Any
 import psycopg2
 import pytest
 
+from backend.api.timeline import merge_coded, merge_segments
+from backend.db import timeline as timeline_db
+from backend.db import timeline_index
+from backend.db.liveness import live_params
+from backend.keys import DB, SETTINGS
 from tests.backend.api_helpers import get_json
 from tests.backend.live_helpers import new_run, new_store
 
@@ -67,14 +72,40 @@ async def test_huge_run_is_aggregated_fast(api: Any, huge_run: str) -> None:
     assert elapsed < 5.0, f"timeline of {N_TASKS} tasks took {elapsed:.2f} s"
     first = data["lanes"][0]
     assert first["task"] is None and first["segments"]
-    seg_start, seg_end, status, count = first["segments"][0]
+    seg_start, seg_end, status, count, mix = first["segments"][0]
     assert seg_start >= data["start"] and seg_end <= data["end"] and count >= 1
-    # Lane 0 holds task 0, which failed: failed dominates its first bucket.
-    assert status == "failed"
+    # Lane 0 holds task 0, which failed: failed dominates its first bucket, and the mix tells
+    # the UI it is 1 failed among the completed ones (drawn as a thin mark, not a red block).
+    assert status == "failed" and mix["failed"] == 1 and sum(mix.values()) == count
+    assert all(sum(seg[4].values()) == seg[3] for lane in data["lanes"] for seg in lane["segments"])
     # Zoomed in to a window of rows, one lane per task again.
     zoom = (await get_json(api, url, row_start=5000, span=50, rows=50))["data"]
     assert zoom["tasks_per_lane"] == 1 and zoom["lanes"][0]["task"]["task_id"] == "h5000"
     assert zoom["lanes"][0]["row"] == 5000
+
+
+async def test_index_matches_sql(api: Any, huge_run: str) -> None:
+    """The in-memory index of a finished run answers exactly what the SQL path answers."""
+    db = api.server.app[DB]
+    run = {"run_pk": await db.scalar("SELECT run_pk FROM runs WHERE flow_id = 'HugeFlow' AND run_id = %s",
+                                     (huge_run,)), "status": "completed", "finished_at": 1, "change_seq": 0}
+    lv = live_params(api.server.app[SETTINGS])
+    index = await timeline_index.load(db, run)
+    assert index is not None and index.first == 1_000_000 and index.last == 1_000_000 + (N_TASKS - 1) * 10 + 5000
+    order = ["start"]
+    for sort, statuses in (("start", []), ("duration", ["failed"])):
+        view = timeline_index.view(index, order, sort, "step", statuses, [])
+        groups = await timeline_db.group_rows(db, lv, run["run_pk"], order, sort, "step", statuses, [])
+        assert [(g["step_name"], g["row_start"], g["row_count"]) for g in groups] == view.groups
+        total = view.groups[0][2]
+        for w0, w1, r0, r1 in ((index.first, index.last, 0, total), (1_200_000, 1_300_000, 0, total // 3)):
+            bucket = (w1 - w0) / 800
+            sql = await timeline_db.lane_segments(db, lv, run["run_pk"], order, sort, "step", statuses, [],
+                                                  r0, r1, 7, w0, w1, bucket)
+            fast = timeline_index.bucket_counts(view, r0, r1, 7, w0, w1, bucket)
+            assert merge_segments(sql, bucket, w0) == merge_coded(fast, bucket, w0)
+        sql_lanes = await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, "step", statuses, [], 0, 20)
+        assert sql_lanes == timeline_index.task_lanes(index, view, 0, 20)
 
 
 async def test_timeline_bad_params(api: Any, recorded: dict[str, str]) -> None:

@@ -1,0 +1,219 @@
+"""An in-memory row index of a finished run's timeline, so level-of-detail requests skip SQL.
+
+Numbering 100,000 tasks with a window function and joining their attempts costs ~1 s in
+Postgres on every zoom step. A finished run never changes again, so its tasks and attempt
+spans are read once (two index scans, no window function), and each requested row order
+(sort, grouping, filters) is computed once in Python and kept as flat lists: the attempts in
+row order with their row number, start, end and status. A zoom or pan is then one tight loop
+over the attempts of the requested rows.
+
+Only runs whose tasks and attempts are all finished are indexed: with anything still running,
+effective statuses and open spans depend on the clock, and the SQL path answers instead.
+The cache is bounded by the number of attempts it holds (LRU over runs), and keyed by the
+run's change_seq so a run that is written to again is read again.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.db.query import Db
+
+STATUS_CODES = ("pending", "completed", "running", "failed")
+CODE = {s: i for i, s in enumerate(STATUS_CODES)}
+# Kept small enough for a few huge runs: ~100 bytes per attempt in lists of ints.
+MAX_ATTEMPTS = 1_000_000
+MAX_RESPONSES = 64
+
+# Columns as arrays, one row per query: psycopg2 parses arrays in C, ~10x faster than 100,000 rows.
+TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(task_id) AS id,
+                      array_agg(foreach_value) AS fv, array_agg(status) AS status, array_agg(started_at) AS s,
+                      array_agg(finished_at) AS e, array_agg(duration_ms) AS d
+               FROM tasks WHERE run_pk = %(run_pk)s"""
+ATTEMPTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(attempt) AS attempt, array_agg(status) AS status,
+                         array_agg(started_at) AS s, array_agg(finished_at) AS e
+                  FROM attempts WHERE run_pk = %(run_pk)s"""
+
+
+@dataclass
+class View:
+    """One row order: tasks (indices into RunIndex.tasks) and their attempts flattened."""
+
+    order: list[int]
+    groups: list[tuple[str, int, int]]
+    # attempts of row r are at [offsets[r], offsets[r + 1])
+    offsets: list[int]
+    a_row: list[int]
+    a_start: list[int]
+    a_end: list[int]
+    a_code: list[int]
+
+
+@dataclass
+class RunIndex:
+    tasks: list[tuple[Any, ...]]
+    # per task index: [(attempt, status, started_at, finished_at)] in attempt order
+    attempts: list[list[tuple[int, str, int, int]]]
+    first: int | None
+    last: int | None
+    n_attempts: int
+    views: dict[tuple[Any, ...], View] = field(default_factory=dict)
+    # finished responses by their full parameters (window, width, rows, ...): re-opening a run
+    # page or going back to a zoom level costs a dict lookup
+    responses: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+
+    def response(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        data = self.responses.get(key)
+        if data is not None:
+            self.responses.move_to_end(key)
+        return data
+
+    def keep_response(self, key: tuple[Any, ...], data: dict[str, Any]) -> None:
+        self.responses[key] = data
+        while len(self.responses) > MAX_RESPONSES:
+            self.responses.popitem(last=False)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.runs: OrderedDict[tuple[int, int], RunIndex] = OrderedDict()
+        self.attempts = 0
+
+    def get(self, key: tuple[int, int]) -> RunIndex | None:
+        idx = self.runs.get(key)
+        if idx is not None:
+            self.runs.move_to_end(key)
+        return idx
+
+    def put(self, key: tuple[int, int], idx: RunIndex) -> None:
+        for old in [k for k in self.runs if k[0] == key[0]]:
+            self.attempts -= self.runs.pop(old).n_attempts
+        self.runs[key] = idx
+        self.attempts += idx.n_attempts
+        while self.attempts > MAX_ATTEMPTS and len(self.runs) > 1:
+            _, dropped = self.runs.popitem(last=False)
+            self.attempts -= dropped.n_attempts
+
+
+# One cache per reader pool (tests run several databases in one process).
+_caches: weakref.WeakKeyDictionary[Db, _Cache] = weakref.WeakKeyDictionary()
+
+
+def cacheable(run: dict[str, Any]) -> bool:
+    return run.get("status") in ("completed", "failed") and run.get("finished_at") is not None
+
+
+async def load(db: Db, run: dict[str, Any]) -> RunIndex | None:
+    """The run's index, reading it on first use; None when the run has unfinished work."""
+    cache = _caches.setdefault(db, _Cache())
+    key = (int(run["run_pk"]), int(run.get("change_seq") or 0))
+    idx = cache.get(key)
+    if idx is not None:
+        return idx
+    params = {"run_pk": run["run_pk"]}
+    t = await db.one(TASKS_SQL, params) or {}
+    if not t.get("pk") or "running" in t["status"]:
+        return None
+    a = await db.one(ATTEMPTS_SQL, params) or {}
+    a_pk = a.get("pk") or []
+    if "running" in (a.get("status") or []) or None in (a.get("e") or []):
+        return None
+    rows = list(zip(t["pk"], t["step"], t["id"], t["fv"], t["status"], t["s"], t["e"], t["d"]))
+    pos = {pk: i for i, pk in enumerate(t["pk"])}
+    per_task: list[list[tuple[int, str, int, int]]] = [[] for _ in rows]
+    for pk, attempt, status, s, e in zip(a_pk, a["attempt"], a["status"], a["s"], a["e"]) if a_pk else ():
+        i = pos.get(pk)
+        if i is not None:
+            per_task[i].append((attempt, status, s, e))
+    for spans in per_task:
+        spans.sort()
+    first = min(a["s"]) if a_pk else None
+    last = max(a["e"]) if a_pk else None
+    idx = RunIndex(rows, per_task, first, last, len(a_pk))
+    cache.put(key, idx)
+    return idx
+
+
+SORT_FIELD = {"start": 5, "end": 6, "duration": 7}
+
+
+def view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, statuses: Sequence[str],
+         steps: Sequence[str]) -> View:
+    """The rows in the same order as the SQL path: (step rank,) sort key NULLS LAST, task_pk."""
+    key = (tuple(steps_order), sort, group, tuple(sorted(statuses)), tuple(sorted(steps)))
+    v = idx.views.get(key)
+    if v is not None:
+        return v
+    rank = {s: i for i, s in enumerate(steps_order)}
+    field_ = SORT_FIELD[sort]
+    wanted_status = set(statuses)
+    wanted_step = set(steps)
+    chosen = [i for i, t in enumerate(idx.tasks)
+              if (not wanted_status or t[4] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
+
+    def sort_key(i: int) -> tuple[int, int, int, int]:
+        t = idx.tasks[i]
+        step_rank = rank.get(t[1], 1_000_000) if group == "step" else 0
+        value = t[field_]
+        return (step_rank, value is None, value or 0, t[0])
+
+    chosen.sort(key=sort_key)
+    groups: list[tuple[str, int, int]] = []
+    offsets = [0]
+    a_row: list[int] = []
+    a_start: list[int] = []
+    a_end: list[int] = []
+    a_code: list[int] = []
+    for row, i in enumerate(chosen):
+        name = idx.tasks[i][1] if group == "step" else ""
+        if groups and groups[-1][0] == name:
+            groups[-1] = (name, groups[-1][1], groups[-1][2] + 1)
+        else:
+            groups.append((name, row, 1))
+        for _, status, s, e in idx.attempts[i]:
+            a_row.append(row)
+            a_start.append(s)
+            a_end.append(e)
+            a_code.append(CODE[status])
+        offsets.append(len(a_row))
+    v = View(chosen, groups, offsets, a_row, a_start, a_end, a_code)
+    idx.views[key] = v
+    return v
+
+
+def bucket_counts(v: View, row_start: int, row_end: int, per_lane: int, w0: int, w1: int,
+                  bucket_ms: float) -> list[tuple[int, int, int, int, int]]:
+    """Attempt spans of rows [row_start, row_end) counted per (lane, status code, b0, b1).
+
+    Comprehensions and Counter (C loops) instead of one Python loop with a dict update per
+    attempt: ~4x faster over 100,000 attempts. Spans outside [w0, w1] get lane -1 and are dropped.
+    """
+    lo, hi = v.offsets[row_start], v.offsets[row_end]
+    starts, ends = v.a_start[lo:hi], v.a_end[lo:hi]
+    inv = 1.0 / bucket_ms
+    ceil = math.ceil
+    lanes = [(r - row_start) // per_lane if s <= w1 and e >= w0 else -1
+             for r, s, e in zip(v.a_row[lo:hi], starts, ends)]
+    b0 = [int((s - w0) * inv) if s > w0 else 0 for s in starts]
+    b1 = [ceil((e - w0) * inv) if e < w1 else ceil((w1 - w0) * inv) for e in ends]
+    counts = Counter(zip(lanes, v.a_code[lo:hi], b0, b1))
+    return [(k[0], k[1], k[2], k[3], n) for k, n in counts.items() if k[0] >= 0]
+
+
+def task_lanes(idx: RunIndex, v: View, row_start: int, row_end: int) -> list[dict[str, Any]]:
+    """The SQL path's task_lanes rows for [row_start, row_end)."""
+    out: list[dict[str, Any]] = []
+    for row in range(row_start, row_end):
+        t = idx.tasks[v.order[row]]
+        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "task_status": t[4]}
+        spans = idx.attempts[v.order[row]]
+        if not spans:
+            out.append({**base, "attempt": None, "started_at": None, "finished_at": None, "status": None})
+        for attempt, status, s, e in spans:
+            out.append({**base, "attempt": attempt, "started_at": s, "finished_at": e, "status": status})
+    return out
