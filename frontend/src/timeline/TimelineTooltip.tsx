@@ -11,6 +11,9 @@ export function TimelineTooltip({ hit, x, y, now }: { hit: BarRect; x: number; y
       <table>
         <tbody>
           <tr><td>status</td><td><span className={`badge status-${hit.status}`}><span className="dot" />{hit.status}</span>{hit.retried ? " (retried)" : ""}</td></tr>
+          {hit.mix && Object.keys(hit.mix).length > 1 && (
+            <tr><td>tasks</td><td className="num">{Object.entries(hit.mix).map(([s, n]) => `${n.toLocaleString("en-US")} ${s}`).join(" · ")}</td></tr>
+          )}
           {task && hit.count === 1 && <tr><td>attempt</td><td>{hit.attempt}</td></tr>}
           {task?.foreach_value !== null && task?.foreach_value !== undefined && <tr><td>foreach</td><td className="mono">{task.foreach_value}</td></tr>}
           <tr><td>start</td><td className="num">{formatTime(hit.start)}</td></tr>

@@ -4,7 +4,7 @@
 import type { Status } from "../api/types";
 import { cssVar } from "../shell/theme";
 import { formatClock, formatDuration } from "../ui/format";
-import { formatOffset, tickStep, ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
+import { formatOffset, mixBands, tickStep, ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
 
 export const ROW_H = 20;
 export const LABEL_W = 220;
@@ -126,6 +126,15 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
       ctx.fillRect(x, y, r.w, h);
       ctx.strokeStyle = colour;
       ctx.strokeRect(x + 0.5, y + 0.5, Math.max(0, r.w - 1), h - 1);
+    } else if (r.mix) {
+      // Aggregated lane: colours in proportion to the tasks' statuses (see mixBands).
+      ctx.globalAlpha = r.count > 1 ? Math.min(1, 0.45 + 0.1 * Math.log2(r.count)) : 1;
+      for (const band of mixBands(r.mix, h)) {
+        ctx.fillStyle = p.status[band.status] ?? p.faint;
+        if (band.y > 0 || band.h < h) ctx.globalAlpha = 1;
+        ctx.fillRect(x, y + band.y, r.w, band.h);
+      }
+      ctx.globalAlpha = 1;
     } else {
       ctx.fillStyle = colour;
       ctx.globalAlpha = r.count > 1 ? Math.min(1, 0.45 + 0.1 * Math.log2(r.count)) : 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Timeline } from "../api/types";
-import { barRects, clampWindow, fitWindow, formatOffset, ticks, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
+import type { Timeline, TimelineBar } from "../api/types";
+import { barRects, clampWindow, fitWindow, formatOffset, mixBands, ticks, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
 
 const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
   start: 0, end: 1000, width: 100, bucket_ms: 5, total_rows: lanes.length, row_start: 0, tasks_per_lane: 1, groups, lanes,
@@ -85,6 +85,23 @@ describe("bar rectangles (level of detail)", () => {
     expect(rects).toHaveLength(2);
     expect(rects[0]!.count).toBe(5);
     expect(rects[1]!.w).toBe(1);
+  });
+  it("keeps the per-status mix of segments and sums it when they merge", () => {
+    const seg = (a: number, b: number, st: "failed" | "completed", n: number, mix: Record<string, number>) =>
+      [a, b, st, n, mix] as unknown as TimelineBar;
+    const data = timeline([{ row: 0, task: null, segments: [
+      seg(0, 100, "failed", 293, { failed: 3, completed: 290 }), seg(100, 200, "failed", 10, { failed: 1, completed: 9 })] }]);
+    const [r] = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    expect(r!.mix).toEqual({ failed: 4, completed: 299 });
+  });
+  it("draws 3 failed of 293 as a thin failed band over a completed bar", () => {
+    const bands = mixBands({ failed: 3, completed: 290 }, 14);
+    expect(bands[0]).toEqual({ status: "completed", y: 0, h: 14 });
+    expect(bands[1]).toMatchObject({ status: "failed", y: 0, h: 2 });
+    const half = mixBands({ failed: 150, completed: 150, running: 0 }, 14);
+    expect(half).toHaveLength(2);
+    expect(half[1]!.h).toBe(7);
+    expect(mixBands({ running: 5 }, 14)).toEqual([{ status: "running", y: 0, h: 14 }]);
   });
   it("skips bars outside the window", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[2000, 3000, "completed", 0]] }]);

@@ -121,6 +121,46 @@ export interface BarRect {
   start: number;
   end: number | null;
   lane: TimelineLane;
+  /** Aggregated segments: tasks per status (the server's fifth element); drawn in proportion. */
+  mix?: StatusMix;
+}
+
+export type StatusMix = Partial<Record<Status, number>>;
+
+/** The per-status counts of a segment, if the server sent them (older servers send four elements). */
+function mixOf(bar: readonly unknown[]): StatusMix | undefined {
+  const m = bar[4];
+  return m !== null && typeof m === "object" ? (m as StatusMix) : undefined;
+}
+
+function addMix(a: StatusMix | undefined, b: StatusMix | undefined): StatusMix | undefined {
+  if (!a || !b) return a ?? b;
+  const out: StatusMix = { ...a };
+  for (const [k, v] of Object.entries(b) as [Status, number][]) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/**
+ * The colour bands of a segment: the majority status fills the bar, each other status present
+ * gets a band on top proportional to its share (at least `minPx`), most alarming on top. So 3
+ * failed of 293 reads as a green bar with a thin red mark, not as a red block.
+ */
+export function mixBands(mix: StatusMix, height: number, minPx = 2): { status: Status; y: number; h: number }[] {
+  const entries = (Object.entries(mix) as [Status, number][]).filter(([, n]) => n > 0);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return [];
+  const majority = entries.reduce((best, e) => (e[1] > best[1] ? e : best))[0];
+  const rank: Record<Status, number> = { failed: 3, running: 2, completed: 1, pending: 0 };
+  const others = entries.filter(([s]) => s !== majority).sort((a, b) => rank[b[0]] - rank[a[0]]);
+  const bands: { status: Status; y: number; h: number }[] = [{ status: majority, y: 0, h: height }];
+  let y = 0;
+  for (const [status, n] of others) {
+    const h = Math.min(height - y, Math.max(minPx, (height * n) / total));
+    if (h <= 0) break;
+    bands.push({ status, y, h });
+    y += h;
+  }
+  return bands;
 }
 
 /**
@@ -139,7 +179,9 @@ export function barRects(data: Timeline, rows: VisualRow[], win: Window, width: 
     const isSegments = !lane.bars;
     const lastAttempt = lane.bars ? Math.max(...lane.bars.map((b) => b[3])) : -1;
     let prev: BarRect | null = null;
-    for (const [start, end, status, n] of bars) {
+    for (const bar of bars) {
+      const [start, end, status, n] = bar;
+      const mix = isSegments ? mixOf(bar) : undefined;
       const stop = end ?? now;
       if (stop < win[0] || start > win[1]) continue;
       const x0 = Math.max(-1, xOf(start, win, width));
@@ -149,10 +191,11 @@ export function barRects(data: Timeline, rows: VisualRow[], win: Window, width: 
       if (prev && prev.status === status && !retried && !prev.retried && x0 - (prev.x + prev.w) < 0.5) {
         prev.w = Math.max(prev.w, x0 + w - prev.x);
         prev.count += isSegments ? n : 1;
+        prev.mix = addMix(prev.mix, mix);
         prev.end = end === null || prev.end === null ? null : Math.max(prev.end, end);
         continue;
       }
-      prev = { x: x0, w, vrow, status, retried, attempt: isSegments ? 0 : n, count: isSegments ? n : 1, start, end, lane };
+      prev = { x: x0, w, vrow, status, retried, attempt: isSegments ? 0 : n, count: isSegments ? n : 1, start, end, lane, ...(mix ? { mix } : {}) };
       out.push(prev);
     }
   }
