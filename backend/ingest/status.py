@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.ingest.db import status as db
 from backend.ingest.db.pool import Cursor
+from backend.ingest.parents import fill_parents
 from backend.ingest.wire import is_numeric
 
 MAX_RETRIES = 5   # Metaflow caps a task at 6 attempts
@@ -71,6 +72,9 @@ async def apply_metadata(cur: Cursor, task_pk: int, rows: list[dict[str, Any]], 
             last = value.split(",")[-1].rsplit(":", 1)[-1]
             if is_numeric(last):
                 await db.set_foreach_index(cur, task_pk, int(last))
+    if any(r["field_name"] == "attempt" for r in rows):
+        # The task is starting: its parents have all finished and registered their paths.
+        await fill_parents(cur, task)
 
 
 async def _attempt_ended(cur: Cursor, task: dict[str, Any], ctx: dict[str, Any], n: int, ok: bool,

@@ -31,6 +31,10 @@ def test_branch_join(ingest: Ingest, db: Any, tmp_path: Path) -> None:
     steps = {t["step_name"]: t["status"] for t in tasks_of(db, run["run_pk"])}
     assert steps == {"_parameters": "completed", "start": "completed", "left": "completed",
                      "right": "completed", "join": "completed", "end": "completed"}
+    ids = {t["step_name"]: t["task_id"] for t in tasks_of(db, run["run_pk"])}
+    parents = {t["step_name"]: sorted(t["parent_task_ids"]) for t in tasks_of(db, run["run_pk"])}
+    assert parents["join"] == [f"left/{ids['left']}", f"right/{ids['right']}"]
+    assert parents["left"] == [f"start/{ids['start']}"] and parents["start"] == []
 
 
 def test_foreach_retry_and_catch(ingest: Ingest, db: Any, tmp_path: Path) -> None:

@@ -125,3 +125,15 @@ async def test_logs_and_values_from_s3(api: TestClient[Any, Any], ingest: Ingest
     assert [ln["text"] for ln in page["data"]] == ["middle line one", "middle line two"]
     words = (await get_json(api, f"{base}/{middle['task_id']}/artifacts/words"))["data"]
     assert words["value"]["json"] == ["a", "b"]
+
+
+async def test_parent_tasks_and_foreach_labels(api: TestClient[Any, Any], ui_run: str) -> None:
+    (start,) = await tasks_by_step(api, ui_run, "start")
+    squares = await tasks_by_step(api, ui_run, "square")
+    (gather,) = await tasks_by_step(api, ui_run, "gather")
+    (end,) = await tasks_by_step(api, ui_run, "end")
+    assert start["parent_task_ids"] == []
+    assert [t["parent_task_ids"] for t in squares] == [[f"start/{start['task_id']}"]] * 3
+    assert [t["foreach_value"] for t in squares] == ["a", "b", "c"]
+    assert sorted(gather["parent_task_ids"]) == sorted(f"square/{t['task_id']}" for t in squares)
+    assert end["parent_task_ids"] == [f"gather/{gather['task_id']}"]
