@@ -17,7 +17,7 @@ from aiohttp import web
 from backend.cache.lru import LruCache
 from backend.db.query import Db
 from backend.errors import error_middleware
-from backend.keys import BLOBS, DAG_CACHE, DB, RENDERER, SETTINGS, STARTED_AT
+from backend.keys import BLOBS, DAG_CACHE, DB, PLUGINS, RENDERER, SETTINGS, STARTED_AT
 from backend.routes import Route
 from backend.settings import backend_settings
 from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
@@ -29,10 +29,12 @@ def all_routes() -> list[Route]:
         artifacts,
         autocomplete,
         cards,
+        compare,
         flows,
         logs,
         meta,
         metadata,
+        plugins,
         runs,
         search,
         steps,
@@ -43,7 +45,7 @@ def all_routes() -> list[Route]:
 
     routes: list[Route] = []
     for module in (flows, runs, steps, tasks, artifacts, metadata, cards, logs, timeline, search,
-                   autocomplete, meta, ws):
+                   autocomplete, compare, meta, plugins, ws):
         routes.extend(module.ROUTES)
     return routes
 
@@ -108,6 +110,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from backend.live.setup import install_live
 
     install_live(app)
+    from backend.plugins.registry import PluginRegistry
+
+    app[PLUGINS] = PluginRegistry.from_settings(settings)
     for route in all_routes():
         app.router.add_get(route.path, route.handler, allow_head=route.returns != "websocket")
     from backend.static import serve_ui

@@ -1,0 +1,198 @@
+"""/api/compare?a=Flow/12&b=Flow/15: what changed between two runs, in one response.
+
+Runs of different flows may be compared (a renamed flow, a copy under test); the response says
+so with ``same_flow: false`` and a ``note``. Everything that grows with the number of tasks is
+aggregated in SQL (backend.db.compare); Python only merges two small per-step tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from backend.api import respond
+from backend.api.lookup import live
+from backend.api.runs import run_shape
+from backend.api.steps import graph_order, load_dag, step_counts
+from backend.db import compare as compare_db
+from backend.db import runs as runs_db
+from backend.db import steps as steps_db
+from backend.db.query import Row
+from backend.errors import bad_request, not_found
+from backend.keys import DB
+from backend.params import get_list
+from backend.routes import Param, Route
+
+MAX_ARTIFACTS = 1000
+MAX_STEPS = 20
+
+
+def parse_run(request: web.Request, name: str) -> tuple[str, str]:
+    raw = request.query.get(name, "").strip().strip("/")
+    if not raw:
+        raise bad_request(f"parameter {name!r} is required: a run as Flow/RunId, e.g. {name}=MyFlow/12")
+    parts = raw.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise bad_request(f"parameter {name!r} must be a run as Flow/RunId (e.g. MyFlow/12); got {raw!r}")
+    return parts[0], parts[1]
+
+
+def diff_values(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every key of either side with added | removed | changed | unchanged, sorted by name."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key not in a:
+            status = "added"
+        elif key not in b:
+            status = "removed"
+        else:
+            status = "unchanged" if a[key] == b[key] else "changed"
+        out.append({"name": key, "status": status, "a": a.get(key), "b": b.get(key)})
+    return out
+
+
+def diff_tags(a: list[str], b: list[str]) -> dict[str, list[str]]:
+    return {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)),
+            "unchanged": sorted(set(a) & set(b))}
+
+
+def merge_order(a: list[str], b: list[str]) -> list[str]:
+    """b's order, with steps only in a placed after the step that preceded them in a."""
+    out = list(b)
+    for i, name in enumerate(a):
+        if name in out:
+            continue
+        prev = next((p for p in reversed(a[:i]) if p in out), None)
+        out.insert(out.index(prev) + 1 if prev is not None else 0, name)
+    return out
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or a <= 0:
+        return None
+    return round(b / a, 3)
+
+
+def timing(row: Row | None, step: Row | None) -> dict[str, Any]:
+    wall = None
+    if step and step["started_at"] is not None and step["finished_at"] is not None:
+        wall = step["finished_at"] - step["started_at"]
+    return {
+        "wall_ms": wall,
+        "task_total_ms": int(row["task_total_ms"]) if row else None,
+        "p50_ms": float(row["p50_ms"]) if row else None,
+        "p95_ms": float(row["p95_ms"]) if row else None,
+    }
+
+
+def step_side(run: Row, step: Row | None, durations: Row | None) -> dict[str, Any]:
+    return {"task_counts": step_counts(step, bool(run["stale"])), **timing(durations, step)}
+
+
+def artifact_side(row: Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"sha": row["sha"], "type": row["type"], "size": row["size"], "preview": row["preview"],
+            "task_id": row["task_id"], "n_tasks": row["n_tasks"]}
+
+
+def diff_artifacts(a_rows: list[Row], b_rows: list[Row]) -> list[dict[str, Any]]:
+    a = {(r["step_name"], r["name"]): r for r in a_rows}
+    b = {(r["step_name"], r["name"]): r for r in b_rows}
+    out = []
+    for key in sorted(set(a) | set(b)):
+        ra, rb = a.get(key), b.get(key)
+        if ra is None:
+            status = "added"
+        elif rb is None:
+            status = "removed"
+        else:
+            status = "unchanged" if ra["digest"] == rb["digest"] else "changed"
+        side_b = artifact_side(rb)
+        if status == "unchanged" and side_b is not None:
+            side_b["preview"] = None  # the same value: the UI shows a's preview once
+        out.append({"step_name": key[0], "name": key[1], "status": status, "a": artifact_side(ra), "b": side_b})
+    return out
+
+
+async def _load(request: web.Request, flow: str, run_id: str, which: str) -> Row:
+    row = await runs_db.get_run(request.app[DB], live(request), flow, run_id)
+    if row is None:
+        raise not_found(f"run {which} ({flow}/{run_id}) not found")
+    return row
+
+
+async def compare_runs(request: web.Request) -> web.Response:
+    fa, ra = parse_run(request, "a")
+    fb, rb = parse_run(request, "b")
+    if (fa, ra) == (fb, rb):
+        raise bad_request(f"parameters 'a' and 'b' name the same run ({fa}/{ra}): pick two different runs")
+    chosen = get_list(request.query, "steps")
+    if len(chosen) > MAX_STEPS:
+        raise bad_request(f"parameter 'steps' names {len(chosen)} steps; at most {MAX_STEPS}")
+    db = request.app[DB]
+    run_a = await _load(request, fa, ra, "a")
+    run_b = await _load(request, fb, rb, "b")
+    dag_a, dag_b = await load_dag(request, run_a), await load_dag(request, run_b)
+    rows_a = await steps_db.steps_of_run(db, run_a["run_pk"])
+    rows_b = await steps_db.steps_of_run(db, run_b["run_pk"])
+    order_a = graph_order(dag_a) + [n for n in rows_a if n not in (dag_a.get("steps") or {})]
+    order_b = graph_order(dag_b) + [n for n in rows_b if n not in (dag_b.get("steps") or {})]
+    names = merge_order(order_a, order_b)
+    unknown = [s for s in chosen if s not in names]
+    if unknown:
+        raise bad_request(f"parameter 'steps': {', '.join(map(repr, unknown))} is a step of neither run")
+
+    durations = await compare_db.step_durations(db, [run_a["run_pk"], run_b["run_pk"]])
+    steps = []
+    for name in names:
+        in_a, in_b = name in order_a, name in order_b
+        side_a = step_side(run_a, rows_a.get(name), durations.get((run_a["run_pk"], name))) if in_a else None
+        side_b = step_side(run_b, rows_b.get(name), durations.get((run_b["run_pk"], name))) if in_b else None
+        change = None
+        if side_a and side_b:
+            change = {k: ratio(side_a[k], side_b[k]) for k in ("wall_ms", "task_total_ms", "p50_ms", "p95_ms")}
+        steps.append({"step_name": name, "status": "unchanged" if in_a and in_b else ("added" if in_b else "removed"),
+                      "a": side_a, "b": side_b, "ratio": change})
+
+    end_steps = list(dict.fromkeys([dag_a.get("end_step", "end"), dag_b.get("end_step", "end"), *chosen]))
+    art_a = await compare_db.step_artifacts(db, run_a["run_pk"], end_steps, MAX_ARTIFACTS)
+    art_b = await compare_db.step_artifacts(db, run_b["run_pk"], end_steps, MAX_ARTIFACTS)
+    fail_a = await compare_db.first_failure(db, live(request), run_a["run_pk"])
+    fail_b = await compare_db.first_failure(db, live(request), run_b["run_pk"])
+
+    same_flow = fa == fb
+    data = {
+        "a": run_shape(run_a), "b": run_shape(run_b), "same_flow": same_flow,
+        "note": None if same_flow else f"comparing runs of two different flows ({fa} and {fb})",
+        "parameters": diff_values(run_a["parameters"] or {}, run_b["parameters"] or {}),
+        "tags": diff_tags(list(run_a["tags"] or []), list(run_b["tags"] or [])),
+        "steps": steps,
+        "artifact_steps": end_steps,
+        "artifacts": diff_artifacts(art_a, art_b),
+        "artifacts_truncated": max(len(art_a), len(art_b)) >= MAX_ARTIFACTS,
+        "failures": {"a": _failure(run_a, fail_a), "b": _failure(run_b, fail_b)},
+    }
+    finished = all(r["status"] != "running" and not r["stale"] for r in (run_a, run_b))
+    return respond.one(request, data, immutable=finished)
+
+
+def _failure(run: Row, row: Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"step_name": row["step_name"], "task_id": row["task_id"], "attempt": row["attempt"],
+            "pathspec": f"{run['flow_id']}/{run['run_id']}/{row['step_name']}/{row['task_id']}",
+            "exception_type": row["exception_type"], "exception_message": row["exception_message"],
+            "status_reason": row["status_reason"], "failed_at": row["failed_at"]}
+
+
+ROUTES = [
+    Route("/api/compare", compare_runs,
+          "What changed between two runs: parameters, tags, DAG steps, per-step counts and durations, "
+          "artifacts of the end step (and chosen steps), the first failure of each.",
+          (Param("a", "The first (baseline) run as Flow/RunId."),
+           Param("b", "The second run as Flow/RunId (may be of another flow)."),
+           Param("steps", "Also compare the artifacts of these steps (the end step always).", repeated=True)),
+          "object", "compare"),
+]
