@@ -1,13 +1,18 @@
-"""The ingest service in a subprocess on a free port (session-wide)."""
+"""The ingest service in a subprocess on a free port (session-wide); the UI API app on the same database."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 from mf_harness import AWS_DUMMY, BUCKET, PY, REPO, TOKEN, Ingest, _wait_ready, free_port
 
+from backend.app import create_app
+from backend.settings import backend_settings
 from core_runtime.settings import Settings
 
 
@@ -47,3 +52,13 @@ def ingest(settings: Settings, flowscope_env: dict[str, str], moto_endpoint: str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture()
+async def api(aiohttp_client: Any, settings: Settings, moto_endpoint: str,
+              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient[Any, Any]]:
+    for key, value in AWS_DUMMY.items():
+        monkeypatch.setenv(key, value)
+    s = backend_settings(settings, cache_dir=str(tmp_path / "cache"), static_dir=str(tmp_path),
+                         s3_endpoint_url=moto_endpoint)
+    yield await aiohttp_client(create_app(s))

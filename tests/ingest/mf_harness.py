@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from aiohttp.test_utils import TestClient
+
 REPO = Path(__file__).resolve().parents[2]
 FLOWS = Path(__file__).with_name("flows")
 PY = sys.executable
@@ -106,3 +108,10 @@ def client_read(script: str, env: dict[str, str], cwd: Path) -> Any:
     if proc.returncode != 0:
         raise AssertionError(f"client script failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+async def get_json(api: TestClient[Any, Any], path: str, expect: int = 200, **params: Any) -> Any:
+    resp = await api.get(path, params=params)
+    body = await resp.json()
+    assert resp.status == expect, f"{path} {params}: {resp.status} {body}"
+    return body

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from mf_harness import AWS_DUMMY, BUCKET, Ingest, metaflow_env, run_flow
-
-from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from mf_harness import AWS_DUMMY, BUCKET, Ingest, get_json, metaflow_env, run_flow
 
 pytestmark = pytest.mark.compat
 
@@ -24,23 +19,6 @@ def ui_run(ingest: Ingest, tmp_path_factory: pytest.TempPathFactory) -> str:
     tmp = tmp_path_factory.mktemp("uiflow")
     run_flow("ui_flow.py", ["run", "--run-id-file", str(tmp / "run-id")], metaflow_env(ingest, tmp), tmp)
     return (tmp / "run-id").read_text().strip()
-
-
-@pytest.fixture()
-async def api(aiohttp_client: Any, settings: Settings, moto_endpoint: str,
-              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient[Any, Any]]:
-    for key, value in AWS_DUMMY.items():
-        monkeypatch.setenv(key, value)
-    s = backend_settings(settings, cache_dir=str(tmp_path / "cache"), static_dir=str(tmp_path),
-                         s3_endpoint_url=moto_endpoint)
-    yield await aiohttp_client(create_app(s))
-
-
-async def get_json(api: TestClient[Any, Any], path: str, expect: int = 200, **params: Any) -> Any:
-    resp = await api.get(path, params=params)
-    body = await resp.json()
-    assert resp.status == expect, f"{path} {params}: {resp.status} {body}"
-    return body
 
 
 async def tasks_by_step(api: TestClient[Any, Any], run: str, step: str) -> list[dict[str, Any]]:
