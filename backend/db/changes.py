@@ -1,11 +1,24 @@
-"""The change feed's global position (the change_seq sequence)."""
+"""The change feed's global position (the change_seq sequence) and its safe horizon.
+
+``change_horizon()`` (migration 0004) returns the highest seq below which every change is
+committed: a cursor may advance to it without skipping a transaction that took a lower seq but
+commits later. Call it in its own statement, BEFORE the data query it guards.
+"""
 
 from __future__ import annotations
 
 from backend.db.query import Db
 
 CURRENT_SEQ = "SELECT last_value FROM change_seq"
+HORIZON = "SELECT horizon, last_after FROM change_horizon()"
 
 
 async def current_seq(db: Db) -> int:
     return int(await db.scalar(CURRENT_SEQ) or 0)
+
+
+async def horizon(db: Db) -> tuple[int, int]:
+    """(horizon, last_after): the safe cursor and the sequence's value read after computing it."""
+    row = await db.one(HORIZON)
+    assert row is not None
+    return int(row["horizon"]), int(row["last_after"])

@@ -23,6 +23,7 @@ from backend.cache.blobs import BlobReader
 from backend.cache.lru import LruCache
 from backend.db import steps as steps_db
 from backend.db.query import Db
+from backend.live.horizon import Horizons
 from backend.live.targets import Event, Target, fetch
 from core_runtime.settings import Settings
 
@@ -41,6 +42,8 @@ class Subscription:
     seen: set[str] = field(default_factory=set)
     # One delivery at a time: a resync and a live flush must not both send the same changes.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Changes above the horizon are waiting (backend/live/horizon.py): retry on every batch.
+    held: bool = False
 
     def label(self, event: Event) -> str:
         """insert for objects new since the subscription began, else update."""
@@ -84,6 +87,7 @@ class Hub:
         self._dirty_global = False
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self.horizons = Horizons(db)
         self.dropped_slow = 0
         self.events_sent = 0
         self.flushes = 0
@@ -133,11 +137,16 @@ class Hub:
 
     async def flush(self, runs: set[int], global_dirty: bool) -> None:
         self.flushes += 1
+        if not self.clients:
+            return
+        horizon = await self.horizons.sample()   # before the data queries it guards
         for client in list(self.clients):
             for sub in list(client.subs.values()):
                 t = sub.target
-                if (t.global_scope and global_dirty) or (t.run_pk is not None and t.run_pk in runs):
-                    await self.deliver(client, sub)
+                if sub.held or (t.global_scope and global_dirty) or (t.run_pk is not None and t.run_pk in runs):
+                    await self.deliver(client, sub, horizon)
+        if any(sub.held for client in self.clients for sub in client.subs.values()):
+            self._wake.set()   # come back next batch for changes waiting on the horizon
 
     # -- delivery ------------------------------------------------------------------------------
     async def _dag(self, target: Target) -> dict[str, Any] | None:
@@ -149,16 +158,20 @@ class Hub:
             self.dag_cache.put(target.run_pk, dag)
         return dag
 
-    async def deliver(self, client: Client, sub: Subscription) -> None:
+    async def deliver(self, client: Client, sub: Subscription, horizon: int | None = None) -> None:
         """Send the subscription's changes after its last seq (also the resync with ``since``)."""
+        if horizon is None:
+            horizon = await self.horizons.sample()
         async with sub.lock:
-            await self._deliver(client, sub)
+            await self._deliver(client, sub, horizon)
 
-    async def _deliver(self, client: Client, sub: Subscription) -> None:
+    async def _deliver(self, client: Client, sub: Subscription, horizon: int) -> None:
         events = await fetch(sub.target, sub.last_seq, self.db, self.settings, self.blobs,
                              await self._dag(sub.target))
         if client.closed or sub.id not in client.subs:
             return
+        sub.held = any(e.seq > horizon for e in events)
+        events = [e for e in events if e.seq <= horizon]
         for event in events:
             message = dumps({"type": sub.label(event), "id": sub.id, "resource": sub.resource,
                              "data": event.data, "seq": event.seq})
@@ -168,7 +181,12 @@ class Hub:
                 asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
                 return
             self.events_sent += 1
-            sub.last_seq = max(sub.last_seq, event.seq)
+        # Advance only to rows known complete: never past the horizon (an open transaction may
+        # still commit a lower seq) nor past the last row read (the query may have been limited).
+        top = max(e.seq for e in events) if events else horizon
+        if sub.held:
+            top = min(top, horizon)
+        sub.last_seq = max(sub.last_seq, top)
 
     def subscribe(self, client: Client, sub: Subscription) -> None:
         client.subs[sub.id] = sub

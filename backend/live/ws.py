@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from backend.api.respond import dumps
-from backend.db.changes import current_seq
 from backend.errors import ApiError
 from backend.keys import DB, HUB, SETTINGS
 from backend.live.hub import Client, Hub, Subscription
@@ -47,7 +46,8 @@ async def _subscribe(request: web.Request, hub: Hub, client: Client, msg: dict[s
     try:
         target = parse_resource(resource)
         await resolve(target, request.app[DB], request.app[SETTINGS])
-        start = since if since is not None else await current_seq(request.app[DB])
+        # Without since: start at the horizon, below which nothing can still appear.
+        start = since if since is not None else await hub.horizons.sample()
     except ApiError as exc:
         _error(client, sub_id, exc.message)
         return
