@@ -9,6 +9,7 @@ import { useTheme } from "./shell/theme";
 import { RunsPage } from "./runs/RunsPage";
 import { RunPage } from "./run/RunPage";
 import { TaskPage } from "./task/TaskPage";
+import { ComparePage } from "./compare/ComparePage";
 
 export function App() {
   const [theme, , setTheme] = useTheme();
@@ -23,6 +24,7 @@ export function App() {
       <main className="main">
         <Routes>
           <Route path="/" element={<RunsPage />} />
+          <Route path="/-/compare" element={<ComparePage />} />
           <Route path="/:flow" element={<RunsPage />} />
           <Route path="/:flow/:run" element={<RunPage />} />
           <Route path="/:flow/:run/:step" element={<RunPage />} />

@@ -3,6 +3,7 @@ import { StatusBadge, countsText } from "../ui/status";
 import { formatDuration, formatTime } from "../ui/format";
 import { runDuration } from "../runs/runDuration";
 import { useNow } from "../ui/useNow";
+import { CompareActions } from "../compare/CompareActions";
 
 function paramText(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
@@ -21,6 +22,7 @@ export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => voi
           <span className={`run-reason ${run.status === "failed" ? "failed" : ""}`} data-testid="status-reason">{run.status_reason}</span>
         )}
         <span className="muted" data-testid="task-counts" style={{ marginLeft: "auto" }}>{countsText(run.task_counts)}</span>
+        <CompareActions run={run} />
       </div>
       <dl className="kv">
         <div><dt>user</dt><dd>{run.user ?? "—"}</dd></div>

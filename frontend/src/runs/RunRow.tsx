@@ -7,12 +7,14 @@ import { StatusBadge, TaskCountsBar } from "../ui/status";
 import { formatAgo, formatDuration, formatTime } from "../ui/format";
 import { runDuration } from "./runDuration";
 import { useNow } from "../ui/useNow";
+import { PickBox } from "../compare/CompareBar";
 
-export const RUN_GRID = "96px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
+export const RUN_GRID = "26px 96px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
 
 export const RUN_COLUMNS: { key: RunSortKey | null; label: string }[] = [
   // The server orders runs by created, finished or duration (each index-backed); the other
   // columns are not sortable because sorting only the loaded rows would mislead.
+  { key: null, label: "" }, // compare checkbox
   { key: null, label: "Status" },
   { key: null, label: "Flow" },
   { key: null, label: "Run" },
@@ -25,8 +27,9 @@ export const RUN_COLUMNS: { key: RunSortKey | null; label: string }[] = [
 ];
 
 /** One run. Running runs re-render each second (shared clock) so their duration ticks. */
-export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style }: {
+export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style, picked = false, onPick }: {
   run: Run; selected: boolean; onOpen: (r: Run) => void; onTag: (t: string) => void; style?: React.CSSProperties;
+  picked?: boolean; onPick?: (r: Run) => void;
 }) {
   const now = useNow(run.status === "running");
   const started = run.started_at ?? run.created_at;
@@ -39,6 +42,7 @@ export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style
       data-status={run.status}
       onClick={() => onOpen(run)}
     >
+      {onPick ? <PickBox run={run} checked={picked} onPick={onPick} /> : <div className="cell" />}
       <div className="cell"><StatusBadge status={run.status} reason={run.status_reason} /></div>
       <div className="cell" title={run.flow_id}><strong>{run.flow_id}</strong></div>
       <div className="cell mono"><Link to={formatPath({ flow: run.flow_id, run: run.run_id })} onClick={(e) => e.stopPropagation()}>{run.run_id}</Link></div>

@@ -6,6 +6,7 @@ import type { Run } from "../api/types";
 import type { RunListFilters, RunSortKey } from "../nav/viewState";
 import { useListKeys } from "../shell/shortcuts";
 import { RUN_COLUMNS, RUN_GRID, RunRow } from "./RunRow";
+import { CompareBar } from "../compare/CompareBar";
 
 const ROW = 32;
 
@@ -35,6 +36,9 @@ export function RunTable({ runs, filters, onSort, hasMore, loadMore, loadingMore
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [selected, setSelected] = useState(-1);
+  const [picked, setPicked] = useState<Run[]>([]);
+  const pick = useCallback((r: Run) => setPicked((p) => p.some((x) => x.pathspec === r.pathspec)
+    ? p.filter((x) => x.pathspec !== r.pathspec) : [...p, r]), []);
   const v = useVirtualizer({
     count: runs.length + (hasMore ? 1 : 0),
     getScrollElement: () => scrollRef.current,
@@ -55,6 +59,8 @@ export function RunTable({ runs, filters, onSort, hasMore, loadMore, loadingMore
   useListKeys(runs.length, selected, select, open);
 
   return (
+    <>
+    <CompareBar picked={picked} clear={() => setPicked([])} />
     <div className="vtable" ref={scrollRef} role="table" aria-label="Runs"
       onScroll={(e) => onScrollTop(e.currentTarget.scrollTop < ROW)}>
       <SortHeader filters={filters} onSort={onSort} />
@@ -71,10 +77,11 @@ export function RunTable({ runs, filters, onSort, hasMore, loadMore, loadingMore
           }
           return (
             <RunRow key={run.pathspec} run={run} selected={item.index === selected} onOpen={onOpen} onTag={onTag}
-              style={{ top: item.start }} />
+              style={{ top: item.start }} picked={picked.some((p) => p.pathspec === run.pathspec)} onPick={pick} />
           );
         })}
       </div>
     </div>
+    </>
   );
 }

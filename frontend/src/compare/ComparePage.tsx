@@ -1,0 +1,80 @@
+// /-/compare?a=Flow/12&b=Flow/15: two runs side by side, only what changed highlighted.
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { formatPath } from "../nav/viewState";
+import { formatDuration, formatTime } from "../ui/format";
+import { Empty, ErrorBox, Loading } from "../ui/states";
+import { StatusBadge } from "../ui/status";
+import type { Run } from "../api/types";
+import { useComparison } from "./compareApi";
+import { compareUrl, parseSteps, summarize, totalChanges } from "./diff";
+import { ArtifactsSection, FailuresSection, ParametersSection, RatioBadge, StepsSection, TagsSection } from "./CompareSections";
+import "./compare.css";
+
+function RunCard({ run, side }: { run: Run; side: "a" | "b" }) {
+  return (
+    <div className="cmp-run" data-testid={`compare-run-${side}`}>
+      <span className="cmp-side">{side === "a" ? "A · baseline" : "B"}</span>
+      <Link to={formatPath({ flow: run.flow_id, run: run.run_id })} className="mono"><strong>{run.pathspec}</strong></Link>
+      <StatusBadge status={run.status} reason={run.status_reason} />
+      <span className="muted num">{formatTime(run.started_at ?? run.created_at)}</span>
+      <span className="num">{formatDuration(run.duration_ms)}</span>
+    </div>
+  );
+}
+
+export function ComparePage() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const a = params.get("a");
+  const b = params.get("b");
+  const steps = parseSteps(params.get("steps"));
+  const query = useComparison(a, b, steps);
+
+  if (!a || !b) {
+    return (
+      <div className="cmp-page">
+        <Empty>
+          Pick two runs to compare: tick two runs in the <Link to="/">run list</Link> and press “Compare”, or use
+          “Compare with…” on a run page.
+        </Empty>
+      </div>
+    );
+  }
+  if (query.isPending) return <Loading label={`Comparing ${a} with ${b}`} />;
+  if (query.isError) return <div className="cmp-page"><ErrorBox error={query.error} retry={() => void query.refetch()} /></div>;
+
+  const c = query.data;
+  const summary = summarize(c);
+  const total = totalChanges(summary);
+  const setSteps = (next: string[]) => void navigate(compareUrl(a, b, next), { replace: true });
+  return (
+    <div className="cmp-page" data-testid="compare-page">
+      <div className="cmp-head">
+        <RunCard run={c.a} side="a" />
+        <div className="cmp-vs">
+          <span>vs</span>
+          <RatioBadge ratio={c.a.duration_ms && c.b.duration_ms ? c.b.duration_ms / c.a.duration_ms : null} />
+          <button type="button" className="btn btn-small" title="Swap A and B" onClick={() => void navigate(compareUrl(b, a, steps))}>⇄ swap</button>
+        </div>
+        <RunCard run={c.b} side="b" />
+      </div>
+      {c.note && <div className="cmp-note" role="note">{c.note}</div>}
+      <p className="cmp-summary" data-testid="compare-summary">
+        {total === 0
+          ? "No differences in parameters, tags, steps, artifacts or failures."
+          : [
+              summary.parameters && `${summary.parameters} parameter${summary.parameters > 1 ? "s" : ""}`,
+              summary.tags && `${summary.tags} tag${summary.tags > 1 ? "s" : ""}`,
+              summary.steps && `${summary.steps} step${summary.steps > 1 ? "s" : ""} added/removed`,
+              summary.artifacts && `${summary.artifacts} artifact${summary.artifacts > 1 ? "s" : ""}`,
+              summary.failures && "failure",
+            ].filter(Boolean).join(" · ") + " changed"}
+      </p>
+      <FailuresSection c={c} />
+      <ParametersSection c={c} />
+      <TagsSection c={c} />
+      <StepsSection c={c} />
+      <ArtifactsSection c={c} chosen={steps} setChosen={setSteps} />
+    </div>
+  );
+}
