@@ -1,28 +1,60 @@
 """Wiring the live parts into the app: the hub and listener live in a cleanup_ctx, and open
-websockets are closed with GOING_AWAY on shutdown (before the pool goes away)."""
+websockets are closed with GOING_AWAY on shutdown (before the pool goes away).
+
+With FLOWSCOPE_LIVE_DSN the hub gets its own small pool on that server (the primary): LISTEN
+does not work on a hot standby, and the change horizon reads pg_locks, which on a standby does
+not show the primary's writers. With FLOWSCOPE_LIVE_POLL_MS the hub also re-checks every
+subscription on a timer, for setups where notifications cannot arrive.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
+import aiopg
 from aiohttp import web
 
+from backend.db.query import Db
 from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
 from core_runtime.pg.connect import resolve_dsns
 
 
+async def _poll(hub: Hub, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        hub.notify_all()
+
+
 async def _live(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    hub = Hub(app[DB], settings, app[BLOBS], app[DAG_CACHE])
-    listener = Listener(resolve_dsns(settings).reader, hub)
+    live_dsn = getattr(settings, "live_dsn", None)
+    db, pool = app[DB], None
+    if live_dsn:
+        timeout = float(settings.query_timeout)
+        pool = await aiopg.create_pool(live_dsn, minsize=1, maxsize=4, timeout=timeout,
+                                       options=f"-c statement_timeout={int(timeout * 1000)}")
+        db = Db(pool, timeout)
+    hub = Hub(db, settings, app[BLOBS], app[DAG_CACHE])
+    listener = Listener(live_dsn or resolve_dsns(settings).reader, hub)
     app[HUB], app[LISTENER] = hub, listener
     hub.start()
     listener.start()
+    poll_ms = int(getattr(settings, "live_poll_ms", 0) or 0)
+    poller = asyncio.create_task(_poll(hub, poll_ms / 1000)) if poll_ms > 0 else None
     yield
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
     await listener.stop()
     await hub.stop()
+    if pool is not None:
+        pool.close()
+        await pool.wait_closed()
 
 
 async def _close_websockets(app: web.Application) -> None:
