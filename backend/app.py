@@ -101,7 +101,10 @@ async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = backend_settings(settings)
-    app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
+    from backend.auth import auth_middleware
+
+    app = web.Application(middlewares=[error_middleware, auth_middleware(settings)],
+                          client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[STARTED_AT] = time.time()
     app[DAG_CACHE] = LruCache("dag", int(settings.cache_memory_mb) * 1024 * 1024 // 8,

@@ -6,6 +6,7 @@ Importing this module only adds declarations; values are read once by load_setti
 from __future__ import annotations
 
 import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings, served by `flowscope serve` too)
+import backend.plugins.settings  # noqa: F401  (declares plugin_dirs, plugins_disabled, plugins_allow_same_origin)
 from core_runtime.settings import REGISTRY, Setting, Settings, declare, load_settings
 
 __all__ = ["REGISTRY", "Settings", "backend_settings"]
@@ -16,6 +17,20 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise ValueError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"expected 0 or a positive integer, got {text!r}")
+    return value
+
+
+def _address_list(text: str) -> str:
+    from backend.auth import parse_proxies
+
+    parse_proxies(text)   # fail at start-up on a typo, not on the first request
+    return text
 
 
 def _positive_float(text: str) -> float:
@@ -63,6 +78,23 @@ declare(
     Setting("search_timeout", 60.0, _positive_float, "Seconds one run-wide log search may run."),
     Setting("static_dir", None, str,
             "Directory of the built UI served at / (default: backend/static, built by Vite)."),
+    Setting("auth_token", None, str,
+            "If set, the UI and API require this token: 'Authorization: Bearer <token>', or a "
+            "session cookie that opening any page with ?token=<token> sets. See docs/deploy.md.",
+            secret=True),
+    Setting("trusted_user_header", None, str,
+            "Header carrying the user authenticated by a reverse proxy (e.g. X-Forwarded-User from "
+            "oauth2-proxy); requests without it are refused. See docs/deploy.md."),
+    Setting("trusted_proxies", None, _address_list,
+            "Addresses or CIDRs (comma-separated) allowed to send FLOWSCOPE_TRUSTED_USER_HEADER and "
+            "X-Forwarded-Proto; unset: any peer (bind to a private address then)."),
+    Setting("live_dsn", None, str,
+            "Postgres DSN (SELECT-only role) for the live feed's LISTEN and change queries; set it to "
+            "the primary when FLOWSCOPE_READER_DSN points at a read replica. Default: the reader DSN.",
+            secret=True),
+    Setting("live_poll_ms", 0, _non_negative_int,
+            "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
+            "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler)."),
 )
 
 BACKEND_SETTINGS = ("host", "port", "pool_size", "query_timeout", "datastore_timeout",
@@ -70,7 +102,9 @@ BACKEND_SETTINGS = ("host", "port", "pool_size", "query_timeout", "datastore_tim
                     "artifact_max_bytes", "artifact_timeout", "artifact_memory_mb",
                     "artifact_workers", "ws_queue_size", "ws_batch_ms", "search_max_results",
                     "search_max_bytes", "search_timeout", "static_dir",
-                    "ingest_port", "ingest_host", "ingest_token", "ingest_heartbeat_interval")
+                    "ingest_port", "ingest_host", "ingest_token", "ingest_heartbeat_interval",
+                    "plugin_dirs", "plugins_disabled", "plugins_allow_same_origin",
+                    "auth_token", "trusted_user_header", "trusted_proxies", "live_dsn", "live_poll_ms")
 
 
 def backend_settings(base: Settings | None = None, **overrides: object) -> Settings:
