@@ -19,6 +19,12 @@ from typing import Any
 
 import pytest
 
+from pg_harness import database_fixtures
+
+# The browser tests assert on whole views ("no runs yet", "exactly these tagged runs"): they get a
+# database of their own, so runs recorded by the other test directories never show up in them.
+globals().update(database_fixtures("e2e"))
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
 OWN_FLOWS = Path(__file__).resolve().parent / "flows"
