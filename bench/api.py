@@ -1,0 +1,141 @@
+"""API latency on the seeded database: p50/p95/p99 at concurrency 1 and 32, and the ratio to SQL.
+
+    FLOWSCOPE_HOME=/tmp/fs-scale python -m bench.api [--url http://127.0.0.1:8765] [--requests 60]
+        [--markdown docs/benchmarks.md] [--label after]
+
+Without --url a backend is started on FLOWSCOPE_HOME (``python -m backend.cli serve --no-ingest``)
+and stopped at the end. Arguments come from the data (bench.seed's summary: the huge run and the
+long log; the newest runs for the rest). "SQL" runs the statements the handler runs, with the same
+parameters, on one psycopg2 connection (backend.db code executed through a recording Db), so the
+ratio is what the HTTP layer, the pool and JSON add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from bench import api_cases
+from bench.api_report import Result, percentile, write_section
+
+
+@dataclass
+class Case:
+    name: str
+    kind: str                                   # list | detail | timeline | log | search
+    request: Callable[[aiohttp.ClientSession, int], Awaitable[None]]
+    sql: Callable[[], Awaitable[float]] | None = None   # one direct-SQL sample, seconds
+    target_ms: float = 50.0
+
+
+async def measure(session: aiohttp.ClientSession, case: Case, n: int, concurrency: int,
+                  budget_s: float) -> list[float]:
+    """Latencies (s) of n requests issued by `concurrency` workers, within a time budget."""
+    latencies: list[float] = []
+    counter = iter(range(n))
+    deadline = time.monotonic() + budget_s
+
+    async def worker() -> None:
+        for i in counter:
+            if time.monotonic() > deadline:
+                return
+            t = time.perf_counter()
+            await case.request(session, i)
+            latencies.append(time.perf_counter() - t)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def start_backend(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--no-ingest"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc
+
+
+async def wait_up(url: str, proc: subprocess.Popen[bytes] | None) -> None:
+    async with aiohttp.ClientSession() as s:
+        for _ in range(240):
+            if proc is not None and proc.poll() is not None:
+                raise SystemExit(f"backend exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            try:
+                async with s.get(f"{url}/api/flows?limit=1") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    raise SystemExit("backend did not come up in 120 s")
+
+
+async def run(args: argparse.Namespace) -> list[Result]:
+    proc = None
+    url = args.url
+    if url is None:
+        proc = start_backend(args.port)
+        url = f"http://127.0.0.1:{args.port}"
+    try:
+        await wait_up(url, proc)
+        conn = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(connector=conn) as session:
+            cases = await api_cases.build(session, url, args)
+            results: list[Result] = []
+            for case in cases:
+                if args.only and not any(o in case.name for o in args.only):
+                    continue
+                await case.request(session, 0)   # warm: first-use costs are reported separately
+                row = Result(case.name, case.kind, case.target_ms)
+                for conc in (1, 32):
+                    n = args.requests if conc == 1 else args.requests * 4
+                    lat = await measure(session, case, n, conc, args.budget)
+                    row.stats[conc] = (percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), len(lat))
+                if case.sql is not None:
+                    samples = [await case.sql() for _ in range(max(10, args.requests // 2))]
+                    row.sql_p50 = percentile(samples, 50)
+                results.append(row)
+                print(row.line(), flush=True)
+            return results
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.api", description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--url", help="a running backend (default: start one on FLOWSCOPE_HOME)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--requests", type=int, default=60, help="requests per case at concurrency 1 (x4 at 32)")
+    p.add_argument("--budget", type=float, default=20.0, help="seconds per case and concurrency at most")
+    p.add_argument("--summary", default=None, help="bench.seed's JSON summary (default: $FLOWSCOPE_HOME/seed.json)")
+    p.add_argument("--only", action="append", help="only cases whose name contains this (repeatable)")
+    p.add_argument("--markdown", help="write the table into this file's 'API' section")
+    p.add_argument("--label", default="", help="a note for the section (e.g. before/after)")
+    args = p.parse_args(argv)
+    home = os.environ.get("FLOWSCOPE_HOME")
+    if args.summary is None and home:
+        args.summary = os.path.join(home, "seed.json")
+    if not args.summary or not os.path.exists(args.summary):
+        print("need bench.seed's summary: set FLOWSCOPE_HOME or --summary", file=sys.stderr)
+        return 2
+    with open(args.summary) as f:
+        args.seed = json.load(f)
+    started = time.time()
+    results = asyncio.run(run(args))
+    if args.markdown:
+        write_section(args.markdown, results, " ".join(["python -m bench.api", *(argv or sys.argv[1:])]),
+                      started, args.label)
+    return 0 if all(r.ok() for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""bench.api's cases: the requests the UI makes, with arguments taken from the seeded data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import psycopg2
+from multidict import MultiDict
+from psycopg2.extras import RealDictCursor
+
+from backend.db import runs as runs_db
+from backend.db import tasks as tasks_db
+from backend.db.liveness import live_params
+from backend.params import DEFAULT_LIMIT, decode_cursor
+from backend.settings import backend_settings
+from core_runtime.pg.connect import resolve_dsns
+
+if TYPE_CHECKING:
+    from bench.api import Case
+
+
+class DirectDb:
+    """backend.db's interface run synchronously on one psycopg2 connection, timing the SQL only."""
+
+    def __init__(self, dsn: str) -> None:
+        self.conn = psycopg2.connect(dsn)
+        self.conn.autocommit = True
+        self.elapsed = 0.0
+
+    async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        t = time.perf_counter()
+        with self.conn.cursor(cursor_factory=RealDictCursor) as cur:
+            cur.execute(sql, params)
+            rows = [dict(r) for r in cur.fetchall()]
+        self.elapsed += time.perf_counter() - t
+        return rows
+
+    async def one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
+
+
+async def get_json(session: aiohttp.ClientSession, url: str, **params: Any) -> Any:
+    async with session.get(url, params=params) as r:
+        if r.status != 200:
+            raise SystemExit(f"GET {r.url} -> {r.status}: {(await r.text())[:300]}")
+        return await r.json()
+
+
+def getter(session_url: str, path: str, params: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    async def request(session: aiohttp.ClientSession, i: int) -> None:
+        async with session.get(session_url + path, params=params or {}) as r:
+            await r.read()
+            if r.status != 200:
+                raise SystemExit(f"GET {path} -> {r.status}")
+    return request
+
+
+async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespace) -> list[Case]:
+    from bench.api import Case
+    seed = args.seed
+    settings = backend_settings()
+    dsn = resolve_dsns(settings).writer or resolve_dsns(settings).reader
+    direct = DirectDb(dsn)
+
+    def sql_of(fn: Any, *a: Any) -> Any:
+        async def sample() -> float:
+            direct.elapsed = 0.0
+            await fn(direct, live_params(settings), *a)
+            return direct.elapsed
+        return sample
+
+    cases: list[Case] = []
+    newest = (await get_json(session, f"{url}/api/runs", limit=200))["data"]
+    flows = [r["flow_id"] for r in newest]
+    popular = max(set(flows), key=flows.count)
+    users = [r["user"] for r in newest if r["user"]]
+    user = max(set(users), key=users.count)
+    tags = [t for r in newest for t in r["tags"]]
+    counts = sorted({t: tags.count(t) for t in tags}.items(), key=lambda kv: -kv[1])
+    tag_common, tag_mid = counts[0][0], counts[len(counts) // 2][0]
+    week_end = newest[-1]["created_at"] - 90 * 86_400_000
+    F = runs_db.RunFilters
+    created = runs_db.make_order("created", True)
+
+    def runs_case(name: str, params: dict[str, Any], filters: runs_db.RunFilters, cursor: Any = None) -> None:
+        cases.append(Case(name, "list", getter(url, "/api/runs", params),
+                          sql_of(runs_db.list_runs, filters, created, cursor, DEFAULT_LIMIT)))
+
+    runs_case("home: newest first", {}, F())
+    runs_case("status = failed", {"status": "failed"}, F(statuses=["failed"]))
+    runs_case("status = running", {"status": "running"}, F(statuses=["running"]))
+    runs_case(f"flow = {popular}", {"flow": popular}, F(flows=[popular]))
+    runs_case(f"user = {user}", {"user": user}, F(users=[user]))
+    runs_case(f"tag = {tag_common} (common)", {"tag": tag_common}, F(tags=[tag_common]))
+    runs_case(f"tag = {tag_mid} (mid)", {"tag": tag_mid}, F(tags=[tag_mid]))
+    runs_case("time range (one week)", {"created_after": week_end - 7 * 86_400_000, "created_before": week_end},
+              F(created_after=week_end - 7 * 86_400_000, created_before=week_end))
+    for key in ("flow", "user"):
+        cases.append(Case(f"group_by = {key}", "list", getter(url, "/api/runs", {"group_by": key}),
+                          sql_of(runs_db.list_run_groups, F(), created, key, "", 20, 5)))
+
+    # page 100: follow `next` 99 times once, then time the 100th page
+    t0 = time.perf_counter()
+    cursor = None
+    for _ in range(99):
+        body = await get_json(session, f"{url}/api/runs", **({"cursor": cursor} if cursor else {}))
+        cursor = body["next"]
+    follow_s = time.perf_counter() - t0
+    print(f"following next 99 times: {follow_s * 1000:.0f} ms", flush=True)
+    decoded = decode_cursor(MultiDict(cursor=cursor or ""), created.cursor_kind, 2)
+    runs_case("home: page 100 (cursor)", {"cursor": cursor}, F(), decoded)
+
+    normal = next(r for r in newest if r["status"] != "running")
+    base = f"/api/flows/{normal['flow_id']}/runs/{normal['run_id']}"
+
+    async def bundle(session: aiohttp.ClientSession, i: int) -> None:
+        await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("", "/dag", "/steps", "/tasks")))
+    cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle))
+
+    flow, run_id = seed["huge_run"].split("/")
+    huge = f"/api/flows/{flow}/runs/{run_id}"
+    cases.append(Case("huge run: run", "detail", getter(url, huge)))
+    cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
+                      sql_of(tasks_db.list_tasks, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
+    full = (await get_json(session, url + huge + "/timeline", width=1200, rows=200))["data"]
+    w0, w1, total = full["start"], full["end"], full["total_rows"]
+    mid, span = (w0 + w1) // 2, w1 - w0
+    zooms = [("full", w0, w1, 0, total), ("1/10", mid - span // 20, mid + span // 20, 0, total),
+             ("1/100, 2,000 rows", mid - span // 200, mid + span // 200, total // 2, 2000)]
+    for label, a, b, r0, n in zooms:
+        params = {"width": 1200, "rows": 200, "start": a, "end": b, "row_start": r0, "span": n}
+        cases.append(Case(f"huge run: timeline {label} (same view)", "timeline",
+                          getter(url, huge + "/timeline", params), target_ms=150))
+
+        def panning(a: int = a, b: int = b, r0: int = r0, n: int = n):  # type: ignore[no-untyped-def]
+            async def request(session: aiohttp.ClientSession, i: int) -> None:
+                shift = (i + 1) * max(1, (b - a) // 1000)   # a new window every request: no response cache
+                await getter(url, huge + "/timeline", {"width": 1200, "rows": 200, "start": a + shift,
+                                                       "end": b + shift, "row_start": r0, "span": n})(session, i)
+            return request
+        cases.append(Case(f"huge run: timeline {label} (panning)", "timeline", panning(), target_ms=150))
+
+    log_flow, log_run, log_step, log_task = seed["log_task"].split("/")
+    log = f"/api/flows/{log_flow}/runs/{log_run}/steps/{log_step}/tasks/{log_task}/logs/stdout"
+    cases.append(Case("1M-line log: tail 1,000", "log", getter(url, log, {"tail": 1000})))
+    cases.append(Case("1M-line log: line 900,000", "log", getter(url, log, {"from_line": 900_000, "limit": 1000})))
+
+    async def search(session: aiohttp.ClientSession, i: int) -> None:
+        async with session.get(url + huge + "/search", params={"q": f"id={(i * 7919) % 1000003} "}) as r:
+            lines = (await r.text()).splitlines()
+            done = [x for x in lines if '"done"' in x]
+            if r.status != 200 or not done:
+                raise SystemExit(f"search -> {r.status}: {lines[-1:]}")
+    cases.append(Case("huge run: log search (1M lines)", "search", search, target_ms=1000))
+    return cases
