@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from backend.cache.lru import LruCache
     from backend.live.hub import Hub
     from backend.live.listener import Listener
+    from backend.plugins.registry import PluginRegistry
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Db)
@@ -24,3 +25,4 @@ RENDERER: web.AppKey[ArtifactRenderer] = web.AppKey("artifact_renderer")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 LISTENER: web.AppKey[Listener] = web.AppKey("listener")
 STARTED_AT = web.AppKey("started_at", float)
+PLUGINS: web.AppKey[PluginRegistry] = web.AppKey("plugins")

@@ -1,0 +1,1 @@
+"""Plugins: discovery and validation of plugin folders, and serving their files."""
