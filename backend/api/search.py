@@ -57,6 +57,9 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
                       int(settings.search_max_results))
     streams = get_list(q, "stream", ("stdout", "stderr")) or None
     steps = get_list(q, "step") or None
+    # task (and attempt) let a task's log view search only its own log on the server.
+    tasks = get_list(q, "task") or None
+    attempt = get_int(q, "attempt", minimum=0)
     deadline = time.monotonic() + float(settings.search_timeout)
     max_bytes = int(settings.search_max_bytes)
     db, blobs = request.app[DB], request.app[BLOBS]
@@ -67,12 +70,12 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
     reason: str | None = None
     after = 0
     while reason is None:
-        tasks = await search_db.task_batch(db, run["run_pk"], after, steps, TASKS_PER_BATCH)
-        if not tasks:
+        batch = await search_db.task_batch(db, run["run_pk"], after, steps, TASKS_PER_BATCH, tasks)
+        if not batch:
             break
-        after = tasks[-1]["task_pk"]
-        names = {t["task_pk"]: t for t in tasks}
-        for chunk in await search_db.chunks_of_tasks(db, list(names), streams):
+        after = batch[-1]["task_pk"]
+        names = {t["task_pk"]: t for t in batch}
+        for chunk in await search_db.chunks_of_tasks(db, list(names), streams, attempt):
             if time.monotonic() > deadline:
                 reason = f"time limit of {float(settings.search_timeout):g} s reached"
                 break
@@ -113,6 +116,8 @@ ROUTES = [
            Param("ignore_case", "true: case-insensitive.", "boolean"),
            Param("stream", "stdout and/or stderr (default both).", repeated=True),
            Param("step", "Only tasks of these steps.", repeated=True),
+           Param("task", "Only these task ids.", repeated=True),
+           Param("attempt", "Only this attempt of each task.", "integer"),
            Param("limit", "Most matches to return (bounded by FLOWSCOPE_SEARCH_MAX_RESULTS).", "integer")),
           "ndjson", "search"),
 ]

@@ -32,14 +32,22 @@ USERS = """WITH RECURSIVE u(value) AS (
              FROM u WHERE u.value IS NOT NULL AND u.value LIKE %(prefix)s)
            SELECT value FROM u WHERE value IS NOT NULL AND value LIKE %(prefix)s LIMIT %(limit)s"""
 
-QUERIES = {"flows": FLOWS, "runs": RUNS, "steps": STEPS, "tags": TAGS, "users": USERS}
+# Task ids of one run (flow and run required), optionally of one step: numeric ids sort as
+# numbers. Served by the (run_pk, step_name, task_id) unique index.
+TASKS = """SELECT t.task_id AS value FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
+           WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
+             AND (%(step)s::text IS NULL OR t.step_name = %(step)s) AND t.task_id LIKE %(prefix)s
+           ORDER BY length(t.task_id), t.task_id LIMIT %(limit)s"""
+
+QUERIES = {"flows": FLOWS, "runs": RUNS, "steps": STEPS, "tags": TAGS, "users": USERS, "tasks": TASKS}
 
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def complete(db: Db, kind: str, q: str, limit: int, flow: str | None, run: str | None) -> list[str]:
+async def complete(db: Db, kind: str, q: str, limit: int, flow: str | None, run: str | None,
+                   step: str | None = None) -> list[str]:
     params: dict[str, Any] = {"q": q, "prefix": _like(q) + "%", "contains": "%" + _like(q) + "%",
-                              "limit": limit, "flow": flow, "run": run}
+                              "limit": limit, "flow": flow, "run": run, "step": step}
     return [r["value"] for r in await db.all(QUERIES[kind], params)]

@@ -9,18 +9,23 @@ from backend.db.query import Db, Row
 TASK_BATCH = """SELECT task_pk, step_name, task_id FROM tasks
                 WHERE run_pk = %(run_pk)s AND task_pk > %(after)s
                   AND (%(steps)s::text[] IS NULL OR step_name = ANY(%(steps)s))
+                  AND (%(tasks)s::text[] IS NULL OR task_id = ANY(%(tasks)s))
                 ORDER BY task_pk LIMIT %(limit)s"""
 CHUNKS_OF_TASKS = """SELECT task_pk, attempt, stream, seq, first_line, n_lines, n_bytes, location
                      FROM log_chunks WHERE task_pk = ANY(%(task_pks)s)
                        AND (%(streams)s::text[] IS NULL OR stream = ANY(%(streams)s))
+                       AND (%(attempt)s::int IS NULL OR attempt = %(attempt)s)
                      ORDER BY task_pk, attempt, stream, seq"""
 
 
-async def task_batch(db: Db, run_pk: int, after: int, steps: Sequence[str] | None, limit: int) -> list[Row]:
+async def task_batch(db: Db, run_pk: int, after: int, steps: Sequence[str] | None, limit: int,
+                     tasks: Sequence[str] | None = None) -> list[Row]:
     return await db.all(TASK_BATCH, {"run_pk": run_pk, "after": after, "limit": limit,
-                                     "steps": list(steps) if steps else None})
+                                     "steps": list(steps) if steps else None,
+                                     "tasks": list(tasks) if tasks else None})
 
 
-async def chunks_of_tasks(db: Db, task_pks: Sequence[int], streams: Sequence[str] | None) -> list[Row]:
-    return await db.all(CHUNKS_OF_TASKS, {"task_pks": list(task_pks),
+async def chunks_of_tasks(db: Db, task_pks: Sequence[int], streams: Sequence[str] | None,
+                          attempt: int | None = None) -> list[Row]:
+    return await db.all(CHUNKS_OF_TASKS, {"task_pks": list(task_pks), "attempt": attempt,
                                           "streams": list(streams) if streams else None})

@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson } from "./client";
 
-export type CompletionKind = "flows" | "runs" | "steps" | "tags" | "users";
+export type CompletionKind = "flows" | "runs" | "steps" | "tags" | "users" | "tasks";
 
 interface Completion {
   value?: string;

@@ -132,7 +132,9 @@ export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLine
     const ctl = new AbortController();
     try {
       await searchRunLogs(task.flow, task.run, { q, step: task.step, task: task.task, stream, attempt }, (hits) => {
-        for (const h of hits) if (String(h.task_id) === task.task && h.step_name === task.step && (!h.stream || h.stream === stream)) found.push(h.line);
+        // The server already narrows to this task and attempt; the check guards older servers.
+        for (const h of hits) if (String(h.task_id) === task.task && h.step_name === task.step && (!h.stream || h.stream === stream)
+          && (attempt === null || h.attempt === undefined || h.attempt === attempt)) found.push(h.line);
         found.sort((a, b) => a - b);
         setMatches([...found]);
       }, ctl.signal);

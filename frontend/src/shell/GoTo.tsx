@@ -4,8 +4,8 @@ import { useNavigate } from "react-router";
 import { useCompletions, type CompletionKind } from "../api/autocomplete";
 import { formatPath, parsePathspec } from "../nav/viewState";
 
-// Tasks have no autocomplete (a step can have 100,000 of them); the task list is one click away.
-const KINDS: (CompletionKind | null)[] = ["flows", "runs", "steps", null];
+// Task ids complete by prefix within the step (the server returns at most 20, index-backed).
+const KINDS: (CompletionKind | null)[] = ["flows", "runs", "steps", "tasks"];
 
 export function GoTo() {
   const navigate = useNavigate();
@@ -17,7 +17,8 @@ export function GoTo() {
   const segments = text.replace(/^\/+/, "").split("/");
   const index = Math.min(segments.length - 1, 3);
   const prefix = segments[segments.length - 1] ?? "";
-  const scope = { flow: index >= 1 ? segments[0] ?? null : null, run: index >= 2 ? segments[1] ?? null : null };
+  const scope = { flow: index >= 1 ? segments[0] ?? null : null, run: index >= 2 ? segments[1] ?? null : null,
+    step: index >= 3 ? segments[2] ?? null : null };
   const completions = useCompletions(open && segments.length <= 4 ? KINDS[index] ?? null : null, prefix, scope);
   const options = (completions.data ?? []).slice(0, 12);
 
