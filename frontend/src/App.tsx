@@ -9,6 +9,8 @@ import { useTheme } from "./shell/theme";
 import { RunsPage } from "./runs/RunsPage";
 import { RunPage } from "./run/RunPage";
 import { TaskPage } from "./task/TaskPage";
+import { PluginsPage } from "./plugins/PluginsPage";
+import { PluginToasts } from "./plugins/toasts";
 import { ComparePage } from "./compare/ComparePage";
 
 export function App() {
@@ -24,6 +26,7 @@ export function App() {
       <main className="main">
         <Routes>
           <Route path="/" element={<RunsPage />} />
+          <Route path="/-/plugins" element={<PluginsPage />} />
           <Route path="/-/compare" element={<ComparePage />} />
           <Route path="/:flow" element={<RunsPage />} />
           <Route path="/:flow/:run" element={<RunPage />} />
@@ -32,6 +35,7 @@ export function App() {
         </Routes>
       </main>
       <HelpDialog open={help} onClose={() => setHelp(false)} />
+      <PluginToasts />
     </div>
   );
 }

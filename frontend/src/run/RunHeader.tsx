@@ -3,6 +3,7 @@ import { StatusBadge, countsText } from "../ui/status";
 import { formatDuration, formatTime } from "../ui/format";
 import { runDuration } from "../runs/runDuration";
 import { useNow } from "../ui/useNow";
+import { PluginSlot } from "../plugins/PluginSlot";
 import { CompareActions } from "../compare/CompareActions";
 
 function paramText(v: unknown): string {
@@ -40,6 +41,7 @@ export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => voi
           </dd></div>
         )}
       </dl>
+      <PluginSlot name="run-header" context={{ run }} />
     </div>
   );
 }

@@ -14,6 +14,8 @@ import { RunHeader } from "./RunHeader";
 import { TimelineView } from "../timeline/TimelineView";
 import { DagView } from "../dag/DagView";
 import { RunSearch } from "../search/RunSearch";
+import { PluginSlot } from "../plugins/PluginSlot";
+import { PluginTabs, activePluginTab, usePluginTab } from "../plugins/PluginTabs";
 
 const TABS: [RunTab, string][] = [["timeline", "Timeline"], ["dag", "DAG"], ["search", "Log search"]];
 
@@ -24,6 +26,7 @@ export function RunPage() {
   const flow = view.path.flow!;
   const runId = view.path.run!;
   const run = useRun(flow, runId);
+  const pluginTab = activePluginTab(usePluginTab());
 
   useLiveResource(run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
     patchRun(client, e.data as unknown as Run);
@@ -50,15 +53,17 @@ export function RunPage() {
       <RunHeader run={run.data} onTag={(t) => navigate(`/?tag=${encodeURIComponent(t)}`)} />
       <div className="tabs" role="tablist">
         {TABS.map(([tab, label]) => (
-          <Link key={tab} to={tabUrl(tab)} role="tab" aria-selected={view.tab === tab} data-tab={tab}>{label}</Link>
+          <Link key={tab} to={tabUrl(tab)} role="tab" aria-selected={view.tab === tab && !pluginTab} data-tab={tab}>{label}</Link>
         ))}
+        <PluginTabs />
         {view.path.step && (
           <span className="muted" style={{ alignSelf: "center", marginLeft: 12 }}>
             step <strong>{view.path.step}</strong> · <Link to={formatPath({ flow, run: runId })}>all steps</Link>
           </span>
         )}
       </div>
-      {view.tab === "timeline" && <TimelineView run={run.data} />}
+      {view.tab === "timeline" && !pluginTab && <TimelineView run={run.data} />}
+      <PluginSlot name="run-tab" context={{ run: run.data }} />
       {view.tab === "dag" && <DagView run={run.data} />}
       {view.tab === "search" && <RunSearch run={run.data} />}
     </div>

@@ -9,6 +9,7 @@ import { useLiveResource } from "../live/useLive";
 import { formatPath, type RunListFilters, type RunSortKey } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { Empty, ErrorBox, Loading } from "../ui/states";
+import { PluginSlot } from "../plugins/PluginSlot";
 import { RunFilters } from "./RunFilters";
 import { RunTable } from "./RunTable";
 import { GroupedRuns } from "./GroupedRuns";
@@ -62,6 +63,7 @@ export function RunsPage() {
 
   return (
     <div className="run-body" style={{ position: "relative" }}>
+      <PluginSlot name="home-header" context={{}} />
       <RunFilters filters={filters} set={set} flowFixed={Boolean(view.path.flow)} />
       {filters.group !== "none" ? (
         <GroupedRuns filters={filters} query={query} onOpen={onOpen} onTag={onTag} onSort={onSort} />

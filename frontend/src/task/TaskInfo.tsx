@@ -4,6 +4,7 @@ import { formatPath } from "../nav/viewState";
 import { StatusBadge } from "../ui/status";
 import { formatDuration, formatTime, liveDuration } from "../ui/format";
 import { useNow } from "../ui/useNow";
+import { PluginSlot } from "../plugins/PluginSlot";
 
 function decoratorText(d: { name: string; attributes: Record<string, unknown> }): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
@@ -66,6 +67,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
           <div><dt>resources</dt><dd className="mono">{Object.entries(task.resources).map(([k, v]) => `${k}=${String(v)}`).join(" ")}</dd></div>
         )}
       </dl>
+      <PluginSlot name="task-details" context={{ task }} />
       {a?.traceback ? (
         <pre className="traceback" data-testid="traceback">{a.traceback}</pre>
       ) : a?.exception_type ? (
