@@ -115,3 +115,12 @@ async def test_parent_tasks_and_foreach_labels(api: TestClient[Any, Any], ui_run
     assert [t["foreach_value"] for t in squares] == ["a", "b", "c"]
     assert sorted(gather["parent_task_ids"]) == sorted(f"square/{t['task_id']}" for t in squares)
     assert end["parent_task_ids"] == [f"gather/{gather['task_id']}"]
+
+
+async def test_internal_steps_are_not_ui_steps(api: TestClient[Any, Any], ui_run: str) -> None:
+    steps = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}/steps"))["data"]
+    assert [s["step_name"] for s in steps] == ["start", "square", "gather", "end"]
+    dag = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}/dag"))["data"]
+    assert [s["step_name"] for s in dag["steps"]] == ["start", "square", "gather", "end"]
+    run = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}"))["data"]
+    assert run["task_counts"]["total"] == 6

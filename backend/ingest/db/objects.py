@@ -33,8 +33,17 @@ RUN_HEARTBEAT = ("UPDATE runs SET heartbeat_at = GREATEST(COALESCE(heartbeat_at,
 SET_RUN_TAGS = "UPDATE runs SET tags = %s WHERE run_pk = %s"
 
 STEP_COLS = "step_name, created_at"
-GET_STEP = f"SELECT {STEP_COLS} FROM steps WHERE run_pk = %s AND step_name = %s"
-LIST_STEPS = f"SELECT {STEP_COLS} FROM steps WHERE run_pk = %s ORDER BY created_at, step_name"
+# Steps whose name starts with "_" (Metaflow's _parameters) get no `steps` row: the UI lists
+# steps from that table, and those are not steps a user ran. The metadata service still has to
+# answer for them, so here they exist as soon as one of their tasks does.
+INTERNAL_STEP = ("SELECT step_name, min(created_at) AS created_at FROM tasks t "
+                 "WHERE t.run_pk = %s AND left(t.step_name, 1) = '_' {cond} GROUP BY step_name")
+GET_STEP = (f"(SELECT {STEP_COLS} FROM steps WHERE run_pk = %s AND step_name = %s) UNION ALL ("
+            + INTERNAL_STEP.format(cond="AND t.step_name = %s") + ") LIMIT 1")
+LIST_STEPS = (f"SELECT {STEP_COLS} FROM steps WHERE run_pk = %s UNION ALL "
+              + INTERNAL_STEP.format(cond="AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_pk = t.run_pk "
+                                          "AND s.step_name = t.step_name)")
+              + " ORDER BY created_at, step_name")
 INSERT_STEP = (f"INSERT INTO steps (run_pk, step_name, created_at) VALUES (%s, %s, %s) "
                f"ON CONFLICT DO NOTHING RETURNING {STEP_COLS}")
 
@@ -102,14 +111,17 @@ async def set_run_tags(cur: Cursor, run_pk: int, tags: list[str]) -> None:
 
 
 async def get_step(cur: Cursor, run_pk: int, step: str) -> dict[str, Any] | None:
-    return await one(cur, GET_STEP, (run_pk, step))
+    return await one(cur, GET_STEP, (run_pk, step, run_pk, step))
 
 
 async def list_steps(cur: Cursor, run_pk: int) -> list[dict[str, Any]]:
-    return await all_rows(cur, LIST_STEPS, (run_pk,))
+    return await all_rows(cur, LIST_STEPS, (run_pk, run_pk))
 
 
 async def insert_step(cur: Cursor, run_pk: int, step: str, ts: int) -> dict[str, Any] | None:
+    if step.startswith("_"):
+        # no row (see INTERNAL_STEP); the client creates the step's task right after this
+        return None if await get_step(cur, run_pk, step) else {"step_name": step, "created_at": ts}
     return await one(cur, INSERT_STEP, (run_pk, step, ts))
 
 
