@@ -1,0 +1,118 @@
+"""A run of the real `metaflow` package, recorded through the ingest service, browsed in Chromium.
+
+The flow runs against its own ingest process on the e2e session's database; the session's
+backend then serves it like any native run: timeline, DAG, a task's logs (read from Metaflow's
+local datastore) and its artifacts (unpickled in the backend's worker).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, _free_port, api_get
+
+MF_FLOWS = Path(__file__).resolve().parent / "mf_flows"
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture(scope="module")
+def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m backend.ingest`` on a free port, writing to the e2e session's database."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("e2e-ingest") / "ingest.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "backend.ingest", "--port", str(port)],
+                                env=backend_env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/ping", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"ingest did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def mf_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run id of UiFlow (foreach, item b retried once, printed lines) recorded by real metaflow."""
+    tmp = tmp_path_factory.mktemp("e2e-metaflow")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
+    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
+               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
+               METAFLOW_USER="tester", USERNAME="tester")
+    proc = subprocess.run([sys.executable, str(MF_FLOWS / "ui_flow.py"), "--no-pylint", "run",
+                           "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+    assert proc.returncode == 0, f"metaflow run failed:\n{proc.stdout}\n{proc.stderr}"
+    return (tmp / "run-id").read_text().strip()
+
+
+def square_tasks(server: str, run: str) -> list[dict[str, Any]]:
+    tasks = api_get(server, f"/api/flows/UiFlow/runs/{run}/steps/square/tasks")["data"]
+    return sorted(tasks, key=lambda t: t["foreach_index"])
+
+
+def test_metaflow_run_timeline_dag_logs_and_artifacts(page: Any, server: str, mf_run: str) -> None:
+    run = mf_run
+    page.goto(f"/UiFlow/{run}")
+    header = page.get_by_test_id("run-header")
+    header.wait_for()
+    page.wait_for_function("() => /Completed/.test(document.querySelector('[data-testid=run-header]').innerText)")
+    assert "6 done" in page.get_by_test_id("task-counts").inner_text()   # _parameters is not counted
+    # start, 3 × square (one with two attempts), gather, end
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]').dataset.bars) >= 7")
+
+    page.click('[data-tab="dag"]')
+    page.wait_for_url(re.compile(r"tab=dag"))
+    dag = page.get_by_test_id("dag")
+    dag.locator("[data-step]").first.wait_for()
+    steps = dag.locator("[data-step]").evaluate_all("els => els.map(e => e.dataset.step)")
+    assert steps == ["start", "square", "gather", "end"]   # no _parameters
+    assert dag.locator('[data-group="foreach"]').count() == 1
+    assert "3 tasks" in (dag.locator('[data-step="square"]').text_content() or "")
+
+    # The retried foreach task: its log lines come from Metaflow's datastore (MFLOG files).
+    flaky = square_tasks(server, run)[1]
+    assert flaky["foreach_value"] == "b" and flaky["attempt"] == 1
+    page.goto(f"/UiFlow/{run}/square/{flaky['task_id']}")
+    info = page.get_by_test_id("task-info")
+    info.wait_for()
+    log = page.get_by_test_id("log-stdout")
+    log.get_by_text("square b line 4").wait_for()
+    assert "square b line 0" in log.locator('[data-line="1"]').inner_text()
+    page.click('[data-attempt="0"]')
+    page.wait_for_url(re.compile(r"attempt=0"))
+    page.wait_for_function("() => /Failed/.test(document.querySelector('[data-testid=task-info]').innerText)")
+
+    page.goto(f"/UiFlow/{run}/square/{flaky['task_id']}?panel=artifacts")
+    table = page.get_by_test_id("artifacts")
+    row = table.locator("tr", has_text="sq")
+    row.first.wait_for()
+    table.locator("tr", has_text="'bb'").first.wait_for()
+    row.first.click()
+    value = page.get_by_test_id("artifact-value")
+    value.wait_for()
+    assert "bb" in value.inner_text()
