@@ -45,7 +45,9 @@ async def plugin_file(request: web.Request) -> web.StreamResponse:
         root = plugin.folder.resolve()
     candidate = (root / rel).resolve()
     # resolve() follows symlinks and '..', so this also stops a symlink pointing out of the folder.
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    # The manifest is configuration (link templates may name internal hosts), not a panel asset:
+    # it is only shown through /api/-/plugins.
+    if not candidate.is_relative_to(root) or not candidate.is_file() or candidate == root / "manifest.json":
         raise not_found(f"no such file in plugin {plugin_id}: {rel}")
     headers = {"Content-Security-Policy": _csp(registry.allow_same_origin),
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache",

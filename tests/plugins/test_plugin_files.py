@@ -85,6 +85,7 @@ async def test_traversal_and_unusable_plugins_get_404(aiohttp_client: Any, tmp_p
         "/-/plugins/good/link.txt",
         "/-/plugins/good/up/secret.txt",
         "/-/plugins/good/nope.js",
+        "/-/plugins/good/manifest.json",
         "/-/plugins/sdk/../good/index.html/../../../secret.txt",
         "/-/plugins/off/index.html",
         "/-/plugins/bad/index.html",
