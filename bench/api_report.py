@@ -26,12 +26,13 @@ class Result:
     # concurrency -> (p50, p95, p99, n) in seconds
     stats: dict[int, tuple[float, float, float, int]] = field(default_factory=dict)
     sql_p50: float | None = None
+    first: float | None = None
 
     def ok(self) -> bool:
         return 1 in self.stats and self.stats[1][1] * 1000 < self.target_ms
 
     def cells(self) -> list[str]:
-        out = [self.name]
+        out = [self.name, f"{(self.first or 0) * 1000:.0f}"]
         for conc in (1, 32):
             p50, p95, p99, _n = self.stats.get(conc, (0.0, 0.0, 0.0, 0))
             out += [f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", f"{p99 * 1000:.1f}"]
@@ -46,7 +47,7 @@ class Result:
         return " | ".join(self.cells())
 
 
-HEADER = ["case", "c1 p50", "c1 p95", "c1 p99", "c32 p50", "c32 p95", "c32 p99", "SQL p50", "API/SQL",
+HEADER = ["case", "first", "c1 p50", "c1 p95", "c1 p99", "c32 p50", "c32 p95", "c32 p99", "SQL p50", "API/SQL",
           "target p95 (c1)", "ok"]
 
 
@@ -72,7 +73,7 @@ def write_section(path: str, results: list[Result], command: str, started: float
     body = (f"## API{(' — ' + label) if label else ''}\n\n"
             f"Written by `bench.api`. Command: `FLOWSCOPE_HOME=/tmp/fs-scale {command}`. Machine: {machine()}, "
             f"shared with other processes. Date: {when}. Times in ms; c1 = one client, c32 = 32 concurrent "
-            "clients; SQL p50 = the handler's statements run directly with psycopg2 (same parameters).\n\n"
+            "clients; first = the case's first request (cold caches, e.g. the timeline index of the run); SQL p50 = the handler's statements run directly with psycopg2 (same parameters).\n\n"
             + table(results) + "\n")
     text = "# Benchmarks\n"
     if os.path.exists(path):

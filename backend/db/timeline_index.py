@@ -29,6 +29,7 @@ CODE = {s: i for i, s in enumerate(STATUS_CODES)}
 # Kept small enough for a few huge runs: ~100 bytes per attempt in lists of ints.
 MAX_ATTEMPTS = 1_000_000
 MAX_RESPONSES = 64
+MAX_LEVELS = 16
 
 # Columns as arrays, one row per query: psycopg2 parses arrays in C, ~10x faster than 100,000 rows.
 TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(task_id) AS id,
@@ -66,12 +67,25 @@ class RunIndex:
     # finished responses by their full parameters (window, width, rows, ...): re-opening a run
     # page or going back to a zoom level costs a dict lookup
     responses: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
+    # whole-run aggregated segments per (view, rows, lanes, power-of-two bucket): see level_segments
+    levels: OrderedDict[tuple[Any, ...], dict[int, list[list[Any]]]] = field(default_factory=OrderedDict)
 
     def response(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         data = self.responses.get(key)
         if data is not None:
             self.responses.move_to_end(key)
         return data
+
+    def level(self, key: tuple[Any, ...]) -> dict[int, list[list[Any]]] | None:
+        segments = self.levels.get(key)
+        if segments is not None:
+            self.levels.move_to_end(key)
+        return segments
+
+    def keep_level(self, key: tuple[Any, ...], segments: dict[int, list[list[Any]]]) -> None:
+        self.levels[key] = segments
+        while len(self.levels) > MAX_LEVELS:
+            self.levels.popitem(last=False)
 
     def keep_response(self, key: tuple[Any, ...], data: dict[str, Any]) -> None:
         self.responses[key] = data

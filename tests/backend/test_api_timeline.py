@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -78,6 +79,15 @@ async def test_huge_run_is_aggregated_fast(api: Any, huge_run: str) -> None:
     # the UI it is 1 failed among the completed ones (drawn as a thin mark, not a red block).
     assert status == "failed" and mix["failed"] == 1 and sum(mix.values()) == count
     assert all(sum(seg[4].values()) == seg[3] for lane in data["lanes"] for seg in lane["segments"])
+    # A finished run's zoom levels are powers of two; a pan within a level clips cached segments.
+    level = data["bucket_ms"]
+    assert level == 2 ** round(math.log2(level)) and level <= (data["end"] - data["start"]) / 2000
+    w0, w1 = data["start"] + 123_457, data["start"] + 323_457
+    pan = (await get_json(api, url, width=1000, rows=500, start=w0, end=w1))["data"]
+    segs = [seg for lane in pan["lanes"] for seg in lane["segments"]]
+    assert segs and all(w0 <= seg[0] <= seg[1] <= w1 for seg in segs)
+    # lane k (tasks 200k..200k+199) runs 1,000,000 + 2,000k + [0, 6990]: lanes ~61-161 are inside
+    assert pan["lanes"][0]["segments"] == [] and pan["lanes"][100]["segments"] and not pan["lanes"][170]["segments"]
     # Zoomed in to a window of rows, one lane per task again.
     zoom = (await get_json(api, url, row_start=5000, span=50, rows=50))["data"]
     assert zoom["tasks_per_lane"] == 1 and zoom["lanes"][0]["task"]["task_id"] == "h5000"
