@@ -12,6 +12,9 @@ Two ways in, either enough when configured:
   has authenticated the user. Only honoured from ``FLOWSCOPE_TRUSTED_PROXIES`` peers when that is
   set; otherwise anyone who can reach the port could send the header, so bind to localhost or a
   private network then.
+
+The same middleware refuses NUL characters in paths and query strings (always, even with no
+authentication configured): they would otherwise fail deep inside Postgres or open() as a 500.
 """
 
 from __future__ import annotations
@@ -94,6 +97,12 @@ def auth_middleware(settings: Settings) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Postgres text and file paths cannot hold NUL: refuse it here rather than as a 500 deep
+        # inside a query or open() (no route has a name with NUL in it).
+        if "\x00" in request.path:
+            return error_response(404, "no such resource: the path contains a NUL character")
+        if "\x00" in request.query_string or any("\x00" in v for v in request.query.values()):
+            return error_response(400, "query parameters cannot contain NUL characters")
         if not token and not header:
             return await handler(request)
         if request.path in OPEN_PATHS:
