@@ -72,8 +72,13 @@
     },
     setHeight: setHeight,
     autoHeight: function () {
-      var measure = function () { setHeight(document.documentElement.scrollHeight); };
-      new ResizeObserver(measure).observe(document.documentElement);
+      // The body's extent, not documentElement.scrollHeight: that never drops below the iframe's
+      // current height, so a panel could grow but never shrink.
+      var measure = function () {
+        var body = document.body;
+        setHeight(body.getBoundingClientRect().bottom + parseFloat(getComputedStyle(body).marginBottom || "0"));
+      };
+      new ResizeObserver(measure).observe(document.body);
       measure();
     },
     notify: function (message, level) {

@@ -29,7 +29,7 @@ function taskDuration(task, now) {
 function drawChart(svg, rows) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   var width = svg.clientWidth || 600;
-  var labelW = 140, statsW = 170, rowH = 26;
+  var labelW = 140, statsW = 230, rowH = 26;
   var plotW = Math.max(80, width - labelW - statsW);
   var max = 1;
   rows.forEach(function (r) { r.durations.forEach(function (d) { max = Math.max(max, d.ms); }); });
@@ -45,7 +45,7 @@ function drawChart(svg, rows) {
       var median = ms[Math.floor((ms.length - 1) / 2)];
       g.appendChild(el("line", { x1: x(ms[0]), x2: x(ms[ms.length - 1]), y1: y, y2: y, "class": "range" }));
       r.durations.forEach(function (d) {
-        g.appendChild(el("circle", { cx: x(d.ms), cy: y, r: 3, "class": "dot " + d.status }));
+        g.appendChild(el("circle", { cx: x(d.ms), cy: y, r: 3.5, "class": "dot " + d.status }));
       });
       var m = x(median);
       g.appendChild(el("path", { d: "M" + m + " " + (y - 5) + "l5 5l-5 5l-5 -5z", "class": "median" }));

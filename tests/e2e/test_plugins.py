@@ -147,13 +147,15 @@ def test_link_plugin_shows_the_filled_urls(ppage: Any, plugin_server: str, recor
     assert "task.metadata.container_id" in missing.get_attribute("title")
 
 
-def test_plugins_page_lists_errors_and_the_durations_example_draws(ppage: Any, recorded: dict[str, str]) -> None:
+def test_plugins_page_lists_errors_and_the_durations_example_draws(ppage: Any, recorded: dict[str, str],
+                                                                   shots: Path) -> None:
     ppage.goto("/-/plugins")
     broken = ppage.locator('[data-testid="plugins"] tr[data-plugin="broken"]')
     assert broken.get_attribute("data-state") == "error"
     assert broken.get_by_test_id("plugin-error").inner_text().startswith("slots[0]: 'sidebar' is not one of")
     assert ppage.locator('tr[data-plugin="probe"]').get_attribute("data-state") == "enabled"
     assert ppage.locator('tr[data-plugin="skeleton"]').get_attribute("data-state") == "disabled"
+    ppage.screenshot(path=str(shots / "plugins-page.png"))
 
     ppage.goto(f"/ForeachFlow/{recorded['ForeachFlow']}")
     ppage.get_by_role("tab", name="Durations").click()
@@ -165,3 +167,4 @@ def test_plugins_page_lists_errors_and_the_durations_example_draws(ppage: Any, r
                      f"/api/flows/ForeachFlow/runs/{recorded['ForeachFlow']}/steps")["data"]]
     assert frame.locator("body").get_attribute("data-tasks") == str(len(tasks["data"]))
     assert frame.locator("circle.dot").count() == len(tasks["data"])
+    ppage.locator('[data-slot="run-tab"]').screenshot(path=str(shots / "plugin-step-durations.png"))
