@@ -132,8 +132,12 @@ class Hub:
             global_dirty, self._dirty_global = self._dirty_global, False
             try:
                 await self.flush(runs, global_dirty)
-            except Exception:
-                log.exception("live flush failed; clients will catch up on the next change")
+            except Exception as exc:  # noqa: BLE001 - e.g. Postgres restarting: keep the work, retry
+                log.warning("live flush failed (%s: %s); retrying", type(exc).__name__, exc)
+                self._dirty_runs |= runs
+                self._dirty_global = self._dirty_global or global_dirty
+                await asyncio.sleep(1.0)
+                self._wake.set()
 
     async def flush(self, runs: set[int], global_dirty: bool) -> None:
         self.flushes += 1
