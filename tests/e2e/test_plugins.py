@@ -112,7 +112,11 @@ def test_panels_in_every_slot_get_context_and_live_updates(ppage: Any, plugin_se
     tab = probe_state(ppage, "run-tab")
     assert tab["runStatus"] == "completed" and tab["pathspec"] == f"LiveFlow/{run_id}"
     ppage.wait_for_function("() => document.querySelector('[data-slot=\"run-tab\"] iframe').clientHeight === 321")
-    assert ppage.get_by_test_id("plugin-toast").inner_text().endswith("probe says hello")
+    toasts = ppage.get_by_test_id("plugin-toast")
+    toasts.filter(has_text="probe says hello").wait_for()
+    # Navigation out of the app is refused (and said so); the page stays where it was.
+    toasts.filter(has_text="refused to navigate to https://evil.example/").wait_for()
+    assert ppage.url.endswith(f"/LiveFlow/{run_id}?tab=plugin%3Aprobe")
     assert ppage.locator('[data-testid="timeline"]').count() == 0
     assert ppage.get_by_role("tab", name="Probe").get_attribute("aria-selected") == "true"
 

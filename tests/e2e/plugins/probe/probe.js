@@ -39,7 +39,10 @@ fs.ready(function (ctx) {
       show();
     });
     fs.setHeight(ctx.slot === "run-tab" ? 321 : 123);
-    if (ctx.slot === "run-tab") fs.notify("probe says hello");
+    if (ctx.slot === "run-tab") {
+      fs.notify("probe says hello");
+      fs.navigate("https://evil.example/");   // the host must refuse this
+    }
   }
   show();
 });
