@@ -43,12 +43,17 @@ async def plugin_file(request: web.Request) -> web.StreamResponse:
         if plugin is None:
             raise not_found(f"no such plugin (or it is disabled or invalid): {plugin_id}")
         root = plugin.folder.resolve()
-    candidate = (root / rel).resolve()
     # resolve() follows symlinks and '..', so this also stops a symlink pointing out of the folder.
+    candidate = root / "manifest.json"
+    try:
+        candidate = (root / rel).resolve()
+        found = candidate.is_relative_to(root) and candidate.is_file()
+    except (OSError, ValueError):   # a name too long, a NUL: no such file either
+        found = False
     # The manifest is configuration (link templates may name internal hosts), not a panel asset:
     # it is only shown through /api/-/plugins.
-    if not candidate.is_relative_to(root) or not candidate.is_file() or candidate == root / "manifest.json":
-        raise not_found(f"no such file in plugin {plugin_id}: {rel}")
+    if not found or candidate == root / "manifest.json":
+        raise not_found(f"no such file in plugin {plugin_id}: {rel[:200]}")
     headers = {"Content-Security-Policy": _csp(registry.allow_same_origin),
                "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache",
                "Referrer-Policy": "no-referrer"}

@@ -86,6 +86,8 @@ async def test_traversal_and_unusable_plugins_get_404(aiohttp_client: Any, tmp_p
         "/-/plugins/good/up/secret.txt",
         "/-/plugins/good/nope.js",
         "/-/plugins/good/manifest.json",
+        "/-/plugins/good/" + "x" * 5000,
+        "/-/plugins/good/" + "a/" * 3000 + "b",
         "/-/plugins/sdk/../good/index.html/../../../secret.txt",
         "/-/plugins/off/index.html",
         "/-/plugins/bad/index.html",
