@@ -127,7 +127,10 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     cases.append(Case("huge run: run", "detail", getter(url, huge)))
     cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
                       sql_of(tasks_db.list_tasks, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
+    t0 = time.perf_counter()
     full = (await get_json(session, url + huge + "/timeline", width=1200, rows=200))["data"]
+    print(f"huge run timeline, first request (builds the run's index if new): "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms", flush=True)
     w0, w1, total = full["start"], full["end"], full["total_rows"]
     mid, span = (w0 + w1) // 2, w1 - w0
     zooms = [("full", w0, w1, 0, total), ("1/10", mid - span // 20, mid + span // 20, 0, total),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from tests.backend.api_helpers import get_json
 
@@ -138,3 +141,35 @@ async def test_bad_params(api: Any) -> None:
     if page["next"]:
         body = await get_json(api, "/api/runs", 400, limit=1, order="duration", cursor=page["next"])
         assert "different listing" in body["error"]["message"]
+
+
+class _CapturingDb:
+    """Records the statement backend.db would run, without running it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def all(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.calls.append((sql, params))
+        return []
+
+
+@pytest.mark.parametrize("order", ["created", "finished", "duration"])
+@pytest.mark.parametrize("descending", [True, False])
+async def test_run_orders_read_an_index_without_sorting(db: Any, order: str, descending: bool) -> None:
+    """Each order is served by its index: a NULLS LAST on the NOT NULL created_at once made
+    Postgres sort all runs (0.7 s on 1M runs)."""
+    from backend.db import runs as runs_db
+    from backend.db.liveness import live_params
+    from core_runtime.settings import load_settings
+    capture = _CapturingDb()
+    await runs_db.list_runs(capture, live_params(load_settings()), runs_db.RunFilters(),  # type: ignore[arg-type]
+                            runs_db.make_order(order, descending), None, 50)
+    sql, params = capture.calls[0]
+    with db.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = json.dumps(cur.fetchone()[0])
+        cur.execute("RESET enable_seqscan")
+    assert '"Sort"' not in plan and '"Incremental Sort"' not in plan, plan
+    assert f"runs_{order}" in plan
