@@ -54,10 +54,11 @@ async def get_log(request: web.Request) -> web.Response:
     q = request.query
     db = request.app[DB]
     mf_lines = None
+    immutable = complete
     if ui_logs.is_metaflow(run):
         mf_lines = await ui_logs.task_log(request, run, task, attempt, stream, complete)
         total = len(mf_lines)
-        complete = complete and total > 0   # its log may be saved just after the attempt ends
+        immutable = complete and total > 0   # its log may be saved just after the attempt ends
     else:
         total = await logs_db.last_line(db, task["task_pk"], attempt, stream)
     tail = get_int(q, "tail", minimum=1, maximum=MAX_LINES)
@@ -77,7 +78,7 @@ async def get_log(request: web.Request) -> web.Response:
         chunks = await logs_db.chunks_for_range(db, task["task_pk"], attempt, stream, start, end) if total else []
         lines = await read_lines(request, chunks, start, end)
     nxt = encode_cursor("log", [end]) if end <= total else None
-    return respond.page(request, lines, nxt, immutable=complete, total_lines=total, complete=complete,
+    return respond.page(request, lines, nxt, immutable=immutable, total_lines=total, complete=complete,
                         attempt=attempt, stream=stream)
 
 
