@@ -7,6 +7,7 @@ aggregated in SQL (backend.db.compare); Python only merges two small per-step ta
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -144,7 +145,14 @@ async def compare_runs(request: web.Request) -> web.Response:
     if unknown:
         raise bad_request(f"parameter 'steps': {', '.join(map(repr, unknown))} is a step of neither run")
 
-    durations = await compare_db.step_durations(db, [run_a["run_pk"], run_b["run_pk"]])
+    end_steps = list(dict.fromkeys([dag_a.get("end_step", "end"), dag_b.get("end_step", "end"), *chosen]))
+    # Independent aggregates run side by side on the pool: the request costs the slowest one.
+    durations, art_a, art_b, fail_a, fail_b = await asyncio.gather(
+        compare_db.step_durations(db, [run_a["run_pk"], run_b["run_pk"]]),
+        compare_db.step_artifacts(db, run_a["run_pk"], end_steps, MAX_ARTIFACTS),
+        compare_db.step_artifacts(db, run_b["run_pk"], end_steps, MAX_ARTIFACTS),
+        compare_db.first_failure(db, live(request), run_a["run_pk"]),
+        compare_db.first_failure(db, live(request), run_b["run_pk"]))
     steps = []
     for name in names:
         in_a, in_b = name in order_a, name in order_b
@@ -155,12 +163,6 @@ async def compare_runs(request: web.Request) -> web.Response:
             change = {k: ratio(side_a[k], side_b[k]) for k in ("wall_ms", "task_total_ms", "p50_ms", "p95_ms")}
         steps.append({"step_name": name, "status": "unchanged" if in_a and in_b else ("added" if in_b else "removed"),
                       "a": side_a, "b": side_b, "ratio": change})
-
-    end_steps = list(dict.fromkeys([dag_a.get("end_step", "end"), dag_b.get("end_step", "end"), *chosen]))
-    art_a = await compare_db.step_artifacts(db, run_a["run_pk"], end_steps, MAX_ARTIFACTS)
-    art_b = await compare_db.step_artifacts(db, run_b["run_pk"], end_steps, MAX_ARTIFACTS)
-    fail_a = await compare_db.first_failure(db, live(request), run_a["run_pk"])
-    fail_b = await compare_db.first_failure(db, live(request), run_b["run_pk"])
 
     same_flow = fa == fb
     data = {

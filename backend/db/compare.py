@@ -22,27 +22,24 @@ WHERE t.run_pk = ANY(%(run_pks)s) AND t.duration_ms IS NOT NULL
 GROUP BY t.run_pk, t.step_name
 """
 
-# The digest is over the sorted shas, so the same values in other tasks compare equal; the
-# preview is the first task's (by task_pk), enough to show what changed for a single-task step.
+# The digest is a sum of per-artifact hashes: order-free, so the same values in other tasks
+# compare equal without sorting 100k shas (md5 first, so any sha text is valid input). The
+# preview is the first task's (lowest task_pk), fetched by key after the aggregate.
 ARTIFACTS = """
-WITH t AS (
-    SELECT task_pk, attempt, step_name, task_id FROM tasks
-    WHERE run_pk = %(run_pk)s AND step_name = ANY(%(steps)s)
-), agg AS (
-    SELECT t.step_name, a.name, count(*) AS n_tasks, md5(string_agg(a.sha, ',' ORDER BY a.sha)) AS digest
-    FROM t JOIN artifacts a ON a.task_pk = t.task_pk AND a.attempt = t.attempt
+WITH agg AS (
+    SELECT t.step_name, a.name, count(*) AS n_tasks, min(t.task_pk) AS first_pk,
+           count(*)::text || ':' || sum(('x' || substr(md5(a.sha), 1, 15))::bit(60)::bigint)::text AS digest
+    FROM tasks t JOIN artifacts a ON a.task_pk = t.task_pk AND a.attempt = t.attempt
+    WHERE t.run_pk = %(run_pk)s AND t.step_name = ANY(%(steps)s)
     GROUP BY t.step_name, a.name
-), first AS (
-    SELECT DISTINCT ON (t.step_name, a.name) t.step_name, a.name, a.sha, a.type, a.size, a.preview,
-           t.task_id
-    FROM t JOIN artifacts a ON a.task_pk = t.task_pk AND a.attempt = t.attempt
-    ORDER BY t.step_name, a.name, t.task_pk
+    ORDER BY t.step_name, a.name
+    LIMIT %(limit)s
 )
-SELECT agg.step_name, agg.name, agg.n_tasks, agg.digest, first.sha, first.type, first.size,
-       first.preview, first.task_id
-FROM agg JOIN first USING (step_name, name)
+SELECT agg.step_name, agg.name, agg.n_tasks, agg.digest, fa.sha, fa.type, fa.size, fa.preview, ft.task_id
+FROM agg
+JOIN tasks ft ON ft.task_pk = agg.first_pk
+JOIN artifacts fa ON fa.task_pk = ft.task_pk AND fa.attempt = ft.attempt AND fa.name = agg.name
 ORDER BY agg.step_name, agg.name
-LIMIT %(limit)s
 """
 
 FIRST_FAILURE = f"""
