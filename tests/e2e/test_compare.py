@@ -74,3 +74,16 @@ def test_bad_pair_shows_the_server_message(page: Any, pair: dict[str, str]) -> N
     alert = page.locator('[role="alert"]')
     alert.wait_for()
     assert "run b (CompareFlow/999999) not found" in alert.inner_text()
+
+
+def test_compare_with_picker_on_a_run_page(page: Any, pair: dict[str, str]) -> None:
+    page.goto(f"/CompareFlow/{pair['old']}")
+    page.click('[data-testid="compare-with"]')
+    picker = page.get_by_role("dialog", name="Pick a run to compare with")
+    choice = picker.locator(f'[data-pathspec="CompareFlow/{pair["new"]}"]')
+    choice.click()
+    page.wait_for_url(re.compile(r"/-/compare\?"))
+    # The run whose page it was is older, so it stays the baseline.
+    assert f"CompareFlow/{pair['old']}" in page.locator('[data-testid="compare-run-a"]').inner_text()
+    assert f"CompareFlow/{pair['new']}" in page.locator('[data-testid="compare-run-b"]').inner_text()
+    assert page.locator('[data-testid="compare-steps"] tr[data-step="score"]').get_attribute("data-change") == "added"
