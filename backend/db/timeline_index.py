@@ -26,8 +26,11 @@ from backend.db.query import Db
 
 STATUS_CODES = ("pending", "completed", "running", "failed")
 CODE = {s: i for i, s in enumerate(STATUS_CODES)}
-# Kept small enough for a few huge runs: ~100 bytes per attempt in lists of ints.
-MAX_ATTEMPTS = 1_000_000
+# Measured on the 100k-task run (tracemalloc): the index ~72 MiB (~350 bytes per task and
+# attempt), each row order ~13 MiB, a zoom level ~0.3 MiB. 400,000 attempts keep the cache
+# under ~400 MiB with a few row orders per run.
+MAX_ATTEMPTS = 400_000
+MAX_VIEWS = 6
 MAX_RESPONSES = 64
 MAX_LEVELS = 16
 
@@ -196,6 +199,13 @@ def view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, statu
             a_code.append(CODE[status])
         offsets.append(len(a_row))
     v = View(chosen, groups, offsets, a_row, a_start, a_end, a_code)
+    if len(idx.views) >= MAX_VIEWS:
+        # drop the oldest row order and the levels and responses computed from it
+        old_key = next(iter(idx.views))
+        dropped = id(idx.views.pop(old_key))
+        for level_key in [k for k in idx.levels if k[0] == dropped]:
+            del idx.levels[level_key]
+        idx.responses.clear()
     idx.views[key] = v
     return v
 

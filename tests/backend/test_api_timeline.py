@@ -116,6 +116,14 @@ async def test_index_matches_sql(api: Any, huge_run: str) -> None:
             assert merge_segments(sql, bucket, w0) == merge_coded(fast, bucket, w0)
         sql_lanes = await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, "step", statuses, [], 0, 20)
         assert sql_lanes == timeline_index.task_lanes(index, view, 0, 20)
+    # Row orders are bounded per run; an evicted one is rebuilt identically on demand.
+    first = timeline_index.view(index, order, "start", "step", [], [])
+    groups = list(first.groups)
+    for sort in ("end", "duration"):
+        for statuses in ([], ["failed"], ["completed"]):
+            timeline_index.view(index, order, sort, "flat", statuses, [])
+    assert len(index.views) <= timeline_index.MAX_VIEWS
+    assert timeline_index.view(index, order, "start", "step", [], []).groups == groups
 
 
 async def test_timeline_bad_params(api: Any, recorded: dict[str, str]) -> None:
