@@ -59,7 +59,10 @@ async def _subscribe(request: web.Request, hub: Hub, client: Client, msg: dict[s
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+    # No permessage-deflate: events are small JSON, compressing 1,000 sockets' worth costs CPU the
+    # server needs under load, and aiohttp 3.14.2/3.14.3 readers reject compressed frames after a
+    # PONG ("non-zero reserved bits", aio-libs/aiohttp#13274), which bench/load.py ran into.
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
     hub = request.app[HUB]
     client = Client(ws, hub.queue_size)
