@@ -57,7 +57,8 @@ async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: s
 async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
                      statuses: Sequence[str], after_pk: int | None, limit: int) -> tuple[list[Row], bool]:
     params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
-    where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s"]
+    # Metaflow's _parameters pseudo-step (any _-prefixed step) is bookkeeping: never listed
+    where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
     if steps:
         where.append("t.step_name = ANY(%(steps)s)")
         params["steps"] = list(steps)

@@ -21,7 +21,8 @@ SORT_KEYS = {"start": "t.started_at", "end": "t.finished_at", "duration": "t.dur
 def _numbered(steps_order: Sequence[str], sort: str, group: str, statuses: Sequence[str],
               steps: Sequence[str], params: dict[str, Any]) -> str:
     params["step_order"] = list(steps_order)
-    where = ["t.run_pk = %(run_pk)s"]
+    # Metaflow's _parameters pseudo-step (any _-prefixed step) is bookkeeping: never drawn
+    where = ["t.run_pk = %(run_pk)s", "left(t.step_name, 1) <> '_'"]
     if statuses:
         where.append(status_filter("t", statuses))
     if steps:

@@ -38,7 +38,7 @@ MAX_LEVELS = 16
 TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(task_id) AS id,
                       array_agg(foreach_value) AS fv, array_agg(status) AS status, array_agg(started_at) AS s,
                       array_agg(finished_at) AS e, array_agg(duration_ms) AS d
-               FROM tasks WHERE run_pk = %(run_pk)s"""
+               FROM tasks WHERE run_pk = %(run_pk)s AND left(step_name, 1) <> '_'"""
 ATTEMPTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(attempt) AS attempt, array_agg(status) AS status,
                          array_agg(started_at) AS s, array_agg(finished_at) AS e
                   FROM attempts WHERE run_pk = %(run_pk)s"""

@@ -124,3 +124,10 @@ async def test_internal_steps_are_not_ui_steps(api: TestClient[Any, Any], ui_run
     assert [s["step_name"] for s in dag["steps"]] == ["start", "square", "gather", "end"]
     run = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}"))["data"]
     assert run["task_counts"]["total"] == 6
+    # ... nor in the run-wide task list or the timeline (both paths: the whole-run index and SQL)
+    tasks = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}/tasks?limit=100"))["data"]
+    assert len(tasks) == 6 and all(not t["step_name"].startswith("_") for t in tasks)
+    for query in ("", "&status=completed"):
+        timeline = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}/timeline?width=800{query}"))["data"]
+        assert [g["step_name"] for g in timeline["groups"]] == ["start", "square", "gather", "end"]
+        assert timeline["total_rows"] == 6
