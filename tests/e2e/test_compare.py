@@ -64,6 +64,7 @@ def test_failed_run_compares_with_previous_success(page: Any, pair: dict[str, st
     page.wait_for_url(re.compile(r"/-/compare\?"))
     failures = page.locator('[data-testid="compare-failures"]')
     failures.wait_for()
+    assert "".join(page.get_by_label("Breadcrumbs").inner_text().split()) == "Runs/Compareruns"
     assert "RuntimeError" in failures.inner_text() and "diverged at epoch 3" in failures.inner_text()
     # The baseline is the newest successful run created before the failed one.
     assert f"CompareFlow/{pair['new']}" in page.locator('[data-testid="compare-run-a"]').inner_text()

@@ -154,6 +154,8 @@ def test_link_plugin_shows_the_filled_urls(ppage: Any, plugin_server: str, recor
 def test_plugins_page_lists_errors_and_the_durations_example_draws(ppage: Any, recorded: dict[str, str],
                                                                    shots: Path) -> None:
     ppage.goto("/-/plugins")
+    # an app page, not a pathspec: the breadcrumb names the page, not a flow called "-"
+    assert "".join(ppage.get_by_label("Breadcrumbs").inner_text().split()) == "Runs/Plugins"
     broken = ppage.locator('[data-testid="plugins"] tr[data-plugin="broken"]')
     assert broken.get_attribute("data-state") == "error"
     assert broken.get_by_test_id("plugin-error").inner_text().startswith("slots[0]: 'sidebar' is not one of")

@@ -4,13 +4,22 @@ import { useConnectionState } from "../live/useLive";
 import { GoTo } from "./GoTo";
 import type { ThemeChoice } from "./theme";
 
+// App pages that are not pathspecs live under /-/ (no flow name can start with "-").
+const APP_PAGES: Record<string, string> = { plugins: "Plugins", compare: "Compare runs" };
+
 export function Breadcrumbs() {
-  const path = parsePath(useLocation().pathname);
+  const pathname = useLocation().pathname;
+  const path = parsePath(pathname);
   const crumbs: { label: string; to: string; kind: string }[] = [];
-  if (path.flow) crumbs.push({ label: path.flow, to: formatPath({ flow: path.flow }), kind: "flow" });
-  if (path.run) crumbs.push({ label: path.run, to: formatPath({ flow: path.flow, run: path.run }), kind: "run" });
-  if (path.step) crumbs.push({ label: path.step, to: formatPath({ flow: path.flow, run: path.run, step: path.step }), kind: "step" });
-  if (path.task) crumbs.push({ label: path.task, to: formatPath(path), kind: "task" });
+  const appPage = pathname.startsWith("/-/") ? pathname.split("/")[2] ?? "" : null;
+  if (appPage !== null) {
+    crumbs.push({ label: APP_PAGES[appPage] ?? appPage, to: pathname, kind: "page" });
+  } else {
+    if (path.flow) crumbs.push({ label: path.flow, to: formatPath({ flow: path.flow }), kind: "flow" });
+    if (path.run) crumbs.push({ label: path.run, to: formatPath({ flow: path.flow, run: path.run }), kind: "run" });
+    if (path.step) crumbs.push({ label: path.step, to: formatPath({ flow: path.flow, run: path.run, step: path.step }), kind: "step" });
+    if (path.task) crumbs.push({ label: path.task, to: formatPath(path), kind: "task" });
+  }
   return (
     <nav className="crumbs" aria-label="Breadcrumbs">
       <Link to="/" className="crumb">Runs</Link>
