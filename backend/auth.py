@@ -36,6 +36,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "flowscope_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 OPEN_PATHS = frozenset({"/api/-/version"})   # container health checks
+# Plugin panels load their static files inside sandboxed (opaque-origin) iframes, where the
+# browser does not send the SameSite session cookie. These files are the operator's own static
+# code (never run data, never manifest.json); the data reaches a panel only via postMessage
+# from the signed-in host page.
+PLUGIN_FILES = "/-/plugins/"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 USER = web.RequestKey("flowscope_user", str)   # who is asking: the proxy's user, or "token"
 
@@ -105,7 +110,7 @@ def auth_middleware(settings: Settings) -> Middleware:
             return error_response(400, "query parameters cannot contain NUL characters")
         if not token and not header:
             return await handler(request)
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or request.path.startswith(PLUGIN_FILES):
             return await handler(request)
         if header:
             user = request.headers.get(header, "").strip()

@@ -77,3 +77,15 @@ async def test_trusted_header_only_from_listed_proxies(aiohttp_client: Any, make
     local = await aiohttp_client(make_secure_app(trusted_user_header="X-Forwarded-User",
                                                  trusted_proxies="127.0.0.1, ::1"))
     assert (await local.get("/api/flows", headers={"X-Forwarded-User": "ada"})).status == 200
+
+
+async def test_plugin_files_load_in_sandboxed_frames_without_the_cookie(aiohttp_client: Any,
+                                                                       make_secure_app: Any) -> None:
+    # Sandboxed panel iframes have an opaque origin: the browser sends them no session cookie.
+    client = await aiohttp_client(make_secure_app(auth_token=TOKEN))
+    panel = await client.get("/-/plugins/step-durations/index.html")
+    assert panel.status == 200 and "<script" in await panel.text()
+    assert (await client.get("/-/plugins/step-durations/manifest.json")).status == 404
+    # ... but the plugin list (run data's neighbours) and every API route still need the token
+    assert (await client.get("/api/-/plugins")).status == 401
+    assert (await client.get("/api/runs")).status == 401
