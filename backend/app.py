@@ -20,6 +20,7 @@ from backend.errors import error_middleware
 from backend.keys import BLOBS, DAG_CACHE, DB, PLUGINS, RENDERER, SETTINGS, STARTED_AT
 from backend.routes import Route
 from backend.settings import backend_settings
+from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
 from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
 from core_runtime.settings import Settings
 
@@ -64,8 +65,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         raise DatabaseError(f"cannot connect to Postgres (reader) at {redact_dsn(reader)}: {first}") from None
     app[DB] = Db(pool, timeout)
     yield
-    pool.close()
-    await pool.wait_closed()
+    await close_pool(pool, grace=POOL_GRACE_S)
 
 
 async def _datastore(app: web.Application) -> AsyncIterator[None]:
@@ -121,4 +121,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     from backend.static import serve_ui
 
     app.router.add_get("/{tail:.*}", serve_ui)
+    # Last: every cleanup context registered above (live, plugins, ...) gets a teardown deadline.
+    app.cleanup_ctx[:] = [bounded_cleanup(ctx, CLEANUP_DEADLINE_S) for ctx in app.cleanup_ctx]
     return app

@@ -20,6 +20,7 @@ from backend.db.query import Db
 from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
+from backend.shutdown import POOL_GRACE_S, close_pool
 from core_runtime.pg.connect import resolve_dsns
 
 
@@ -53,8 +54,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     await listener.stop()
     await hub.stop()
     if pool is not None:
-        pool.close()
-        await pool.wait_closed()
+        await close_pool(pool, grace=POOL_GRACE_S)
 
 
 async def _close_websockets(app: web.Application) -> None:
