@@ -26,7 +26,7 @@ CLEANUP_DEADLINE_S = 15.0
 CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 
 
-def bounded_cleanup(ctx: CleanupCtx, seconds: float) -> CleanupCtx:
+def bounded_cleanup(ctx: Callable[[web.Application], Any], seconds: float) -> CleanupCtx:
     """The cleanup context ``ctx`` with its teardown limited to ``seconds``."""
 
     async def bounded(app: web.Application) -> AsyncIterator[None]:
@@ -37,7 +37,7 @@ def bounded_cleanup(ctx: CleanupCtx, seconds: float) -> CleanupCtx:
             await asyncio.wait_for(gen.__anext__(), seconds)
         except StopAsyncIteration:
             pass
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.error("shutdown: %s did not finish within %.0f s; abandoned",
                       getattr(ctx, "__name__", ctx), seconds)
 
@@ -51,11 +51,11 @@ async def close_pool(pool: aiopg.Pool, grace: float) -> None:
     try:
         await asyncio.wait_for(pool.wait_closed(), grace)
         return
-    except asyncio.TimeoutError:
+    except TimeoutError:
         in_use: Any = pool.size - pool.freesize
         log.warning("shutdown: %s pool connection(s) still in use after %.0f s; closing them", in_use, grace)
     pool.terminate()
     try:
         await asyncio.wait_for(pool.wait_closed(), grace)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.error("shutdown: the pool did not close; abandoned")
