@@ -6,7 +6,7 @@ Importing this module only adds declarations; values are read once by load_setti
 from __future__ import annotations
 
 import backend.ingest.settings  # declares the ingest_* settings, served by `flowscope serve` too
-import backend.plugins.settings  # declares plugin_dirs, plugins_disabled, plugins_allow_same_origin
+import backend.plugins.settings  # noqa: F401  (declares plugin_dirs, plugins_disabled, ...)
 from core_runtime.settings import REGISTRY, Setting, Settings, declare, load_settings
 
 __all__ = ["REGISTRY", "Settings", "backend_settings"]
