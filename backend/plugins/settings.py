@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from core_runtime.settings import Setting, declare
-
-
-def _flag(text: str) -> bool:
-    low = text.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true/false, got {text!r}")
-
+from core_runtime.settings import Setting, declare, parse_bool
 
 declare(
     Setting("plugin_dirs", None, str,
@@ -20,7 +10,7 @@ declare(
             "a plugin); the built-in plugins/ folder is always searched."),
     Setting("plugins_disabled", None, str,
             "Comma-separated plugin ids to turn off (listed as disabled, files not served)."),
-    Setting("plugins_allow_same_origin", False, _flag,
+    Setting("plugins_allow_same_origin", False, parse_bool,
             "Let panel iframes run with the UI's origin (allow-same-origin). Off: panels are opaque "
             "and cannot read the UI's DOM, cookies or API directly."),
 )

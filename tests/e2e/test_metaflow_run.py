@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from conftest import REPO, _free_port, api_get
 
-MF_FLOWS = Path(__file__).resolve().parent / "mf_flows"
+MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"  # shared with tests/ingest
 
 pytestmark = pytest.mark.compat
 
