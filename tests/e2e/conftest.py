@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pg_harness import database_fixtures
 
 # The browser tests assert on whole views ("no runs yet", "exactly these tagged runs"): they get a
@@ -133,7 +132,9 @@ def server(built_ui: Path, backend_env: dict[str, str], recorded: dict[str, str]
     backend.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright keeps an asyncio loop running in the main thread
+# while it is open, and the async tests of the directories after tests/e2e cannot start theirs.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -37,7 +37,8 @@ def test_hostile_text_is_inert(xss_server: tuple[str, str, str]) -> None:
     url, run_id, task_id = xss_server
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu",
+                                                                      "--disable-background-networking"])
         page = browser.new_page()
         page.set_default_timeout(15_000)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
