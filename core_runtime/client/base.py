@@ -58,3 +58,24 @@ class ClientObject:
 
     def __hash__(self) -> int:
         return hash((self._kind, self.pathspec))
+
+
+class TimedObject(ClientObject):
+    """A run or a task: an effective status and epoch-ms times, shown as Metaflow shows them."""
+
+    status: str
+    _created: int | None
+    _started: int | None
+    _finished: int | None
+
+    @property
+    def successful(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def created_at(self) -> datetime | None:
+        return to_datetime(self._created)
+
+    @property
+    def started_at(self) -> datetime | None:
+        return to_datetime(self._started)

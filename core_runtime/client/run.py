@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core_runtime.client import context, queries
-from core_runtime.client.base import ClientObject, check_namespace, live_status, split_pathspec, to_datetime
+from core_runtime.client.base import TimedObject, check_namespace, live_status, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
 from core_runtime.client.step import Step
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from core_runtime.client.task import Task, TaskData
 
 
-class Run(ClientObject):
+class Run(TimedObject):
     _kind = "Run"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
@@ -52,21 +52,9 @@ class Run(ClientObject):
 
     # -- state (Metaflow: a run is finished when its end step has finished) -----------------------
     @property
-    def successful(self) -> bool:
-        return self.status == "completed"
-
-    @property
     def finished(self) -> bool:
         end = self.end_task
         return end is not None and end.finished
-
-    @property
-    def created_at(self) -> datetime | None:
-        return to_datetime(self._created)
-
-    @property
-    def started_at(self) -> datetime | None:
-        return to_datetime(self._started)
 
     @property
     def finished_at(self) -> datetime | None:

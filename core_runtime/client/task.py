@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from core_runtime.artifacts import load_artifact
 from core_runtime.client import context, queries
-from core_runtime.client.base import ClientObject, live_status, split_pathspec, to_datetime
+from core_runtime.client.base import ClientObject, TimedObject, live_status, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
 from core_runtime.client.logs import log_lines, log_text
 
@@ -87,7 +87,7 @@ class TaskData:
         return f"<TaskData {', '.join(sorted(self._task._artifact_rows()))}>"
 
 
-class Task(ClientObject):
+class Task(TimedObject):
     _kind = "Task"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
@@ -126,20 +126,8 @@ class Task(ClientObject):
 
     # -- state ----------------------------------------------------------------------------------
     @property
-    def successful(self) -> bool:
-        return self.status == "completed"
-
-    @property
     def finished(self) -> bool:
         return self.status in ("completed", "failed")
-
-    @property
-    def created_at(self) -> datetime | None:
-        return to_datetime(self._created)
-
-    @property
-    def started_at(self) -> datetime | None:
-        return to_datetime(self._started)
 
     @property
     def finished_at(self) -> datetime | None:
