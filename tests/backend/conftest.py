@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from flow_runs import run_flow
 
 from backend.app import create_app
 from backend.settings import backend_settings
@@ -19,21 +18,6 @@ from core_runtime.settings import Settings
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
 OWN_FLOWS = Path(__file__).resolve().parent / "flows"
-
-
-def run_flow(env: dict[str, str], path: Path, tmp: Path, *args: str, tags: tuple[str, ...] = (),
-             check: bool = True) -> str:
-    """``python flow.py run`` as a user would; returns the run id."""
-    id_file = tmp / f"{path.stem}-{len(list(tmp.iterdir()))}.id"
-    cmd = [sys.executable, str(path), "run", "--run-id-file", str(id_file), *args]
-    for tag in tags:
-        cmd += ["--tag", tag]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=str(path.parent),
-                          check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{path.name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    assert id_file.exists(), f"{path.name} wrote no run id:\n{proc.stdout}\n{proc.stderr}"
-    return id_file.read_text().strip()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flow_runs import run_flow
 from pg_harness import database_fixtures
 
 # The browser tests assert on whole views ("no runs yet", "exactly these tagged runs"): they get a
@@ -31,21 +32,6 @@ INDEX = REPO / "backend" / "static" / "index.html"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-
-
-def run_flow(env: dict[str, str], path: Path, tmp: Path, *args: str, tags: tuple[str, ...] = (),
-             check: bool = True) -> str:
-    """``python flow.py run`` as a user would; returns the run id."""
-    id_file = tmp / f"{path.stem}-{len(list(tmp.iterdir()))}.id"
-    cmd = [sys.executable, str(path), "run", "--run-id-file", str(id_file), *args]
-    for tag in tags:
-        cmd += ["--tag", tag]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=str(path.parent),
-                          check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{path.name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    assert id_file.exists(), f"{path.name} wrote no run id:\n{proc.stdout}\n{proc.stderr}"
-    return id_file.read_text().strip()
 
 
 @pytest.fixture(scope="session")
