@@ -89,6 +89,10 @@ class Hub:
         self._flusher: asyncio.Task[None] | None = None
         self.horizons = Horizons(db)
         self.dropped_slow = 0
+        # Bumped on every notification (and on listener connects/losses): a response cached under
+        # one generation is valid while it stays the same and ``listening`` is true.
+        self.generation = 0
+        self.listening = False
         self.events_sent = 0
         self.flushes = 0
 
@@ -108,6 +112,7 @@ class Hub:
 
     # -- notifications -------------------------------------------------------------------------
     def notify(self, payload: str) -> None:
+        self.generation += 1
         kind, _, value = payload.partition(":")
         if kind == "run" and value.isdigit():
             self._dirty_runs.add(int(value))
@@ -116,6 +121,7 @@ class Hub:
 
     def notify_all(self) -> None:
         """After a listener reconnect: anything may have changed while we were not listening."""
+        self.generation += 1
         for client in self.clients:
             for sub in client.subs.values():
                 if sub.target.run_pk is not None:

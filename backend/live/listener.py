@@ -55,7 +55,8 @@ class Listener:
                 self._conn = await aiopg.connect(self.dsn, timeout=10)
                 async with self._conn.cursor() as cur:
                     await cur.execute(f"LISTEN {CHANNEL}")
-                self.connected = True
+                self.connected = self.hub.listening = True
+                self.hub.generation += 1
                 delay = 0.5
                 if not first:
                     self.reconnects += 1
@@ -73,7 +74,8 @@ class Listener:
                 log.warning("change listener lost its connection (%s); retrying in %.1f s",
                             self.last_error, delay)
             finally:
-                self.connected = False
+                self.connected = self.hub.listening = False
+                self.hub.generation += 1
                 if self._conn is not None and not self._conn.closed:
                     with contextlib.suppress(Exception):  # already broken; closing is best effort
                         await self._conn.close()
