@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatBytes, formatDuration, liveDuration } from "./format";
+import { formatAgo, formatBytes, formatCount, formatDuration, liveDuration } from "./format";
 
 describe("formatDuration", () => {
   it("picks a unit that keeps the text short", () => {
@@ -27,5 +27,15 @@ describe("formatBytes / formatAgo / liveDuration", () => {
     expect(liveDuration(100, null, 600)).toBe(500);
     expect(liveDuration(100, 300, 600)).toBe(200);
     expect(liveDuration(null, null, 600)).toBeNull();
+  });
+});
+
+describe("formatCount", () => {
+  it("groups thousands like en-US, without the locale machinery for integers", () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 100_003, 1_000_000, 987_654_321, -4_500, -999]) {
+      expect(formatCount(n)).toBe(n.toLocaleString("en-US"));
+    }
+    expect(formatCount(1_000_000)).toBe("1,000,000");
+    expect(formatCount(1234.5)).toBe("1,234.5");
   });
 });
