@@ -1,11 +1,11 @@
 // The minimap: the whole run at low detail (a few lanes, two buckets per pixel), with a brush
 // showing the visible window. Drag to select a new window, click to centre it.
-import { useEffect, useMemo, useRef } from "react";
+import { useLayoutEffect, useMemo, useRef } from "react";
 import type { Run } from "../api/types";
 import { useTimeline } from "../api/runDetail";
 import type { TimelineParams } from "../nav/viewState";
-import { drawMinimap, readPalette } from "./drawTimeline";
-import { barRects, clampWindow, tOf, visualRows, type Window } from "./timelineLayout";
+import { drawMinimap, themePalette } from "./drawTimeline";
+import { barRects, clampWindow, rowModel, tOf, type Window } from "./timelineLayout";
 import { prepareCanvas, useElementSize } from "./useElementSize";
 import { useTheme } from "../shell/theme";
 
@@ -27,17 +27,17 @@ export function Minimap({ run, bounds, win, onBrush, params, live }: {
   const reqBounds: Window = [Math.floor(bounds[0]), reqEnd];
   const rects = useMemo(() => {
     if (!overview.data) return [];
-    const rows = visualRows([], false, new Set(), Math.min(LANES, overview.data.total_rows));
+    const rows = rowModel([], false, new Set(), Math.min(LANES, overview.data.total_rows));
     // Aggregated lanes are numbered by their first task's row; the minimap stacks them 0..n.
     const lanes = overview.data.lanes.map((l, i) => ({ ...l, row: i }));
     return barRects({ ...overview.data, lanes }, rows, reqBounds, width, bounds[1]);
   }, [overview.data, width]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = canvasRef.current;
     if (!c || !width || !height) return;
     const ctx = prepareCanvas(c, width, height);
-    if (ctx) drawMinimap(ctx, width, height, reqBounds, win, rects, Math.min(LANES, overview.data?.total_rows ?? 1), readPalette());
+    if (ctx) drawMinimap(ctx, width, height, reqBounds, win, rects, Math.min(LANES, overview.data?.total_rows ?? 1), themePalette());
   }, [width, height, win, rects, theme]);
 
   const start = useRef<number | null>(null);

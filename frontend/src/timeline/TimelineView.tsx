@@ -1,7 +1,8 @@
 // The run timeline: a canvas fed by the backend's level-of-detail endpoint. The URL keeps the
 // window (ws/we), sort, grouping and filters; without a window the view fits the run and, while
 // the run is running, follows it.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { useNavigate } from "react-router";
 import type { Run } from "../api/types";
 import { useDag, useTimeline } from "../api/runDetail";
@@ -11,8 +12,10 @@ import { isTyping } from "../shell/shortcuts";
 import { useTheme } from "../shell/theme";
 import { ErrorBox, Loading, Empty } from "../ui/states";
 import { useNow } from "../ui/useNow";
-import { AXIS_H, LABEL_W, ROW_H, drawTimeline, readPalette } from "./drawTimeline";
-import { barRects, fitWindow, hitTest, laneRequest, panBy, tOf, visualRows, zoomAt, type BarRect, type Window } from "./timelineLayout";
+import { formatCount } from "../ui/format";
+import { AXIS_H, LABEL_W, ROW_H, drawTimeline, themePalette } from "./drawTimeline";
+import { barRects, fitWindow, hitTest, initialLaneRequest, laneRequest, nextLaneRequest, panBy, rowModel, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
+import { Debouncer, WheelCoalescer, applyGesture } from "./wheel";
 import { TimelineToolbar } from "./TimelineToolbar";
 import { TimelineTooltip } from "./TimelineTooltip";
 import { Minimap } from "./Minimap";
@@ -30,7 +33,9 @@ export function TimelineView({ run }: { run: Run }) {
 
   // While dragging or zooming the window lives here; it is written to the URL when the gesture settles.
   const [localWin, setLocalWin] = useState<Window | null>(params.window);
-  useEffect(() => setLocalWin(params.window), [params.window]);
+  // The URL's window is parsed anew on every URL change: keep the same array when its values are the same.
+  useEffect(() => setLocalWin((old) => (old && params.window && old[0] === params.window[0] && old[1] === params.window[1] ? old : params.window)),
+    [params.window?.[0], params.window?.[1]]);
   const win = localWin ?? bounds;
   const following = running && localWin === null;
 
@@ -51,23 +56,28 @@ export function TimelineView({ run }: { run: Run }) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [hover, setHover] = useState<{ rect: BarRect; x: number; y: number } | null>(null);
 
-  // The request follows the window with a short delay, so a zoom gesture is one request, not fifty.
+  // The request follows the window once it has been still for a moment, so a zoom gesture is one
+  // request, not fifty; meanwhile the data already here is redrawn at the new scale.
   const [reqWin, setReqWin] = useState<Window>(win);
-  useEffect(() => {
-    const t = setTimeout(() => setReqWin(win), following ? 0 : 120);
-    return () => clearTimeout(t);
-  }, [win[0], win[1], following]);
+  const reqDebounce = useRef<Debouncer<Window> | null>(null);
+  reqDebounce.current ??= new Debouncer<Window>((w) => setReqWin((old) => (old[0] === w[0] && old[1] === w[1] ? old : w)));
+  useEffect(() => reqDebounce.current!.push(win, following ? 0 : 150), [win[0], win[1], following]);
+  useEffect(() => () => reqDebounce.current?.cancel(), []);
 
   const dag = useDag(run.flow_id, run.run_id);
-  const [rowsReq, setRowsReq] = useState({ rowStart: 0, rows: 100 });
   const dense = params.group === "dense";
   const visibleCount = Math.ceil(Math.max(0, height - AXIS_H) / ROW_H) + 1;
+  // Until an answer says how rows are grouped, ask for the rows that fit the screen: the first
+  // request is already the right one, not a guess corrected by a second round trip.
+  const [rowsState, setRowsReq] = useState<LaneRequest | null>(null);
+  const rowsReq = rowsState ?? initialLaneRequest(visibleCount);
   const timeline = useTimeline(run.flow_id, run.run_id, {
     // Following, the window's end moves every second; asking in 5 s steps keeps the query key
     // stable in between (running bars are drawn to "now" on the client anyway).
     start: Math.floor(following ? bounds[0] : reqWin[0]),
     end: following ? Math.ceil(bounds[1] / 5000) * 5000 : Math.ceil(reqWin[1]),
-    width: plotW,
+    // No request before the canvas has a size: an answer for a 10-pixel-wide guess is thrown away.
+    width: width > 0 ? plotW : 0,
     // Dense: all tasks into the visible lanes (tasks_per_lane > 1 on big runs); otherwise the
     // visible rows, one task per lane.
     rows: dense ? Math.max(1, visibleCount - 1) : rowsReq.rows,
@@ -82,15 +92,19 @@ export function TimelineView({ run }: { run: Run }) {
     [raw, dense],
   );
   const rows = useMemo(
-    () => (data ? visualRows(data.groups, params.group === "step", collapsed, data.total_rows) : []),
-    [data, params.group, collapsed],
+    () => rowModel(data?.groups ?? [], params.group === "step", collapsed, data?.total_rows ?? 0),
+    [data?.groups, data?.total_rows, params.group, collapsed],
   );
   const maxScroll = Math.max(0, rows.length * ROW_H - (height - AXIS_H));
   const clampedScroll = Math.min(scrollY, maxScroll);
   useEffect(() => {
     if (!rows.length || dense) return;
-    const next = laneRequest(rows, Math.floor(clampedScroll / ROW_H), visibleCount);
-    setRowsReq((r) => (r.rowStart === next.rowStart && r.rows === next.rows ? r : next));
+    const needed = laneRequest(rows, Math.floor(clampedScroll / ROW_H), visibleCount);
+    setRowsReq((r) => {
+      const cur = r ?? initialLaneRequest(visibleCount);
+      const next = nextLaneRequest(cur, needed);
+      return next === cur ? r ?? cur : next;
+    });
   }, [rows, clampedScroll, visibleCount, dense]);
 
   const rects = useMemo(() => (data ? barRects(data, rows, win, plotW, now) : []), [data, rows, win, plotW, now]);
@@ -103,39 +117,43 @@ export function TimelineView({ run }: { run: Run }) {
       const first = (lane as { first?: number }).first ?? lane.row;
       m.set(lane.row, t
         ? `${prefix}${t.task_id}${t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : ""}`
-        : `tasks ${(first + 1).toLocaleString("en-US")}–${Math.min(raw?.total_rows ?? 0, first + perLane).toLocaleString("en-US")}`);
+        : `tasks ${formatCount(first + 1)}–${formatCount(Math.min(raw?.total_rows ?? 0, first + perLane))}`);
     }
     return m;
   }, [data, raw, params.group]);
 
-  useEffect(() => {
+  // Drawn before the browser paints (a layout effect), so a wheel step's frame shows its own window.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || width === 0 || height === 0) return;
     const ctx = prepareCanvas(canvas, width, height);
     if (!ctx) return;
-    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: readPalette() });
+    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: themePalette() });
   }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart]);
 
-  // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with horizontal deltas.
+  // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with
+  // horizontal deltas. Events are summed and applied once per animation frame (one render, one draw).
   const stateRef = useRef({ win, bounds, plotW, maxScroll });
   stateRef.current = { win, bounds, plotW, maxScroll };
   useEffect(() => {
     const el = canvasRef.current;
     if (!el) return;
+    const wheel = new WheelCoalescer((g) => {
+      const s = stateRef.current;
+      flushSync(() => {
+        if (g.scroll) setScrollY((y) => Math.max(0, Math.min(s.maxScroll, y + g.scroll)));
+        if (g.zoom || g.pan) changeWindow(applyGesture(s.win, g, s.bounds, s.plotW));
+      });
+    });
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
-      const s = stateRef.current;
-      const x = e.offsetX - LABEL_W;
-      if (x < 0 || e.shiftKey) {
-        setScrollY((y) => Math.max(0, Math.min(s.maxScroll, y + (e.shiftKey ? e.deltaX || e.deltaY : e.deltaY))));
-      } else if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
-        changeWindow(panBy(s.win, (e.deltaX / s.plotW) * (s.win[1] - s.win[0]), s.bounds));
-      } else {
-        changeWindow(zoomAt(s.win, tOf(x, s.win, s.plotW), Math.exp(e.deltaY * 0.0015), s.bounds));
-      }
+      wheel.add({ deltaX: e.deltaX, deltaY: e.deltaY, shiftKey: e.shiftKey, x: e.offsetX - LABEL_W });
     };
     el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
+    return () => {
+      el.removeEventListener("wheel", onWheel);
+      wheel.dispose();
+    };
   }, [changeWindow]);
 
   const drag = useRef<{ x: number; y: number; win: Window; scroll: number; moved: boolean } | null>(null);
@@ -170,7 +188,7 @@ export function TimelineView({ run }: { run: Run }) {
     const x = e.clientX - rect.left;
     const y = e.clientY - rect.top - AXIS_H;
     if (y < 0) return;
-    const row = rows[Math.floor((y + clampedScroll) / ROW_H)];
+    const row = rows.at(Math.floor((y + clampedScroll) / ROW_H));
     if (row?.kind === "header") {
       setCollapsed((c) => {
         const next = new Set(c);

@@ -1,10 +1,11 @@
 // Canvas drawing of the timeline. Everything positional comes from timelineLayout; this file
-// only paints, reading the theme's colours from CSS variables once per frame.
+// only paints. Per frame it touches only the visible rows, reads no styles (the palette is cached
+// per theme) and measures no text twice (widths and fitted labels are cached).
 
 import type { Status } from "../api/types";
 import { cssVar } from "../shell/theme";
-import { formatClock, formatDuration } from "../ui/format";
-import { formatOffset, mixBands, tickStep, ticks, xOf, type BarRect, type VisualRow, type Window } from "./timelineLayout";
+import { formatClock, formatCount, formatDuration } from "../ui/format";
+import { formatOffset, mixBands, tickStep, ticks, xOf, type BarRect, type RowModel, type Window } from "./timelineLayout";
 
 export const ROW_H = 20;
 export const LABEL_W = 220;
@@ -22,6 +23,65 @@ export function readPalette(): Palette {
     sunken: cssVar("--bg-sunken"), selected: cssVar("--bg-selected"), barText: cssVar("--bar-text"),
     status: { completed: cssVar("--ok"), failed: cssVar("--fail"), running: cssVar("--run"), pending: cssVar("--pend") },
   };
+}
+
+const palettes = new Map<string, Palette>();
+
+/** The palette of the current theme (the `data-theme` attribute), read from CSS once per theme, not once per frame. */
+export function themePalette(): Palette {
+  const key = document.documentElement.dataset.theme ?? "";
+  let p = palettes.get(key);
+  if (!p) {
+    p = readPalette();
+    // Styles not applied yet (empty variables): don't remember that.
+    if (!p.status.completed) return p;
+    palettes.set(key, p);
+  }
+  return p;
+}
+
+const MONO = "11px ui-monospace, Menlo, Consolas, monospace";
+const SANS = "11px system-ui, sans-serif";
+const HEADER = "600 11.5px system-ui, sans-serif";
+
+/** Text widths by font and string; bounded (cleared when full), since labels change with the data. */
+const widths = new Map<string, number>();
+function textWidth(ctx: CanvasRenderingContext2D, font: string, text: string): number {
+  const key = `${font}\u0000${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    if (widths.size > 20_000) widths.clear();
+    const prev = ctx.font;
+    ctx.font = font;
+    w = ctx.measureText(text).width;
+    ctx.font = prev;
+    widths.set(key, w);
+  }
+  return w;
+}
+
+/** `text` cut (with an ellipsis) to fit `max` pixels in `font`; cached through textWidth. */
+export function fitText(text: string, max: number, measure: (t: string) => number): string {
+  if (measure(text) <= max) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (measure(`${text.slice(0, mid)}…`) <= max) lo = mid; else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)}…`;
+}
+
+const fitted = new Map<string, string>();
+function fitLabel(ctx: CanvasRenderingContext2D, font: string, text: string, max: number): string {
+  const key = `${font}\u0000${max}\u0000${text}`;
+  let f = fitted.get(key);
+  if (f === undefined) {
+    if (fitted.size > 20_000) fitted.clear();
+    f = fitText(text, max, (t) => textWidth(ctx, font, t));
+    fitted.set(key, f);
+  }
+  return f;
 }
 
 const hatchCache = new Map<string, CanvasPattern | null>();
@@ -49,7 +109,7 @@ export interface DrawInput {
   width: number;
   height: number;
   win: Window;
-  rows: VisualRow[];
+  rows: RowModel;
   rects: BarRect[];
   scrollY: number;
   labels: Map<number, string>;
@@ -66,37 +126,39 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = p.panel;
   ctx.fillRect(0, 0, width, height);
-  ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
   ctx.textBaseline = "middle";
 
   const first = Math.floor(d.scrollY / ROW_H);
   const last = Math.min(rows.length, Math.ceil((d.scrollY + height - AXIS_H) / ROW_H) + 1);
 
-  // Row backgrounds: step headers shaded, lanes striped lightly.
+  // Row backgrounds and labels: step headers shaded, lane labels cut to the label column.
+  ctx.font = MONO;
+  let font = MONO;
+  const setFont = (f: string) => { if (font !== f) { ctx.font = f; font = f; } };
   for (let i = first; i < last; i++) {
     const y = AXIS_H + i * ROW_H - d.scrollY;
-    const r = rows[i]!;
+    const r = rows.at(i)!;
     if (r.kind === "header") {
       ctx.fillStyle = p.sunken;
       ctx.fillRect(0, y, width, ROW_H);
       ctx.fillStyle = p.text;
-      ctx.font = "600 11.5px system-ui, sans-serif";
+      setFont(HEADER);
       ctx.fillText(`${r.collapsed ? "▸" : "▾"} ${r.step}`, 8, y + ROW_H / 2);
       ctx.fillStyle = p.faint;
-      ctx.font = "11px system-ui, sans-serif";
-      ctx.fillText(`${r.count.toLocaleString("en-US")}`, LABEL_W - 8 - ctx.measureText(`${r.count.toLocaleString("en-US")}`).width, y + ROW_H / 2);
-      ctx.font = "11px ui-monospace, Menlo, Consolas, monospace";
+      const count = formatCount(r.count);
+      const w = textWidth(ctx, SANS, count);
+      setFont(SANS);
+      ctx.fillText(count, LABEL_W - 8 - w, y + ROW_H / 2);
     } else {
-      const label = d.labels.get(r.row) ?? "";
+      const label = d.labels.get(r.row);
+      if (!label) continue;
+      const text = fitLabel(ctx, MONO, label, LABEL_W - 6 - 20);
+      setFont(MONO);
       ctx.fillStyle = p.muted;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(0, y, LABEL_W - 6, ROW_H);
-      ctx.clip();
-      ctx.fillText(label, 20, y + ROW_H / 2);
-      ctx.restore();
+      ctx.fillText(text, 20, y + ROW_H / 2);
     }
   }
+  setFont(MONO);
 
   // Grid and axis.
   ctx.save();
@@ -106,13 +168,13 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   const tickList = ticks(win, plotW, d.origin);
   ctx.strokeStyle = p.grid;
   ctx.lineWidth = 1;
+  ctx.beginPath();
   for (const t of tickList) {
     const x = Math.round(LABEL_W + xOf(t, win, plotW)) + 0.5;
-    ctx.beginPath();
     ctx.moveTo(x, AXIS_H);
     ctx.lineTo(x, height);
-    ctx.stroke();
   }
+  ctx.stroke();
 
   // Bars.
   for (const r of d.rects) {
@@ -181,16 +243,17 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   ctx.moveTo(0, AXIS_H - 0.5); ctx.lineTo(width, AXIS_H - 0.5);
   ctx.moveTo(LABEL_W - 0.5, 0); ctx.lineTo(LABEL_W - 0.5, height);
   ctx.stroke();
-  ctx.fillStyle = p.muted;
-  ctx.font = "11px system-ui, sans-serif";
   const span = win[1] - win[0];
   const step = tickStep(win, plotW);
   for (const t of tickList) {
     const x = LABEL_W + xOf(t, win, plotW);
     const label = formatOffset(t - d.origin, step);
-    if (x < LABEL_W + 2 || x + 3 + ctx.measureText(label).width > width - 2) continue;
+    if (x < LABEL_W + 2 || x + 3 + textWidth(ctx, SANS, label) > width - 2) continue;
+    ctx.font = SANS;
+    ctx.fillStyle = p.muted;
     ctx.fillText(label, x + 3, AXIS_H / 2);
   }
+  ctx.font = SANS;
   ctx.fillStyle = p.faint;
   ctx.fillText(`${formatClock(win[0], span < 10_000)} · ${formatDuration(span)}`, 8, AXIS_H / 2);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Timeline, TimelineBar } from "../api/types";
-import { barRects, clampWindow, fitWindow, formatOffset, mixBands, ticks, hitTest, laneRequest, panBy, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
+import { barRects, clampWindow, fitWindow, formatOffset, initialLaneRequest, mixBands, nextLaneRequest, ticks, hitTest, laneRequest, panBy, rowModel, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
 
 const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
   start: 0, end: 1000, width: 100, bucket_ms: 5, total_rows: lanes.length, row_start: 0, tasks_per_lane: 1, groups, lanes,
@@ -56,9 +56,53 @@ describe("visual rows", () => {
   it("flat mode has lanes only", () => {
     expect(visualRows(groups, false, new Set(), 4)).toHaveLength(4);
   });
+  it("the row model answers without materializing every row", () => {
+    const big = [{ step_name: "start", row_start: 0, row_count: 1 }, { step_name: "sweep", row_start: 1, row_count: 100_000 },
+      { step_name: "end", row_start: 100_001, row_count: 1 }];
+    const m = rowModel(big, true, new Set(), 100_002);
+    expect(m.length).toBe(100_005);
+    expect(m.at(0)).toEqual({ kind: "header", step: "start", count: 1, collapsed: false });
+    expect(m.at(1)).toEqual({ kind: "lane", step: "start", row: 0 });
+    expect(m.at(2)).toMatchObject({ kind: "header", step: "sweep" });
+    expect(m.at(100_002)).toEqual({ kind: "lane", step: "sweep", row: 100_000 });
+    expect(m.at(100_003)).toMatchObject({ kind: "header", step: "end" });
+    expect(m.at(100_005)).toBeUndefined();
+    expect(m.vrowOf(0)).toBe(1);
+    expect(m.vrowOf(500)).toBe(502);
+    expect(m.vrowOf(100_001)).toBe(100_004);
+    expect(m.vrowOf(100_002)).toBe(-1);
+    const folded = rowModel(big, true, new Set(["sweep"]), 100_002);
+    expect(folded.length).toBe(5);
+    expect(folded.vrowOf(500)).toBe(-1);
+    expect(folded.vrowOf(100_001)).toBe(4);
+    expect(folded.at(3)).toMatchObject({ kind: "header", step: "end" });
+  });
+  it("the row model agrees with the materialized rows", () => {
+    const groups = [{ step_name: "a", row_start: 0, row_count: 3 }, { step_name: "b", row_start: 3, row_count: 0 }, { step_name: "c", row_start: 3, row_count: 2 }];
+    for (const collapsed of [new Set<string>(), new Set(["a"]), new Set(["c"])]) {
+      const m = rowModel(groups, true, collapsed, 5);
+      const rows = visualRows(groups, true, collapsed, 5);
+      expect(m.length).toBe(rows.length);
+      rows.forEach((r, i) => {
+        expect(m.at(i)).toEqual(r);
+        if (r.kind === "lane") expect(m.vrowOf(r.row)).toBe(i);
+      });
+    }
+  });
+  it("opens with the rows that fit the screen and keeps a request that still covers them", () => {
+    expect(initialLaneRequest(46)).toEqual({ rowStart: 0, rows: 50 });
+    expect(initialLaneRequest(51)).toEqual({ rowStart: 0, rows: 100 });
+    const first = initialLaneRequest(46);
+    // The answer shows a step header first: the lanes needed are fewer, the first request still covers them.
+    expect(nextLaneRequest(first, { rowStart: 0, rows: 50 })).toBe(first);
+    const wide = { rowStart: 0, rows: 100 };
+    expect(nextLaneRequest(wide, { rowStart: 0, rows: 50 })).toBe(wide);
+    expect(nextLaneRequest({ rowStart: 0, rows: 200 }, { rowStart: 0, rows: 50 })).toEqual({ rowStart: 0, rows: 50 });
+    expect(nextLaneRequest(first, { rowStart: 50, rows: 50 })).toEqual({ rowStart: 50, rows: 50 });
+  });
   it("asks for the server rows under the visible visual rows, quantized", () => {
     const many = [{ step_name: "a", row_start: 0, row_count: 1000 }];
-    const rows = visualRows(many, true, new Set(), 1000);
+    const rows = rowModel(many, true, new Set(), 1000);
     expect(laneRequest(rows, 0, 30)).toEqual({ rowStart: 0, rows: 50 });
     expect(laneRequest(rows, 120, 30)).toEqual({ rowStart: 100, rows: 50 });
     expect(laneRequest(rows, 140, 30)).toEqual({ rowStart: 100, rows: 100 });
@@ -69,19 +113,19 @@ describe("bar rectangles (level of detail)", () => {
   const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, status: "completed" as const, pathspec: `F/1/s/${id}` });
   it("one bar per attempt, earlier failed attempts hatched", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[0, 100, "failed", 0], [200, 400, "completed", 1]] }]);
-    const rects = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    const rects = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
     expect(rects).toHaveLength(2);
     expect(rects[0]).toMatchObject({ x: 0, w: 10, retried: true, attempt: 0 });
     expect(rects[1]).toMatchObject({ x: 20, w: 20, retried: false, status: "completed" });
   });
   it("running bars extend to now", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[100, null, "running", 0]] }]);
-    const [r] = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 600);
+    const [r] = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 600);
     expect(r!.w).toBe(50);
   });
   it("sub-pixel bars get one pixel; touching same-status segments merge", () => {
     const data = timeline([{ row: 0, task: null, segments: [[0, 2, "completed", 3], [2, 4, "completed", 2], [500, 501, "failed", 1]] }]);
-    const rects = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    const rects = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
     expect(rects).toHaveLength(2);
     expect(rects[0]!.count).toBe(5);
     expect(rects[1]!.w).toBe(1);
@@ -91,7 +135,7 @@ describe("bar rectangles (level of detail)", () => {
       [a, b, st, n, mix] as unknown as TimelineBar;
     const data = timeline([{ row: 0, task: null, segments: [
       seg(0, 100, "failed", 293, { failed: 3, completed: 290 }), seg(100, 200, "failed", 10, { failed: 1, completed: 9 })] }]);
-    const [r] = barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0);
+    const [r] = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
     expect(r!.mix).toEqual({ failed: 4, completed: 299 });
   });
   it("draws 3 failed of 293 as a thin failed band over a completed bar", () => {
@@ -105,14 +149,14 @@ describe("bar rectangles (level of detail)", () => {
   });
   it("skips bars outside the window", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[2000, 3000, "completed", 0]] }]);
-    expect(barRects(data, visualRows([], false, new Set(), 1), [0, 1000], 100, 0)).toHaveLength(0);
+    expect(barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0)).toHaveLength(0);
   });
   it("hit-tests by row and x with a little slop", () => {
     const data = timeline([
       { row: 0, task: task("1"), bars: [[0, 100, "completed", 0]] },
       { row: 1, task: task("2"), bars: [[500, 600, "completed", 0]] },
     ]);
-    const rects = barRects(data, visualRows([], false, new Set(), 2), [0, 1000], 100, 0);
+    const rects = barRects(data, rowModel([], false, new Set(), 2), [0, 1000], 100, 0);
     expect(hitTest(rects, 55, 25, 20, 0)?.lane.task?.task_id).toBe("2");
     expect(hitTest(rects, 11, 5, 20, 0)?.lane.task?.task_id).toBe("1");
     expect(hitTest(rects, 30, 5, 20, 0)).toBeNull();

@@ -71,29 +71,100 @@ export type VisualRow =
   | { kind: "lane"; step: string | null; row: number };
 
 /**
- * Visual rows: in step grouping, a header row per step followed by its lanes (none when collapsed);
- * flat, just the lanes. Lanes are referenced by their server row index, so data can be paged in.
+ * The visual rows without materializing them: in step grouping, a header row per step followed by
+ * its lanes (none when collapsed); flat, just the lanes. A 100,000-task run has 100,000 rows, so
+ * the model is a handful of group offsets and rows are computed on demand (O(log steps)), never an
+ * array rebuilt on each answer or zoom step. Lanes are referenced by their server row index, so
+ * data can be paged in.
  */
-export function visualRows(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): VisualRow[] {
-  const rows: VisualRow[] = [];
+export interface RowModel {
+  readonly length: number;
+  /** The visual row at index i (undefined out of range). */
+  at(i: number): VisualRow | undefined;
+  /** The visual index of a server row, or -1 when it is hidden (collapsed step) or unknown. */
+  vrowOf(row: number): number;
+}
+
+interface GroupSpan {
+  step: string;
+  /** Visual index of the header. */
+  at: number;
+  header: VisualRow;
+  rowStart: number;
+  rowCount: number;
+  collapsed: boolean;
+}
+
+export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
   if (!grouped || groups.length === 0) {
-    for (let r = 0; r < totalRows; r++) rows.push({ kind: "lane", step: null, row: r });
-    return rows;
+    const n = Math.max(0, totalRows);
+    return {
+      length: n,
+      at: (i) => (i >= 0 && i < n ? { kind: "lane", step: null, row: i } : undefined),
+      vrowOf: (row) => (row >= 0 && row < n ? row : -1),
+    };
   }
+  const spans: GroupSpan[] = [];
+  let length = 0;
   for (const g of groups) {
     const isCollapsed = collapsed.has(g.step_name);
-    rows.push({ kind: "header", step: g.step_name, count: g.row_count, collapsed: isCollapsed });
-    if (!isCollapsed) for (let r = 0; r < g.row_count; r++) rows.push({ kind: "lane", step: g.step_name, row: g.row_start + r });
+    spans.push({ step: g.step_name, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
+      header: { kind: "header", step: g.step_name, count: g.row_count, collapsed: isCollapsed } });
+    length += 1 + (isCollapsed ? 0 : g.row_count);
   }
+  // Spans are in visual order; server rows of the groups are in the same order.
+  const byVisual = (i: number): GroupSpan => {
+    let lo = 0;
+    let hi = spans.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (spans[mid]!.at <= i) lo = mid; else hi = mid - 1;
+    }
+    return spans[lo]!;
+  };
+  const byRow = (row: number): GroupSpan | undefined => {
+    let lo = 0;
+    let hi = spans.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (spans[mid]!.rowStart <= row) lo = mid; else hi = mid - 1;
+    }
+    const s = spans[lo];
+    return s && row >= s.rowStart && row < s.rowStart + s.rowCount ? s : undefined;
+  };
+  return {
+    length,
+    at: (i) => {
+      if (i < 0 || i >= length) return undefined;
+      const s = byVisual(i);
+      return i === s.at ? s.header : { kind: "lane", step: s.step, row: s.rowStart + (i - s.at - 1) };
+    },
+    vrowOf: (row) => {
+      const s = byRow(row);
+      return s && !s.collapsed ? s.at + 1 + (row - s.rowStart) : -1;
+    },
+  };
+}
+
+/** Every visual row as an array (for small runs and tests; the views use rowModel). */
+export function visualRows(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): VisualRow[] {
+  const m = rowModel(groups, grouped, collapsed, totalRows);
+  const rows: VisualRow[] = [];
+  for (let i = 0; i < m.length; i++) rows.push(m.at(i)!);
   return rows;
 }
 
+export interface LaneRequest {
+  rowStart: number;
+  rows: number;
+}
+
 /** Which server rows to ask for to cover visual rows [first, first+count), padded and quantized so small scrolls reuse the same request. */
-export function laneRequest(rows: VisualRow[], first: number, count: number, quantum = 50): { rowStart: number; rows: number } {
+export function laneRequest(rows: RowModel, first: number, count: number, quantum = 50): LaneRequest {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = Math.max(0, first); i < Math.min(rows.length, first + count); i++) {
-    const r = rows[i]!;
+    const r = rows.at(i)!;
     if (r.kind === "lane") {
       lo = Math.min(lo, r.row);
       hi = Math.max(hi, r.row);
@@ -103,6 +174,21 @@ export function laneRequest(rows: VisualRow[], first: number, count: number, qua
   const rowStart = Math.floor(lo / quantum) * quantum;
   const end = Math.ceil((hi + 1) / quantum) * quantum;
   return { rowStart, rows: Math.max(quantum, end - rowStart) };
+}
+
+/** The request to open with, before any answer says how rows are grouped: the first `visible` rows, quantized. */
+export function initialLaneRequest(visible: number, quantum = 50): LaneRequest {
+  return { rowStart: 0, rows: Math.max(quantum, Math.ceil(Math.max(1, visible) / quantum) * quantum) };
+}
+
+/**
+ * Keeps the current request while it still covers the rows needed (and is not much larger), so a
+ * first answer that turns out to cover the screen is not asked again with a tighter range.
+ */
+export function nextLaneRequest(current: LaneRequest, needed: LaneRequest, quantum = 50): LaneRequest {
+  const covers = current.rowStart <= needed.rowStart && current.rowStart + current.rows >= needed.rowStart + needed.rows;
+  if (covers && current.rows <= needed.rows + quantum) return current;
+  return current.rowStart === needed.rowStart && current.rows === needed.rows ? current : needed;
 }
 
 // ---- rectangles ----
@@ -168,16 +254,15 @@ export function mixBands(mix: StatusMix, height: number, minPx = 2): { status: S
  * short tasks stay visible; neighbouring rectangles of one lane and status that touch within half
  * a pixel are merged (level of detail: never more rectangles than pixels).
  */
-export function barRects(data: Timeline, rows: VisualRow[], win: Window, width: number, now: number): BarRect[] {
-  const vrowOf = new Map<number, number>();
-  rows.forEach((r, i) => { if (r.kind === "lane") vrowOf.set(r.row, i); });
+export function barRects(data: Timeline, rows: RowModel, win: Window, width: number, now: number): BarRect[] {
   const out: BarRect[] = [];
   for (const lane of data.lanes) {
-    const vrow = vrowOf.get(lane.row);
-    if (vrow === undefined) continue;
+    const vrow = rows.vrowOf(lane.row);
+    if (vrow < 0) continue;
     const bars = lane.bars ?? lane.segments ?? [];
     const isSegments = !lane.bars;
-    const lastAttempt = lane.bars ? Math.max(...lane.bars.map((b) => b[3])) : -1;
+    let lastAttempt = -1;
+    if (lane.bars) for (const b of lane.bars) if (b[3] > lastAttempt) lastAttempt = b[3];
     let prev: BarRect | null = null;
     for (const bar of bars) {
       const [start, end, status, n] = bar;
