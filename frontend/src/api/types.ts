@@ -144,6 +144,8 @@ export interface LogPage {
   next: string | null;
   total_lines: number;
   complete: boolean;
+  /** The attempt answered (the task's latest when none was asked for). */
+  attempt?: number;
 }
 
 export interface ListPage<T> {

@@ -24,8 +24,10 @@ interface Props {
   onToggle: (key: "timestamps" | "wrap") => void;
 }
 
-export function LogView({ task, stream, attempt, timestamps, wrap, lines, onLines, onToggle }: Props) {
-  const log = useLogLines(task, stream, attempt, lines?.[0] ?? null);
+export function LogView({ task, stream, attempt: asked, timestamps, wrap, lines, onLines, onToggle }: Props) {
+  const log = useLogLines(task, stream, asked, lines?.[0] ?? null);
+  // The attempt shown (the latest's number once the first page answered).
+  const attempt = log.attempt;
   const scrollRef = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(lines === null);
   const [query, setQuery] = useState("");

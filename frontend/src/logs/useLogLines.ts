@@ -11,6 +11,8 @@ import { growWindow, initialWindow, LineStore, PAGE, pageQuery, slideWindow, typ
 export interface LogLines {
   status: "loading" | "error" | "ready";
   error: unknown;
+  /** The attempt shown: the one asked for, or the one the server answered for "latest". */
+  attempt: number | null;
   total: number;
   complete: boolean;
   win: LineWindow;
@@ -23,7 +25,8 @@ export interface LogLines {
   store: LineStore;
 }
 
-export function useLogLines(task: TaskRef, stream: Stream, attempt: number | null, focus: number | null): LogLines {
+/** `asked` null opens the task's latest attempt; its number comes with the first answer and every later page asks for it. */
+export function useLogLines(task: TaskRef, stream: Stream, asked: number | null, focus: number | null): LogLines {
   const storeRef = useRef(new LineStore());
   const inflight = useRef(new Set<number>());
   const [state, setState] = useState<{ status: LogLines["status"]; error: unknown; total: number; complete: boolean; win: LineWindow }>(
@@ -31,22 +34,37 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
   );
   const [version, setVersion] = useState(0);
   const totalRef = useRef(0);
-  const key = `${task.flow}/${task.run}/${task.step}/${task.task}/${stream}/${attempt}`;
+  const [answered, setAnswered] = useState<number | null>(asked);
+  const attempt = asked ?? answered;
+  const attemptRef = useRef(attempt);
+  attemptRef.current = attempt;
+  const key = `${task.flow}/${task.run}/${task.step}/${task.task}/${stream}/${asked}`;
 
   useEffect(() => {
     const ctl = new AbortController();
     storeRef.current = new LineStore();
     inflight.current = new Set();
     setState({ status: "loading", error: null, total: 0, complete: false, win: { base: 1, count: 0 } });
-    // A permalink far from the end loads its own page first; otherwise open at the tail.
-    fetchLogPage(task, stream, attempt, { tail: PAGE }, ctl.signal)
+    // Open at the tail; a permalink's page is asked for at the same time (not after the tail
+    // answered), and dropped if the log turns out shorter or the tail already holds the line.
+    const focusPage = focus !== null ? Math.floor((Math.max(1, focus) - 1) / PAGE) : null;
+    const around = focusPage !== null
+      ? fetchLogPage(task, stream, asked, pageQuery(focusPage), ctl.signal).catch(() => null)
+      : Promise.resolve(null);
+    fetchLogPage(task, stream, asked, { tail: PAGE }, ctl.signal)
       .then(async (page) => {
         storeRef.current.add(page.data);
         const total = page.total_lines;
-        if (focus !== null && focus <= total && !storeRef.current.get(focus)) {
-          const p = Math.floor((focus - 1) / PAGE);
-          const around = await fetchLogPage(task, stream, attempt, pageQuery(p), ctl.signal);
-          storeRef.current.add(around.data, { page: p });
+        const answeredAttempt = asked ?? page.attempt ?? null;
+        setAnswered(answeredAttempt);
+        attemptRef.current = answeredAttempt;
+        if (focus !== null && focusPage !== null && focus <= total && !storeRef.current.get(focus)) {
+          let near = await around;
+          // Both answers must be of the same attempt (a retry may start in between).
+          if (!near || (near.attempt !== undefined && near.attempt !== answeredAttempt)) {
+            near = await fetchLogPage(task, stream, answeredAttempt, pageQuery(focusPage), ctl.signal);
+          }
+          storeRef.current.add(near.data, { page: focusPage });
         }
         totalRef.current = total;
         setState({ status: "ready", error: null, total, complete: page.complete, win: initialWindow(total, focus) });
@@ -65,7 +83,7 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
     for (const p of store.missingPages(first, last, total)) {
       if (inflight.current.has(p)) continue;
       inflight.current.add(p);
-      fetchLogPage(task, stream, attempt, pageQuery(p))
+      fetchLogPage(task, stream, attemptRef.current, pageQuery(p))
         .then((page) => {
           store.add(page.data, { page: p });
           store.evict(Math.floor((first + last) / 2));
@@ -104,6 +122,7 @@ export function useLogLines(task: TaskRef, stream: Stream, attempt: number | nul
 
   return {
     ...state,
+    attempt,
     jumpTo,
     get: (n) => storeRef.current.get(n),
     onRange,

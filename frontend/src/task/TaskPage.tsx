@@ -1,6 +1,6 @@
 // Task view: the run's task list on the left; on the right the task (attempt selector, info,
 // traceback) and its logs, artifacts, metadata and cards. Attempt, panel, stream and line are in the URL.
-import { useCallback } from "react";
+import { useCallback, useRef } from "react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
@@ -39,6 +39,18 @@ export function TaskPage() {
   const attemptNo = k.attempt ?? task.data?.attempt ?? null;
   const attempt = attempts.find((a) => a.attempt === attemptNo) ?? attempts[attempts.length - 1] ?? null;
   const effectiveAttempt = attempt?.attempt ?? attemptNo;
+  // The log does not wait for the task: without an attempt in the URL it asks for the latest (the
+  // server's default), in parallel with the task. It reloads when a new attempt starts while it is
+  // shown, or when the task shows that the URL's attempt does not exist (then the latest is shown).
+  const latest = task.data?.attempt ?? null;
+  const seenLatest = useRef<number | null>(null);
+  const latestGen = useRef(0);
+  if (latest !== null) {
+    if (seenLatest.current !== null && seenLatest.current !== latest) latestGen.current += 1;
+    seenLatest.current = latest;
+  }
+  const badAttempt = k.attempt !== null && attempts.length > 0 && !attempts.some((a) => a.attempt === k.attempt);
+  const logAttempt = badAttempt ? effectiveAttempt : k.attempt;
   const active = k.panel === "logs" ? k.stream : k.panel;
 
   return (
@@ -57,9 +69,8 @@ export function TaskPage() {
             );
           })}
         </div>
-        {/* Logs wait for the task: the attempt must be known, or the log would load twice. */}
-        {k.panel === "logs" && task.isSuccess && (
-          <LogView key={`${k.stream}-${effectiveAttempt}`} task={ref} stream={k.stream} attempt={effectiveAttempt}
+        {k.panel === "logs" && !task.isError && (
+          <LogView key={`${k.stream}-${logAttempt ?? `latest-${latestGen.current}`}`} task={ref} stream={k.stream} attempt={logAttempt}
             timestamps={k.timestamps} wrap={k.wrap} lines={k.lines} onLines={onLines} onToggle={onToggle} />
         )}
         {k.panel === "artifacts" && <ArtifactsPanel task={ref} attempt={effectiveAttempt} />}
