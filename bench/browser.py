@@ -62,10 +62,16 @@ class RssSampler(threading.Thread):
 
 
 def timed(page: Page, url: str, ready_js: str, timeout_ms: int = 60_000) -> float:
-    """ms from navigation start until ready_js is true (polled every animation frame)."""
+    """ms from navigation start until ready_js is true (polled every animation frame).
+
+    The time is taken in the page, in the animation frame where the check first passes: reading
+    performance.now() with a later evaluate would add Playwright's round trip to every figure.
+    """
     page.goto(url, wait_until="commit")
-    page.wait_for_function(ready_js, timeout=timeout_ms, polling="raf")
-    return float(page.evaluate("() => performance.now()"))
+    stamped = ("() => { const ok = (" + ready_js + ")(); "
+               "if (ok && window.__readyAt === undefined) window.__readyAt = performance.now(); return ok; }")
+    page.wait_for_function(stamped, timeout=timeout_ms, polling="raf")
+    return float(page.evaluate("() => window.__readyAt"))
 
 
 def frame_stats(page: Page, action: Any) -> dict[str, float]:
