@@ -11,7 +11,8 @@ LIST_ARTIFACTS = f"""SELECT {ARTIFACT_COLUMNS} FROM artifacts a
 GET_ARTIFACT = f"""SELECT {ARTIFACT_COLUMNS} FROM artifacts a
                    WHERE a.task_pk = %(task_pk)s AND a.attempt = %(attempt)s AND a.name = %(name)s"""
 ARTIFACTS_CHANGED = f"""SELECT {ARTIFACT_COLUMNS}, a.task_pk FROM artifacts a
-                        WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s ORDER BY a.change_seq"""
+                        WHERE a.run_pk = %(run_pk)s AND a.task_pk = %(task_pk)s AND a.change_seq > %(since)s
+                        ORDER BY a.change_seq"""
 
 
 async def artifact_attempt(db: Db, task_pk: int, attempt: int | None) -> int | None:
@@ -30,13 +31,14 @@ async def get_artifact(db: Db, task_pk: int, attempt: int, name: str) -> Row | N
     return await db.one(GET_ARTIFACT, {"task_pk": task_pk, "attempt": attempt, "name": name})
 
 CARDS_CHANGED = """SELECT c.task_pk, c.attempt, c.card_id, c.type, c.location, c.size, c.created_at, c.change_seq
-                   FROM cards c WHERE c.run_pk = %(run_pk)s AND c.change_seq > %(since)s
+                   FROM cards c WHERE c.run_pk = %(run_pk)s AND c.task_pk = %(task_pk)s
+                   AND c.change_seq > %(since)s
                    ORDER BY c.change_seq"""
 
 
-async def artifacts_changed(db: Db, run_pk: int, since: int) -> list[Row]:
-    return await db.all(ARTIFACTS_CHANGED, {"run_pk": run_pk, "since": since})
+async def artifacts_changed(db: Db, run_pk: int, task_pk: int, since: int) -> list[Row]:
+    return await db.all(ARTIFACTS_CHANGED, {"run_pk": run_pk, "task_pk": task_pk, "since": since})
 
 
-async def cards_changed(db: Db, run_pk: int, since: int) -> list[Row]:
-    return await db.all(CARDS_CHANGED, {"run_pk": run_pk, "since": since})
+async def cards_changed(db: Db, run_pk: int, task_pk: int, since: int) -> list[Row]:
+    return await db.all(CARDS_CHANGED, {"run_pk": run_pk, "task_pk": task_pk, "since": since})

@@ -33,21 +33,27 @@ SELECT {ATTEMPT_COLUMNS} FROM attempts a WHERE a.task_pk = ANY(%(task_pks)s)
 ORDER BY a.task_pk, a.attempt
 """
 
+# {extra}: the subscription's own filters (step, task id, status), so a single-task feed reads
+# one row, not a page of the whole run.
 TASKS_CHANGED = f"""
 SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
-WHERE t.run_pk = %(run_pk)s AND t.change_seq > %(since)s ORDER BY t.change_seq LIMIT %(limit)s
+WHERE t.run_pk = %(run_pk)s AND t.change_seq > %(since)s{{extra}} ORDER BY t.change_seq LIMIT %(limit)s
 """
 
 # An attempt row changing (retry started, attempt finished) is an update of its task's shape.
 TASKS_WITH_CHANGED_ATTEMPTS = f"""
 SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
 WHERE t.task_pk IN (SELECT a.task_pk FROM attempts a
-                    WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s)
+                    WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s
+                      AND a.change_seq <= %(upto)s){{extra}}
 """
 MAX_ATTEMPT_SEQ = """
 SELECT a.task_pk, max(a.change_seq) AS seq FROM attempts a
-WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s GROUP BY a.task_pk
+WHERE a.run_pk = %(run_pk)s AND a.change_seq > %(since)s AND a.change_seq <= %(upto)s{task}
+GROUP BY a.task_pk
 """
+ONE_TASK = """ AND a.task_pk IN (SELECT t.task_pk FROM tasks t WHERE t.run_pk = %(run_pk)s
+                                 AND t.step_name = ANY(%(steps)s) AND t.task_id = %(task_id)s)"""
 
 
 async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: str) -> Row | None:
@@ -79,16 +85,39 @@ async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> 
     return out
 
 
-async def tasks_changed(db: Db, live: dict[str, Any], run_pk: int, since: int, limit: int) -> list[Row]:
-    """Tasks of a run whose row or attempts changed after ``since``; seq = the latest of both."""
-    params = {**live, "run_pk": run_pk, "since": since, "limit": limit}
-    rows = {r["task_pk"]: r for r in await db.all(TASKS_CHANGED, params)}
-    attempt_seq = {r["task_pk"]: r["seq"] for r in await db.all(MAX_ATTEMPT_SEQ, params)}
-    missing = [pk for pk in attempt_seq if pk not in rows]
-    if missing:
-        for r in await db.all(TASKS_WITH_CHANGED_ATTEMPTS, params):
+async def tasks_changed(db: Db, live: dict[str, Any], run_pk: int, since: int, limit: int, *,
+                        steps: Sequence[str] = (), statuses: Sequence[str] = (),
+                        task_id: str | None = None) -> tuple[list[Row], bool]:
+    """Tasks of a run whose row or attempts changed after ``since``; seq = the latest of both.
+
+    Returns (rows oldest first, complete). When the task rows hit ``limit`` the answer covers
+    exactly the changes up to the last row's seq (attempt changes above it are left for the next
+    call) and ``complete`` is False: the caller continues from the highest seq it got.
+    """
+    params: dict[str, Any] = {**live, "run_pk": run_pk, "since": since, "limit": limit,
+                              "upto": 2 ** 62}
+    where = []
+    if steps:
+        where.append("t.step_name = ANY(%(steps)s)")
+        params["steps"] = list(steps)
+    if task_id is not None:
+        where.append("t.task_id = %(task_id)s")
+        params["task_id"] = task_id
+    if statuses:
+        where.append(status_filter("t", statuses))
+    extra = "".join(" AND " + w for w in where)
+    task_rows = await db.all(TASKS_CHANGED.format(extra=extra), params)
+    complete = len(task_rows) < limit
+    if not complete:
+        params["upto"] = task_rows[-1]["change_seq"]
+    rows = {r["task_pk"]: r for r in task_rows}
+    one_task = ONE_TASK if task_id is not None and steps else ""
+    attempt_seq = {r["task_pk"]: r["seq"]
+                   for r in await db.all(MAX_ATTEMPT_SEQ.format(task=one_task), params)}
+    if any(pk not in rows for pk in attempt_seq):
+        for r in await db.all(TASKS_WITH_CHANGED_ATTEMPTS.format(extra=extra), params):
             rows.setdefault(r["task_pk"], r)
     for pk, seq in attempt_seq.items():
         if pk in rows:
             rows[pk]["change_seq"] = max(rows[pk]["change_seq"], seq)
-    return sorted(rows.values(), key=lambda r: r["change_seq"])
+    return sorted(rows.values(), key=lambda r: r["change_seq"]), complete

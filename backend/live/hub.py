@@ -24,7 +24,7 @@ from backend.cache.lru import LruCache
 from backend.db import steps as steps_db
 from backend.db.query import Db
 from backend.live.horizon import Horizons
-from backend.live.targets import Event, Target, fetch
+from backend.live.targets import Batch, Event, Target, fetch
 from core_runtime.settings import Settings
 
 log = logging.getLogger("flowscope.live")
@@ -95,6 +95,7 @@ class Hub:
         self.listening = False
         self.events_sent = 0
         self.flushes = 0
+        self.fetches = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,11 +151,16 @@ class Hub:
         if not self.clients:
             return
         horizon = await self.horizons.sample()   # before the data queries it guards
+        # Subscriptions to the same target share one fetch: 1,000 clients watching a run cost
+        # one query per batch, not 1,000.
+        groups: dict[tuple[Any, ...], list[tuple[Client, Subscription]]] = {}
         for client in list(self.clients):
             for sub in list(client.subs.values()):
                 t = sub.target
                 if sub.held or (t.global_scope and global_dirty) or (t.run_pk is not None and t.run_pk in runs):
-                    await self.deliver(client, sub, horizon)
+                    groups.setdefault(t.key, []).append((client, sub))
+        for members in groups.values():
+            await self._deliver_group(members, horizon)
         if any(sub.held for client in self.clients for sub in client.subs.values()):
             self._wake.set()   # come back next batch for changes waiting on the horizon
 
@@ -173,30 +179,65 @@ class Hub:
         if horizon is None:
             horizon = await self.horizons.sample()
         async with sub.lock:
-            await self._deliver(client, sub, horizon)
+            self.fetches += 1
+            batch = await fetch(sub.target, sub.last_seq, self.db, self.settings, self.blobs,
+                                await self._dag(sub.target))
+            self._send(client, sub, batch, horizon, {})
+        if sub.held:
+            self._wake.set()   # the rest (above the horizon or past a limit) in the next batch
 
-    async def _deliver(self, client: Client, sub: Subscription, horizon: int) -> None:
-        events = await fetch(sub.target, sub.last_seq, self.db, self.settings, self.blobs,
-                             await self._dag(sub.target))
+    async def _deliver_group(self, members: list[tuple[Client, Subscription]], horizon: int) -> None:
+        """One fetch from the lowest last seq among subscriptions of one target, sent to each."""
+        busy = [(c, s) for c, s in members if s.lock.locked()]   # a resync is sending to these
+        free = [(c, s) for c, s in members if not s.lock.locked()]
+        if free:
+            for _, sub in free:
+                await sub.lock.acquire()     # free: returns at once, without yielding
+            try:
+                target = free[0][1].target
+                self.fetches += 1
+                batch = await fetch(target, min(s.last_seq for _, s in free), self.db, self.settings,
+                                    self.blobs, await self._dag(target))
+                encoded: dict[int, str] = {}
+                for client, sub in free:
+                    self._send(client, sub, batch, horizon, encoded)
+            finally:
+                for _, sub in free:
+                    sub.lock.release()
+        for client, sub in busy:
+            await self.deliver(client, sub, horizon)
+
+    def _send(self, client: Client, sub: Subscription, batch: Batch, horizon: int,
+              encoded: dict[int, str]) -> None:
+        """Queue the batch's events after the subscription's last seq, up to what is known complete.
+
+        Known complete: everything up to the horizon (an open transaction may still commit a
+        lower seq above it), and, when the query was limited, up to the last row it read.
+        ``encoded`` caches each event's JSON across the subscriptions sharing the batch.
+        """
         if client.closed or sub.id not in client.subs:
             return
-        sub.held = any(e.seq > horizon for e in events)
-        events = [e for e in events if e.seq <= horizon]
-        for event in events:
-            message = dumps({"type": sub.label(event), "id": sub.id, "resource": sub.resource,
-                             "data": event.data, "seq": event.seq})
+        covered = horizon
+        if not batch.complete and batch.events:
+            covered = min(covered, max(e.seq for e in batch.events))
+        sub.held = not batch.complete or any(e.seq > covered for e in batch.events)
+        head = None
+        for event in batch.events:
+            if event.seq <= sub.last_seq or event.seq > covered:
+                continue
+            data = encoded.get(id(event))
+            if data is None:
+                data = encoded[id(event)] = dumps(event.data)
+            if head is None:
+                head = f',"id":{dumps(sub.id)},"resource":{dumps(sub.resource)},"data":'
+            message = f'{{"type":"{sub.label(event)}"{head}{data},"seq":{event.seq}}}'
             sub.seen.add(event.key)
             if not client.offer(message):
                 self.dropped_slow += 1
                 asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
                 return
             self.events_sent += 1
-        # Advance only to rows known complete: never past the horizon (an open transaction may
-        # still commit a lower seq) nor past the last row read (the query may have been limited).
-        top = max(e.seq for e in events) if events else horizon
-        if sub.held:
-            top = min(top, horizon)
-        sub.last_seq = max(sub.last_seq, top)
+        sub.last_seq = max(sub.last_seq, covered)
 
     def subscribe(self, client: Client, sub: Subscription) -> None:
         client.subs[sub.id] = sub
@@ -221,5 +262,5 @@ class Hub:
                 "subscriptions": sum(len(c.subs) for c in self.clients),
                 "queued": sum(c.queue.qsize() for c in self.clients), "queue_size": self.queue_size,
                 "batch_ms": int(self.batch_s * 1000), "events_sent": self.events_sent,
-                "flushes": self.flushes, "dropped_slow_clients": self.dropped_slow,
+                "flushes": self.flushes, "fetches": self.fetches, "dropped_slow_clients": self.dropped_slow,
                 "now": int(time.time() * 1000)}

@@ -60,8 +60,10 @@ class Listener:
                 delay = 0.5
                 if not first:
                     self.reconnects += 1
-                    self.hub.notify_all()
                 first = False
+                # Changes committed before LISTEN took effect sent notifications nobody heard;
+                # clients may already be subscribed (at start-up too): re-check them all.
+                self.hub.notify_all()
                 while True:
                     message = await self._conn.notifies.get()
                     self.notifications += 1

@@ -33,6 +33,9 @@ from backend.logs_format import parse_chunk
 from backend.params import get_int, get_list
 from core_runtime.settings import Settings
 
+RUNS_LIMIT = 1000      # rows per fetch of a run list feed
+TASKS_LIMIT = 5000     # rows per fetch of a task list feed
+
 RUN = r"/api/flows/(?P<flow>[^/]+)/runs/(?P<run>[^/]+)"
 TASK = RUN + r"/steps/(?P<step>[^/]+)/tasks/(?P<task>[^/]+)"
 PATTERNS = [
@@ -61,6 +64,17 @@ class Event:
 
 
 @dataclass
+class Batch:
+    """A fetch's answer: the changes after ``since``, oldest first.
+
+    ``complete`` is False when a query hit its row limit: the events then cover exactly the
+    changes up to the highest seq among them, and the caller must ask again from there.
+    """
+    events: list[Event]
+    complete: bool = True
+
+
+@dataclass
 class Target:
     kind: str
     path: dict[str, str]
@@ -73,6 +87,12 @@ class Target:
     @property
     def global_scope(self) -> bool:
         return self.kind in ("flows", "runs")
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Everything the feed depends on: targets with equal keys can share one fetch."""
+        return (self.kind, tuple(sorted(self.path.items())), tuple(sorted(self.query.items())),
+                self.run_pk, self.task_pk, self.attempt)
 
 
 def parse_resource(resource: str) -> Target:
@@ -114,17 +134,33 @@ async def resolve(target: Target, db: Db, settings: Settings) -> None:
 
 
 async def fetch(target: Target, since: int, db: Db, settings: Settings, blobs: BlobReader,
-                dag: dict[str, Any] | None) -> list[Event]:
+                dag: dict[str, Any] | None) -> Batch:
     """Changes of the target after ``since``, oldest first."""
+    if target.kind == "runs":
+        rows = await runs_db.runs_changed(db, live_params(settings), since, RUNS_LIMIT,
+                                          filters=target.extra["filters"])
+        return Batch([Event("update", f"{r['flow_id']}/{r['run_id']}", r["change_seq"], run_shape(r),
+                            r["created_at"]) for r in rows], len(rows) < RUNS_LIMIT)
+    if target.kind == "tasks":
+        assert target.run_pk is not None
+        task_rows, complete = await tasks_db.tasks_changed(
+            db, live_params(settings), target.run_pk, since, TASKS_LIMIT, steps=target.extra["steps"],
+            statuses=target.extra["statuses"], task_id=target.extra.get("task_id"))
+        attempts = await tasks_db.attempts_of(db, live_params(settings), [r["task_pk"] for r in task_rows])
+        return Batch([Event("update", f"{r['step_name']}/{r['task_id']}", r["change_seq"],
+                            task_shape(r, attempts[r["task_pk"]]), r["created_at"]) for r in task_rows],
+                     complete)
+    return Batch(await _fetch_all(target, since, db, settings, blobs, dag))
+
+
+async def _fetch_all(target: Target, since: int, db: Db, settings: Settings, blobs: BlobReader,
+                     dag: dict[str, Any] | None) -> list[Event]:
+    """The feeds whose queries are not limited: every change after ``since``."""
     live = live_params(settings)
     k = target.kind
     if k == "flows":
         return [Event("update", r["flow_id"], r["change_seq"], flow_shape(r), r["created_at"])
                 for r in await flows_db.flows_changed(db, live, since)]
-    if k == "runs":
-        rows = await runs_db.runs_changed(db, live, since, 1000, filters=target.extra["filters"])
-        return [Event("update", f"{r['flow_id']}/{r['run_id']}", r["change_seq"], run_shape(r), r["created_at"])
-                for r in rows]
     assert target.run_pk is not None
     if k == "run":
         rows = await runs_db.runs_changed(db, live, since, 10, run_pk=target.run_pk)
@@ -140,26 +176,19 @@ async def fetch(target: Target, since: int, db: Db, settings: Settings, blobs: B
             out.append(Event("update", r["step_name"], r["change_seq"],
                              step_shape(r["step_name"], infos.get(r["step_name"]), r, stale), r["created_at"]))
         return out
-    if k == "tasks":
-        rows = await tasks_db.tasks_changed(db, live, target.run_pk, since, 5000)
-        steps, statuses = target.extra["steps"], target.extra["statuses"]
-        task_id = target.extra.get("task_id")
-        rows = [r for r in rows if (not steps or r["step_name"] in steps)
-                and (not statuses or r["status"] in statuses) and (task_id is None or r["task_id"] == task_id)]
-        attempts = await tasks_db.attempts_of(db, live, [r["task_pk"] for r in rows])
-        return [Event("update", f"{r['step_name']}/{r['task_id']}", r["change_seq"],
-                      task_shape(r, attempts[r["task_pk"]]), r["created_at"]) for r in rows]
     if k == "artifacts":
-        rows = await artifacts_db.artifacts_changed(db, target.run_pk, since)
+        assert target.task_pk is not None
+        rows = await artifacts_db.artifacts_changed(db, target.run_pk, target.task_pk, since)
         return [Event("insert", f"{r['attempt']}/{r['name']}", r["change_seq"], artifact_shape(r))
-                for r in rows if r["task_pk"] == target.task_pk]
+                for r in rows]
     if k == "cards":
         from backend.api.cards import card_shape
 
-        rows = await artifacts_db.cards_changed(db, target.run_pk, since)
+        assert target.task_pk is not None
+        rows = await artifacts_db.cards_changed(db, target.run_pk, target.task_pk, since)
         base = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/cards".format(**target.path)
         return [Event("insert", f"{r['attempt']}/{r['card_id']}", r["change_seq"], card_shape(r, base))
-                for r in rows if r["task_pk"] == target.task_pk]
+                for r in rows]
     if k == "log":
         assert target.task_pk is not None and target.attempt is not None
         events: list[Event] = []
