@@ -19,6 +19,11 @@ RUN_COLUMNS = f"""
 RUN_BY_ID = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
 RUN_BY_PK = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_pk = %(run_pk)s"
 RUN_SOURCE = "SELECT file_name, source FROM run_sources WHERE run_pk = %(run_pk)s"
+RUN_WITH_SOURCE = f"""
+SELECT {RUN_COLUMNS}, s.file_name, CASE WHEN %(with_source)s THEN s.source END AS source_code
+FROM runs r LEFT JOIN run_sources s ON s.run_pk = r.run_pk
+WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
+"""
 RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %(run_pk)s"
 RUNS_CHANGED = f"""
 SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s {{extra}}
@@ -173,19 +178,25 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
     where = filters.where(params)
     _, order_by = keyset(order, None, params)
     params.update(g_after=group_after, g_limit=limit, per_group=group_limit + 1)
+    # One statement: every examined group key comes back, a group without matching runs as one
+    # row of NULLs (LEFT JOIN), so the keys need no query of their own.
+    outer_order = order_by.replace("r.", "x.")
     sql = f"""
     SELECT g.key AS group_key, x.* FROM ({GROUP_KEYS[group_by]}) g
-    CROSS JOIN LATERAL (
+    LEFT JOIN LATERAL (
         SELECT {RUN_COLUMNS} FROM runs r
         WHERE {GROUP_COLUMN[group_by]} = g.key AND {' AND '.join(where) if where else 'TRUE'}
-        ORDER BY {order_by} LIMIT %(per_group)s) x
+        ORDER BY {order_by} LIMIT %(per_group)s) x ON TRUE
+    ORDER BY g.key, {outer_order}
     """
-    keys_sql = GROUP_KEYS[group_by]
-    keys = [r["key"] for r in await db.all(keys_sql, params)]
-    rows = await db.all(sql, params) if keys else []
+    keys: list[str] = []
     by_key: dict[str, list[Row]] = {}
-    for row in rows:
-        by_key.setdefault(row.pop("group_key"), []).append(row)
+    for row in await db.all(sql, params):
+        key = row.pop("group_key")
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        if row["run_pk"] is not None:
+            by_key.setdefault(key, []).append(row)
     groups = [(k, by_key[k][:group_limit], len(by_key[k]) > group_limit) for k in keys if k in by_key]
     last = keys[-1] if len(keys) == limit else None
     return groups, last
@@ -193,6 +204,12 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
 
 async def get_run(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | None:
     return await db.one(RUN_BY_ID, {**live, "flow": flow, "run": run})
+
+
+async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
+                              with_source: bool) -> Row | None:
+    """The run, its flow file's name and (with_source) the file's text, in one query."""
+    return await db.one(RUN_WITH_SOURCE, {**live, "flow": flow, "run": run, "with_source": with_source})
 
 
 async def get_run_source(db: Db, run_pk: int) -> Row | None:
