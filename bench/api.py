@@ -8,6 +8,12 @@ and stopped at the end. Arguments come from the data (bench.seed's summary: the 
 long log; the newest runs for the rest). "SQL" runs the statements the handler runs, with the same
 parameters, on one psycopg2 connection (backend.db code executed through a recording Db), so the
 ratio is what the HTTP layer, the pool and JSON add.
+
+The backend's response cache answers repeated requests while nothing is written (and the seeded
+database is never written to), so every row also says how its answers were made, from the
+X-Flowscope-Cache header: "first" is the case's first request (a miss unless the column says
+otherwise), "cached" the share of answers at c1 and c32 that came from the cache.
+--no-response-cache measures the handlers themselves.
 """
 
 from __future__ import annotations
@@ -56,9 +62,12 @@ async def measure(session: aiohttp.ClientSession, case: Case, n: int, concurrenc
     return latencies
 
 
-def start_backend(port: int) -> subprocess.Popen[bytes]:
+def start_backend(port: int, response_cache: bool = True) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    if not response_cache:
+        env["FLOWSCOPE_RESPONSE_CACHE_MB"] = "0"
     proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--no-ingest"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     return proc
 
 
@@ -81,7 +90,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
     proc = None
     url = args.url
     if url is None:
-        proc = start_backend(args.port)
+        proc = start_backend(args.port, not args.no_response_cache)
         url = f"http://127.0.0.1:{args.port}"
     try:
         await wait_up(url, proc)
@@ -92,13 +101,17 @@ async def run(args: argparse.Namespace) -> list[Result]:
             for case in cases:
                 if args.only and not any(o in case.name for o in args.only):
                     continue
+                api_cases.SEEN.clear()
                 t = time.perf_counter()
                 await case.request(session, 0)   # the first request (cold caches) is reported on its own
-                row = Result(case.name, case.kind, case.target_ms, first=time.perf_counter() - t)
+                row = Result(case.name, case.kind, case.target_ms, first=time.perf_counter() - t,
+                             first_cache=dict(api_cases.SEEN))
                 for conc in (1, 32):
                     n = args.requests if conc == 1 else args.requests * 4
+                    api_cases.SEEN.clear()
                     lat = await measure(session, case, n, conc, args.budget)
                     row.stats[conc] = (percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), len(lat))
+                    row.cache[conc] = dict(api_cases.SEEN)
                 if case.sql is not None:
                     samples = [await case.sql() for _ in range(max(10, args.requests // 2))]
                     row.sql_p50 = percentile(samples, 50)
@@ -121,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", help="only cases whose name contains this (repeatable)")
     p.add_argument("--markdown", help="write the table into this file's 'API' section")
     p.add_argument("--label", default="", help="a note for the section (e.g. before/after)")
+    p.add_argument("--no-response-cache", action="store_true",
+                   help="start the backend with FLOWSCOPE_RESPONSE_CACHE_MB=0 (every request is computed)")
     args = p.parse_args(argv)
     home = os.environ.get("FLOWSCOPE_HOME")
     if args.summary is None and home:

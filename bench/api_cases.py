@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -51,10 +52,17 @@ async def get_json(session: aiohttp.ClientSession, url: str, **params: Any) -> A
         return await r.json()
 
 
+# How the backend says it made each answer (its X-Flowscope-Cache header: miss, hit, run-hit,
+# coalesced, bypass; "-" without the header), counted per measurement by bench.api.
+SEEN: Counter[str] = Counter()
+CACHE_HEADER = "X-Flowscope-Cache"
+
+
 def getter(session_url: str, path: str, params: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
     async def request(session: aiohttp.ClientSession, i: int) -> None:
         async with session.get(session_url + path, params=params or {}) as r:
             await r.read()
+            SEEN[r.headers.get(CACHE_HEADER, "-")] += 1
             if r.status != 200:
                 raise SystemExit(f"GET {path} -> {r.status}")
     return request

@@ -1,35 +1,72 @@
-"""Building responses: the list/object envelopes, ETags and Cache-Control for immutable data."""
+"""Building responses: the list/object envelopes, ETags and Cache-Control for immutable data.
+
+Bodies are encoded once, with orjson (the standard library's encoder was 15% of the event loop
+serving lists under load), into an ``Encoded`` that is also left on the request for the response
+cache (backend/cache/responses.py), which can answer later requests with it unchanged.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 LIVE = "no-cache"
+# Datetimes go through default=str as they did with json.dumps (orjson would write ISO 8601 with a T).
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def encode(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, default=str, option=_OPTIONS)
+    except TypeError:
+        # What orjson refuses (integers over 64 bits, strings with lone surrogates) the standard
+        # library still writes.
+        return json.dumps(value, separators=(",", ":"), default=str).encode()
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return encode(value).decode()
 
 
-def _respond(request: web.Request, body: str, immutable: bool) -> web.Response:
-    headers = {"Cache-Control": IMMUTABLE if immutable else LIVE}
-    if immutable:
-        etag = '"' + hashlib.sha1(body.encode()).hexdigest()[:20] + '"'
-        headers["ETag"] = etag
-        if etag in request.headers.get("If-None-Match", ""):
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A JSON body ready to send; ``etag`` is set for bodies that can never change."""
+
+    body: bytes
+    etag: str | None
+
+    def response(self, request: web.Request) -> web.Response:
+        if self.etag is None:
+            return web.Response(body=self.body, content_type="application/json", charset="utf-8",
+                                headers={"Cache-Control": LIVE})
+        headers = {"Cache-Control": IMMUTABLE, "ETag": self.etag}
+        if self.etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
-    return web.Response(text=body, content_type="application/json", headers=headers)
+        return web.Response(body=self.body, content_type="application/json", charset="utf-8",
+                            headers=headers)
+
+
+# What the handler built, for the response cache's middleware (set on every JSON answer).
+BUILT = web.RequestKey("flowscope_built", Encoded)
+
+
+def _respond(request: web.Request, body: bytes, immutable: bool) -> web.Response:
+    etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"' if immutable else None
+    encoded = Encoded(body, etag)
+    request[BUILT] = encoded
+    return encoded.response(request)
 
 
 def one(request: web.Request, data: Any, *, immutable: bool = False, **extra: Any) -> web.Response:
-    return _respond(request, dumps({"data": data, **extra}), immutable)
+    return _respond(request, encode({"data": data, **extra}), immutable)
 
 
 def page(request: web.Request, data: list[Any], next_cursor: str | None, *, immutable: bool = False,
          **extra: Any) -> web.Response:
-    return _respond(request, dumps({"data": data, "next": next_cursor, **extra}), immutable)
+    return _respond(request, encode({"data": data, "next": next_cursor, **extra}), immutable)

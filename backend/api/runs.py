@@ -8,10 +8,11 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from backend.api import respond
-from backend.api.lookup import live, run_row
+from backend.api.lookup import live
+from backend.cache.responses import cached_for_run
 from backend.db import runs as runs_db
 from backend.db.query import Row
-from backend.errors import bad_request
+from backend.errors import bad_request, not_found
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_choice, get_int, get_limit, get_list
 from backend.routes import PAGE, Param, Route
@@ -100,12 +101,18 @@ async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order:
 
 
 async def get_run(request: web.Request) -> web.Response:
-    row = await run_row(request)
+    flow, run = request.match_info["flow"], request.match_info["run"]
+    with_source = request.query.get("source") in ("1", "true")
+    # One query: the run and its file name (and the source text only when asked for).
+    row = await runs_db.get_run_with_source(request.app[DB], live(request), flow, run, with_source)
+    if row is None:
+        raise not_found(f"run {flow}/{run} not found")
+    if (hit := cached_for_run(request, row)) is not None:
+        return hit
     data = run_shape(row)
-    source = await runs_db.get_run_source(request.app[DB], row["run_pk"])
-    data["file_name"] = source["file_name"] if source else None
-    if request.query.get("source") in ("1", "true"):
-        data["source_code"] = source["source"] if source else None
+    data["file_name"] = row["file_name"]
+    if with_source:
+        data["source_code"] = row["source_code"]
     return respond.one(request, data, immutable=False)
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import run_row
+from backend.cache.responses import cached_for_run
 from backend.db import steps as steps_db
 from backend.db.query import Db, Row
 from backend.errors import not_found
@@ -95,6 +96,8 @@ async def all_steps(db: Db, dag: dict[str, Any], run: Row) -> list[dict[str, Any
 
 async def get_dag(request: web.Request) -> web.Response:
     run = await run_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     dag = await load_dag(request, run)
     data = {"start_step": dag.get("start_step", "start"), "end_step": dag.get("end_step", "end"),
             "doc": dag.get("doc") or "", "file": dag.get("file"),
@@ -106,12 +109,16 @@ async def get_dag(request: web.Request) -> web.Response:
 
 async def list_steps(request: web.Request) -> web.Response:
     run = await run_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     dag = await load_dag(request, run)
     return respond.page(request, await all_steps(request.app[DB], dag, run), None)
 
 
 async def get_step(request: web.Request) -> web.Response:
     run = await run_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     dag = await load_dag(request, run)
     name = request.match_info["step"]
     for step in await all_steps(request.app[DB], dag, run):

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import live, run_row, task_row
+from backend.cache.responses import cached_for_run
 from backend.db import tasks as tasks_db
 from backend.db.query import Row
 from backend.keys import DB
@@ -38,6 +39,8 @@ def task_shape(row: Row, attempts: list[Row] | None) -> dict[str, Any]:
 
 async def list_tasks(request: web.Request) -> web.Response:
     run = await run_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     q = request.query
     steps = get_list(q, "step")
     if "step" in request.match_info:
@@ -56,13 +59,17 @@ async def list_tasks(request: web.Request) -> web.Response:
 
 
 async def get_task(request: web.Request) -> web.Response:
-    _, row = await task_row(request)
+    run, row = await task_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     attempts = await tasks_db.attempts_of(request.app[DB], live(request), [row["task_pk"]])
     return respond.one(request, task_shape(row, attempts[row["task_pk"]]))
 
 
 async def list_attempts(request: web.Request) -> web.Response:
-    _, row = await task_row(request)
+    run, row = await task_row(request)
+    if (hit := cached_for_run(request, run)) is not None:
+        return hit
     attempts = await tasks_db.attempts_of(request.app[DB], live(request), [row["task_pk"]])
     return respond.page(request, [attempt_shape(a) for a in attempts[row["task_pk"]]], None)
 

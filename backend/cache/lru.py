@@ -55,6 +55,11 @@ class LruCache(Generic[V]):
             self.bytes -= evicted
             self.evictions += 1
 
+    def discard(self, key: Hashable) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.bytes -= item[1]
+
     def __len__(self) -> int:
         return len(self._items)
 

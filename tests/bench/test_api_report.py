@@ -17,8 +17,18 @@ def test_table_marks_misses_and_sql_ratio() -> None:
     fast = Result("home", "list", 50.0, {1: (0.004, 0.006, 0.007, 40), 32: (0.1, 0.2, 0.3, 160)}, sql_p50=0.002, first=0.01)
     slow = Result("search", "search", 1000.0, {1: (2.0, 3.0, 3.5, 5)})
     text = table([fast, slow])
-    assert "| home | 10 | 4.0 | 6.0 | 7.0 | 100.0 | 200.0 | 300.0 | 2.00 | 2.0x | < 50 | yes |" in text
+    assert "| home | 10 | 4.0 | 6.0 | 7.0 | 100.0 | 200.0 | 300.0 | 2.00 | 2.0x |  | < 50 | yes |" in text
     assert text.splitlines()[-1].endswith("| < 1000 | **no** |")
+
+
+def test_table_says_what_the_response_cache_answered() -> None:
+    row = Result("home", "list", 50.0, {1: (0.001, 0.002, 0.002, 40), 32: (0.01, 0.02, 0.03, 160)}, first=0.01,
+                 first_cache={"miss": 1}, cache={1: {"hit": 40}, 32: {"hit": 150, "coalesced": 8, "miss": 2}})
+    warm = Result("run", "detail", 50.0, {1: (0.001, 0.002, 0.002, 40)}, first=0.002,
+                  first_cache={"run-hit": 1}, cache={1: {"-": 40}})
+    text = table([row, warm])
+    assert "| home | 10 | 1.0 |" in text and "| 40/40, 158/160 | < 50 | yes |" in text
+    assert "| run | 2 (run-hit) |" in text and "| 0/40 | < 50 | yes |" in text
 
 
 def test_write_section_replaces_only_its_own(tmp_path: Path) -> None:
