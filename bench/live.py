@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import os
 import resource
 import subprocess
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -66,30 +68,77 @@ def writer(dsn: str, run: Any, n: int, rate: float, commits: dict[str, float]) -
         time.sleep(max(0.0, 1 / rate - (time.time() - t)))
 
 
-async def one_round(url: str, dsn: str, n_clients: int, events: int, rate: float) -> list[float]:
-    store = RunStore(psycopg2.connect(dsn))
-    run = store.create_run("LiveBenchFlow", user="bench", dag=DAG, file_name="bench.py", source="")
-    path = f"/api/flows/{run.flow_id}/runs/{run.run_id}/tasks"
-    arrivals: dict[str, list[float]] = {}
-    ready, done, counter = asyncio.Event(), asyncio.Event(), [0]
+async def _clients(url: str, path: str, n: int, arrivals: dict[str, list[float]],
+                   ready: Callable[[], None], stop: Callable[[], bool], events: int, n_all: int) -> None:
+    """n subscribed clients; ``ready()`` once all are subscribed; stop when all events came or asked."""
+    subscribed, done = asyncio.Event(), asyncio.Event()
+    counter = [0]
     tasks = []
-    for i in range(n_clients):
-        tasks.append(asyncio.create_task(client(url, path, arrivals, ready, counter, n_clients, done)))
+    for i in range(n):
+        tasks.append(asyncio.create_task(client(url, path, arrivals, subscribed, counter, n, done)))
         if i % 50 == 49:
             await asyncio.sleep(0.05)          # do not open 1,000 sockets in one burst
-    await asyncio.wait_for(ready.wait(), 120)
-    commits: dict[str, float] = {}
-    th = threading.Thread(target=writer, args=(dsn, run, events, rate, commits))
-    th.start()
-    while th.is_alive():
+    await asyncio.wait_for(subscribed.wait(), 120)
+    ready()
+    while not stop() and sum(len(v) for v in arrivals.values()) < events * n:
         await asyncio.sleep(0.05)
-    deadline = time.time() + 10
-    while time.time() < deadline and sum(len(v) for v in arrivals.values()) < events * n_clients:
-        await asyncio.sleep(0.1)
     done.set()
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _client_process(url: str, path: str, n: int, events: int, n_all: int, ready: Any, stop: Any,
+                    out: Any) -> None:
+    arrivals: dict[str, list[float]] = {}
+    asyncio.run(_clients(url, path, n, arrivals, ready.release, stop.is_set, events, n_all))
+    out.put(arrivals)
+
+
+async def one_round(url: str, dsn: str, n_clients: int, events: int, rate: float, procs: int) -> list[float]:
+    store = RunStore(psycopg2.connect(dsn))
+    run = store.create_run("LiveBenchFlow", user="bench", dag=DAG, file_name="bench.py", source="")
+    path = f"/api/flows/{run.flow_id}/runs/{run.run_id}/tasks"
+    commits: dict[str, float] = {}
+    writer_thread = threading.Thread(target=writer, args=(dsn, run, events, rate, commits))
+    arrivals: dict[str, list[float]] = {}
+    if procs <= 1:
+        ready_flag = asyncio.Event()
+        stop_at: list[float] = []
+        clients = asyncio.create_task(_clients(
+            url, path, n_clients, arrivals, ready_flag.set,
+            lambda: bool(stop_at) and time.time() > stop_at[0], events, n_clients))
+        await asyncio.wait_for(ready_flag.wait(), 180)
+        writer_thread.start()
+        while writer_thread.is_alive():
+            await asyncio.sleep(0.05)
+        stop_at.append(time.time() + 10)
+        await clients
+    else:
+        # Clients in several processes, as browsers on other machines would be: their CPU is not
+        # serialised behind one Python loop (they still share this machine's cores).
+        ctx = mp.get_context("spawn")
+        ready, stop, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+        shares = [n_clients // procs + (1 if i < n_clients % procs else 0) for i in range(procs)]
+        workers = [ctx.Process(target=_client_process, args=(url, path, k, events, n_clients, ready, stop, out))
+                   for k in shares if k]
+        for w in workers:
+            w.start()
+        for _ in workers:
+            await asyncio.get_running_loop().run_in_executor(None, ready.acquire, True, 180)
+        writer_thread.start()
+        while writer_thread.is_alive():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(10, stop.set)
+        for _ in workers:
+            part = await loop.run_in_executor(None, out.get, True, 60)
+            for tid, times in part.items():
+                arrivals.setdefault(tid, []).extend(times)
+        timer.cancel()
+        for w in workers:
+            w.join(10)
     store.finish_run(run, "completed", "bench done")
     lat = [a - commits[tid] for tid, times in arrivals.items() if tid in commits for a in times]
     missing = events * n_clients - len(lat)
@@ -105,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=5.0, help="task commits per second")
     p.add_argument("--home", help="FLOWSCOPE_HOME for the bench's own database (default: a temp dir)")
     p.add_argument("--port", type=int, default=8767)
+    p.add_argument("--client-procs", type=int, default=1,
+                   help="spread the clients over this many processes (default 1: all in this one)")
     p.add_argument("--markdown")
     args = p.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -124,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(wait_up(url, proc))
         for n in args.clients:
-            lat = asyncio.run(one_round(url, dsn, n, args.events, args.rate))
+            lat = asyncio.run(one_round(url, dsn, n, args.events, args.rate, args.client_procs))
             row = (n, percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), len(lat), args.events * n)
             rows.append(row)
             print(f"{n} clients: p50 {row[1] * 1000:.0f} ms, p95 {row[2] * 1000:.0f} ms, p99 {row[3] * 1000:.0f} ms "

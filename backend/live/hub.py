@@ -1,8 +1,8 @@
 """The websocket hub: clients, their subscriptions, batching and per-client bounded queues.
 
-Notifications only mark runs (or "everything global") dirty; every ``batch_ms`` the hub runs
-each dirty target's "changes since my last seq" query once per distinct target and hands the
-events to clients' queues without waiting on any socket. Each client has its own sender task;
+Notifications only mark runs (or "everything global") dirty; at most once per ``batch_ms`` the
+hub runs each dirty target's "changes since my last seq" query once per distinct target (shared
+by all its subscriptions) and hands the events to clients' queues without waiting on any socket. Each client has its own sender task;
 a client whose queue overflows is closed with 4008 ("too slow"), so a stalled reader costs the
 others nothing.
 """
@@ -87,6 +87,7 @@ class Hub:
         self._dirty_global = False
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._last_flush = 0.0
         self.horizons = Horizons(db)
         self.dropped_slow = 0
         # Bumped on every notification (and on listener connects/losses): a response cached under
@@ -133,7 +134,11 @@ class Hub:
     async def _flush_loop(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self.batch_s)   # gather a busy run's many notifications into one pass
+            # At most one pass per batch_s: a change after a quiet spell goes out at once, and a
+            # busy run's many notifications gather into the next pass.
+            loop = asyncio.get_running_loop()
+            await asyncio.sleep(max(0.0, self._last_flush + self.batch_s - loop.time()))
+            self._last_flush = loop.time()
             self._wake.clear()
             runs, self._dirty_runs = self._dirty_runs, set()
             global_dirty, self._dirty_global = self._dirty_global, False
