@@ -1,9 +1,10 @@
 // Queries about one run: its DAG, its level-of-detail timeline and its task list.
 import { keepPreviousData, useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
-import { apiUrl, getJson, seg } from "./client";
+import { apiUrl, getJson } from "./client";
 import type { Dag, ListPage, Task, Timeline } from "./types";
+import { runPath } from "./paths";
 
-export const runPath = (flow: string, run: string): string => `/flows/${seg(flow)}/runs/${seg(run)}`;
+export { runPath };
 
 export function useDag(flow: string, run: string) {
   return useQuery({

@@ -1,7 +1,8 @@
 // Run list and single run queries, and how websocket events patch them.
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
-import { apiUrl, getJson, seg } from "./client";
+import { apiUrl, getJson } from "./client";
 import type { ListPage, Run } from "./types";
+import { runPath } from "./paths";
 import { resolveRange, type RunListFilters } from "../nav/viewState";
 
 const ORDER: Record<string, string> = {
@@ -38,7 +39,7 @@ export function useRun(flow: string | null, run: string | null) {
     queryKey: ["run", flow, run],
     enabled: Boolean(flow && run),
     queryFn: ({ signal }) =>
-      getJson<{ data: Run }>(apiUrl(`/flows/${seg(flow ?? "")}/runs/${seg(run ?? "")}`), signal).then((r) => r.data),
+      getJson<{ data: Run }>(apiUrl(runPath(flow ?? "", run ?? "")), signal).then((r) => r.data),
   });
 }
 

@@ -2,16 +2,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson, seg } from "./client";
 import type { Artifact, ArtifactValue, Card, ListPage, MetadataEntry, Task } from "./types";
+import { taskPath, type TaskRef } from "./paths";
 
-export interface TaskRef {
-  flow: string;
-  run: string;
-  step: string;
-  task: string;
-}
-
-export const taskPath = (t: TaskRef): string =>
-  `/flows/${seg(t.flow)}/runs/${seg(t.run)}/steps/${seg(t.step)}/tasks/${seg(t.task)}`;
+export { taskPath, type TaskRef };
 
 export const pathspecOf = (t: TaskRef): string => `${t.flow}/${t.run}/${t.step}/${t.task}`;
 
