@@ -1,21 +1,51 @@
-"""Parsing log chunks (docs/schema.md "Log chunk format": ``<epoch_ms>\\t<text>\\n`` per line)."""
+"""Parsing log chunks (docs/schema.md "Log chunk format": ``<epoch_ms>\\t<text>\\n`` per line).
+
+A chunk is split into records on ``\\n`` (one trailing ``\\n`` dropped). A record whose part
+before the first tab is a non-empty run of decimal digits is ``(ts, text)``; any other record is
+malformed and keeps all of it as its text, with ts None. Every reader (the log pages, the run-wide
+search, live log events, the download) uses these functions, so they all agree on the lines.
+"""
 
 from __future__ import annotations
+
+import re
+
+# The record prefix as a regex: decimal digits (str.isdecimal: what int() accepts) then a tab.
+# Used by the search to tell the prefix from the text in a whole chunk; keep it equal to
+# parse_record's test.
+PREFIX = re.compile(r"\d+\t")
+
+
+def chunk_text(data: bytes) -> str:
+    """A chunk's text with its one trailing newline removed: records are ``split("\\n")`` of it."""
+    return data.decode("utf-8", errors="replace").removesuffix("\n")
+
+
+def chunk_records(data: bytes) -> list[str]:
+    """The raw records (``<epoch_ms>\\t<text>``) of a chunk; an empty chunk has none."""
+    if not data:
+        return []
+    return chunk_text(data).split("\n")
+
+
+def parse_record(record: str) -> tuple[int | None, str]:
+    """(ts, text) of one record; a malformed record keeps its whole text, ts None."""
+    ts_text, sep, line = record.partition("\t")
+    if sep and ts_text.isdecimal():
+        return int(ts_text), line
+    return None, record
+
+
+def line_text(record: str) -> str:
+    """The text of one record (what the search matches), without parsing the timestamp."""
+    ts_text, sep, line = record.partition("\t")
+    return line if sep and ts_text.isdecimal() else record
 
 
 def parse_chunk(data: bytes, first_line: int) -> list[tuple[int, int | None, str]]:
     """(line number, ts, text) for each record; a malformed record keeps its text, ts None."""
     out: list[tuple[int, int | None, str]] = []
-    text = data.decode("utf-8", errors="replace")
-    text = text.removesuffix("\n")
-    if not text and not data:
-        return out
-    for i, record in enumerate(text.split("\n")):
-        ts_text, sep, line = record.partition("\t")
-        ts: int | None
-        if sep and ts_text.isdigit():
-            ts = int(ts_text)
-        else:
-            ts, line = None, record
+    for i, record in enumerate(chunk_records(data)):
+        ts, line = parse_record(record)
         out.append((first_line + i, ts, line))
     return out
