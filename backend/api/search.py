@@ -2,14 +2,29 @@
 
 Bounded three ways (results, bytes read, wall time) and cancellable: when the client goes away
 the next write fails and the search stops.
+
+A line matches when its text (the record without its ``<epoch_ms>\\t`` prefix) contains ``q``
+(``q.lower()`` in ``text.lower()`` with ignore_case) or, with regex=true, when
+``re.search(q, text)`` finds something. The matchers below give exactly those lines without
+running Python code per line:
+
+- plain text: the needle is looked for in the raw chunk bytes first (most chunks of a big log
+  are rejected there, unparsed), then in the decoded (or lowered) chunk text; a hit that starts
+  inside a line's prefix is skipped, and only the records that matched are parsed.
+- regex: the pattern runs over the chunk's line texts joined by ``\\n``, once, compiled with
+  MULTILINE so ``^``/``$`` mean line start/end. That equals per-line matching only when no match
+  can span a newline, so the pattern's parse tree is checked (no atom that can match ``\\n``, no
+  ``\\A``/``\\Z``); other patterns are run line by line (still without parsing every record).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Generator
 from typing import Any
 
 from aiohttp import web
@@ -17,42 +32,240 @@ from aiohttp import web
 from backend.api.lookup import run_row
 from backend.api.respond import dumps
 from backend.db import search as search_db
+from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import BLOBS, DB, SETTINGS
-from backend.logs_format import parse_chunk
+from backend.logs_format import PREFIX, chunk_text, line_text, parse_record
 from backend.params import get_bool, get_int, get_list
 from backend.routes import Param, Route
 
 TASKS_PER_BATCH = 500
 MAX_PATTERN = 500
+READ_AHEAD = 16            # chunks read (and scanned) concurrently, ahead of the one being sent
+INLINE_BYTES = 16 * 1024  # chunks that may match and are bigger than this are scanned in a thread
+YIELD_EVERY_S = 0.005     # give other requests the event loop at least this often
+
+Hit = tuple[int, int | None, str]   # (line number, ts, text)
+
+# The standard library's regex parser and its constants (what re.compile itself uses; private
+# modules, hence imported by name for the type checker). Only line_safe uses them, and any
+# surprise there means "match line by line".
+sre_parse: Any = importlib.import_module("re._parser")
+sre: Any = importlib.import_module("re._constants")
 
 
-def make_matcher(q: str, regex: bool, ignore_case: bool) -> Callable[[str], bool]:
-    if not q:
-        raise bad_request("parameter 'q' is required: the text (or regex=true: the pattern) to find")
-    if len(q) > MAX_PATTERN:
-        raise bad_request(f"parameter 'q' is longer than {MAX_PATTERN} characters")
-    if regex:
-        try:
-            pattern = re.compile(q, re.IGNORECASE if ignore_case else 0)
-        except re.error as exc:
-            raise bad_request(f"parameter 'q' is not a valid regular expression: {exc}") from None
-        return lambda line: pattern.search(line) is not None
-    if ignore_case:
-        low = q.lower()
-        return lambda line: low in line.lower()
-    return lambda line: q in line
+def _line_hits(hay: str, needle: str) -> list[int]:
+    """Indexes of the records of ``hay`` (a chunk's text, or its lowered copy) whose text part
+    contains ``needle``; ``needle`` has no newline. A hit inside a record's prefix does not count."""
+    out: list[int] = []
+    pos = hay.find(needle)
+    line = counted = 0
+    while pos >= 0:
+        start = hay.rfind("\n", 0, pos) + 1
+        prefix = PREFIX.match(hay, start)
+        text_start = prefix.end() if prefix else start
+        if pos < text_start:            # the needle starts in the `<epoch_ms>\t` prefix
+            pos = hay.find(needle, text_start)
+            continue
+        line += hay.count("\n", counted, pos)
+        out.append(line)
+        end = hay.find("\n", pos)
+        if end < 0:
+            break
+        counted, line = end + 1, line + 1
+        pos = hay.find(needle, end + 1)
+    return out
 
 
-def _scan(data: bytes, first_line: int, match: Callable[[str], bool]) -> list[tuple[int, int | None, str]]:
-    return [rec for rec in parse_chunk(data, first_line) if match(rec[2])]
+def _set_matches_newline(items: list[tuple[Any, Any]]) -> bool:
+    negate, hit = False, False
+    for op, av in items:
+        if op is sre.NEGATE:
+            negate = True
+        elif op is sre.LITERAL:
+            hit = hit or av == 10
+        elif op is sre.RANGE:
+            hit = hit or av[0] <= 10 <= av[1]
+        elif op is sre.CATEGORY:
+            if av in (sre.CATEGORY_NOT_DIGIT, sre.CATEGORY_SPACE, sre.CATEGORY_NOT_WORD, sre.CATEGORY_LINEBREAK):
+                hit = True
+            elif av not in (sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE, sre.CATEGORY_WORD,
+                            sre.CATEGORY_NOT_LINEBREAK):
+                return True     # unknown: assume it can
+        else:
+            return True
+    return hit != negate
+
+
+def _may_span_lines(tree: Any, flags: int) -> bool:
+    """True unless every match of this (sub)pattern, run over lines joined by newlines with
+    MULTILINE, lies within one line and equals what a search of that line alone would find."""
+    for op, av in tree:
+        if op is sre.LITERAL:
+            if av == 10:
+                return True
+        elif op is sre.NOT_LITERAL:
+            if av != 10:
+                return True
+        elif op is sre.ANY:
+            if flags & sre.SRE_FLAG_DOTALL:
+                return True
+        elif op is sre.IN:
+            if _set_matches_newline(av):
+                return True
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            if _may_span_lines(av[2], flags):
+                return True
+        elif op is sre.SUBPATTERN:
+            _group, add, remove, sub = av
+            if _may_span_lines(sub, (flags | add) & ~remove):
+                return True
+        elif op is sre.BRANCH:
+            if any(_may_span_lines(branch, flags) for branch in av[1]):
+                return True
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            if _may_span_lines(av[1], flags):
+                return True
+        elif op is sre.ATOMIC_GROUP:
+            if _may_span_lines(av, flags):
+                return True
+        elif op is sre.GROUPREF_EXISTS:
+            _group, yes, no = av
+            if _may_span_lines(yes, flags) or (no is not None and _may_span_lines(no, flags)):
+                return True
+        elif op is sre.GROUPREF:
+            pass    # the group's own atoms are checked where it is defined
+        elif op is sre.AT:
+            if av in (sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY):
+                continue
+            # ^ and $ are per line only where MULTILINE is in effect (it may be turned off in a
+            # scoped group); \A and \Z never are.
+            if av not in (sre.AT_BEGINNING, sre.AT_END) or not flags & sre.SRE_FLAG_MULTILINE:
+                return True
+        else:
+            return True     # anything not known to be safe
+    return False
+
+
+def line_safe(q: str, flags: int) -> bool:
+    """Whether pattern ``q`` can run once over a chunk's joined lines (see the module doc)."""
+    try:
+        tree = sre_parse.parse(q, flags | re.MULTILINE)
+        return not _may_span_lines(tree, tree.state.flags)
+    except Exception:  # noqa: BLE001 - an unexpected tree shape just means "match per line"
+        return False
+
+
+class Matcher:
+    """Finds the matching lines of one log chunk; ``scan`` is pure and may run in a thread."""
+
+    def __init__(self, q: str, regex: bool, ignore_case: bool) -> None:
+        if not q:
+            raise bad_request("parameter 'q' is required: the text (or regex=true: the pattern) to find")
+        if len(q) > MAX_PATTERN:
+            raise bad_request(f"parameter 'q' is longer than {MAX_PATTERN} characters")
+        self.regex, self.ignore_case = regex, ignore_case
+        self.pattern: re.Pattern[str] | None = None
+        self.joined: re.Pattern[str] | None = None
+        self.needle = q.lower() if ignore_case else q
+        # The raw-bytes test: for a case-sensitive needle only (a lowered chunk is not its bytes
+        # lowered), and not for one containing U+FFFD (a chunk's invalid UTF-8 decodes to it).
+        self.needle_bytes: bytes | None = None
+        self.never = False      # a plain needle with a newline never matches: lines have none
+        if regex:
+            flags = re.IGNORECASE if ignore_case else 0
+            try:
+                self.pattern = re.compile(q, flags)
+            except re.error as exc:
+                raise bad_request(f"parameter 'q' is not a valid regular expression: {exc}") from None
+            if line_safe(q, flags):
+                self.joined = re.compile(q, flags | re.MULTILINE)
+        elif "\n" in self.needle:
+            self.never = True
+        elif not ignore_case and "\ufffd" not in q:
+            try:
+                self.needle_bytes = q.encode()
+            except UnicodeEncodeError:      # a lone surrogate: no decoded chunk contains one
+                self.never = True
+
+    def rejects(self, data: bytes) -> bool:
+        """Cheap: True when no line of this chunk can match (the rest must be scanned)."""
+        if self.never or not data:
+            return True
+        return self.needle_bytes is not None and self.needle_bytes not in data
+
+    def scan(self, data: bytes, first_line: int) -> list[Hit]:
+        if self.rejects(data):
+            return []
+        text = chunk_text(data)
+        records: list[str] | None = None
+        if self.regex:
+            records = text.split("\n")
+            texts = [line_text(r) for r in records]
+            if self.joined is not None:
+                indexes = self._joined_hits("\n".join(texts))
+            else:
+                search = self.pattern.search  # type: ignore[union-attr]
+                indexes = [i for i, t in enumerate(texts) if search(t)]
+        else:
+            indexes = _line_hits(text.lower() if self.ignore_case else text, self.needle)
+        if not indexes:
+            return []
+        if records is None:
+            records = text.split("\n")
+        out: list[Hit] = []
+        for i in indexes:
+            ts, line = parse_record(records[i])
+            out.append((first_line + i, ts, line))
+        return out
+
+    def _joined_hits(self, joined: str) -> list[int]:
+        out: list[int] = []
+        search = self.joined.search  # type: ignore[union-attr]
+        pos = line = counted = 0
+        while (m := search(joined, pos)) is not None:
+            line += joined.count("\n", counted, m.start())
+            out.append(line)
+            end = joined.find("\n", m.start())
+            if end < 0:
+                break
+            counted, line, pos = end + 1, line + 1, end + 1
+        return out
+
+
+def make_matcher(q: str, regex: bool, ignore_case: bool) -> Matcher:
+    return Matcher(q, regex, ignore_case)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # A read abandoned after a limit (or a client that left) may fail unobserved: not an error.
+    if not task.cancelled():
+        task.exception()
+
+
+def _chunks_ahead(chunks: list[Row], start: Any) -> Generator[tuple[Row, asyncio.Task[Any]], None, None]:
+    """(chunk, task reading and scanning it) in order, with at most READ_AHEAD under way."""
+    ahead: deque[tuple[Row, asyncio.Task[Any]]] = deque()
+    it = iter(chunks)
+    try:
+        while True:
+            while len(ahead) < READ_AHEAD and (chunk := next(it, None)) is not None:
+                task = asyncio.ensure_future(start(chunk))
+                task.add_done_callback(_retrieve)
+                ahead.append((chunk, task))
+            if not ahead:
+                return
+            yield ahead.popleft()
+    finally:
+        for _, task in ahead:
+            task.cancel()
 
 
 async def search_logs(request: web.Request) -> web.StreamResponse:
     run = await run_row(request)
     q = request.query
     settings = request.app[SETTINGS]
-    match = make_matcher(q.get("q", ""), get_bool(q, "regex"), get_bool(q, "ignore_case"))
+    matcher = make_matcher(q.get("q", ""), get_bool(q, "regex"), get_bool(q, "ignore_case"))
     max_results = min(get_int(q, "limit", int(settings.search_max_results), minimum=1) or 1,
                       int(settings.search_max_results))
     streams = get_list(q, "stream", ("stdout", "stderr")) or None
@@ -66,41 +279,62 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-cache"})
     await resp.prepare(request)
     loop = asyncio.get_running_loop()
+
+    async def read_and_scan(chunk: Row) -> tuple[int, list[Hit]]:
+        data = await blobs.get(chunk["location"])
+        if matcher.rejects(data):
+            return len(data), []
+        if len(data) <= INLINE_BYTES:
+            return len(data), matcher.scan(data, chunk["first_line"])
+        # A big chunk that may match is scanned off the event loop (decoding, a slow regex).
+        return len(data), await loop.run_in_executor(None, matcher.scan, data, chunk["first_line"])
+
     found = scanned = 0
     reason: str | None = None
     after = 0
+    yielded = time.monotonic()
     while reason is None:
-        batch = await search_db.task_batch(db, run["run_pk"], after, steps, TASKS_PER_BATCH, tasks)
+        batch = await search_db.task_batch(db, run["run_pk"], after, steps, TASKS_PER_BATCH, tasks,
+                                           streams, attempt)
         if not batch:
             break
         after = batch[-1]["task_pk"]
         names = {t["task_pk"]: t for t in batch}
-        for chunk in await search_db.chunks_of_tasks(db, list(names), streams, attempt):
-            if time.monotonic() > deadline:
-                reason = f"time limit of {float(settings.search_timeout):g} s reached"
-                break
-            if scanned >= max_bytes:
-                reason = f"read limit of {max_bytes} bytes reached"
-                break
-            data = await blobs.get(chunk["location"])
-            scanned += len(data)
-            # Matching runs off the event loop so a big chunk (or a slow regex) never stalls it.
-            hits = await loop.run_in_executor(None, _scan, data, chunk["first_line"], match)
-            task = names[chunk["task_pk"]]
-            lines: list[str] = []
-            for number, ts, text in hits:
-                lines.append(dumps({
-                    "type": "match", "task": f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}",
-                    "step_name": task["step_name"], "task_id": task["task_id"], "attempt": chunk["attempt"],
-                    "stream": chunk["stream"], "line": number, "ts": ts, "text": text}))
-                found += 1
-                if found >= max_results:
-                    reason = f"result limit of {max_results} matches reached"
+        chunks = await search_db.chunks_of_tasks(db, list(names), streams, attempt)
+        ahead = _chunks_ahead(chunks, read_and_scan)
+        try:
+            for chunk, pending in ahead:
+                if time.monotonic() > deadline:
+                    reason = f"time limit of {float(settings.search_timeout):g} s reached"
                     break
-            if lines:
-                await resp.write(("\n".join(lines) + "\n").encode())
-            if reason:
-                break
+                if scanned >= max_bytes:
+                    reason = f"read limit of {max_bytes} bytes reached"
+                    break
+                if not pending.done():
+                    yielded = time.monotonic()   # awaiting it lets other requests run
+                size, hits = await pending
+                scanned += size
+                task = names[chunk["task_pk"]]
+                lines: list[str] = []
+                for number, ts, text in hits:
+                    lines.append(dumps({
+                        "type": "match",
+                        "task": f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}",
+                        "step_name": task["step_name"], "task_id": task["task_id"], "attempt": chunk["attempt"],
+                        "stream": chunk["stream"], "line": number, "ts": ts, "text": text}))
+                    found += 1
+                    if found >= max_results:
+                        reason = f"result limit of {max_results} matches reached"
+                        break
+                if lines:
+                    await resp.write(("\n".join(lines) + "\n").encode())
+                if time.monotonic() - yielded > YIELD_EVERY_S:
+                    await asyncio.sleep(0)   # chunks read from memory do not suspend the handler
+                    yielded = time.monotonic()
+                if reason:
+                    break
+        finally:
+            ahead.close()   # cancels the reads still under way (a limit, or the client left)
     summary: dict[str, Any] = {"type": "done", "matches": found, "scanned_bytes": scanned,
                                "truncated": reason is not None, "reason": reason}
     await resp.write((dumps(summary) + "\n").encode())
