@@ -2,24 +2,80 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import live, task_row
+from backend.cache.lru import LruCache
 from backend.db import logs as logs_db
 from backend.db import tasks as tasks_db
 from backend.db.query import Row
 from backend.errors import bad_request, not_found
-from backend.keys import BLOBS, DB
-from backend.logs_format import parse_chunk
+from backend.keys import BLOBS, DB, SETTINGS
+from backend.logs_format import chunk_records, line_text, parse_record
 from backend.metaflow_store import ui_logs
 from backend.params import decode_cursor, encode_cursor, get_int
 from backend.routes import Param, Route
 
+if TYPE_CHECKING:
+    from backend.cache.blobs import BlobReader
+
 STREAMS = ("stdout", "stderr")
 MAX_LINES = 10_000
+
+# Log chunks already read, split into records and parsed as far as pages asked for, by datastore
+# reader (one per app). Chunks are immutable once their row exists (docs/schema.md), so entries
+# never go stale; the key has the size too, to be sure. A page of a 1M-line log then parses only
+# the lines it returns, once, and never decodes and splits the same ~64 KiB chunk again.
+LINE_OVERHEAD = 320     # bytes per parsed line beyond its text: the dict, the str and int objects
+
+
+class ParsedChunk:
+    """A chunk's records, each parsed into its API shape the first time a page needs it."""
+
+    __slots__ = ("first_line", "lines", "records", "size")
+
+    def __init__(self, first_line: int, records: list[str]) -> None:
+        self.first_line = first_line
+        self.records = records
+        self.lines: list[dict[str, Any] | None] = [None] * len(records)
+        self.size = sum(map(len, records)) + LINE_OVERHEAD * len(records) + 128
+
+    def slice(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Lines start..end-1 (line numbers) that are in this chunk. The dicts are shared: read-only."""
+        lo, hi = max(start - self.first_line, 0), min(end - self.first_line, len(self.records))
+        lines = self.lines
+        for i in range(lo, hi):
+            if lines[i] is None:
+                ts, text = parse_record(self.records[i])
+                lines[i] = {"line": self.first_line + i, "ts": ts, "text": text}
+        return lines[lo:hi]  # type: ignore[return-value]
+
+
+_CHUNKS: weakref.WeakKeyDictionary[BlobReader, LruCache[ParsedChunk]] = weakref.WeakKeyDictionary()
+
+
+def chunk_cache(request: web.Request) -> LruCache[ParsedChunk]:
+    blobs = request.app[BLOBS]
+    cache = _CHUNKS.get(blobs)
+    if cache is None:
+        size = int(request.app[SETTINGS].cache_memory_mb) * 1024 * 1024 // 4
+        cache = _CHUNKS[blobs] = LruCache("log_chunks", size, size_of=lambda c: c.size)
+    return cache
+
+
+async def parsed_chunk(request: web.Request, chunk: Row) -> ParsedChunk:
+    cache = chunk_cache(request)
+    key = (chunk["location"], chunk["n_bytes"], chunk["first_line"])
+    parsed = cache.get(key)
+    if parsed is None:
+        parsed = ParsedChunk(chunk["first_line"], chunk_records(await request.app[BLOBS].get(chunk["location"])))
+        cache.put(key, parsed)
+    return parsed
 
 
 async def _log_target(request: web.Request) -> tuple[Row, Row, str, int, bool]:
@@ -39,13 +95,10 @@ async def _log_target(request: web.Request) -> tuple[Row, Row, str, int, bool]:
 
 
 async def read_lines(request: web.Request, chunks: list[Row], start: int, end: int) -> list[dict[str, Any]]:
+    """Lines start..end-1 of these chunks (in line order); only those records are parsed."""
     lines: list[dict[str, Any]] = []
-    blobs = request.app[BLOBS]
-    for chunk in chunks:
-        data = await blobs.get(chunk["location"])
-        for number, ts, text in parse_chunk(data, chunk["first_line"]):
-            if start <= number < end:
-                lines.append({"line": number, "ts": ts, "text": text})
+    for parsed in await asyncio.gather(*(parsed_chunk(request, c) for c in chunks)):
+        lines += parsed.slice(start, end)
     return lines
 
 
@@ -55,27 +108,34 @@ async def get_log(request: web.Request) -> web.Response:
     db = request.app[DB]
     mf_lines = None
     immutable = complete
+    total = 0
     if ui_logs.is_metaflow(run):
         mf_lines = await ui_logs.task_log(request, run, task, attempt, stream, complete)
         total = len(mf_lines)
         immutable = complete and total > 0   # its log may be saved just after the attempt ends
-    else:
-        total = await logs_db.last_line(db, task["task_pk"], attempt, stream)
     tail = get_int(q, "tail", minimum=1, maximum=MAX_LINES)
     limit = get_int(q, "limit", 1000, minimum=1, maximum=MAX_LINES)
     assert limit is not None
     cursor = decode_cursor(q, "log", 1)
+    if tail is not None and ("from_line" in q or cursor):
+        raise bad_request("parameter 'tail' cannot be combined with 'from_line' or 'cursor'")
+    key = (task["task_pk"], attempt, stream)
+    chunks: list[Row] | None = None
     if tail is not None:
-        if "from_line" in q or cursor:
-            raise bad_request("parameter 'tail' cannot be combined with 'from_line' or 'cursor'")
+        if mf_lines is None:
+            total = await logs_db.last_line(db, *key)
         start, limit = max(1, total - tail + 1), tail
+        end = start + limit
     else:
         start = int(cursor[0]) if cursor else get_int(q, "from_line", 1, minimum=1) or 1
-    end = start + limit
+        end = start + limit
+        if mf_lines is None:
+            chunks, total = await logs_db.chunks_and_last_line(db, *key, start, end)
     if mf_lines is not None:
         lines = ui_logs.numbered(mf_lines, start, end)
     else:
-        chunks = await logs_db.chunks_for_range(db, task["task_pk"], attempt, stream, start, end) if total else []
+        if chunks is None:
+            chunks = await logs_db.chunks_for_range(db, *key, start, end) if total else []
         lines = await read_lines(request, chunks, start, end)
     nxt = encode_cursor("log", [end]) if end <= total else None
     return respond.page(request, lines, nxt, immutable=immutable, total_lines=total, complete=complete,
@@ -99,7 +159,7 @@ async def download_log(request: web.Request) -> web.StreamResponse:
     blobs = request.app[BLOBS]
     for chunk in chunks:
         data = await blobs.get(chunk["location"])
-        text = "".join(line + "\n" for _, _, line in parse_chunk(data, chunk["first_line"]))
+        text = "".join(line_text(record) + "\n" for record in chunk_records(data))
         await resp.write(text.encode())
     await resp.write_eof()
     return resp

@@ -18,6 +18,10 @@ WHERE {KEY} AND first_line < %(end)s
                                ORDER BY first_line DESC LIMIT 1), 1)
 ORDER BY first_line
 """
+# The same, with the log's last line on every row: a page by from_line costs one round trip.
+CHUNKS_FOR_RANGE_WITH_LAST = CHUNKS_FOR_RANGE.replace(
+    f"SELECT {CHUNK_COLUMNS} FROM",
+    f"SELECT {CHUNK_COLUMNS}, ({LAST_LINE}) AS last_line FROM", 1)
 ALL_CHUNKS = f"SELECT {CHUNK_COLUMNS} FROM log_chunks WHERE {KEY} ORDER BY seq"
 CHUNKS_CHANGED = f"""SELECT {CHUNK_COLUMNS}, task_pk, attempt, stream FROM log_chunks
                      WHERE {KEY} AND change_seq > %(since)s ORDER BY change_seq"""
@@ -41,6 +45,15 @@ async def last_line(db: Db, task_pk: int, attempt: int, stream: str) -> int:
 async def chunks_for_range(db: Db, task_pk: int, attempt: int, stream: str, start: int,
                            end: int) -> list[Row]:
     return await db.all(CHUNKS_FOR_RANGE, {**_key(task_pk, attempt, stream), "start": start, "end": end})
+
+
+async def chunks_and_last_line(db: Db, task_pk: int, attempt: int, stream: str, start: int,
+                               end: int) -> tuple[list[Row], int]:
+    """chunks_for_range and last_line together (one statement, one snapshot)."""
+    rows = await db.all(CHUNKS_FOR_RANGE_WITH_LAST, {**_key(task_pk, attempt, stream), "start": start, "end": end})
+    if not rows:    # nothing in the range (past the end, or no log yet): the last line alone
+        return rows, await last_line(db, task_pk, attempt, stream)
+    return rows, int(rows[0]["last_line"] or 0)
 
 
 async def all_chunks(db: Db, task_pk: int, attempt: int, stream: str) -> list[Row]:
