@@ -7,6 +7,8 @@ import react from "@vitejs/plugin-react";
  * app's bundle, which Vite would make of every module script in index.html): it starts a deep
  * link's first API requests while the app's bundle still downloads and evaluates.
  */
+const EARLY_MODULES = /\/src\/(early|api\/(client|paths|early)|nav\/viewState|logs\/logWindow)\.ts$/;
+
 function earlyEntry(): Plugin {
   return {
     name: "flowscope-early-entry",
@@ -19,7 +21,8 @@ function earlyEntry(): Plugin {
           if (!chunk) return [];
           src = `/${chunk.fileName}`;
         }
-        return [{ tag: "script", attrs: { type: "module", crossorigin: true, src }, injectTo: "head-prepend" }];
+        // async: it runs as soon as it is here, not after the parse or in order behind the app.
+        return [{ tag: "script", attrs: { type: "module", async: true, crossorigin: true, src }, injectTo: "head-prepend" }];
       },
     },
   };
@@ -35,6 +38,12 @@ export default defineConfig({
       input: {
         index: "index.html",
         early: "src/early.ts",
+      },
+      output: {
+        // What the early entry needs lives in its own chunk, which the app imports: the early
+        // script then has nothing to wait for (a chunk shared the other way round would make it
+        // wait for one more file).
+        manualChunks: (id: string) => (EARLY_MODULES.test(id) ? "early" : undefined),
       },
     },
   },
