@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,17 +16,35 @@ class StoreError(RuntimeError):
     """The datastore cannot be read; the message names the root and key."""
 
 
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A file directly under a listed directory."""
+
+    name: str
+    size: int
+    modified_ms: int
+
+
 class DatastoreRoot(Protocol):
     root: str
 
-    def read(self, key: str) -> bytes | None:
-        """Bytes at ``key`` (relative, '/'-separated), None if it does not exist."""
+    def read(self, key: str, limit: int = MAX_READ_BYTES) -> bytes | None:
+        """Bytes at ``key`` (relative, '/'-separated), None if it does not exist.
+
+        StoreError if the object is larger than ``limit`` bytes.
+        """
 
     def read_with_meta(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
         """Bytes and the blob's CAS metadata (``_meta``), None if it does not exist."""
 
     def list(self, prefix: str) -> list[str]:
         """Names directly under ``prefix`` (a relative directory key)."""
+
+    def list_files(self, prefix: str, max_entries: int) -> builtins.list[FileEntry]:
+        """Files directly under ``prefix`` with size and modification time, by name.
+
+        StoreError if there are more than ``max_entries`` of them.
+        """
 
 
 class LocalRoot:
@@ -38,12 +59,16 @@ class LocalRoot:
             raise StoreError(f"key {key!r} escapes the datastore root {self.root}")
         return path
 
-    def read(self, key: str) -> bytes | None:
+    def read(self, key: str, limit: int = MAX_READ_BYTES) -> bytes | None:
         path = self._path(key)
         try:
-            if path.stat().st_size > MAX_READ_BYTES:
-                raise StoreError(f"{path} is larger than {MAX_READ_BYTES} bytes")
-            return path.read_bytes()
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size > limit:
+                    raise StoreError(f"{path} is larger than {limit} bytes")
+                data = f.read(limit + 1)   # the file may have grown since the fstat
+            if len(data) > limit:
+                raise StoreError(f"{path} is larger than {limit} bytes")
+            return data
         except FileNotFoundError:
             return None
         except (IsADirectoryError, PermissionError) as exc:
@@ -71,6 +96,25 @@ class LocalRoot:
             return sorted(p.name for p in path.iterdir())
         except (FileNotFoundError, NotADirectoryError):
             return []
+
+    def list_files(self, prefix: str, max_entries: int) -> builtins.list[FileEntry]:
+        path = self._path(prefix)
+        files: builtins.list[FileEntry] = []
+        try:
+            with os.scandir(path) as it:
+                for entry in it:
+                    # Only plain files: a symlink could point out of the root.
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    if len(files) >= max_entries:
+                        raise StoreError(f"{path} holds more than {max_entries} files")
+                    st = entry.stat(follow_symlinks=False)
+                    files.append(FileEntry(entry.name, st.st_size, st.st_mtime_ns // 1_000_000))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except PermissionError as exc:
+            raise StoreError(f"cannot list {path}: {exc}") from None
+        return sorted(files, key=lambda f: f.name)
 
 
 _clients: dict[str | None, Any] = {}
@@ -112,13 +156,17 @@ class S3Root:
         except BotoCoreError as exc:
             raise StoreError(f"cannot read s3://{self.bucket}/{self._key(key)}: {exc}") from None
 
-    def read(self, key: str) -> bytes | None:
+    def read(self, key: str, limit: int = MAX_READ_BYTES) -> bytes | None:
         obj = self._get(key)
         if obj is None:
             return None
-        if int(obj.get("ContentLength") or 0) > MAX_READ_BYTES:
-            raise StoreError(f"s3://{self.bucket}/{self._key(key)} is larger than {MAX_READ_BYTES} bytes")
-        body: bytes = obj["Body"].read()
+        too_big = f"s3://{self.bucket}/{self._key(key)} is larger than {limit} bytes"
+        if int(obj.get("ContentLength") or 0) > limit:
+            obj["Body"].close()
+            raise StoreError(too_big)
+        body: bytes = obj["Body"].read(limit + 1)
+        if len(body) > limit:
+            raise StoreError(too_big)
         return body
 
     def read_with_meta(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
@@ -153,6 +201,25 @@ class S3Root:
         except (ClientError, BotoCoreError) as exc:
             raise StoreError(f"cannot list s3://{self.bucket}/{full}: {exc}") from None
         return sorted(names)
+
+    def list_files(self, prefix: str, max_entries: int) -> builtins.list[FileEntry]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._key(prefix).rstrip("/") + "/"
+        files: builtins.list[FileEntry] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full, Delimiter="/")
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    if len(files) >= max_entries:
+                        raise StoreError(f"s3://{self.bucket}/{full} holds more than {max_entries} objects")
+                    modified = obj.get("LastModified")
+                    files.append(FileEntry(obj["Key"][len(full):], int(obj.get("Size") or 0),
+                                           int(modified.timestamp() * 1000) if modified else 0))
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"cannot list s3://{self.bucket}/{full}: {exc}") from None
+        return sorted(files, key=lambda f: f.name)
 
 
 def open_root(root: str, s3_endpoint_url: str | None = None) -> DatastoreRoot:
