@@ -12,6 +12,8 @@ from backend.db import cards as cards_db
 from backend.db.query import Row
 from backend.errors import not_found
 from backend.keys import BLOBS, DB
+from backend.metaflow_store import ui_cards
+from backend.metaflow_store.ui_logs import is_metaflow
 from backend.params import get_int
 from backend.routes import Param, Route
 
@@ -29,24 +31,44 @@ def card_shape(row: Row, base: str) -> dict[str, Any]:
 
 
 async def list_cards(request: web.Request) -> web.Response:
-    _, task = await task_row(request)
-    rows = await cards_db.list_cards(request.app[DB], task["task_pk"],
-                                     get_int(request.query, "attempt", minimum=0))
-    return respond.page(request, [card_shape(r, request.path.rstrip("/")) for r in rows], None)
+    run, task = await task_row(request)
+    attempt = get_int(request.query, "attempt", minimum=0)
+    base = request.path.rstrip("/")
+    if is_metaflow(run):
+        # Metaflow's @card files live in its own card store, not in the cards table.
+        cards = await ui_cards.task_cards(request, run, task)
+        return respond.page(request, [c.shape(base) for c in cards if attempt is None or c.attempt == attempt],
+                            None)
+    rows = await cards_db.list_cards(request.app[DB], task["task_pk"], attempt)
+    return respond.page(request, [card_shape(r, base) for r in rows], None)
+
+
+def _html(body: bytes, cache_control: str) -> web.Response:
+    return web.Response(body=body, content_type="text/html", charset="utf-8", headers={
+        "Content-Security-Policy": CARD_CSP, "X-Content-Type-Options": "nosniff",
+        "Cache-Control": cache_control})
 
 
 async def get_card(request: web.Request) -> web.Response:
     run, task = await task_row(request)
     card_id = request.match_info["card_id"]
-    row = await cards_db.get_card(request.app[DB], task["task_pk"], card_id,
-                                  get_int(request.query, "attempt", minimum=0))
+    attempt = get_int(request.query, "attempt", minimum=0)
+    missing = (f"card {card_id!r} not found in task {run['flow_id']}/{run['run_id']}/"
+               f"{task['step_name']}/{task['task_id']}" + (f" (attempt {attempt})" if attempt is not None else ""))
+    if is_metaflow(run):
+        # The id is only matched against the listing: it never becomes part of a path.
+        found = [c for c in await ui_cards.task_cards(request, run, task)
+                 if c.card_id == card_id and (attempt is None or c.attempt == attempt)]
+        if not found:
+            raise not_found(missing)
+        card = found[0]   # the latest attempt's
+        html = await ui_cards.card_html(request, task, card)
+        # A running task's cards may still be re-rendered in place.
+        return _html(html, respond.IMMUTABLE if ui_cards.finished(task) else respond.LIVE)
+    row = await cards_db.get_card(request.app[DB], task["task_pk"], card_id, attempt)
     if row is None:
-        raise not_found(f"card {card_id!r} not found in task {run['flow_id']}/{run['run_id']}/"
-                        f"{task['step_name']}/{task['task_id']}")
-    html = await request.app[BLOBS].get(row["location"])
-    return web.Response(body=html, content_type="text/html", charset="utf-8", headers={
-        "Content-Security-Policy": CARD_CSP, "X-Content-Type-Options": "nosniff",
-        "Cache-Control": respond.IMMUTABLE})
+        raise not_found(missing)
+    return _html(await request.app[BLOBS].get(row["location"]), respond.IMMUTABLE)
 
 
 T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"

@@ -19,3 +19,21 @@ async def list_cards(db: Db, task_pk: int, attempt: int | None) -> list[Row]:
 
 async def get_card(db: Db, task_pk: int, card_id: str, attempt: int | None) -> Row | None:
     return await db.one(GET_CARD, {"task_pk": task_pk, "card_id": card_id, "attempt": attempt})
+
+
+# Cards of runs recorded from Metaflow live in its own datastore; the database only has the
+# `card-info` metadata `card create` registers per card (field_name = the card's hash).
+METAFLOW_CARD_INFO = """SELECT m.field_name, m.attempt FROM metadata m
+                        WHERE m.task_pk = %(task_pk)s AND m.type = 'card-info' ORDER BY m.id"""
+# A task by pathspec, for following a resumed task to the task it was cloned from.
+TASK_BY_PATHSPEC = """SELECT t.task_pk, t.run_pk, t.cloned_from FROM tasks t JOIN runs r ON r.run_pk = t.run_pk
+                      WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s AND t.step_name = %(step)s
+                        AND t.task_id = %(task)s"""
+
+
+async def metaflow_card_info(db: Db, task_pk: int) -> list[Row]:
+    return await db.all(METAFLOW_CARD_INFO, {"task_pk": task_pk})
+
+
+async def task_by_pathspec(db: Db, flow: str, run: str, step: str, task: str) -> Row | None:
+    return await db.one(TASK_BY_PATHSPEC, {"flow": flow, "run": run, "step": step, "task": task})

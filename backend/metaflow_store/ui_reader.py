@@ -3,7 +3,8 @@
 Same rules as ``backend.cache.blobs.BlobReader`` for native runs: blocking reads happen in a
 bounded thread pool under the backend's ``datastore_timeout`` (504 when it passes), never on
 the event loop. Blobs are content-addressed and a finished attempt's log files never change
-again, so both are cached; the log of a running attempt is re-read on every request.
+again, so both are cached; the log of a running attempt is re-read on every request. Card
+listings and card HTML of finished tasks are cached too (see ``cards``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from backend.cache.lru import LruCache
 from backend.errors import ApiError
 from backend.keys import SETTINGS
 from backend.metaflow_store.blobs import read_blob_at
+from backend.metaflow_store.cards import CardFile, list_cards, read_card
 from backend.metaflow_store.logs import read_log
 from backend.metaflow_store.mflog import MflogLine
 from backend.metaflow_store.roots import StoreError, open_root
 
 T = TypeVar("T")
 LogKey = tuple[str, str, str, str, str, int, str]
+CardsKey = tuple[str, str, str, str, str]   # card root, flow, run, step, task
+CardListing = tuple[str, list[CardFile]]    # the cards directory, its cards
 
 
 def _lines_size(lines: list[MflogLine]) -> int:
@@ -40,6 +44,9 @@ class MetaflowReader:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="metaflow-store")
         self.logs: LruCache[list[MflogLine]] = LruCache("metaflow_logs", cache_bytes // 2, _lines_size)
         self.blobs: LruCache[bytes] = LruCache("metaflow_blobs", cache_bytes // 2)
+        self.card_lists: LruCache[CardListing] = LruCache(
+            "metaflow_card_lists", max(cache_bytes // 64, 64 * 1024),
+            lambda listing: 256 + 200 * len(listing[1]))
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -83,6 +90,47 @@ class MetaflowReader:
         data = await self._call(f"artifact blob {location}", self._read_blob, location)
         if len(data) <= self.cache_bytes // 16:   # a few big downloads must not flush the cache
             self.blobs.put(location, data)
+        return data
+
+    def _list_cards(self, key: CardsKey) -> CardListing:
+        root, flow, run, step, task = key
+        return list_cards(open_root(root, self.s3_endpoint_url), flow, run, step, task)
+
+    async def cards(self, key: CardsKey, finished: bool, expected: frozenset[str],
+                    settled: bool) -> CardListing:
+        """The cards of a task; a finished task's listing is cached once it is known complete.
+
+        ``expected`` are the hashes of the task's ``card-info`` metadata, registered just after
+        each card is saved: a listing holding all of them (and at least one card) is complete
+        until another entry appears, which changes the cache key. ``settled`` (the task ended
+        long ago) lets an empty or partial listing be cached too.
+        """
+        cache_key = (*key, expected)
+        if finished:
+            cached = self.card_lists.get(cache_key)
+            if cached is not None:
+                return cached
+        listing = await self._call(f"the cards of {'/'.join(key[1:])}", self._list_cards, key)
+        hashes = {c.hash for c in listing[1]}
+        if finished and (settled or (listing[1] and expected <= hashes)):
+            self.card_lists.put(cache_key, listing)
+        return listing
+
+    def _read_card(self, root: str, directory: str, card: CardFile) -> bytes:
+        data = read_card(open_root(root, self.s3_endpoint_url), directory, card)
+        if data is None:
+            raise StoreError(f"card {directory}/{card.name} is listed but cannot be found")
+        return data
+
+    async def card_html(self, root: str, directory: str, card: CardFile, finished: bool) -> bytes:
+        """A card's HTML; cached for finished tasks (a running one may re-render its cards)."""
+        key = ("card", root, directory, card.name, card.size, card.modified_ms)
+        cached = self.blobs.get(key) if finished else None
+        if cached is not None:
+            return cached
+        data = await self._call(f"card {card.name}", self._read_card, root, directory, card)
+        if finished and len(data) <= self.cache_bytes // 16:
+            self.blobs.put(key, data)
         return data
 
     def close(self) -> None:
