@@ -1,0 +1,247 @@
+"""Cards of Metaflow runs: listed and served from Metaflow's card store (``<ds-root>/mf.cards``),
+compared with what Metaflow's own client (``metaflow.cards.get_cards``) finds."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from mf_harness import AWS_DUMMY, BUCKET, Ingest, client_read, get_json, metaflow_env, run_flow
+
+from backend.metaflow_store.cards import card_dirs, list_cards, parse_card_name, read_card
+from backend.metaflow_store.roots import StoreError, open_root
+from backend.metaflow_store.ui_cards import name_cards
+
+pytestmark = pytest.mark.compat
+
+FLOW = "CardFlow"
+
+# Every task of a run with the cards get_cards(Task(...)) returns; each card's HTML (Card.get())
+# is written to a file, as text exactly as the client returned it.
+CLIENT_CARDS = """
+import os
+from metaflow.cards import get_cards
+from metaflow.plugins.cards.exception import CardNotPresentException
+out = {}
+for step in Run(%(run)r):
+    for task in step:
+        try:
+            found = list(get_cards(Task(task.pathspec)))
+        except CardNotPresentException:
+            found = []
+        cards = []
+        for c in found:
+            path = os.path.join(%(out)r, c.hash + ".html")
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(c.get())
+            cards.append({"type": c.type, "id": c.id, "hash": c.hash, "path": c.path, "html_file": path})
+        out[task.pathspec] = {"cards": cards, "ds_root": task.metadata_dict.get("ds-root")}
+print(json.dumps(out))
+"""
+
+
+def client_cards(run: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    out = cwd / f"client-cards-{run}"
+    out.mkdir(exist_ok=True)
+    result: dict[str, Any] = client_read(CLIENT_CARDS % {"run": f"{FLOW}/{run}", "out": str(out)}, env, cwd)
+    return result
+
+
+def task_path(pathspec: str) -> str:
+    flow, run, step, task = pathspec.split("/")
+    return f"/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
+
+
+class CardRun:
+    def __init__(self, run: str, env: dict[str, str], tmp: Path):
+        self.run, self.env, self.tmp = run, env, tmp
+        self.client = client_cards(run, env, tmp)
+
+    def task(self, step: str) -> str:
+        (pathspec,) = [p for p in self.client if p.split("/")[2] == step]
+        return pathspec
+
+
+@pytest.fixture(scope="module")
+def card_run(ingest: Ingest, tmp_path_factory: pytest.TempPathFactory) -> CardRun:
+    """One CardFlow run on the local datastore (the datastore is the run's working directory)."""
+    tmp = tmp_path_factory.mktemp("cardflow")
+    env = metaflow_env(ingest, tmp)
+    run_flow("card_flow.py", ["run", "--run-id-file", str(tmp / "run-id")], env, tmp)
+    return CardRun((tmp / "run-id").read_text().strip(), env, tmp)
+
+
+async def assert_same_as_client(api: TestClient[Any, Any], pathspec: str, client: list[dict[str, Any]],
+                                card_store: str | None = None) -> list[dict[str, Any]]:
+    """Flowscope lists the cards Metaflow's client finds, and serves each one's exact bytes."""
+    listed = (await get_json(api, task_path(pathspec) + "/cards"))["data"]
+    assert sorted((c["type"], c["hash"]) for c in listed) == sorted((c["type"], c["hash"]) for c in client)
+    by_hash = {c["hash"]: c for c in client}
+    for card in listed:
+        mf = by_hash[card["hash"]]
+        assert card["card_id"] == (mf["id"] or mf["type"])
+        resp = await api.get(card["url"])
+        body = await resp.read()
+        assert resp.status == 200, body[:300]
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert resp.headers["Content-Security-Policy"].startswith("sandbox allow-scripts")
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert "immutable" in resp.headers["Cache-Control"]
+        assert len(body) == card["size"] and card["created_at"] > 1_700_000_000_000
+        # Byte-identical to the file in Metaflow's card store, and the same text Card.get() returns.
+        assert body.decode("utf-8") == Path(mf["html_file"]).read_bytes().decode("utf-8")
+        if card_store is not None:
+            assert body == Path(card_store, mf["path"]).read_bytes()
+    return listed
+
+
+async def test_cards_match_metaflow_client(api: TestClient[Any, Any], card_run: CardRun) -> None:
+    start = card_run.task("start")
+    client = card_run.client[start]
+    store = client["ds_root"] + "/mf.cards"
+    listed = await assert_same_as_client(api, start, client["cards"], store)
+    assert sorted((c["card_id"], c["type"], c["attempt"]) for c in listed) == [
+        ("default", "default", 0), ("notes", "blank", 0)]
+    notes = next(c for c in listed if c["card_id"] == "notes")
+    html = await (await api.get(notes["url"])).text()
+    # The Markdown appended to current.card["notes"], in the card's base64 JSON payload.
+    payload = re.search(r'window\.__MF_DATA__\["[^"]+"\] = "([^"]+)"', html)
+    assert payload and "hello from **start**" in base64.b64decode(payload.group(1)).decode()
+
+    # The retried task: its card was rendered by attempt 1 (the card-info metadata says so).
+    middle = card_run.task("middle")
+    listed = await assert_same_as_client(api, middle, card_run.client[middle]["cards"], store)
+    assert [(c["card_id"], c["type"], c["attempt"]) for c in listed] == [("report", "default", 1)]
+
+    end = card_run.task("end")
+    assert card_run.client[end]["cards"] == []
+    assert (await get_json(api, task_path(end) + "/cards"))["data"] == []
+
+
+async def test_attempts_and_unknown_ids(api: TestClient[Any, Any], card_run: CardRun) -> None:
+    base = task_path(card_run.task("middle")) + "/cards"
+    assert (await get_json(api, base, attempt=0))["data"] == []
+    (report,) = (await get_json(api, base, attempt=1))["data"]
+    assert report["url"].endswith("/cards/report?attempt=1")
+    latest = await api.get(base + "/report")       # no attempt: the latest attempt's card
+    assert latest.status == 200 and len(await latest.read()) == report["size"]
+    missing = await get_json(api, base + "/report", 404, attempt=0)
+    assert "card 'report' not found" in missing["error"]["message"]
+    assert "(attempt 0)" in missing["error"]["message"]
+    # Ids are matched against the listing only: file names, hashes and paths are not ids.
+    for bad in (f"default-report-{report['hash']}", report["hash"], "..", "%2e%2e%2fstart",
+                "default-report-x.html", "..%2f..%2fdata"):
+        resp = await api.get(f"{base}/{bad}")
+        assert resp.status == 404, bad
+
+
+async def test_untrusted_files_in_the_card_store(api: TestClient[Any, Any], card_run: CardRun,
+                                                 tmp_path: Path) -> None:
+    start = card_run.task("start")
+    flow, run, step, task = start.split("/")
+    store = card_run.client[start]["ds_root"] + "/mf.cards"
+    directory = Path(store, card_dirs(flow, run, step, task)[0])
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>outside the datastore</p>")
+    # None of these is a card: a symlink out of the store (with a card's name), names of
+    # another form, a directory with a card's name.
+    os.symlink(secret, directory / "default-evil-0123abcd.html")
+    (directory / "notacard.html").write_text("x")
+    (directory / "a-b-c-d.html").write_text("x")
+    (directory / "default-x.txt").write_text("x")
+    (directory / "default-dir-0123abce.html").mkdir()
+    listed = (await get_json(api, task_path(start) + "/cards"))["data"]
+    assert sorted(c["card_id"] for c in listed) == ["default", "notes"]
+    assert (await api.get(task_path(start) + "/cards/evil")).status == 404
+
+    root = open_root(store)
+    found_in, cards = list_cards(root, flow, run, step, task)
+    assert found_in == card_dirs(flow, run, step, task)[0] and len(cards) == 2
+    # Size limit: a card over it is refused, not read.
+    with pytest.raises(StoreError, match="limit"):
+        read_card(root, found_in, cards[0], limit=100)
+    with pytest.raises(StoreError, match="invalid pathspec"):
+        card_dirs(flow, "..", step, task)
+    with pytest.raises(StoreError, match="escapes"):
+        root.list_files("../..", 10)
+    with pytest.raises(StoreError, match="more than 1 files"):
+        root.list_files(found_in, 1)
+
+
+def test_card_names() -> None:
+    assert parse_card_name("default-77528711674a484bb741fdccf23aea20.html") == (
+        "default", None, "77528711674a484bb741fdccf23aea20")
+    assert parse_card_name("blank-notes-9b95.html") == ("blank", "notes", "9b95")
+    for bad in ("default.html", "a-b-c-d.html", "../x-y.html", "a-b.htm", "a-.html", "a b-c.html"):
+        assert parse_card_name(bad) is None, bad
+    # Two cards of one attempt with the same id (or type): each is told apart by its hash.
+    from backend.metaflow_store.cards import CardFile
+    a, b, c = (CardFile(f"default-{h}.html", "default", None, h, 1, 1) for h in ("aa", "bb", "cc"))
+    assert [n for n, _, _ in name_cards([(a, 0), (b, 0), (c, 1)])] == ["default-aa", "default-bb", "default"]
+
+
+async def test_datastore_errors_and_missing_root(api: TestClient[Any, Any], ingest: Ingest) -> None:
+    """A task without ds-root has no cards; one whose card store cannot be read answers 502."""
+    flow = "CardProbeFlow"
+    ingest.post(f"/flows/{flow}", {"flow_id": flow, "ts_epoch": 1})
+    status, run = ingest.post(f"/flows/{flow}/run", {"flow_id": flow, "user_name": "tester", "ts_epoch": 1,
+                                                     "tags": [], "system_tags": []})
+    assert status == 200, run
+    runs = f"/flows/{flow}/runs/{run['run_number']}"
+    ingest.post(f"{runs}/steps/start/step", {})
+    tasks = [ingest.post(f"{runs}/steps/start/task", {})[1]["task_id"] for _ in range(2)]
+    api_base = f"/api/flows/{flow}/runs/{run['run_number']}/steps/start/tasks"
+    assert (await get_json(api, f"{api_base}/{tasks[0]}/cards"))["data"] == []
+    assert (await get_json(api, f"{api_base}/{tasks[0]}/cards/default", 404))["error"]["message"]
+    md = [{"field_name": "ds-root", "type": "ds-root", "value": "gs://bucket/mf", "tags": ["attempt_id:0"]}]
+    assert ingest.post(f"{runs}/steps/start/tasks/{tasks[1]}/metadata", md)[0] == 200
+    err = await get_json(api, f"{api_base}/{tasks[1]}/cards", 502)
+    assert "cannot read the cards of" in err["error"]["message"]
+    assert "only local directories and s3://" in err["error"]["message"]
+
+
+async def test_resumed_task_shows_its_origins_cards(api: TestClient[Any, Any], ingest: Ingest,
+                                                    tmp_path: Path) -> None:
+    env = metaflow_env(ingest, tmp_path)
+    run_flow("card_flow.py", ["run", "--run-id-file", str(tmp_path / "first")],
+             dict(env, CARD_FLOW_FAIL="1"), tmp_path, expect_ok=False)
+    run_flow("card_flow.py", ["resume", "--run-id-file", str(tmp_path / "resumed")], env, tmp_path)
+    resumed = (tmp_path / "resumed").read_text().strip()
+    client = client_cards(resumed, env, tmp_path)
+    (start,) = [p for p in client if p.split("/")[2] == "start"]
+    task = (await get_json(api, task_path(start)))["data"]
+    assert task["cloned_from"] and task["cloned_from"].split("/")[1] != resumed
+    assert len(client[start]["cards"]) == 2     # get_cards follows the clone to its origin
+    listed = await assert_same_as_client(api, start, client[start]["cards"])
+    assert {c["attempt"] for c in listed} == {task["attempt"]}
+    (middle,) = [p for p in client if p.split("/")[2] == "middle"]   # ran again: its own card
+    listed = await assert_same_as_client(api, middle, client[middle]["cards"])
+    assert [c["card_id"] for c in listed] == ["report"]
+
+
+async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
+                             tmp_path: Path) -> None:
+    root = f"s3://{BUCKET}/cards"
+    env = metaflow_env(ingest, tmp_path, {
+        "METAFLOW_DEFAULT_DATASTORE": "s3", "METAFLOW_DATASTORE_SYSROOT_S3": root,
+        "METAFLOW_S3_ENDPOINT_URL": moto_endpoint, **AWS_DUMMY})
+    run_flow("card_flow.py", ["run", "--run-id-file", str(tmp_path / "id")], env, tmp_path)
+    run = (tmp_path / "id").read_text().strip()
+    client = client_cards(run, env, tmp_path)
+    (start,) = [p for p in client if p.split("/")[2] == "start"]
+    assert client[start]["ds_root"] == root
+    listed = await assert_same_as_client(api, start, client[start]["cards"])
+    assert sorted(c["card_id"] for c in listed) == ["default", "notes"]
+    # Byte-identical to the object in the bucket, too.
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    for card in listed:
+        mf = next(c for c in client[start]["cards"] if c["hash"] == card["hash"])
+        obj = s3.get_object(Bucket=BUCKET, Key=f"cards/mf.cards/{mf['path']}")["Body"].read()
+        assert (await (await api.get(card["url"])).read()) == obj
