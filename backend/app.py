@@ -21,6 +21,7 @@ from aiohttp import web
 
 from backend.cache.lru import LruCache
 from backend.cache.responses import RESPONSE_CACHE, ResponseCache, response_cache_middleware
+from backend.cache.run_rows import RUN_ROWS, RunRows
 from backend.db.query import Db
 from backend.errors import error_middleware
 from backend.keys import BLOBS, DAG_CACHE, DB, HUB, PLUGINS, RENDERER, SETTINGS, STARTED_AT
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
                           client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[RESPONSE_CACHE] = response_cache(settings)
+    app[RUN_ROWS] = RunRows(app[RESPONSE_CACHE].entries.max_bytes // 16)
     app[STARTED_AT] = time.time()
     app[DAG_CACHE] = LruCache("dag", int(settings.cache_memory_mb) * 1024 * 1024 // 8,
                               size_of=lambda v: len(str(v)))

@@ -13,7 +13,9 @@ The backend's response cache answers repeated requests while nothing is written 
 database is never written to), so every row also says how its answers were made, from the
 X-Flowscope-Cache header: "first" is the case's first request (a miss unless the column says
 otherwise), "cached" the share of answers at c1 and c32 that came from the cache.
---no-response-cache measures the handlers themselves.
+--no-response-cache measures the handlers themselves; --notify-hz 20 sends 20 change
+notifications a second (pg_notify only, nothing is written), as writers would, so answers cached
+under the generation keep being recomputed while settled runs' answers stay cached.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+import psycopg2
 
 from bench import api_cases
 from bench.api_report import Result, percentile, write_section
@@ -86,14 +90,39 @@ async def wait_up(url: str, proc: subprocess.Popen[bytes] | None) -> None:
     raise SystemExit("backend did not come up in 120 s")
 
 
+def notify_while(dsn: str, stop: threading.Event, hz: float) -> None:
+    """Send the change feed's notification ``hz`` times a second (no row is written).
+
+    Each one moves the backend's generation, as a busy installation's writers would, so answers
+    cached under the generation are recomputed; answers about settled runs stay cached.
+    """
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            while not stop.wait(1 / hz):
+                cur.execute("SELECT pg_notify('flowscope_changes', 'run:0')")
+    finally:
+        conn.close()
+
+
 async def run(args: argparse.Namespace) -> list[Result]:
     proc = None
+    stop = threading.Event()
+    notifier = None
     url = args.url
     if url is None:
         proc = start_backend(args.port, not args.no_response_cache)
         url = f"http://127.0.0.1:{args.port}"
     try:
         await wait_up(url, proc)
+        if args.notify_hz > 0:   # once the backend (and with it the embedded Postgres) is up
+            from backend.settings import backend_settings
+            from core_runtime.pg.connect import resolve_dsns
+
+            dsn = resolve_dsns(backend_settings()).reader   # here: pgserver's lock is per process, not thread
+            notifier = threading.Thread(target=notify_while, args=(dsn, stop, args.notify_hz), daemon=True)
+            notifier.start()
         conn = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=conn) as session:
             cases = await api_cases.build(session, url, args)
@@ -119,6 +148,9 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 print(row.line(), flush=True)
             return results
     finally:
+        stop.set()
+        if notifier is not None:
+            notifier.join(timeout=5)
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
@@ -136,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="", help="a note for the section (e.g. before/after)")
     p.add_argument("--no-response-cache", action="store_true",
                    help="start the backend with FLOWSCOPE_RESPONSE_CACHE_MB=0 (every request is computed)")
+    p.add_argument("--notify-hz", type=float, default=0.0,
+                   help="send this many change notifications a second meanwhile (no row is written): "
+                        "the response cache of a database that is being written to")
     args = p.parse_args(argv)
     home = os.environ.get("FLOWSCOPE_HOME")
     if args.summary is None and home:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -126,9 +127,16 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     normal = next(r for r in newest if r["status"] != "running")
     base = f"/api/flows/{normal['flow_id']}/runs/{normal['run_id']}"
 
-    async def bundle(session: aiohttp.ClientSession, i: int) -> None:
-        await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("", "/dag", "/steps", "/tasks")))
-    cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle))
+    def bundle(base: str):  # type: ignore[no-untyped-def]
+        async def request(session: aiohttp.ClientSession, i: int) -> None:
+            await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("", "/dag", "/steps", "/tasks")))
+        return request
+    cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle(base)))
+    # A finished run: its answers are cached under its own change_seq, whatever else is written.
+    done = next((r for r in newest if r["status"] == "completed"), None)
+    if done is not None:
+        cases.append(Case("run page bundle, completed run", "detail",
+                          bundle(f"/api/flows/{done['flow_id']}/runs/{done['run_id']}")))
 
     flow, run_id = seed["huge_run"].split("/")
     huge = f"/api/flows/{flow}/runs/{run_id}"
@@ -149,8 +157,10 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
                           getter(url, huge + "/timeline", params), target_ms=150))
 
         def panning(a: int = a, b: int = b, r0: int = r0, n: int = n):  # type: ignore[no-untyped-def]
+            windows = itertools.count(1)   # across c1 and c32 too: i restarts at 0 for each
+
             async def request(session: aiohttp.ClientSession, i: int) -> None:
-                shift = (i + 1) * max(1, (b - a) // 1000)   # a new window every request: no response cache
+                shift = next(windows) * max(1, (b - a) // 1000)   # a new window every request: no cache
                 await getter(url, huge + "/timeline", {"width": 1200, "rows": 200, "start": a + shift,
                                                        "end": b + shift, "row_start": r0, "span": n})(session, i)
             return request

@@ -10,6 +10,7 @@ from aiohttp import web
 from backend import __version__
 from backend.api import respond
 from backend.cache.responses import RESPONSE_CACHE
+from backend.cache.run_rows import RUN_ROWS
 from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, RENDERER, SETTINGS, STARTED_AT
 from backend.routes import Route
 from core_runtime.pg.connect import redact_dsn
@@ -23,7 +24,8 @@ async def status(request: web.Request) -> web.Response:
         "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
                  "timeout_s": app[DB].timeout},
         "caches": {"dag": app[DAG_CACHE].stats(),
-                   "responses": app[RESPONSE_CACHE].stats() if RESPONSE_CACHE in app else None},
+                   "responses": app[RESPONSE_CACHE].stats() if RESPONSE_CACHE in app else None,
+                   "run_rows": app[RUN_ROWS].stats() if RUN_ROWS in app else None},
         "datastore": app[BLOBS].stats() if BLOBS in app else None,
         "artifact_worker": app[RENDERER].stats() if RENDERER in app else None,
         "listener": app[LISTENER].stats() if LISTENER in app else None,

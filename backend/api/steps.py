@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from backend.api import respond
-from backend.api.lookup import run_row
 from backend.cache.responses import cached_for_run
+from backend.cache.run_rows import shared_run_row
 from backend.db import steps as steps_db
 from backend.db.query import Db, Row
 from backend.errors import not_found
@@ -95,7 +95,7 @@ async def all_steps(db: Db, dag: dict[str, Any], run: Row) -> list[dict[str, Any
 
 
 async def get_dag(request: web.Request) -> web.Response:
-    run = await run_row(request)
+    run = await shared_run_row(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
     dag = await load_dag(request, run)
@@ -108,7 +108,7 @@ async def get_dag(request: web.Request) -> web.Response:
 
 
 async def list_steps(request: web.Request) -> web.Response:
-    run = await run_row(request)
+    run = await shared_run_row(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
     dag = await load_dag(request, run)
@@ -116,7 +116,7 @@ async def list_steps(request: web.Request) -> web.Response:
 
 
 async def get_step(request: web.Request) -> web.Response:
-    run = await run_row(request)
+    run = await shared_run_row(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
     dag = await load_dag(request, run)

@@ -7,8 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from backend.api import respond
-from backend.api.lookup import live, run_row, task_row
+from backend.api.lookup import live, task_row
 from backend.cache.responses import cached_for_run
+from backend.cache.run_rows import shared_run_row
 from backend.db import tasks as tasks_db
 from backend.db.query import Row
 from backend.keys import DB
@@ -38,7 +39,7 @@ def task_shape(row: Row, attempts: list[Row] | None) -> dict[str, Any]:
 
 
 async def list_tasks(request: web.Request) -> web.Response:
-    run = await run_row(request)
+    run = await shared_run_row(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
     q = request.query

@@ -9,9 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from backend.api import respond
-from backend.api.lookup import live, run_row
+from backend.api.lookup import live
 from backend.api.steps import graph_order, load_dag
 from backend.cache.responses import cached_for_run
+from backend.cache.run_rows import shared_run_row
 from backend.db import tasks as tasks_db
 from backend.db import timeline as timeline_db
 from backend.db import timeline_index
@@ -113,7 +114,7 @@ def level_segments(index: timeline_index.RunIndex, view: timeline_index.View, ro
 
 
 async def get_timeline(request: web.Request) -> web.Response:
-    run = await run_row(request)
+    run = await shared_run_row(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
     q = request.query

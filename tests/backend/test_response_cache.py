@@ -211,3 +211,24 @@ async def test_off_and_bounded(aiohttp_client: Any, make_app: Any, recorded: dic
     assert state["bytes"] <= 10_000 and state["evictions"] == 30 - state["entries"] > 0
     assert cache.fresh(("g", 1, ("/api/runs?i=0",))) is None
     assert cache.fresh(("g", 1, ("/api/runs?i=29",))) is not None
+
+
+async def test_a_run_page_reads_its_run_once(aiohttp_client: Any, make_app: Any, pg_dsn: str) -> None:
+    store = new_store(pg_dsn)
+    run = new_run(store, "CacheRunPageFlow")   # running: its answers are not kept by change_seq
+    client = await aiohttp_client(make_app(**NO_EXPIRY))
+    await listening(client)
+    url = f"/api/flows/CacheRunPageFlow/runs/{run.run_id}"
+    answers = await asyncio.gather(*(fetch(client, url + p) for p in ("/dag", "/steps", "/tasks", "/timeline")))
+    assert [how for how, _ in answers] == ["miss"] * 4
+    resp = await client.get("/api/-/status")
+    rows = (await resp.json())["data"]["caches"]["run_rows"]
+    assert rows["misses"] == 1 and rows["hits"] + rows["shared_in_flight"] == 3 and rows["entries"] == 1
+    assert rows["max_bytes"] > 0 and rows["evictions"] == 0
+    generation = (await status(client))["generation"]
+    store.heartbeat(run)   # a write to the run: a new generation, a new lookup
+    await until_generation_passes(client, generation)
+    how, dag = await fetch(client, url + "/dag")
+    assert how == "miss" and dag["data"]["steps"][0]["step_name"] == "start"
+    rows = (await (await client.get("/api/-/status")).json())["data"]["caches"]["run_rows"]
+    assert rows["misses"] == 2
