@@ -171,5 +171,9 @@ describe("tick labels", () => {
     expect(formatOffset(130_000, 10_000)).toBe("+2m 10s");
     expect(formatOffset(3_600_000, 600_000)).toBe("+1h");
     expect(formatOffset(-500, 100)).toBe("−500ms");
+    // Past an hour, ticks under a minute apart keep their seconds (they all read "+2h 19m" before).
+    expect(formatOffset(2 * 3_600_000 + 19 * 60_000 + 30_000, 5_000)).toBe("+2h 19m 30s");
+    expect(formatOffset(2 * 3_600_000 + 19 * 60_000, 5_000)).toBe("+2h 19m");
+    expect(formatOffset(2 * 3_600_000 + 20 * 60_000, 600_000)).toBe("+2h 20m");
   });
 });

@@ -319,5 +319,7 @@ export function formatOffset(ms: number, step: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${sign}${m}m${s % 60 ? ` ${String(s % 60).padStart(2, "0")}s` : ""}`;
   const h = Math.floor(m / 60);
+  // Steps under a minute need the seconds, or every tick of a zoomed-in window reads "+2h 19m".
+  if (step < 60_000 && s % 60) return `${sign}${h}h ${String(m % 60).padStart(2, "0")}m ${String(s % 60).padStart(2, "0")}s`;
   return `${sign}${h}h${m % 60 ? ` ${String(m % 60).padStart(2, "0")}m` : ""}`;
 }
