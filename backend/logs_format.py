@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import re
 
-# The record prefix as a regex: decimal digits (str.isdecimal: what int() accepts) then a tab.
-# Used by the search to tell the prefix from the text in a whole chunk; keep it equal to
-# parse_record's test.
-PREFIX = re.compile(r"\d+\t")
+# A timestamp is 1 to MAX_TS_DIGITS decimal digits (str.isdecimal: what int() accepts; int()
+# refuses longer strings, sys.get_int_max_str_digits()). PREFIX is the same test as a regex, for
+# the search to tell the prefix from the text in a whole chunk: keep the two equal.
+MAX_TS_DIGITS = 4300
+PREFIX = re.compile(rf"\d{{1,{MAX_TS_DIGITS}}}\t")
+
+
+def _is_ts(ts_text: str) -> bool:
+    return ts_text.isdecimal() and len(ts_text) <= MAX_TS_DIGITS
 
 
 def chunk_text(data: bytes) -> str:
@@ -31,7 +36,7 @@ def chunk_records(data: bytes) -> list[str]:
 def parse_record(record: str) -> tuple[int | None, str]:
     """(ts, text) of one record; a malformed record keeps its whole text, ts None."""
     ts_text, sep, line = record.partition("\t")
-    if sep and ts_text.isdecimal():
+    if sep and _is_ts(ts_text):
         return int(ts_text), line
     return None, record
 
@@ -39,7 +44,7 @@ def parse_record(record: str) -> tuple[int | None, str]:
 def line_text(record: str) -> str:
     """The text of one record (what the search matches), without parsing the timestamp."""
     ts_text, sep, line = record.partition("\t")
-    return line if sep and ts_text.isdecimal() else record
+    return line if sep and _is_ts(ts_text) else record
 
 
 def parse_chunk(data: bytes, first_line: int) -> list[tuple[int, int | None, str]]:

@@ -26,7 +26,7 @@ def reference(data: bytes, first_line: int, q: str, regex: bool, ignore_case: bo
     for i, record in enumerate(text.split("\n")):
         ts_text, sep, line = record.partition("\t")
         ts: int | None
-        if sep and ts_text.isdecimal():
+        if sep and ts_text.isdecimal() and len(ts_text) <= 4300:   # int() takes at most 4300 digits
             ts = int(ts_text)
         else:
             ts, line = None, record

@@ -145,3 +145,14 @@ def test_parse_chunk_takes_only_decimal_digits_as_a_timestamp() -> None:
     # used to raise ValueError and fail the whole page).
     assert parse_chunk("\u00b9\tx\n٣\ty\n5\tz".encode(), 7) == [(7, None, "\u00b9\tx"), (8, 3, "y"), (9, 5, "z")]
     assert parse_chunk(b"", 1) == [] and parse_chunk(b"\n", 1) == [(1, None, "")]
+
+
+def test_a_timestamp_int_cannot_read_is_no_timestamp() -> None:
+    # int() refuses more than 4300 digits: such a prefix used to fail the page; now the record
+    # is malformed, for the pages and the search alike.
+    ok, long = "7" * 4300, "7" * 4301
+    data = f"{ok}\tfine\n{long}\ttoo long\n".encode()
+    assert parse_chunk(data, 1) == [(1, int(ok), "fine"), (2, None, f"{long}\ttoo long")]
+    for q, regex in [("7\tf", False), ("7\tt", False), ("^7", True), ("^fine$", True), (r"\d\tt", True)]:
+        assert Matcher(q, regex, False).scan(data, 1) == reference(data, 1, q, regex, False), q
+    assert [n for n, _, _ in Matcher("7\tt", False, False).scan(data, 1)] == [2]
