@@ -40,7 +40,7 @@ export interface Decorator {
 
 export interface Step {
   step_name: string;
-  type: string;
+  type: string | null;
   next: string[];
   doc: string | null;
   decorators: Decorator[];

@@ -7,7 +7,7 @@ import { useDag } from "../api/runDetail";
 import { formatPath } from "../nav/viewState";
 import { ErrorBox, Loading } from "../ui/states";
 import { formatDuration } from "../ui/format";
-import { layoutDag, type NodeBox } from "./dagLayout";
+import { dagSteps, layoutDag, type NodeBox } from "./dagLayout";
 
 function StepNode({ box, step, onOpen, onHover }: { box: NodeBox; step: Step; onOpen: () => void; onHover: (s: Step | null, b: NodeBox) => void }) {
   const c = step.task_counts;
@@ -33,7 +33,7 @@ function StepNode({ box, step, onOpen, onHover }: { box: NodeBox; step: Step; on
           <tspan>{status}{step.duration_ms ? ` · ${formatDuration(step.duration_ms)}` : ""}</tspan>
         )}
       </text>
-      {step.type.startsWith("split") && (
+      {step.type?.startsWith("split") && (
         <text className="sub" x={box.w - 10} y={19} textAnchor="end">{step.type === "split-foreach" ? "foreach" : "split"}</text>
       )}
     </g>
@@ -44,7 +44,7 @@ export function DagView({ run }: { run: Run }) {
   const dag = useDag(run.flow_id, run.run_id);
   const navigate = useNavigate();
   const [hover, setHover] = useState<{ step: Step; box: NodeBox } | null>(null);
-  const layout = useMemo(() => (dag.data ? layoutDag(dag.data.steps, dag.data.start_step) : null), [dag.data]);
+  const layout = useMemo(() => (dag.data ? layoutDag(dagSteps(dag.data.steps), dag.data.start_step) : null), [dag.data]);
   if (dag.isPending) return <Loading label="Loading DAG" />;
   if (dag.isError) return <ErrorBox error={dag.error} retry={() => void dag.refetch()} />;
   if (!layout) return null;
@@ -93,7 +93,7 @@ export function DagView({ run }: { run: Run }) {
             <div className="tt-title">{hover.step.step_name}</div>
             <div>{hover.step.doc || <span className="faint">no docstring</span>}</div>
             <div className="faint" style={{ marginTop: 4 }}>
-              {hover.step.type}{hover.step.line ? ` · line ${hover.step.line}` : ""}
+              {hover.step.type ?? "not in the flow's graph"}{hover.step.line ? ` · line ${hover.step.line}` : ""}
               {hover.step.decorators.length ? ` · @${hover.step.decorators.map((d) => d.name).join(" @")}` : ""}
             </div>
           </div>

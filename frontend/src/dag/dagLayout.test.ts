@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { layers, layoutDag, splitBody, type DagStepInput } from "./dagLayout";
+import { dagSteps, layers, layoutDag, splitBody, type DagStepInput } from "./dagLayout";
 
 const linear: DagStepInput[] = [
   { step_name: "start", type: "start", next: ["middle"] },
@@ -86,5 +86,18 @@ describe("dag layout", () => {
       { step_name: "b", type: "linear", next: ["a"] },
     ];
     expect(layoutDag(broken, "start").nodes).toHaveLength(3);
+  });
+
+  it("leaves out bookkeeping steps and lays out steps without a type", () => {
+    const recorded: DagStepInput[] = [
+      { step_name: "_parameters", type: null, next: [] },
+      ...linear,
+      { step_name: "orphan", type: null, next: [] },
+    ];
+    const steps = dagSteps(recorded);
+    expect(steps.map((s) => s.step_name)).toEqual(["start", "middle", "end", "orphan"]);
+    const l = layoutDag(steps, "start");
+    expect(l.nodes.map((n) => n.name).sort()).toEqual(["end", "middle", "orphan", "start"]);
+    expect(l.nodes.find((n) => n.name === "start")!.layer).toBe(0);
   });
 });

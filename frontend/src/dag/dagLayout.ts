@@ -4,7 +4,8 @@
 
 export interface DagStepInput {
   step_name: string;
-  type: string;
+  /** null for a step the flow's graph does not describe (e.g. recorded by an older ingest). */
+  type: string | null;
   next: string[];
   matching_join?: string | null;
 }
@@ -59,6 +60,12 @@ export function splitBody(steps: DagStepInput[], split: string, join: string | n
     stack.push(...byName.get(n)!.next);
   }
   return body;
+}
+
+/** The steps to draw: Metaflow's bookkeeping steps (`_parameters`, any `_`-prefixed name) are
+ * not part of the flow; runs recorded before the backend hid them may still list them. */
+export function dagSteps<T extends DagStepInput>(steps: T[]): T[] {
+  return steps.filter((s) => !s.step_name.startsWith("_"));
 }
 
 export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
