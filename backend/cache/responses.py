@@ -163,12 +163,14 @@ def cached_for_run(request: web.Request, run: dict[str, Any]) -> web.Response | 
     return encoded.response(request)
 
 
-def _normalized(request: web.Request) -> tuple[str, ...]:
-    """Path plus query with parameters in name order (repeated ones keep their order)."""
+def _normalized(request: web.Request) -> tuple[Any, ...]:
+    """Path plus query with parameters in name order (repeated ones keep their order).
+
+    Pairs stay pairs: joined as "k=v" strings, ?a%3Db=c and ?a=b%3Dc would share a key.
+    """
     if not request.query_string:
         return (request.path,)
-    items = sorted(request.query.items(), key=itemgetter(0))
-    return (request.path, *(f"{k}={v}" for k, v in items))
+    return (request.path, *sorted(request.query.items(), key=itemgetter(0)))
 
 
 def response_cache_middleware(cacheable: frozenset[str]) -> Middleware:

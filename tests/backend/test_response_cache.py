@@ -232,3 +232,15 @@ async def test_a_run_page_reads_its_run_once(aiohttp_client: Any, make_app: Any,
     assert how == "miss" and dag["data"]["steps"][0]["step_name"] == "start"
     rows = (await (await client.get("/api/-/status")).json())["data"]["caches"]["run_rows"]
     assert rows["misses"] == 2
+
+
+async def test_query_parameters_are_keyed_as_pairs(aiohttp_client: Any, make_app: Any,
+                                                   recorded: dict[str, str]) -> None:
+    client = await aiohttp_client(make_app(**NO_EXPIRY))
+    await listening(client)
+    # An unknown parameter named "flow=LinearFlow" (ignored: every run) must not answer for
+    # flow="LinearFlow=x" (no such flow: no runs), though both read "flow=LinearFlow=x" as text.
+    everything = await client.get("/api/runs?flow%3DLinearFlow=x")
+    assert everything.status == 200 and len((await everything.json())["data"]) > 1
+    none = await client.get("/api/runs?flow=LinearFlow%3Dx")
+    assert none.headers[CACHE_HEADER] == "miss" and (await none.json())["data"] == []
