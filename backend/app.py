@@ -24,7 +24,19 @@ from backend.cache.responses import RESPONSE_CACHE, ResponseCache, response_cach
 from backend.cache.run_rows import RUN_ROWS, RunRows
 from backend.db.query import Db
 from backend.errors import error_middleware
-from backend.keys import BLOBS, DAG_CACHE, DB, HUB, PLUGINS, RENDERER, SETTINGS, STARTED_AT
+from backend.keys import (
+    BLOBS,
+    DAG_CACHE,
+    DB,
+    HUB,
+    LOG_CHUNKS,
+    METAFLOW_READER,
+    PLUGINS,
+    RENDERER,
+    SETTINGS,
+    STARTED_AT,
+)
+from backend.metaflow_store.ui_reader import new_reader
 from backend.routes import Route
 from backend.settings import backend_settings
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
@@ -155,6 +167,10 @@ def cacheable_paths(routes: list[Route]) -> frozenset[str]:
                      and r.path.startswith("/api/") and not r.path.startswith("/api/-/"))
 
 
+async def _close_metaflow_reader(app: web.Application) -> None:
+    app[METAFLOW_READER].close()
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = backend_settings(settings)
     from backend.auth import auth_middleware
@@ -171,6 +187,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[STARTED_AT] = time.time()
     app[DAG_CACHE] = LruCache("dag", int(settings.cache_memory_mb) * 1024 * 1024 // 8,
                               size_of=lambda v: len(str(v)))
+    app[LOG_CHUNKS] = LruCache("log_chunks", int(settings.cache_memory_mb) * 1024 * 1024 // 4,
+                               size_of=lambda c: c.size)
+    app[METAFLOW_READER] = new_reader(app)
+    app.on_cleanup.append(_close_metaflow_reader)
     app.cleanup_ctx.extend([_database, _datastore, _artifact_worker])
     from backend.live.setup import install_live
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -15,22 +14,20 @@ from backend.db import logs as logs_db
 from backend.db import tasks as tasks_db
 from backend.db.query import Row
 from backend.errors import bad_request, not_found
-from backend.keys import BLOBS, DB, SETTINGS
+from backend.keys import BLOBS, DB, LOG_CHUNKS
 from backend.logs_format import chunk_records, line_text, parse_record
 from backend.metaflow_store import ui_logs
 from backend.params import decode_cursor, encode_cursor, get_int
 from backend.routes import Param, Route
 
-if TYPE_CHECKING:
-    from backend.cache.blobs import BlobReader
-
 STREAMS = ("stdout", "stderr")
 MAX_LINES = 10_000
 
-# Log chunks already read, split into records and parsed as far as pages asked for, by datastore
-# reader (one per app). Chunks are immutable once their row exists (docs/schema.md), so entries
-# never go stale; the key has the size too, to be sure. A page of a 1M-line log then parses only
-# the lines it returns, once, and never decodes and splits the same ~64 KiB chunk again.
+# Log chunks already read, split into records and parsed as far as pages asked for: app[LOG_CHUNKS]
+# (one datastore per app; shown at /api/-/status). Chunks are immutable once their row exists
+# (docs/schema.md), so entries never go stale; the key has the size too, to be sure. A page of a
+# 1M-line log then parses only the lines it returns, once, and never decodes and splits the same
+# ~64 KiB chunk again.
 LINE_OVERHEAD = 320     # bytes per parsed line beyond its text: the dict, the str and int objects
 
 
@@ -56,16 +53,8 @@ class ParsedChunk:
         return lines[lo:hi]  # type: ignore[return-value]
 
 
-_CHUNKS: weakref.WeakKeyDictionary[BlobReader, LruCache[ParsedChunk]] = weakref.WeakKeyDictionary()
-
-
 def chunk_cache(request: web.Request) -> LruCache[ParsedChunk]:
-    blobs = request.app[BLOBS]
-    cache = _CHUNKS.get(blobs)
-    if cache is None:
-        size = int(request.app[SETTINGS].cache_memory_mb) * 1024 * 1024 // 4
-        cache = _CHUNKS[blobs] = LruCache("log_chunks", size, size_of=lambda c: c.size)
-    return cache
+    return request.app[LOG_CHUNKS]
 
 
 async def parsed_chunk(request: web.Request, chunk: Row) -> ParsedChunk:

@@ -11,7 +11,18 @@ from backend import __version__
 from backend.api import respond
 from backend.cache.responses import RESPONSE_CACHE
 from backend.cache.run_rows import RUN_ROWS
-from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, RENDERER, SETTINGS, STARTED_AT
+from backend.keys import (
+    BLOBS,
+    DAG_CACHE,
+    DB,
+    HUB,
+    LISTENER,
+    LOG_CHUNKS,
+    METAFLOW_READER,
+    RENDERER,
+    SETTINGS,
+    STARTED_AT,
+)
 from backend.routes import Route
 from core_runtime.pg.connect import redact_dsn
 
@@ -25,7 +36,9 @@ async def status(request: web.Request) -> web.Response:
                  "timeout_s": app[DB].timeout},
         "caches": {"dag": app[DAG_CACHE].stats(),
                    "responses": app[RESPONSE_CACHE].stats() if RESPONSE_CACHE in app else None,
-                   "run_rows": app[RUN_ROWS].stats() if RUN_ROWS in app else None},
+                   "run_rows": app[RUN_ROWS].stats() if RUN_ROWS in app else None,
+                   "log_chunks": app[LOG_CHUNKS].stats() if LOG_CHUNKS in app else None,
+                   "metaflow": app[METAFLOW_READER].stats() if METAFLOW_READER in app else None},
         "datastore": app[BLOBS].stats() if BLOBS in app else None,
         "artifact_worker": app[RENDERER].stats() if RENDERER in app else None,
         "listener": app[LISTENER].stats() if LISTENER in app else None,

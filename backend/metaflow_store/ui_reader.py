@@ -10,7 +10,6 @@ listings and card HTML of finished tasks are cached too (see ``cards``).
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from backend.cache.lru import LruCache
 from backend.errors import ApiError
-from backend.keys import SETTINGS
+from backend.keys import METAFLOW_READER, SETTINGS
 from backend.metaflow_store.blobs import read_blob_at
 from backend.metaflow_store.cards import CardFile, list_cards, read_card
 from backend.metaflow_store.logs import read_log
@@ -136,20 +135,17 @@ class MetaflowReader:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def stats(self) -> dict[str, Any]:
+        return {"logs": self.logs.stats(), "blobs": self.blobs.stats(), "card_lists": self.card_lists.stats()}
 
-# One reader per backend app. Kept beside the app rather than in it: the UI app is frozen
-# by the time the first Metaflow run is viewed, and no app key is registered for this.
-_READERS: weakref.WeakKeyDictionary[web.Application, MetaflowReader] = weakref.WeakKeyDictionary()
+
+def new_reader(app: web.Application) -> MetaflowReader:
+    """The app's reader (create_app registers it under METAFLOW_READER and closes it at cleanup)."""
+    s = app[SETTINGS]
+    return MetaflowReader(
+        timeout=float(s.datastore_timeout), threads=max(2, int(s.datastore_threads) // 2),
+        cache_bytes=int(s.cache_memory_mb) * 1024 * 1024 // 4, s3_endpoint_url=s.s3_endpoint_url)
 
 
 def reader_for(app: web.Application) -> MetaflowReader:
-    reader = _READERS.get(app)
-    if reader is None:
-        s = app[SETTINGS]
-        reader = MetaflowReader(
-            timeout=float(s.datastore_timeout), threads=max(2, int(s.datastore_threads) // 2),
-            cache_bytes=int(s.cache_memory_mb) * 1024 * 1024 // 4,
-            s3_endpoint_url=s.s3_endpoint_url)
-        _READERS[app] = reader
-        weakref.finalize(app, reader.close)
-    return reader
+    return app[METAFLOW_READER]

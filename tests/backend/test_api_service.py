@@ -28,8 +28,10 @@ async def test_methods_and_unknown_routes(api: Any) -> None:
 async def test_meta_routes(api: Any) -> None:
     status = (await get_json(api, "/api/-/status"))["data"]
     assert status["pool"]["max"] >= 1 and status["listener"]["channel"] == "flowscope_changes"
-    assert {"dag", "datastore_memory", "artifact_values"} <= set(status["caches"])
-    assert "hit_rate" in status["caches"]["dag"]
+    assert {"dag", "datastore_memory", "artifact_values", "responses", "run_rows", "log_chunks",
+            "metaflow"} <= set(status["caches"])
+    assert "hit_rate" in status["caches"]["dag"] and "max_bytes" in status["caches"]["log_chunks"]
+    assert set(status["caches"]["metaflow"]) == {"logs", "blobs", "card_lists"}
     settings = (await get_json(api, "/api/-/settings"))["data"]
     assert "FLOWSCOPE_PORT" in settings and "FLOWSCOPE_HEARTBEAT_TIMEOUT" in settings
     dsn = settings["FLOWSCOPE_DSN"]
