@@ -70,7 +70,8 @@ declare(
             "Events a websocket client may have waiting; a client that falls further behind is "
             "disconnected with close code 4008."),
     Setting("ws_batch_ms", 75, _positive_int,
-            "Milliseconds the live hub gathers changes before sending them (batching busy runs)."),
+            "At most one live-update pass per this many milliseconds: a change after a quiet spell "
+            "is sent at once, a busy run's changes are gathered into the next pass."),
     Setting("search_max_results", 1000, _positive_int,
             "Most matches one run-wide log search returns."),
     Setting("search_max_bytes", 512 * 1024 * 1024, _positive_int,
