@@ -41,7 +41,7 @@ from backend.routes import Route
 from backend.settings import backend_settings
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
 from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
-from core_runtime.settings import REGISTRY, Settings
+from core_runtime.settings import Settings
 
 
 def all_routes() -> list[Route]:
@@ -137,19 +137,14 @@ async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
     await renderer.close()
 
 
-def _setting(settings: Settings, name: str) -> Any:
-    """A core_runtime setting, or its declared default on Settings built before it existed."""
-    return getattr(settings, name, REGISTRY[name].default)
-
-
 def response_cache(settings: Settings) -> ResponseCache:
     live_dsn = getattr(settings, "live_dsn", None)
     # A running run turns "heartbeat lost" with no write at all: answers may lag that by at most
     # a tenth of the timeout (2 s of the default 60 s), however long the configured age.
-    max_age = min(float(_setting(settings, "response_cache_max_age")),
-                  float(_setting(settings, "heartbeat_timeout")) / 10)
+    max_age = min(float(settings.response_cache_max_age),
+                  float(settings.heartbeat_timeout) / 10)
     return ResponseCache(
-        int(_setting(settings, "response_cache_mb")) * 1024 * 1024, max_age,
+        int(settings.response_cache_mb) * 1024 * 1024, max_age,
         disabled_reason="FLOWSCOPE_LIVE_DSN is set: reads may come from a replica that lags behind "
                         "the notifications" if live_dsn else None)
 

@@ -93,6 +93,13 @@ declare(
             "Postgres DSN (SELECT-only role) for the live feed's LISTEN and change queries; set it to "
             "the primary when FLOWSCOPE_READER_DSN points at a read replica. Default: the reader DSN.",
             secret=True),
+    Setting("response_cache_mb", 64, _non_negative_int,
+            "Size bound of the backend's cache of JSON API answers (kept until the change feed "
+            "reports a write), in MiB; 0 turns it off. See docs/api.md, Response cache."),
+    Setting("response_cache_max_age", 2.0, _positive_float,
+            "Seconds a cached API answer may be served without any write being reported (answers "
+            "about settled runs excepted): the bound on staleness from the clock alone, e.g. a run "
+            "whose heartbeat is lost."),
     Setting("live_poll_ms", 0, _non_negative_int,
             "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
             "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler)."),
@@ -105,7 +112,8 @@ BACKEND_SETTINGS = ("host", "port", "pool_size", "query_timeout", "datastore_tim
                     "search_max_bytes", "search_timeout", "static_dir",
                     "ingest_port", "ingest_host", "ingest_token", "ingest_heartbeat_interval",
                     "plugin_dirs", "plugins_disabled", "plugins_allow_same_origin",
-                    "auth_token", "trusted_user_header", "trusted_proxies", "live_dsn", "live_poll_ms")
+                    "auth_token", "trusted_user_header", "trusted_proxies", "live_dsn", "live_poll_ms",
+                    "response_cache_mb", "response_cache_max_age")
 
 
 def backend_settings(base: Settings | None = None, **overrides: object) -> Settings:

@@ -44,20 +44,6 @@ def _default_home() -> str:
     return str(Path.home() / ".flowscope")
 
 
-def _size_mb(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"expected 0 (off) or a size in MiB, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
 REGISTRY: dict[str, Setting] = {}
 
 
@@ -82,13 +68,6 @@ declare(
     Setting("heartbeat_timeout", 60.0, float, "A running run or task whose last heartbeat is older "
             "than this many seconds is reported as failed (heartbeat lost)."),
     Setting("log_flush_interval", 1.0, float, "Seconds between log chunk flushes of a running task."),
-    Setting("response_cache_mb", 64, _size_mb,
-            "Size bound of the backend's cache of JSON API answers (kept until the change feed "
-            "reports a write), in MiB; 0 turns it off. See docs/api.md, Response cache."),
-    Setting("response_cache_max_age", 2.0, _seconds,
-            "Seconds a cached API answer may be served without any write being reported (answers "
-            "about settled runs excepted): the bound on staleness from the clock alone, e.g. a run "
-            "whose heartbeat is lost."),
 )
 
 
