@@ -45,6 +45,26 @@ def bounded_cleanup(ctx: Callable[[web.Application], Any], seconds: float) -> Cl
     return bounded
 
 
+async def stop_task(task: asyncio.Task[Any] | None, seconds: float, what: str) -> None:
+    """Cancel a background task and wait for it, at most ``seconds``.
+
+    Python 3.11's ``asyncio.wait_for`` (used inside aiopg) can swallow a cancellation that
+    arrives as the awaited result completes; the task then carries on, and a plain
+    ``await task`` after ``cancel()`` waits for ever. Loops stopped here also check a flag, and
+    the wait is bounded: a task that still runs is cancelled again and abandoned.
+    """
+    if task is None or task.done():
+        return
+    for _ in range(3):   # a swallowed cancellation gets another
+        task.cancel()
+        done, _pending = await asyncio.wait([task], timeout=seconds / 3)
+        if done:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("shutdown: %s ended with %r", what, task.exception())
+            return
+    log.error("shutdown: %s did not stop within %.0f s; abandoned", what, seconds)
+
+
 async def close_pool(pool: aiopg.Pool, grace: float) -> None:
     """Close a pool; connections still checked out after ``grace`` seconds are closed too."""
     pool.close()

@@ -25,6 +25,7 @@ from backend.db import steps as steps_db
 from backend.db.query import Db
 from backend.live.horizon import Horizons
 from backend.live.targets import Batch, Event, Target, fetch
+from backend.shutdown import stop_task
 from core_runtime.settings import Settings
 
 log = logging.getLogger("flowscope.live")
@@ -88,6 +89,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._last_flush = 0.0
+        self._stopping = False
         self.horizons = Horizons(db)
         self.dropped_slow = 0
         # Bumped on every notification (and on listener connects/losses): a response cached under
@@ -103,12 +105,9 @@ class Hub:
         self._flusher = asyncio.create_task(self._flush_loop(), name="flowscope-hub")
 
     async def stop(self) -> None:
-        if self._flusher:
-            self._flusher.cancel()
-            try:
-                await self._flusher
-            except asyncio.CancelledError:
-                pass
+        self._stopping = True
+        self._wake.set()
+        await stop_task(self._flusher, 5.0, "the live hub's flush loop")
         for client in list(self.clients):
             await self.close_client(client, WSCloseCode.GOING_AWAY, "server shutdown")
 
@@ -132,8 +131,10 @@ class Hub:
         self._wake.set()
 
     async def _flush_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
+            if self._stopping:
+                return
             # At most one pass per batch_s: a change after a quiet spell goes out at once, and a
             # busy run's many notifications gather into the next pass.
             loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from typing import Any
 import aiopg
 
 from backend.live.hub import Hub
+from backend.shutdown import stop_task
 
 log = logging.getLogger("flowscope.live")
 
@@ -33,24 +34,21 @@ class Listener:
         self.last_notification_at: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
+        self._stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="flowscope-listener")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        self._stopping = True
+        await stop_task(self._task, 5.0, "the change listener")
         if self._conn is not None and not self._conn.closed:
             await self._conn.close()
 
     async def _run(self) -> None:
         delay = 0.5
         first = True
-        while True:
+        while not self._stopping:
             try:
                 self._conn = await aiopg.connect(self.dsn, timeout=10)
                 async with self._conn.cursor() as cur:

@@ -10,7 +10,6 @@ subscription on a timer, for setups where notifications cannot arrive.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import aiopg
@@ -20,7 +19,7 @@ from backend.db.query import Db
 from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
-from backend.shutdown import POOL_GRACE_S, close_pool
+from backend.shutdown import POOL_GRACE_S, close_pool, stop_task
 from core_runtime.pg.connect import resolve_dsns
 
 
@@ -47,10 +46,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     poll_ms = int(getattr(settings, "live_poll_ms", 0) or 0)
     poller = asyncio.create_task(_poll(hub, poll_ms / 1000)) if poll_ms > 0 else None
     yield
-    if poller is not None:
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+    await stop_task(poller, 5.0, "the live poller")
     await listener.stop()
     await hub.stop()
     if pool is not None:

@@ -10,7 +10,8 @@ from typing import Any
 import aiopg
 from aiohttp import web
 
-from backend.shutdown import bounded_cleanup, close_pool
+from backend.keys import HUB
+from backend.shutdown import bounded_cleanup, close_pool, stop_task
 
 
 async def test_close_pool_closes_a_leaked_connection(pg_reader_dsn: str) -> None:
@@ -48,3 +49,31 @@ async def test_the_app_bounds_every_cleanup_context(settings: Any) -> None:
     app = create_app(settings)
     names = [getattr(ctx, "__name__", "") for ctx in app.cleanup_ctx]
     assert names and all(name.startswith("bounded_") for name in names)
+
+
+async def test_stop_task_survives_a_swallowed_cancellation() -> None:
+    """A loop that eats one cancellation (as Python 3.11's wait_for can) still gets stopped."""
+    forever = asyncio.Event()
+    swallowed = []
+
+    async def loop_that_swallows() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            swallowed.append(True)       # carry on as if nothing happened
+        await forever.wait()             # no timer: a plain `await task` would wait for ever
+
+    task = asyncio.create_task(loop_that_swallows())
+    await asyncio.sleep(0)
+    started = asyncio.get_running_loop().time()
+    await stop_task(task, 3.0, "test loop")
+    assert swallowed == [True] and task.cancelled()
+    assert asyncio.get_running_loop().time() - started < 2.5
+
+
+async def test_hub_stop_ends_its_flush_loop(api: Any) -> None:
+    hub = api.app[HUB]
+    flusher = hub._flusher
+    assert flusher is not None and not flusher.done()
+    await hub.stop()
+    assert flusher.done()
