@@ -90,6 +90,13 @@ def metaflow_env(ingest: Ingest, sysroot: Path, extra: dict[str, str] | None = N
     return env
 
 
+def s3_env(ingest: Ingest, sysroot: Path, moto_endpoint: str, prefix: str) -> dict[str, str]:
+    """metaflow_env with Metaflow's datastore in the moto bucket, under ``prefix``."""
+    return metaflow_env(ingest, sysroot, {
+        "METAFLOW_DEFAULT_DATASTORE": "s3", "METAFLOW_DATASTORE_SYSROOT_S3": f"s3://{BUCKET}/{prefix}",
+        "METAFLOW_S3_ENDPOINT_URL": moto_endpoint, **AWS_DUMMY})
+
+
 def run_flow(flow_file: str, args: list[str], env: dict[str, str], cwd: Path,
              expect_ok: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([PY, str(FLOWS / flow_file), "--no-pylint", *args], cwd=cwd, env=env,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from mf_harness import AWS_DUMMY, BUCKET, Ingest, client_read, get_json, metaflow_env, run_flow
+from mf_harness import BUCKET, Ingest, client_read, get_json, metaflow_env, run_flow, s3_env
 
 from backend.metaflow_store.cards import card_dirs, list_cards, parse_card_name, read_card
 from backend.metaflow_store.roots import StoreError, open_root
@@ -226,15 +226,12 @@ async def test_resumed_task_shows_its_origins_cards(api: TestClient[Any, Any], i
 
 async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
                              tmp_path: Path) -> None:
-    root = f"s3://{BUCKET}/cards"
-    env = metaflow_env(ingest, tmp_path, {
-        "METAFLOW_DEFAULT_DATASTORE": "s3", "METAFLOW_DATASTORE_SYSROOT_S3": root,
-        "METAFLOW_S3_ENDPOINT_URL": moto_endpoint, **AWS_DUMMY})
+    env = s3_env(ingest, tmp_path, moto_endpoint, "cards")
     run_flow("card_flow.py", ["run", "--run-id-file", str(tmp_path / "id")], env, tmp_path)
     run = (tmp_path / "id").read_text().strip()
     client = client_cards(run, env, tmp_path)
     (start,) = [p for p in client if p.split("/")[2] == "start"]
-    assert client[start]["ds_root"] == root
+    assert client[start]["ds_root"] == f"s3://{BUCKET}/cards"
     listed = await assert_same_as_client(api, start, client[start]["cards"])
     assert sorted(c["card_id"] for c in listed) == ["default", "notes"]
     # Byte-identical to the object in the bucket, too.

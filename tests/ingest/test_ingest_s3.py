@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mf_harness import AWS_DUMMY, BUCKET, Ingest, client_read, metaflow_env, run_flow
+from mf_harness import AWS_DUMMY, BUCKET, Ingest, client_read, run_flow, s3_env
 from mf_sql import artifacts_of, run_row, tasks_of
 
 from backend.metaflow_store import open_root, read_blob_at, read_log
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.compat
 def test_linear_flow_on_s3(ingest: Ingest, db: Any, tmp_path: Path, moto_endpoint: str,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     root = f"s3://{BUCKET}/mf"
-    env = metaflow_env(ingest, tmp_path, {
-        "METAFLOW_DEFAULT_DATASTORE": "s3", "METAFLOW_DATASTORE_SYSROOT_S3": root,
-        "METAFLOW_S3_ENDPOINT_URL": moto_endpoint, **AWS_DUMMY})
+    env = s3_env(ingest, tmp_path, moto_endpoint, "mf")
     run_flow("linear_flow.py", ["run", "--label", "on-s3"], env, tmp_path)
     got = client_read(
         "run = Flow('LinearFlow').latest_run\n"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from mf_harness import AWS_DUMMY, BUCKET, Ingest, get_json, metaflow_env, run_flow
+from mf_harness import Ingest, get_json, metaflow_env, run_flow, s3_env
 
 pytestmark = pytest.mark.compat
 
@@ -91,10 +91,7 @@ async def test_artifact_values_and_downloads(api: TestClient[Any, Any], ui_run: 
 
 async def test_logs_and_values_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
                                        tmp_path: Path) -> None:
-    root = f"s3://{BUCKET}/ui"
-    env = metaflow_env(ingest, tmp_path, {
-        "METAFLOW_DEFAULT_DATASTORE": "s3", "METAFLOW_DATASTORE_SYSROOT_S3": root,
-        "METAFLOW_S3_ENDPOINT_URL": moto_endpoint, **AWS_DUMMY})
+    env = s3_env(ingest, tmp_path, moto_endpoint, "ui")
     run_flow("linear_flow.py", ["run", "--run-id-file", str(tmp_path / "id")], env, tmp_path)
     run = (tmp_path / "id").read_text().strip()
     base = f"/api/flows/LinearFlow/runs/{run}/steps/middle/tasks"
