@@ -35,19 +35,11 @@ REGEX = ["^abc", "abc$", "^abc$", "^$", "^", "$", r"^\d+\t", r"\d{13}", r"^\d", 
 
 
 @pytest.mark.parametrize("ignore_case", [False, True])
-@pytest.mark.parametrize("q", PLAIN)
-def test_plain_matches_equal_per_line_matching(q: str, ignore_case: bool) -> None:
-    matcher = Matcher(q, False, ignore_case)
+@pytest.mark.parametrize(("q", "regex"), [(q, False) for q in PLAIN] + [(q, True) for q in REGEX])
+def test_matches_equal_per_line_matching(q: str, regex: bool, ignore_case: bool) -> None:
+    matcher = Matcher(q, regex, ignore_case)
     for data, first in CHUNKS:
-        assert matcher.scan(data, first) == reference(data, first, q, False, ignore_case), (q, first)
-
-
-@pytest.mark.parametrize("ignore_case", [False, True])
-@pytest.mark.parametrize("q", REGEX)
-def test_regex_matches_equal_per_line_matching(q: str, ignore_case: bool) -> None:
-    matcher = Matcher(q, True, ignore_case)
-    for data, first in CHUNKS:
-        assert matcher.scan(data, first) == reference(data, first, q, True, ignore_case), (q, first)
+        assert matcher.scan(data, first) == reference(data, first, q, regex, ignore_case), (q, first)
 
 
 def test_the_tricky_cases_do_what_they_should() -> None:
