@@ -7,10 +7,8 @@ Builds nothing: the Makefile builds the frontend before the tests run.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +18,8 @@ from typing import Any
 import pytest
 from flow_runs import run_flow
 from pg_harness import database_fixtures
+
+from tests.server_procs import free_port, start_server, stop_server
 
 # The browser tests assert on whole views ("no runs yet", "exactly these tagged runs"): they get a
 # database of their own, so runs recorded by the other test directories never show up in them.
@@ -56,12 +56,6 @@ def recorded(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def api_get(base: str, path: str) -> Any:
     with urllib.request.urlopen(f"{base}{path}", timeout=10) as resp:
         return json.loads(resp.read())
@@ -71,35 +65,18 @@ class Backend:
     """``python -m backend.cli serve`` on a port, as a process the tests can stop and start again."""
 
     def __init__(self, env: dict[str, str], log: Path, port: int | None = None) -> None:
-        self.log, self.port = log, port or _free_port()
+        self.log, self.port = log, port or free_port()
         # `serve` also runs the Metaflow ingest service on its own port: give every instance its own.
-        self.env = {**env, "FLOWSCOPE_INGEST_PORT": str(_free_port())}
+        self.env = {**env, "FLOWSCOPE_INGEST_PORT": str(free_port())}
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
-                                         env=self.env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                api_get(self.base, "/api/-/version")
-                return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.proc.kill()
-                    raise AssertionError(f"backend did not start:\n{self.log.read_text()}") from None
-                time.sleep(0.2)
+        self.proc = start_server([sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
+                                 self.env, self.log, f"{self.base}/api/-/version", timeout=30)
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_server(self.proc)
         self.proc = None
 
 

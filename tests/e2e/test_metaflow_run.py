@@ -11,15 +11,14 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, _free_port, api_get
+from conftest import api_get
+
+from tests.server_procs import free_port, start_server, stop_server
 
 MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"  # shared with tests/ingest
 
@@ -29,31 +28,15 @@ pytestmark = pytest.mark.compat
 @pytest.fixture(scope="module")
 def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m backend.ingest`` on a free port, writing to the e2e session's database."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("e2e-ingest") / "ingest.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.ingest", "--port", str(port)],
-                                env=backend_env, cwd=str(REPO), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env, log,
+                        url + "/ping")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/ping", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"ingest did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+        stop_server(proc)
 
 @pytest.fixture(scope="module")
 def mf_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from typing import Any
 
 import aiohttp
 
+from tests.server_procs import free_port, start_server, stop_server
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Backend:
@@ -34,23 +29,11 @@ class Backend:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        with self.log.open("a") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--no-ingest"],
-                                         env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO))
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/-/version", timeout=2)
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"backend did not start:\n{self.log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
+        self.proc = start_server([sys.executable, "-m", "backend.cli", "serve", "--no-ingest"], self.env,
+                                 self.log, f"{self.url}/api/-/version", timeout=40)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(15)
+        stop_server(self.proc, timeout=15)
         self.proc = None
 
     def get(self, path: str) -> Any:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from mf_harness import AWS_DUMMY, BUCKET, PY, REPO, TOKEN, Ingest, _wait_ready, free_port
+from mf_harness import AWS_DUMMY, BUCKET, PY, TOKEN, Ingest
 
 from backend.app import create_app
 from backend.settings import backend_settings
 from core_runtime.settings import Settings
+from tests.server_procs import free_port, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -39,19 +39,13 @@ def ingest(settings: Settings, flowscope_env: dict[str, str], moto_endpoint: str
     log = tmp_path_factory.mktemp("ingest") / "server.log"
     env = dict(flowscope_env, FLOWSCOPE_INGEST_TOKEN=TOKEN, FLOWSCOPE_INGEST_HEARTBEAT_INTERVAL="2",
                FLOWSCOPE_S3_ENDPOINT_URL=moto_endpoint, **AWS_DUMMY)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([PY, "-m", "backend.ingest", "--port", str(port)], cwd=REPO, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server([PY, "-m", "backend.ingest", "--port", str(port)], env, log, url + "/ping",
+                        headers={"x-api-key": TOKEN})
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", proc)
-        yield Ingest(f"http://127.0.0.1:{port}", log)
+        yield Ingest(url, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
 
 
 @pytest.fixture()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -21,26 +19,6 @@ TOKEN = "test-ingest-token"
 AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": "us-east-1"}
 BUCKET = "mf-bucket"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ingest server exited with {proc.returncode}")
-        try:
-            req = urllib.request.Request(url + "/ping", headers={"x-api-key": TOKEN})
-            with urllib.request.urlopen(req, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("ingest server did not come up")
 
 
 class Ingest:

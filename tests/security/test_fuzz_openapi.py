@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,38 +12,23 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.server_procs import free_port, start_server, stop_server
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def live_server(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("fuzz") / "server.log"
     env = dict(flowscope_env, FLOWSCOPE_PORT=str(port), FLOWSCOPE_CACHE_DIR="off")
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--no-ingest"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO))
     url = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-m", "backend.cli", "serve", "--no-ingest"], env, log,
+                        f"{url}/api/-/version", timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/-/version", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"server did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)
     # Any traceback the server logged is a bug even if the response looked fine.
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
