@@ -109,18 +109,26 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture()
-def page(browser: Any, server: str) -> Iterator[Any]:
-    """A fresh page (light theme, 1400×850) that fails the test on any uncaught script error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=server,
+def checked_page(browser: Any, base_url: str, timeout_ms: int = 15_000,
+                 cookies: list[dict[str, str]] | None = None) -> Iterator[Any]:
+    """A fresh page (light theme, 1400×850) that fails the test on any uncaught script error
+    (a fixture body: yield from it)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=base_url,
                                   color_scheme="light")
+    if cookies:
+        context.add_cookies(cookies)
     pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    pg.set_default_timeout(timeout_ms)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture()
+def page(browser: Any, server: str) -> Iterator[Any]:
+    yield from checked_page(browser, server)
 
 
 @pytest.fixture(scope="session")

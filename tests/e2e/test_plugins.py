@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OWN_FLOWS, Backend, api_get
+from conftest import OWN_FLOWS, Backend, api_get, checked_page
 
 TEST_PLUGINS = Path(__file__).resolve().parent / "plugins"
 
@@ -32,17 +32,9 @@ def plugin_server(built_ui: Path, backend_env: dict[str, str], recorded: dict[st
 
 @pytest.fixture()
 def ppage(browser: Any, plugin_server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=plugin_server,
-                                  color_scheme="light")
     # A cookie of the host page that a panel must not be able to see.
-    context.add_cookies([{"name": "host_secret", "value": "s3cr3t", "url": plugin_server}])
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    yield from checked_page(browser, plugin_server, 20_000,
+                            [{"name": "host_secret", "value": "s3cr3t", "url": plugin_server}])
 
 
 def probe_state(page: Any, slot: str, test: str = "s => s.contexts >= 1", timeout: float = 20_000) -> dict[str, Any]:
