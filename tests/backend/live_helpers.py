@@ -10,7 +10,7 @@ from typing import Any
 import psycopg2
 from aiohttp import ClientWebSocketResponse
 
-from core_runtime.store import RunRef, RunStore
+from core_runtime.store import RunRef, RunStore, TaskRef
 
 
 def new_store(dsn: str) -> RunStore:
@@ -23,6 +23,15 @@ def new_run(store: RunStore, flow: str = "LiveFlow") -> RunRef:
         "end": {"name": "end", "type": "end", "next": [], "line": 5, "doc": "", "decorators": []}},
         "graph_structure": ["start", "end"]}
     return store.create_run(flow, user="tester", dag=dag, file_name="live.py", source="")
+
+
+def running_task(store: RunStore, flow: str) -> tuple[RunRef, TaskRef]:
+    """A new run of ``flow`` with one running task and a fresh heartbeat (which then stops)."""
+    run = new_run(store, flow)
+    task = store.create_task(run, "start")
+    store.start_attempt(task, 0)
+    store.heartbeat(run, [task.task_pk])
+    return run, task
 
 
 async def next_event(ws: ClientWebSocketResponse, timeout: float = 10.0,

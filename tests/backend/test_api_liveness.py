@@ -13,15 +13,12 @@ from typing import Any
 
 from tests.backend.api_helpers import get_json
 from tests.backend.conftest import OWN_FLOWS
-from tests.backend.live_helpers import new_run, new_store
+from tests.backend.live_helpers import new_store, running_task
 
 
 async def test_stale_heartbeat_is_failed_with_reason(aiohttp_client: Any, make_app: Any, pg_dsn: str) -> None:
     store = new_store(pg_dsn)
-    run = new_run(store, "StaleFlow")
-    task = store.create_task(run, "start")
-    store.start_attempt(task, 0)
-    store.heartbeat(run, [task.task_pk])
+    run, _ = running_task(store, "StaleFlow")
     client = await aiohttp_client(make_app(heartbeat_timeout=1.0))
     fresh = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}"))["data"]
     assert fresh["status"] == "running" and fresh["task_counts"]["running"] == 1

@@ -15,7 +15,7 @@ from flow_runs import run_flow
 from backend.api.respond import Encoded
 from backend.cache.responses import CACHE_HEADER, ResponseCache
 from tests.backend.conftest import FIXTURE_FLOWS
-from tests.backend.live_helpers import new_run, new_store
+from tests.backend.live_helpers import new_run, new_store, running_task
 
 # Long enough that only a notification can replace an entry during these tests.
 NO_EXPIRY = {"response_cache_max_age": 600.0, "heartbeat_timeout": 6000.0}
@@ -74,10 +74,7 @@ async def test_run_list_follows_a_real_run(aiohttp_client: Any, make_app: Any, f
 
 async def test_lost_heartbeat_shows_without_any_write(aiohttp_client: Any, make_app: Any, pg_dsn: str) -> None:
     store = new_store(pg_dsn)
-    run = new_run(store, "CacheStaleFlow")
-    task = store.create_task(run, "start")
-    store.start_attempt(task, 0)
-    store.heartbeat(run, [task.task_pk])
+    run, _ = running_task(store, "CacheStaleFlow")
     # A 1 s heartbeat timeout caps cached answers at 0.1 s, whatever the configured age.
     client = await aiohttp_client(make_app(heartbeat_timeout=1.0, response_cache_max_age=600.0))
     assert (await listening(client))["max_age_s"] == 0.1
