@@ -17,9 +17,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FLOWSCOPE_HOME=/var/lib/flowscope
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY contract/ contract/
 COPY core_runtime/ core_runtime/
 COPY backend/ backend/
-COPY bench/ bench/
 COPY plugins/ plugins/
 COPY examples/ examples/
 COPY --from=frontend /src/backend/static/ backend/static/

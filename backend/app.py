@@ -38,10 +38,9 @@ from backend.keys import (
 )
 from backend.metaflow_store.ui_reader import new_reader
 from backend.routes import Route
-from backend.settings import backend_settings
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
-from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
-from core_runtime.settings import Settings
+from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
+from contract.settings import Settings, load_settings
 
 
 def all_routes() -> list[Route]:
@@ -92,10 +91,10 @@ async def _on_connect(conn: aiopg.Connection) -> None:
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     reader = resolve_dsns(settings).reader
-    timeout = float(settings.query_timeout)
+    timeout = settings.query_timeout
     try:
         pool = await aiopg.create_pool(
-            reader, minsize=1, maxsize=int(settings.pool_size), timeout=timeout, on_connect=_on_connect,
+            reader, minsize=1, maxsize=settings.pool_size, timeout=timeout, on_connect=_on_connect,
             # The server enforces the timeout too, so a cancelled client never leaves a query running.
             options=f"-c statement_timeout={int(timeout * 1000)}")
     except Exception as exc:  # noqa: BLE001 - any connect failure becomes one clear line
@@ -109,15 +108,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _datastore(app: web.Application) -> AsyncIterator[None]:
     from backend.cache.blobs import BlobReader
     from backend.cache.disk import DiskCache
-    from core_runtime.datastore import open_datastore
+    from contract.datastore import open_datastore
 
     s = app[SETTINGS]
-    memory_bytes = int(s.cache_memory_mb) * 1024 * 1024
+    memory_bytes = s.cache_memory_mb * 1024 * 1024
     disk = None
     if (s.cache_dir or "") != "off":
-        disk = DiskCache(s.cache_dir or str(Path(s.home) / "cache"), int(s.cache_disk_mb) * 1024 * 1024)
-    blobs = BlobReader(open_datastore(s), timeout=float(s.datastore_timeout),
-                       threads=int(s.datastore_threads),
+        disk = DiskCache(s.cache_dir or str(Path(s.home) / "cache"), s.cache_disk_mb * 1024 * 1024)
+    blobs = BlobReader(open_datastore(s), timeout=s.datastore_timeout,
+                       threads=s.datastore_threads,
                        memory=LruCache("datastore", memory_bytes // 2), disk=disk)
     app[BLOBS] = blobs
     yield
@@ -129,22 +128,22 @@ async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
 
     s = app[SETTINGS]
     renderer = ArtifactRenderer(
-        timeout=float(s.artifact_timeout), memory_mb=int(s.artifact_memory_mb),
-        workers=int(s.artifact_workers),
-        cache=LruCache("artifact_values", int(s.cache_memory_mb) * 1024 * 1024 // 4))
+        timeout=s.artifact_timeout, memory_mb=s.artifact_memory_mb,
+        workers=s.artifact_workers,
+        cache=LruCache("artifact_values", s.cache_memory_mb * 1024 * 1024 // 4))
     app[RENDERER] = renderer
     yield
     await renderer.close()
 
 
 def response_cache(settings: Settings) -> ResponseCache:
-    live_dsn = getattr(settings, "live_dsn", None)
+    live_dsn = settings.live_dsn
     # A running run turns "heartbeat lost" with no write at all: answers may lag that by at most
     # a tenth of the timeout (2 s of the default 60 s), however long the configured age.
-    max_age = min(float(settings.response_cache_max_age),
-                  float(settings.heartbeat_timeout) / 10)
+    max_age = min(settings.response_cache_max_age,
+                  settings.heartbeat_timeout / 10)
     return ResponseCache(
-        int(settings.response_cache_mb) * 1024 * 1024, max_age,
+        settings.response_cache_mb * 1024 * 1024, max_age,
         disabled_reason="FLOWSCOPE_LIVE_DSN is set: reads may come from a replica that lags behind "
                         "the notifications" if live_dsn else None)
 
@@ -167,7 +166,7 @@ async def _close_metaflow_reader(app: web.Application) -> None:
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
-    settings = backend_settings(settings)
+    settings = settings if settings is not None else load_settings()
     from backend.auth import auth_middleware
 
     routes = all_routes()
@@ -180,9 +179,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[RESPONSE_CACHE] = response_cache(settings)
     app[RUN_ROWS] = RunRows(app[RESPONSE_CACHE].entries.max_bytes // 16)
     app[STARTED_AT] = time.time()
-    app[DAG_CACHE] = LruCache("dag", int(settings.cache_memory_mb) * 1024 * 1024 // 8,
+    app[DAG_CACHE] = LruCache("dag", settings.cache_memory_mb * 1024 * 1024 // 8,
                               size_of=lambda v: len(str(v)))
-    app[LOG_CHUNKS] = LruCache("log_chunks", int(settings.cache_memory_mb) * 1024 * 1024 // 4,
+    app[LOG_CHUNKS] = LruCache("log_chunks", settings.cache_memory_mb * 1024 * 1024 // 4,
                                size_of=lambda c: c.size)
     app[METAFLOW_READER] = new_reader(app)
     app.on_cleanup.append(_close_metaflow_reader)

@@ -30,7 +30,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from backend.errors import error_response
-from core_runtime.settings import Settings
+from contract.settings import Settings, parse_networks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "flowscope_session"
@@ -47,16 +47,6 @@ USER = web.RequestKey("flowscope_user", str)   # who is asking: the proxy's user
 
 def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"flowscope-session-v1", hashlib.sha256).hexdigest()
-
-
-def parse_proxies(text: str | None) -> list[Network]:
-    out = []
-    for part in (text or "").replace(",", " ").split():
-        try:
-            out.append(ipaddress.ip_network(part, strict=False))
-        except ValueError as exc:
-            raise ValueError(f"FLOWSCOPE_TRUSTED_PROXIES: {part!r} is not an address or CIDR") from exc
-    return out
 
 
 def _from_trusted_peer(request: web.Request, proxies: list[Network]) -> bool:
@@ -95,9 +85,9 @@ def _is_https(request: web.Request, proxies: list[Network]) -> bool:
 
 def auth_middleware(settings: Settings) -> Middleware:
     """The middleware for these settings (a no-op when neither way in is configured)."""
-    token = str(getattr(settings, "auth_token", None) or "")
-    header = str(getattr(settings, "trusted_user_header", None) or "")
-    proxies = parse_proxies(getattr(settings, "trusted_proxies", None))
+    token = settings.auth_token or ""
+    header = settings.trusted_user_header or ""
+    proxies = parse_networks(settings.trusted_proxies)
     expected_cookie = session_value(token) if token else ""
 
     @web.middleware
@@ -150,8 +140,3 @@ def auth_middleware(settings: Settings) -> Middleware:
                               (" (only from the configured proxies)" if proxies else ""))
 
     return middleware
-
-
-def login_query(token: str) -> str:
-    """``?token=...`` for a link that signs a browser in (used in docs and tests)."""
-    return "?" + urlencode({"token": token})

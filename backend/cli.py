@@ -10,8 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from backend.settings import backend_settings
-from core_runtime.settings import Settings, SettingsError
+from contract.settings import Settings, SettingsError, load_settings
 
 
 def _fail(message: str) -> int:
@@ -21,7 +20,7 @@ def _fail(message: str) -> int:
 
 def _prepare_database(settings: Settings) -> None:
     """With a writer DSN (or the embedded server): migrate and make sure the reader role exists."""
-    from core_runtime.pg import connect_writer, resolve_dsns
+    from contract.pg import connect_writer, resolve_dsns
 
     if resolve_dsns(settings).writer is not None:
         connect_writer(settings).close()
@@ -31,7 +30,7 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True) -> int
     """Serve the UI API (and, with a writer DSN, the Metaflow ingest service) until Ctrl-C."""
     import asyncio
 
-    from core_runtime.pg import resolve_dsns
+    from contract.pg import resolve_dsns
 
     _prepare_database(settings)
     with_ingest = ingest and resolve_dsns(settings).writer is not None
@@ -61,8 +60,8 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
         ui = web.AppRunner(create_app(settings), handle_signals=False, shutdown_timeout=5)
         await ui.setup()
         runners.append(ui)
-        await web.TCPSite(ui, settings.host, int(settings.port)).start()
-        url = f"http://{settings.host}:{int(settings.port)}/"
+        await web.TCPSite(ui, settings.host, settings.port).start()
+        url = f"http://{settings.host}:{settings.port}/"
         print(f"{announce}Flowscope is serving at {url}  (API: {url}api/, Ctrl-C to stop)", flush=True)
         if with_ingest:
             from backend.ingest import create_ingest_app
@@ -70,8 +69,8 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
             ingest = web.AppRunner(create_ingest_app(settings), handle_signals=False, access_log=None)
             await ingest.setup()
             runners.append(ingest)
-            await web.TCPSite(ingest, settings.ingest_host, int(settings.ingest_port)).start()
-            print(f"Metaflow ingest service at http://{settings.ingest_host}:{int(settings.ingest_port)}/"
+            await web.TCPSite(ingest, settings.ingest_host, settings.ingest_port).start()
+            print(f"Metaflow ingest service at http://{settings.ingest_host}:{settings.ingest_port}/"
                   "  (METAFLOW_SERVICE_URL, see docs/metaflow.md)", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -85,23 +84,13 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
 
 def migrate(settings: Settings) -> int:
     """Apply the schema migrations and create the reader role, then exit (for deployments)."""
-    from core_runtime.pg import connect_writer, resolve_dsns
+    from contract.pg import connect_writer, resolve_dsns
 
     if resolve_dsns(settings).writer is None:
         return _fail("flowscope migrate needs FLOWSCOPE_DSN (the writer role)")
     connect_writer(settings).close()
     print("schema is up to date", flush=True)
     return 0
-
-
-def _bench(tool: str, argv: list[str]) -> int:
-    if tool == "seed":
-        from bench.seed import main as seed_main
-
-        return seed_main(argv)
-    from bench.plans import main as plans_main
-
-    return plans_main(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,18 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")
     p_watch.add_argument("--url", default=None, help="backend URL (default http://FLOWSCOPE_HOST:FLOWSCOPE_PORT)")
     sub.add_parser("migrate", help="apply the schema migrations and create the reader role")
-    p_bench = sub.add_parser("bench", help="benchmark tools: seed (dataset generator), plans (EXPLAIN checks)")
-    p_bench.add_argument("tool", choices=["seed", "plans"])
-    p_bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the tool (--help for them)")
     args = parser.parse_args(argv)
-    if args.command == "bench":
-        return _bench(args.tool, args.args)
     try:
-        settings = backend_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
     except SettingsError as exc:
         return _fail(str(exc))
-    from core_runtime.datastore import DatastoreError
-    from core_runtime.pg import DatabaseError
+    from contract.datastore import DatastoreError
+    from contract.pg import DatabaseError
 
     try:
         if args.command == "serve":

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from core_runtime.pg import resolve_dsns
-from core_runtime.settings import Settings
+from contract.pg import resolve_dsns
+from contract.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 WAIT_S = 60.0

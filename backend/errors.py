@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from core_runtime.datastore import DatastoreError
+from contract.datastore import DatastoreError
 
 log = logging.getLogger("flowscope.backend")
 

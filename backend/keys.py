@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from backend.db.query import Db
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 if TYPE_CHECKING:
     from backend.cache.artifact_worker import ArtifactRenderer

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 
 def subscriptions(pathspec: str) -> list[dict[str, Any]]:

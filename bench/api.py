@@ -117,10 +117,10 @@ async def run(args: argparse.Namespace) -> list[Result]:
     try:
         await wait_up(url, proc)
         if args.notify_hz > 0:   # once the backend (and with it the embedded Postgres) is up
-            from backend.settings import backend_settings
-            from core_runtime.pg.connect import resolve_dsns
+            from contract.pg.connect import resolve_dsns
+            from contract.settings import load_settings
 
-            dsn = resolve_dsns(backend_settings()).reader   # here: pgserver's lock is per process, not thread
+            dsn = resolve_dsns(load_settings()).reader   # here: pgserver's lock is per process, not thread
             notifier = threading.Thread(target=notify_while, args=(dsn, stop, args.notify_hz), daemon=True)
             notifier.start()
         conn = aiohttp.TCPConnector(limit=64)

@@ -18,8 +18,8 @@ from backend.db import runs as runs_db
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.params import DEFAULT_LIMIT, decode_cursor
-from backend.settings import backend_settings
-from core_runtime.pg.connect import resolve_dsns
+from contract.pg.connect import resolve_dsns
+from contract.settings import load_settings
 
 if TYPE_CHECKING:
     from bench.api import Case
@@ -72,7 +72,7 @@ def getter(session_url: str, path: str, params: dict[str, Any] | None = None):  
 async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespace) -> list[Case]:
     from bench.api import Case
     seed = args.seed
-    settings = backend_settings()
+    settings = load_settings()
     dsn = resolve_dsns(settings).writer or resolve_dsns(settings).reader
     direct = DirectDb(dsn)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from bench.catalogue import Flow
 from bench.copy_text import esc
+from contract.datastore import Datastore
 from core_runtime.artifacts import persist_artifacts
-from core_runtime.datastore import Datastore
 
 POOL_SIZE = 16
 

@@ -6,7 +6,6 @@ joins pre-escaped strings; only free text (tracebacks, previews, JSON) goes thro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
 NULL = "\\N"
@@ -23,11 +22,6 @@ def esc(text: str | None) -> str:
 
 def num(value: int | None) -> str:
     return NULL if value is None else str(value)
-
-
-def text_array(items: Iterable[str]) -> str:
-    """A text[] literal for items made only of safe characters (no quotes, commas, braces)."""
-    return "{" + ",".join(items) + "}"
 
 
 class Tables:

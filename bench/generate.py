@@ -16,7 +16,7 @@ from bench.copy_text import Tables
 from bench.emit import Emitted, Ids, RunHead, emit_run
 from bench.logs import LogTarget, flood, task_output, write_log
 from bench.simulate import cut, simulate
-from core_runtime.datastore import Datastore
+from contract.datastore import Datastore
 
 DAY_MS = 86_400_000
 FAIL_RATE = 0.10

@@ -32,8 +32,8 @@ import psycopg2
 
 from bench.api import wait_up
 from bench.api_report import machine, percentile
-from core_runtime.pg.connect import connect_writer, resolve_dsns
-from core_runtime.settings import load_settings
+from contract.pg.connect import connect_writer, resolve_dsns
+from contract.settings import load_settings
 from core_runtime.store import RunStore
 
 DAG = {"start_step": "start", "end_step": "end", "graph_structure": ["start", "end"], "steps": {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bench.copy_text import Tables
 from bench.emit import Ids
-from core_runtime.datastore import Datastore, log_chunk_key
+from contract.datastore import Datastore, log_chunk_key
 
 CHUNK_BYTES = 65536
 

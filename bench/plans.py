@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.plan_queries import SHAPES, Shape, find_arguments
-from core_runtime.pg import DatabaseError, connect_writer
-from core_runtime.settings import SettingsError, load_settings
+from contract.pg import DatabaseError, connect_writer
+from contract.settings import SettingsError, load_settings
 
 BUDGET_MS = 50.0
 BIG_TABLES = ("runs", "tasks")

@@ -1,4 +1,4 @@
-"""``python -m bench.seed`` / ``flowscope bench seed``: a large, realistic, deterministic dataset.
+"""``python -m bench.seed``: a large, realistic, deterministic dataset.
 
 Writes straight into the schema with COPY (triggers off, denormalized columns computed here),
 log chunks and artifact blobs into the datastore, then checks the counts and ANALYZEs.
@@ -27,13 +27,13 @@ from bench.copy_text import Tables
 from bench.generate import Generator, SeedOptions
 from bench.loader import Loader, SeedError
 from bench.progress import Progress
-from core_runtime.datastore import DatastoreError, open_datastore
-from core_runtime.pg import DatabaseError, connect_writer
-from core_runtime.settings import SettingsError, load_settings
+from contract.datastore import DatastoreError, open_datastore
+from contract.pg import DatabaseError, connect_writer
+from contract.settings import SettingsError, load_settings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="flowscope bench seed", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench.seed", description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10_000, help="ordinary runs (default 10,000)")
     p.add_argument("--tasks-per-run", type=int, default=8, help="average tasks per run (default 8)")
     p.add_argument("--huge-run", type=int, default=0, metavar="N",
@@ -148,10 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = run_seed(args)
     except (SeedError, DatabaseError, DatastoreError, SettingsError) as exc:
-        print(f"flowscope bench seed: {exc}", file=sys.stderr)
+        print(f"bench.seed: {exc}", file=sys.stderr)
         return 1
     except psycopg2.Error as exc:   # the load is one transaction: nothing was committed
-        print(f"flowscope bench seed: the database refused the load (nothing committed): "
+        print(f"bench.seed: the database refused the load (nothing committed): "
               f"{str(exc).strip()}", file=sys.stderr)
         return 1
     print(json.dumps(summary, indent=2))

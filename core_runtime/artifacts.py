@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from core_runtime.datastore import Datastore, blob_key
+from contract.datastore import Datastore, blob_key
 
 ENCODING = "pickle-v4"
 

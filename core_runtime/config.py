@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 try:  # Python 3.11+
     import tomllib
@@ -42,7 +42,12 @@ class ConfigValue(dict):  # type: ignore[type-arg]
         return (ConfigValue, (dict(self),))
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self, default=str))
+        data: dict[str, Any] = json.loads(json.dumps(self, default=str))
+        return data
+
+
+def _wrap_dict(value: dict[str, Any]) -> ConfigValue:
+    return ConfigValue({k: _wrap(v) for k, v in value.items()})
 
 
 def _wrap(value: Any) -> Any:
@@ -131,17 +136,17 @@ class Config:
         if given is None:
             if self.default_value is None and self.required:
                 raise ConfigError(f"config {self.name!r} is required: pass --config {self.name} FILE")
-            return _wrap(dict(self.default_value or {}))
+            return _wrap_dict(dict(self.default_value or {}))
         path = self._resolve(given)
         self.path = str(path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             if self.default_value is not None:
-                return _wrap(dict(self.default_value))
+                return _wrap_dict(dict(self.default_value))
             raise ConfigError(f"config {self.name!r}: cannot read {path}: {exc.strerror}") from None
         data = self.parser(text) if self.parser else parse_config_text(text, str(path))
-        return _wrap(data)
+        return cast(ConfigValue, _wrap(data))
 
 
 def flow_configs(cls: type) -> list[Config]:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 import pytest
 
-from core_runtime.pg.migrate import READER_ROLE, ensure_reader_role, migrate
-from core_runtime.settings import Settings, load_settings
+from contract.pg.migrate import READER_ROLE, ensure_reader_role, migrate
+from contract.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 

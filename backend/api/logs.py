@@ -15,10 +15,10 @@ from backend.db import tasks as tasks_db
 from backend.db.query import Row
 from backend.errors import bad_request, not_found
 from backend.keys import BLOBS, DB, LOG_CHUNKS
-from backend.logs_format import chunk_records, line_text, parse_record
 from backend.metaflow_store import ui_logs
 from backend.params import decode_cursor, encode_cursor, get_int
 from backend.routes import Param, Route
+from contract.logs_format import chunk_records, line_text, parse_record
 
 STREAMS = ("stdout", "stderr")
 MAX_LINES = 10_000

@@ -24,7 +24,7 @@ from backend.keys import (
     STARTED_AT,
 )
 from backend.routes import Route
-from core_runtime.pg.connect import redact_dsn
+from contract.pg.connect import redact_dsn
 
 
 async def status(request: web.Request) -> web.Response:

@@ -35,9 +35,9 @@ from backend.db import search as search_db
 from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import BLOBS, DB, SETTINGS
-from backend.logs_format import PREFIX, chunk_text, line_text, parse_record
 from backend.params import get_bool, get_int, get_list
 from backend.routes import Param, Route
+from contract.logs_format import PREFIX, chunk_text, line_text, parse_record
 
 TASKS_PER_BATCH = 500
 MAX_PATTERN = 500
@@ -266,15 +266,15 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
     q = request.query
     settings = request.app[SETTINGS]
     matcher = make_matcher(q.get("q", ""), get_bool(q, "regex"), get_bool(q, "ignore_case"))
-    max_results = min(get_int(q, "limit", int(settings.search_max_results), minimum=1) or 1,
-                      int(settings.search_max_results))
+    max_results = min(get_int(q, "limit", settings.search_max_results, minimum=1) or 1,
+                      settings.search_max_results)
     streams = get_list(q, "stream", ("stdout", "stderr")) or None
     steps = get_list(q, "step") or None
     # task (and attempt) let a task's log view search only its own log on the server.
     tasks = get_list(q, "task") or None
     attempt = get_int(q, "attempt", minimum=0)
-    deadline = time.monotonic() + float(settings.search_timeout)
-    max_bytes = int(settings.search_max_bytes)
+    deadline = time.monotonic() + settings.search_timeout
+    max_bytes = settings.search_max_bytes
     db, blobs = request.app[DB], request.app[BLOBS]
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-cache"})
     await resp.prepare(request)
@@ -305,7 +305,7 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
         try:
             for chunk, pending in ahead:
                 if time.monotonic() > deadline:
-                    reason = f"time limit of {float(settings.search_timeout):g} s reached"
+                    reason = f"time limit of {settings.search_timeout:g} s reached"
                     break
                 if scanned >= max_bytes:
                     reason = f"read limit of {max_bytes} bytes reached"

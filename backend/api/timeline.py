@@ -22,8 +22,6 @@ from backend.keys import DB
 from backend.params import get_choice, get_int, get_list
 from backend.routes import Param, Route
 
-STATUS_RANK = {"failed": 3, "running": 2, "completed": 1, "pending": 0}
-
 
 def merge_segments(rows: list[Row], bucket_ms: float, start: int) -> dict[int, list[list[Any]]]:
     """merge_coded for the SQL path's rows (dicts with status names)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from backend.cache.disk import DiskCache
 from backend.cache.lru import LruCache
-from core_runtime.datastore import Datastore
+from contract.datastore import Datastore
 
 
 class BlobReader:

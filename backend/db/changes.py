@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from backend.db.query import Db
 
-CURRENT_SEQ = "SELECT last_value FROM change_seq"
 HORIZON = "SELECT horizon, last_after FROM change_horizon()"
-
-
-async def current_seq(db: Db) -> int:
-    return int(await db.scalar(CURRENT_SEQ) or 0)
 
 
 async def horizon(db: Db) -> tuple[int, int]:

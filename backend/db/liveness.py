@@ -10,12 +10,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 
 def live_params(settings: Settings, now_ms: int | None = None) -> dict[str, Any]:
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    return {"now": now, "stale_before": now - int(float(settings.heartbeat_timeout) * 1000)}
+    return {"now": now, "stale_before": now - int(settings.heartbeat_timeout * 1000)}
 
 
 def heartbeat_expr(alias: str, has_created: bool = True) -> str:

@@ -25,12 +25,6 @@ CHUNKS_FOR_RANGE_WITH_LAST = CHUNKS_FOR_RANGE.replace(
 ALL_CHUNKS = f"SELECT {CHUNK_COLUMNS} FROM log_chunks WHERE {KEY} ORDER BY seq"
 CHUNKS_CHANGED = f"""SELECT {CHUNK_COLUMNS}, task_pk, attempt, stream FROM log_chunks
                      WHERE {KEY} AND change_seq > %(since)s ORDER BY change_seq"""
-RUN_CHUNKS = """
-SELECT c.task_pk, c.attempt, c.stream, c.seq, c.first_line, c.n_lines, c.n_bytes, c.location,
-       t.step_name, t.task_id
-FROM log_chunks c JOIN tasks t ON t.task_pk = c.task_pk
-WHERE c.run_pk = %(run_pk)s ORDER BY c.task_pk, c.attempt, c.stream, c.seq
-"""
 
 
 def _key(task_pk: int, attempt: int, stream: str) -> dict[str, object]:

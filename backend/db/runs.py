@@ -17,14 +17,11 @@ RUN_COLUMNS = f"""
 """
 
 RUN_BY_ID = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
-RUN_BY_PK = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.run_pk = %(run_pk)s"
-RUN_SOURCE = "SELECT file_name, source FROM run_sources WHERE run_pk = %(run_pk)s"
 RUN_WITH_SOURCE = f"""
 SELECT {RUN_COLUMNS}, s.file_name, CASE WHEN %(with_source)s THEN s.source END AS source_code
 FROM runs r LEFT JOIN run_sources s ON s.run_pk = r.run_pk
 WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
 """
-RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %(run_pk)s"
 RUNS_CHANGED = f"""
 SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s {{extra}}
 ORDER BY r.change_seq LIMIT %(limit)s
@@ -210,10 +207,6 @@ async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
                               with_source: bool) -> Row | None:
     """The run, its flow file's name and (with_source) the file's text, in one query."""
     return await db.one(RUN_WITH_SOURCE, {**live, "flow": flow, "run": run, "with_source": with_source})
-
-
-async def get_run_source(db: Db, run_pk: int) -> Row | None:
-    return await db.one(RUN_SOURCE, {"run_pk": run_pk})
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,

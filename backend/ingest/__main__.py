@@ -8,10 +8,9 @@ import sys
 
 from aiohttp import web
 
-import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings)
 from backend.ingest.app import create_ingest_app
-from core_runtime.pg import DatabaseError
-from core_runtime.settings import SettingsError, load_settings
+from contract.pg import DatabaseError
+from contract.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

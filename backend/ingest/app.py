@@ -11,13 +11,12 @@ import aiopg
 import psycopg2
 from aiohttp import web
 
-import backend.ingest.settings  # noqa: F401  (declares the ingest_* settings)
 from backend.ingest import api_objects as o
 from backend.ingest import api_records as r
 from backend.ingest.keys import POOL, SETTINGS
 from backend.ingest.wire import BadRequest
-from core_runtime.pg import DatabaseError, connect_writer, resolve_dsns
-from core_runtime.settings import Settings
+from contract.pg import DatabaseError, connect_writer, resolve_dsns
+from contract.settings import Settings
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

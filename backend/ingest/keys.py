@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiopg
 from aiohttp import web
 
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 POOL = web.AppKey("ingest_pool", aiopg.Pool)
 SETTINGS = web.AppKey("ingest_settings", Settings)

@@ -26,7 +26,7 @@ from backend.db.query import Db
 from backend.live.horizon import Horizons
 from backend.live.targets import Batch, Event, Target, fetch
 from backend.shutdown import stop_task
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 log = logging.getLogger("flowscope.live")
 
@@ -81,8 +81,8 @@ class Hub:
         self.settings = settings
         self.blobs = blobs
         self.dag_cache = dag_cache
-        self.batch_s = int(settings.ws_batch_ms) / 1000
-        self.queue_size = int(settings.ws_queue_size)
+        self.batch_s = settings.ws_batch_ms / 1000
+        self.queue_size = settings.ws_queue_size
         self.clients: set[Client] = set()
         self._dirty_runs: set[int] = set()
         self._dirty_global = False
@@ -99,6 +99,7 @@ class Hub:
         self.events_sent = 0
         self.flushes = 0
         self.fetches = 0
+        self._closing: set[asyncio.Task[None]] = set()   # closes of slow clients under way
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -240,7 +241,10 @@ class Hub:
             sub.seen.add(event.key)
             if not client.offer(message):
                 self.dropped_slow += 1
-                asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
+                # Keep a reference: the loop holds tasks weakly, a dropped one may never finish.
+                closing = asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
                 return
             self.events_sent += 1
         sub.last_seq = max(sub.last_seq, covered)

@@ -20,7 +20,7 @@ from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
 from backend.shutdown import POOL_GRACE_S, close_pool, stop_task
-from core_runtime.pg.connect import resolve_dsns
+from contract.pg.connect import resolve_dsns
 
 
 async def _poll(hub: Hub, every_s: float) -> None:
@@ -31,10 +31,10 @@ async def _poll(hub: Hub, every_s: float) -> None:
 
 async def _live(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    live_dsn = getattr(settings, "live_dsn", None)
+    live_dsn = settings.live_dsn
     db, pool = app[DB], None
     if live_dsn:
-        timeout = float(settings.query_timeout)
+        timeout = settings.query_timeout
         pool = await aiopg.create_pool(live_dsn, minsize=1, maxsize=4, timeout=timeout,
                                        options=f"-c statement_timeout={int(timeout * 1000)}")
         db = Db(pool, timeout)
@@ -43,7 +43,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     app[HUB], app[LISTENER] = hub, listener
     hub.start()
     listener.start()
-    poll_ms = int(getattr(settings, "live_poll_ms", 0) or 0)
+    poll_ms = settings.live_poll_ms
     poller = asyncio.create_task(_poll(hub, poll_ms / 1000)) if poll_ms > 0 else None
     yield
     await stop_task(poller, 5.0, "the live poller")

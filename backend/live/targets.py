@@ -29,9 +29,9 @@ from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.db.query import Db
 from backend.errors import ApiError
-from backend.logs_format import parse_chunk
 from backend.params import get_int, get_list
-from core_runtime.settings import Settings
+from contract.logs_format import parse_chunk
+from contract.settings import Settings
 
 RUNS_LIMIT = 1000      # rows per fetch of a run list feed
 TASKS_LIMIT = 5000     # rows per fetch of a task list feed

@@ -2,7 +2,8 @@
 
 Used by the ingest app (DAG, parameters, artifact types) and by the UI API for runs with
 source='metaflow'. Nothing here executes user code: plain values are decoded with a restricted
-unpickler, anything else goes through ``unpickle_in_worker`` (a separate, limited process).
+unpickler, anything else goes through the artifact worker (backend/cache/artifact_worker.py, a
+separate, limited process).
 """
 
 from backend.metaflow_store.blobs import blob_key, read_blob, read_blob_at, read_data_json
@@ -10,10 +11,9 @@ from backend.metaflow_store.logs import LogLine, latest_attempt, read_log
 from backend.metaflow_store.mflog import parse_mflog
 from backend.metaflow_store.restricted_pickle import RestrictedValueError, restricted_loads
 from backend.metaflow_store.roots import DatastoreRoot, StoreError, open_root
-from backend.metaflow_store.worker_unpickle import UnpickleResult, unpickle_in_worker
 
 __all__ = [
-    "DatastoreRoot", "LogLine", "RestrictedValueError", "StoreError", "UnpickleResult",
+    "DatastoreRoot", "LogLine", "RestrictedValueError", "StoreError",
     "blob_key", "latest_attempt", "open_root", "parse_mflog", "read_blob", "read_blob_at",
-    "read_data_json", "read_log", "restricted_loads", "unpickle_in_worker",
+    "read_data_json", "read_log", "restricted_loads",
 ]

@@ -18,7 +18,7 @@ from backend.metaflow_store.ui_reader import reader_for
 
 
 def is_metaflow(run: Row) -> bool:
-    return run["source"] == "metaflow"
+    return bool(run["source"] == "metaflow")
 
 
 async def task_log(request: web.Request, run: Row, task: Row, attempt: int, stream: str,

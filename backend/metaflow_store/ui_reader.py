@@ -143,8 +143,8 @@ def new_reader(app: web.Application) -> MetaflowReader:
     """The app's reader (create_app registers it under METAFLOW_READER and closes it at cleanup)."""
     s = app[SETTINGS]
     return MetaflowReader(
-        timeout=float(s.datastore_timeout), threads=max(2, int(s.datastore_threads) // 2),
-        cache_bytes=int(s.cache_memory_mb) * 1024 * 1024 // 4, s3_endpoint_url=s.s3_endpoint_url)
+        timeout=s.datastore_timeout, threads=max(2, s.datastore_threads // 2),
+        cache_bytes=s.cache_memory_mb * 1024 * 1024 // 4, s3_endpoint_url=s.s3_endpoint_url)
 
 
 def reader_for(app: web.Application) -> MetaflowReader:

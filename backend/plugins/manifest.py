@@ -54,8 +54,8 @@ def _message(error: ValidationError) -> str:
     if error.validator == "required":
         return "is required"
     if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field")
-    return error.message
+        return str(error.message).replace("Additional properties are not allowed", "unknown field")
+    return str(error.message)
 
 
 def validate_manifest(data: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.plugins.manifest import PLUGINS_ROOT, ManifestError, load_manifest
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 
 @dataclass
@@ -52,7 +52,7 @@ class PluginRegistry:
             if raw.strip():
                 roots.append((Path(raw.strip()).expanduser(), raw.strip()))
         disabled = frozenset(p.strip() for p in (settings.plugins_disabled or "").split(",") if p.strip())
-        return cls(roots, disabled, bool(settings.plugins_allow_same_origin))
+        return cls(roots, disabled, settings.plugins_allow_same_origin)
 
     def scan(self) -> list[Plugin]:
         """Re-reads every root (cheap: a few small files), so a new plugin shows without a restart."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core_runtime.datastore import Datastore, card_key
+from contract.datastore import Datastore, card_key
 from core_runtime.store import RunStore, TaskRef
 
 

@@ -28,7 +28,7 @@ def flow_file(flow_cls: type) -> str:
         from core_runtime.cli.main import CliError
 
         raise CliError(f"cannot find the file that defines {flow_cls.__name__}")
-    return os.path.abspath(path)
+    return str(os.path.abspath(path))
 
 
 def load_flow_info(flow_cls: type, *, lint_graph: bool = True) -> FlowInfo:

@@ -26,14 +26,14 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
+    from contract.datastore import DatastoreError
+    from contract.pg import DatabaseError
+    from contract.settings import SettingsError
     from core_runtime.artifacts import ArtifactError
     from core_runtime.config import ConfigError
-    from core_runtime.datastore import DatastoreError
     from core_runtime.decorators import DecoratorError
     from core_runtime.graph import GraphError
     from core_runtime.parameters import ParameterError
-    from core_runtime.pg import DatabaseError
-    from core_runtime.settings import SettingsError
     from core_runtime.store import StoreError
 
     return (UsageError, CliError, GraphError, DatabaseError, ConfigError, ParameterError,

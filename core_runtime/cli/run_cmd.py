@@ -43,8 +43,8 @@ def run_values(info: FlowInfo, params: dict[str, Any]) -> dict[str, Any]:
 
 def open_backends(settings: Any) -> tuple[Any, Any]:
     """(RunStore, Datastore) — DatabaseError / DatastoreError name what is wrong."""
-    from core_runtime.datastore import open_datastore
-    from core_runtime.pg import connect_writer
+    from contract.datastore import open_datastore
+    from contract.pg import connect_writer
     from core_runtime.store import RunStore
 
     ds = open_datastore(settings)
@@ -54,9 +54,9 @@ def open_backends(settings: Any) -> tuple[Any, Any]:
 
 def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id: str | None = None,
               cloner_factory: Any = None, backends: tuple[Any, Any, Any] | None = None) -> int:
+    from contract.settings import load_settings
     from core_runtime.scheduler.console import Console
     from core_runtime.scheduler.runner import Runner, RunSetup
-    from core_runtime.settings import load_settings
 
     max_workers = _max_workers(cmd)
     if backends is None:
@@ -99,8 +99,8 @@ def run_command(cmd: Any, info: FlowInfo) -> int:
 
 
 def resume_command(cmd: Any, info: FlowInfo) -> int:
+    from contract.settings import load_settings
     from core_runtime.scheduler.resume import ResumeError, ResumePlanner
-    from core_runtime.settings import load_settings
 
     if len(cmd.positional) > 1:
         raise UsageError(f"resume takes at most one step, got {' '.join(cmd.positional)}")

@@ -12,11 +12,11 @@ from core_runtime.cli.flow_info import FlowInfo
 
 
 def spin_command(cmd: Any, info: FlowInfo) -> int:
+    from contract.settings import load_settings
     from core_runtime.cli.run_cmd import open_backends, run_values
     from core_runtime.scheduler.child import TaskContext, run_step
     from core_runtime.scheduler.past_runs import PastRunError, as_finished, find_run, run_tasks
     from core_runtime.scheduler.plan import TaskPlan
-    from core_runtime.settings import load_settings
 
     if len(cmd.positional) != 1:
         raise UsageError("spin needs exactly one step: spin STEP [--run-id ID]")

@@ -12,10 +12,10 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
+from contract.datastore import Datastore, open_datastore
+from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
+from contract.settings import Settings, load_settings
 from core_runtime.client.errors import FlowscopeClientError
-from core_runtime.datastore import Datastore, open_datastore
-from core_runtime.pg.connect import DatabaseError, redact_dsn, resolve_dsns
-from core_runtime.settings import Settings, load_settings
 
 _lock = threading.RLock()
 _settings: Settings | None = None

@@ -1,6 +1,5 @@
-"""Log capture (LogWriter) and reading (read_log_lines); format in docs/schema.md."""
+"""Log capture: LogWriter turns a task's output into chunks (format: contract.logs_format)."""
 
-from core_runtime.logs.reader import LogFormatError, parse_chunk, read_log_lines
-from core_runtime.logs.writer import STREAMS, LogWriter, encode_record
+from core_runtime.logs.writer import LogWriter
 
-__all__ = ["STREAMS", "LogFormatError", "LogWriter", "encode_record", "parse_chunk", "read_log_lines"]
+__all__ = ["LogWriter"]

@@ -16,18 +16,13 @@ import threading
 import time
 from typing import Self
 
-from core_runtime.datastore import Datastore, log_chunk_key
+from contract.datastore import Datastore, log_chunk_key
+from contract.logs_format import STREAMS, encode_record
 from core_runtime.store import RunStore, TaskRef
-
-STREAMS = ("stdout", "stderr")
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def encode_record(ts: int, text: str) -> bytes:
-    return f"{ts}\t{text}\n".encode()
 
 
 class LogWriter:

@@ -50,7 +50,7 @@ class CardCollector:
 
     def write(self, ds: Any, ctx: Any, plan: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Render each card to the datastore; returns rows for the cards table."""
-        from core_runtime.datastore import card_key
+        from contract.datastore import card_key
         from core_runtime.scheduler.card_render import render_task_card
 
         out = []

@@ -149,7 +149,7 @@ class Runner:
     # ---- the loop --------------------------------------------------------------------------
     def _loop(self) -> None:
         s = self.s
-        hb_every = float(s.settings.heartbeat_interval)
+        hb_every = s.settings.heartbeat_interval
         # Log chunks are flushed by each LogWriter's own timer; only heartbeats are timed here.
         next_hb = time.monotonic() + hb_every
         while not self.interrupted:
@@ -239,7 +239,7 @@ class Runner:
         for stream, fd in (("stdout", proc.stdout_fd), ("stderr", proc.stderr_fd)):
             run.writers[stream] = LogWriter(s.ds, s.store, task, s.run.flow_id, s.run.run_id,
                                             q.attempt, stream,
-                                            flush_interval=float(s.settings.log_flush_interval))
+                                            flush_interval=s.settings.log_flush_interval)
             run.printers[stream] = LinePrinter(self._printer(task, proc.pid))
             self.sel.register(fd, selectors.EVENT_READ, (stream, run))
         if proc.pidfd is not None:
@@ -311,7 +311,10 @@ class Runner:
         s = self.s
         q = run.q
         task = q.task
-        say = lambda text: s.console.task(s.run.run_id, q.plan.step, task.task_id, run.proc.pid, text)
+
+        def say(text: str) -> None:
+            s.console.task(s.run.run_id, q.plan.step, task.task_id, run.proc.pid, text)
+
         if result is not None and result.ok and run.timed_out is None:
             from core_runtime.artifacts import ArtifactRecord
 
@@ -409,7 +412,7 @@ class Runner:
 def _child_body(ctx: TaskContext, plan: TaskPlan, settings: Any) -> ChildResult:
     import sys
 
-    from core_runtime.datastore import open_datastore
+    from contract.datastore import open_datastore
 
     ds = open_datastore(settings)
     result, _flow = run_step(ctx, plan, ds)

@@ -12,8 +12,7 @@ from aiohttp.test_utils import TestClient
 from flow_runs import run_flow
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
@@ -36,7 +35,7 @@ def recorded(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="session")
 def app_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return backend_settings(settings, cache_dir=str(tmp_path_factory.mktemp("cache")),
+    return settings.replace(cache_dir=str(tmp_path_factory.mktemp("cache")),
                             static_dir=str(tmp_path_factory.mktemp("static-empty")))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from core_runtime.datastore import log_chunk_key, open_datastore
+from contract.datastore import log_chunk_key, open_datastore
 from tests.backend.conftest import FIXTURE_FLOWS
 from tests.backend.live_helpers import drain, new_run, new_store, next_event
 

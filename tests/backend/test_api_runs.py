@@ -161,7 +161,7 @@ async def test_run_orders_read_an_index_without_sorting(db: Any, order: str, des
     Postgres sort all runs (0.7 s on 1M runs)."""
     from backend.db import runs as runs_db
     from backend.db.liveness import live_params
-    from core_runtime.settings import load_settings
+    from contract.settings import load_settings
     capture = _CapturingDb()
     await runs_db.list_runs(capture, live_params(load_settings()), runs_db.RunFilters(),  # type: ignore[arg-type]
                             runs_db.make_order(order, descending), None, 50)

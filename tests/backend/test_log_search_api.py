@@ -21,8 +21,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from backend.api.search import INLINE_BYTES, READ_AHEAD
-from core_runtime.datastore import log_chunk_key, open_datastore
-from core_runtime.settings import Settings
+from contract.datastore import log_chunk_key, open_datastore
+from contract.settings import Settings
 from core_runtime.store import RunRef, RunStore, TaskRef
 from tests.backend.live_helpers import new_run, new_store
 from tests.backend.log_search_helpers import CHUNK_A, CHUNK_B, records, reference

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from backend.api.search import Matcher, line_safe
-from backend.logs_format import parse_chunk
+from contract.logs_format import parse_chunk
 from tests.backend.log_search_helpers import CHUNK_A, CHUNK_B, CHUNKS, reference
 
 PLAIN = ["ERROR", "error", "Error", "1\tStart", "7\tStart", "Start", "\tinside", "00\t", "0\t",

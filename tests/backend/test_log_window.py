@@ -16,9 +16,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from backend.logs_format import parse_chunk
-from core_runtime.datastore import LocalDatastore, log_chunk_key, open_datastore
-from core_runtime.settings import Settings
+from contract.datastore import LocalDatastore, log_chunk_key, open_datastore
+from contract.logs_format import parse_chunk
+from contract.settings import Settings
 from core_runtime.store import RunRef, TaskRef
 from tests.backend.api_helpers import get_json
 from tests.backend.live_helpers import new_run, new_store

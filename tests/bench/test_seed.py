@@ -18,8 +18,8 @@ import pytest
 from bench.checks import consistency_errors, table_checksums
 from bench.seed import main as seed_main
 from bench.seed import parse_args, run_seed
+from contract.datastore import LocalDatastore
 from core_runtime.artifacts import load_artifact, make_preview
-from core_runtime.datastore import LocalDatastore
 
 NOW = 1_795_000_000_000
 SMALL = ["--runs", "2000", "--tasks-per-run", "8", "--huge-run", "2000", "--log-lines", "5000",
@@ -144,7 +144,7 @@ def test_huge_run_and_its_log(first: Seeded) -> None:
     assert len(chunks) > 1
     ds = LocalDatastore(first.datastore)
     expected_line, last_ts = 1, 0
-    for seq, first_line, n_lines, n_bytes, location in chunks:
+    for _seq, first_line, n_lines, n_bytes, location in chunks:
         data = ds.get(location)
         assert len(data) == n_bytes and first_line == expected_line
         lines = data.decode().split("\n")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contract.datastore import Datastore
 from core_runtime.artifacts import persist_artifacts
-from core_runtime.datastore import Datastore
 from core_runtime.logs import LogWriter
 from core_runtime.store import RunRef, RunStore, TaskRef
 

@@ -10,9 +10,9 @@ import psycopg2
 import pytest
 from client_recorder import Recorder
 
+from contract.datastore import open_datastore
+from contract.settings import Settings
 from core_runtime import client
-from core_runtime.datastore import open_datastore
-from core_runtime.settings import Settings
 from core_runtime.store import RunStore
 
 

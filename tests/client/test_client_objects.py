@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from client_recorder import Recorder
 
+from contract.settings import Settings
 from core_runtime.client import (
     DataArtifact,
     Flow,
@@ -19,7 +20,6 @@ from core_runtime.client import (
     Task,
     TaskException,
 )
-from core_runtime.settings import Settings
 
 DAG = {"start_step": "start", "end_step": "end", "steps": {}}
 

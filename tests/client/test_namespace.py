@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from client_recorder import Recorder
 
+from contract.settings import Settings
 from core_runtime.client import (
     Flow,
     FlowscopeNamespaceMismatch,
@@ -13,7 +14,6 @@ from core_runtime.client import (
     get_namespace,
     namespace,
 )
-from core_runtime.settings import Settings
 
 
 def test_default_namespace_is_current_user(client_settings: Settings) -> None:

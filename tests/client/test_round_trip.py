@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from contract.settings import Settings
 from core_runtime.client import Flow, Run, TaskException
-from core_runtime.settings import Settings
 
 FLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "flows"
 

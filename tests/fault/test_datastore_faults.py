@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 from tests.backend.conftest import FIXTURE_FLOWS, run_flow
 
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -51,7 +50,7 @@ async def test_s3_unreachable(aiohttp_client: Any, moto: Any, settings: Settings
     env = dict(flowscope_env, FLOWSCOPE_DATASTORE=datastore, FLOWSCOPE_S3_ENDPOINT_URL=moto.endpoint, **AWS)
     run_id = run_flow(env, FIXTURE_FLOWS / "linear_flow.py", tmp_path)
     (tmp_path / "static").mkdir()
-    app = create_app(backend_settings(settings, cache_dir="off", static_dir=str(tmp_path / "static"),
+    app = create_app(settings.replace(cache_dir="off", static_dir=str(tmp_path / "static"),
                                       datastore_timeout=3.0).replace(
         datastore=datastore, s3_endpoint_url=moto.endpoint))
     client = await aiohttp_client(app)
@@ -80,7 +79,7 @@ async def test_hanging_artifact_worker_times_out(aiohttp_client: Any, settings: 
                                                  flowscope_env: dict[str, str], tmp_path: Path) -> None:
     run_id = run_flow(flowscope_env, FLOWS / "hang_flow.py", tmp_path)
     (tmp_path / "static").mkdir()
-    app = create_app(backend_settings(settings, cache_dir=str(tmp_path / "cache"),
+    app = create_app(settings.replace(cache_dir=str(tmp_path / "cache"),
                                       static_dir=str(tmp_path / "static"), artifact_timeout=2.0))
     client = await aiohttp_client(app)
     run = f"/api/flows/HangFlow/runs/{run_id}"

@@ -16,15 +16,14 @@ import psycopg2
 import pytest
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 from tests.backend.live_helpers import drain, new_run, new_store, next_event
 
 
 @pytest.fixture()
 def app(settings: Settings, tmp_path: Path) -> Any:
     (tmp_path / "static").mkdir()
-    return create_app(backend_settings(settings, cache_dir=str(tmp_path / "cache"),
+    return create_app(settings.replace(cache_dir=str(tmp_path / "cache"),
                                        static_dir=str(tmp_path / "static")))
 
 

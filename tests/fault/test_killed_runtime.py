@@ -15,8 +15,7 @@ from typing import Any
 import psycopg2
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 TIMEOUT_S = 3.0
@@ -45,7 +44,7 @@ async def test_sigkilled_runtime_is_reported_failed(aiohttp_client: Any, setting
             await asyncio.sleep(0.3)
             run_id = _running_run(pg_dsn)
         (tmp_path / "static").mkdir()
-        app = create_app(backend_settings(settings, cache_dir="off", static_dir=str(tmp_path / "static"))
+        app = create_app(settings.replace(cache_dir="off", static_dir=str(tmp_path / "static"))
                          .replace(heartbeat_timeout=TIMEOUT_S))
         client = await aiohttp_client(app)
         path = f"/api/flows/SleepFlow/runs/{run_id}"

@@ -8,15 +8,14 @@ from typing import Any
 
 from backend.app import create_app
 from backend.keys import HUB
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 from tests.backend.live_helpers import new_run, new_store, next_event
 
 
 async def test_live_dsn_and_polling(aiohttp_client: Any, settings: Settings, pg_dsn: str, pg_reader_dsn: str,
                                     tmp_path: Path) -> None:
     (tmp_path / "static").mkdir()
-    app = create_app(backend_settings(settings, cache_dir="off", static_dir=str(tmp_path / "static"))
+    app = create_app(settings.replace(cache_dir="off", static_dir=str(tmp_path / "static"))
                      .replace(live_dsn=pg_reader_dsn, live_poll_ms=200))
     client = await aiohttp_client(app)
     assert app[HUB].db is not None

@@ -12,7 +12,7 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from core_runtime.pg.migrate import READER_ROLE, ensure_reader_role, migrate
+from contract.pg.migrate import READER_ROLE, ensure_reader_role, migrate
 from tests.backend.live_helpers import new_run, new_store
 from tests.fault.procs import Backend, FeedClient, wait_until
 

@@ -11,8 +11,7 @@ from aiohttp.test_utils import TestClient
 from mf_harness import AWS_DUMMY, BUCKET, PY, TOKEN, Ingest
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 from tests.server_procs import free_port, start_server, stop_server
 
 
@@ -53,6 +52,6 @@ async def api(aiohttp_client: Any, settings: Settings, moto_endpoint: str,
               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TestClient[Any, Any]]:
     for key, value in AWS_DUMMY.items():
         monkeypatch.setenv(key, value)
-    s = backend_settings(settings, cache_dir=str(tmp_path / "cache"), static_dir=str(tmp_path),
+    s = settings.replace(cache_dir=str(tmp_path / "cache"), static_dir=str(tmp_path),
                          s3_endpoint_url=moto_endpoint)
     yield await aiohttp_client(create_app(s))

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from backend.cache.artifact_worker import ArtifactRenderer
+from backend.cache.lru import LruCache
+from backend.errors import ApiError
 from backend.metaflow_store import (
     RestrictedValueError,
     open_root,
     read_blob,
     read_log,
     restricted_loads,
-    unpickle_in_worker,
 )
 from backend.metaflow_store.restricted_pickle import ExceptionRecord
 
@@ -79,17 +81,20 @@ def test_restricted_unpickler_allows_plain_values_and_metaflow_internals() -> No
     assert (rec.type, rec.message) == ("builtins.ValueError", "bad")
 
 
-def test_unpickle_in_worker_preview_errors_and_limits() -> None:
-    ok = unpickle_in_worker(pickle.dumps({"a": [1, 2]}, protocol=4), timeout_s=20, mem_mb=256)
-    assert ok.ok and ok.text == "{'a': [1, 2]}" and ok.type == "dict"
-    missing = unpickle_in_worker(b"cno_such_mod\nCls\n)R.", timeout_s=20, mem_mb=256)
-    assert not missing.ok and "No module named 'no_such_mod'" in (missing.error or "")
+async def test_artifact_worker_preview_errors_and_limits() -> None:
+    """The worker process that unpickles Metaflow artifacts: previews, errors, time and memory caps."""
+    def renderer(timeout: float = 20, mem_mb: int = 256) -> ArtifactRenderer:
+        return ArtifactRenderer(timeout=timeout, memory_mb=mem_mb, workers=1, cache=LruCache("t", 1 << 20))
+
+    ok = await renderer().render("a", pickle.dumps({"a": [1, 2]}, protocol=4), "a")
+    assert ok["text"] == "{'a': [1, 2]}" and ok["type"] == "dict" and ok["json"] == {"a": [1, 2]}
+    missing = await renderer().render("b", b"cno_such_mod\nCls\n)R.", "b")
+    assert "No module named 'no_such_mod'" in missing["error"]
     # a pickle that sleeps: killed at the deadline
-    res = unpickle_in_worker(b"ctime\nsleep\n(I30\ntR.", timeout_s=1.5, mem_mb=256)
-    assert not res.ok and "longer than 1.5 s" in (res.error or "")
+    with pytest.raises(ApiError, match="longer than 1.5 s"):
+        await renderer(timeout=1.5).render("c", b"ctime\nsleep\n(I30\ntR.", "c")
     # a pickle that allocates 2 GB: stopped by the memory cap
-    big = b"cbuiltins\nbytearray\n(I2000000000\ntR."
-    res = unpickle_in_worker(big, timeout_s=20, mem_mb=200)
-    assert not res.ok and "memory" in (res.error or "").lower()
-    long = unpickle_in_worker(pickle.dumps("x" * 50_000, protocol=4), max_chars=100)
-    assert long.ok and long.truncated and len(long.text or "") == 100
+    big = await renderer(mem_mb=200).render("d", b"cbuiltins\nbytearray\n(I2000000000\ntR.", "d")
+    assert "memory" in big["error"].lower()
+    long = await renderer().render("e", pickle.dumps("x" * 300_000, protocol=4), "e")
+    assert len(long["text"]) <= 200_000 and "json" not in long   # shortened by reprlib, not sent whole

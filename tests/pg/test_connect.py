@@ -7,8 +7,8 @@ import socket
 import psycopg2
 import pytest
 
-from core_runtime.pg.connect import DatabaseError, connect_writer, redact_dsn, resolve_dsns
-from core_runtime.settings import load_settings
+from contract.pg.connect import DatabaseError, connect_writer, redact_dsn, resolve_dsns
+from contract.settings import load_settings
 
 
 def test_bad_dsn_is_named():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from core_runtime.pg.migrate import migrate, migration_files
+from contract.pg.migrate import migrate, migration_files
 
 
 def test_migrate_is_idempotent(db):
@@ -22,11 +22,10 @@ def test_reader_role_cannot_write(pg_reader_dsn):
             cur.execute("SELECT count(*) FROM runs")
             assert cur.fetchone()[0] >= 0
         conn.rollback()
-        with pytest.raises(psycopg2.Error) as info:
-            with conn.cursor() as cur:
-                cur.execute(
-                    "INSERT INTO flows (flow_id, created_at) VALUES ('ReaderWrites', 0)"
-                )
+        with pytest.raises(psycopg2.Error) as info, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO flows (flow_id, created_at) VALUES ('ReaderWrites', 0)"
+            )
         assert info.value.pgcode in ("25006", "42501")  # read-only transaction / denied
     finally:
         conn.close()

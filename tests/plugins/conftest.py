@@ -10,14 +10,13 @@ import pytest
 from aiohttp import web
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 
 @pytest.fixture()
 def make_plugin_app(settings: Settings, tmp_path: Path) -> Callable[..., web.Application]:
     def make(**overrides: Any) -> web.Application:
-        base = backend_settings(settings, cache_dir=str(tmp_path / "cache"),
+        base = settings.replace(cache_dir=str(tmp_path / "cache"),
                                 static_dir=str(tmp_path / "static-empty"))
         return create_app(base.replace(**overrides))
 

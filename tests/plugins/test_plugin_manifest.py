@@ -10,7 +10,7 @@ import pytest
 
 from backend.plugins.manifest import PLUGINS_ROOT, ManifestError, load_manifest, validate_manifest
 from backend.plugins.registry import PluginRegistry
-from backend.settings import backend_settings
+from contract.settings import load_settings
 from tests.plugins.plugin_helpers import panel_manifest, write_plugin
 
 
@@ -61,7 +61,7 @@ def test_invalid_json_and_missing_entry_file(tmp_path: Path) -> None:
 
 
 def test_shipped_plugins_are_valid() -> None:
-    found = PluginRegistry.from_settings(backend_settings()).scan()
+    found = PluginRegistry.from_settings(load_settings()).scan()
     by_id = {p.id: p for p in found}
     assert {"external-links", "step-durations", "skeleton"} <= set(by_id)
     assert all(p.error is None for p in found), [(p.id, p.error) for p in found]
@@ -77,7 +77,7 @@ def test_registry_keeps_bad_plugins_with_their_error(tmp_path: Path) -> None:
     write_plugin(tmp_path, "bad", panel_manifest("bad", slots=["nowhere"]))
     write_plugin(tmp_path, "twin", panel_manifest("good"))
     (tmp_path / "not-a-plugin").mkdir()
-    settings = backend_settings().replace(plugin_dirs=f"{tmp_path}:{tmp_path / 'missing'}",
+    settings = load_settings().replace(plugin_dirs=f"{tmp_path}:{tmp_path / 'missing'}",
                                           plugins_disabled="good")
     found = {p.folder.name: p for p in PluginRegistry.from_settings(settings).scan() if p.source != "builtin"}
     assert set(found) == {"good", "bad", "twin", "missing"}

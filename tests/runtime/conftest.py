@@ -82,7 +82,7 @@ def attempt_rows(db: Any, task_pk: int) -> list[dict[str, Any]]:
 
 
 def load_value(settings: Any, location: str) -> Any:
+    from contract.datastore import open_datastore
     from core_runtime.artifacts import load_artifact
-    from core_runtime.datastore import open_datastore
 
     return load_artifact(open_datastore(settings), location)

@@ -6,7 +6,7 @@ from tests.runtime.conftest import FLOWS, run_row, task_rows
 
 
 def test_cards_are_rendered_and_recorded(flow_runner, db, settings):
-    from core_runtime.datastore import open_datastore
+    from contract.datastore import open_datastore
 
     res = flow_runner(FLOWS / "card_flow.py", "run")
     assert res.returncode == 0, res.stderr

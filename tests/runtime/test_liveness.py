@@ -43,8 +43,8 @@ def _work_task(db: Any, id_file: Any) -> dict[str, Any]:
 
 
 def test_logs_are_readable_while_the_task_runs(flowscope_env, db, settings, tmp_path):
-    from core_runtime.datastore import open_datastore
-    from core_runtime.logs import read_log_lines
+    from contract.datastore import open_datastore
+    from contract.logs_format import read_log_lines
 
     proc, id_file = _start(flowscope_env, tmp_path, 6)
     try:

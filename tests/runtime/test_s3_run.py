@@ -33,8 +33,8 @@ def s3_env(flowscope_env: dict[str, str]) -> Iterator[dict[str, str]]:
 
 
 def test_run_on_s3(s3_env: dict[str, str], db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract.settings import load_settings
     from core_runtime.client import Run, configure, namespace
-    from core_runtime.settings import load_settings
     from tests.runtime.conftest import run_flow
 
     res = run_flow(s3_env, FIXTURES / "foreach_flow.py", "run", tmp=tmp_path)

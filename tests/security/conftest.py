@@ -10,8 +10,7 @@ import pytest
 from aiohttp import web
 
 from backend.app import create_app
-from backend.settings import backend_settings
-from core_runtime.settings import Settings
+from contract.settings import Settings
 
 
 @pytest.fixture()
@@ -22,7 +21,7 @@ def make_secure_app(settings: Settings, tmp_path: Path) -> Callable[..., web.App
     (tmp_path / "secret.txt").write_text("do not serve me")
 
     def make(**overrides: Any) -> web.Application:
-        base = backend_settings(settings, cache_dir=str(tmp_path / "cache"), static_dir=str(static))
+        base = settings.replace(cache_dir=str(tmp_path / "cache"), static_dir=str(static))
         return create_app(base.replace(**overrides))
 
     return make

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core_runtime.datastore import Datastore, LocalDatastore, S3Datastore
+from contract.datastore import Datastore, LocalDatastore, S3Datastore
 from core_runtime.store import RunRef, RunStore
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from contract.datastore import Datastore, DatastoreError, blob_key
 from core_runtime.artifacts import ArtifactError, load_artifact, make_preview, persist_artifacts, type_name
-from core_runtime.datastore import Datastore, DatastoreError, blob_key
 
 
 class Point:

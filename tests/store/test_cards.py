@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from contract.datastore import Datastore
 from core_runtime.artifacts import persist_artifacts
 from core_runtime.cards import (
     Artifact,
@@ -23,7 +24,6 @@ from core_runtime.cards import (
     render_card,
     save_card,
 )
-from core_runtime.datastore import Datastore
 from core_runtime.store import RunRef, RunStore
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core_runtime.datastore import (
+from contract.datastore import (
     Datastore,
     DatastoreError,
     LocalDatastore,
@@ -17,7 +17,7 @@ from core_runtime.datastore import (
     log_chunk_key,
     open_datastore,
 )
-from core_runtime.settings import load_settings
+from contract.settings import load_settings
 
 
 def test_put_get_roundtrip(datastore: Datastore) -> None:

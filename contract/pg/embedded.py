@@ -30,6 +30,6 @@ def embedded_dsn(home: str) -> str:
                 "install it (pip install pgserver) or set FLOWSCOPE_DSN"
             ) from exc
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        _servers[key] = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _servers[key] = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     uri: str = _servers[key].get_uri()
     return uri

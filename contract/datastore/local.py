@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from core_runtime.datastore.base import DatastoreError, check_key
+from contract.datastore.base import DatastoreError, check_key
 
 
 class LocalDatastore:

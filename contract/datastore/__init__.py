@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core_runtime.datastore.base import Datastore, DatastoreError
-from core_runtime.datastore.keys import blob_key, card_key, log_chunk_key, task_prefix
-from core_runtime.datastore.local import LocalDatastore
-from core_runtime.datastore.s3 import S3Datastore
-from core_runtime.settings import Settings
+from contract.datastore.base import Datastore, DatastoreError
+from contract.datastore.keys import blob_key, card_key, log_chunk_key, task_prefix
+from contract.datastore.local import LocalDatastore
+from contract.datastore.s3 import S3Datastore
+from contract.settings import Settings
 
 __all__ = [
     "Datastore",

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from core_runtime.datastore.base import DatastoreError, check_key
+from contract.datastore.base import DatastoreError, check_key
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 30.0

@@ -8,9 +8,9 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from core_runtime.pg.embedded import embedded_dsn
-from core_runtime.pg.migrate import READER_ROLE, ensure_reader_role, migrate
-from core_runtime.settings import Settings
+from contract.pg.embedded import embedded_dsn
+from contract.pg.migrate import READER_ROLE, ensure_reader_role, migrate
+from contract.settings import Settings
 
 
 class DatabaseError(RuntimeError):
@@ -43,7 +43,7 @@ def _reader_from_writer(writer: str) -> str:
     """
     params = psycopg2.extensions.parse_dsn(writer)
     params["user"] = READER_ROLE
-    return psycopg2.extensions.make_dsn(**params)
+    return str(psycopg2.extensions.make_dsn(**params))
 
 
 def resolve_dsns(settings: Settings) -> Dsns:

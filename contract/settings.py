@@ -1,0 +1,263 @@
+"""Every FLOWSCOPE_* setting, declared once: its name, type, default, help text and check.
+
+``Settings`` is a frozen dataclass: each field is one setting (environment variable
+``FLOWSCOPE_<NAME>``), typed, so ``settings.pool_size`` is an ``int`` wherever it is read.
+``load_settings()`` reads the environment exactly once, at the start of a command, parses each
+value by its field's type and validates every value (environment and overrides alike); nothing
+else in the code base reads ``os.environ`` for configuration. ``/api/-/settings`` and
+docs/configuration.md list the same fields (a test checks the page).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+Check = Callable[[Any], None]
+
+
+def _positive(value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+
+
+def _not_negative(value: float) -> None:
+    if value < 0:
+        raise ValueError(f"expected 0 or a positive number, got {value!r}")
+
+
+def parse_networks(text: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses or CIDRs separated by commas or spaces (FLOWSCOPE_TRUSTED_PROXIES)."""
+    out = []
+    for part in (text or "").replace(",", " ").split():
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not an address or CIDR") from exc
+    return out
+
+
+def _networks(value: str | None) -> None:
+    parse_networks(value)   # fail at start-up on a typo, not on the first request
+
+
+def setting(default: Any, help: str, *, secret: bool = False, check: Check | None = None) -> Any:
+    """One declared setting: a dataclass field with its help text, secrecy and check."""
+    return field(default=default, metadata={"help": help, "secret": secret, "check": check})
+
+
+def _default_home() -> str:
+    return str(Path.home() / ".flowscope")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # -- shared: where the data is ----------------------------------------------------------
+    home: str = field(default_factory=_default_home, metadata={
+        "help": "Directory for the embedded Postgres data and the local datastore "
+                "(default: ~/.flowscope).", "secret": False, "check": None})
+    dsn: str | None = setting(
+        None, "Postgres DSN of the writer role. Unset: start an embedded Postgres (pgserver) under "
+              "FLOWSCOPE_HOME.", secret=True)
+    reader_dsn: str | None = setting(
+        None, "Postgres DSN of the SELECT-only role used by the UI backend. Unset with the embedded "
+              "Postgres: the role flowscope_reader is created and used.", secret=True)
+    datastore: str | None = setting(
+        None, "Where artifacts, logs and cards go: a local directory (default: "
+              "FLOWSCOPE_HOME/datastore) or s3://bucket/prefix.")
+    s3_endpoint_url: str | None = setting(None, "Endpoint of an S3-compatible server (MinIO, moto).")
+    user: str | None = setting(None, "User name recorded on runs (default: the login name).")
+    heartbeat_interval: float = setting(
+        5.0, "Seconds between heartbeats of runs and running tasks.", check=_positive)
+    heartbeat_timeout: float = setting(
+        60.0, "A running run or task whose last heartbeat is older than this many seconds is "
+              "reported as failed (heartbeat lost).", check=_positive)
+    log_flush_interval: float = setting(
+        1.0, "Seconds between log chunk flushes of a running task.", check=_positive)
+
+    # -- the UI backend -----------------------------------------------------------------------
+    host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")
+    port: int = setting(8083, "Port the UI backend listens on (flowscope serve --port).", check=_positive)
+    pool_size: int = setting(10, "Maximum connections in the backend's reader pool.", check=_positive)
+    query_timeout: float = setting(
+        15.0, "Seconds a single backend database query may take before it is cancelled (504).",
+        check=_positive)
+    datastore_timeout: float = setting(
+        10.0, "Seconds a datastore read (log chunk, card, artifact blob) may take before the request "
+              "fails with 504.", check=_positive)
+    datastore_threads: int = setting(
+        8, "Threads doing blocking datastore reads for the backend.", check=_positive)
+    cache_memory_mb: int = setting(
+        128, "Size bound of the in-memory caches of the backend, in MiB (log chunks, cards, DAGs, "
+             "artifact values, timeline indexes; see /api/-/status for each cache's share).",
+        check=_positive)
+    cache_dir: str | None = setting(
+        None, "Directory of the on-disk cache of immutable datastore objects (default: "
+              "FLOWSCOPE_HOME/cache). Set to 'off' to disable.")
+    cache_disk_mb: int = setting(512, "Size bound of the on-disk cache, in MiB.", check=_positive)
+    artifact_max_bytes: int = setting(
+        64 * 1024 * 1024, "Largest artifact (serialized bytes) the backend renders; bigger ones are "
+                          "download-only.", check=_positive)
+    artifact_timeout: float = setting(
+        20.0, "Seconds the worker process may take to unpickle and render an artifact.", check=_positive)
+    artifact_memory_mb: int = setting(
+        1024, "Address-space cap (MiB) of the worker process that unpickles artifacts.", check=_positive)
+    artifact_workers: int = setting(
+        2, "How many artifact-rendering worker processes may run at once.", check=_positive)
+    ws_queue_size: int = setting(
+        1000, "Events a websocket client may have waiting; a client that falls further behind is "
+              "disconnected with close code 4008.", check=_positive)
+    ws_batch_ms: int = setting(
+        75, "At most one live-update pass per this many milliseconds: a change after a quiet spell "
+            "is sent at once, a busy run's changes are gathered into the next pass.", check=_positive)
+    search_max_results: int = setting(
+        1000, "Most matches one run-wide log search returns.", check=_positive)
+    search_max_bytes: int = setting(
+        512 * 1024 * 1024, "Most log bytes one run-wide log search reads before it stops (truncated).",
+        check=_positive)
+    search_timeout: float = setting(60.0, "Seconds one run-wide log search may run.", check=_positive)
+    static_dir: str | None = setting(
+        None, "Directory of the built UI served at / (default: backend/static, built by Vite).")
+    auth_token: str | None = setting(
+        None, "If set, the UI and API require this token: 'Authorization: Bearer <token>', or a "
+              "session cookie that opening any page with ?token=<token> sets. See docs/deploy.md.",
+        secret=True)
+    trusted_user_header: str | None = setting(
+        None, "Header carrying the user authenticated by a reverse proxy (e.g. X-Forwarded-User from "
+              "oauth2-proxy); requests without it are refused. See docs/deploy.md.")
+    trusted_proxies: str | None = setting(
+        None, "Addresses or CIDRs (comma-separated) allowed to send FLOWSCOPE_TRUSTED_USER_HEADER and "
+              "X-Forwarded-Proto; unset: any peer (bind to a private address then).", check=_networks)
+    live_dsn: str | None = setting(
+        None, "Postgres DSN (SELECT-only role) for the live feed's LISTEN and change queries; set it to "
+              "the primary when FLOWSCOPE_READER_DSN points at a read replica. Default: the reader DSN.",
+        secret=True)
+    response_cache_mb: int = setting(
+        64, "Size bound of the backend's cache of JSON API answers (kept until the change feed "
+            "reports a write), in MiB; 0 turns it off. See docs/api.md, Response cache.",
+        check=_not_negative)
+    response_cache_max_age: float = setting(
+        2.0, "Seconds a cached API answer may be served without any write being reported (answers "
+             "about settled runs excepted): the bound on staleness from the clock alone, e.g. a run "
+             "whose heartbeat is lost.", check=_positive)
+    live_poll_ms: int = setting(
+        0, "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
+           "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler).",
+        check=_not_negative)
+
+    # -- the Metaflow ingest service ------------------------------------------------------------
+    ingest_port: int = setting(
+        8084, "Port of the Metaflow ingest service (the metadata-service API that the metaflow client "
+              "writes to: METAFLOW_SERVICE_URL).", check=_positive)
+    ingest_host: str = setting("127.0.0.1", "Address the Metaflow ingest service listens on.")
+    ingest_token: str | None = setting(
+        None, "If set, the ingest service requires this token in the x-api-key header "
+              "(METAFLOW_SERVICE_AUTH_KEY) or as 'Authorization: Bearer'.", secret=True)
+    ingest_heartbeat_interval: int = setting(
+        10, "Seconds between heartbeats that the ingest service asks metaflow clients for.",
+        check=_positive)
+
+    # -- plugins --------------------------------------------------------------------------------
+    plugin_dirs: str | None = setting(
+        None, "Extra directories of plugins, separated by ':' (each subfolder with a manifest.json is "
+              "a plugin); the built-in plugins/ folder is always searched.")
+    plugins_disabled: str | None = setting(
+        None, "Comma-separated plugin ids to turn off (listed as disabled, files not served).")
+    plugins_allow_same_origin: bool = setting(
+        False, "Let panel iframes run with the UI's origin (allow-same-origin). Off: panels are opaque "
+               "and cannot read the UI's DOM, cookies or API directly.")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            check = f.metadata.get("check")
+            value = getattr(self, f.name)
+            if check is not None and value is not None:
+                try:
+                    check(value)
+                except ValueError as exc:
+                    raise SettingsError(f"{env_name(f.name)}={value!r}: {exc}") from None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (validated like the rest)."""
+        return replace(self, **changes)
+
+    def as_public_dict(self) -> dict[str, Any]:
+        """Values for display, by environment variable: secrets redacted."""
+        return {env_name(f.name): ("***" if f.metadata["secret"] and getattr(self, f.name)
+                                   else getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What docs and /api/-/settings show about one setting."""
+    name: str
+    env: str
+    type: str
+    default: Any
+    help: str
+    secret: bool
+
+
+def env_name(name: str) -> str:
+    return "FLOWSCOPE_" + name.upper()
+
+
+def _types() -> dict[str, Any]:
+    return get_type_hints(Settings)
+
+
+def _scalar(hint: Any) -> type:
+    """int for ``int`` and ``int | None``; the type a raw string is parsed into."""
+    args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
+    found = args[0] if args else hint
+    assert isinstance(found, type), hint
+    return found
+
+
+def parse_bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true/false, got {text!r}")
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {str: str, int: int, float: float, bool: parse_bool}
+
+
+def declared() -> list[Declared]:
+    hints = _types()
+    defaults = Settings()
+    return [Declared(f.name, env_name(f.name), _scalar(hints[f.name]).__name__,
+                     None if f.name == "home" else getattr(defaults, f.name),
+                     f.metadata["help"], f.metadata["secret"]) for f in fields(Settings)]
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Every setting from the environment (or ``environ``), then ``overrides`` (None ignored)."""
+    env = os.environ if environ is None else environ
+    hints = _types()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(env_name(f.name))
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = _PARSERS[_scalar(hints[f.name])](raw)
+        except ValueError as exc:
+            raise SettingsError(f"{env_name(f.name)}={raw!r}: {exc}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return Settings(**values)
