@@ -13,8 +13,9 @@ CHROMIUM ?= /usr/bin/chromium
 demo: install frontend ## start the product on an embedded Postgres and print the URL
 	$(PY) -m backend.cli demo
 
-test: install frontend chromium ## every test: Python, frontend unit, browser end-to-end
-	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory test-frontend; fi
+test: install frontend chromium ## every test: lint and layer rules, Python, frontend unit, browser end-to-end
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-frontend
 	$(MAKE) --no-print-directory test-python
 
 install: $(PY_STAMP)
@@ -52,9 +53,12 @@ test-frontend: $(FE_STAMP)
 test-python: install
 	$(PY) -m pytest tests
 
-lint: install
-	$(PY) -m ruff check core_runtime backend tests
-	$(PY) -m mypy core_runtime backend
+lint: install $(FE_STAMP) ## ruff, mypy (strict), the layer rules (import-linter), ESLint + tsc
+	@echo "==> lint: ruff, mypy, import-linter, eslint + tsc"
+	$(PY) -m ruff check contract core_runtime backend tests bench
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+	cd frontend && npm run --silent lint
 
 clean:
 	rm -rf $(VENV) frontend/node_modules backend/static

@@ -48,10 +48,6 @@ export function useTimeline(flow: string, run: string, req: TimelineRequest, liv
   });
 }
 
-export function tasksResource(flow: string, run: string, step: string | null): string {
-  return apiUrl(`${runPath(flow, run)}/tasks`, { step });
-}
-
 export function useTaskList(flow: string, run: string, step: string | null) {
   return useInfiniteQuery({
     queryKey: ["tasks", flow, run, step],

@@ -56,7 +56,7 @@ export function applySgr(style: AnsiStyle, params: number[]): AnsiStyle {
     else if (p === 49) s.bg = null;
     else if (p === 38 || p === 48) {
       const mode = params[i + 1];
-      let colour: string | null = null;
+      let colour: string;
       if (mode === 5 && params[i + 2] !== undefined) {
         colour = xterm256(Math.min(255, params[i + 2]!));
         i += 2;
@@ -74,6 +74,7 @@ export function applySgr(style: AnsiStyle, params: number[]): AnsiStyle {
 }
 
 // CSI sequences (ESC [ params final), OSC sequences (ESC ] ... BEL or ESC \), and lone two-byte escapes.
+// eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
 const ESCAPE = /\x1b\[([0-9;:?]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
 
 /** Splits a line into styled spans; non-SGR escapes (cursor moves, titles) are dropped. */

@@ -17,6 +17,7 @@ export function safeNavigatePath(path: unknown): string | null {
       return null;
     }
     // No empty, dot or control segments; the first segment is a flow name, never "-" (app pages).
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     if (!decoded || decoded === "." || decoded === ".." || /[\u0000-\u001f]/.test(decoded)) return null;
   }
   if (parts[0]!.startsWith("-") || parts[0]!.includes(":")) return null;
