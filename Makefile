@@ -8,7 +8,7 @@ FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := backend/static/index.html
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test install frontend chromium test-python test-frontend lint clean
+.PHONY: demo test install frontend chromium test-python test-frontend lint screenshots clean
 
 demo: install frontend ## start the product on an embedded Postgres and print the URL
 	$(PY) -m backend.cli demo
@@ -59,6 +59,9 @@ lint: install $(FE_STAMP) ## ruff, mypy (strict), the layer rules (import-linter
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 	cd frontend && npm run --silent lint
+
+screenshots: install frontend chromium ## refresh docs/screenshots from the browser tests (make test never writes them)
+	FLOWSCOPE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e -q
 
 clean:
 	rm -rf $(VENV) frontend/node_modules backend/static

@@ -7,6 +7,7 @@ Builds nothing: the Makefile builds the frontend before the tests run.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.error
@@ -29,7 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
 OWN_FLOWS = Path(__file__).resolve().parent / "flows"
 INDEX = REPO / "backend" / "static" / "index.html"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
@@ -132,6 +132,11 @@ def page(browser: Any, server: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def shots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests save screenshots: a temporary directory, so `make test` rewrites nothing tracked;
+    `make screenshots` points FLOWSCOPE_SCREENSHOTS_DIR at docs/screenshots to refresh the docs."""
+    given = os.environ.get("FLOWSCOPE_SCREENSHOTS_DIR")
+    if not given:
+        return tmp_path_factory.mktemp("screenshots")
+    Path(given).mkdir(parents=True, exist_ok=True)
+    return Path(given)
