@@ -48,7 +48,7 @@ def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
         with urllib.request.urlopen(f"http://127.0.0.1:{ingest_port}/ping", timeout=10) as r:
             assert r.headers["METADATA_SERVICE_VERSION"] == "2.5.1"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -68,7 +68,7 @@ def test_serve_without_ingest(flowscope_env):
             assert s.connect_ex(("127.0.0.1", ingest_port)) != 0
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
 
 
 def test_migrate_command(flowscope_env):
