@@ -13,14 +13,14 @@ running Python code per line:
   inside a line's prefix is skipped, and only the records that matched are parsed.
 - regex: the pattern runs over the chunk's line texts joined by ``\\n``, once, compiled with
   MULTILINE so ``^``/``$`` mean line start/end. That equals per-line matching only when no match
-  can span a newline, so the pattern's parse tree is checked (no atom that can match ``\\n``, no
-  ``\\A``/``\\Z``); other patterns are run line by line (still without parsing every record).
+  can involve a newline, which ``backend.regex_lines.line_safe`` decides from the pattern's text
+  (no token that can match ``\\n``, no ``\\A``/``\\Z``); other patterns are run line by line
+  (still without parsing every record).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
 import time
 from collections import deque
@@ -36,6 +36,7 @@ from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import BLOBS, DB, SETTINGS
 from backend.params import get_bool, get_int, get_list
+from backend.regex_lines import line_safe
 from backend.routes import Param, Route
 from contract.logs_format import PREFIX, chunk_text, line_text, parse_record
 
@@ -46,13 +47,6 @@ INLINE_BYTES = 16 * 1024  # chunks that may match and are bigger than this are s
 YIELD_EVERY_S = 0.005     # give other requests the event loop at least this often
 
 Hit = tuple[int, int | None, str]   # (line number, ts, text)
-
-# The standard library's regex parser and its constants (what re.compile itself uses; private
-# modules, hence imported by name for the type checker). Only line_safe uses them, and any
-# surprise there means "match line by line".
-sre_parse: Any = importlib.import_module("re._parser")
-sre: Any = importlib.import_module("re._constants")
-
 
 def _line_hits(hay: str, needle: str) -> list[int]:
     """Indexes of the records of ``hay`` (a chunk's text, or its lowered copy) whose text part
@@ -75,85 +69,6 @@ def _line_hits(hay: str, needle: str) -> list[int]:
         counted, line = end + 1, line + 1
         pos = hay.find(needle, end + 1)
     return out
-
-
-def _set_matches_newline(items: list[tuple[Any, Any]]) -> bool:
-    negate, hit = False, False
-    for op, av in items:
-        if op is sre.NEGATE:
-            negate = True
-        elif op is sre.LITERAL:
-            hit = hit or av == 10
-        elif op is sre.RANGE:
-            hit = hit or av[0] <= 10 <= av[1]
-        elif op is sre.CATEGORY:
-            if av in (sre.CATEGORY_NOT_DIGIT, sre.CATEGORY_SPACE, sre.CATEGORY_NOT_WORD, sre.CATEGORY_LINEBREAK):
-                hit = True
-            elif av not in (sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE, sre.CATEGORY_WORD,
-                            sre.CATEGORY_NOT_LINEBREAK):
-                return True     # unknown: assume it can
-        else:
-            return True
-    return hit != negate
-
-
-def _may_span_lines(tree: Any, flags: int) -> bool:
-    """True unless every match of this (sub)pattern, run over lines joined by newlines with
-    MULTILINE, lies within one line and equals what a search of that line alone would find."""
-    for op, av in tree:
-        if op is sre.LITERAL:
-            if av == 10:
-                return True
-        elif op is sre.NOT_LITERAL:
-            if av != 10:
-                return True
-        elif op is sre.ANY:
-            if flags & sre.SRE_FLAG_DOTALL:
-                return True
-        elif op is sre.IN:
-            if _set_matches_newline(av):
-                return True
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            if _may_span_lines(av[2], flags):
-                return True
-        elif op is sre.SUBPATTERN:
-            _group, add, remove, sub = av
-            if _may_span_lines(sub, (flags | add) & ~remove):
-                return True
-        elif op is sre.BRANCH:
-            if any(_may_span_lines(branch, flags) for branch in av[1]):
-                return True
-        elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            if _may_span_lines(av[1], flags):
-                return True
-        elif op is sre.ATOMIC_GROUP:
-            if _may_span_lines(av, flags):
-                return True
-        elif op is sre.GROUPREF_EXISTS:
-            _group, yes, no = av
-            if _may_span_lines(yes, flags) or (no is not None and _may_span_lines(no, flags)):
-                return True
-        elif op is sre.GROUPREF:
-            pass    # the group's own atoms are checked where it is defined
-        elif op is sre.AT:
-            if av in (sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY):
-                continue
-            # ^ and $ are per line only where MULTILINE is in effect (it may be turned off in a
-            # scoped group); \A and \Z never are.
-            if av not in (sre.AT_BEGINNING, sre.AT_END) or not flags & sre.SRE_FLAG_MULTILINE:
-                return True
-        else:
-            return True     # anything not known to be safe
-    return False
-
-
-def line_safe(q: str, flags: int) -> bool:
-    """Whether pattern ``q`` can run once over a chunk's joined lines (see the module doc)."""
-    try:
-        tree = sre_parse.parse(q, flags | re.MULTILINE)
-        return not _may_span_lines(tree, tree.state.flags)
-    except Exception:  # noqa: BLE001 - an unexpected tree shape just means "match per line"
-        return False
 
 
 class Matcher:
