@@ -36,9 +36,10 @@ from backend.keys import (
     SETTINGS,
     STARTED_AT,
 )
-from backend.metaflow_store.ui_reader import new_reader
 from backend.routes import Route
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
+from backend.sources import install_sources
+from backend.sources.metaflow_reader import new_reader
 from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
 from contract.settings import Settings, load_settings
 
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[LOG_CHUNKS] = LruCache("log_chunks", settings.cache_memory_mb * 1024 * 1024 // 4,
                                size_of=lambda c: c.size)
     app[METAFLOW_READER] = new_reader(app)
+    install_sources(app)
     app.on_cleanup.append(_close_metaflow_reader)
     app.cleanup_ctx.extend([_database, _datastore, _artifact_worker])
     from backend.live.setup import install_live

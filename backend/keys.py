@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from backend.cache.lru import LruCache
     from backend.live.hub import Hub
     from backend.live.listener import Listener
-    from backend.metaflow_store.ui_reader import MetaflowReader
     from backend.plugins.registry import PluginRegistry
+    from backend.sources.base import RunSource
+    from backend.sources.metaflow_reader import MetaflowReader
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Db)
@@ -27,6 +28,8 @@ HUB: web.AppKey[Hub] = web.AppKey("hub")
 LISTENER: web.AppKey[Listener] = web.AppKey("listener")
 STARTED_AT = web.AppKey("started_at", float)
 PLUGINS: web.AppKey[PluginRegistry] = web.AppKey("plugins")
-# Log chunks split into records (backend/api/logs.py); one datastore per app, so keyed by location.
+# Log chunks split into records (backend/sources/native_logs.py); one datastore per app, so keyed by location.
 LOG_CHUNKS: web.AppKey[LruCache[Any]] = web.AppKey("log_chunks")
 METAFLOW_READER: web.AppKey[MetaflowReader] = web.AppKey("metaflow_reader")
+# The readers of runs' contents, by runs.source (backend/sources/).
+SOURCES: web.AppKey[dict[str, RunSource]] = web.AppKey("sources")

@@ -11,14 +11,10 @@ from backend.api.lookup import task_row
 from backend.db import artifacts as artifacts_db
 from backend.db.query import Row
 from backend.errors import ApiError, not_found
-from backend.keys import BLOBS, DB, RENDERER, SETTINGS
-from backend.metaflow_store.ui_logs import is_metaflow
-from backend.metaflow_store.ui_reader import reader_for
+from backend.keys import DB, SETTINGS
 from backend.params import get_int
 from backend.routes import Param, Route
-
-# Encodings Metaflow's datastore writes for pickled artifacts (data.json "encoding").
-METAFLOW_PICKLES = ("pickle-v2", "pickle-v4", "gzip+pickle-v2", "gzip+pickle-v4")
+from backend.sources import source_for
 
 
 def artifact_shape(row: Row) -> dict[str, Any]:
@@ -54,36 +50,18 @@ async def _artifact(request: web.Request) -> tuple[Row, Row]:
     return run, row
 
 
-async def _render_metaflow(request: web.Request, row: Row) -> dict[str, Any]:
-    """A Metaflow artifact's value, unpickled in the renderer's worker process.
-
-    Whatever goes wrong (datastore unreadable, worker timeout or memory limit, a class the
-    worker cannot import) becomes the error of this one artifact, never of the response.
-    """
-    try:
-        blob = await reader_for(request.app).blob(row["location"])
-        return await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
-    except ApiError as exc:
-        return {"error": exc.message}
-
-
 async def get_artifact(request: web.Request) -> web.Response:
     run, row = await _artifact(request)
     data = artifact_shape(row)
     limit = int(request.app[SETTINGS].artifact_max_bytes)
-    metaflow = is_metaflow(run)
-    if not row["location"] or (row["encoding"] != "pickle-v4" and not (metaflow and row["encoding"]
-                                                                      in METAFLOW_PICKLES)):
+    source = source_for(request.app, run)
+    if not row["location"] or not source.renders(row["encoding"]):
         data.update(value=None, render_error=f"values with encoding {row['encoding']!r} are not rendered")
     elif row["size"] is not None and row["size"] > limit:
         data.update(value=None, render_error=f"the value is {row['size']} bytes, over the {limit}-byte "
                                              "rendering limit; download it instead")
     else:
-        if metaflow:
-            rendered = await _render_metaflow(request, row)
-        else:
-            blob = await request.app[BLOBS].get(row["location"])
-            rendered = await request.app[RENDERER].render(row["sha"], blob, f"artifact {row['name']!r}")
+        rendered = await source.artifact_value(run, row)
         if "error" in rendered:
             data.update(value=None, render_error=rendered["error"])
         else:
@@ -96,10 +74,7 @@ async def download_artifact(request: web.Request) -> web.Response:
     run, row = await _artifact(request)
     if not row["location"]:
         raise ApiError(404, f"artifact {row['name']!r} has no stored value")
-    if is_metaflow(run):
-        blob = await reader_for(request.app).blob(row["location"])   # gunzipped: the pickle itself
-    else:
-        blob = await request.app[BLOBS].get(row["location"])
+    blob = await source_for(request.app, run).artifact_bytes(run, row)
     return web.Response(body=blob, content_type="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{row["name"]}.pickle"',
         "Cache-Control": respond.IMMUTABLE, "ETag": f'"{row["sha"]}"'})

@@ -16,6 +16,7 @@ running Python code per line:
   can involve a newline, which ``backend.regex_lines.line_safe`` decides from the pattern's text
   (no token that can match ``\\n``, no ``\\A``/``\\Z``); other patterns are run line by line
   (still without parsing every record).
+- lines already parsed (a Metaflow log, ``scan_lines``): the same tests on each line's text.
 """
 
 from __future__ import annotations
@@ -24,20 +25,20 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from aiohttp import web
 
 from backend.api.lookup import run_row
 from backend.api.respond import dumps
-from backend.db import search as search_db
-from backend.db.query import Row
 from backend.errors import bad_request
-from backend.keys import BLOBS, DB, SETTINGS
+from backend.keys import SETTINGS
 from backend.params import get_bool, get_int, get_list
 from backend.regex_lines import line_safe
 from backend.routes import Param, Route
+from backend.sources import source_for
+from backend.sources.base import Hit, LogPiece, SearchScope
 from contract.logs_format import PREFIX, chunk_text, line_text, parse_record
 
 TASKS_PER_BATCH = 500
@@ -46,7 +47,6 @@ READ_AHEAD = 16            # chunks read (and scanned) concurrently, ahead of th
 INLINE_BYTES = 16 * 1024  # chunks that may match and are bigger than this are scanned in a thread
 YIELD_EVERY_S = 0.005     # give other requests the event loop at least this often
 
-Hit = tuple[int, int | None, str]   # (line number, ts, text)
 
 def _line_hits(hay: str, needle: str) -> list[int]:
     """Indexes of the records of ``hay`` (a chunk's text, or its lowered copy) whose text part
@@ -72,7 +72,8 @@ def _line_hits(hay: str, needle: str) -> list[int]:
 
 
 class Matcher:
-    """Finds the matching lines of one log chunk; ``scan`` is pure and may run in a thread."""
+    """Finds the matching lines of one log chunk (``scan``) or of parsed lines (``scan_lines``);
+    both are pure and may run in a thread."""
 
     def __init__(self, q: str, regex: bool, ignore_case: bool) -> None:
         if not q:
@@ -116,12 +117,7 @@ class Matcher:
         records: list[str] | None = None
         if self.regex:
             records = text.split("\n")
-            texts = [line_text(r) for r in records]
-            if self.joined is not None:
-                indexes = self._joined_hits("\n".join(texts))
-            else:
-                search = self.pattern.search  # type: ignore[union-attr]
-                indexes = [i for i, t in enumerate(texts) if search(t)]
+            indexes = self._regex_hits([line_text(r) for r in records])
         else:
             indexes = _line_hits(text.lower() if self.ignore_case else text, self.needle)
         if not indexes:
@@ -133,6 +129,25 @@ class Matcher:
             ts, line = parse_record(records[i])
             out.append((first_line + i, ts, line))
         return out
+
+    def scan_lines(self, lines: Sequence[tuple[int | None, str]], first_line: int) -> list[Hit]:
+        """The matches among lines already split and parsed, (ts, text) each, without newlines."""
+        if self.never or not lines:
+            return []
+        texts = [text for _, text in lines]
+        if self.regex:
+            indexes = self._regex_hits(texts)
+        elif self.ignore_case:
+            indexes = [i for i, t in enumerate(texts) if self.needle in t.lower()]
+        else:
+            indexes = [i for i, t in enumerate(texts) if self.needle in t]
+        return [(first_line + i, lines[i][0], texts[i]) for i in indexes]
+
+    def _regex_hits(self, texts: list[str]) -> list[int]:
+        if self.joined is not None:
+            return self._joined_hits("\n".join(texts))
+        search = self.pattern.search  # type: ignore[union-attr]
+        return [i for i, t in enumerate(texts) if search(t)]
 
     def _joined_hits(self, joined: str) -> list[int]:
         out: list[int] = []
@@ -158,16 +173,16 @@ def _retrieve(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
-def _chunks_ahead(chunks: list[Row], start: Any) -> Generator[tuple[Row, asyncio.Task[Any]], None, None]:
-    """(chunk, task reading and scanning it) in order, with at most READ_AHEAD under way."""
-    ahead: deque[tuple[Row, asyncio.Task[Any]]] = deque()
-    it = iter(chunks)
+def _pieces_ahead(pieces: list[LogPiece], start: Any) -> Generator[tuple[LogPiece, asyncio.Task[Any]], None, None]:
+    """(piece, task reading and scanning it) in order, with at most READ_AHEAD under way."""
+    ahead: deque[tuple[LogPiece, asyncio.Task[Any]]] = deque()
+    it = iter(pieces)
     try:
         while True:
-            while len(ahead) < READ_AHEAD and (chunk := next(it, None)) is not None:
-                task = asyncio.ensure_future(start(chunk))
+            while len(ahead) < READ_AHEAD and (piece := next(it, None)) is not None:
+                task = asyncio.ensure_future(start(piece))
                 task.add_done_callback(_retrieve)
-                ahead.append((chunk, task))
+                ahead.append((piece, task))
             if not ahead:
                 return
             yield ahead.popleft()
@@ -183,42 +198,39 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
     matcher = make_matcher(q.get("q", ""), get_bool(q, "regex"), get_bool(q, "ignore_case"))
     max_results = min(get_int(q, "limit", settings.search_max_results, minimum=1) or 1,
                       settings.search_max_results)
-    streams = get_list(q, "stream", ("stdout", "stderr")) or None
-    steps = get_list(q, "step") or None
     # task (and attempt) let a task's log view search only its own log on the server.
-    tasks = get_list(q, "task") or None
-    attempt = get_int(q, "attempt", minimum=0)
+    scope = SearchScope(streams=get_list(q, "stream", ("stdout", "stderr")) or None,
+                        steps=get_list(q, "step") or None, tasks=get_list(q, "task") or None,
+                        attempt=get_int(q, "attempt", minimum=0))
     deadline = time.monotonic() + settings.search_timeout
     max_bytes = settings.search_max_bytes
-    db, blobs = request.app[DB], request.app[BLOBS]
+    source = source_for(request.app, run)
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-cache"})
     await resp.prepare(request)
     loop = asyncio.get_running_loop()
 
-    async def read_and_scan(chunk: Row) -> tuple[int, list[Hit]]:
-        data = await blobs.get(chunk["location"])
-        if matcher.rejects(data):
-            return len(data), []
-        if len(data) <= INLINE_BYTES:
-            return len(data), matcher.scan(data, chunk["first_line"])
-        # A big chunk that may match is scanned off the event loop (decoding, a slow regex).
-        return len(data), await loop.run_in_executor(None, matcher.scan, data, chunk["first_line"])
+    async def read_and_scan(piece: LogPiece) -> tuple[int, list[Hit]]:
+        text = await source.read_piece(run, piece)
+        if text.rejected(matcher):
+            return text.size, []
+        if text.size <= INLINE_BYTES:
+            return text.size, text.scan(matcher)
+        # A big piece that may match is scanned off the event loop (decoding, a slow regex).
+        return text.size, await loop.run_in_executor(None, text.scan, matcher)
 
     found = scanned = 0
     reason: str | None = None
     after = 0
     yielded = time.monotonic()
     while reason is None:
-        batch = await search_db.task_batch(db, run["run_pk"], after, steps, TASKS_PER_BATCH, tasks,
-                                           streams, attempt)
+        batch = await source.search_tasks(run, after, scope, TASKS_PER_BATCH)
         if not batch:
             break
         after = batch[-1]["task_pk"]
         names = {t["task_pk"]: t for t in batch}
-        chunks = await search_db.chunks_of_tasks(db, list(names), streams, attempt)
-        ahead = _chunks_ahead(chunks, read_and_scan)
+        ahead = _pieces_ahead(await source.log_pieces(run, batch, scope), read_and_scan)
         try:
-            for chunk, pending in ahead:
+            for piece, pending in ahead:
                 if time.monotonic() > deadline:
                     reason = f"time limit of {settings.search_timeout:g} s reached"
                     break
@@ -229,14 +241,14 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
                     yielded = time.monotonic()   # awaiting it lets other requests run
                 size, hits = await pending
                 scanned += size
-                task = names[chunk["task_pk"]]
+                task = names[piece.task_pk]
                 lines: list[str] = []
                 for number, ts, text in hits:
                     lines.append(dumps({
                         "type": "match",
                         "task": f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}",
-                        "step_name": task["step_name"], "task_id": task["task_id"], "attempt": chunk["attempt"],
-                        "stream": chunk["stream"], "line": number, "ts": ts, "text": text}))
+                        "step_name": task["step_name"], "task_id": task["task_id"], "attempt": piece.attempt,
+                        "stream": piece.stream, "line": number, "ts": ts, "text": text}))
                     found += 1
                     if found >= max_results:
                         reason = f"result limit of {max_results} matches reached"
@@ -244,7 +256,7 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
                 if lines:
                     await resp.write(("\n".join(lines) + "\n").encode())
                 if time.monotonic() - yielded > YIELD_EVERY_S:
-                    await asyncio.sleep(0)   # chunks read from memory do not suspend the handler
+                    await asyncio.sleep(0)   # pieces read from memory do not suspend the handler
                     yielded = time.monotonic()
                 if reason:
                     break

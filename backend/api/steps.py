@@ -12,8 +12,9 @@ from backend.cache.run_rows import shared_run_row
 from backend.db import steps as steps_db
 from backend.db.query import Db, Row
 from backend.errors import not_found
-from backend.keys import DAG_CACHE, DB
+from backend.keys import DB
 from backend.routes import Route
+from backend.sources import source_for
 
 
 def graph_order(dag: dict[str, Any]) -> list[str]:
@@ -78,13 +79,8 @@ def step_shape(name: str, info: dict[str, Any] | None, row: Row | None, run_stal
 
 
 async def load_dag(request: web.Request, run: Row) -> dict[str, Any]:
-    """runs.dag never changes after the run is created, so it is cached by run_pk."""
-    cache = request.app[DAG_CACHE]
-    dag = cache.get(run["run_pk"])
-    if dag is None:
-        dag = await steps_db.run_dag(request.app[DB], run["run_pk"]) or {}
-        cache.put(run["run_pk"], dag)
-    return dag
+    """The run's DAG from its source (cached there; {} while it is not known yet)."""
+    return await source_for(request.app, run).dag(run)
 
 
 async def all_steps(db: Db, dag: dict[str, Any], run: Row) -> list[dict[str, Any]]:

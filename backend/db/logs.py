@@ -70,3 +70,18 @@ SELECT COALESCE(
 async def metaflow_ds_root(db: Db, run_pk: int, task_pk: int) -> str | None:
     value = await db.scalar(DS_ROOT, {"run_pk": run_pk, "task_pk": task_pk})
     return None if value is None else str(value)
+
+
+# DS_ROOT for many tasks of one run at once (the run-wide search of a Metaflow run).
+DS_ROOTS = """
+SELECT t.task_pk, COALESCE(
+  (SELECT value FROM metadata m WHERE m.task_pk = t.task_pk AND m.field_name = 'ds-root' ORDER BY m.id DESC LIMIT 1),
+  (SELECT value FROM metadata m WHERE m.run_pk = %(run_pk)s AND m.field_name = 'ds-root' ORDER BY m.id DESC LIMIT 1))
+  AS ds_root
+FROM unnest(%(task_pks)s::bigint[]) AS t(task_pk)
+"""
+
+
+async def metaflow_ds_roots(db: Db, run_pk: int, task_pks: list[int]) -> dict[int, str]:
+    rows = await db.all(DS_ROOTS, {"run_pk": run_pk, "task_pks": task_pks})
+    return {int(r["task_pk"]): str(r["ds_root"]) for r in rows if r["ds_root"] is not None}

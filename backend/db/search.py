@@ -36,3 +36,21 @@ async def chunks_of_tasks(db: Db, task_pks: Sequence[int], streams: Sequence[str
                           attempt: int | None = None) -> list[Row]:
     return await db.all(CHUNKS_OF_TASKS, {"task_pks": list(task_pks), "attempt": attempt,
                                           "streams": list(streams) if streams else None})
+
+
+# Runs that Metaflow wrote have no log_chunks rows: their logs are files per attempt in Metaflow's
+# datastore. Tasks with an attempt in scope may have one (Metaflow's _parameters task never does).
+METAFLOW_TASK_BATCH = """SELECT task_pk, step_name, task_id FROM tasks t
+                         WHERE run_pk = %(run_pk)s AND task_pk > %(after)s AND left(step_name, 1) <> '_'
+                           AND (%(steps)s::text[] IS NULL OR step_name = ANY(%(steps)s))
+                           AND (%(tasks)s::text[] IS NULL OR task_id = ANY(%(tasks)s))
+                           AND EXISTS (SELECT 1 FROM attempts a WHERE a.task_pk = t.task_pk
+                                         AND (%(attempt)s::int IS NULL OR a.attempt = %(attempt)s))
+                         ORDER BY task_pk LIMIT %(limit)s"""
+
+
+async def metaflow_task_batch(db: Db, run_pk: int, after: int, steps: Sequence[str] | None, limit: int,
+                              tasks: Sequence[str] | None = None, attempt: int | None = None) -> list[Row]:
+    return await db.all(METAFLOW_TASK_BATCH, {"run_pk": run_pk, "after": after, "limit": limit,
+                                              "steps": list(steps) if steps else None,
+                                              "tasks": list(tasks) if tasks else None, "attempt": attempt})

@@ -25,3 +25,13 @@ async def steps_changed(db: Db, run_pk: int, since: int) -> list[Row]:
 async def run_dag(db: Db, run_pk: int) -> dict[str, Any] | None:
     dag = await db.scalar(RUN_DAG, {"run_pk": run_pk})
     return dag if isinstance(dag, dict) else None
+
+
+# Metaflow keeps a run's DAG as the _graph_info artifact of its _parameters task.
+GRAPH_INFO_ARTIFACT = """SELECT a.location, a.sha FROM tasks t JOIN artifacts a ON a.task_pk = t.task_pk
+                         WHERE t.run_pk = %(run_pk)s AND t.step_name = '_parameters' AND a.name = '_graph_info'
+                         ORDER BY a.attempt DESC LIMIT 1"""
+
+
+async def graph_info_artifact(db: Db, run_pk: int) -> Row | None:
+    return await db.one(GRAPH_INFO_ARTIFACT, {"run_pk": run_pk})

@@ -21,11 +21,11 @@ from aiohttp import WSCloseCode, web
 from backend.api.respond import dumps
 from backend.cache.blobs import BlobReader
 from backend.cache.lru import LruCache
-from backend.db import steps as steps_db
 from backend.db.query import Db
 from backend.live.horizon import Horizons
 from backend.live.targets import Batch, Event, Target, fetch
 from backend.shutdown import stop_task
+from backend.sources.dags import cached_dag
 from contract.settings import Settings
 
 log = logging.getLogger("flowscope.live")
@@ -175,11 +175,7 @@ class Hub:
     async def _dag(self, target: Target) -> dict[str, Any] | None:
         if target.kind != "steps" or target.run_pk is None:
             return None
-        dag = self.dag_cache.get(target.run_pk)
-        if dag is None:
-            dag = await steps_db.run_dag(self.db, target.run_pk) or {}
-            self.dag_cache.put(target.run_pk, dag)
-        return dag
+        return await cached_dag(self.dag_cache, self.db, target.run_pk)
 
     async def deliver(self, client: Client, sub: Subscription, horizon: int | None = None) -> None:
         """Send the subscription's changes after its last seq (also the resync with ``since``)."""

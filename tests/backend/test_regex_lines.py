@@ -89,6 +89,8 @@ def test_safe_patterns_find_the_same_lines_joined_as_one_by_one() -> None:
         chunk = "".join(f"{1_700_000_000_000 + i}\t{text}\n" for i, text in enumerate(lines)).encode()
         got = [n for n, _, _ in matcher.scan(chunk, 1)]
         assert got == want, (q, lines, line_safe(q))
+        # lines already parsed (a Metaflow log) go through the same joined or per-line matching
+        assert [n for n, _, _ in matcher.scan_lines([(None, text) for text in lines], 1)] == want
     assert safe > 500       # the joined path really ran (~750 of these patterns)
 
 

@@ -15,7 +15,7 @@ from mf_harness import BUCKET, Ingest, client_read, get_json, metaflow_env, run_
 
 from backend.metaflow_store.cards import card_dirs, list_cards, parse_card_name, read_card
 from backend.metaflow_store.roots import StoreError, open_root
-from backend.metaflow_store.ui_cards import name_cards
+from backend.sources.metaflow_cards import name_cards
 
 pytestmark = pytest.mark.compat
 

@@ -1,4 +1,4 @@
-"""Cards of runs with source='metaflow', for the UI API's card routes.
+"""Cards of runs with source='metaflow', listed for the metaflow source (backend/sources/metaflow.py).
 
 Metaflow's ``@card`` saves each card as an HTML file in its own card store (see
 ``backend.metaflow_store.cards``), not as a Flowscope ``cards`` row. They are listed from there,
@@ -28,7 +28,7 @@ from backend.db import logs as logs_db
 from backend.db.query import Row
 from backend.keys import DB
 from backend.metaflow_store.cards import CardFile, card_root
-from backend.metaflow_store.ui_reader import reader_for
+from backend.sources.metaflow_reader import reader_for
 
 MAX_CLONE_HOPS = 16        # resume of a resume of …: follow at most this many origins
 SETTLE_MS = 10 * 60_000    # a task that ended this long ago has rendered all its cards
@@ -42,10 +42,11 @@ class MetaflowCard:
     root: str          # the card store (``<ds-root>/mf.cards``)
     directory: str     # the task's cards directory in it
 
-    def shape(self, base: str) -> dict[str, Any]:
+    def row(self) -> dict[str, Any]:
+        """As a card row (no change_seq: the card store has no change feed)."""
         return {"card_id": self.card_id, "type": self.file.type, "attempt": self.attempt,
-                "size": self.file.size, "created_at": self.file.modified_ms, "seq": None,
-                "hash": self.file.hash, "url": f"{base}/{self.card_id}?attempt={self.attempt}"}
+                "size": self.file.size, "created_at": self.file.modified_ms, "change_seq": None,
+                "hash": self.file.hash}
 
 
 def finished(task: Row) -> bool:
@@ -64,9 +65,9 @@ def name_cards(files: list[tuple[CardFile, int]]) -> list[tuple[str, CardFile, i
     return named
 
 
-async def _origin(request: web.Request, run: Row, task: Row) -> tuple[str, str, str, str, int, int]:
+async def _origin(app: web.Application, run: Row, task: Row) -> tuple[str, str, str, str, int, int]:
     """(flow, run, step, task, run_pk, task_pk) of the task whose cards this task shows."""
-    db = request.app[DB]
+    db = app[DB]
     here = (run["flow_id"], run["run_id"], task["step_name"], task["task_id"], run["run_pk"], task["task_pk"])
     cloned_from = task["cloned_from"]
     for _ in range(MAX_CLONE_HOPS):
@@ -83,10 +84,10 @@ async def _origin(request: web.Request, run: Row, task: Row) -> tuple[str, str, 
     return here
 
 
-async def task_cards(request: web.Request, run: Row, task: Row) -> list[MetaflowCard]:
+async def task_cards(app: web.Application, run: Row, task: Row) -> list[MetaflowCard]:
     """The task's cards, latest attempt first, then by card_id."""
-    db = request.app[DB]
-    flow, run_id, step, task_id, run_pk, task_pk = await _origin(request, run, task)
+    db = app[DB]
+    flow, run_id, step, task_id, run_pk, task_pk = await _origin(app, run, task)
     cloned = task_pk != task["task_pk"]
     ds_root = await logs_db.metaflow_ds_root(db, run_pk, task_pk)
     if ds_root is None:
@@ -96,7 +97,7 @@ async def task_cards(request: web.Request, run: Row, task: Row) -> list[Metaflow
     done = finished(task)
     settled = done and int(time.time() * 1000) - int(task["finished_at"]) > SETTLE_MS
     root = card_root(ds_root)
-    directory, files = await reader_for(request.app).cards(
+    directory, files = await reader_for(app).cards(
         (root, flow, run_id, step, task_id), done, frozenset(attempts), settled)
     latest = int(task["attempt"] or 0)
     with_attempts = []
@@ -110,6 +111,6 @@ async def task_cards(request: web.Request, run: Row, task: Row) -> list[Metaflow
     return cards
 
 
-async def card_html(request: web.Request, task: Row, card: MetaflowCard) -> bytes:
-    return await reader_for(request.app).card_html(card.root, card.directory, card.file, finished(task))
+async def card_html(app: web.Application, task: Row, card: MetaflowCard) -> bytes:
+    return await reader_for(app).card_html(card.root, card.directory, card.file, finished(task))
 

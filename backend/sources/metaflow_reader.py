@@ -1,4 +1,4 @@
-"""Reads of Metaflow's datastore for the UI API (runs with source='metaflow').
+"""Reads of Metaflow's datastore for the metaflow source (backend/sources/metaflow.py).
 
 Same rules as ``backend.cache.blobs.BlobReader`` for native runs: blocking reads happen in a
 bounded thread pool under the backend's ``datastore_timeout`` (504 when it passes), never on
