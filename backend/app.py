@@ -19,14 +19,20 @@ import orjson
 import psycopg2.extras
 from aiohttp import web
 
+from backend.cache.artifact_worker import rendered_size
+from backend.cache.budget import CacheBudget
 from backend.cache.lru import LruCache
 from backend.cache.responses import RESPONSE_CACHE, ResponseCache, response_cache_middleware
 from backend.cache.run_rows import RUN_ROWS, RunRows
+from backend.cache.timeline_index import TimelineIndexCache
 from backend.db.query import Db
 from backend.errors import error_middleware
 from backend.keys import (
+    ARTIFACT_VALUES,
     BLOBS,
+    CACHE_BUDGET,
     DAG_CACHE,
+    DATASTORE_MEMORY,
     DB,
     HUB,
     LOG_CHUNKS,
@@ -35,11 +41,14 @@ from backend.keys import (
     RENDERER,
     SETTINGS,
     STARTED_AT,
+    TIMELINE_INDEX,
 )
 from backend.routes import Route
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
 from backend.sources import install_sources
+from backend.sources.dags import dag_size
 from backend.sources.metaflow_reader import new_reader
+from backend.sources.native_logs import chunk_size
 from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
 from contract.settings import Settings, load_settings
 
@@ -112,13 +121,11 @@ async def _datastore(app: web.Application) -> AsyncIterator[None]:
     from contract.datastore import open_datastore
 
     s = app[SETTINGS]
-    memory_bytes = s.cache_memory_mb * 1024 * 1024
     disk = None
     if (s.cache_dir or "") != "off":
         disk = DiskCache(s.cache_dir or str(Path(s.home) / "cache"), s.cache_disk_mb * 1024 * 1024)
     blobs = BlobReader(open_datastore(s), timeout=s.datastore_timeout,
-                       threads=s.datastore_threads,
-                       memory=LruCache("datastore", memory_bytes // 2), disk=disk)
+                       threads=s.datastore_threads, memory=app[DATASTORE_MEMORY], disk=disk)
     app[BLOBS] = blobs
     yield
     blobs.close()
@@ -130,21 +137,20 @@ async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
     s = app[SETTINGS]
     renderer = ArtifactRenderer(
         timeout=s.artifact_timeout, memory_mb=s.artifact_memory_mb,
-        workers=s.artifact_workers,
-        cache=LruCache("artifact_values", s.cache_memory_mb * 1024 * 1024 // 4))
+        workers=s.artifact_workers, cache=app[ARTIFACT_VALUES])
     app[RENDERER] = renderer
     yield
     await renderer.close()
 
 
-def response_cache(settings: Settings) -> ResponseCache:
+def response_cache(settings: Settings, max_bytes: int) -> ResponseCache:
     live_dsn = settings.live_dsn
     # A running run turns "heartbeat lost" with no write at all: answers may lag that by at most
     # a tenth of the timeout (2 s of the default 60 s), however long the configured age.
     max_age = min(settings.response_cache_max_age,
                   settings.heartbeat_timeout / 10)
     return ResponseCache(
-        settings.response_cache_mb * 1024 * 1024, max_age,
+        max_bytes, max_age,
         disabled_reason="FLOWSCOPE_LIVE_DSN is set: reads may come from a replica that lags behind "
                         "the notifications" if live_dsn else None)
 
@@ -162,6 +168,19 @@ def cacheable_paths(routes: list[Route]) -> frozenset[str]:
                      and r.path.startswith("/api/") and not r.path.startswith("/api/-/"))
 
 
+def install_caches(app: web.Application, settings: Settings) -> None:
+    """Every in-memory cache, each bounded by its part of FLOWSCOPE_CACHE_MEMORY_MB."""
+    budget = app[CACHE_BUDGET] = CacheBudget(settings)
+    app[RESPONSE_CACHE] = response_cache(settings, budget.responses)
+    app[RUN_ROWS] = RunRows(budget.bytes_for("run_rows"))
+    app[DAG_CACHE] = LruCache("dag", budget.bytes_for("dag"), size_of=dag_size)
+    app[LOG_CHUNKS] = LruCache("log_chunks", budget.bytes_for("log_chunks"), size_of=chunk_size)
+    app[DATASTORE_MEMORY] = LruCache("datastore", budget.bytes_for("datastore_memory"))
+    app[ARTIFACT_VALUES] = LruCache("artifact_values", budget.bytes_for("artifact_values"), size_of=rendered_size)
+    app[TIMELINE_INDEX] = TimelineIndexCache(budget.bytes_for("timeline_index"))
+    app[METAFLOW_READER] = new_reader(settings, budget)
+
+
 async def _close_metaflow_reader(app: web.Application) -> None:
     app[METAFLOW_READER].close()
 
@@ -177,14 +196,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
                                        response_cache_middleware(cacheable_paths(routes))],
                           client_max_size=64 * 1024)
     app[SETTINGS] = settings
-    app[RESPONSE_CACHE] = response_cache(settings)
-    app[RUN_ROWS] = RunRows(app[RESPONSE_CACHE].entries.max_bytes // 16)
     app[STARTED_AT] = time.time()
-    app[DAG_CACHE] = LruCache("dag", settings.cache_memory_mb * 1024 * 1024 // 8,
-                              size_of=lambda v: len(str(v)))
-    app[LOG_CHUNKS] = LruCache("log_chunks", settings.cache_memory_mb * 1024 * 1024 // 4,
-                               size_of=lambda c: c.size)
-    app[METAFLOW_READER] = new_reader(app)
+    install_caches(app, settings)
     install_sources(app)
     app.on_cleanup.append(_close_metaflow_reader)
     app.cleanup_ctx.extend([_database, _datastore, _artifact_worker])

@@ -12,7 +12,9 @@ from contract.settings import Settings
 if TYPE_CHECKING:
     from backend.cache.artifact_worker import ArtifactRenderer
     from backend.cache.blobs import BlobReader
+    from backend.cache.budget import CacheBudget
     from backend.cache.lru import LruCache
+    from backend.cache.timeline_index import TimelineIndexCache
     from backend.live.hub import Hub
     from backend.live.listener import Listener
     from backend.plugins.registry import PluginRegistry
@@ -22,7 +24,15 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Db)
 BLOBS: web.AppKey[BlobReader] = web.AppKey("blobs")
+# Every in-memory cache is bounded by its part of one budget (backend/cache/budget.py) and shown
+# at /api/-/status (backend/cache/status.py).
+CACHE_BUDGET: web.AppKey[CacheBudget] = web.AppKey("cache_budget")
 DAG_CACHE: web.AppKey[LruCache[Any]] = web.AppKey("dag_cache")
+# Datastore objects of native runs, read through BLOBS (its memory level).
+DATASTORE_MEMORY: web.AppKey[LruCache[bytes]] = web.AppKey("datastore_memory")
+# Rendered artifact values by sha (the renderer's cache).
+ARTIFACT_VALUES: web.AppKey[LruCache[Any]] = web.AppKey("artifact_values")
+TIMELINE_INDEX: web.AppKey[TimelineIndexCache] = web.AppKey("timeline_index")
 RENDERER: web.AppKey[ArtifactRenderer] = web.AppKey("artifact_renderer")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 LISTENER: web.AppKey[Listener] = web.AppKey("listener")

@@ -97,8 +97,10 @@ class Settings:
     datastore_threads: int = setting(
         8, "Threads doing blocking datastore reads for the backend.", check=_positive)
     cache_memory_mb: int = setting(
-        128, "Size bound of the in-memory caches of the backend, in MiB (log chunks, cards, DAGs, "
-             "artifact values, timeline indexes; see /api/-/status for each cache's share).",
+        512, "Memory budget of all the backend's in-memory caches together, in MiB: the response cache "
+             "takes FLOWSCOPE_RESPONSE_CACHE_MB of it, the others (timeline indexes, datastore objects, "
+             "parsed log chunks, artifact values, Metaflow logs and blobs, DAGs, run rows) share the "
+             "rest by fixed parts; /api/-/status shows each cache's bound and size.",
         check=_positive)
     cache_dir: str | None = setting(
         None, "Directory of the on-disk cache of immutable datastore objects (default: "
@@ -142,8 +144,9 @@ class Settings:
               "the primary when FLOWSCOPE_READER_DSN points at a read replica. Default: the reader DSN.",
         secret=True)
     response_cache_mb: int = setting(
-        64, "Size bound of the backend's cache of JSON API answers (kept until the change feed "
-            "reports a write), in MiB; 0 turns it off. See docs/api.md, Response cache.",
+        64, "Part of FLOWSCOPE_CACHE_MEMORY_MB for the backend's cache of JSON API answers (kept until "
+            "the change feed reports a write), in MiB, at most half of it; 0 turns it off. See "
+            "docs/api.md, Response cache.",
         check=_not_negative)
     response_cache_max_age: float = setting(
         2.0, "Seconds a cached API answer may be served without any write being reported (answers "

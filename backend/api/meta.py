@@ -9,16 +9,12 @@ from aiohttp import web
 
 from backend import __version__
 from backend.api import respond
-from backend.cache.responses import RESPONSE_CACHE
-from backend.cache.run_rows import RUN_ROWS
+from backend.cache import status as cache_status
 from backend.keys import (
     BLOBS,
-    DAG_CACHE,
     DB,
     HUB,
     LISTENER,
-    LOG_CHUNKS,
-    METAFLOW_READER,
     RENDERER,
     SETTINGS,
     STARTED_AT,
@@ -30,27 +26,18 @@ from contract.pg.connect import redact_dsn
 async def status(request: web.Request) -> web.Response:
     app = request.app
     pool = app[DB].pool
+    caches = cache_status.caches(app)
     data: dict[str, Any] = {
         "uptime_s": round(time.time() - app[STARTED_AT], 1),
         "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
                  "timeout_s": app[DB].timeout},
-        "caches": {"dag": app[DAG_CACHE].stats(),
-                   "responses": app[RESPONSE_CACHE].stats() if RESPONSE_CACHE in app else None,
-                   "run_rows": app[RUN_ROWS].stats() if RUN_ROWS in app else None,
-                   "log_chunks": app[LOG_CHUNKS].stats() if LOG_CHUNKS in app else None,
-                   "metaflow": app[METAFLOW_READER].stats() if METAFLOW_READER in app else None},
+        "caches": caches,
+        "cache_budget": cache_status.budget(app, caches),
         "datastore": app[BLOBS].stats() if BLOBS in app else None,
         "artifact_worker": app[RENDERER].stats() if RENDERER in app else None,
         "listener": app[LISTENER].stats() if LISTENER in app else None,
         "websockets": app[HUB].stats() if HUB in app else None,
     }
-    if BLOBS in app:
-        data["caches"]["datastore_memory"] = app[BLOBS].memory.stats()
-        disk = app[BLOBS].disk
-        if disk is not None:
-            data["caches"]["datastore_disk"] = disk.stats()
-    if RENDERER in app:
-        data["caches"]["artifact_values"] = app[RENDERER].cache.stats()
     return respond.one(request, data)
 
 

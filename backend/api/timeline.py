@@ -18,7 +18,7 @@ from backend.db import timeline as timeline_db
 from backend.db import timeline_index
 from backend.db.query import Row
 from backend.errors import bad_request
-from backend.keys import DB
+from backend.keys import DB, TIMELINE_INDEX
 from backend.params import get_choice, get_int, get_list
 from backend.routes import Param, Route
 
@@ -124,7 +124,8 @@ async def get_timeline(request: web.Request) -> web.Response:
     group = get_choice(q, "group", ("step", "flat"), "step") or "step"
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     steps = get_list(q, "step")
-    index = await timeline_index.load(db, run) if timeline_index.cacheable(run) else None
+    indexes = request.app[TIMELINE_INDEX]
+    index = await timeline_index.load(db, run, indexes) if timeline_index.cacheable(run) else None
     if index is not None:
         span: Row | None = {"first": index.first, "last": index.last}
     else:
@@ -185,6 +186,7 @@ async def get_timeline(request: web.Request) -> web.Response:
             "lanes": lanes}
     if index is not None:
         index.keep_response(cache_key, data)
+        indexes.fit()   # the index grew (a row order, a level, this answer): back under the bound
     return respond.one(request, data)
 
 

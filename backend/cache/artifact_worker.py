@@ -16,10 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from backend.cache.lru import LruCache
+from backend.cache.sizes import deep_size
 from backend.errors import ApiError
 
 CHILD = Path(__file__).with_name("render_child.py")
 MAX_CHARS = 200_000
+
+
+def rendered_size(result: dict[str, Any]) -> int:
+    """A rendering as cached: its text (up to MAX_CHARS) and its JSON value, if any."""
+    return deep_size(result)
 
 
 class ArtifactRenderer:

@@ -20,16 +20,21 @@ from aiohttp import web
 from backend.api.lookup import run_row
 from backend.cache.lru import LruCache
 from backend.cache.responses import RESPONSE_CACHE, ResponseCache
+from backend.cache.sizes import deep_size
 from backend.db.query import Row
 
-ROW_BYTES = 2048   # a run row's columns, as a size estimate for the bound
+ENTRY_BYTES = 200   # the key tuple, the (row, stored_at) pair and the LRU's bookkeeping
+
+
+def _entry_size(item: tuple[Row, float]) -> int:
+    return deep_size(item[0]) + ENTRY_BYTES   # a run row is ~3.5 KB (24 columns, tags, parameters)
 
 
 class RunRows:
     """A bounded LRU of (generation, flow, run) -> (row, stored_at), with its state."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.rows: LruCache[tuple[Row, float]] = LruCache("run_rows", max_bytes, size_of=lambda _: ROW_BYTES)
+        self.rows: LruCache[tuple[Row, float]] = LruCache("run_rows", max_bytes, size_of=_entry_size)
         self.hits = 0
         self.shared = 0
         self.misses = 0

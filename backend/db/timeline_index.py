@@ -9,27 +9,30 @@ over the attempts of the requested rows.
 
 Only runs whose tasks and attempts are all finished are indexed: with anything still running,
 effective statuses and open spans depend on the clock, and the SQL path answers instead.
-The cache is bounded by the number of attempts it holds (LRU over runs), and keyed by the
-run's change_seq so a run that is written to again is read again.
+Indexes are kept in app[TIMELINE_INDEX] (backend/cache/timeline_index.py), keyed by the run's
+change_seq so a run that is written to again is read again, and bounded by their size in bytes:
+each RunIndex keeps ``nbytes`` up to date as row orders, levels and answers are added to it
+(estimates checked against tracemalloc in tests/backend/test_cache_budget.py).
 """
 
 from __future__ import annotations
 
 import math
-import weakref
+import sys
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from backend.cache.sizes import deep_size, sampled_size
 from backend.db.query import Db
+
+if TYPE_CHECKING:
+    from backend.cache.timeline_index import TimelineIndexCache
 
 STATUS_CODES = ("pending", "completed", "running", "failed")
 CODE = {s: i for i, s in enumerate(STATUS_CODES)}
-# Measured on the 100k-task run (tracemalloc): the index ~72 MiB (~350 bytes per task and
-# attempt), each row order ~13 MiB, a zoom level ~0.3 MiB. 400,000 attempts keep the cache
-# under ~400 MiB with a few row orders per run.
-MAX_ATTEMPTS = 400_000
+# Per run: row orders, zoom levels and answers kept (each also counts against the byte bound).
 MAX_VIEWS = 6
 MAX_RESPONSES = 64
 MAX_LEVELS = 16
@@ -57,6 +60,18 @@ class View:
     a_end: list[int]
     a_code: list[int]
 
+    @property
+    def nbytes(self) -> int:
+        """The lists, plus the int objects made for them: task indices (order), offsets and row
+        numbers (a_row; shared by a row's attempts). Starts and ends are the index's own ints,
+        status codes small ints."""
+        lists = (self.order, self.offsets, self.a_row, self.a_start, self.a_end, self.a_code)
+        return (sum(map(sys.getsizeof, lists)) + deep_size(self.groups)
+                + INT_BYTES * (2 * len(self.order) + len(self.offsets)))
+
+
+INT_BYTES = sys.getsizeof(2**20)
+
 
 @dataclass
 class RunIndex:
@@ -72,6 +87,19 @@ class RunIndex:
     responses: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
     # whole-run aggregated segments per (view, rows, lanes, power-of-two bucket): see level_segments
     levels: OrderedDict[tuple[Any, ...], dict[int, list[list[Any]]]] = field(default_factory=OrderedDict)
+    # bytes held, by part: the index itself, then each view, level and response by its key
+    base_bytes: int = 0
+    part_bytes: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return self.base_bytes + sum(self.part_bytes.values())
+
+    def _keep(self, part: tuple[Any, ...], size: int) -> None:
+        self.part_bytes[part] = size
+
+    def _drop(self, part: tuple[Any, ...]) -> None:
+        self.part_bytes.pop(part, None)
 
     def response(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         data = self.responses.get(key)
@@ -87,72 +115,114 @@ class RunIndex:
 
     def keep_level(self, key: tuple[Any, ...], segments: dict[int, list[list[Any]]]) -> None:
         self.levels[key] = segments
+        self._keep(("level", key), level_size(segments))
         while len(self.levels) > MAX_LEVELS:
-            self.levels.popitem(last=False)
+            self._drop(("level", self.levels.popitem(last=False)[0]))
 
     def keep_response(self, key: tuple[Any, ...], data: dict[str, Any]) -> None:
         self.responses[key] = data
+        self._keep(("response", key), response_size(data))
         while len(self.responses) > MAX_RESPONSES:
-            self.responses.popitem(last=False)
+            self._drop(("response", self.responses.popitem(last=False)[0]))
+
+    def keep_view(self, key: tuple[Any, ...], v: View) -> None:
+        self.views[key] = v
+        self._keep(("view", key), v.nbytes)
+
+    def drop_view(self, key: tuple[Any, ...]) -> None:
+        """Forget a row order and the levels and responses computed from it."""
+        dropped = id(self.views.pop(key))
+        self._drop(("view", key))
+        for level_key in [k for k in self.levels if k[0] == dropped]:
+            del self.levels[level_key]
+            self._drop(("level", level_key))
+        self.clear_responses()
+
+    def clear_responses(self) -> None:
+        for key in self.responses:
+            self._drop(("response", key))
+        self.responses.clear()
+
+    def trim(self, max_bytes: int) -> None:
+        """Give back memory until ``nbytes`` fits: answers first, then levels, then row orders
+        (oldest first). The index itself stays; it is the cache's to drop."""
+        if self.nbytes > max_bytes:
+            self.clear_responses()
+        while self.nbytes > max_bytes and self.levels:
+            self._drop(("level", self.levels.popitem(last=False)[0]))
+        while self.nbytes > max_bytes and self.views:
+            self.drop_view(next(iter(self.views)))
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.runs: OrderedDict[tuple[int, int], RunIndex] = OrderedDict()
-        self.attempts = 0
-
-    def get(self, key: tuple[int, int]) -> RunIndex | None:
-        idx = self.runs.get(key)
-        if idx is not None:
-            self.runs.move_to_end(key)
-        return idx
-
-    def put(self, key: tuple[int, int], idx: RunIndex) -> None:
-        for old in [k for k in self.runs if k[0] == key[0]]:
-            self.attempts -= self.runs.pop(old).n_attempts
-        self.runs[key] = idx
-        self.attempts += idx.n_attempts
-        while self.attempts > MAX_ATTEMPTS and len(self.runs) > 1:
-            _, dropped = self.runs.popitem(last=False)
-            self.attempts -= dropped.n_attempts
+def _status_ids() -> set[int]:
+    return {id(s) for s in STATUS_CODES}
 
 
-# One cache per reader pool (tests run several databases in one process).
-_caches: weakref.WeakKeyDictionary[Db, _Cache] = weakref.WeakKeyDictionary()
+def level_size(segments: dict[int, list[list[Any]]]) -> int:
+    """Segments are lists of new ints and a mix dict; status names are the module's constants."""
+    return deep_size(segments, _status_ids())
+
+
+def response_size(data: dict[str, Any]) -> int:
+    """An answer's own containers and strings: its numbers, statuses and mixes are the index's
+    or the level's (shared), so only dicts, lists and the pathspec strings are new."""
+    total = sys.getsizeof(data) + sys.getsizeof(data["lanes"]) + deep_size(data["groups"])
+    for lane in data["lanes"]:
+        total += sys.getsizeof(lane) + INT_BYTES
+        task = lane.get("task")
+        if task is not None:
+            total += sys.getsizeof(task) + sys.getsizeof(task["pathspec"]) + sys.getsizeof(lane["bars"])
+            total += sum(map(sys.getsizeof, lane["bars"]))
+        else:
+            total += sys.getsizeof(lane["segments"]) + sum(map(sys.getsizeof, lane["segments"]))
+    return total
 
 
 def cacheable(run: dict[str, Any]) -> bool:
     return run.get("status") in ("completed", "failed") and run.get("finished_at") is not None
 
 
-async def load(db: Db, run: dict[str, Any]) -> RunIndex | None:
-    """The run's index, reading it on first use; None when the run has unfinished work."""
-    cache = _caches.setdefault(db, _Cache())
+async def load(db: Db, run: dict[str, Any], cache: TimelineIndexCache | None = None) -> RunIndex | None:
+    """The run's index, reading it on first use; None when the run has unfinished work.
+
+    Without a cache the index is built and returned, not kept.
+    """
     key = (int(run["run_pk"]), int(run.get("change_seq") or 0))
-    idx = cache.get(key)
-    if idx is not None:
-        return idx
+    if cache is not None:
+        idx = cache.get(key)
+        if idx is not None:
+            return idx
     params = {"run_pk": run["run_pk"]}
     t = await db.one(TASKS_SQL, params) or {}
     if not t.get("pk") or "running" in t["status"]:
         return None
     a = await db.one(ATTEMPTS_SQL, params) or {}
-    a_pk = a.get("pk") or []
     if "running" in (a.get("status") or []) or None in (a.get("e") or []):
         return None
+    idx = build(t, a)
+    if cache is not None:
+        cache.put(key, idx)
+    return idx
+
+
+def build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
+    """The index from the two queries' column arrays (every run task; every attempt)."""
+    a_pk = a.get("pk") or []
     rows = list(zip(t["pk"], t["step"], t["id"], t["fv"], t["status"], t["s"], t["e"], t["d"]))
     pos = {pk: i for i, pk in enumerate(t["pk"])}
     per_task: list[list[tuple[int, str, int, int]]] = [[] for _ in rows]
-    for pk, attempt, status, s, e in zip(a_pk, a["attempt"], a["status"], a["s"], a["e"]) if a_pk else ():
-        i = pos.get(pk)
-        if i is not None:
-            per_task[i].append((attempt, status, s, e))
+    if a_pk:
+        for pk, attempt, status, s, e in zip(a_pk, a["attempt"] or [], a["status"] or [], a["s"] or [],
+                                             a["e"] or []):
+            i = pos.get(pk)
+            if i is not None:
+                per_task[i].append((attempt, status, s, e))
     for spans in per_task:
         spans.sort()
-    first = min(a["s"]) if a_pk else None
-    last = max(a["e"]) if a_pk else None
+    first = min(a["s"] or []) if a_pk else None
+    last = max(a["e"] or []) if a_pk else None
     idx = RunIndex(rows, per_task, first, last, len(a_pk))
-    cache.put(key, idx)
+    idx.base_bytes = sampled_size(rows) + sampled_size(per_task)
     return idx
 
 
@@ -200,13 +270,8 @@ def view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, statu
         offsets.append(len(a_row))
     v = View(chosen, groups, offsets, a_row, a_start, a_end, a_code)
     if len(idx.views) >= MAX_VIEWS:
-        # drop the oldest row order and the levels and responses computed from it
-        old_key = next(iter(idx.views))
-        dropped = id(idx.views.pop(old_key))
-        for level_key in [k for k in idx.levels if k[0] == dropped]:
-            del idx.levels[level_key]
-        idx.responses.clear()
-    idx.views[key] = v
+        idx.drop_view(next(iter(idx.views)))   # the oldest row order
+    idx.keep_view(key, v)
     return v
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ _LINE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MflogLine:
     ts_ms: int | None     # None: the line was not in MFLOG format (sorted last)
     source: str           # "runtime", "task", or "" when unparsed
@@ -47,7 +48,8 @@ def parse_mflog(data: bytes) -> list[MflogLine]:
             out.append(MflogLine(None, "", raw.decode("utf-8", "replace")))
             continue
         ts = _parse_ts(m.group("ts"))
-        out.append(MflogLine(ts, m.group("src").decode("utf-8", "replace"),
+        # Interned: a log's lines share their two or three source names (cached lines are many).
+        out.append(MflogLine(ts, sys.intern(m.group("src").decode("utf-8", "replace")),
                              m.group("text").decode("utf-8", "replace")))
     return out
 

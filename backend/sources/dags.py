@@ -12,8 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from backend.cache.lru import LruCache
+from backend.cache.sizes import deep_size
 from backend.db import steps as steps_db
 from backend.db.query import Db
+
+
+def dag_size(dag: dict[str, Any]) -> int:
+    # A parsed DAG is ~5x its JSON text (small dicts and strings): walk it, it is small.
+    return deep_size(dag)
 
 
 def known(dag: dict[str, Any] | None) -> bool:

@@ -10,20 +10,23 @@ listings and card HTML of finished tasks are cached too (see ``cards``).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from backend.cache.budget import CacheBudget
 from backend.cache.lru import LruCache
 from backend.errors import ApiError
-from backend.keys import METAFLOW_READER, SETTINGS
+from backend.keys import METAFLOW_READER
 from backend.metaflow_store.blobs import read_blob_at
 from backend.metaflow_store.cards import CardFile, list_cards, read_card
 from backend.metaflow_store.logs import read_log
 from backend.metaflow_store.mflog import MflogLine
 from backend.metaflow_store.roots import StoreError, open_root
+from contract.settings import Settings
 
 T = TypeVar("T")
 LogKey = tuple[str, str, str, str, str, int, str]
@@ -31,21 +34,32 @@ CardsKey = tuple[str, str, str, str, str]   # card root, flow, run, step, task
 CardListing = tuple[str, list[CardFile]]    # the cards directory, its cards
 
 
-def _lines_size(lines: list[MflogLine]) -> int:
-    return sum(len(ln.text) + 48 for ln in lines)
+# Measured with tracemalloc (tests/backend/test_cache_budget.py): an MflogLine with its text and
+# timestamp, beyond the text's characters; a CardFile with its name, type, id and hash strings.
+LINE_BYTES = 200
+CARD_FILE_BYTES = 380
+
+
+def lines_size(lines: list[MflogLine]) -> int:
+    return sys.getsizeof(lines) + sum(len(ln.text) + LINE_BYTES for ln in lines)
+
+
+def listing_size(listing: CardListing) -> int:
+    return sys.getsizeof(listing[0]) + sys.getsizeof(listing[1]) + CARD_FILE_BYTES * len(listing[1]) + 64
 
 
 class MetaflowReader:
-    def __init__(self, *, timeout: float, threads: int, cache_bytes: int, s3_endpoint_url: str | None) -> None:
+    def __init__(self, *, timeout: float, threads: int, s3_endpoint_url: str | None,
+                 logs: LruCache[list[MflogLine]], blobs: LruCache[bytes],
+                 card_lists: LruCache[CardListing]) -> None:
         self.timeout = timeout
         self.s3_endpoint_url = s3_endpoint_url
-        self.cache_bytes = cache_bytes
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="metaflow-store")
-        self.logs: LruCache[list[MflogLine]] = LruCache("metaflow_logs", cache_bytes // 2, _lines_size)
-        self.blobs: LruCache[bytes] = LruCache("metaflow_blobs", cache_bytes // 2)
-        self.card_lists: LruCache[CardListing] = LruCache(
-            "metaflow_card_lists", max(cache_bytes // 64, 64 * 1024),
-            lambda listing: 256 + 200 * len(listing[1]))
+        self.logs = logs
+        self.blobs = blobs
+        self.card_lists = card_lists
+        # A few big downloads must not flush the blob cache.
+        self.max_blob = blobs.max_bytes // 8
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -87,7 +101,7 @@ class MetaflowReader:
         if cached is not None:
             return cached
         data = await self._call(f"artifact blob {location}", self._read_blob, location)
-        if len(data) <= self.cache_bytes // 16:   # a few big downloads must not flush the cache
+        if len(data) <= self.max_blob:
             self.blobs.put(location, data)
         return data
 
@@ -128,7 +142,7 @@ class MetaflowReader:
         if cached is not None:
             return cached
         data = await self._call(f"card {card.name}", self._read_card, root, directory, card)
-        if finished and len(data) <= self.cache_bytes // 16:
+        if finished and len(data) <= self.max_blob:
             self.blobs.put(key, data)
         return data
 
@@ -139,12 +153,14 @@ class MetaflowReader:
         return {"logs": self.logs.stats(), "blobs": self.blobs.stats(), "card_lists": self.card_lists.stats()}
 
 
-def new_reader(app: web.Application) -> MetaflowReader:
-    """The app's reader (create_app registers it under METAFLOW_READER and closes it at cleanup)."""
-    s = app[SETTINGS]
+def new_reader(settings: Settings, budget: CacheBudget) -> MetaflowReader:
+    """The app's reader, its caches sized by the budget (create_app closes it at cleanup)."""
     return MetaflowReader(
-        timeout=s.datastore_timeout, threads=max(2, s.datastore_threads // 2),
-        cache_bytes=s.cache_memory_mb * 1024 * 1024 // 4, s3_endpoint_url=s.s3_endpoint_url)
+        timeout=settings.datastore_timeout, threads=max(2, settings.datastore_threads // 2),
+        s3_endpoint_url=settings.s3_endpoint_url,
+        logs=LruCache("metaflow_logs", budget.bytes_for("metaflow_logs"), lines_size),
+        blobs=LruCache("metaflow_blobs", budget.bytes_for("metaflow_blobs")),
+        card_lists=LruCache("metaflow_card_lists", budget.bytes_for("metaflow_card_lists"), listing_size))
 
 
 def reader_for(app: web.Application) -> MetaflowReader:
