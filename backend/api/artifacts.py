@@ -13,14 +13,9 @@ from backend.db.query import Row
 from backend.errors import ApiError, not_found
 from backend.keys import DB, SETTINGS
 from backend.params import get_int
+from backend.resources.artifacts import artifact_shape
 from backend.routes import Param, Route
 from backend.sources import source_for
-
-
-def artifact_shape(row: Row) -> dict[str, Any]:
-    return {"name": row["name"], "type": row["type"], "size": row["size"], "sha": row["sha"],
-            "attempt": row["attempt"], "encoding": row["encoding"], "preview": row["preview"],
-            "seq": row["change_seq"]}
 
 
 async def _task_attempt(request: web.Request) -> tuple[Row, Row, int | None]:
@@ -84,10 +79,10 @@ T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
 ATTEMPT = (Param("attempt", "Attempt number (default: the latest attempt with artifacts).", "integer"),)
 ROUTES = [
     Route(T + "/artifacts", list_artifacts, "Artifacts of a task: name, type, size, sha and preview.",
-          ATTEMPT, "list", "artifacts"),
+          ATTEMPT, "list", "artifacts", operation="listArtifacts", item="Artifact", feed="artifacts"),
     Route(T + "/artifacts/{name}", get_artifact,
           "One artifact with its value rendered in a sandboxed worker (within a size limit).",
-          ATTEMPT, "object", "artifacts"),
+          ATTEMPT, "object", "artifacts", operation="getArtifact", item="ArtifactValue"),
     Route(T + "/artifacts/{name}/download", download_artifact, "The artifact's raw pickled bytes.",
-          ATTEMPT, "bytes", "artifacts"),
+          ATTEMPT, "bytes", "artifacts", operation="downloadArtifact"),
 ]

@@ -32,5 +32,6 @@ ROUTES = [
           (Param("q", "The text typed so far."), Param("flow", "Restrict runs, steps and tags to a flow."),
            Param("run", "Restrict steps to a run (with flow); tasks need flow and run."),
            Param("step", "Restrict tasks to a step."),
-           Param("limit", "Most suggestions (1-100, default 20).", "integer")), "list", "autocomplete"),
+           Param("limit", "Most suggestions (1-100, default 20).", "integer")), "list", "autocomplete",
+          operation="autocomplete", item="Suggestion"),
 ]

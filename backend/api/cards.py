@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import task_row
-from backend.db.query import Row
 from backend.errors import not_found
 from backend.params import get_int
+from backend.resources.cards import card_shape
 from backend.routes import Param, Route
 from backend.sources import source_for
 
@@ -19,15 +17,6 @@ from backend.sources import source_for
 CARD_CSP = ("sandbox allow-scripts allow-popups; default-src 'none'; img-src data: blob:; "
             "style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:; "
             "frame-ancestors 'self'")
-
-
-def card_shape(row: Row, base: str) -> dict[str, Any]:
-    shape = {"card_id": row["card_id"], "type": row["type"], "attempt": row["attempt"],
-             "size": row["size"], "created_at": row["created_at"], "seq": row["change_seq"],
-             "url": f"{base}/{row['card_id']}?attempt={row['attempt']}"}
-    if row.get("hash") is not None:   # Metaflow's card hash, as its client reports it
-        shape["hash"] = row["hash"]
-    return shape
 
 
 async def list_cards(request: web.Request) -> web.Response:
@@ -59,7 +48,8 @@ async def get_card(request: web.Request) -> web.Response:
 T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
 ATTEMPT = (Param("attempt", "Attempt number (default: the latest attempt with the card).", "integer"),)
 ROUTES = [
-    Route(T + "/cards", list_cards, "Cards of a task.", ATTEMPT, "list", "cards"),
+    Route(T + "/cards", list_cards, "Cards of a task.", ATTEMPT, "list", "cards", operation="listCards",
+          item="Card", feed="cards"),
     Route(T + "/cards/{card_id}", get_card, "One card's HTML, served with a sandboxing CSP.", ATTEMPT,
-          "html", "cards"),
+          "html", "cards", operation="getCard"),
 ]

@@ -8,14 +8,12 @@ aggregated in SQL (backend.db.compare); Python only merges two small per-step ta
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import live
-from backend.api.runs import run_shape
-from backend.api.steps import graph_order, load_dag, step_counts
+from backend.api.steps import load_dag
 from backend.db import compare as compare_db
 from backend.db import runs as runs_db
 from backend.db import steps as steps_db
@@ -23,6 +21,17 @@ from backend.db.query import Row
 from backend.errors import bad_request, not_found
 from backend.keys import DB
 from backend.params import get_list
+from backend.resources.compare import (
+    diff_artifacts,
+    diff_tags,
+    diff_values,
+    failure_shape,
+    merge_order,
+    ratio,
+    step_side,
+)
+from backend.resources.runs import run_shape
+from backend.resources.steps import graph_order
 from backend.routes import Param, Route
 
 MAX_ARTIFACTS = 1000
@@ -37,84 +46,6 @@ def parse_run(request: web.Request, name: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(parts):
         raise bad_request(f"parameter {name!r} must be a run as Flow/RunId (e.g. MyFlow/12); got {raw!r}")
     return parts[0], parts[1]
-
-
-def diff_values(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every key of either side with added | removed | changed | unchanged, sorted by name."""
-    out = []
-    for key in sorted(set(a) | set(b)):
-        if key not in a:
-            status = "added"
-        elif key not in b:
-            status = "removed"
-        else:
-            status = "unchanged" if a[key] == b[key] else "changed"
-        out.append({"name": key, "status": status, "a": a.get(key), "b": b.get(key)})
-    return out
-
-
-def diff_tags(a: list[str], b: list[str]) -> dict[str, list[str]]:
-    return {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)),
-            "unchanged": sorted(set(a) & set(b))}
-
-
-def merge_order(a: list[str], b: list[str]) -> list[str]:
-    """b's order, with steps only in a placed after the step that preceded them in a."""
-    out = list(b)
-    for i, name in enumerate(a):
-        if name in out:
-            continue
-        prev = next((p for p in reversed(a[:i]) if p in out), None)
-        out.insert(out.index(prev) + 1 if prev is not None else 0, name)
-    return out
-
-
-def ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None or a <= 0:
-        return None
-    return round(b / a, 3)
-
-
-def timing(row: Row | None, step: Row | None) -> dict[str, Any]:
-    wall = None
-    if step and step["started_at"] is not None and step["finished_at"] is not None:
-        wall = step["finished_at"] - step["started_at"]
-    return {
-        "wall_ms": wall,
-        "task_total_ms": int(row["task_total_ms"]) if row else None,
-        "p50_ms": float(row["p50_ms"]) if row else None,
-        "p95_ms": float(row["p95_ms"]) if row else None,
-    }
-
-
-def step_side(run: Row, step: Row | None, durations: Row | None) -> dict[str, Any]:
-    return {"task_counts": step_counts(step, bool(run["stale"])), **timing(durations, step)}
-
-
-def artifact_side(row: Row | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {"sha": row["sha"], "type": row["type"], "size": row["size"], "preview": row["preview"],
-            "task_id": row["task_id"], "n_tasks": row["n_tasks"]}
-
-
-def diff_artifacts(a_rows: list[Row], b_rows: list[Row]) -> list[dict[str, Any]]:
-    a = {(r["step_name"], r["name"]): r for r in a_rows}
-    b = {(r["step_name"], r["name"]): r for r in b_rows}
-    out = []
-    for key in sorted(set(a) | set(b)):
-        ra, rb = a.get(key), b.get(key)
-        if ra is None:
-            status = "added"
-        elif rb is None:
-            status = "removed"
-        else:
-            status = "unchanged" if ra["digest"] == rb["digest"] else "changed"
-        side_b = artifact_side(rb)
-        if status == "unchanged" and side_b is not None:
-            side_b["preview"] = None  # the same value: the UI shows a's preview once
-        out.append({"step_name": key[0], "name": key[1], "status": status, "a": artifact_side(ra), "b": side_b})
-    return out
 
 
 async def _load(request: web.Request, flow: str, run_id: str, which: str) -> Row:
@@ -174,19 +105,10 @@ async def compare_runs(request: web.Request) -> web.Response:
         "artifact_steps": end_steps,
         "artifacts": diff_artifacts(art_a, art_b),
         "artifacts_truncated": max(len(art_a), len(art_b)) >= MAX_ARTIFACTS,
-        "failures": {"a": _failure(run_a, fail_a), "b": _failure(run_b, fail_b)},
+        "failures": {"a": failure_shape(run_a, fail_a), "b": failure_shape(run_b, fail_b)},
     }
     finished = all(r["status"] != "running" and not r["stale"] for r in (run_a, run_b))
     return respond.one(request, data, immutable=finished)
-
-
-def _failure(run: Row, row: Row | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {"step_name": row["step_name"], "task_id": row["task_id"], "attempt": row["attempt"],
-            "pathspec": f"{run['flow_id']}/{run['run_id']}/{row['step_name']}/{row['task_id']}",
-            "exception_type": row["exception_type"], "exception_message": row["exception_message"],
-            "status_reason": row["status_reason"], "failed_at": row["failed_at"]}
 
 
 ROUTES = [
@@ -196,5 +118,5 @@ ROUTES = [
           (Param("a", "The first (baseline) run as Flow/RunId."),
            Param("b", "The second run as Flow/RunId (may be of another flow)."),
            Param("steps", "Also compare the artifacts of these steps (the end step always).", repeated=True)),
-          "object", "compare"),
+          "object", "compare", operation="compareRuns", item="Comparison"),
 ]

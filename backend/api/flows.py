@@ -6,20 +6,12 @@ from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import live
-from backend.api.runs import run_shape
 from backend.db import flows as flows_db
-from backend.db.query import Row
 from backend.errors import not_found
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_limit
+from backend.resources.flows import flow_shape
 from backend.routes import PAGE, Param, Route
-
-
-def flow_shape(row: Row) -> dict[str, object]:
-    latest = row.get("latest")
-    return {"flow_id": row["flow_id"], "created_at": row["created_at"],
-            "last_run_at": row["last_run_at"], "last_run_number": row["last_run_number"],
-            "latest_run": run_shape(latest) if latest else None, "seq": row["change_seq"]}
 
 
 async def list_flows(request: web.Request) -> web.Response:
@@ -42,6 +34,8 @@ async def get_flow(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("/api/flows", list_flows, "Flows by name, each with its latest run.",
-          (*PAGE, Param("q", "Only flows whose name contains this text.")), "list", "flows"),
-    Route("/api/flows/{flow}", get_flow, "One flow with its latest run.", (), "object", "flows"),
+          (*PAGE, Param("q", "Only flows whose name contains this text.")), "list", "flows",
+          operation="listFlows", item="Flow", feed="flows"),
+    Route("/api/flows/{flow}", get_flow, "One flow with its latest run.", (), "object", "flows",
+          operation="getFlow", item="Flow"),
 ]

@@ -11,11 +11,12 @@ from backend.db.query import Row
 from backend.errors import bad_request, not_found
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_int
+from backend.resources.logs import SCHEMAS as LOG_SCHEMAS
 from backend.routes import Param, Route
 from backend.sources import source_for
 from backend.sources.base import LogWindow
+from contract.logs_format import STREAMS
 
-STREAMS = ("stdout", "stderr")
 MAX_LINES = 10_000
 
 
@@ -72,6 +73,7 @@ async def download_log(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+LOG_PAGE = LOG_SCHEMAS["LogPageInfo"]["properties"]
 L = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}"
 ATTEMPT = Param("attempt", "Attempt number (default: the task's latest).", "integer")
 ROUTES = [
@@ -79,6 +81,8 @@ ROUTES = [
           (ATTEMPT, Param("from_line", "First line (1-based, default 1).", "integer"),
            Param("limit", "Lines per page (1-10000, default 1000).", "integer"),
            Param("tail", "The last N lines instead of a page.", "integer"),
-           Param("cursor", "The `next` value of the previous page.")), "list", "logs"),
-    Route(L + "/download", download_log, "The whole log as plain text.", (ATTEMPT,), "text", "logs"),
+           Param("cursor", "The `next` value of the previous page.")), "list", "logs",
+          operation="getLog", item="LogLine", envelope=LOG_PAGE, feed="log"),
+    Route(L + "/download", download_log, "The whole log as plain text.", (ATTEMPT,), "text", "logs",
+          operation="downloadLog"),
 ]

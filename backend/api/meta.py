@@ -64,9 +64,11 @@ async def openapi(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("/api/-/status", status, "Health of the pool, listener, caches, datastore and websocket hub.",
-          (), "object", "meta"),
+          (), "object", "meta", operation="getStatus", item="Status"),
     Route("/api/-/settings", settings, "Every FLOWSCOPE_* setting in effect, secrets redacted.", (),
-          "object", "meta"),
-    Route("/api/-/version", version, "Backend version.", (), "object", "meta"),
-    Route("/api/openapi.json", openapi, "This API's OpenAPI document.", (), "object", "meta"),
+          "object", "meta", operation="getSettings", item="Settings"),
+    Route("/api/-/version", version, "Backend version.", (), "object", "meta", operation="getVersion",
+          item="Version"),
+    Route("/api/openapi.json", openapi, "This API's OpenAPI document.", (), "json", "meta",
+          operation="getOpenapi"),
 ]

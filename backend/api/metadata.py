@@ -9,6 +9,7 @@ from backend.api.lookup import task_row
 from backend.db import metadata as metadata_db
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_int, get_limit
+from backend.resources.metadata import metadata_shape
 from backend.routes import PAGE, Param, Route
 
 
@@ -20,9 +21,7 @@ async def list_metadata(request: web.Request) -> web.Response:
     rows, more = await metadata_db.list_metadata(request.app[DB], task["task_pk"],
                                                  get_int(q, "attempt", minimum=0),
                                                  int(cursor[0]) if cursor else 0, limit)
-    data = [{"field_name": r["field_name"], "value": r["value"], "type": r["type"],
-             "attempt": r["attempt"], "tags": list(r["tags"] or []), "created_at": r["created_at"]}
-            for r in rows]
+    data = [metadata_shape(r) for r in rows]
     nxt = encode_cursor("metadata", [rows[-1]["id"]]) if more and rows else None
     return respond.page(request, data, nxt)
 
@@ -31,5 +30,5 @@ ROUTES = [
     Route("/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/metadata", list_metadata,
           "Metadata fields of a task (Metaflow-style).",
           (Param("attempt", "Only this attempt's fields (and task-wide ones).", "integer"), *PAGE),
-          "list", "metadata"),
+          "list", "metadata", operation="listMetadata", item="MetadataField"),
 ]

@@ -28,8 +28,8 @@ def _csp(allow_same_origin: bool) -> str:
 async def list_plugins(request: web.Request) -> web.Response:
     registry = request.app[PLUGINS]
     plugins = registry.scan()
-    return respond.one(request, [p.as_json() for p in plugins],
-                       allow_same_origin=registry.allow_same_origin)
+    return respond.page(request, [p.as_json() for p in plugins], None,
+                        allow_same_origin=registry.allow_same_origin)
 
 
 async def plugin_file(request: web.Request) -> web.StreamResponse:
@@ -62,8 +62,9 @@ async def plugin_file(request: web.Request) -> web.StreamResponse:
 
 ROUTES = [
     Route("/api/-/plugins", list_plugins,
-          "Every plugin found: manifest, enabled, and the error of a bad one.", (), "object", "meta"),
+          "Every plugin found: manifest, enabled, and the error of a bad one.", (), "list", "meta",
+          operation="listPlugins", item="Plugin", envelope={"allow_same_origin": {"type": "boolean"}}),
     Route("/-/plugins/{id}/{path:.+}", plugin_file,
           "A file of a plugin (sandboxing CSP, nosniff); paths outside the plugin's folder are 404.",
-          (), "bytes", "plugins"),
+          (), "bytes", "plugins", operation="getPluginFile"),
 ]

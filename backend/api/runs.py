@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -11,46 +9,11 @@ from backend.api import respond
 from backend.api.lookup import live
 from backend.cache.responses import cached_for_run
 from backend.db import runs as runs_db
-from backend.db.query import Row
 from backend.errors import bad_request, not_found
 from backend.keys import DB
-from backend.params import decode_cursor, encode_cursor, get_choice, get_int, get_limit, get_list
+from backend.params import decode_cursor, encode_cursor, get_choice, get_int, get_limit
+from backend.resources.runs import parse_filters, run_shape
 from backend.routes import PAGE, Param, Route
-
-
-def task_counts(row: Row) -> dict[str, int]:
-    """Counts kept by the schema's triggers; a run that lost its heartbeat has no running tasks."""
-    running, failed = row["n_running"], row["n_failed"]
-    if row.get("stale"):
-        running, failed = 0, failed + running
-    total = row["n_tasks"]
-    return {"total": total, "pending": max(0, total - row["n_running"] - row["n_completed"] - row["n_failed"]),
-            "running": running, "completed": row["n_completed"], "failed": failed}
-
-
-def run_shape(row: Row) -> dict[str, Any]:
-    return {
-        "flow_id": row["flow_id"], "run_id": row["run_id"], "run_number": row["run_number"],
-        "pathspec": f"{row['flow_id']}/{row['run_id']}", "user": row["user_name"],
-        "tags": list(row["tags"] or []), "system_tags": list(row["system_tags"] or []),
-        "source": row["source"], "status": row["status"], "status_reason": row["status_reason"],
-        "failed_step": row["failed_step"], "origin_run_id": row["origin_run_id"],
-        "created_at": row["created_at"], "started_at": row["started_at"],
-        "finished_at": row["finished_at"], "duration_ms": row["duration_ms"],
-        "heartbeat_at": row["heartbeat_at"], "parameters": row["parameters"] or {},
-        "task_counts": task_counts(row), "seq": row["change_seq"],
-    }
-
-
-def parse_filters(q: MultiMapping[str], flow: str | None) -> runs_db.RunFilters:
-    flows = get_list(q, "flow")
-    if flow is not None:
-        flows = [flow]
-    return runs_db.RunFilters(
-        statuses=get_list(q, "status", runs_db.RUN_STATUSES), flows=flows, users=get_list(q, "user"),
-        tags=get_list(q, "tag"), any_tags=get_list(q, "any_tag"), system_tags=get_list(q, "system_tag"),
-        created_after=get_int(q, "created_after"), created_before=get_int(q, "created_before"),
-        q=q.get("q") or None)
 
 
 def parse_order(q: MultiMapping[str]) -> runs_db.Order:
@@ -135,10 +98,11 @@ RUN_FILTERS = (
 )
 
 ROUTES = [
-    Route("/api/runs", list_runs, "Runs of all flows, filtered, ordered, keyset-paged.", RUN_FILTERS,
-          "list", "runs"),
+    Route("/api/runs", list_runs, "Runs of all flows, filtered, ordered, keyset-paged (with group_by: a "
+          "page of RunGroup).", RUN_FILTERS, "list", "runs", operation="listRuns", item="RunListEntry", feed="runs"),
     Route("/api/flows/{flow}/runs", list_runs, "Runs of one flow (same filters as /api/runs).",
-          RUN_FILTERS, "list", "runs"),
+          RUN_FILTERS, "list", "runs", operation="listFlowRuns", item="RunListEntry", feed="runs"),
     Route("/api/flows/{flow}/runs/{run}", get_run, "One run.",
-          (Param("source", "true: include the flow file's source text as source_code."),), "object", "runs"),
+          (Param("source", "true: include the flow file's source text as source_code."),), "object", "runs",
+          operation="getRun", item="RunDetail", feed="run"),
 ]

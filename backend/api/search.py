@@ -36,6 +36,7 @@ from backend.errors import bad_request
 from backend.keys import SETTINGS
 from backend.params import get_bool, get_int, get_list
 from backend.regex_lines import line_safe
+from backend.resources.search import done_shape, match_shape
 from backend.routes import Param, Route
 from backend.sources import source_for
 from backend.sources.base import Hit, LogPiece, SearchScope
@@ -244,11 +245,7 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
                 task = names[piece.task_pk]
                 lines: list[str] = []
                 for number, ts, text in hits:
-                    lines.append(dumps({
-                        "type": "match",
-                        "task": f"{run['flow_id']}/{run['run_id']}/{task['step_name']}/{task['task_id']}",
-                        "step_name": task["step_name"], "task_id": task["task_id"], "attempt": piece.attempt,
-                        "stream": piece.stream, "line": number, "ts": ts, "text": text}))
+                    lines.append(dumps(match_shape(run, task, piece.attempt, piece.stream, number, ts, text)))
                     found += 1
                     if found >= max_results:
                         reason = f"result limit of {max_results} matches reached"
@@ -262,9 +259,7 @@ async def search_logs(request: web.Request) -> web.StreamResponse:
                     break
         finally:
             ahead.close()   # cancels the reads still under way (a limit, or the client left)
-    summary: dict[str, Any] = {"type": "done", "matches": found, "scanned_bytes": scanned,
-                               "truncated": reason is not None, "reason": reason}
-    await resp.write((dumps(summary) + "\n").encode())
+    await resp.write((dumps(done_shape(found, scanned, reason)) + "\n").encode())
     await resp.write_eof()
     return resp
 
@@ -280,5 +275,5 @@ ROUTES = [
            Param("task", "Only these task ids.", repeated=True),
            Param("attempt", "Only this attempt of each task.", "integer"),
            Param("limit", "Most matches to return (bounded by FLOWSCOPE_SEARCH_MAX_RESULTS).", "integer")),
-          "ndjson", "search"),
+          "ndjson", "search", operation="searchLogs", item="SearchLine"),
 ]

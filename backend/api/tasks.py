@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from backend.api import respond
@@ -11,31 +9,10 @@ from backend.api.lookup import live, task_row
 from backend.cache.responses import cached_for_run
 from backend.cache.run_rows import shared_run_row
 from backend.db import tasks as tasks_db
-from backend.db.query import Row
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_limit, get_list
+from backend.resources.tasks import attempt_shape, task_shape
 from backend.routes import PAGE, Param, Route
-
-
-def attempt_shape(row: Row) -> dict[str, Any]:
-    return {k: row[k] for k in ("attempt", "status", "status_reason", "started_at", "finished_at",
-                                "duration_ms", "exit_code", "exception_type", "exception_message",
-                                "traceback")}
-
-
-def task_shape(row: Row, attempts: list[Row] | None) -> dict[str, Any]:
-    pathspec = f"{row['flow_id']}/{row['run_id']}/{row['step_name']}/{row['task_id']}"
-    return {
-        "flow_id": row["flow_id"], "run_id": row["run_id"], "step_name": row["step_name"],
-        "task_id": row["task_id"], "pathspec": pathspec, "status": row["status"],
-        "status_reason": row["status_reason"], "attempt": row["attempt"],
-        "foreach_index": row["foreach_index"], "foreach_value": row["foreach_value"],
-        "foreach_stack": row["foreach_stack"], "parent_task_ids": list(row["parent_task_ids"] or []),
-        "cloned_from": row["cloned_from"], "created_at": row["created_at"],
-        "started_at": row["started_at"], "finished_at": row["finished_at"],
-        "duration_ms": row["duration_ms"], "heartbeat_at": row["heartbeat_at"],
-        "attempts": [attempt_shape(a) for a in attempts or []], "seq": row["change_seq"],
-    }
 
 
 async def list_tasks(request: web.Request) -> web.Response:
@@ -84,9 +61,12 @@ TASK_FILTERS = (
 T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
 ROUTES = [
     Route("/api/flows/{flow}/runs/{run}/tasks", list_tasks,
-          "Every task of the run with its attempts, by task id (keyset).", TASK_FILTERS, "list", "tasks"),
+          "Every task of the run with its attempts, by task id (keyset).", TASK_FILTERS, "list", "tasks",
+          operation="listTasks", item="Task", feed="tasks"),
     Route("/api/flows/{flow}/runs/{run}/steps/{step}/tasks", list_tasks, "Tasks of one step.",
-          TASK_FILTERS[1:], "list", "tasks"),
-    Route(T, get_task, "One task with its attempts.", (), "object", "tasks"),
-    Route(T + "/attempts", list_attempts, "Attempts of a task.", (), "list", "tasks"),
+          TASK_FILTERS[1:], "list", "tasks", operation="listStepTasks", item="Task", feed="tasks"),
+    Route(T, get_task, "One task with its attempts.", (), "object", "tasks", operation="getTask", item="Task",
+          feed="tasks"),
+    Route(T + "/attempts", list_attempts, "Attempts of a task.", (), "list", "tasks",
+          operation="listAttempts", item="Attempt"),
 ]

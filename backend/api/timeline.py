@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import live
-from backend.api.steps import graph_order, load_dag
+from backend.api.steps import load_dag
 from backend.cache.responses import cached_for_run
 from backend.cache.run_rows import shared_run_row
 from backend.db import tasks as tasks_db
@@ -20,6 +20,7 @@ from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import DB, TIMELINE_INDEX
 from backend.params import get_choice, get_int, get_list
+from backend.resources.steps import graph_order
 from backend.routes import Param, Route
 
 
@@ -203,5 +204,5 @@ ROUTES = [
            Param("group", "step (default: rows grouped by step in DAG order) | flat.", enum=("step", "flat")),
            Param("status", "Only tasks with these effective statuses.", repeated=True),
            Param("step", "Only tasks of these steps.", repeated=True)),
-          "object", "timeline"),
+          "object", "timeline", operation="getTimeline", item="Timeline"),
 ]

@@ -173,7 +173,7 @@ class Hub:
 
     # -- delivery ------------------------------------------------------------------------------
     async def _dag(self, target: Target) -> dict[str, Any] | None:
-        if target.kind != "steps" or target.run_pk is None:
+        if target.feed != "steps" or target.run_pk is None:
             return None
         return await cached_dag(self.dag_cache, self.db, target.run_pk)
 

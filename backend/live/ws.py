@@ -97,4 +97,4 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
 
 ROUTES = [Route("/api/ws", websocket, "Live updates (websocket; protocol in docs/api.md).", (),
-                "websocket", "live")]
+                "websocket", "live", operation="liveUpdates", item="LiveMessage")]

@@ -33,10 +33,16 @@ class ManifestError(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text())
+def manifest_schema() -> dict[str, Any]:
+    """plugins/manifest.schema.json: validates manifests here, and types them in the UI (OpenAPI)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(manifest_schema())
 
 
 def _field(error: ValidationError) -> str:
