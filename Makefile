@@ -8,7 +8,7 @@ FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := backend/static/index.html
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test install frontend chromium test-python test-frontend lint screenshots clean
+.PHONY: demo test install frontend chromium test-python test-frontend lint api-types screenshots clean
 
 demo: install frontend ## start the product on an embedded Postgres and print the URL
 	$(PY) -m backend.cli demo
@@ -62,6 +62,10 @@ lint: install $(FE_STAMP) ## ruff, mypy (strict), the layer rules (import-linter
 
 screenshots: install frontend chromium ## refresh docs/screenshots from the browser tests (make test never writes them)
 	FLOWSCOPE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e -q
+
+api-types: install $(FE_STAMP) ## regenerate the UI's API types from the backend's OpenAPI document
+	$(PY) -m backend.openapi > frontend/src/api/openapi.gen.json
+	cd frontend && npx --no-install openapi-typescript src/api/openapi.gen.json -o src/api/schema.gen.ts
 
 clean:
 	rm -rf $(VENV) frontend/node_modules backend/static

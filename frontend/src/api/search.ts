@@ -2,7 +2,7 @@
 // they are read incrementally so the first hits show before the search ends.
 import { apiUrl, ApiError } from "./client";
 import { runPath } from "./runDetail";
-import type { SearchHit } from "./types";
+import type { SearchDone, SearchHit, SearchLine } from "./types";
 
 export interface SearchQuery {
   q: string;
@@ -13,25 +13,11 @@ export interface SearchQuery {
   attempt?: number | null;
 }
 
-function hitsOf(value: unknown): SearchHit[] {
-  if (Array.isArray(value)) return value as SearchHit[];
-  const v = value as { data?: unknown; type?: string } | null;
-  if (v && Array.isArray(v.data)) return v.data as SearchHit[];
-  if (v && typeof v === "object" && "line" in v && "task_id" in v) return [v as unknown as SearchHit];
-  if (v && v.data && typeof v.data === "object" && "line" in (v.data as object)) return [v.data as SearchHit];
-  return [];
-}
-
-/** The summary line the server ends a search with. */
-export interface SearchDone {
-  matches: number;
-  truncated: boolean;
-  reason: string | null;
-}
-
-function doneOf(value: unknown): SearchDone | null {
-  const v = value as { type?: string } | null;
-  return v && v.type === "done" ? (v as unknown as SearchDone) : null;
+/** One line of the NDJSON answer: a match, or the summary that ends the search. */
+function parseLine(text: string): SearchLine | null {
+  if (!text.trim()) return null;
+  const value = JSON.parse(text) as SearchLine;
+  return value.type === "match" || value.type === "done" ? value : null;
 }
 
 export async function searchRunLogs(flow: string, run: string, query: SearchQuery, onHits: (hits: SearchHit[]) => void,
@@ -56,25 +42,25 @@ export async function searchRunLogs(flow: string, run: string, query: SearchQuer
     buffer += chunk;
     const parts = buffer.split("\n");
     buffer = parts.pop() ?? "";
-    const hits = parts.flatMap((p) => {
+    const hits: SearchHit[] = [];
+    for (const p of parts) {
+      let line: SearchLine | null;
       try {
-        const value: unknown = p.trim() ? JSON.parse(p) : null;
-        summary = doneOf(value) ?? summary;
-        return hitsOf(value);
+        line = parseLine(p);
       } catch {
-        return [];
+        continue;   // not JSON: skip the line, keep reading
       }
-    });
+      if (line?.type === "match") hits.push(line);
+      else if (line?.type === "done") summary = line;
+    }
     if (hits.length) onHits(hits);
   }
-  if (buffer.trim()) {
-    try {
-      const value: unknown = JSON.parse(buffer);
-      summary = doneOf(value) ?? summary;
-      onHits(hitsOf(value));
-    } catch {
-      // A torn last line (the connection dropped): the hits before it were already shown.
-    }
+  try {
+    const last = parseLine(buffer);
+    if (last?.type === "match") onHits([last]);
+    else if (last?.type === "done") summary = last;
+  } catch {
+    // A torn last line (the connection dropped): the hits before it were already shown.
   }
   return summary;
 }

@@ -2,13 +2,17 @@
 // `seq` it saw and re-subscribes with `since`, so the server replays what was missed (a query on
 // its side), and the view catches up without a reload.
 
+import type { FeedName, LiveFeeds } from "../api/types";
+
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "stale";
 
-export interface LiveEvent {
+/** An insert or update of a subscribed resource; `data` has the schema of the resource's feed
+ *  (LiveFeeds, generated from the server's OpenAPI document). */
+export interface LiveEvent<F extends FeedName = FeedName> {
   type: "insert" | "update";
   id: string;
   resource: string;
-  data: Record<string, unknown>;
+  data: LiveFeeds[F];
   seq?: number;
 }
 

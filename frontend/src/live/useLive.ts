@@ -1,4 +1,5 @@
 import { useEffect, useRef, useSyncExternalStore } from "react";
+import type { FeedName } from "../api/types";
 import { liveSocket, type ConnectionState, type LiveEvent } from "./socket";
 
 export function useConnectionState(): ConnectionState {
@@ -10,17 +11,19 @@ export function useConnectionState(): ConnectionState {
  * Subscribes to a resource while mounted. The handler may change every render; the subscription
  * only changes with the resource (or `since` becoming known), so events are never dropped in between.
  */
-export function useLiveResource(
+export function useLiveResource<F extends FeedName>(
+  _feed: F,
   resource: string | null,
   since: number | null,
-  handler: (event: LiveEvent) => void,
+  handler: (event: LiveEvent<F>) => void,
 ): void {
   const ref = useRef(handler);
   ref.current = handler;
   const ready = resource !== null;
   useEffect(() => {
     if (!ready || resource === null) return;
-    return liveSocket().subscribe(resource, since, (e) => ref.current(e));
+    // `_feed` (typing only) names the feed the server serves for this path (x-live-feed in the OpenAPI document).
+    return liveSocket().subscribe(resource, since, (e) => ref.current(e as LiveEvent<F>));
     // `since` is only read when subscribing; later seqs are tracked inside the socket.
   }, [resource, ready]);
 }

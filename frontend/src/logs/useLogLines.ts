@@ -100,13 +100,8 @@ export function useLogLines(task: TaskRef, stream: Stream, asked: number | null,
 
   // Follow-tail: lines are pushed by the server while the attempt is still being written.
   const live = state.status === "ready" && !state.complete;
-  useLiveResource(live ? apiUrl(logPath(task, stream), { attempt }) : null, null, (event) => {
-    const data = event.data as Partial<LogLine> & { complete?: boolean };
-    if (typeof data.line !== "number") {
-      if (data.complete) setState((s) => ({ ...s, complete: true }));
-      return;
-    }
-    const line: LogLine = { line: data.line, ts: data.ts ?? null, text: data.text ?? "" };
+  useLiveResource("log", live ? apiUrl(logPath(task, stream), { attempt }) : null, null, (event) => {
+    const line: LogLine = event.data;
     storeRef.current.add([line]);
     const old = totalRef.current;
     if (line.line > old) {

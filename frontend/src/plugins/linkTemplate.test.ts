@@ -9,8 +9,8 @@ const task = {
   flow_id: "TrainFlow", run_id: "12", step_name: "train", task_id: "345", pathspec: "TrainFlow/12/train/345", status: "failed",
 } as unknown as Task;
 const metadata = [
-  { field_name: "container_id", value: "old" },
-  { field_name: "container_id", value: "c/1?x=2#frag" },
+  { field_name: "container_id", value: "old", type: null, attempt: null, tags: [], created_at: null },
+  { field_name: "container_id", value: "c/1?x=2#frag", type: null, attempt: null, tags: [], created_at: null },
 ];
 
 describe("fillTemplate", () => {

@@ -5,7 +5,6 @@ import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchRun, useRun } from "../api/runs";
 import { patchTask, runPath } from "../api/runDetail";
-import type { Run, Task } from "../api/types";
 import { useLiveResource } from "../live/useLive";
 import { formatLocation, formatPath, type RunTab } from "../nav/viewState";
 import { useView } from "../nav/useView";
@@ -28,15 +27,15 @@ export function RunPage() {
   const run = useRun(flow, runId);
   const pluginTab = activePluginTab(usePluginTab());
 
-  useLiveResource(run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
-    patchRun(client, e.data as unknown as Run);
+  useLiveResource("run", run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
+    patchRun(client, e.data);
   });
   // Task changes patch cached task lists and re-ask the derived views (timeline, DAG counts), at
   // most once a second: a busy 100,000-task run must not turn its events into a request storm.
   const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => { if (refresh.current) clearTimeout(refresh.current); }, []);
-  useLiveResource(run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, null, (e) => {
-    patchTask(client, e.data as unknown as Task);
+  useLiveResource("tasks", run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, null, (e) => {
+    patchTask(client, e.data);
     refresh.current ??= setTimeout(() => {
       refresh.current = null;
       void client.invalidateQueries({ queryKey: ["timeline", flow, runId] });

@@ -31,8 +31,8 @@ export function RunsPage() {
   const [pending, setPending] = useState<Run[]>([]);
   const key = useMemo(() => ["runs", query, 50], [query]);
   const resource = list.isSuccess ? apiUrl("/runs", query) : null;
-  useLiveResource(resource, maxSeq(runs), (event) => {
-    const run = event.data as unknown as Run;
+  useLiveResource("runs", resource, maxSeq(runs), (event) => {
+    const run = event.data;
     if (event.type === "update" || runs.some((r) => r.pathspec === run.pathspec)) {
       patchRun(client, run);
     } else if (atTop.current && newestFirst) {

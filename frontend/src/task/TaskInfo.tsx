@@ -1,12 +1,12 @@
 import { Link } from "react-router";
-import type { Attempt, Step, Task } from "../api/types";
+import type { Attempt, Decorator, Step, Task } from "../api/types";
 import { formatPath } from "../nav/viewState";
 import { StatusBadge } from "../ui/status";
 import { formatDuration, formatTime, liveDuration } from "../ui/format";
 import { useNow } from "../ui/useNow";
 import { PluginSlot } from "../plugins/PluginSlot";
 
-function decoratorText(d: { name: string; attributes: Record<string, unknown> }): string {
+function decoratorText(d: Decorator): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
   return `@${d.name}${attrs ? `(${attrs})` : ""}`;
 }
@@ -59,13 +59,10 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
         {a?.exit_code !== null && a?.exit_code !== undefined && <div><dt>exit code</dt><dd className="mono">{a.exit_code}</dd></div>}
         {task.cloned_from && <div><dt>cloned from</dt><dd className="mono">{task.cloned_from}</dd></div>}
         {/* Decorators (with @resources) are declared on the step: the DAG has them. */}
-        {(task.decorators ?? step?.decorators ?? []).length > 0 && (
-          <div><dt>decorators</dt><dd className="mono">{(task.decorators ?? step?.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
+        {(step?.decorators ?? []).length > 0 && (
+          <div><dt>decorators</dt><dd className="mono">{(step?.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
         )}
         {step?.doc && <div><dt>step</dt><dd className="muted" title={step.doc}>{step.doc.split("\n")[0]}</dd></div>}
-        {task.resources && Object.keys(task.resources).length > 0 && (
-          <div><dt>resources</dt><dd className="mono">{Object.entries(task.resources).map(([k, v]) => `${k}=${String(v)}`).join(" ")}</dd></div>
-        )}
       </dl>
       <PluginSlot name="task-details" context={{ task }} />
       {a?.traceback ? (

@@ -6,7 +6,6 @@ import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchTask, useDag } from "../api/runDetail";
 import { taskPath, useTask, type TaskRef } from "../api/task";
-import type { Task } from "../api/types";
 import { useLiveResource } from "../live/useLive";
 import { formatLocation, type TaskPanel } from "../nav/viewState";
 import { useView } from "../nav/useView";
@@ -26,7 +25,7 @@ export function TaskPage() {
   const task = useTask(ref);
   const dag = useDag(flow, run);
   const stepInfo = dag.data?.steps.find((s) => s.step_name === step);
-  useLiveResource(task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data as unknown as Task));
+  useLiveResource("tasks", task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data));
 
   const k = view.task;
   const setTask = useCallback((patch: Partial<typeof k>, replace = true) =>

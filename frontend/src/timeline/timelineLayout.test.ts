@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Timeline, TimelineBar } from "../api/types";
+import type { Timeline, TimelineSegment } from "../api/types";
 import { barRects, clampWindow, fitWindow, formatOffset, initialLaneRequest, mixBands, nextLaneRequest, ticks, hitTest, laneRequest, panBy, rowModel, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
 
 const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
@@ -124,15 +124,15 @@ describe("bar rectangles (level of detail)", () => {
     expect(r!.w).toBe(50);
   });
   it("sub-pixel bars get one pixel; touching same-status segments merge", () => {
-    const data = timeline([{ row: 0, task: null, segments: [[0, 2, "completed", 3], [2, 4, "completed", 2], [500, 501, "failed", 1]] }]);
+    const data = timeline([{ row: 0, task: null, segments: [[0, 2, "completed", 3, {}], [2, 4, "completed", 2, {}], [500, 501, "failed", 1, {}]] }]);
     const rects = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
     expect(rects).toHaveLength(2);
     expect(rects[0]!.count).toBe(5);
     expect(rects[1]!.w).toBe(1);
   });
   it("keeps the per-status mix of segments and sums it when they merge", () => {
-    const seg = (a: number, b: number, st: "failed" | "completed", n: number, mix: Record<string, number>) =>
-      [a, b, st, n, mix] as unknown as TimelineBar;
+    const seg = (a: number, b: number, st: "failed" | "completed", n: number, mix: Record<string, number>):
+      TimelineSegment => [a, b, st, n, mix];
     const data = timeline([{ row: 0, task: null, segments: [
       seg(0, 100, "failed", 293, { failed: 3, completed: 290 }), seg(100, 200, "failed", 10, { failed: 1, completed: 9 })] }]);
     const [r] = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);

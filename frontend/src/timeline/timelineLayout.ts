@@ -107,9 +107,10 @@ export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: R
   const spans: GroupSpan[] = [];
   let length = 0;
   for (const g of groups) {
-    const isCollapsed = collapsed.has(g.step_name);
-    spans.push({ step: g.step_name, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
-      header: { kind: "header", step: g.step_name, count: g.row_count, collapsed: isCollapsed } });
+    const step = g.step_name ?? "";   // null only in the flat grouping, which has no headers
+    const isCollapsed = collapsed.has(step);
+    spans.push({ step, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
+      header: { kind: "header", step, count: g.row_count, collapsed: isCollapsed } });
     length += 1 + (isCollapsed ? 0 : g.row_count);
   }
   // Spans are in visual order; server rows of the groups are in the same order.
