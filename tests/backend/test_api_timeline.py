@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,14 +62,11 @@ async def test_small_run_one_lane_per_task(api: Any, recorded: dict[str, str]) -
     assert flat["total_rows"] == 5 and flat["groups"][0]["step_name"] is None
 
 
-async def test_huge_run_is_aggregated_fast(api: Any, huge_run: str) -> None:
+async def test_huge_run_is_aggregated(api: Any, huge_run: str) -> None:
+    # How fast: bench/browser.py and bench/api.py (docs/benchmarks.md), not a timed test.
     url = f"/api/flows/HugeFlow/runs/{huge_run}/timeline"
-    started = time.monotonic()
     data = (await get_json(api, url, width=1000, rows=500))["data"]
-    elapsed = time.monotonic() - started
     assert data["total_rows"] == N_TASKS and data["tasks_per_lane"] == 200 and len(data["lanes"]) == 500
-    print(f"timeline of {N_TASKS} tasks: {elapsed:.3f} s")
-    assert elapsed < 5.0, f"timeline of {N_TASKS} tasks took {elapsed:.2f} s"
     first = data["lanes"][0]
     assert first["task"] is None and first["segments"]
     seg_start, seg_end, status, count, mix = first["segments"][0]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from backend.live import targets
+from backend.resources import tasks as tasks_resource
 from tests.backend.live_helpers import new_run, new_store, next_event
 
 
@@ -117,7 +117,7 @@ async def test_single_task_feed_reads_only_its_task(api: TestClient[Any, Any], p
 
 async def test_a_limited_feed_continues_past_its_limit(api: TestClient[Any, Any], pg_dsn: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(targets, "TASKS_LIMIT", 3)
+    monkeypatch.setattr(tasks_resource, "TASKS_LIMIT", 3)
     store = new_store(pg_dsn)
     run = new_run(store)
     resource = f"/api/flows/LiveFlow/runs/{run.run_id}/tasks"
