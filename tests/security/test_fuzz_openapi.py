@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import content_type_conformance, response_schema_conformance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import content_type_conformance, response_schema_conformance
 
 from tests.server_procs import free_port, start_server, stop_server
 
