@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 from aiohttp import web
 
 from backend.api import respond
@@ -57,18 +59,18 @@ async def get_log(request: web.Request) -> web.Response:
 
 async def download_log(request: web.Request) -> web.StreamResponse:
     run, task, stream, attempt, complete = await _log_target(request)
-    pieces = source_for(request.app, run).log_text(run, task, attempt, stream, complete)
-    # The first piece is read before the headers go out: a log that cannot be read at all is
-    # still a JSON error, not a broken download.
-    first = await anext(pieces, None)
     name = f"{run['flow_id']}_{run['run_id']}_{task['step_name']}_{task['task_id']}_{attempt}.{stream}.log"
     resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
                                        "Content-Disposition": f'attachment; filename="{name}"'})
-    await resp.prepare(request)
-    if first is not None:
-        await resp.write(first)
-        async for text in pieces:
-            await resp.write(text)
+    async with aclosing(source_for(request.app, run).log_text(run, task, attempt, stream, complete)) as pieces:
+        # The first piece is read before the headers go out: a log that cannot be read at all
+        # is still a JSON error, not a broken download.
+        first = await anext(pieces, None)
+        await resp.prepare(request)
+        if first is not None:
+            await resp.write(first)
+            async for text in pieces:
+                await resp.write(text)
     await resp.write_eof()
     return resp
 

@@ -183,15 +183,21 @@ def cacheable(run: dict[str, Any]) -> bool:
 
 
 async def load(db: Db, run: dict[str, Any], cache: TimelineIndexCache | None = None) -> RunIndex | None:
-    """The run's index, reading it on first use; None when the run has unfinished work.
+    """The run's index, reading it on first use; None when the run has unfinished work, or when
+    its index is too big to keep (the SQL path answers then).
 
-    Without a cache the index is built and returned, not kept.
+    Requests that arrive while the index is being read wait for it (one read, one copy in
+    memory, however many clients open the run at once). Without a cache the index is built and
+    returned, not kept.
     """
+    if cache is None:
+        return await read(db, run)
     key = (int(run["run_pk"]), int(run.get("change_seq") or 0))
-    if cache is not None:
-        idx = cache.get(key)
-        if idx is not None:
-            return idx
+    return await cache.load(key, lambda: read(db, run))
+
+
+async def read(db: Db, run: dict[str, Any]) -> RunIndex | None:
+    """The run's index from its tasks and attempts; None when it has unfinished work."""
     params = {"run_pk": run["run_pk"]}
     t = await db.one(TASKS_SQL, params) or {}
     if not t.get("pk") or "running" in t["status"]:
@@ -199,10 +205,7 @@ async def load(db: Db, run: dict[str, Any], cache: TimelineIndexCache | None = N
     a = await db.one(ATTEMPTS_SQL, params) or {}
     if "running" in (a.get("status") or []) or None in (a.get("e") or []):
         return None
-    idx = build(t, a)
-    if cache is not None:
-        cache.put(key, idx)
-    return idx
+    return build(t, a)
 
 
 def build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:

@@ -20,7 +20,7 @@ the run. A third writer is one more class with these methods, registered in ``SO
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncGenerator, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -143,7 +143,7 @@ class RunSource(Protocol):
         ...
 
     def log_text(self, run: Row, task: Row, attempt: int, stream: str,
-                 complete: bool) -> AsyncIterator[bytes]:
+                 complete: bool) -> AsyncGenerator[bytes, None]:
         """The whole log as plain text (one line per ``\\n``), in pieces as they are read."""
         ...
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 from aiohttp import web
@@ -82,7 +82,7 @@ class MetaflowSource:
         return LogPage(numbered(lines, start, end), end, total, immutable=complete and total > 0)
 
     async def log_text(self, run: Row, task: Row, attempt: int, stream: str,
-                       complete: bool) -> AsyncIterator[bytes]:
+                       complete: bool) -> AsyncGenerator[bytes, None]:
         lines = await self._lines(run, task, attempt, stream, complete)
         yield "".join(ln.text + "\n" for ln in lines).encode()
 

@@ -8,7 +8,7 @@ The DAG is written with the run row.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiohttp import web
@@ -56,7 +56,7 @@ class NativeSource:
         return LogPage(await read_lines(self.app, chunks, start, end), end, total, immutable=complete)
 
     async def log_text(self, run: Row, task: Row, attempt: int, stream: str,
-                       complete: bool) -> AsyncIterator[bytes]:
+                       complete: bool) -> AsyncGenerator[bytes, None]:
         chunks = await logs_db.all_chunks(self.app[DB], task["task_pk"], attempt, stream)
         blobs = self.app[BLOBS]
         for chunk in chunks:
