@@ -29,8 +29,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from backend.app import create_app
+from backend.cache.budget import CacheBudget
 from bench.api_report import machine
-from contract.settings import load_settings
+from contract.settings import Settings, load_settings
 
 MIB = 1024 * 1024
 
@@ -119,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("need bench.seed's summary: set FLOWSCOPE_HOME or --summary", file=sys.stderr)
         return 2
     with open(summary) as f:
-        huge = json.load(f).get("huge_run")
+        seed = json.load(f)
+    huge = seed.get("huge_run")
     if not huge:
         print(f"{summary}: no huge run (seed with --huge-run N)", file=sys.stderr)
         return 2
@@ -127,6 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
     rows = asyncio.run(measure(huge, args.budget_mb))
     print(table(rows))
+    default = CacheBudget(load_settings({})).bytes_for("timeline_index")
+    after = (f"At the default budget (FLOWSCOPE_CACHE_MEMORY_MB={Settings.cache_memory_mb}, "
+             f"FLOWSCOPE_RESPONSE_CACHE_MB={Settings.response_cache_mb}) the timeline index's part is "
+             f"{default / MIB:.0f} MiB: this run's index as measured last ({rows[-1][2] / MIB:.0f} MiB) "
+             f"{'fits' if rows[-1][2] <= default else 'does not fit'}; before, the index was bounded by 400,000 "
+             "attempts (about four such runs), outside the budget.\n")
     if args.markdown:
         command = " ".join(["python -m bench.cache_memory", *(argv if argv is not None else sys.argv[1:])])
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
@@ -134,10 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "## Timeline index memory\n\n"
             f"Written by `bench.cache_memory`. Command: `FLOWSCOPE_HOME=… {command}` on the run "
             f"{huge} of `bench.seed`. Machine: {machine()}; load average {load[0]:.1f} / {load[1]:.1f} / "
-            f"{load[2]:.1f} at the start. Date: {when}. held = Python memory still allocated after the "
+            f"{load[2]:.1f} at the start. Date: {when}. The dataset: `bench.seed` ({seed.get('rows', 0):,} "
+            f"rows; its huge run has {rows[0][3]['tasks']:,} tasks), the budget for the measurement "
+            f"{args.budget_mb} MiB (nothing evicted). held = Python memory still allocated after the "
             "requests (tracemalloc, after a garbage collection, minus what was held before the first "
             "timeline request); reported = the `timeline_index` cache's `bytes` at /api/-/status, what "
-            "its share of FLOWSCOPE_CACHE_MEMORY_MB bounds. The response cache was off.\n\n" + table(rows)))
+            "its share of FLOWSCOPE_CACHE_MEMORY_MB bounds. The response cache was off.\n\n" + table(rows)
+            + "\n" + after))
     return 0
 
 
