@@ -83,6 +83,11 @@ class Settings:
               "reported as failed (heartbeat lost).", check=_positive)
     log_flush_interval: float = setting(
         1.0, "Seconds between log chunk flushes of a running task.", check=_positive)
+    spin_dir: str | None = setting(
+        None, "Directory under which `spin --persist` keeps its results (in .flowscope_spin); "
+              "default: the current directory.")
+    spin_persist: bool = setting(
+        False, "Default of spin's --persist / --no-persist.")
 
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")

@@ -26,6 +26,7 @@ __all__ = [
     "MergeArtifactsError",
     "Parameter",
     "Run",
+    "Runner",
     "Step",
     "Task",
     "card",
@@ -33,6 +34,7 @@ __all__ = [
     "current",
     "default_namespace",
     "get_namespace",
+    "inspect_spin",
     "namespace",
     "resources",
     "retry",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",
-                 "get_namespace", "default_namespace")
+                 "get_namespace", "default_namespace", "inspect_spin")
 
 
 def __getattr__(name: str) -> Any:
@@ -49,6 +51,10 @@ def __getattr__(name: str) -> Any:
         from core_runtime import client
 
         return getattr(client, name)
+    if name == "Runner":
+        from core_runtime.runner import Runner
+
+        return Runner
     raise AttributeError(f"module 'core_runtime' has no attribute {name!r}")
 
 

@@ -85,6 +85,8 @@ def database_fixtures(label: str) -> dict[str, Callable[..., Any]]:
             FLOWSCOPE_READER_DSN=settings.reader_dsn,
             FLOWSCOPE_DATASTORE=settings.datastore,
             FLOWSCOPE_USER="tester",
+            # spin keeps its results under the current directory by default: not in the repo
+            FLOWSCOPE_SPIN_DIR=str(Path(settings.home) / "spin"),
             PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
         )
         return env

@@ -14,11 +14,14 @@ from core_runtime.parameters import Parameter, ParameterError
 COMMANDS = ("run", "resume", "spin", "show", "check", "help")
 
 # Options every command that runs tasks understands: name -> takes a value
-RUN_OPTIONS = {"tag": True, "max-workers": True, "run-id-file": True, "quiet": False}
+RUN_OPTIONS = {"tag": True, "max-workers": True, "run-id-file": True, "quiet": False,
+               "runner-attribute-file": True}
 COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
     "run": RUN_OPTIONS,
     "resume": {**RUN_OPTIONS, "origin-run-id": True},
-    "spin": {"run-id": True, "quiet": False},
+    "spin": {"run-id": True, "quiet": False, "artifacts-module": True, "persist": False,
+             "no-persist": False, "skip-decorators": False, "no-skip-decorators": False,
+             "max-log-size": True, "run-id-file": True, "runner-attribute-file": True},
     "show": {},
     "check": {},
     "help": {},

@@ -5,15 +5,21 @@ snapshots: a Run fetched while running keeps the status it had; fetch it again t
 """
 
 from core_runtime.client.context import configure
-from core_runtime.client.errors import FlowscopeClientError, FlowscopeNamespaceMismatch, FlowscopeNotFound
+from core_runtime.client.errors import (
+    FlowscopeClientError,
+    FlowscopeNamespaceMismatch,
+    FlowscopeNotFound,
+    FlowscopeTaggingError,
+)
 from core_runtime.client.flow import Flow, Metaflow
 from core_runtime.client.namespace import default_namespace, get_namespace, namespace
 from core_runtime.client.run import Run
+from core_runtime.client.spin_source import inspect_spin
 from core_runtime.client.step import Step
 from core_runtime.client.task import DataArtifact, Task, TaskData, TaskException
 
 __all__ = [
     "DataArtifact", "Flow", "FlowscopeClientError", "FlowscopeNamespaceMismatch", "FlowscopeNotFound",
-    "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure", "default_namespace",
-    "get_namespace", "namespace",
+    "FlowscopeTaggingError", "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure", "default_namespace",
+    "get_namespace", "inspect_spin", "namespace",
 ]

@@ -1,7 +1,10 @@
-"""Where the client reads from: settings, one reader connection and the datastore, made lazily.
+"""Where the client reads from by default: one process-wide Source, made lazily.
 
 Metaflow's client is configured globally (``metadata()``, ``namespace()``); this mirrors it with
-``configure(settings)``. Without it, settings come from the environment (``load_settings()``).
+``configure(settings)`` (Flowscope's Postgres) and ``inspect_spin(root)`` (results kept by
+``spin --persist``). Without either, settings come from the environment (``load_settings()``).
+Objects remember the source they were read from (client/source.py), so switching the default
+later does not change where an existing object reads.
 """
 
 from __future__ import annotations
@@ -9,27 +12,21 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import psycopg2
-import psycopg2.extensions
-
-from contract.datastore import Datastore, open_datastore
-from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
+from contract.datastore import Datastore
 from contract.settings import Settings, load_settings
-from core_runtime.client.errors import FlowscopeClientError
+from core_runtime.client.source import PgSource, Source
 
 _lock = threading.RLock()
 _settings: Settings | None = None
-_conn: Any = None
-_datastore: Datastore | None = None
+_source: Source | None = None
 
 
 def configure(settings: Settings | None) -> None:
     """Read from the database and datastore these settings name (None: from the environment)."""
-    global _settings, _datastore
+    global _settings
     with _lock:
-        _close()
         _settings = settings
-        _datastore = None
+        use_source(None)
 
 
 def current_settings() -> Settings:
@@ -40,53 +37,44 @@ def current_settings() -> Settings:
         return _settings
 
 
-def _close() -> None:
-    global _conn
-    if _conn is not None:
-        try:
-            _conn.close()
-        except psycopg2.Error:
-            pass
-    _conn = None
+def use_source(source: Source | None) -> None:
+    """Make ``source`` the default for objects made from now on (None: Postgres per the settings)."""
+    global _source
+    with _lock:
+        if _source is not None and _source is not source:
+            _source.close()
+        _source = source
 
 
-def _connect() -> Any:
-    settings = current_settings()
-    try:
-        dsn = resolve_dsns(settings).reader
-    except DatabaseError as exc:
-        raise FlowscopeClientError(str(exc)) from None
-    try:
-        conn = psycopg2.connect(dsn, connect_timeout=10)
-    except psycopg2.Error as exc:
-        first = (str(exc).strip().splitlines() or ["connection failed"])[0]
-        raise FlowscopeClientError(f"cannot connect to the database at {redact_dsn(dsn)}: {first}") from None
-    conn.autocommit = True
-    conn.set_session(readonly=True, autocommit=True)
-    return conn
+def current_source() -> Source:
+    global _source
+    with _lock:
+        if _source is None:
+            _source = PgSource(current_settings())
+        return _source
+
+
+def source_for(metadata: str | None) -> Source:
+    """The source a Metaflow-style metadata string names: ``spin@DIR`` or None (the default)."""
+    if metadata is None:
+        return current_source()
+    kind, at, where = metadata.partition("@")
+    if kind == "spin" and at:
+        from core_runtime.client.spin_source import SpinSource
+
+        return SpinSource(where)
+    if kind == "flowscope":
+        return current_source()
+    from core_runtime.client.errors import FlowscopeClientError
+
+    raise FlowscopeClientError(f"unknown metadata {metadata!r}: expected 'spin@<directory>' "
+                               "or 'flowscope@…'")
 
 
 def query(sql: str, args: Any = None) -> list[tuple[Any, ...]]:
-    """Run one read query on the shared connection; reconnect once if the connection dropped."""
-    global _conn
-    with _lock:
-        for retry in (False, True):
-            if _conn is None or _conn.closed:
-                _conn = _connect()
-            try:
-                with _conn.cursor() as cur:
-                    cur.execute(sql, args)
-                    return list(cur.fetchall())
-            except (psycopg2.OperationalError, psycopg2.InterfaceError):
-                _close()
-                if retry:
-                    raise
-    raise AssertionError("unreachable")
+    """One read query on the default source."""
+    return current_source().query(sql, args)
 
 
 def datastore() -> Datastore:
-    global _datastore
-    with _lock:
-        if _datastore is None:
-            _datastore = open_datastore(current_settings())
-        return _datastore
+    return current_source().datastore()

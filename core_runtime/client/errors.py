@@ -19,3 +19,7 @@ class FlowscopeNamespaceMismatch(FlowscopeNotFound):
 
 class FlowscopeClientError(RuntimeError):
     """The client cannot read (database or datastore unreachable); the message says which and why."""
+
+
+class FlowscopeTaggingError(ValueError):
+    """A tag mutation breaks a rule (system tag, empty or too long tag, too many tags)."""

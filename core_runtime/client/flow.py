@@ -10,6 +10,7 @@ from core_runtime.client.base import ClientObject, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
 from core_runtime.client.namespace import get_namespace
 from core_runtime.client.run import Run
+from core_runtime.client.source import Source
 
 PAGE = 100
 
@@ -17,9 +18,11 @@ PAGE = 100
 class Flow(ClientObject):
     _kind = "Flow"
 
-    def __init__(self, pathspec: str) -> None:
+    def __init__(self, pathspec: str, *, _current_metadata: str | None = None,
+                 _src: Source | None = None) -> None:
         (name,) = split_pathspec(pathspec, 1, "Flow")
-        rows = context.query(queries.FLOW, (name,))
+        self._src = _src or context.source_for(_current_metadata)
+        rows = self._src.query(queries.FLOW, (name,))
         if not rows:
             raise FlowscopeNotFound(f"flow {name} not found (no run of it has been recorded)")
         self.id, self._created, self._last_run = rows[0]
@@ -35,9 +38,9 @@ class Flow(ClientObject):
         args = {"flow": self.id, "ns": get_namespace(), "status": status, "after_created": None,
                 "after_pk": None, "limit": PAGE}
         while True:
-            rows = context.query(queries.RUNS_PAGE, args)
+            rows = self._src.query(queries.RUNS_PAGE, args)
             for row in rows:
-                run = Run(_row=row, _namespace_check=False)
+                run = Run(_row=row, _namespace_check=False, _src=self._src)
                 if wanted <= run.tags:
                     yield run
             if len(rows) < PAGE:
@@ -48,7 +51,7 @@ class Flow(ClientObject):
         return self.runs()
 
     def __getitem__(self, run_id: str) -> Run:
-        return Run(f"{self.id}/{run_id}")
+        return Run(f"{self.id}/{run_id}", _src=self._src)
 
     @property
     def latest_run(self) -> Run | None:
@@ -62,9 +65,13 @@ class Flow(ClientObject):
 class Metaflow:
     """Entry point listing every flow (Metaflow's ``Metaflow().flows``)."""
 
+    def __init__(self, _current_metadata: str | None = None) -> None:
+        self._metadata = _current_metadata
+
     @property
     def flows(self) -> list[Flow]:
-        return [Flow(row[0]) for row in context.query(queries.FLOWS)]
+        src = context.source_for(self._metadata)
+        return [Flow(row[0], _src=src) for row in src.query(queries.FLOWS)]
 
     def __iter__(self) -> Iterator[Flow]:
         return iter(self.flows)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from core_runtime.client import context, queries
 from core_runtime.client.base import TimedObject, check_namespace, live_status, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.source import Source
 from core_runtime.client.step import Step
 
 if TYPE_CHECKING:
@@ -20,10 +21,12 @@ class Run(TimedObject):
     _kind = "Run"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
-                 _row: tuple[Any, ...] | None = None) -> None:
+                 _row: tuple[Any, ...] | None = None, _current_metadata: str | None = None,
+                 _src: Source | None = None) -> None:
+        self._src = _src or context.source_for(_current_metadata)
         if _row is None:
             flow, run_id = split_pathspec(pathspec or "", 2, "Run")
-            rows = context.query(queries.RUN, (flow, run_id))
+            rows = self._src.query(queries.RUN, (flow, run_id))
             if not rows:
                 raise FlowscopeNotFound(f"run {flow}/{run_id} not found")
             _row = rows[0]
@@ -44,7 +47,7 @@ class Run(TimedObject):
     def parent(self) -> Flow:
         from core_runtime.client.flow import Flow
 
-        return Flow(self.flow_id)
+        return Flow(self.flow_id, _src=self._src)
 
     @property
     def end_step_name(self) -> str:
@@ -64,7 +67,7 @@ class Run(TimedObject):
     # -- children -----------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Step]:
         """Steps, most recently started first (like Metaflow)."""
-        for row in context.query(queries.STEPS, (self._run_pk,)):
+        for row in self._src.query(queries.STEPS, (self._run_pk,)):
             yield Step(_run=self, _row=row)
 
     @property
@@ -72,13 +75,13 @@ class Run(TimedObject):
         return list(self)
 
     def __getitem__(self, name: str) -> Step:
-        rows = context.query(queries.STEP, (self._run_pk, name))
+        rows = self._src.query(queries.STEP, (self._run_pk, name))
         if not rows:
             raise FlowscopeNotFound(f"step {self.pathspec}/{name} not found")
         return Step(_run=self, _row=rows[0])
 
     def __contains__(self, name: str) -> bool:
-        return bool(context.query(queries.STEP, (self._run_pk, name)))
+        return bool(self._src.query(queries.STEP, (self._run_pk, name)))
 
     @property
     def end_task(self) -> Task | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core_runtime.client import context, queries
+from core_runtime.client import queries
 from core_runtime.client.base import ClientObject, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
 from core_runtime.client.task import Task
@@ -21,18 +21,21 @@ class Step(ClientObject):
     _kind = "Step"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
-                 _run: Run | None = None, _row: tuple[Any, ...] | None = None) -> None:
+                 _run: Run | None = None, _row: tuple[Any, ...] | None = None,
+                 _current_metadata: str | None = None) -> None:
         if _run is None or _row is None:
             from core_runtime.client.run import Run
 
             flow, run_id, name = split_pathspec(pathspec or "", 3, "Step")
-            _run = Run(f"{flow}/{run_id}", _namespace_check=_namespace_check)
-            rows = context.query(queries.STEP, (_run._run_pk, name))
+            _run = Run(f"{flow}/{run_id}", _namespace_check=_namespace_check,
+                       _current_metadata=_current_metadata)
+            rows = _run._src.query(queries.STEP, (_run._run_pk, name))
             if not rows:
                 raise FlowscopeNotFound(f"step {flow}/{run_id}/{name} not found "
                                         f"(it has no tasks yet, or the flow has no such step)")
             _row = rows[0]
         self._run = _run
+        self._src = _run._src
         (self.id, self._created, self._started, self._finished, self.n_tasks, self.n_completed,
          self.n_failed) = _row
         self.pathspec = f"{_run.pathspec}/{self.id}"
@@ -58,7 +61,7 @@ class Step(ClientObject):
         """Tasks in creation order, fetched in pages (a step can have 100,000 tasks)."""
         after = -1
         while True:
-            rows = context.query(queries.TASKS_PAGE, (self._run._run_pk, self.id, after, PAGE))
+            rows = self._src.query(queries.TASKS_PAGE, (self._run._run_pk, self.id, after, PAGE))
             for row in rows:
                 yield Task(_step=self, _row=row)
             if len(rows) < PAGE:
@@ -75,10 +78,10 @@ class Step(ClientObject):
         return next(iter(self), None)
 
     def __getitem__(self, task_id: str) -> Task:
-        rows = context.query(queries.TASK, (self._run._run_pk, self.id, str(task_id)))
+        rows = self._src.query(queries.TASK, (self._run._run_pk, self.id, str(task_id)))
         if not rows:
             raise FlowscopeNotFound(f"task {self.pathspec}/{task_id} not found")
         return Task(_step=self, _row=rows[0])
 
     def __contains__(self, task_id: str) -> bool:
-        return bool(context.query(queries.TASK, (self._run._run_pk, self.id, str(task_id))))
+        return bool(self._src.query(queries.TASK, (self._run._run_pk, self.id, str(task_id))))

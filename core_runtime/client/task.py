@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core_runtime.artifacts import load_artifact
-from core_runtime.client import context, queries
+from core_runtime.client import queries
 from core_runtime.client.base import ClientObject, TimedObject, live_status, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeNotFound
 from core_runtime.client.logs import log_lines, log_text
@@ -34,10 +34,10 @@ class DataArtifact(ClientObject):
     _kind = "DataArtifact"
 
     def __init__(self, pathspec: str | None = None, *, _task: Task | None = None,
-                 _row: tuple[Any, ...] | None = None) -> None:
+                 _row: tuple[Any, ...] | None = None, _current_metadata: str | None = None) -> None:
         if _task is None or _row is None:
             flow, run, step, task_id, name = split_pathspec(pathspec or "", 5, "DataArtifact")
-            _task = Task(f"{flow}/{run}/{step}/{task_id}")
+            _task = Task(f"{flow}/{run}/{step}/{task_id}", _current_metadata=_current_metadata)
             found = _task._artifact_rows().get(name)
             if found is None:
                 raise FlowscopeNotFound(f"artifact {name} not found in task {_task.pathspec}")
@@ -51,7 +51,7 @@ class DataArtifact(ClientObject):
     @property
     def data(self) -> Any:
         """The value, unpickled from the datastore (runs the unpickling in this process)."""
-        return load_artifact(context.datastore(), self.location)
+        return load_artifact(self._task._src.datastore(), self.location)
 
     @property
     def created_at(self) -> datetime | None:
@@ -91,17 +91,20 @@ class Task(TimedObject):
     _kind = "Task"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
-                 _step: Step | None = None, _row: tuple[Any, ...] | None = None) -> None:
+                 _step: Step | None = None, _row: tuple[Any, ...] | None = None,
+                 _current_metadata: str | None = None) -> None:
         if _step is None or _row is None:
             from core_runtime.client.step import Step
 
             flow, run, step, task_id = split_pathspec(pathspec or "", 4, "Task")
-            _step = Step(f"{flow}/{run}/{step}", _namespace_check=_namespace_check)
-            rows = context.query(queries.TASK, (_step.run._run_pk, step, task_id))
+            _step = Step(f"{flow}/{run}/{step}", _namespace_check=_namespace_check,
+                         _current_metadata=_current_metadata)
+            rows = _step._src.query(queries.TASK, (_step.run._run_pk, step, task_id))
             if not rows:
                 raise FlowscopeNotFound(f"task {flow}/{run}/{step}/{task_id} not found")
             _row = rows[0]
         self._step = _step
+        self._src = _step._src
         (self._task_pk, _name, self.id, status, reason, self.current_attempt, self.index, self.foreach_value,
          self.foreach_stack, parents, self.cloned_from, self._created, self._started, self._finished,
          heartbeat) = _row
@@ -136,7 +139,7 @@ class Task(TimedObject):
     @property
     def exception(self) -> TaskException | None:
         """The exception of the latest attempt, if it raised one."""
-        rows = context.query(queries.ATTEMPT, (self._task_pk, self.current_attempt))
+        rows = self._src.query(queries.ATTEMPT, (self._task_pk, self.current_attempt))
         if not rows or rows[0][6] is None:
             return None
         _a, _s, _r, _st, _fi, _code, etype, emsg, tb = rows[0]
@@ -145,7 +148,7 @@ class Task(TimedObject):
     # -- artifacts ------------------------------------------------------------------------------
     def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:
         if self._artifacts is None or not self.finished:
-            rows = context.query(queries.ARTIFACTS, {"task": self._task_pk})
+            rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk})
             self._artifacts = {row[0]: row for row in rows}
         return self._artifacts
 
@@ -172,19 +175,19 @@ class Task(TimedObject):
     # -- logs and metadata ----------------------------------------------------------------------
     @property
     def stdout(self) -> str:
-        return log_text(self._task_pk, self.current_attempt, "stdout")
+        return log_text(self._src, self._task_pk, self.current_attempt, "stdout")
 
     @property
     def stderr(self) -> str:
-        return log_text(self._task_pk, self.current_attempt, "stderr")
+        return log_text(self._src, self._task_pk, self.current_attempt, "stderr")
 
     def loglines(self, stream: str, attempt: int | None = None) -> list[tuple[datetime | None, str]]:
         """(time, text) per line of ``stdout`` or ``stderr`` of an attempt (default: the latest)."""
         if stream not in ("stdout", "stderr"):
             raise ValueError(f"stream must be 'stdout' or 'stderr', got {stream!r}")
-        return log_lines(self._task_pk, self.current_attempt if attempt is None else attempt, stream)
+        return log_lines(self._src, self._task_pk, self.current_attempt if attempt is None else attempt, stream)
 
     @property
     def metadata_dict(self) -> dict[str, str]:
         """Metadata field → value (the latest value of each field)."""
-        return {name: value for name, value, _t, _a, _c in context.query(queries.METADATA, (self._task_pk,))}
+        return {name: value for name, value, _t, _a, _c in self._src.query(queries.METADATA, (self._task_pk,))}

@@ -14,11 +14,19 @@ import codecs
 import os
 import threading
 import time
-from typing import Self
+from typing import Protocol, Self
 
 from contract.datastore import Datastore, log_chunk_key
 from contract.logs_format import STREAMS, encode_record
-from core_runtime.store import RunStore, TaskRef
+from core_runtime.store import TaskRef
+
+
+class ChunkRecorder(Protocol):
+    """Where a chunk's row goes once its bytes are stored (RunStore; SpinStore for spin)."""
+
+    def record_log_chunk(self, task: TaskRef, attempt: int, stream: str, seq: int, first_line: int,
+                         n_lines: int, n_bytes: int, first_ts: int, last_ts: int,
+                         location: str) -> None: ...
 
 
 def _now_ms() -> int:
@@ -26,7 +34,7 @@ def _now_ms() -> int:
 
 
 class LogWriter:
-    def __init__(self, ds: Datastore, store: RunStore, task: TaskRef, flow_id: str, run_id: str,
+    def __init__(self, ds: Datastore, store: ChunkRecorder, task: TaskRef, flow_id: str, run_id: str,
                  attempt: int, stream: str, flush_interval: float = 1.0,
                  max_chunk_bytes: int = 65536) -> None:
         if stream not in STREAMS:

@@ -34,6 +34,7 @@ class TaskContext:
     run_values: dict[str, Any]           # parameters and configs, by attribute name
     tags: list[str] = field(default_factory=list)
     fallback: dict[str, Any] | None = None   # @catch after the last failed attempt
+    skip_decorators: bool = False        # spin --skip-decorators: run the bare step function
 
 
 def foreach_label(value: Any) -> str:
@@ -101,7 +102,7 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
                  task_id=ctx.task_id, retry_count=ctx.attempt, origin_run_id=ctx.origin_run_id,
                  username=ctx.username, tags=ctx.tags, is_running_flow=True)
     fn = getattr(ctx.flow_cls, plan.step)
-    collector = CardCollector.for_step(fn)
+    collector = None if ctx.skip_decorators else CardCollector.for_step(fn)
     if collector is not None:
         current._set(card=collector)
     flow: FlowSpec | None = None
@@ -117,17 +118,21 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
         if plan.step == ctx.graph.start_step:
             values.update({k: (v.to_dict() if hasattr(v, "to_dict") else v)
                            for k, v in ctx.run_values.items()})
-        inherited: dict[str, Record] = {k: r for k, r in flow._fs_records_in.items() if k not in values}
+        records_in: dict[str, Record] = flow._fs_records_in
+        inherited: dict[str, Record] = {k: r for k, r in records_in.items() if k not in values}
         if persist:
             new = [dataclasses.asdict(r) for r in persist_artifacts(ds, ctx.flow_name, plan.step, values)]
             result.records = list(inherited.values()) + new
+            # Values read from a parent are saved again (same sha); only changed ones were set here.
+            result.set_here = sorted(r["name"] for r in new
+                                     if (records_in.get(r["name"]) or {}).get("sha") != r["sha"])
             if collector is not None:
                 result.cards = collector.write(ds, ctx, plan, result.records)
         else:
             from core_runtime.artifacts import make_preview
 
-            result.records = [{"name": k, "preview": make_preview(v), "set_here": True}
-                              for k, v in values.items()]
+            result.records = [{"name": k, "preview": make_preview(v)} for k, v in values.items()]
+            result.set_here = _changed_names(values, records_in)
         result.caught = ctx.fallback is not None
         return result, flow
     except ArtifactError as exc:
@@ -135,6 +140,24 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
                            traceback=str(exc)), flow
     except Exception as exc:  # noqa: BLE001 - any error of the step is the task's result
         return ChildResult(ok=False, **_exception_fields(exc)), flow
+
+
+def _changed_names(values: dict[str, Any], records_in: dict[str, Record]) -> list[str]:
+    """Names set by the step: new, or with a value whose pickle differs from the input's."""
+    import hashlib
+
+    from core_runtime.artifacts import serialize
+
+    out = []
+    for name, value in values.items():
+        rec = records_in.get(name)
+        try:
+            same = rec is not None and hashlib.sha1(serialize(value)).hexdigest() == rec.get("sha")
+        except Exception:  # noqa: BLE001 - an unpicklable value cannot equal a stored input
+            same = False
+        if not same:
+            out.append(name)
+    return sorted(out)
 
 
 def _apply_catch(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> None:

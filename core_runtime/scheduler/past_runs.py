@@ -37,17 +37,23 @@ class PastTask:
         return (self.step, tuple(int(f["index"]) for f in self.stack))
 
 
-def find_run(conn: Any, flow: str, run_id: str | None) -> PastRun:
+def find_run(conn: Any, flow: str, run_id: str | None, *, namespace: str | None = None) -> PastRun:
+    """The run ``run_id``, or the latest run of the flow (in ``namespace`` when one is given)."""
     with conn.cursor() as cur:
         if run_id is None:
             cur.execute("SELECT run_pk, run_id, status, failed_step, parameters FROM runs "
-                        "WHERE flow_id = %s ORDER BY created_at DESC, run_pk DESC LIMIT 1", (flow,))
+                        "WHERE flow_id = %(flow)s AND (%(ns)s::text IS NULL OR tags @> ARRAY[%(ns)s::text] "
+                        "OR system_tags @> ARRAY[%(ns)s::text]) "
+                        "ORDER BY created_at DESC, run_pk DESC LIMIT 1", {"flow": flow, "ns": namespace})
         else:
             cur.execute("SELECT run_pk, run_id, status, failed_step, parameters FROM runs "
                         "WHERE flow_id = %s AND run_id = %s", (flow, run_id))
         row = cur.fetchone()
     if row is None:
-        raise PastRunError(f"no run {flow}/{run_id} recorded" if run_id else f"no run of {flow} recorded yet")
+        if run_id:
+            raise PastRunError(f"no run {flow}/{run_id} recorded")
+        raise PastRunError(f"no run of {flow} recorded yet"
+                           + (f" in namespace {namespace}" if namespace else ""))
     return PastRun(int(row[0]), str(row[1]), str(row[2]), row[3], dict(row[4] or {}))
 
 

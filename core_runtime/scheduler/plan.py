@@ -67,3 +67,4 @@ class ChildResult:
     traceback: str | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)
     caught: bool = False
+    set_here: list[str] = field(default_factory=list)   # artifacts the step itself set (spin shows them)
