@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,34 @@ class Run(TimedObject):
         self.pathspec = f"{self.flow_id}/{self.id}"
         if _namespace_check:
             check_namespace(self.pathspec, self.tags)
+
+    # -- tags (Metaflow's rules: client/tags.py) -------------------------------------------------------
+    def add_tag(self, tag: str) -> None:
+        """Add a user tag; a tag that is already a system tag is not added (no error)."""
+        self.replace_tags([], [tag] if isinstance(tag, (str, bytes)) else tag)
+
+    def add_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tags([], tags)
+
+    def remove_tag(self, tag: str) -> None:
+        """Remove a user tag; removing a system tag is an error, an absent tag a no-op."""
+        self.replace_tags([tag] if isinstance(tag, (str, bytes)) else tag, [])
+
+    def remove_tags(self, tags: Iterable[str]) -> None:
+        self.replace_tags(tags, [])
+
+    def replace_tag(self, tag_to_remove: str, tag_to_add: str) -> None:
+        """Remove one tag and add another atomically (the removal first)."""
+        self.replace_tags([tag_to_remove] if isinstance(tag_to_remove, (str, bytes)) else tag_to_remove,
+                          [tag_to_add] if isinstance(tag_to_add, (str, bytes)) else tag_to_add)
+
+    def replace_tags(self, tags_to_remove: Iterable[str], tags_to_add: Iterable[str]) -> None:
+        from core_runtime.client.tags import tag_list
+
+        remove = tag_list(tags_to_remove, "tags_to_remove")
+        add = tag_list(tags_to_add, "tags_to_add")
+        self.user_tags = self._src.mutate_run_tags(self.flow_id, self.id, remove, add)
+        self.tags = self.user_tags | self.system_tags
 
     @property
     def parent(self) -> Flow:
