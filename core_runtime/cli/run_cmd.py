@@ -81,6 +81,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     if run_id_file:
         with open(run_id_file, "w", encoding="utf-8") as fh:
             fh.write(run.run_id)
+    write_runner_attributes(cmd.option("runner-attribute-file"), graph.flow_name, run.run_id)
     console = Console(quiet=bool(cmd.option("quiet")))
     console.line(f"Workflow starting (run-id {run.run_id}):" if origin_run_id is None else
                  f"Workflow resuming run {origin_run_id} as run-id {run.run_id}:")
@@ -89,6 +90,16 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
                      cloner=cloner)
     return Runner(setup).execute()
+
+
+def write_runner_attributes(path: str | None, flow: str, run_id: str) -> None:
+    """For the Runner API (runner/): the run's pathspec, written as soon as the run exists."""
+    if not path:
+        return
+    import json
+
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"flow_name": flow, "run_id": run_id, "metadata": "flowscope@"}, fh)
 
 
 def run_command(cmd: Any, info: FlowInfo) -> int:
