@@ -1,0 +1,1 @@
+ARTIFACTS = {"delay": 3}
