@@ -11,7 +11,7 @@ from typing import Any
 
 from core_runtime.parameters import Parameter, ParameterError
 
-COMMANDS = ("run", "resume", "spin", "show", "check", "help")
+COMMANDS = ("run", "resume", "spin", "show", "check", "logs", "dump", "tag", "help")
 
 # Options every command that runs tasks understands: name -> takes a value
 RUN_OPTIONS = {"tag": True, "max-workers": True, "run-id-file": True, "quiet": False,
@@ -24,6 +24,12 @@ COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
              "max-log-size": True, "run-id-file": True, "runner-attribute-file": True},
     "show": {},
     "check": {},
+    "logs": {"stdout": False, "no-stdout": False, "stderr": False, "no-stderr": False, "both": False,
+             "no-both": False, "timestamps": False, "no-timestamps": False, "attempt": True},
+    "dump": {"private": False, "no-private": False, "max-value-size": True, "include": True, "file": True,
+             "quiet": False},
+    "tag": {"run-id": True, "namespace": True, "add": True, "remove": True, "all": False, "my-runs": False,
+            "hide-system-tags": False, "group-by-tag": False, "group-by-run": False, "flat": False},
     "help": {},
 }
 

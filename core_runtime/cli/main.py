@@ -65,6 +65,25 @@ def main(flow_cls: type, argv: list[str]) -> int:
         return _fail(f"database error during the run: {first}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (``python flow.py tag list | head``): stop quietly, like a shell tool.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _client_command(cmd: Any, info: FlowInfo) -> int:
+    """Commands that read (or, for tags, change) recorded runs through the client."""
+    from core_runtime.cli.tag_cmd import tag_command
+    from core_runtime.cli.task_output_cmds import dump_command, logs_command
+    from core_runtime.client import FlowscopeClientError
+
+    command = {"logs": logs_command, "dump": dump_command, "tag": tag_command}[cmd.name]
+    try:
+        return command(cmd, info)
+    except FlowscopeClientError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _dispatch(cmd: Any, info: FlowInfo) -> int:
@@ -89,4 +108,6 @@ def _dispatch(cmd: Any, info: FlowInfo) -> int:
         from core_runtime.cli.spin_cmd import spin_command
 
         return spin_command(cmd, info)
+    if cmd.name in ("logs", "dump", "tag"):
+        return _client_command(cmd, info)
     raise UsageError(f"unknown command {cmd.name!r}")

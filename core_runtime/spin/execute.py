@@ -52,7 +52,7 @@ def run_task(body: Callable[[], ChildResult], *, printers: dict[str, LinePrinter
                     continue
                 _pump(key.fd, str(key.data), open_fds, sel, printers, writers)
             if deadline is not None and timed_out is None and time.monotonic() >= deadline:
-                timed_out = time.monotonic() - proc.started
+                timed_out = timeout
                 kill_task(proc)
                 deadline = None
         for fd, stream in list(open_fds.items()):
