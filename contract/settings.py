@@ -88,6 +88,9 @@ class Settings:
               "default: the current directory.")
     spin_persist: bool = setting(
         False, "Default of spin's --persist / --no-persist.")
+    env_dir: str | None = setting(
+        None, "Where the environments of @pypi/@conda steps are built and kept, one per distinct "
+              "package set (default: FLOWSCOPE_HOME/envs).")
 
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")

@@ -14,6 +14,7 @@ from typing import Any
 from core_runtime.config import Config, ConfigError
 from core_runtime.current import current
 from core_runtime.decorators import CaughtException, card, catch, resources, retry, step, timeout
+from core_runtime.environments.decorators import conda, conda_base, pypi, pypi_base
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
 from core_runtime.parameters import JSONType, Parameter
 
@@ -31,11 +32,15 @@ __all__ = [
     "Task",
     "card",
     "catch",
+    "conda",
+    "conda_base",
     "current",
     "default_namespace",
     "get_namespace",
     "inspect_spin",
     "namespace",
+    "pypi",
+    "pypi_base",
     "resources",
     "retry",
     "step",

@@ -32,12 +32,13 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from core_runtime.artifacts import ArtifactError
     from core_runtime.config import ConfigError
     from core_runtime.decorators import DecoratorError
+    from core_runtime.environments.build import EnvironmentBuildError
     from core_runtime.graph import GraphError
     from core_runtime.parameters import ParameterError
     from core_runtime.store import StoreError
 
     return (UsageError, CliError, GraphError, DatabaseError, ConfigError, ParameterError,
-            SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError)
+            SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError, EnvironmentBuildError)
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
@@ -47,6 +48,11 @@ def _database_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(flow_cls: type, argv: list[str]) -> int:
+    if argv[:1] == ["_task"]:
+        # Internal: one task attempt inside a @pypi/@conda environment (environments/launch.py).
+        from core_runtime.environments.launch import task_main
+
+        return task_main(flow_cls, argv[1:])
     errors = user_errors()
     try:
         cmd = parse_args(argv, flow_parameters(flow_cls))

@@ -55,6 +55,7 @@ def open_backends(settings: Any) -> tuple[Any, Any]:
 def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id: str | None = None,
               cloner_factory: Any = None, backends: tuple[Any, Any, Any] | None = None) -> int:
     from contract.settings import load_settings
+    from core_runtime.environments import prepare_environments
     from core_runtime.scheduler.console import Console
     from core_runtime.scheduler.runner import Runner, RunSetup
 
@@ -70,6 +71,8 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                    f"python_version:{platform.python_version()}"]
     values = run_values(info, params)
     graph = info.graph
+    console = Console(quiet=bool(cmd.option("quiet")))
+    environments = prepare_environments(info.flow_cls, graph, settings, console.line)
     cloner = cloner_factory(store, ds) if cloner_factory else None
     run = store.create_run(graph.flow_name, user=username, tags=tags, system_tags=system_tags,
                            parameters={k: _jsonable(v) for k, v in values.items()},
@@ -82,13 +85,12 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
         with open(run_id_file, "w", encoding="utf-8") as fh:
             fh.write(run.run_id)
     write_runner_attributes(cmd.option("runner-attribute-file"), graph.flow_name, run.run_id)
-    console = Console(quiet=bool(cmd.option("quiet")))
     console.line(f"Workflow starting (run-id {run.run_id}):" if origin_run_id is None else
                  f"Workflow resuming run {origin_run_id} as run-id {run.run_id}:")
     setup = RunSetup(flow_cls=info.flow_cls, graph=graph, settings=settings, store=store, ds=ds,
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
-                     cloner=cloner)
+                     cloner=cloner, environments=environments)
     return Runner(setup).execute()
 
 

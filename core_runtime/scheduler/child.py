@@ -35,6 +35,8 @@ class TaskContext:
     tags: list[str] = field(default_factory=list)
     fallback: dict[str, Any] | None = None   # @catch after the last failed attempt
     skip_decorators: bool = False        # spin --skip-decorators: run the bare step function
+    env_python: str | None = None        # @pypi/@conda: the environment's interpreter runs the step
+    env_pythonpath: str | None = None    # ... with the runtime's own packages on this path
 
 
 def foreach_label(value: Any) -> str:

@@ -43,6 +43,7 @@ class RunSetup:
     console: Console
     origin_run_id: str | None = None
     cloner: Any = None             # resume: object with try_clone(plan) -> Finished | None
+    environments: Any = None       # environments.StepEnvironments of @pypi/@conda steps, if any
 
 
 @dataclass
@@ -217,6 +218,8 @@ class Runner:
         res = find_decorator(getattr(s.flow_cls, plan.step), "resources")
         if res is not None:
             fields += [(k, str(v), "resources") for k, v in res.attributes.items()]
+        if s.environments is not None:
+            fields += s.environments.metadata(plan.step)
         s.store.record_metadata(q.task, None, fields)
 
     def _launch(self, q: Queued) -> None:
@@ -227,10 +230,12 @@ class Runner:
             self._create_task(q)
         task = q.task
         s.store.start_attempt(task, q.attempt)
+        env = s.environments.python_for(q.plan.step) if s.environments is not None else None
         ctx = TaskContext(flow_cls=s.flow_cls, graph=s.graph, flow_name=s.run.flow_id,
                           run_id=s.run.run_id, task_id=task.task_id, attempt=q.attempt,
                           username=s.username, origin_run_id=s.origin_run_id,
-                          run_values=s.run_values, tags=s.tags, fallback=q.fallback)
+                          run_values=s.run_values, tags=s.tags, fallback=q.fallback,
+                          env_python=env[0] if env else None, env_pythonpath=env[1] if env else None)
         result_path = os.path.join(self.tmpdir, f"{task.task_pk}.{q.attempt}.json")
         proc = fork_task(lambda: _child_body(ctx, q.plan, s.settings), result_path)
         timeout = find_decorator(getattr(s.flow_cls, q.plan.step), "timeout")
@@ -414,6 +419,11 @@ def _child_body(ctx: TaskContext, plan: TaskPlan, settings: Any) -> ChildResult:
 
     from contract.datastore import open_datastore
 
+    if ctx.env_python:
+        from core_runtime.environments.launch import run_in_environment
+
+        sys.stdout.flush()
+        return run_in_environment(ctx, plan, settings)
     ds = open_datastore(settings)
     result, _flow = run_step(ctx, plan, ds)
     if not result.ok and result.traceback:
