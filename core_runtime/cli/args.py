@@ -11,7 +11,7 @@ from typing import Any
 
 from core_runtime.parameters import Parameter, ParameterError
 
-COMMANDS = ("run", "resume", "spin", "show", "check", "logs", "dump", "tag", "help")
+COMMANDS = ("run", "resume", "spin", "show", "check", "logs", "dump", "tag", "card", "help")
 
 # Options every command that runs tasks understands: name -> takes a value
 RUN_OPTIONS = {"tag": True, "max-workers": True, "run-id-file": True, "quiet": False,
@@ -30,6 +30,9 @@ COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
              "quiet": False},
     "tag": {"run-id": True, "namespace": True, "add": True, "remove": True, "all": False, "my-runs": False,
             "hide-system-tags": False, "group-by-tag": False, "group-by-run": False, "flat": False},
+    # --follow-resumed is accepted: a resumed run's cloned tasks carry their cards already.
+    "card": {"hash": True, "type": True, "id": True, "follow-resumed": False, "no-follow-resumed": False,
+             "as-json": False, "file": True},
     "help": {},
 }
 

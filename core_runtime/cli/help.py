@@ -28,6 +28,8 @@ def render_help(flow_cls: type, info: Any) -> str:
         "           [--include A,B] [--file PATH]",
         "  tag      A run's tags: tag add|remove --run-id ID TAG...; tag replace --run-id ID",
         "           --remove OLD --add NEW; tag list [--run-id ID|--all|--my-runs] [--group-by-tag]",
+        "  card     A task's cards: card get|view STEP|RUN/STEP[/TASK] [PATH] [--id ID] [--type T]",
+        "           [--hash H]; card list [PATHSPEC] [--as-json] [--file PATH]",
         "",
         "Options of run and resume:",
         "  --tag TAG             Add a tag to the run (repeatable)",

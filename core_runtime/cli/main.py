@@ -81,11 +81,12 @@ def main(flow_cls: type, argv: list[str]) -> int:
 
 def _client_command(cmd: Any, info: FlowInfo) -> int:
     """Commands that read (or, for tags, change) recorded runs through the client."""
+    from core_runtime.cli.card_cmd import card_command
     from core_runtime.cli.tag_cmd import tag_command
     from core_runtime.cli.task_output_cmds import dump_command, logs_command
     from core_runtime.client import FlowscopeClientError
 
-    command = {"logs": logs_command, "dump": dump_command, "tag": tag_command}[cmd.name]
+    command = {"logs": logs_command, "dump": dump_command, "tag": tag_command, "card": card_command}[cmd.name]
     try:
         return command(cmd, info)
     except FlowscopeClientError as exc:
@@ -114,6 +115,6 @@ def _dispatch(cmd: Any, info: FlowInfo) -> int:
         from core_runtime.cli.spin_cmd import spin_command
 
         return spin_command(cmd, info)
-    if cmd.name in ("logs", "dump", "tag"):
+    if cmd.name in ("logs", "dump", "tag", "card"):
         return _client_command(cmd, info)
     raise UsageError(f"unknown command {cmd.name!r}")

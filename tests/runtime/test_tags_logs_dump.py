@@ -137,3 +137,31 @@ def test_same_client_script_on_metaflow(flowscope_env: dict[str, str], tmp_path:
     ours = run_driver(CLIENT_DRIVER, ours_dir, flowscope_env, metaflow=False)
     theirs = run_driver(CLIENT_DRIVER, theirs_dir, metaflow_env(tmp_path), metaflow=True)
     assert ours == theirs
+
+
+def test_card_list_get_view(flow_runner: Any, tmp_path: Path) -> None:
+    import json
+
+    flow = FLOW.with_name("report_cards.py")
+    ran = flow_runner(flow, "run")
+    assert ran.returncode == 0, ran.stderr
+    listed = flow_runner(flow, "card", "list", f"{ran.run_id}/start", "--as-json")
+    assert listed.returncode == 0, listed.stderr
+    doc = json.loads(listed.stdout)
+    assert doc["pathspec"].startswith(f"ReportCardsFlow/{ran.run_id}/start/")
+    cards = {c["id"]: c for c in doc["cards"]}
+    assert set(cards) == {"summary", "default"} and cards["summary"]["type"] == "blank"
+    got = flow_runner(flow, "card", "get", f"{ran.run_id}/start", "--id", "summary")
+    assert got.returncode == 0 and "Nightly summary" in got.stdout and "<html" in got.stdout.lower()
+    out = tmp_path / "default.html"
+    saved = flow_runner(flow, "card", "get", "start", str(out), "--type", "default")   # my latest run
+    assert saved.returncode == 0 and "total" in out.read_text()
+    both = flow_runner(flow, "card", "get", f"{ran.run_id}/start")
+    assert both.returncode == 0 and "Found 2 cards" in both.stdout and "--hash" in both.stdout
+    by_hash = flow_runner(flow, "card", "get", f"{ran.run_id}/start", "--hash", cards["summary"]["hash"][:7])
+    assert "Nightly summary" in by_hash.stdout
+    viewed = flow_runner(flow, "card", "view", f"{ran.run_id}/start", "--id", "summary",
+                         extra_env={"BROWSER": "true"})
+    assert viewed.returncode == 0 and viewed.stdout.strip().endswith("summary.html")
+    missing = flow_runner(flow, "card", "get", f"{ran.run_id}/end")
+    assert missing.returncode == 1 and "No card found for ReportCardsFlow/" in missing.stderr
