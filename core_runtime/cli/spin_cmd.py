@@ -131,7 +131,8 @@ class Spin:
         from core_runtime.scheduler.child import TaskContext
         from core_runtime.scheduler.console import LinePrinter
         from core_runtime.spin.execute import run_task
-        from core_runtime.spin.store import LayeredDatastore, SpinStore
+        from core_runtime.spin.layered import LayeredDatastore
+        from core_runtime.spin.store import SpinStore
 
         # The run, its task's metadata and logs are always kept; its artifacts only with --persist.
         spin_store = SpinStore(self.settings.spin_dir or os.getcwd())
@@ -140,23 +141,36 @@ class Spin:
         plan = self._inject(found.plan, injected, module_path, layered)
         params = {p.attr: found.past.parameters.get(p.attr, p.default_value()) for p in self.info.parameters}
         run_id, task_id = SpinStore.new_run_id(), "1"
+        envs = None if self.skip else self._environments()
+        env = envs.python_for(self.step) if envs is not None else None
         ctx = TaskContext(flow_cls=self.info.flow_cls, graph=self.info.graph, flow_name=self.flow,
                           run_id=run_id, task_id=task_id, attempt=0, username=username,
                           origin_run_id=found.past.run_id, run_values=run_values(self.info, params),
-                          skip_decorators=self.skip)
+                          skip_decorators=self.skip, env_python=env[0] if env else None,
+                          env_pythonpath=env[1] if env else None)
         task_ref = spin_store.begin(self._run_doc(found, run_id, username, params, datastore_root(self.settings)),
                                     self._task_doc(found, plan, task_id))
+        if envs is not None:
+            spin_store.record_metadata(envs.metadata(self.step))
         writers = {s: LogWriter(spin_store.datastore, spin_store, task_ref, self.flow, run_id, 0, s,
                                 flush_interval=self.settings.log_flush_interval)
                    for s in ("stdout", "stderr")}
         who = f"{run_id}/{self.step}/{task_id}"
         printers = {s: LinePrinter(self._task_line(who)) for s in ("stdout", "stderr")}
         self.console.line(f"[{who}] Task is starting.")
-        outcome = run_task(lambda: _child(ctx, plan, layered, self.persist), printers=printers,
-                           writers=writers, timeout=timeout)
+        body = (lambda: _env_child(ctx, plan, self.settings, primary.root, self.persist)) if env else (
+            lambda: _child(ctx, plan, layered, self.persist))
+        outcome = run_task(body, printers=printers, writers=writers, timeout=timeout)
         for w in writers.values():
             w.close()
         return self._finish(outcome, spin_store, run_id, task_id, who)
+
+    def _environments(self) -> Any:
+        """The step's @pypi/@conda environment (built if needed), as in a run; None if it has none."""
+        from core_runtime.environments import prepare_environments
+
+        return prepare_environments(self.info.flow_cls, self.info.graph, self.settings, self.console.line,
+                                    only=[self.step])
 
     def _task_line(self, who: str) -> Callable[[str], None]:
         return lambda line: self.console.line(f"[{who}] {line}")
@@ -266,6 +280,13 @@ def _child(ctx: Any, plan: Any, ds: Any, persist: bool) -> Any:
     if not result.ok and result.traceback:   # into the task's stderr, as in a run
         sys.stderr.write(result.traceback if result.traceback.endswith("\n") else result.traceback + "\n")
     return result
+
+
+def _env_child(ctx: Any, plan: Any, settings: Any, spin_root: str, persist: bool) -> Any:
+    from core_runtime.environments.launch import run_in_environment
+
+    sys.stdout.flush()
+    return run_in_environment(ctx, plan, settings, spin_store=spin_root, persist=persist)
 
 
 def _login() -> str:

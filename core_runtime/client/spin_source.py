@@ -59,7 +59,7 @@ class SpinSource:
 
     def datastore(self) -> Datastore:
         from core_runtime.client.context import current_settings
-        from core_runtime.spin.store import LayeredDatastore
+        from core_runtime.spin.layered import LayeredDatastore
 
         with self._lock:
             if self._datastore is None:

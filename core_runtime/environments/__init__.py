@@ -38,11 +38,11 @@ class StepEnvironments:
         return out
 
 
-def prepare_environments(flow_cls: type, graph: Any, settings: Any,
-                         say: Callable[[str], None]) -> StepEnvironments | None:
-    """Build the environments the flow's steps ask for; None when no step asks for one."""
+def prepare_environments(flow_cls: type, graph: Any, settings: Any, say: Callable[[str], None],
+                         only: list[str] | None = None) -> StepEnvironments | None:
+    """Build the environments the flow's steps (or ``only`` these) ask for; None when none asks."""
     specs: dict[str, EnvSpec] = {}
-    for step in graph.steps:
+    for step in only if only is not None else graph.steps:
         spec = step_env(flow_cls, step)
         if spec is not None:
             specs[step] = spec

@@ -23,7 +23,10 @@ from core_runtime.scheduler.plan import ChildResult
 EXIT_OK, EXIT_STEP_FAILED, EXIT_CRASHED = 0, 1, 2
 
 
-def run_in_environment(ctx: Any, plan: Any, settings: Any) -> ChildResult:
+def run_in_environment(ctx: Any, plan: Any, settings: Any, *, spin_store: str | None = None,
+                       persist: bool = True) -> ChildResult:
+    """``spin_store``: spin's local datastore, read first and written to (the flow's datastore is
+    read after it); ``persist=False``: keep nothing (spin without --persist)."""
     from contract.datastore import datastore_root
 
     assert ctx.env_python, "run_in_environment needs ctx.env_python"
@@ -31,7 +34,7 @@ def run_in_environment(ctx: Any, plan: Any, settings: Any) -> ChildResult:
     fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx) if f.name not in ("flow_cls", "graph")}
     spec = {"flow_class": ctx.flow_cls.__name__, "ctx": fields, "plan": plan,
             "datastore": root if "://" in root else os.path.abspath(root),
-            "s3_endpoint_url": settings.s3_endpoint_url}
+            "s3_endpoint_url": settings.s3_endpoint_url, "spin_store": spin_store, "persist": persist}
     folder = tempfile.mkdtemp(prefix="flowscope-env-task-")
     spec_path, result_path = os.path.join(folder, "spec.pkl"), os.path.join(folder, "result.json")
     with open(spec_path, "wb") as fh:
@@ -80,9 +83,14 @@ def task_main(flow_cls: type, argv: list[str]) -> int:
     path = os.path.abspath(sys.modules[flow_cls.__module__].__file__ or sys.argv[0])
     graph = FlowGraph.from_file(path, flow_cls.__name__)
     ctx = TaskContext(flow_cls=flow_cls, graph=graph, **spec["ctx"])
-    ds = open_datastore(load_settings(environ={}, datastore=spec["datastore"],
-                                      s3_endpoint_url=spec["s3_endpoint_url"]))
-    result, _flow = run_step(ctx, spec["plan"], ds)
+    ds: Any = open_datastore(load_settings(environ={}, datastore=spec["datastore"],
+                                           s3_endpoint_url=spec["s3_endpoint_url"]))
+    if spec.get("spin_store"):
+        from contract.datastore import LocalDatastore
+        from core_runtime.spin.layered import LayeredDatastore
+
+        ds = LayeredDatastore(LocalDatastore(spec["spin_store"]), [ds])
+    result, _flow = run_step(ctx, spec["plan"], ds, persist=spec.get("persist", True))
     if not result.ok and result.traceback:
         sys.stderr.write(result.traceback if result.traceback.endswith("\n") else result.traceback + "\n")
     tmp = result_path + ".tmp"

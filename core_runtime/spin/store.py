@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from contract.datastore import Datastore, DatastoreError, LocalDatastore
+from contract.datastore import Datastore, LocalDatastore
 from core_runtime.store.refs import TaskRef
 
 SPIN_DIR = ".flowscope_spin"
@@ -129,40 +129,3 @@ class SpinStore:
                 continue
         out.sort(key=lambda r: (int(r.get("created_at") or 0), str(r.get("run_id"))))
         return out
-
-
-class LayeredDatastore:
-    """Reads a key from the spin datastore, else from the flows' own; writes go to the first.
-
-    Keys are content-addressed, so one key names the same bytes wherever it is found.
-    """
-
-    def __init__(self, primary: Datastore, fallbacks: list[Datastore]) -> None:
-        self.primary = primary
-        self.fallbacks = fallbacks
-        self.root = primary.root
-
-    def put(self, key: str, data: bytes) -> None:
-        self.primary.put(key, data)
-
-    def put_if_absent(self, key: str, data: bytes) -> bool:
-        return self.primary.put_if_absent(key, data)
-
-    def get(self, key: str) -> bytes:
-        if self.primary.exists(key):
-            return self.primary.get(key)
-        for ds in self.fallbacks:
-            try:
-                return ds.get(key)
-            except DatastoreError:
-                continue
-        return self.primary.get(key)   # raises, naming the spin datastore and the key
-
-    def exists(self, key: str) -> bool:
-        return self.primary.exists(key) or any(ds.exists(key) for ds in self.fallbacks)
-
-    def list(self, prefix: str) -> list[str]:
-        keys = set(self.primary.list(prefix))
-        for ds in self.fallbacks:
-            keys.update(ds.list(prefix))
-        return sorted(keys)

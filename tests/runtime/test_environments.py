@@ -101,3 +101,20 @@ async def test_the_environment_shows_in_the_task_metadata_api(aiohttp_client, se
     fields = {m["field_name"]: m for m in (await resp.json())["data"]}
     assert fields["environment"]["value"].startswith("conda: tabulate==0.9.0")
     assert fields["environment-notice"]["type"] == "notice"
+
+
+@pytest.mark.timeout(900)
+def test_spin_runs_the_step_in_its_environment(flow_runner, flowscope_env, tmp_path):
+    from core_runtime.client import Task
+
+    flow = FLOWS / "playlist_table.py"
+    base = flow_runner(flow, "run", timeout=600)
+    assert base.returncode == 0, base.stderr
+    id_file = tmp_path / "spin-id"
+    spun = flow_runner(flow, "spin", f"{base.run_id}/table", "--persist", "--run-id-file", str(id_file),
+                       timeout=600)
+    assert spun.returncode == 0, spun.stdout + spun.stderr
+    task = Task(f"PlaylistTableFlow/{id_file.read_text()}/table/1", _namespace_check=False,
+                _current_metadata=f"spin@{flowscope_env['FLOWSCOPE_SPIN_DIR']}")
+    assert task.data.tabulate_version == "0.9.0" and task.data.sees_runtime_packages is False
+    assert task.metadata_dict["environment"].startswith("conda: tabulate==0.9.0")
