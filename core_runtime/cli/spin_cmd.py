@@ -71,7 +71,6 @@ class Spin:
         self.flow = info.graph.flow_name
 
     def execute(self) -> int:
-        from core_runtime.cli.run_cmd import open_backends
         from core_runtime.spin.artifacts_module import ArtifactsModuleError, read_artifacts_module
         from core_runtime.spin.inputs import SpinInputError, find_inputs
 
@@ -81,17 +80,17 @@ class Spin:
             injected = read_artifacts_module(module_path) if module_path else {}
         except ArtifactsModuleError as exc:
             raise UsageError(str(exc)) from None
-        store, ds = open_backends(self.settings)
+        conn, ds = _read_backends(self.settings)
         username = self.settings.user or _login()
         self.console.line(f"Spinning up step {self.step} locally for flow {self.flow}")
         try:
-            found = find_inputs(store.conn, self.info.graph, ds, self.target,
+            found = find_inputs(conn, self.info.graph, ds, self.target,
                                 namespace=None if self.target.run_id else f"user:{username}",
                                 inputs_given=bool(module_path))
         except SpinInputError as exc:
             raise UsageError(f"spin: {exc}") from None
         finally:
-            store.conn.close()
+            conn.close()
         for note in found.notes:
             self.console.line(note)
         if found.spun_task is not None and self.target.task_id is None:
@@ -280,6 +279,19 @@ def _child(ctx: Any, plan: Any, ds: Any, persist: bool) -> Any:
     if not result.ok and result.traceback:   # into the task's stderr, as in a run
         sys.stderr.write(result.traceback if result.traceback.endswith("\n") else result.traceback + "\n")
     return result
+
+
+def _read_backends(settings: Any) -> tuple[Any, Any]:
+    """spin only reads past runs: the writer role if this machine has it (it also prepares an
+    embedded database), else the SELECT-only one (a reader-only setup can spin too)."""
+    from contract.datastore import open_datastore
+    from contract.pg import connect_writer
+    from contract.pg.connect import connect, resolve_dsns
+
+    dsns = resolve_dsns(settings)
+    conn = connect_writer(settings) if dsns.writer else connect(dsns.reader, what="Postgres (reader)")
+    conn.autocommit = True
+    return conn, open_datastore(settings)
 
 
 def _env_child(ctx: Any, plan: Any, settings: Any, spin_root: str, persist: bool) -> Any:

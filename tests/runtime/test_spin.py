@@ -163,3 +163,10 @@ def test_runner_spin_for_unit_testing_a_step(base_run, flowscope_env):
         assert sp.task["slope"].data == 4.0
         assert sp.task.data.intercept == 0.0
         assert "north: price = 4.00" in sp.stdout
+
+
+def test_spin_needs_only_the_reader_role(base_run, flowscope_env, tmp_path):
+    env = {k: v for k, v in flowscope_env.items() if k != "FLOWSCOPE_DSN"}
+    res = run_flow(env, FLOW, "spin", f"{base_run}/fit", tmp=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "north: price = 4.00" in res.stdout
