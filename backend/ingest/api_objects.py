@@ -8,10 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from backend.ingest.db import objects as db
-from backend.ingest.db.pool import cursor, transaction
+from backend.ingest.db.pool import Cursor, cursor, transaction
 from backend.ingest.keys import POOL, SETTINGS
 from backend.ingest.lookup import run_of, task_of
 from backend.ingest.shapes import flow_obj, run_obj, step_obj, task_obj
+from backend.ingest.state import fold
+from backend.ingest.state.model import RunState, TaskState
+from backend.ingest.state.store import StateStore
 from backend.ingest.wire import (
     SERVICE_VERSION,
     BadRequest,
@@ -53,6 +56,18 @@ async def create_flow(request: web.Request) -> web.Response:
     return ok(flow_obj(row)) if row else conflict("flow already exists")
 
 
+async def _new_run(cur: Cursor, flow: str, run_id: str, number: int | None, user: str | None,
+                   tags: list[str], system_tags: list[str], ts: int) -> dict[str, Any] | None:
+    """Insert the run (through the translation's store); None if ``flow/run_id`` exists."""
+    store = StateStore(cur)
+    run = RunState(flow_id=flow, run_id=run_id, run_number=number, user_name=user, tags=tags,
+                   system_tags=system_tags, created_at=ts)
+    fold.run_created(run, ts)
+    store.add_run(run)
+    await store.flush()
+    return await db.get_run(cur, flow, run_id) if run.run_pk is not None else None
+
+
 async def create_run(request: web.Request) -> web.Response:
     body = await json_object(request)
     flow = request.match_info["flow"]
@@ -63,13 +78,13 @@ async def create_run(request: web.Request) -> web.Response:
         if given is not None:
             if await db.get_flow(cur, flow) is None:
                 return not_found()
-            run = await db.insert_run(cur, flow, given, None, user, tags, system_tags, ts)
+            run = await _new_run(cur, flow, given, None, user, tags, system_tags, ts)
             return ok(run_obj(run)) if run else conflict("run already exists")
         for _ in range(10):   # skip numbers a native run of this flow may already hold
             number = await db.alloc_run_number(cur, flow, ts)
             if number is None:
                 return not_found()
-            run = await db.insert_run(cur, flow, str(number), number, user, tags, system_tags, ts)
+            run = await _new_run(cur, flow, str(number), number, user, tags, system_tags, ts)
             if run is not None:
                 return ok(run_obj(run))
     raise BadRequest(f"could not allocate a run number for flow {flow}")
@@ -94,30 +109,37 @@ def _beat_reply(request: web.Request) -> web.Response:
 
 async def run_heartbeat(request: web.Request) -> web.Response:
     # The body (raw "{}", no content type) carries nothing: not parsed.
-    async with cursor(request.app[POOL]) as cur:
-        run = await run_of(cur, request)
+    m = request.match_info
+    async with transaction(request.app[POOL]) as cur:
+        store = StateStore(cur)
+        run = await store.run(m["flow"], m["run"])
         if run is None:
             return not_found()
-        await db.run_heartbeat(cur, run["run_pk"], now_ms())
+        fold.run_heartbeat(run, now_ms())
+        await store.flush()
     return _beat_reply(request)
 
 
 async def mutate_tags(request: web.Request) -> web.Response:
     body = await json_object(request)
     add, remove = str_list(body, "tags_to_add"), str_list(body, "tags_to_remove")
+    m = request.match_info
     async with transaction(request.app[POOL]) as cur:
-        run = await run_of(cur, request, for_update=True)
+        store = StateStore(cur)
+        run = await store.run(m["flow"], m["run"])
         if run is None:
             return not_found()
-        system = set(run["system_tags"])
+        await store.lock_run(run)
+        system = set(run.system_tags)
         bad = sorted(set(remove) & system)
         if bad:
             return web.json_response({"message": f"cannot remove system tags: {', '.join(bad)}"},
                                      status=422)
-        tags = [t for t in run["tags"] if t not in set(remove)]
+        tags = [t for t in run.tags if t not in set(remove)]
         tags += [t for t in add if t not in system and t not in tags]
         tags = sorted(set(tags))
-        await db.set_run_tags(cur, run["run_pk"], tags)
+        run.set("tags", tags)
+        await store.flush()
     return ok({"tags": tags})
 
 
@@ -164,35 +186,39 @@ async def get_task(request: web.Request) -> web.Response:
 async def create_task(request: web.Request) -> web.Response:
     body = await json_object(request)
     given = given_id(body, "task_id", "task_name")
-    step_name = request.match_info["step"]
+    m = request.match_info
     ts = now_ms()
-    task: dict[str, Any] | None = None
     async with transaction(request.app[POOL]) as cur:
-        run = await run_of(cur, request)
+        store = StateStore(cur)
+        run = await store.run(m["flow"], m["run"])
         if run is None:
             return not_found()
-        if given is not None:
-            task = await db.insert_task(cur, run["run_pk"], step_name, given, ts)
-            if task is None:
+        task: TaskState | None = None
+        for _ in range(1 if given is not None else 10):
+            task_id = given if given is not None else await db.alloc_task_id(cur)
+            task = TaskState(run=run, step_name=m["step"], task_id=task_id, created_at=ts)
+            fold.task_created(task, ts)
+            store.add_task(task)
+            await store.flush()
+            if task.task_pk is not None:
+                break
+        if task is None or task.task_pk is None:
+            if given is not None:
                 return conflict("task already exists")
-        else:
-            for _ in range(10):
-                task = await db.insert_task(cur, run["run_pk"], step_name, await db.alloc_task_id(cur), ts)
-                if task is not None:
-                    break
-        if task is None:
             raise BadRequest("could not allocate a task id")
-        await db.run_heartbeat(cur, run["run_pk"], ts)
-    return ok(task_obj(run, task))
+        found = await task_of(cur, request, task.task_id)
+    assert found is not None
+    return ok(task_obj(*found))
 
 
 async def task_heartbeat(request: web.Request) -> web.Response:
-    ts = now_ms()
+    m = request.match_info
     async with transaction(request.app[POOL]) as cur:
-        found = await task_of(cur, request)
-        if found is None:
+        store = StateStore(cur)
+        run = await store.run(m["flow"], m["run"])
+        task = await store.task(run, m["step"], m["task"]) if run is not None else None
+        if task is None:
             return not_found()
-        run, task = found
-        await db.task_heartbeat(cur, task["task_pk"], ts)
-        await db.run_heartbeat(cur, run["run_pk"], ts)
+        fold.task_heartbeat(task, now_ms())
+        await store.flush()
     return _beat_reply(request)

@@ -11,12 +11,13 @@ from aiohttp import web
 
 from backend.ingest import enrich as datastore
 from backend.ingest.db import records as db
-from backend.ingest.db import status as status_db
-from backend.ingest.db.pool import cursor, transaction
+from backend.ingest.db.pool import Cursor, cursor, transaction
 from backend.ingest.keys import POOL, SETTINGS
 from backend.ingest.lookup import run_of, task_of
 from backend.ingest.shapes import artifact_obj, metadata_obj, stored_location
-from backend.ingest.status import apply_metadata, has_decorator
+from backend.ingest.state import fold
+from backend.ingest.state.model import ArtifactRecord, MetadataRecord, RunState, TaskState
+from backend.ingest.state.store import StateStore
 from backend.ingest.wire import (
     BadRequest,
     attempt_of_tags,
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 ENRICH_TIMEOUT_S = 15.0
 
 
-def _metadata_rows(body: list[dict[str, Any]], ts: int) -> list[dict[str, Any]]:
+def _metadata_rows(body: list[dict[str, Any]], ts: int) -> list[MetadataRecord]:
     rows = []
     for item in body:
         field = item.get("field_name")
@@ -45,23 +46,36 @@ def _metadata_rows(body: list[dict[str, Any]], ts: int) -> list[dict[str, Any]]:
         if not isinstance(tags, list):
             raise BadRequest(f"metadatum {field!r}: 'tags' must be a list")
         kind = item.get("type")
-        rows.append({"field_name": no_nul(field), "value": value_text(item["value"]),
-                     "type": no_nul(kind) if isinstance(kind, str) else None,
-                     "tags": [no_nul(str(t)) for t in tags], "attempt": attempt_of_tags(tags), "ts": ts})
+        rows.append(MetadataRecord(field_name=no_nul(field), value=value_text(item["value"]),
+                                   type=no_nul(kind) if isinstance(kind, str) else None,
+                                   tags=[no_nul(str(t)) for t in tags], attempt=attempt_of_tags(tags), ts=ts))
     return rows
+
+
+async def _locked(cur: Cursor, request: web.Request) -> tuple[StateStore, RunState, TaskState] | None:
+    """The store with the path's task and run loaded and locked (task first, then run)."""
+    m = request.match_info
+    store = StateStore(cur)
+    run = await store.run(m["flow"], m["run"])
+    task = await store.task(run, m["step"], m["task"], lock=True) if run is not None else None
+    if run is None or task is None:
+        return None
+    await store.lock_run(run)
+    return store, run, task
 
 
 async def post_metadata(request: web.Request) -> web.Response:
     body = await json_list(request)
     rows = _metadata_rows(body, now_ms())
     async with transaction(request.app[POOL]) as cur:
-        found = await task_of(cur, request)
+        found = await _locked(cur, request)
         if found is None:
             return not_found()
-        run, task = found
-        n = await db.insert_metadata(cur, task["task_pk"], run["run_pk"], rows)
-        await apply_metadata(cur, task["task_pk"], rows, rows[0]["ts"] if rows else now_ms())
-    return ok({"metadata_created": n})
+        store, _run, task = found
+        store.add_metadata(task, rows)
+        fold.apply_metadata(task, rows)
+        await store.flush()
+    return ok({"metadata_created": len(rows)})
 
 
 async def get_metadata(request: web.Request) -> web.Response:
@@ -89,7 +103,7 @@ async def filtered_tasks(request: web.Request) -> web.Response:
     return ok([f"{m['flow']}/{m['run']}/{m['step']}/{t}" for t in ids])
 
 
-def _artifact_rows(body: list[dict[str, Any]], flow: str, ts: int) -> list[dict[str, Any]]:
+def _artifact_rows(body: list[dict[str, Any]], flow: str, ts: int) -> list[ArtifactRecord]:
     rows = []
     for item in body:
         name, sha = item.get("name"), item.get("sha")
@@ -102,83 +116,57 @@ def _artifact_rows(body: list[dict[str, Any]], flow: str, ts: int) -> list[dict[
             raise BadRequest(f"artifact {name!r}: 'attempt_id' must be a non-negative integer")
         location = item.get("location")
         encoding = item.get("content_type")
-        rows.append({"name": name, "sha": sha, "attempt": attempt,
-                     "root": location[len(":root:"):] if isinstance(location, str)
-                     and location.startswith(":root:") else None,
-                     "location": stored_location(flow, sha, location) if isinstance(location, str) else None,
-                     "encoding": encoding if isinstance(encoding, str) else "pickle-v4",
-                     "type": None, "size": None, "preview": None, "ts": ts})
+        rows.append(ArtifactRecord(
+            name=name, sha=sha, attempt=attempt,
+            root=location[len(":root:"):] if isinstance(location, str) and location.startswith(":root:") else None,
+            location=stored_location(flow, sha, location) if isinstance(location, str) else None,
+            encoding=encoding if isinstance(encoding, str) else "pickle-v4", ts=ts))
     return rows
 
 
-async def _inspect(request: web.Request, run: dict[str, Any], task: dict[str, Any],
-                   rows: list[dict[str, Any]], catch_step: bool) -> datastore.Enrichment | None:
-    root = next((r["root"] for r in rows if r["root"]), None)
+async def inspect_artifacts(s3_endpoint_url: str | None, run: RunState, task: TaskState,
+                            rows: list[ArtifactRecord]) -> datastore.Enrichment | None:
+    """Read the datastore about one attempt's artifacts (in a thread, bounded in time)."""
+    root = next((r.root for r in rows if r.root), None)
     if root is None:
         return None
-    attempt = rows[0]["attempt"]
-    shas = {r["name"]: r["sha"] for r in rows if r["attempt"] == attempt}
+    attempt = rows[0].attempt
+    shas = {r.name: r.sha for r in rows if r.attempt == attempt}
+    catch_step = fold.has_decorator(run.decorators(task.step_name), "catch")
     loop = asyncio.get_running_loop()
-    job = loop.run_in_executor(
-        None, datastore.inspect, root, request.app[SETTINGS].s3_endpoint_url, run["flow_id"],
-        run["run_id"], task["step_name"], task["task_id"], attempt, shas, catch_step)
+    job = loop.run_in_executor(None, datastore.inspect, root, s3_endpoint_url, run.flow_id, run.run_id,
+                               task.step_name, task.task_id, attempt, shas, catch_step)
     try:
         return await asyncio.wait_for(job, ENRICH_TIMEOUT_S)
     except Exception:   # the datastore is advisory: registering the artifacts must not fail
-        log.exception("reading the datastore for %s/%s/%s/%s failed", run["flow_id"], run["run_id"],
-                      task["step_name"], task["task_id"])
+        log.exception("reading the datastore for %s/%s/%s/%s failed", run.flow_id, run.run_id,
+                      task.step_name, task.task_id)
         return None
 
 
 async def post_artifacts(request: web.Request) -> web.Response:
     body = await json_list(request)
-    flow = request.match_info["flow"]
-    rows = _artifact_rows(body, flow, now_ms())
+    m = request.match_info
+    rows = _artifact_rows(body, m["flow"], now_ms())
     async with cursor(request.app[POOL]) as cur:
-        found = await task_of(cur, request)
+        store = StateStore(cur)
+        run = await store.run(m["flow"], m["run"])
+        task = await store.task(run, m["step"], m["task"]) if run is not None else None
+        if run is None or task is None:
+            return not_found()
+    # The datastore is read outside the transaction: it may be slow (S3).
+    info = await inspect_artifacts(request.app[SETTINGS].s3_endpoint_url, run, task, rows) if rows else None
+    fold.describe_artifacts(rows, info)
+    async with transaction(request.app[POOL]) as cur:
+        found = await _locked(cur, request)
         if found is None:
             return not_found()
-        run, task = found
-        ctx = await status_db.run_context(cur, run["run_pk"], task["step_name"])
-    info = await _inspect(request, run, task, rows, has_decorator(ctx["decorators"], "catch")) if rows else None
-    if info is not None:
-        for r in rows:
-            r["type"], r["size"] = info.types.get(r["name"], (None, None))
-            r["preview"] = info.previews.get(r["name"])
-    created = 0
-    async with transaction(request.app[POOL]) as cur:
-        for r in rows:
-            created += await db.insert_artifact(cur, task["task_pk"], run["run_pk"], r)
-        if info is not None and rows:
-            await _apply(cur, run, task, rows[0]["attempt"], info)
+        store, _run, task = found
+        store.add_artifacts(task, rows)
+        if rows:
+            fold.apply_artifacts(task, rows[0].attempt, info)
+        created = (await store.flush()).artifacts_created
     return ok({"artifacts_created": created})
-
-
-async def _apply(cur: Any, run: dict[str, Any], task: dict[str, Any], attempt: int,
-                 info: datastore.Enrichment) -> None:
-    if info.dag is not None:
-        await status_db.set_dag(cur, run["run_pk"], info.dag)
-    if info.parameters is not None:
-        await status_db.set_parameters(cur, run["run_pk"], info.parameters)
-    if info.foreach_stack:
-        last = info.foreach_stack[-1]
-        value = last.get("value")
-        await status_db.set_foreach(cur, task["task_pk"], info.foreach_stack,
-                                    last.get("index") if isinstance(last.get("index"), int) else None,
-                                    None if value is None else str(value)[:200])
-    exc = info.exception
-    if exc is not None:
-        exc_type = exc.type.removeprefix("builtins.")
-        what = f"{exc_type}: {exc.message}" if exc.message else exc_type
-        reason = f"@catch caught {what}" if info.caught else what
-        await status_db.set_exception(cur, task["task_pk"], attempt, exc_type, exc.message,
-                                      exc.stacktrace, reason)
-        state = await status_db.task_state(cur, task["task_pk"])
-        if state and state["attempt"] == attempt and (info.caught or state["status"] == "failed"):
-            await status_db.set_task_reason(cur, task["task_pk"], reason)
-        if not info.caught:
-            await status_db.set_run_reason(cur, run["run_pk"], task["step_name"],
-                                           f"step {task['step_name']} failed: {what}")
 
 
 async def list_artifacts(request: web.Request) -> web.Response:

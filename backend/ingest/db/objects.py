@@ -14,23 +14,11 @@ INSERT_FLOW = (f"INSERT INTO flows (flow_id, created_at) VALUES (%s, %s) "
 # Shared with native runs of the same flow, so the two never hand out the same run id.
 ALLOC_RUN_NUMBER = ("UPDATE flows SET last_run_number = last_run_number + 1, last_run_at = %s "
                     "WHERE flow_id = %s RETURNING last_run_number")
-TOUCH_FLOW = "UPDATE flows SET last_run_at = %s WHERE flow_id = %s"
-
 RUN_COLS = ("r.run_pk, r.flow_id, r.run_id, r.run_number, r.user_name, r.tags, r.system_tags, "
             "r.created_at, r.heartbeat_at, r.status, r.failed_step")
 GET_RUN = f"SELECT {RUN_COLS} FROM runs r WHERE r.flow_id = %s AND r.run_id = %s AND r.source = 'metaflow'"
-GET_RUN_FOR_UPDATE = GET_RUN + " FOR UPDATE"
 LIST_RUNS = (f"SELECT {RUN_COLS} FROM runs r WHERE r.flow_id = %s AND r.source = 'metaflow' "
              "ORDER BY r.created_at, r.run_pk")
-INSERT_RUN = (
-    "INSERT INTO runs AS r (flow_id, run_id, run_number, user_name, tags, system_tags, source, "
-    "status, created_at, started_at, heartbeat_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, 'metaflow', 'running', %s, %s, %s) "
-    f"ON CONFLICT (flow_id, run_id) DO NOTHING RETURNING {RUN_COLS}"
-)
-RUN_HEARTBEAT = ("UPDATE runs SET heartbeat_at = GREATEST(COALESCE(heartbeat_at, 0), %s) "
-                 "WHERE run_pk = %s")
-SET_RUN_TAGS = "UPDATE runs SET tags = %s WHERE run_pk = %s"
 
 STEP_COLS = "step_name, created_at"
 # Steps whose name starts with "_" (Metaflow's _parameters) get no `steps` row: the UI lists
@@ -54,18 +42,6 @@ GET_TASK = (f"SELECT {TASK_COLS} FROM tasks t WHERE t.run_pk = %s AND t.step_nam
 LIST_TASKS = (f"SELECT {TASK_COLS} FROM tasks t WHERE t.run_pk = %s AND t.step_name = %s "
               "ORDER BY t.task_pk")
 ALLOC_TASK_ID = "SELECT nextval('metaflow_task_id') AS id"
-INSERT_TASK = (
-    "INSERT INTO tasks AS t (run_pk, step_name, task_id, status, created_at, heartbeat_at) "
-    f"VALUES (%s, %s, %s, 'pending', %s, NULL) ON CONFLICT DO NOTHING RETURNING {TASK_COLS}"
-)
-# A beat marks a pending task running; a beat after the end never reopens it.
-TASK_HEARTBEAT = (
-    "UPDATE tasks SET heartbeat_at = GREATEST(COALESCE(heartbeat_at, 0), %s), "
-    "status = CASE WHEN status = 'pending' THEN 'running' ELSE status END, "
-    "started_at = COALESCE(started_at, %s) WHERE task_pk = %s"
-)
-ATTEMPT_HEARTBEAT = ("UPDATE attempts SET heartbeat_at = %s WHERE task_pk = %s "
-                     "AND attempt = (SELECT attempt FROM tasks WHERE task_pk = %s)")
 
 
 async def get_flow(cur: Cursor, flow: str) -> dict[str, Any] | None:
@@ -85,29 +61,12 @@ async def alloc_run_number(cur: Cursor, flow: str, ts: int) -> int | None:
     return int(row["last_run_number"]) if row else None
 
 
-async def insert_run(cur: Cursor, flow: str, run_id: str, run_number: int | None,
-                     user: str | None, tags: list[str], system_tags: list[str],
-                     ts: int) -> dict[str, Any] | None:
-    row = await one(cur, INSERT_RUN, (flow, run_id, run_number, user, tags, system_tags, ts, ts, ts))
-    if row is not None:
-        await cur.execute(TOUCH_FLOW, (ts, flow))
-    return row
-
-
-async def get_run(cur: Cursor, flow: str, run_id: str, for_update: bool = False) -> dict[str, Any] | None:
-    return await one(cur, GET_RUN_FOR_UPDATE if for_update else GET_RUN, (flow, run_id))
+async def get_run(cur: Cursor, flow: str, run_id: str) -> dict[str, Any] | None:
+    return await one(cur, GET_RUN, (flow, run_id))
 
 
 async def list_runs(cur: Cursor, flow: str) -> list[dict[str, Any]]:
     return await all_rows(cur, LIST_RUNS, (flow,))
-
-
-async def run_heartbeat(cur: Cursor, run_pk: int, ts: int) -> None:
-    await cur.execute(RUN_HEARTBEAT, (ts, run_pk))
-
-
-async def set_run_tags(cur: Cursor, run_pk: int, tags: list[str]) -> None:
-    await cur.execute(SET_RUN_TAGS, (tags, run_pk))
 
 
 async def get_step(cur: Cursor, run_pk: int, step: str) -> dict[str, Any] | None:
@@ -137,12 +96,3 @@ async def alloc_task_id(cur: Cursor) -> str:
     row = await one(cur, ALLOC_TASK_ID)
     assert row is not None
     return str(row["id"])
-
-
-async def insert_task(cur: Cursor, run_pk: int, step: str, task_id: str, ts: int) -> dict[str, Any] | None:
-    return await one(cur, INSERT_TASK, (run_pk, step, task_id, ts))
-
-
-async def task_heartbeat(cur: Cursor, task_pk: int, ts: int) -> None:
-    await cur.execute(TASK_HEARTBEAT, (ts, ts, task_pk))
-    await cur.execute(ATTEMPT_HEARTBEAT, (ts, task_pk, task_pk))

@@ -6,10 +6,6 @@ from typing import Any
 
 from backend.ingest.db.pool import Cursor, all_rows
 
-INSERT_METADATA = (
-    "INSERT INTO metadata (task_pk, run_pk, attempt, field_name, value, type, tags, created_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
 LIST_METADATA = (
     "SELECT id, field_name, value, type, tags, created_at FROM metadata WHERE task_pk = %s "
     "ORDER BY created_at DESC, id DESC"
@@ -23,11 +19,6 @@ FILTERED_TASKS = (
 )
 
 ART_COLS = "name, sha, encoding, location, attempt, created_at"
-INSERT_ARTIFACT = (
-    "INSERT INTO artifacts (task_pk, attempt, name, run_pk, sha, type, size, encoding, location, "
-    "preview, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT DO NOTHING RETURNING name"
-)
 # "Latest attempt" = the task's highest attempt that has artifact records (official service).
 LIST_ARTIFACTS_LATEST = (
     f"SELECT {ART_COLS} FROM artifacts WHERE task_pk = %s AND attempt = "
@@ -39,13 +30,6 @@ GET_ARTIFACT_LATEST = (f"SELECT {ART_COLS} FROM artifacts WHERE task_pk = %s AND
 GET_ARTIFACT_ATTEMPT = f"SELECT {ART_COLS} FROM artifacts WHERE task_pk = %s AND name = %s AND attempt = %s"
 
 
-async def insert_metadata(cur: Cursor, task_pk: int, run_pk: int, rows: list[dict[str, Any]]) -> int:
-    for r in rows:
-        await cur.execute(INSERT_METADATA, (task_pk, run_pk, r["attempt"], r["field_name"],
-                                            r["value"], r["type"], r["tags"], r["ts"]))
-    return len(rows)
-
-
 async def list_metadata(cur: Cursor, task_pk: int) -> list[dict[str, Any]]:
     return await all_rows(cur, LIST_METADATA, (task_pk,))
 
@@ -54,12 +38,6 @@ async def filtered_task_ids(cur: Cursor, run_pk: int, step: str, field: str | No
                             pattern: str | None) -> list[str]:
     rows = await all_rows(cur, FILTERED_TASKS, (run_pk, step, field, field, pattern, pattern))
     return [r["task_id"] for r in rows]
-
-
-async def insert_artifact(cur: Cursor, task_pk: int, run_pk: int, a: dict[str, Any]) -> bool:
-    await cur.execute(INSERT_ARTIFACT, (task_pk, a["attempt"], a["name"], run_pk, a["sha"], a["type"],
-                                        a["size"], a["encoding"], a["location"], a["preview"], a["ts"]))
-    return await cur.fetchone() is not None
 
 
 async def list_artifacts(cur: Cursor, task_pk: int, attempt: int | None) -> list[dict[str, Any]]:

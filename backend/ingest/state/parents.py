@@ -8,19 +8,9 @@ every parent task has finished and registered its own path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from backend.ingest.db.pool import Cursor, all_rows, one
-
-RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %s"
-TASK_PATH = ("SELECT value FROM metadata WHERE task_pk = %s AND field_name = 'foreach-execution-path' "
-             "ORDER BY id DESC LIMIT 1")
-CANDIDATES = (
-    "SELECT t.step_name, t.task_id, (SELECT m.value FROM metadata m WHERE m.task_pk = t.task_pk "
-    "AND m.field_name = 'foreach-execution-path' ORDER BY m.id DESC LIMIT 1) AS path "
-    "FROM tasks t WHERE t.run_pk = %s AND t.step_name = ANY(%s) ORDER BY t.step_name, t.task_pk"
-)
-SET_PARENTS = "UPDATE tasks SET parent_task_ids = %s WHERE task_pk = %s AND parent_task_ids = '{}'"
 SPLITS = ("split-foreach", "split-parallel")
 
 
@@ -54,21 +44,19 @@ def matches(kind: str, want: str | None, path: str | None) -> bool:
     return have == want if kind == "exact" else have.startswith(want or "")
 
 
-async def fill_parents(cur: Cursor, task: dict[str, Any]) -> None:
-    """Set ``parent_task_ids`` ("step/task_id") of a task that has none yet, if derivable."""
-    step = task["step_name"]
-    if step.startswith("_"):
-        return
-    row = await one(cur, RUN_DAG, (task["run_pk"],))
-    dag = row["dag"] if row else None
-    if not isinstance(dag, dict) or not isinstance(dag.get("steps"), dict):
-        return
+def derive_parents(dag: Any, step: str, own_path: str | None,
+                   candidates: Iterable[tuple[str, str, str | None]]) -> list[str]:
+    """``step/task_id`` of the parents of a task of ``step`` whose foreach path is ``own_path``.
+
+    ``candidates`` are (step, task_id, foreach path) of the run's tasks in the parent steps;
+    nothing is derivable without the DAG.
+    """
+    if step.startswith("_") or not isinstance(dag, dict) or not isinstance(dag.get("steps"), dict):
+        return []
     parents = parent_steps(dag, step)
     if not parents:
-        return
-    own = await one(cur, TASK_PATH, (task["task_pk"],))
-    kind, want = parent_filter(dag, step, own["value"] if own else "", parents)
-    found = [f"{r['step_name']}/{r['task_id']}" for r in await all_rows(cur, CANDIDATES, (task["run_pk"], parents))
-             if matches(kind, want, r["path"])]
-    if found:
-        await cur.execute(SET_PARENTS, (found, task["task_pk"]))
+        return []
+    kind, want = parent_filter(dag, step, own_path or "", parents)
+    wanted = set(parents)
+    return [f"{s}/{t}" for s, t, path in sorted(candidates, key=lambda c: c[0])
+            if s in wanted and matches(kind, want, path)]
