@@ -236,6 +236,7 @@ class StateStore:
             if run.run_pk is None:
                 continue    # it existed already: a conflict the caller sees as run_pk None
             run.new = False
+            run.dirty.clear()    # inserted with its current values
             t = touch.setdefault(run.flow_id, {"flow_id": run.flow_id, "last_run_at": 0, "last_run_number": 0})
             t["last_run_at"] = max(t["last_run_at"], run.created_at)
             t["last_run_number"] = max(t["last_run_number"], run.run_number or 0)
@@ -265,6 +266,7 @@ class StateStore:
             task.task_pk = pks.get((task.run.run_pk, task.step_name, task.task_id))
             if task.task_pk is not None:
                 task.new = False
+                task.dirty.clear()    # inserted with its current values
                 inserted.append(task.task_pk)
         return inserted
 
