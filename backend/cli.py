@@ -34,6 +34,9 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True) -> int
 
     _prepare_database(settings)
     with_ingest = ingest and resolve_dsns(settings).writer is not None
+    if settings.mirror_source and resolve_dsns(settings).writer is None:
+        return _fail("FLOWSCOPE_MIRROR_SOURCE is set: the mirror writes into Flowscope's database, set "
+                     "FLOWSCOPE_DSN (the writer role) too, or run `flowscope mirror` where it is set")
     try:
         asyncio.run(_serve_forever(settings, announce, with_ingest))
     except OSError as exc:
@@ -56,6 +59,7 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
     from backend.app import create_app
 
     runners: list[web.AppRunner] = []
+    mirror: asyncio.Task[int] | None = None
     try:
         ui = web.AppRunner(create_app(settings), handle_signals=False, shutdown_timeout=5)
         await ui.setup()
@@ -76,10 +80,25 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if settings.mirror_source:
+            # In this event loop, beside the sites: its state goes to /api/-/status like a
+            # separate `flowscope mirror` process's would.
+            from backend.mirror.mirror import Mirror
+
+            mirror = asyncio.create_task(Mirror(settings).run(stop), name="mirror")
+            print(f"Mirroring the metaflow-service database {_where(settings.mirror_source)}", flush=True)
         await stop.wait()
     finally:
+        if mirror is not None:
+            await asyncio.wait({mirror}, timeout=15)
         for runner in reversed(runners):
             await runner.cleanup()
+
+
+def _where(dsn: str) -> str:
+    from contract.pg.connect import redact_dsn
+
+    return redact_dsn(dsn)
 
 
 def migrate(settings: Settings) -> int:
@@ -109,6 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")
     p_watch.add_argument("--url", default=None, help="backend URL (default http://FLOWSCOPE_HOST:FLOWSCOPE_PORT)")
     sub.add_parser("migrate", help="apply the schema migrations and create the reader role")
+    p_mirror = sub.add_parser("mirror", help="mirror an existing metaflow-service database (read-only) into "
+                                             "Flowscope: backfill, then follow it live")
+    p_mirror.add_argument("--source", default=None,
+                          help="DSN of the metaflow-service database (default FLOWSCOPE_MIRROR_SOURCE)")
+    p_mirror.add_argument("--backfill-only", action="store_true", help="stop once the history is copied")
+    p_mirror.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
@@ -122,6 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings, ingest=not args.no_ingest)
         if args.command == "migrate":
             return migrate(settings)
+        if args.command == "mirror":
+            from backend.mirror.cli import run_mirror
+
+            if not (args.source or settings.mirror_source):
+                return _fail("flowscope mirror needs --source DSN (or FLOWSCOPE_MIRROR_SOURCE)")
+            try:
+                return run_mirror(settings, args.source, backfill_only=args.backfill_only, quiet=args.quiet)
+            except ValueError as exc:
+                return _fail(str(exc))
         if args.command == "demo":
             from backend.demo import record_examples
 

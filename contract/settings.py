@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -48,6 +49,21 @@ def parse_networks(text: str | None) -> list[ipaddress.IPv4Network | ipaddress.I
 
 def _networks(value: str | None) -> None:
     parse_networks(value)   # fail at start-up on a typo, not on the first request
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+
+
+def _identifier(value: str) -> None:
+    if not _IDENT.match(value):
+        raise ValueError(f"{value!r} is not a plain SQL identifier (letters, digits, _; at most 63)")
+
+
+def _one_of(*allowed: str) -> Check:
+    def check(value: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+    return check
 
 
 def setting(default: Any, help: str, *, secret: bool = False, check: Check | None = None) -> Any:
@@ -175,6 +191,51 @@ class Settings:
               "(METAFLOW_SERVICE_AUTH_KEY) or as 'Authorization: Bearer'.", secret=True)
     ingest_heartbeat_interval: int = setting(
         10, "Seconds between heartbeats that the ingest service asks metaflow clients for.",
+        check=_positive)
+
+    # -- the mirror of an existing metaflow-service database (backend/mirror) -----------------
+    mirror_source: str | None = setting(
+        None, "Postgres DSN of an existing metaflow-service database to mirror, read-only (a role with "
+              "SELECT only). Set, `flowscope serve` runs the mirror; `flowscope mirror` runs it alone. "
+              "See docs/metaflow.md, Beside an existing metadata service.", secret=True)
+    mirror_name: str = setting(
+        "metaflow", "Name of the mirrored source in Flowscope's database (its checkpoint and state) and "
+                    "at /api/-/status.", check=_identifier)
+    mirror_schema: str = setting(
+        "public", "Schema of the metaflow-service tables (the service's DB_SCHEMA_NAME).", check=_identifier)
+    mirror_table_flows: str = setting(
+        "flows_v3", "Name of the source's flows table (the service's DB_TABLE_NAME_FLOWS).", check=_identifier)
+    mirror_table_runs: str = setting(
+        "runs_v3", "Name of the source's runs table (DB_TABLE_NAME_RUNS).", check=_identifier)
+    mirror_table_steps: str = setting(
+        "steps_v3", "Name of the source's steps table (DB_TABLE_NAME_STEPS).", check=_identifier)
+    mirror_table_tasks: str = setting(
+        "tasks_v3", "Name of the source's tasks table (DB_TABLE_NAME_TASKS).", check=_identifier)
+    mirror_table_metadata: str = setting(
+        "metadata_v3", "Name of the source's metadata table (DB_TABLE_NAME_METADATA).", check=_identifier)
+    mirror_table_artifact: str = setting(
+        "artifact_v3", "Name of the source's artifact table (DB_TABLE_NAME_ARTIFACT).", check=_identifier)
+    mirror_listen: str = setting(
+        "auto", "Wake the live tail with LISTEN on the source's 'notify' channel: auto (when Metaflow UI's "
+                "notify_ui_* triggers exist), on, or off (poll only).", check=_one_of("auto", "on", "off"))
+    mirror_poll_interval: float = setting(
+        0.5, "Seconds between polls of the source for new rows when no trigger wakes the mirror.",
+        check=_positive)
+    mirror_poll_interval_listening: float = setting(
+        5.0, "Seconds between safety polls of the source while its notifications wake the mirror.",
+        check=_positive)
+    mirror_liveness_interval: float = setting(
+        5.0, "Seconds between reads of the heartbeats and tags of the mirrored runs and tasks still "
+             "running (and the tags of runs finished within the hour).", check=_positive)
+    mirror_batch_runs: int = setting(
+        200, "Runs the backfill copies per transaction (and per checkpoint); fewer when they have many "
+             "tasks.", check=_positive)
+    mirror_lookback: float = setting(
+        60.0, "Seconds of source clock the poll for new runs looks back (run rows are found by ts_epoch, "
+              "which the service sets before its INSERT commits; several service replicas may disagree).",
+        check=_positive)
+    mirror_datastore_threads: int = setting(
+        8, "Threads reading Metaflow's datastore (data.json, the DAG, parameters) while mirroring.",
         check=_positive)
 
     # -- plugins --------------------------------------------------------------------------------

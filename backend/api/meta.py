@@ -23,6 +23,14 @@ from backend.routes import Route
 from contract.pg.connect import redact_dsn
 
 
+async def mirrors(request: web.Request) -> list[dict[str, Any]]:
+    """Mirrors of metaflow-service databases feeding this Flowscope database (their published state)."""
+    from backend.mirror.status import ALL_STATES, describe
+
+    rows = await request.app[DB].all(ALL_STATES)
+    return [{"name": r["source"], **describe(r["phase"], r["detail"], r["updated_at"])} for r in rows]
+
+
 async def status(request: web.Request) -> web.Response:
     app = request.app
     pool = app[DB].pool
@@ -37,6 +45,7 @@ async def status(request: web.Request) -> web.Response:
         "artifact_worker": app[RENDERER].stats() if RENDERER in app else None,
         "listener": app[LISTENER].stats() if LISTENER in app else None,
         "websockets": app[HUB].stats() if HUB in app else None,
+        "mirrors": await mirrors(request),
     }
     return respond.one(request, data)
 

@@ -18,7 +18,7 @@ def test_configuration_doc_matches_declared_settings() -> None:
 
 def test_cli_doc_covers_commands() -> None:
     text = (DOCS / "cli.md").read_text()
-    for command in ("serve", "demo", "watch", "migrate"):
+    for command in ("serve", "demo", "watch", "migrate", "mirror"):
         assert f"flowscope {command}" in text
     for tool in ("bench.seed", "bench.plans"):
         assert f"python -m {tool}" in text

@@ -62,8 +62,14 @@ def test_compose_services(compose):
     assert ui_env["FLOWSCOPE_DSN"] == ""
     assert ui_env["FLOWSCOPE_READER_DSN"].startswith("postgresql://flowscope_reader:")
     assert services["demo"]["profiles"] == ["demo"]
+    # the mirror: its own profile, the writer role (it writes into Flowscope), the source as a setting
+    mirror = services["mirror"]
+    assert mirror["profiles"] == ["mirror"] and mirror["command"][:2] == ["flowscope", "mirror"]
+    assert mirror["environment"]["FLOWSCOPE_MIRROR_SOURCE"] == "${FLOWSCOPE_MIRROR_SOURCE:-}"
+    assert mirror["environment"]["FLOWSCOPE_DSN"].startswith("postgresql://flowscope:")
+    assert mirror["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     # every service built from this repo uses the one image
-    for name in ("migrate", "ui", "ingest", "demo"):
+    for name in ("migrate", "ui", "ingest", "demo", "mirror"):
         assert services[name]["image"] == "flowscope:latest"
     for name, svc in services.items():
         for dep in (svc.get("depends_on") or {}):

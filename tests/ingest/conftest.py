@@ -12,23 +12,15 @@ from mf_harness import AWS_DUMMY, BUCKET, PY, TOKEN, Ingest
 
 from backend.app import create_app
 from contract.settings import Settings
+from tests.s3_server import moto_s3
 from tests.server_procs import free_port, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free port, with one bucket."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
-                 aws_secret_access_key="testing", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
+    """moto's S3 server (an S3 emulator) on a free port, with one bucket."""
+    with moto_s3(BUCKET) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

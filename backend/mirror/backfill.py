@@ -1,0 +1,210 @@
+"""Copying a metaflow-service database's history, newest runs first, in bounded batches.
+
+Runs come in keyset pages (``ts_epoch DESC, flow_id DESC, run_number DESC``); each page is split
+into batches of at most ``BATCH_TASKS`` tasks, and a run larger than that is copied alone in
+chunks of tasks. Every batch is one Flowscope transaction that also moves the checkpoint, so
+memory is bounded by the batch and a killed mirror resumes at the last committed batch. Only
+rows up to the horizon are copied (the live tail applies the rest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from backend.ingest.db.pool import Cursor, transaction
+from backend.ingest.state.store import StateStore
+from backend.mirror import checkpoint as ck
+from backend.mirror.replay import Applied, Batch, RunKey, attempt_key
+
+if TYPE_CHECKING:
+    from backend.mirror.mirror import Mirror
+
+log = logging.getLogger(__name__)
+BATCH_TASKS = 5000
+FLOWS_PAGE = 1000
+ARTIFACTS_RECENT_MS = 120_000   # attempts finished this recently may still be registering artifacts
+
+
+async def copy_flows(m: Mirror) -> None:
+    ckpt = m.ckpt
+    while not ckpt.flows_done:
+        rows = await m.source.all(m.source.sql.flows_page, (ckpt.flows_cursor, FLOWS_PAGE))
+        async with transaction(m.pool) as cur:
+            store = StateStore(cur)
+            for r in rows:
+                store.add_flow(r["flow_id"], int(r["ts_epoch"]))
+            await store.flush()
+            if rows:
+                ckpt.flows_cursor = rows[-1]["flow_id"]
+            ckpt.flows_done = len(rows) < FLOWS_PAGE
+            await ck.save(cur, m.name, m.status.phase, ckpt)
+
+
+async def backfill(m: Mirror) -> None:
+    """Copy every run up to the horizon that is not mirrored yet; returns when done."""
+    await copy_flows(m)
+    ckpt = m.ckpt
+    assert ckpt.horizon is not None
+    h = ckpt.horizon
+    while not ckpt.backfill_done:
+        if ckpt.partial_run is not None:
+            await _continue_large_run(m)
+            continue
+        cur_key = ckpt.backfill_cursor or [h["ts"] + 1, "", 0]
+        page = await m.source.all(m.source.sql.runs_page, (h["ts"], cur_key[0], cur_key[1], cur_key[2],
+                                                            m.batch_runs))
+        if not page:
+            async with transaction(m.pool) as cur:
+                ckpt.backfill_done = True
+                await ck.save(cur, m.name, m.status.phase, ckpt)
+            break
+        mirrored = await m.mirrored_keys([(r["flow_id"], int(r["run_number"])) for r in page])
+        todo = [r for r in page if (r["flow_id"], int(r["run_number"])) not in mirrored]
+        counts = await _task_counts(m, todo)
+        batch: list[dict[str, Any]] = []
+        n_tasks, start = 0, 0      # start: first page index not yet counted in runs_done
+        for i, run in enumerate(page):
+            key = (run["flow_id"], int(run["run_number"]))
+            if key in mirrored:
+                continue
+            size = counts.get(key, 0)
+            if batch and (n_tasks + size > BATCH_TASKS or size > BATCH_TASKS):
+                await _copy(m, batch, page[i - 1], passed=i - start)
+                batch, n_tasks, start = [], 0, i
+            if size > BATCH_TASKS:
+                ckpt.partial_run = {"flow_id": key[0], "run_number": key[1], "task_id": 0, "run": dict(run),
+                                    "passed": i + 1 - start}
+                while ckpt.partial_run is not None:
+                    await _continue_large_run(m)
+                start = i + 1
+                continue
+            batch.append(run)
+            n_tasks += size
+        if start < len(page):
+            await _copy(m, batch, page[-1], passed=len(page) - start)
+
+
+async def _task_counts(m: Mirror, runs: list[dict[str, Any]]) -> dict[RunKey, int]:
+    if not runs:
+        return {}
+    h = m.ckpt.horizon
+    assert h is not None
+    rows = await m.source.all(m.source.sql.task_counts, ([r["flow_id"] for r in runs],
+                                                         [int(r["run_number"]) for r in runs], h["task_id"]))
+    return {(r["flow_id"], int(r["run_number"])): int(r["n"]) for r in rows}
+
+
+async def _copy(m: Mirror, runs: list[dict[str, Any]], last: dict[str, Any], passed: int) -> None:
+    """Copy whole runs in one transaction and move the cursor to ``last`` (the page position)."""
+    batch = Batch(complete=True)
+    await _fill(m, batch, runs)
+    await _commit(m, batch, last, runs_passed=passed)
+
+
+async def _fill(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
+    """Every row of these runs up to the horizon, into ``batch``."""
+    h = m.ckpt.horizon
+    assert h is not None
+    if not runs:
+        return
+    flows, numbers = [r["flow_id"] for r in runs], [int(r["run_number"]) for r in runs]
+    for r in runs:
+        key = (r["flow_id"], int(r["run_number"]))
+        batch.new_runs[key] = r
+        batch.heartbeats[key] = r
+    sql = m.source.sql
+    batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
+    batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
+    # By run, not by task: a row naming a task the tasks table lacks is seen (and reported).
+    batch.metadata = await m.source.all(sql.metadata_of_runs, (flows, numbers, h["metadata_id"]))
+    batch.artifacts = await m.source.all(sql.artifacts_of_runs, (flows, numbers))
+    _task_beats(batch)
+
+
+def _task_beats(batch: Batch) -> None:
+    for t in batch.tasks:
+        if t.get("last_heartbeat_ts") is not None:
+            batch.task_beats[int(t["task_id"])] = int(t["last_heartbeat_ts"])
+
+
+async def _children(m: Mirror, batch: Batch) -> None:
+    h = m.ckpt.horizon
+    assert h is not None
+    if not batch.tasks:
+        return
+    keys = ([t["flow_id"] for t in batch.tasks], [int(t["run_number"]) for t in batch.tasks],
+            [t["step_name"] for t in batch.tasks], [int(t["task_id"]) for t in batch.tasks])
+    batch.metadata = await m.source.all(m.source.sql.metadata_of_tasks, (*keys, h["metadata_id"]))
+    batch.artifacts = await m.source.all(m.source.sql.artifacts_of_tasks, keys)
+    _task_beats(batch)
+
+
+async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_passed: int) -> None:
+    """Apply the batch and move the checkpoint, in one Flowscope transaction."""
+    ckpt = m.ckpt
+
+    async def checkpoint(cur: Cursor, applied: Applied) -> None:
+        m.note_applied(applied, batch)
+        recent = [key for key, ts in applied.attempts_done.items() if ts >= ck.now_ms() - ARTIFACTS_RECENT_MS]
+        if recent:
+            names: dict[tuple[Any, ...], list[str]] = {}
+            for a in batch.artifacts:
+                names.setdefault(attempt_key(a), []).append(a["name"])
+            for key in recent:
+                ck.expect_artifacts(ckpt.tail, key, ck.now_ms(), names.get(key, []))
+        if last is not None:
+            ckpt.backfill_cursor = [int(last["ts_epoch"]), last["flow_id"], int(last["run_number"])]
+        ckpt.runs_done += runs_passed
+        await ck.save(cur, m.name, m.status.phase, ckpt)
+
+    applied = await m.apply(batch, {}, checkpoint)
+    m.status.backfill_progress(ckpt.runs_done, ckpt.total_runs, applied.rows)
+    await m.publish()
+
+
+async def copy_whole_runs(m: Mirror, runs: list[dict[str, Any]]) -> None:
+    """Copy these runs (up to the horizon) now, out of the backfill's order; the backfill skips them later."""
+    for i in range(0, len(runs), m.batch_runs):
+        batch = Batch(complete=True)
+        await _fill(m, batch, runs[i:i + m.batch_runs])
+        await m.apply(batch, {}, _saver(m, batch))
+
+
+def _saver(m: Mirror, batch: Batch) -> Callable[[Cursor, Applied], Awaitable[None]]:
+    async def checkpoint(cur: Cursor, applied: Applied) -> None:
+        m.note_applied(applied, batch)
+        await ck.save(cur, m.name, m.status.phase, m.ckpt)
+    return checkpoint
+
+
+async def _continue_large_run(m: Mirror) -> None:
+    """One chunk of a run with more tasks than a batch holds; the last chunk moves the cursor."""
+    ckpt = m.ckpt
+    part = ckpt.partial_run
+    assert part is not None and ckpt.horizon is not None
+    h = ckpt.horizon
+    key = (part["flow_id"], int(part["run_number"]))
+    run = part["run"]
+    tasks = await m.source.all(m.source.sql.tasks_of_runs, ([key[0]], [key[1]], h["task_id"],
+                                                             int(part["task_id"]), BATCH_TASKS))
+    batch = Batch(complete=False)
+    if int(part["task_id"]) == 0:
+        batch.new_runs[key] = run
+        batch.steps = await m.source.all(m.source.sql.steps_of_runs, ([key[0]], [key[1]]))
+    else:
+        mirrored = await m.mirrored_keys([key])
+        batch.mirrored[key] = mirrored[key]
+    batch.tasks = tasks
+    await _children(m, batch)
+    last_chunk = len(tasks) < BATCH_TASKS
+    if last_chunk:
+        batch.heartbeats[key] = run
+    if tasks:
+        part["task_id"] = int(tasks[-1]["task_id"])
+    if last_chunk:
+        ckpt.partial_run = None
+        await _commit(m, batch, run, runs_passed=int(part.get("passed", 1)))
+    else:
+        await _commit(m, batch, None, runs_passed=0)

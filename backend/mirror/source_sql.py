@@ -1,0 +1,126 @@
+"""The statements the mirror runs on a metaflow-service database: SELECTs only, each on an index.
+
+Which index serves each one (tests/mirror/test_source_plans.py EXPLAINs them on a large source):
+
+| statement | index (metaflow-service names) |
+| --- | --- |
+| flows page (once, when a backfill starts) | ``flows_v3_pkey`` (flow_id), or a scan of a small table |
+| runs page (newest first), new runs | ``runs_v3_idx_ts_epoch`` / ``runs_v3_idx_epoch_ts_desc`` (ts_epoch) |
+| runs by key (alive runs: heartbeats, tags) | ``runs_v3_pkey`` (flow_id, run_number) |
+| steps of runs | ``steps_v3_pkey`` (flow_id, run_number, step_name) |
+| tasks of runs | ``tasks_v3_flow_id_run_number_step_name_task_name_key`` (flow_id, run_number, ...) |
+| new tasks, tasks by id (gaps, alive tasks) | ``tasks_v3_pkey`` (task_id) |
+| alive tasks with orchestrator ids | ``tasks_v3_flow_id_run_number_step_name_task_name_key`` |
+| metadata of runs, of tasks | ``metadata_v3_akey`` (flow_id, run_number, step_name, task_id, field_name) |
+| new metadata, metadata by id (gaps) | ``metadata_v3_pkey`` (id, ...) |
+| artifacts of runs, of tasks, of task attempts | ``artifact_v3_pkey`` (flow_id, run_number, step_name, task_id, attempt_id, name) |
+
+Batches of keys travel as arrays joined with ``unnest`` (a nested loop of index lookups).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Names:
+    schema: str = "public"
+    flows: str = "flows_v3"
+    runs: str = "runs_v3"
+    steps: str = "steps_v3"
+    tasks: str = "tasks_v3"
+    metadata: str = "metadata_v3"
+    artifact: str = "artifact_v3"
+
+    def q(self, table: str) -> str:
+        # The settings only accept plain identifiers; quoting keeps case as configured.
+        return f'"{self.schema}"."{getattr(self, table)}"'
+
+
+class SourceSql:
+    """The statements with the deployment's table names filled in."""
+
+    def __init__(self, n: Names, metadata_value_jsonb: bool = False) -> None:
+        f, r, s, t, m, a = (n.q(x) for x in ("flows", "runs", "steps", "tasks", "metadata", "artifact"))
+        # Some deployments store metadata values as jsonb: a JSON string is read back as its text.
+        value = ("CASE WHEN jsonb_typeof(m.value) = 'string' THEN m.value #>> '{}' ELSE m.value::text END"
+                 if metadata_value_jsonb else "m.value")
+        run_cols = ("r.flow_id, r.run_number, r.run_id, r.user_name, r.ts_epoch, r.tags, r.system_tags, "
+                    "r.last_heartbeat_ts")
+        task_cols = ("t.flow_id, t.run_number, t.step_name, t.task_id, t.task_name, t.ts_epoch, "
+                     "t.last_heartbeat_ts")
+        md_cols = (f"m.id, m.flow_id, m.run_number, m.step_name, m.task_id, m.field_name, {value} AS value, "
+                   "m.type, m.tags, m.ts_epoch")
+        art_cols = ("a.flow_id, a.run_number, a.step_name, a.task_id, a.name, a.location, a.sha, "
+                    "a.content_type, a.attempt_id, a.ts_epoch")
+
+        self.horizon_metadata = f"SELECT max(id) AS v FROM {m}"
+        self.horizon_tasks = f"SELECT max(task_id) AS v FROM {t}"
+        self.count_runs = f"SELECT count(*) AS n FROM {r} WHERE ts_epoch <= %s"
+
+        self.flows_page = (f"SELECT f.flow_id, f.ts_epoch FROM {f} f WHERE f.flow_id > %s "
+                           "ORDER BY f.flow_id LIMIT %s")
+        # Newest first, so the runs people look at (and the live ones) arrive first.
+        self.runs_page = (f"SELECT {run_cols} FROM {r} r WHERE r.ts_epoch <= %s "
+                          "AND (r.ts_epoch, r.flow_id, r.run_number) < (%s, %s, %s) "
+                          "ORDER BY r.ts_epoch DESC, r.flow_id DESC, r.run_number DESC LIMIT %s")
+        self.new_runs = (f"SELECT {run_cols} FROM {r} r WHERE r.ts_epoch >= %s "
+                         "ORDER BY r.ts_epoch, r.flow_id, r.run_number LIMIT %s")
+        self.runs_by_key = (f"SELECT {run_cols} FROM {r} r JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                            "ON r.flow_id = k.f AND r.run_number = k.n")
+        self.run_by_id = f"SELECT {run_cols} FROM {r} r WHERE r.flow_id = %s AND r.run_id = %s"
+        self.steps_of_runs = (f"SELECT s.flow_id, s.run_number, s.step_name, s.ts_epoch FROM {s} s "
+                              "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                              "ON s.flow_id = k.f AND s.run_number = k.n")
+        self.task_counts = (f"SELECT t.flow_id, t.run_number, count(*) AS n FROM {t} t "
+                            "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                            "ON t.flow_id = k.f AND t.run_number = k.n WHERE t.task_id <= %s GROUP BY 1, 2")
+        # Tasks of runs up to the horizon, in id order; paged by task_id for very large runs.
+        self.tasks_of_runs = (f"SELECT {task_cols} FROM {t} t JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                              "ON t.flow_id = k.f AND t.run_number = k.n WHERE t.task_id <= %s "
+                              "AND t.task_id > %s ORDER BY t.task_id LIMIT %s")
+        self.new_tasks = f"SELECT {task_cols} FROM {t} t WHERE t.task_id > %s ORDER BY t.task_id LIMIT %s"
+        self.tasks_by_id = f"SELECT {task_cols} FROM {t} t WHERE t.task_id = ANY(%s)"
+        self.tasks_by_name = (f"SELECT {task_cols} FROM {t} t JOIN unnest(%s::text[], %s::bigint[], %s::text[], "
+                              "%s::text[]) AS k(f, n, s, i) ON t.flow_id = k.f AND t.run_number = k.n "
+                              "AND t.step_name = k.s AND t.task_name = k.i")
+        self.metadata_of_tasks = (f"SELECT {md_cols} FROM {m} m JOIN unnest(%s::text[], %s::bigint[], %s::text[], "
+                                  "%s::bigint[]) AS k(f, n, s, i) ON m.flow_id = k.f AND m.run_number = k.n "
+                                  "AND m.step_name = k.s AND m.task_id = k.i WHERE m.id <= %s")
+        self.metadata_of_runs = (f"SELECT {md_cols} FROM {m} m JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                                 "ON m.flow_id = k.f AND m.run_number = k.n WHERE m.id <= %s")
+        self.new_metadata = f"SELECT {md_cols} FROM {m} m WHERE m.id > %s ORDER BY m.id LIMIT %s"
+        self.metadata_by_id = f"SELECT {md_cols} FROM {m} m WHERE m.id = ANY(%s)"
+        self.artifacts_of_runs = (f"SELECT {art_cols} FROM {a} a JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                                  "ON a.flow_id = k.f AND a.run_number = k.n")
+        self.artifacts_of_tasks = (f"SELECT {art_cols} FROM {a} a JOIN unnest(%s::text[], %s::bigint[], %s::text[], "
+                                   "%s::bigint[]) AS k(f, n, s, i) ON a.flow_id = k.f AND a.run_number = k.n "
+                                   "AND a.step_name = k.s AND a.task_id = k.i")
+        self.artifacts_of_attempts = (
+            f"SELECT {art_cols} FROM {a} a JOIN unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], "
+            "%s::smallint[]) AS k(f, n, s, i, at) ON a.flow_id = k.f AND a.run_number = k.n "
+            "AND a.step_name = k.s AND a.task_id = k.i AND a.attempt_id = k.at")
+        self.run_heartbeats = (f"SELECT r.flow_id, r.run_number, r.last_heartbeat_ts, r.tags FROM {r} r "
+                               "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
+                               "ON r.flow_id = k.f AND r.run_number = k.n")
+        self.task_heartbeats = f"SELECT t.task_id, t.last_heartbeat_ts FROM {t} t WHERE t.task_id = ANY(%s)"
+
+
+# Goose versions of metaflow-service's schema this mirror reads. Older ones lack the indexes its
+# polls need (metadata by id: 20201002000616; runs by ts_epoch: 20210202145952); newer ones are
+# unknown and refused rather than half-mirrored.
+SUPPORTED_VERSIONS = (20210202145952, 20210260056859, 20211202100726, 20220503175500, 20230118020300,
+                      20260615000000, 20260706000000, 20260706000001, 20260706000002, 20260706000003)
+
+REQUIRED_COLUMNS = {
+    "flows": ("flow_id", "ts_epoch"),
+    "runs": ("flow_id", "run_number", "run_id", "user_name", "ts_epoch", "tags", "system_tags",
+             "last_heartbeat_ts"),
+    "steps": ("flow_id", "run_number", "step_name", "ts_epoch"),
+    "tasks": ("flow_id", "run_number", "step_name", "task_id", "task_name", "ts_epoch", "last_heartbeat_ts"),
+    "metadata": ("id", "flow_id", "run_number", "step_name", "task_id", "field_name", "value", "type", "tags",
+                 "ts_epoch"),
+    "artifact": ("flow_id", "run_number", "step_name", "task_id", "name", "location", "sha", "content_type",
+                 "attempt_id", "ts_epoch"),
+}

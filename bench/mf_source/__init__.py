@@ -1,0 +1,1 @@
+"""A metaflow-service database for the mirror's tests and benchmark: schema, generator."""
