@@ -244,9 +244,11 @@ class Mirror:
 
         await copy_whole_runs(self, rows)
 
-    def note_applied(self, applied: Applied, batch: Batch) -> None:
+    def note_applied(self, applied: Applied, batch: Batch, live: bool = False) -> None:
         for s in applied.skipped:
             self.skip(s)
+        if live:
+            self.status.rows += applied.rows
         ts = [int(r["ts_epoch"]) for r in [*batch.metadata, *batch.tasks, *batch.new_runs.values()]]
         if ts:
             self.status.last_change_at = max(ts + [self.status.last_change_at or 0])

@@ -4,6 +4,7 @@ Which index serves each one (tests/mirror/test_source_plans.py EXPLAINs them on 
 
 | statement | index (metaflow-service names) |
 | --- | --- |
+| probe (an idle poll: the newest id, task id and run time) | the primary keys of metadata and tasks, ``runs_v3_idx_ts_epoch`` |
 | flows page (once, when a backfill starts) | ``flows_v3_pkey`` (flow_id), or a scan of a small table |
 | runs page (newest first), new runs | ``runs_v3_idx_ts_epoch`` / ``runs_v3_idx_epoch_ts_desc`` (ts_epoch) |
 | runs by key (alive runs: heartbeats, tags) | ``runs_v3_pkey`` (flow_id, run_number) |
@@ -55,6 +56,9 @@ class SourceSql:
         art_cols = ("a.flow_id, a.run_number, a.step_name, a.task_id, a.name, a.location, a.sha, "
                     "a.content_type, a.attempt_id, a.ts_epoch")
 
+        # One statement per idle poll: has anything moved? (three backward index scans, one row each)
+        self.probe = (f"SELECT (SELECT max(id) FROM {m}) AS metadata_id, (SELECT max(task_id) FROM {t}) AS task_id, "
+                      f"(SELECT max(ts_epoch) FROM {r}) AS run_ts")
         self.horizon_metadata = f"SELECT max(id) AS v FROM {m}"
         self.horizon_tasks = f"SELECT max(task_id) AS v FROM {t}"
         self.count_runs = f"SELECT count(*) AS n FROM {r} WHERE ts_epoch <= %s"

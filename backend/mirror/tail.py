@@ -40,6 +40,7 @@ MAX_GAP = 10_000             # a larger jump of a sequence is not tracked id by 
 ARTIFACT_QUIET_MS = 10_000   # no new artifact rows for this long: the attempt's set is complete
 ARTIFACT_MAX_MS = 120_000
 FOLLOW_S = 0.1               # re-poll this soon after a poll that found rows
+FULL_POLL_S = 10.0           # a full poll at least this often, even if the probe saw nothing move
 STALE_RUN_MS = 86_400_000    # runs silent for a day are no longer polled for heartbeats (Metaflow's rule)
 
 ALIVE_RUNS = ("SELECT r.run_pk, r.run_id, r.heartbeat_at, r.tags, m.flow_id, m.run_number FROM runs r "
@@ -76,6 +77,8 @@ class Tail:
         self.recent_runs: dict[RunKey, int] = {}          # new runs seen by the run poll -> ts_epoch
         self.known_tasks: BoundedMap[int, tuple[RunKey, str, str]] = BoundedMap(KNOWN_TASKS)
         self._last_liveness = 0.0
+        self._last_full = 0.0
+        self._probe: tuple[Any, Any, Any] | None = None    # what the probe said at the last full poll
 
     async def run(self, stop: asyncio.Event) -> None:
         m = self.m
@@ -129,10 +132,27 @@ class Tail:
 
     # -- one poll cycle ----------------------------------------------------------------------
 
+    async def _quiet(self) -> bool:
+        """Nothing moved since the last full poll (one cheap statement instead of four)."""
+        m, tail = self.m, self.m.ckpt.tail
+        if tail.task_gaps or tail.metadata_gaps or tail.pending_artifacts or self._probe is None:
+            return False
+        if time.monotonic() - self._last_full > FULL_POLL_S:
+            return False     # a run row stamped before the newest one may have committed since
+        probe = await m.source.one(m.source.sql.probe)
+        seen = (probe or {}).get("metadata_id"), (probe or {}).get("task_id"), (probe or {}).get("run_ts")
+        return seen == self._probe
+
     async def cycle(self) -> bool:
         """Read and apply what is new; True if anything was found (a reason to look again soon)."""
         m, sql, tail = self.m, self.m.source.sql, self.m.ckpt.tail
         started = ck.now_ms()
+        if await self._quiet():
+            m.status.caught_up_at = started
+            m.status.note_queries(m.source.queries)
+            return False
+        probe = await m.source.one(sql.probe)
+        self._last_full = time.monotonic()
         lookback = tail.run_ts - int(m.lookback * 1000)
         runs = await m.source.all(sql.new_runs, (lookback, PAGE))
         tasks = await m.source.all(sql.new_tasks, (tail.task_id, PAGE))
@@ -162,6 +182,10 @@ class Tail:
         self.recent_runs = {k: ts for k, ts in self.recent_runs.items() if ts >= lookback}
         if not more:
             m.status.caught_up_at = started
+            self._probe = ((probe or {}).get("metadata_id"), (probe or {}).get("task_id"),
+                           (probe or {}).get("run_ts"))
+        else:
+            self._probe = None
         m.status.note_queries(m.source.queries)
         return bool(applied or more)
 
@@ -205,7 +229,7 @@ class Tail:
 
         async def checkpoint(cur: Cursor, applied: Applied) -> None:
             self._track_artifacts(batch, applied)
-            m.note_applied(applied, batch)
+            m.note_applied(applied, batch, live=True)
             await ck.save(cur, m.name, m.status.phase, m.ckpt)
 
         applied = await m.apply(batch, self.known_tasks, checkpoint)

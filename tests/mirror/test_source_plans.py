@@ -50,7 +50,7 @@ def _params(src: Any) -> dict[str, tuple[Any, ...]]:
     tk = ([t["flow_id"] for t in tasks], [t["run_number"] for t in tasks], [t["step_name"] for t in tasks],
           [t["task_id"] for t in tasks])
     return {
-        "horizon_metadata": (), "horizon_tasks": (), "count_runs": (now,),
+        "probe": (), "horizon_metadata": (), "horizon_tasks": (), "count_runs": (now,),
         "flows_page": ("", 1000),
         "runs_page": (now, now - 86_400_000, "", 0, 200), "new_runs": (now - 60_000, 2000),
         "runs_by_key": (f, n), "run_by_id": (runs[0]["flow_id"], "argo-x"), "steps_of_runs": (f, n),

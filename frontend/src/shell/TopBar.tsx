@@ -2,6 +2,7 @@ import { Link, useLocation } from "react-router";
 import { formatPath, parsePath } from "../nav/viewState";
 import { useConnectionState } from "../live/useLive";
 import { GoTo } from "./GoTo";
+import { MirrorIndicator } from "./MirrorIndicator";
 import type { ThemeChoice } from "./theme";
 
 // App pages that are not pathspecs live under /-/ (no flow name can start with "-").
@@ -69,6 +70,7 @@ export function TopBar({ theme, setTheme, openHelp }: { theme: ThemeChoice; setT
       <Breadcrumbs />
       <div className="topbar-right">
         <GoTo />
+        <MirrorIndicator />
         <ConnectionIndicator />
         <button
           type="button"
