@@ -20,7 +20,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 30) -> list[str]:
+def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) -> list[str]:
     seen: list[str] = []
     deadline = time.time() + timeout
     assert proc.stdout is not None
@@ -48,7 +48,9 @@ def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
         with urllib.request.urlopen(f"http://127.0.0.1:{ingest_port}/ping", timeout=10) as r:
             assert r.headers["METADATA_SERVICE_VERSION"] == "2.5.1"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
+        # communicate, not wait: it keeps reading the output, so a full pipe cannot block the exit.
+        proc.communicate(timeout=60)
+        assert proc.returncode == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -66,9 +68,13 @@ def test_serve_without_ingest(flowscope_env):
         _wait_for_line(proc, "Flowscope is serving at")
         with socket.socket() as s:  # nothing listens on the ingest port
             assert s.connect_ex(("127.0.0.1", ingest_port)) != 0
-    finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out[-2000:]
+    finally:
+        if proc.poll() is None:   # the assertion above failed: do not leave the server running
+            proc.kill()
+            proc.communicate()
 
 
 def test_migrate_command(flowscope_env):
