@@ -57,9 +57,10 @@ def prepare_environments(flow_cls: type, graph: Any, settings: Any, say: Callabl
     notices: dict[str, list[str]] = {}
     for step, spec in specs.items():
         line = graph.steps[step].line
-        who = f"@{spec.kind} on step '{step}' ({graph.file}:{line})"
+        short = f"@{spec.kind} on step '{step}'"
+        who = f"{short} ({graph.file}:{line})"
         if spec not in built:
-            built[spec] = ensure(spec, root, who=who, say=say)
+            built[spec] = ensure(spec, root, who=who, say=say, short_who=short)
             notice = built[spec].notice
             if notice:
                 say(notice)

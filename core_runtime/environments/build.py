@@ -54,9 +54,11 @@ def env_root(settings: Any) -> Path:
     return Path(settings.env_dir or Path(settings.home) / "envs").expanduser().resolve()
 
 
-def ensure(spec: EnvSpec, root: Path, *, who: str, say: Callable[[str], None]) -> BuiltEnv:
-    """The built environment for ``spec``, building it first if needed."""
-    interp = find_python(spec.python, who)
+def ensure(spec: EnvSpec, root: Path, *, who: str, say: Callable[[str], None],
+           short_who: str | None = None) -> BuiltEnv:
+    """The built environment for ``spec``, building it first if needed. ``who`` (with the file and
+    line) names the step in errors, ``short_who`` in the notice recorded on its tasks."""
+    interp = find_python(spec.python, short_who or who)
     key = spec.key(interp.version)
     path = root / key
     python = str(path / "bin" / "python")

@@ -5,6 +5,7 @@ import { StatusBadge } from "../ui/status";
 import { formatDuration, formatTime, liveDuration } from "../ui/format";
 import { useNow } from "../ui/useNow";
 import { PluginSlot } from "../plugins/PluginSlot";
+import { TaskEnvironment } from "./TaskEnvironment";
 
 function decoratorText(d: Decorator): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
@@ -62,6 +63,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
         {(step?.decorators ?? []).length > 0 && (
           <div><dt>decorators</dt><dd className="mono">{(step?.decorators ?? []).map(decoratorText).join(" ")}</dd></div>
         )}
+        <TaskEnvironment task={task} />
         {step?.doc && <div><dt>step</dt><dd className="muted" title={step.doc}>{step.doc.split("\n")[0]}</dd></div>}
       </dl>
       <PluginSlot name="task-details" context={{ task }} />
