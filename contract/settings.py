@@ -91,7 +91,8 @@ class Settings:
         None, "Where artifacts, logs and cards go: a local directory (default: "
               "FLOWSCOPE_HOME/datastore) or s3://bucket/prefix.")
     s3_endpoint_url: str | None = setting(None, "Endpoint of an S3-compatible server (MinIO, moto).")
-    user: str | None = setting(None, "User name recorded on runs (default: the login name).")
+    user: str | None = setting(None, "User name recorded on runs (default: METAFLOW_USER, else the "
+                                     "login name).")
     heartbeat_interval: float = setting(
         5.0, "Seconds between heartbeats of runs and running tasks.", check=_positive)
     heartbeat_timeout: float = setting(
@@ -107,6 +108,13 @@ class Settings:
     env_dir: str | None = setting(
         None, "Where the environments of @pypi/@conda steps are built and kept, one per distinct "
               "package set (default: FLOWSCOPE_HOME/envs).")
+    card_modules: str | None = setting(
+        None, "Comma-separated Python modules defining custom card types (MetaflowCard subclasses, "
+              "or a CARDS list), imported when a run starts. A module that fails to import is "
+              "reported and skipped.")
+    retry_delays: bool = setting(
+        False, "Wait @retry's minutes_between_retries before a retry. Off by default: Metaflow's "
+               "local runtime retries at once (schedulers apply the delay).")
 
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")

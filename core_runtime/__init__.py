@@ -11,47 +11,51 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from core_runtime.config import Config, ConfigError
+from core_runtime.config import Config, ConfigError, ConfigValue
+from core_runtime.config_expr import config_expr
 from core_runtime.current import current
-from core_runtime.decorators import CaughtException, card, catch, resources, retry, step, timeout
+from core_runtime.decorators import (
+    CaughtException,
+    card,
+    catch,
+    environment,
+    parallel,
+    resources,
+    retry,
+    secrets,
+    step,
+    timeout,
+)
 from core_runtime.environments.decorators import conda, conda_base, pypi, pypi_base
+from core_runtime.flow_decorators import project
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
-from core_runtime.parameters import JSONType, Parameter
+from core_runtime.includefile import IncludeFile
+from core_runtime.parameters import JSONType, JSONTypeClass, Parameter
+from core_runtime.user_decorators import (
+    USER_SKIP_STEP,
+    FlowMutator,
+    StepMutator,
+    UserStepDecorator,
+    user_step_decorator,
+)
 
 __all__ = [
-    "CaughtException",
-    "Config",
-    "Flow",
-    "FlowSpec",
-    "JSONType",
-    "MergeArtifactsError",
-    "Parameter",
-    "Run",
-    "Runner",
-    "Step",
-    "Task",
-    "card",
-    "catch",
-    "conda",
-    "conda_base",
-    "current",
-    "default_namespace",
-    "get_namespace",
-    "inspect_spin",
-    "namespace",
-    "pypi",
-    "pypi_base",
-    "resources",
-    "retry",
-    "step",
-    "timeout",
+    "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
+    "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
+    "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
+    "card", "catch", "conda", "conda_base", "config_expr", "current", "default_metadata",
+    "default_namespace", "environment", "get_metadata", "get_namespace", "inspect_spin", "metadata",
+    "namespace", "parallel", "project", "pypi", "pypi_base", "resources", "retry", "secrets", "step",
+    "timeout", "user_step_decorator",
 ]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",
-                 "get_namespace", "default_namespace", "inspect_spin")
+                 "get_namespace", "default_namespace", "inspect_spin", "metadata", "get_metadata",
+                 "default_metadata")
 
 
 def __getattr__(name: str) -> Any:
+    # The client (and its database driver) is imported on first use only.
     if name in _CLIENT_NAMES:
         from core_runtime import client
 
@@ -60,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from core_runtime.runner import Runner
 
         return Runner
+    if name == "cards":
+        import core_runtime.cards as cards_module
+
+        return cards_module
     raise AttributeError(f"module 'core_runtime' has no attribute {name!r}")
 
 

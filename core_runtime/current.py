@@ -1,8 +1,19 @@
-"""``current``: facts about the running task (flow, run, step, task ids, retry count, card)."""
+"""``current``: facts about the running task, with Metaflow's names.
+
+Ids (``flow_name``, ``run_id``, ``step_name``, ``task_id``, ``pathspec``, ``retry_count``,
+``origin_run_id``), who and how (``username``, ``namespace``, ``tags``, ``parameter_names``,
+``is_running_flow``), @project names, ``graph``, ``tempdir``, ``card``, ``parallel`` and the
+client objects ``current.task`` / ``current.run``.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from collections import namedtuple
 from typing import Any
+
+# ``current.parallel`` in a @parallel step, as Metaflow names its fields.
+Parallel = namedtuple("Parallel", ["main_ip", "num_nodes", "node_index", "control_task_id"])
 
 
 class Current:
@@ -53,13 +64,20 @@ class Current:
         return self._get("username")  # type: ignore[no-any-return]
 
     @property
-    def tags(self) -> list[str]:
-        return list(self._values.get("tags") or [])
+    def tags(self) -> set[str]:
+        """The run's user tags (a set, as in Metaflow)."""
+        return set(self._values.get("tags") or [])
 
     @property
     def namespace(self) -> str | None:
         user = self.username
         return f"user:{user}" if user else None
+
+    def _update_env(self, values: dict[str, Any]) -> None:
+        """Add values readable as ``current.<name>`` (what flow decorators use)."""
+        extra = dict(self._values.get("extra") or {})
+        extra.update(values)
+        self._values["extra"] = extra
 
     @property
     def pathspec(self) -> str | None:
@@ -67,6 +85,74 @@ class Current:
         if not all(parts):
             return None
         return "/".join(str(p) for p in parts)
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return list(self._values.get("parameter_names") or [])
+
+    @property
+    def project_name(self) -> str | None:
+        return self._get("project_name")  # type: ignore[no-any-return]
+
+    @property
+    def branch_name(self) -> str | None:
+        return self._get("branch_name")  # type: ignore[no-any-return]
+
+    @property
+    def project_flow_name(self) -> str | None:
+        return self._get("project_flow_name")  # type: ignore[no-any-return]
+
+    @property
+    def is_production(self) -> bool | None:
+        return self._get("is_production")  # type: ignore[no-any-return]
+
+    @property
+    def graph(self) -> dict[str, Any] | None:
+        """The flow's DAG as recorded with the run (Metaflow's ``_graph_info`` shape)."""
+        return self._get("graph")  # type: ignore[no-any-return]
+
+    @property
+    def tempdir(self) -> str | None:
+        """A directory for this task's scratch files (created on first use, per task process)."""
+        if not self.is_running_flow:
+            return None
+        if self._values.get("tempdir") is None:
+            self._values["tempdir"] = tempfile.mkdtemp(prefix=f"task-{self.task_id}-")
+        return self._get("tempdir")  # type: ignore[no-any-return]
+
+    @property
+    def parallel(self) -> Parallel:
+        """(main_ip, num_nodes, node_index, control_task_id); one node outside a @parallel step."""
+        value = self._values.get("parallel")
+        if value is None:
+            return Parallel("127.0.0.1", 1, 0, self.task_id)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def task(self) -> Any:
+        """This task as a client ``Task`` (reads the database)."""
+        if not self.pathspec:
+            return None
+        from core_runtime.client import Task
+
+        return Task(self.pathspec, _namespace_check=False)
+
+    @property
+    def run(self) -> Any:
+        """This run as a client ``Run`` (reads the database)."""
+        if not (self.flow_name and self.run_id):
+            return None
+        from core_runtime.client import Run
+
+        return Run(f"{self.flow_name}/{self.run_id}", _namespace_check=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # Values a flow decorator added (current.<name>), as Metaflow's current allows.
+        values = self.__dict__.get("_values") or {}
+        extra = values.get("extra") or {}
+        if name in extra:
+            return extra[name]
+        raise AttributeError(f"current has no attribute {name!r}")
 
     @property
     def card(self) -> Any:

@@ -1,8 +1,10 @@
-"""Step decorators: @step, @retry, @catch, @timeout, @resources, @card.
+"""Step decorators: @step, @retry, @catch, @timeout, @resources, @card, @environment, @secrets,
+@parallel.
 
 Decorators only attach data to the step function (``fn._fs_decorators``); the scheduler and the
 task process read it. Arguments are evaluated when the class body runs, so values taken from a
-Config (``@retry(times=cfg.retries)``) are plain numbers by then.
+Config (``@retry(times=cfg.retries)``) are plain numbers by then; a ``config_expr`` argument is
+evaluated when the flow runs (``resolved_attributes``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class StepDecorator:
 
 
 def _attach(fn: Any, deco: StepDecorator) -> Any:
+    target = getattr(fn, "_my_step", None)   # a user decorator object standing for the step
+    if target is not None:
+        _attach(target, deco)
+        return fn
     decos: list[StepDecorator] = list(getattr(fn, "_fs_decorators", []))
     if any(d.name == deco.name for d in decos) and deco.name != "card":
         raise DecoratorError(f"@{deco.name} is applied twice to step {fn.__name__!r}")
@@ -36,6 +42,9 @@ def _attach(fn: Any, deco: StepDecorator) -> Any:
 def step(fn: F) -> F:
     """Marks a method of a FlowSpec as a step."""
     fn._fs_is_step = True  # type: ignore[attr-defined]
+    # Metaflow's attributes of a step function, read by code that iterates a flow.
+    fn.is_step = True  # type: ignore[attr-defined]
+    fn.name = fn.__name__  # type: ignore[attr-defined]
     if not hasattr(fn, "_fs_decorators"):
         fn._fs_decorators = []  # type: ignore[attr-defined]
     return fn
@@ -51,19 +60,34 @@ def _number(deco: str, name: str, value: Any, *, minimum: float = 0) -> float:
     return num
 
 
+STEP_DECORATORS: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
 def _decorator_factory(name: str, build: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
     def decorator(fn: Any = None, **kwargs: Any) -> Any:
         # Both @retry and @retry(times=2) are allowed, as in Metaflow.
         if fn is not None and callable(fn):
             return _attach(fn, StepDecorator(name, build()))
-        attrs = build(**kwargs)
+        try:
+            attrs = build(**kwargs)
+        except TypeError as exc:
+            raise DecoratorError(f"@{name}: {exc}".replace(f"_{name}() ", "")) from None
         return lambda f: _attach(f, StepDecorator(name, attrs))
 
     decorator.__name__ = name
+    STEP_DECORATORS[name] = build
     return decorator
 
 
+def _delayed(value: Any) -> bool:
+    from core_runtime.config_expr import contains_delayed
+
+    return contains_delayed(value)
+
+
 def _retry(times: Any = 3, minutes_between_retries: Any = 2) -> dict[str, Any]:
+    if _delayed(times) or _delayed(minutes_between_retries):
+        return {"times": times, "minutes_between_retries": minutes_between_retries}
     return {"times": int(_number("retry", "times", times)),
             "minutes_between_retries": _number("retry", "minutes_between_retries",
                                                minutes_between_retries)}
@@ -92,10 +116,30 @@ def _resources(cpu: Any = 1, memory: Any = 4096, gpu: Any = 0, disk: Any = None)
 
 
 def _card(type: str = "default", id: str | None = None, options: dict[str, Any] | None = None,
-          timeout: Any = 45) -> dict[str, Any]:
+          scope: str = "task", timeout: Any = 45, save_errors: bool = True, customize: bool = False,
+          refresh_interval: Any = 5) -> dict[str, Any]:
     if id is not None and (not isinstance(id, str) or not id.replace("_", "").isalnum()):
         raise DecoratorError(f"@card(id={id!r}): use letters, digits and underscores")
-    return {"type": type, "id": id, "options": dict(options or {}), "timeout": timeout}
+    return {"type": type, "id": id, "options": dict(options or {}), "scope": scope,
+            "timeout": _number("card", "timeout", timeout), "save_errors": bool(save_errors),
+            "customize": bool(customize), "refresh_interval": refresh_interval}
+
+
+def _environment(vars: dict[str, Any] | None = None) -> dict[str, Any]:
+    if vars is not None and not isinstance(vars, dict):
+        raise DecoratorError(f"@environment(vars={vars!r}): expected a dict of name -> value")
+    return {"vars": dict(vars or {})}
+
+
+def _secrets(sources: list[Any] | None = None, role: str | None = None,
+             allow_override: bool = False) -> dict[str, Any]:
+    if sources is not None and not isinstance(sources, (list, tuple)):
+        raise DecoratorError(f"@secrets(sources={sources!r}): expected a list of secret specs")
+    return {"sources": list(sources or []), "role": role, "allow_override": bool(allow_override)}
+
+
+def _parallel() -> dict[str, Any]:
+    return {}
 
 
 retry = _decorator_factory("retry", _retry)
@@ -103,6 +147,9 @@ catch = _decorator_factory("catch", _catch)
 timeout = _decorator_factory("timeout", _timeout)
 resources = _decorator_factory("resources", _resources)
 card = _decorator_factory("card", _card)
+environment = _decorator_factory("environment", _environment)
+secrets = _decorator_factory("secrets", _secrets)
+parallel = _decorator_factory("parallel", _parallel)
 
 
 def step_decorators(fn: Any) -> list[StepDecorator]:
@@ -116,11 +163,20 @@ def find_decorator(fn: Any, name: str) -> StepDecorator | None:
     return None
 
 
+def resolved_attributes(deco: StepDecorator, flow_cls: type) -> dict[str, Any]:
+    """The decorator's attributes with every config_expr in them evaluated."""
+    from core_runtime.config_expr import resolve
+
+    return dict(resolve(deco.attributes, flow_cls))
+
+
 class CaughtException:
     """What @catch(var=...) stores: the exception of the last failed attempt, as text.
 
-    Kept as plain strings (not the exception object) so it always pickles and can be read
-    by the client without the user's exception classes.
+    Shaped like Metaflow's stored exception: ``.type`` is the qualified class name
+    (``builtins.ValueError``, ``mymodule.MyError``), ``.exception`` the message, ``.stacktrace``
+    the traceback (also ``.message`` and ``.traceback``). Kept as plain strings, not the exception
+    object, so it always pickles and the client reads it without the user's exception classes.
     """
 
     def __init__(self, type: str, message: str, traceback: str) -> None:
@@ -130,10 +186,14 @@ class CaughtException:
 
     @property
     def exception(self) -> str:
-        return f"{self.type}: {self.message}"
+        return self.message
+
+    @property
+    def stacktrace(self) -> str:
+        return self.traceback
 
     def __str__(self) -> str:
-        return self.exception
+        return self.traceback or f"{self.type}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"CaughtException({self.exception!r})"
+        return f"CaughtException({self.type}: {self.message!r})"

@@ -8,23 +8,44 @@ attribute set or read in the step is persisted when the task ends.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections import namedtuple
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
+
+from core_runtime.exception import (
+    InvalidNextException,
+    MetaflowException,
+    MissingInMergeArtifactsException,
+    UnhandledInMergeArtifactsException,
+)
 
 ArtifactLoader = Callable[[str], Any]   # datastore location -> value
 
+# One level of foreach nesting, as Metaflow's ``self._foreach_stack`` gives it.
+ForeachFrame = namedtuple("ForeachFrame", ["step", "var", "num_splits", "index", "value"])
 
-class MergeArtifactsError(Exception):
+
+class MergeArtifactsError(UnhandledInMergeArtifactsException):
     """merge_artifacts found inputs with different values for the same artifact."""
+
+
+class MergeArtifactsMissing(MissingInMergeArtifactsException):
+    """merge_artifacts(include=...) named artifacts no input has."""
 
 
 class UnknownArtifactError(AttributeError):
     pass
 
 
-class InvalidNextError(Exception):
+class InvalidNextError(InvalidNextException):
     """self.next was called in a way the runtime cannot follow."""
+
+
+class ReadOnlyArtifactError(AttributeError):
+    """A step assigned a Parameter, Config or class-level constant."""
 
 
 class _ArtifactView:
@@ -100,6 +121,53 @@ class FlowSpec:
 
             sys.exit(main(type(self), sys.argv[1:]))
 
+    # ---- what Metaflow code reads from a flow object ------------------------------------------
+    @property
+    def name(self) -> str:
+        """The flow's name; a step may set an artifact called ``name`` instead."""
+        if "name" not in self.__dict__ and "name" in (self.__dict__.get("_fs_records_in") or {}):
+            return str(self.__getattr__("name"))     # an artifact called name, set upstream
+        return str(self.__dict__.get("name", type(self).__name__))
+
+    @name.setter
+    def name(self, value: Any) -> None:
+        self.__dict__["name"] = value
+
+    @property
+    def script_name(self) -> str:
+        module = sys.modules.get(type(self).__module__)
+        return os.path.basename(getattr(module, "__file__", "") or "")
+
+    @property
+    def _graph(self) -> Any:
+        """The flow's DAG as Metaflow's ``flow._graph``: ``flow._graph["start"].type`` etc."""
+        from core_runtime.graph.metaflow_view import graph_of
+
+        return graph_of(type(self))
+
+    @property
+    def _steps(self) -> list[Any]:
+        return [getattr(self, node.name) for node in self._graph]
+
+    def __iter__(self) -> Iterator[Any]:
+        """The step methods (each with ``.name``), as iterating a Metaflow flow gives them."""
+        return iter(self._steps)
+
+    @property
+    def _current_step(self) -> str | None:
+        return self.__dict__.get("_fs_step")
+
+    @property
+    def _foreach_stack(self) -> list[ForeachFrame]:
+        return [ForeachFrame(f["step"], f["var"], f["num_splits"], f["index"], f.get("value"))
+                for f in self.__dict__.get("_fs_stack") or []]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in (self.__dict__.get("_fs_constants") or ()):
+            raise ReadOnlyArtifactError(f"{name!r} is a class-level constant of the flow: "
+                                        f"flow-level attributes and Parameters are read-only in steps")
+        object.__setattr__(self, name, value)
+
     # ---- artifacts ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: the artifact is not set in this task yet.
@@ -127,8 +195,9 @@ class FlowSpec:
     # ---- foreach -----------------------------------------------------------------------------
     @property
     def input(self) -> Any:
+        """The element of the foreach list this task works on (None outside a foreach)."""
         if self._fs_index is None:
-            raise AttributeError("self.input is only set in a step inside a foreach")
+            return None
         if "_fs_input_value" not in self.__dict__:
             load = self.__dict__.get("_fs_input_loader")
             self.__dict__["_fs_input_value"] = load() if load is not None else self._fs_input
@@ -138,13 +207,27 @@ class FlowSpec:
     def index(self) -> int | None:
         return self._fs_index  # type: ignore[no-any-return]
 
+    def _frame_input(self, level: int) -> Any:
+        """The element of an enclosing foreach's list (None when the list is not visible here)."""
+        frame = self._fs_stack[level]
+        if level == len(self._fs_stack) - 1 and self._fs_index is not None:
+            return self.input
+        try:
+            items = getattr(self, frame["var"])
+        except AttributeError:
+            return None
+        index = int(frame["index"])
+        if isinstance(items, (list, tuple, range, str)):
+            return items[index]
+        return next(islice(iter(items), index, index + 1), None)   # a dict, a generator...
+
     def foreach_stack(self) -> list[tuple[int, int, Any]]:
-        """(index, num_splits, value label) per enclosing foreach, outermost first."""
-        return [(f["index"], f["num_splits"], f["value"]) for f in self._fs_stack]
+        """(index, num_splits, value) per enclosing foreach, outermost first."""
+        return [(f["index"], f["num_splits"], self._frame_input(i)) for i, f in enumerate(self._fs_stack)]
 
     # ---- transitions -------------------------------------------------------------------------
     def next(self, *steps: Callable[..., Any], foreach: str | None = None,
-             condition: str | None = None) -> None:
+             condition: str | None = None, num_parallel: int | None = None) -> None:
         if self._fs_transition is not None:
             raise InvalidNextError(f"step {self._fs_step!r} called self.next twice")
         if not steps:
@@ -155,14 +238,24 @@ class FlowSpec:
             if name is None or not callable(s):
                 raise InvalidNextError(f"step {self._fs_step!r}: self.next got {s!r}, not a step")
             names.append(name)
-        if foreach is not None and len(names) != 1:
+        if (foreach is not None or num_parallel is not None) and len(names) != 1:
             raise InvalidNextError(f"step {self._fs_step!r}: a foreach goes to exactly one step")
-        object.__setattr__(self, "_fs_transition", {"next": names, "foreach": foreach})
+        if num_parallel is not None and (not isinstance(num_parallel, int) or num_parallel < 1):
+            raise InvalidNextError(f"step {self._fs_step!r}: num_parallel must be a whole number "
+                                   f"of at least 1, got {num_parallel!r}")
+        object.__setattr__(self, "_fs_transition", {"next": names, "foreach": foreach,
+                                                    "num_parallel": num_parallel})
 
     # ---- joins -------------------------------------------------------------------------------
     def merge_artifacts(self, inputs: Inputs, exclude: list[str] | None = None,
                         include: list[str] | None = None) -> None:
         """Take over every artifact the inputs agree on; conflicting ones must be set first."""
+        if not self.__dict__.get("_fs_is_join"):
+            raise MetaflowException(f"step {self._fs_step!r}: merge_artifacts can only be called "
+                                    f"in a join step (def {self._fs_step}(self, inputs))")
+        if exclude and include:
+            raise MetaflowException(f"step {self._fs_step!r}: merge_artifacts takes include= or "
+                                    f"exclude=, not both")
         excluded = set(exclude or [])
         wanted = set(include) if include else None
         candidates: dict[str, list[dict[str, Any]]] = {}
@@ -175,25 +268,28 @@ class FlowSpec:
                 candidates.setdefault(name, []).append(rec)
         run_values = self.__dict__.get("_fs_run_values") or {}
         conflicts = []
-        records_in: dict[str, dict[str, Any]] = self._fs_records_in
+        merged: dict[str, dict[str, Any]] = {}
         for name, recs in candidates.items():
             if name in self.__dict__ or name in run_values:
                 continue   # set explicitly in this join, or a parameter: not merged
             if len({r["sha"] for r in recs}) > 1:
                 conflicts.append(name)
                 continue
-            records_in[name] = recs[0]
+            merged[name] = recs[0]
         if wanted is not None:
-            missing = sorted(wanted - set(candidates))
+            missing = sorted(wanted - set(merged))
             if missing:
-                raise MergeArtifactsError(
-                    f"step {self._fs_step!r}: merge_artifacts(include=...) names artifacts no "
-                    f"input has: {', '.join(missing)}")
+                raise MergeArtifactsMissing(
+                    f"step {self._fs_step!r}: merge_artifacts(include=...) names artifacts that "
+                    f"are not merged from the inputs: {', '.join(missing)}", missing)
         if conflicts:
             raise MergeArtifactsError(
                 f"step {self._fs_step!r} cannot merge artifacts whose values differ between "
                 f"its inputs: {', '.join(sorted(conflicts))}. Set them in the join step "
-                f"(self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].")
+                f"(self.<name> = ...) before calling merge_artifacts, or pass exclude=[...].",
+                sorted(conflicts))
+        # Nothing is merged unless everything can be (as in Metaflow).
+        self._fs_records_in.update(merged)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} step={self.__dict__.get('_fs_step')}>"

@@ -31,14 +31,17 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from contract.settings import SettingsError
     from core_runtime.artifacts import ArtifactError
     from core_runtime.config import ConfigError
+    from core_runtime.config_expr import ConfigExprError
     from core_runtime.decorators import DecoratorError
     from core_runtime.environments.build import EnvironmentBuildError
+    from core_runtime.exception import MetaflowException
     from core_runtime.graph import GraphError
     from core_runtime.parameters import ParameterError
     from core_runtime.store import StoreError
 
     return (UsageError, CliError, GraphError, DatabaseError, ConfigError, ParameterError,
-            SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError, EnvironmentBuildError)
+            SettingsError, DatastoreError, StoreError, ArtifactError, DecoratorError, EnvironmentBuildError,
+            ConfigExprError, MetaflowException)
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
@@ -53,9 +56,18 @@ def main(flow_cls: type, argv: list[str]) -> int:
         from core_runtime.environments.launch import task_main
 
         return task_main(flow_cls, argv[1:])
+
+    from core_runtime.flow_decorators import flow_options
+    from core_runtime.user_decorators import apply_mutators
+
     errors = user_errors()
     try:
-        cmd = parse_args(argv, flow_parameters(flow_cls))
+        apply_mutators(flow_cls)
+        cmd = parse_args(argv, flow_parameters(flow_cls), flow_options(flow_cls))
+        if cmd.decospecs:
+            from core_runtime.cli.decospecs import apply_decospecs
+
+            apply_decospecs(flow_cls, cmd.decospecs)
         if cmd.help or cmd.name == "help":
             from core_runtime.cli.help import render_help
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import platform
 from typing import Any
@@ -34,10 +33,52 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _optional_int(cmd: Any, name: str) -> int | None:
+    raw = cmd.option(name)
+    if raw is None:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        raise UsageError(f"invalid value {raw!r} for --{name}: expected a whole number") from None
+    if n < 1:
+        raise UsageError(f"--{name} must be at least 1, got {n}")
+    return n
+
+
+def load_include_files(info: FlowInfo, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(values tasks see, values shown with the run): IncludeFiles read, and shown by name and size."""
+    from core_runtime.includefile import IncludeFile
+    from core_runtime.parameters import ParameterError
+
+    values, shown = dict(params), dict(params)
+    for p in info.parameters:
+        if isinstance(p, IncludeFile) and p.attr in params and not _is_loaded(params[p.attr]):
+            try:
+                content, where = p.load(params[p.attr])
+            except ParameterError as exc:
+                raise UsageError(str(exc)) from None
+            values[p.attr] = content
+            shown[p.attr] = where.descriptor if where is not None else None
+    return values, shown
+
+
+def _is_loaded(value: Any) -> bool:
+    # A resumed run passes the origin's values, already read.
+    return isinstance(value, _Loaded)
+
+
+class _Loaded:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def run_values(info: FlowInfo, params: dict[str, Any]) -> dict[str, Any]:
-    values = dict(params)
+    """Parameters, Configs and class-level constants: every task's read-only artifacts."""
+    values = {k: (v.value if isinstance(v, _Loaded) else v) for k, v in params.items()}
     for c in info.configs:
         values[c.attr] = c.value
+    values.update(info.constants)
     return values
 
 
@@ -65,18 +106,32 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
         store, ds = open_backends(settings)
     else:
         settings, store, ds = backends
-    username = settings.user or getpass.getuser()
-    tags = list(cmd.options.get("tag", []))
+    from core_runtime.cards.card_types import load_card_modules
+    from core_runtime.flow_decorators import project_info
+    from core_runtime.user import username as resolve_user
+
+    load_card_modules(settings.card_modules)
+    max_num_splits = _optional_int(cmd, "max-num-splits")
+    _optional_int(cmd, "max-log-size")
+    username = resolve_user(settings)
+    tags = list(dict.fromkeys(cmd.options.get("tag", [])))
     system_tags = [f"user:{username}", "runtime:flowscope",
                    f"python_version:{platform.python_version()}"]
-    values = run_values(info, params)
+    project = project_info(info.flow_cls, cmd, username)
+    if project is not None:
+        system_tags += project.system_tags
+    loaded, shown = load_include_files(info, params)
+    values = run_values(info, loaded)
+    shown = {k: (v.value if isinstance(v, _Loaded) else v) for k, v in shown.items()}
+    shown.update({c.attr: c.value for c in info.configs})
     graph = info.graph
-    console = Console(quiet=bool(cmd.option("quiet")))
+    console = Console(quiet=cmd.quiet)
     environments = prepare_environments(info.flow_cls, graph, settings, console.line)
     cloner = cloner_factory(store, ds) if cloner_factory else None
+    graph_info = graph.to_graph_info()
     run = store.create_run(graph.flow_name, user=username, tags=tags, system_tags=system_tags,
-                           parameters={k: _jsonable(v) for k, v in values.items()},
-                           dag=graph.to_graph_info(), file_name=os.path.basename(info.file),
+                           parameters={k: _jsonable(v) for k, v in shown.items()},
+                           dag=graph_info, file_name=os.path.basename(info.file),
                            source=info.source, origin_run_id=origin_run_id)
     if cloner is not None:
         cloner.attach(run)
@@ -90,7 +145,10 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     setup = RunSetup(flow_cls=info.flow_cls, graph=graph, settings=settings, store=store, ds=ds,
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
-                     cloner=cloner, environments=environments)
+                     cloner=cloner, environments=environments,
+                     parameter_names=[p.attr for p in info.parameters] + [c.attr for c in info.configs],
+                     project=_project_fields(project), graph_info=graph_info,
+                     max_num_splits=max_num_splits)
     return Runner(setup).execute()
 
 
@@ -104,10 +162,32 @@ def write_runner_attributes(path: str | None, flow: str, run_id: str) -> None:
         json.dump({"flow_name": flow, "run_id": run_id, "metadata": "flowscope@"}, fh)
 
 
+def _project_fields(project: Any) -> dict[str, Any]:
+    if project is None:
+        return {}
+    return {"project_name": project.project_name, "branch_name": project.branch_name,
+            "project_flow_name": project.project_flow_name, "is_production": project.is_production}
+
+
 def run_command(cmd: Any, info: FlowInfo) -> int:
+    from contract.settings import load_settings
+    from core_runtime.config import config_values
+    from core_runtime.parameters import AttrDict, ParameterContext
+    from core_runtime.user import username
+
     if cmd.positional:
         raise UsageError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
-    params = resolve_parameters(cmd, info.parameters)
+    _max_workers(cmd)
+    _optional_int(cmd, "max-num-splits")
+    from core_runtime.current import current
+    from core_runtime.flow_decorators import project_info
+
+    user = username(load_settings())
+    # Default functions of parameters see current.project_name etc., as in Metaflow.
+    current._set(**_project_fields(project_info(info.flow_cls, cmd, user)))
+    ctx = ParameterContext(flow_name=info.graph.flow_name, user_name=user,
+                           ds_type="local", configs=AttrDict(config_values(info.flow_cls)))
+    params = resolve_parameters(cmd, info.parameters, flow_cls=info.flow_cls, ctx=ctx)
     return start_run(cmd, info, params)
 
 
@@ -129,8 +209,9 @@ def resume_command(cmd: Any, info: FlowInfo) -> int:
         planner = ResumePlanner.find(store.conn, info.graph, cmd.option("origin-run-id"), step)
     except ResumeError as exc:
         raise UsageError(str(exc)) from None
-    params = planner.parameters([p.attr for p in info.parameters])
+    params: dict[str, Any] = {k: _Loaded(v) for k, v in
+                              planner.parameters([p.attr for p in info.parameters], ds).items()}
     for p in info.parameters:
-        params.setdefault(p.attr, p.default_value())
+        params.setdefault(p.attr, p.default_value(None, info.flow_cls))
     return start_run(cmd, info, params, origin_run_id=planner.origin_run_id,
                      cloner_factory=planner.cloner, backends=(settings, store, ds))

@@ -4,7 +4,7 @@ Reads Postgres with the SELECT-only role and artifacts/logs from the datastore. 
 snapshots: a Run fetched while running keeps the status it had; fetch it again to refresh.
 """
 
-from core_runtime.client.context import configure
+from core_runtime.client.context import configure, default_metadata, get_metadata, metadata
 from core_runtime.client.errors import (
     FlowscopeClientError,
     FlowscopeNamespaceMismatch,
@@ -20,6 +20,7 @@ from core_runtime.client.task import DataArtifact, Task, TaskData, TaskException
 
 __all__ = [
     "DataArtifact", "Flow", "FlowscopeClientError", "FlowscopeNamespaceMismatch", "FlowscopeNotFound",
-    "FlowscopeTaggingError", "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure", "default_namespace",
-    "get_namespace", "inspect_spin", "namespace",
+    "FlowscopeTaggingError", "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure",
+    "default_metadata", "default_namespace", "get_metadata", "get_namespace", "inspect_spin", "metadata",
+    "namespace",
 ]

@@ -53,6 +53,10 @@ class ClientObject:
     def __repr__(self) -> str:
         return f"{self._kind}('{self.pathspec}')"
 
+    @property
+    def path_components(self) -> list[str]:
+        return self.pathspec.split("/")
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.pathspec == self.pathspec
 

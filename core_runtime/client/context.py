@@ -78,3 +78,46 @@ def query(sql: str, args: Any = None) -> list[tuple[Any, ...]]:
 
 def datastore() -> Datastore:
     return current_source().datastore()
+
+
+# ---- Metaflow's metadata() / get_metadata() / default_metadata() --------------------------------
+# Metaflow names a metadata provider ("local@/path", "service@https://..."); here it is the
+# Postgres database the runtime records into ("flowscope@<DSN, password hidden>"), or what
+# spin --persist kept ("spin@<directory>", see inspect_spin).
+
+def get_metadata() -> str:
+    """``flowscope@<DSN>`` (or ``spin@<dir>``) of what the client reads by default."""
+    return current_source().describe()
+
+
+def metadata(ms: str) -> str:
+    """Read from another database: ``metadata("postgresql://reader@db/flowscope")``,
+    ``metadata("flowscope@<DSN>")``, or spin's results: ``metadata("spin@<dir>")``.
+    Returns the new ``get_metadata()``."""
+    import psycopg2
+    import psycopg2.extensions
+
+    from core_runtime.exception import MetaflowException
+
+    kind, at, rest = ms.partition("@")
+    if kind == "spin" and at:
+        use_source(source_for(ms))
+        return get_metadata()
+    dsn = rest if at and kind == "flowscope" else ms
+    if kind in ("local", "service") or not dsn.strip():
+        raise MetaflowException(
+            f"metadata({ms!r}): this client reads Flowscope's Postgres database; pass its DSN "
+            f"(\"postgresql://user@host/db\"). Metaflow's own local or service metadata is read "
+            f"with pip metaflow, or shown in Flowscope through its ingest service.")
+    try:
+        psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError:
+        raise MetaflowException(f"metadata({ms!r}): not a Postgres DSN") from None
+    configure(current_settings().replace(reader_dsn=dsn, dsn=None))
+    return get_metadata()
+
+
+def default_metadata() -> str:
+    """Back to the database the settings name (FLOWSCOPE_READER_DSN / FLOWSCOPE_DSN / embedded)."""
+    configure(None)
+    return get_metadata()

@@ -27,6 +27,7 @@ class Flow(ClientObject):
             raise FlowscopeNotFound(f"flow {name} not found (no run of it has been recorded)")
         self.id, self._created, self._last_run = rows[0]
         self.pathspec = self.id
+        self.tags: frozenset[str] = frozenset()     # flows carry no tags (runs do), as in Metaflow
 
     @property
     def created_at(self) -> datetime | None:

@@ -1,9 +1,8 @@
 """Namespaces with Metaflow's semantics: a run is visible when its tags or system tags contain the
-current namespace; ``None`` is the global namespace; the default is ``user:<current user>``."""
+current namespace; ``None`` is the global namespace; the default is ``user:<current user>``
+(FLOWSCOPE_USER, else METAFLOW_USER, else the login name)."""
 
 from __future__ import annotations
-
-import getpass
 
 from core_runtime.client.context import current_settings
 
@@ -19,13 +18,9 @@ def default_namespace() -> str:
 
 
 def current_user() -> str:
-    user = current_settings().user
-    if user:
-        return str(user)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):     # no login name (containers with arbitrary uids)
-        return "unknown"
+    from core_runtime.user import username
+
+    return username(current_settings())
 
 
 def namespace(ns: str | None) -> str | None:

@@ -60,3 +60,9 @@ SELECT seq, first_line, n_lines, first_ts, last_ts, location FROM log_chunks
 METADATA = """
 SELECT field_name, value, type, attempt, created_at FROM metadata WHERE task_pk = %s ORDER BY id
 """
+
+# Tasks started from a given task ("step/task_id" in their parent_task_ids), in creation order.
+CHILD_TASKS = """
+SELECT step_name, task_id FROM tasks WHERE run_pk = %s AND parent_task_ids @> ARRAY[%s::text]
+ ORDER BY task_pk
+"""

@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from core_runtime.client import context, queries
 from core_runtime.client.base import TimedObject, check_namespace, live_status, split_pathspec, to_datetime
-from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.errors import FlowscopeKeyNotFound, FlowscopeNotFound
 from core_runtime.client.source import Source
 from core_runtime.client.step import Step
 
 if TYPE_CHECKING:
     from core_runtime.client.flow import Flow
     from core_runtime.client.task import Task, TaskData
+
+
+def _run_by_pathspec(pathspec: str) -> Run:
+    return Run(pathspec, _namespace_check=False)
 
 
 class Run(TimedObject):
@@ -98,14 +102,23 @@ class Run(TimedObject):
         for row in self._src.query(queries.STEPS, (self._run_pk,)):
             yield Step(_run=self, _row=row)
 
+    def steps(self, *tags: str) -> Iterator[Step]:
+        """Steps, most recently started first, those having every tag in ``tags``."""
+        wanted = set(tags)
+        return (s for s in self if wanted <= s.tags)
+
     @property
-    def steps(self) -> list[Step]:
-        return list(self)
+    def origin_pathspec(self) -> str | None:
+        """``Flow/origin-run`` for a resumed run, else None."""
+        return f"{self.flow_id}/{self.origin_run_id}" if self.origin_run_id else None
+
+    def __reduce__(self) -> Any:
+        return (_run_by_pathspec, (self.pathspec,))
 
     def __getitem__(self, name: str) -> Step:
         rows = self._src.query(queries.STEP, (self._run_pk, name))
         if not rows:
-            raise FlowscopeNotFound(f"step {self.pathspec}/{name} not found")
+            raise FlowscopeKeyNotFound(f"step {self.pathspec}/{name} not found")
         return Step(_run=self, _row=rows[0])
 
     def __contains__(self, name: str) -> bool:

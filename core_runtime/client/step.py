@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from core_runtime.client import queries
 from core_runtime.client.base import ClientObject, split_pathspec, to_datetime
-from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.errors import FlowscopeKeyNotFound, FlowscopeNotFound
 from core_runtime.client.task import Task
 
 if TYPE_CHECKING:
     from core_runtime.client.run import Run
 
 PAGE = 500
+
+
+def _step_by_pathspec(pathspec: str) -> Step:
+    return Step(pathspec, _namespace_check=False)
 
 
 class Step(ClientObject):
@@ -68,9 +72,37 @@ class Step(ClientObject):
                 return
             after = rows[-1][0]
 
+    def tasks(self, *tags: str) -> Iterator[Task]:
+        """Tasks in creation order, those having every tag in ``tags``."""
+        wanted = set(tags)
+        return (t for t in self if wanted <= t.tags)
+
+    def control_tasks(self, *tags: str) -> Iterator[Task]:
+        """The control task of each @parallel gang of this step."""
+        return (t for t in self.tasks(*tags)
+                if t.metadata_dict.get("internal_task_type") == "control_task")
+
     @property
-    def tasks(self) -> list[Task]:
-        return list(self)
+    def origin_pathspec(self) -> str | None:
+        """``Flow/origin-run/step`` for a step of a resumed run, else None."""
+        origin = self._run.origin_run_id
+        return f"{self._run.flow_id}/{origin}/{self.id}" if origin else None
+
+    @property
+    def child_steps(self) -> list[Step]:
+        """Steps that run after this one (from the run's recorded DAG), those with tasks."""
+        dag = (self._run.dag or {}).get("steps", {})
+        names = list((dag.get(self.id) or {}).get("next", []))
+        return [self._run[n] for n in names if n in self._run]
+
+    @property
+    def parent_steps(self) -> list[Step]:
+        dag = (self._run.dag or {}).get("steps", {})
+        names = [n for n, info in dag.items() if self.id in (info.get("next") or [])]
+        return [self._run[n] for n in names if n in self._run]
+
+    def __reduce__(self) -> Any:
+        return (_step_by_pathspec, (self.pathspec,))
 
     @property
     def task(self) -> Task | None:
@@ -80,7 +112,7 @@ class Step(ClientObject):
     def __getitem__(self, task_id: str) -> Task:
         rows = self._src.query(queries.TASK, (self._run._run_pk, self.id, str(task_id)))
         if not rows:
-            raise FlowscopeNotFound(f"task {self.pathspec}/{task_id} not found")
+            raise FlowscopeKeyNotFound(f"task {self.pathspec}/{task_id} not found")
         return Task(_step=self, _row=rows[0])
 
     def __contains__(self, task_id: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from core_runtime.artifacts import load_artifact
 from core_runtime.client import queries
 from core_runtime.client.base import ClientObject, TimedObject, live_status, split_pathspec, to_datetime
-from core_runtime.client.errors import FlowscopeNotFound
+from core_runtime.client.errors import FlowscopeKeyNotFound, FlowscopeNotFound
 from core_runtime.client.logs import log_lines, log_text
 
 if TYPE_CHECKING:
@@ -18,13 +19,26 @@ if TYPE_CHECKING:
     from core_runtime.client.step import Step
 
 
+# One metadata record of a task, as Metaflow's client gives them (``task.metadata``).
+Metadata = namedtuple("Metadata", ["name", "value", "created_at", "type", "task"])
+
+
 @dataclass(frozen=True)
 class TaskException:
-    """What a failed attempt raised: ``str()`` reads like ``ValueError: boom``."""
+    """What a failed attempt raised: ``str()`` reads like ``ValueError: boom``; ``.exception`` is
+    the message and ``.stacktrace`` the traceback, as on Metaflow's stored exceptions."""
 
     type: str
     message: str
     traceback: str
+
+    @property
+    def exception(self) -> str:
+        return self.message
+
+    @property
+    def stacktrace(self) -> str:
+        return self.traceback
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}"
@@ -61,6 +75,10 @@ class DataArtifact(ClientObject):
     def task(self) -> Task:
         return self._task
 
+    @property
+    def tags(self) -> frozenset[str]:
+        return self._task.tags
+
 
 class TaskData:
     """``task.data.x``: artifact values by attribute, loaded on access."""
@@ -85,6 +103,10 @@ class TaskData:
 
     def __repr__(self) -> str:
         return f"<TaskData {', '.join(sorted(self._task._artifact_rows()))}>"
+
+
+def _task_by_pathspec(pathspec: str) -> Task:
+    return Task(pathspec, _namespace_check=False)
 
 
 class Task(TimedObject):
@@ -114,18 +136,45 @@ class Task(TimedObject):
         self._artifacts: dict[str, tuple[Any, ...]] | None = None
         self.tags = _step.run.tags
 
+    def __reduce__(self) -> Any:
+        # A Task stored as an artifact (``self.me = current.task``) is read back by pathspec.
+        return (_task_by_pathspec, (self.pathspec,))
+
     # -- place in the hierarchy ---------------------------------------------------------------
     @property
     def parent(self) -> Step:
         return self._step
 
     @property
-    def run(self) -> Run:
-        return self._step.run
+    def origin_pathspec(self) -> str | None:
+        """The task this one was cloned from by resume (None if it ran in this run)."""
+        return self.cloned_from  # type: ignore[no-any-return]
 
     @property
-    def path_components(self) -> list[str]:
-        return self.pathspec.split("/")
+    def parent_task_pathspecs(self) -> Iterator[str]:
+        run = self._step.run.pathspec
+        return (f"{run}/{p}" for p in self.parent_task_ids)
+
+    @property
+    def parent_tasks(self) -> Iterator[Task]:
+        """The tasks whose outputs this task started from (the join's inputs, or the one before)."""
+        return (Task(p, _namespace_check=False) for p in self.parent_task_pathspecs)
+
+    @property
+    def child_task_pathspecs(self) -> Iterator[str]:
+        run = self._step.run
+        me = f"{self._step.id}/{self.id}"
+        rows = self._src.query(queries.CHILD_TASKS, (run._run_pk, me))
+        return (f"{run.pathspec}/{step}/{task_id}" for step, task_id in rows)
+
+    @property
+    def child_tasks(self) -> Iterator[Task]:
+        """The tasks that started from this task's outputs."""
+        return (Task(p, _namespace_check=False) for p in self.child_task_pathspecs)
+
+    @property
+    def run(self) -> Run:
+        return self._step.run
 
     # -- state ----------------------------------------------------------------------------------
     @property
@@ -163,7 +212,7 @@ class Task(TimedObject):
     def __getitem__(self, name: str) -> DataArtifact:
         rows = self._artifact_rows()
         if name not in rows:
-            raise FlowscopeNotFound(f"artifact {name} not found in task {self.pathspec}")
+            raise FlowscopeKeyNotFound(f"artifact {name} not found in task {self.pathspec}")
         return DataArtifact(_task=self, _row=rows[name])
 
     def __contains__(self, name: str) -> bool:
@@ -186,6 +235,12 @@ class Task(TimedObject):
         if stream not in ("stdout", "stderr"):
             raise ValueError(f"stream must be 'stdout' or 'stderr', got {stream!r}")
         return log_lines(self._src, self._task_pk, self.current_attempt if attempt is None else attempt, stream)
+
+    @property
+    def metadata(self) -> list[Metadata]:
+        """Every metadata record, oldest first."""
+        return [Metadata(name, value, created, mtype, self)
+                for name, value, mtype, _a, created in self._src.query(queries.METADATA, (self._task_pk,))]
 
     @property
     def metadata_dict(self) -> dict[str, str]:

@@ -80,6 +80,12 @@ def task_main(flow_cls: type, argv: list[str]) -> int:
     if flow_cls.__name__ != spec["flow_class"]:
         sys.stderr.write(f"this file runs {flow_cls.__name__}, the task is of {spec['flow_class']}\n")
         return EXIT_CRASHED
+    # This interpreter imported the flow afresh: give it what the run command set up.
+    from core_runtime.cards.card_types import load_card_modules
+    from core_runtime.user_decorators import apply_mutators
+
+    apply_mutators(flow_cls)
+    load_card_modules(load_settings().card_modules)
     path = os.path.abspath(sys.modules[flow_cls.__module__].__file__ or sys.argv[0])
     graph = FlowGraph.from_file(path, flow_cls.__name__)
     ctx = TaskContext(flow_cls=flow_cls, graph=graph, **spec["ctx"])

@@ -107,7 +107,7 @@ def check_joins_do_not_split(graph: FlowGraph) -> None:
             continue
         if node.name == graph.end_step:
             _fail(graph, node.line, f"the end step cannot be a join: add a join step before '{node.name}'")
-        if len(node.next) > 1 or node.foreach_artifact is not None:
+        if len(node.next) > 1 or node.foreach_artifact is not None or node.num_parallel:
             _fail(graph, node.line, f"join step '{node.name}' cannot also split: add a step after the "
                                     f"join that calls self.next(...) with the branches")
 
@@ -121,7 +121,7 @@ def check_merge_points_are_joins(graph: FlowGraph) -> None:
 
 def check_foreach_has_body(graph: FlowGraph) -> None:
     for node in graph.steps.values():
-        if node.type == "split-foreach" and node.next and node.next[0] in graph.steps \
+        if node.type in ("split-foreach", "split-parallel") and node.next and node.next[0] in graph.steps \
                 and graph.steps[node.next[0]].takes_inputs:
             _fail(graph, node.line, f"foreach step '{node.name}' goes straight to join "
                                     f"'{node.next[0]}': put at least one step between them")

@@ -11,13 +11,14 @@ from core_runtime.graph.errors import GraphError
 @dataclass
 class StepNode:
     name: str
-    type: str                      # start | linear | split-static | split-foreach | join | end
+    type: str                      # start | linear | split-static | split-foreach | split-parallel | join | end
     next: list[str]
     in_funcs: list[str]
     line: int
     doc: str
     decorators: list[dict[str, Any]]
     foreach_artifact: str | None = None
+    num_parallel: int = 0          # self.next(self.x, num_parallel=N): a @parallel gang of N tasks
     matching_join: str | None = None
     num_args: int = 1
     source_file: str = ""
@@ -43,6 +44,8 @@ class StepNode:
         }
         if self.type == "split-foreach":
             info["foreach_artifact"] = self.foreach_artifact
+        if self.type == "split-parallel":
+            info["num_parallel"] = self.num_parallel
         if self.matching_join:
             info["matching_join"] = self.matching_join
         return info

@@ -204,14 +204,18 @@ def _read_next_call(func: ast.FunctionDef, node: StepNode) -> None:
                        f"naming an artifact (foreach='items'), "
                        f"got {ast.unparse(kw.value)}")
         elif kw.arg == "num_parallel":
-            _issue(node, line, f"step '{func.name}': num_parallel (@parallel) is not "
-                   f"supported by core_runtime")
+            value = literal_or_source(kw.value)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+                node.num_parallel = value
+            else:
+                # A computed size (a Parameter, a config value) is known when the step runs.
+                node.num_parallel = -1
         elif kw.arg == "condition":
             _issue(node, line, f"step '{func.name}': conditional transitions "
                    f"(self.next({{...}}, condition=...)) are not supported")
         else:
             _issue(node, line, f"step '{func.name}': unknown self.next argument "
                    f"'{kw.arg}' (only foreach= is supported)")
-    if node.foreach_artifact is not None and len(node.next) != 1:
+    if (node.foreach_artifact is not None or node.num_parallel) and len(node.next) != 1:
         _issue(node, line, f"step '{func.name}': a foreach transition takes exactly one "
                f"target step, got {len(node.next)}")

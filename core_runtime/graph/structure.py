@@ -36,13 +36,15 @@ def _step_type(graph: FlowGraph, node: StepNode) -> str:
         return "split-static"
     if node.foreach_artifact is not None:
         return "split-foreach"
+    if node.num_parallel:
+        return "split-parallel"
     if node.takes_inputs:
         return "join"
     return "start" if node.name == graph.start_step else "linear"
 
 
 def is_split(node: StepNode) -> bool:
-    return node.type in ("split-static", "split-foreach")
+    return node.type in ("split-static", "split-foreach", "split-parallel")
 
 
 def _match_joins(graph: FlowGraph) -> None:

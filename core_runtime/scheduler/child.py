@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core_runtime.current import current
-from core_runtime.decorators import CaughtException
+from core_runtime.current import Parallel, current
+from core_runtime.decorators import CaughtException, find_decorator, resolved_attributes
 from core_runtime.flowspec import FlowSpec, Inputs, _ArtifactView
 from core_runtime.scheduler.plan import ChildResult, Record, TaskPlan
 
 FOREACH_LABEL_LIMIT = 60
+# The foreach variable of a @parallel gang's frames (the gang has no list artifact).
+PARALLEL_VAR = "_parallel_ubf_iter"
 
 
 @dataclass
@@ -37,6 +41,13 @@ class TaskContext:
     skip_decorators: bool = False        # spin --skip-decorators: run the bare step function
     env_python: str | None = None        # @pypi/@conda: the environment's interpreter runs the step
     env_pythonpath: str | None = None    # ... with the runtime's own packages on this path
+    catch_here: dict[str, Any] | None = None  # @catch attributes on the last user-code attempt
+    timeout_seconds: float | None = None      # @timeout (TimeoutException raised in the step)
+    parameter_names: list[str] = field(default_factory=list)
+    project: dict[str, Any] = field(default_factory=dict)   # current.project_name etc.
+    graph_info: dict[str, Any] | None = None
+    parallel: Parallel | None = None
+    max_num_splits: int | None = None
 
 
 def foreach_label(value: Any) -> str:
@@ -59,7 +70,8 @@ def _exception_fields(exc: BaseException) -> dict[str, Any]:
             and tb_obj.tb_next is not None:
         tb_obj = tb_obj.tb_next
     tb = "".join(traceback.format_exception(type(exc), exc, tb_obj))
-    return {"exception_type": type(exc).__name__, "exception_message": str(exc), "traceback": tb}
+    return {"exception_type": type(exc).__name__, "exception_message": str(exc), "traceback": tb,
+            "exception_class": f"{type(exc).__module__}.{type(exc).__name__}"}
 
 
 def _element(items: Any, index: int) -> Any:
@@ -76,6 +88,7 @@ def prepare_flow(ctx: TaskContext, plan: TaskPlan, loader: Callable[[str], Any])
     d["_fs_run_values"] = dict(ctx.run_values)
     d["_fs_stack"] = [dict(f) for f in plan.stack]
     d["_fs_is_join"] = plan.is_join
+    d["_fs_constants"] = frozenset(ctx.run_values)
     inputs = None
     if plan.is_join:
         views = [_ArtifactView(p.step, p.task_id, p.records, loader, {}) for p in plan.parents]
@@ -89,6 +102,8 @@ def prepare_flow(ctx: TaskContext, plan: TaskPlan, loader: Callable[[str], Any])
         # self.input is the element of the split's foreach list; read only if the step uses it.
         var = top["var"]
         records = d["_fs_records_in"]
+        if var == PARALLEL_VAR:
+            d["_fs_input"] = int(top["index"])      # a @parallel node's input is its index
         d["_fs_input_loader"] = (lambda: _element(loader(records[var]["location"]), int(top["index"]))) \
             if var in records else None
     return flow, inputs
@@ -102,19 +117,26 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
     current._reset()
     current._set(flow_name=ctx.flow_name, run_id=ctx.run_id, step_name=plan.step,
                  task_id=ctx.task_id, retry_count=ctx.attempt, origin_run_id=ctx.origin_run_id,
-                 username=ctx.username, tags=ctx.tags, is_running_flow=True)
+                 username=ctx.username, tags=ctx.tags, is_running_flow=True,
+                 parameter_names=ctx.parameter_names, graph=ctx.graph_info, parallel=ctx.parallel,
+                 **ctx.project)
     fn = getattr(ctx.flow_cls, plan.step)
-    collector = None if ctx.skip_decorators else CardCollector.for_step(fn)
+    collector = None if ctx.skip_decorators else CardCollector.for_step(fn, ctx.flow_cls)
     if collector is not None:
         current._set(card=collector)
     flow: FlowSpec | None = None
     try:
+        if not ctx.skip_decorators:
+            apply_task_environment(ctx.flow_cls, fn)
         flow, inputs = prepare_flow(ctx, plan, lambda loc: load_artifact(ds, loc))
+        caught = False
         if ctx.fallback is not None:
             _apply_catch(ctx, plan, flow)
+        elif ctx.catch_here is not None:
+            caught = _call_step_catching(ctx, plan, flow, fn, inputs)
         else:
-            method = getattr(flow, plan.step)
-            method(inputs) if plan.is_join else method()
+            with step_timeout(ctx.timeout_seconds):
+                _call_step(ctx, plan, flow, fn, inputs)
         result = _transition(ctx, plan, flow)
         values = {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
         if plan.step == ctx.graph.start_step:
@@ -129,13 +151,13 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
             result.set_here = sorted(r["name"] for r in new
                                      if (records_in.get(r["name"]) or {}).get("sha") != r["sha"])
             if collector is not None:
-                result.cards = collector.write(ds, ctx, plan, result.records)
+                result.cards = collector.write(ds, ctx, plan, result.records, values)
         else:
             from core_runtime.artifacts import make_preview
 
             result.records = [{"name": k, "preview": make_preview(v)} for k, v in values.items()]
             result.set_here = _changed_names(values, records_in)
-        result.caught = ctx.fallback is not None
+        result.caught = ctx.fallback is not None or caught
         return result, flow
     except ArtifactError as exc:
         return ChildResult(ok=False, exception_type="ArtifactError", exception_message=str(exc),
@@ -162,14 +184,106 @@ def _changed_names(values: dict[str, Any], records_in: dict[str, Record]) -> lis
     return sorted(out)
 
 
+@contextmanager
+def step_timeout(seconds: float | None) -> Iterator[None]:
+    """@timeout: TimeoutException is raised in the step when time is up (the scheduler kills
+    the task's processes a little later if the step does not stop)."""
+    import signal
+
+    from core_runtime.exception import TimeoutException
+
+    if not seconds:
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutException(f"timeout after {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _call_step_catching(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any,
+                        inputs: Inputs | None) -> bool:
+    """The last attempt of a @catch step: an exception is stored in the catch variable, the
+    artifacts set before it are kept and the flow goes on (as Metaflow's @catch does)."""
+    attrs = ctx.catch_here or {}
+    try:
+        with step_timeout(ctx.timeout_seconds):
+            _call_step(ctx, plan, flow, fn, inputs)
+        return False
+    except Exception as exc:  # noqa: BLE001 - @catch takes any exception of the step
+        fields = _exception_fields(exc)
+        if attrs.get("print_exception", True):
+            sys.stderr.write(f"@catch caught an exception from step {plan.step}:\n{fields['traceback']}")
+        ctx.fallback = dict(fields, var=attrs.get("var"))
+        _apply_catch(ctx, plan, flow)
+        return True
+
+
+def _call_step(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any, inputs: Inputs | None) -> None:
+    """Run the step method, through its user decorators (UserStepDecorator) if it has any."""
+    method = getattr(flow, plan.step)
+    wrappers = [] if ctx.skip_decorators else list(getattr(fn, "_fs_wrappers", []))
+    if not wrappers:
+        method(inputs) if plan.is_join else method()
+        return
+    from core_runtime.user_decorators import run_wrapped
+
+    for w in wrappers:
+        w.external_init(ctx.flow_cls)
+    next_args = run_wrapped(flow, plan.step, method, inputs if plan.is_join else None, wrappers)
+    if next_args is None or plan.step == ctx.graph.end_step:
+        return
+    # A decorator skipped or replaced the step, or swallowed its exception: make the
+    # transition the step would have made.
+    node = ctx.graph.steps[plan.step]
+    targets = [getattr(flow, n) for n in node.next]
+    flow.__dict__["_fs_transition"] = None
+    if next_args:
+        flow.next(*targets, **next_args)
+    elif node.foreach_artifact:
+        flow.next(*targets, foreach=node.foreach_artifact)
+    elif node.num_parallel:
+        raise RuntimeError(f"step {plan.step!r}: a decorator skipped a @parallel split without "
+                           f"giving num_parallel for self.next")
+    else:
+        flow.next(*targets)
+
+
+def apply_task_environment(flow_cls: type, fn: Any) -> None:
+    """@environment variables, then @secrets, into this task process's environment."""
+    env = find_decorator(fn, "environment")
+    if env is not None:
+        for key, value in (resolved_attributes(env, flow_cls).get("vars") or {}).items():
+            os.environ[str(key)] = str(value)
+    secrets = find_decorator(fn, "secrets")
+    if secrets is not None:
+        from core_runtime.secrets import load_secrets
+
+        attrs = resolved_attributes(secrets, flow_cls)
+        for key, value in load_secrets(attrs["sources"], role=attrs.get("role")).items():
+            if key in os.environ and not attrs.get("allow_override"):
+                raise RuntimeError(f"@secrets: {key} is already set in the environment "
+                                   f"(pass allow_override=True to replace it)")
+            os.environ[key] = value
+
+
 def _apply_catch(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> None:
     fb = ctx.fallback or {}
     var = fb.get("var")
     if var:
-        flow.__dict__[var] = CaughtException(fb.get("exception_type") or "Exception",
+        flow.__dict__[var] = CaughtException(fb.get("exception_class") or fb.get("exception_type")
+                                             or "Exception",
                                              fb.get("exception_message") or "",
                                              fb.get("traceback") or "")
     node = ctx.graph.steps[plan.step]
+    flow.__dict__["_fs_transition"] = None
     if plan.step != ctx.graph.end_step:
         if node.foreach_artifact:
             raise RuntimeError(f"@catch cannot continue step {plan.step!r}: it starts a foreach")
@@ -183,6 +297,10 @@ def _transition(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> ChildResult
         if trans is not None:
             raise RuntimeError(f"step {plan.step!r} is the end step and must not call self.next")
         return ChildResult(ok=True)
+    if trans is None and ctx.parallel is not None and ctx.parallel.node_index != 0:
+        # A @parallel worker follows its control task's transition (as in Metaflow), so it may
+        # return without calling self.next.
+        trans = {"next": list(node.next), "foreach": None}
     if trans is None:
         raise RuntimeError(f"step {plan.step!r} finished without calling self.next(...)")
     if list(trans["next"]) != list(node.next):
@@ -190,6 +308,10 @@ def _transition(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> ChildResult
                            f"the flow's graph says self.next({', '.join(node.next)}) (line {node.line})")
     result = ChildResult(ok=True, next=list(trans["next"]))
     var = trans.get("foreach")
+    if trans.get("num_parallel"):
+        n = int(trans["num_parallel"])
+        result.foreach_var, result.num_splits, result.labels = PARALLEL_VAR, n, [str(i) for i in range(n)]
+        return result
     if var:
         try:
             items = getattr(flow, var)
@@ -202,6 +324,9 @@ def _transition(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> ChildResult
                                f"{type(items).__name__}, not a list or other iterable") from None
         if not items:
             raise RuntimeError(f"step {plan.step!r}: foreach over self.{var}, which is empty")
+        if ctx.max_num_splits is not None and len(items) > ctx.max_num_splits:
+            raise RuntimeError(f"step {plan.step!r}: foreach over self.{var} has {len(items)} "
+                               f"splits, more than --max-num-splits {ctx.max_num_splits}")
         result.foreach_var = var
         result.num_splits = len(items)
         result.labels = [foreach_label(v) for v in items]

@@ -32,6 +32,17 @@ class Console:
         except (BrokenPipeError, ValueError):
             self.quiet = True
 
+    def error(self, text: str) -> None:
+        """Printed even with --quiet (to stderr then): why the run failed."""
+        if not self.quiet:
+            self.line(text)
+            return
+        try:
+            sys.stderr.write(f"{_stamp()} {text}\n")
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
     def task(self, run_id: str, step: str, task_id: str, pid: int | None, text: str) -> None:
         who = f"{run_id}/{step}/{task_id}" + (f" (pid {pid})" if pid else "")
         self.line(f"[{who}] {text}")

@@ -90,6 +90,16 @@ def as_finished(conn: Any, task: PastTask, graph: Any, ds: Any, *, task_id: str 
     done = Finished(task.step, task_id or task.task_id, task_pk or task.task_pk, records,
                     list(task.stack), list(node.next) if task.step != graph.end_step else [])
     var = node.foreach_artifact if str(node.type) == "split-foreach" else None
+    if str(node.type) == "split-parallel":
+        from core_runtime.scheduler.child import PARALLEL_VAR
+
+        # The gang's size: the clones of its tasks say how many there were.
+        child = node.next[0]
+        sizes = [int(t.stack[-1]["num_splits"]) for t in run_tasks(conn, _run_pk(conn, task), child)
+                 if t.stack and t.stack[-1]["step"] == task.step]
+        n = sizes[0] if sizes else max(int(getattr(node, "num_parallel", 0) or 0), 1)
+        done.foreach_var, done.num_splits, done.labels = PARALLEL_VAR, n, [str(i) for i in range(n)]
+        return done
     if var:
         if var not in records:
             raise PastRunError(f"task {task.step}/{task.task_id} has no artifact {var!r} to foreach over")
@@ -98,3 +108,10 @@ def as_finished(conn: Any, task: PastTask, graph: Any, ds: Any, *, task_id: str 
         done.num_splits = len(items)
         done.labels = [foreach_label(v) for v in items]
     return done
+
+
+def _run_pk(conn: Any, task: PastTask) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT run_pk FROM tasks WHERE task_pk = %s", (task.task_pk,))
+        row = cur.fetchone()
+    return int(row[0])

@@ -63,6 +63,7 @@ class ChildResult:
     num_splits: int = 0
     labels: list[str] = field(default_factory=list)
     exception_type: str | None = None
+    exception_class: str | None = None     # qualified: builtins.ValueError, mymodule.MyError
     exception_message: str | None = None
     traceback: str | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)

@@ -56,8 +56,23 @@ class ResumePlanner:
                               f"which the flow no longer has")
         return cls(conn, graph, origin, step)
 
-    def parameters(self, names: list[str]) -> dict[str, Any]:
-        return {n: self.origin.parameters[n] for n in names if n in self.origin.parameters}
+    def parameters(self, names: list[str], ds: Any = None) -> dict[str, Any]:
+        """The origin's parameter values: its start task's artifacts (exact values, included
+        files' content), else what the run row shows."""
+        from core_runtime.artifacts import load_artifact
+        from core_runtime.scheduler.past_runs import task_records
+
+        out = {n: self.origin.parameters[n] for n in names if n in self.origin.parameters}
+        if ds is None:
+            return out
+        starts = [t for t in run_tasks(self.conn, self.origin.run_pk, self.graph.start_step)
+                  if t.status == "completed"]
+        if starts:
+            records = task_records(self.conn, starts[0])
+            for n in names:
+                if n in records:
+                    out[n] = load_artifact(ds, records[n]["location"])
+        return out
 
     def cloner(self, store: Any, ds: Any) -> Cloner:
         return Cloner(self, store, ds)
@@ -85,5 +100,9 @@ class Cloner:
             return None
         ref = self.store.clone_task(self.run, origin.task_pk,
                                     parent_task_ids=[p.path for p in plan.parents])
+        # As Metaflow records on a cloned task: where it came from.
+        self.store.record_metadata(ref, None, [
+            ("origin-run-id", self.p.origin.run_id, "origin-run-id"),
+            ("origin-task-id", origin.task_id, "origin-task-id")])
         return as_finished(self.p.conn, origin, self.p.graph, self.ds,
                            task_id=ref.task_id, task_pk=ref.task_pk)

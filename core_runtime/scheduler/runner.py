@@ -8,6 +8,7 @@ is ever running when the loop forks a task.
 from __future__ import annotations
 
 import os
+import platform
 import selectors
 import shutil
 import signal
@@ -18,14 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core_runtime.decorators import find_decorator
-from core_runtime.scheduler.child import TaskContext, run_step
+from core_runtime.current import Parallel
+from core_runtime.decorators import find_decorator, resolved_attributes
+from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
 from core_runtime.scheduler.console import Console, LinePrinter
 from core_runtime.scheduler.plan import ChildResult, Finished, Record, TaskPlan
 from core_runtime.scheduler.process import TaskProcess, describe_exit, fork_task, kill_task, read_result
 from core_runtime.scheduler.transitions import Transitions
 
 POLL_SECONDS = 0.5
+TIMEOUT_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -44,6 +47,10 @@ class RunSetup:
     origin_run_id: str | None = None
     cloner: Any = None             # resume: object with try_clone(plan) -> Finished | None
     environments: Any = None       # environments.StepEnvironments of @pypi/@conda steps, if any
+    parameter_names: list[str] = field(default_factory=list)
+    project: dict[str, Any] = field(default_factory=dict)
+    graph_info: dict[str, Any] | None = None
+    max_num_splits: int | None = None
 
 
 @dataclass
@@ -85,6 +92,7 @@ class Runner:
         self.tmpdir = tempfile.mkdtemp(prefix="flowscope-run-")
         self.interrupted: str | None = None
         self.end_done = False
+        self.control_tasks: dict[tuple[Any, ...], str] = {}    # @parallel gang -> control task id
         self._wake_r, self._wake_w = os.pipe()
 
     # ---- public ----------------------------------------------------------------------------
@@ -106,7 +114,7 @@ class Runner:
         except RunFailed as exc:
             self._kill_all(f"killed: {exc.reason}")
             s.store.finish_run(s.run, "failed", exc.reason, exc.step)
-            s.console.line(f"Workflow failed: {exc.reason}")
+            s.console.error(f"Workflow failed: {exc.reason}")
             return 130 if self.interrupted == "SIGINT" else (143 if self.interrupted else 1)
         except BaseException as exc:
             self._kill_all("killed: the runtime failed")
@@ -214,13 +222,40 @@ class Runner:
         q.task = s.store.create_task(
             s.run, plan.step, foreach_index=plan.index, foreach_value=plan.foreach_value,
             foreach_stack=plan.stack or None, parent_task_ids=[p.path for p in plan.parents])
-        fields = [("runtime", "flowscope", "runtime"), ("user-name", s.username or "", "user-name")]
+        fields = [("runtime", "flowscope", "runtime"), ("user-name", s.username or "", "user-name"),
+                  ("python_version", platform.python_version(), "python_version")]
+        if s.origin_run_id is not None:
+            fields.append(("origin-run-id", s.origin_run_id, "origin-run-id"))
+        gang = self._gang(plan)
+        if gang is not None and plan.index == 0:
+            # Metaflow marks the first task of a @parallel gang as its control task.
+            fields.append(("internal_task_type", "control_task", "internal_task_type"))
+            self.control_tasks[gang] = q.task.task_id
         res = find_decorator(getattr(s.flow_cls, plan.step), "resources")
         if res is not None:
             fields += [(k, str(v), "resources") for k, v in res.attributes.items()]
         if s.environments is not None:
             fields += s.environments.metadata(plan.step)
         s.store.record_metadata(q.task, None, fields)
+
+    def _user_retries(self, fn: Any) -> int:
+        retry = find_decorator(fn, "retry")
+        return int(resolved_attributes(retry, self.s.flow_cls).get("times", 0)) if retry else 0
+
+    @staticmethod
+    def _gang(plan: TaskPlan) -> tuple[Any, ...] | None:
+        """The key of the @parallel gang a task belongs to (None outside one)."""
+        if not plan.stack or plan.stack[-1]["var"] != PARALLEL_VAR:
+            return None
+        return (plan.step, tuple((f["step"], f["index"]) for f in plan.stack[:-1]))
+
+    def _parallel(self, plan: TaskPlan, task_id: str) -> Parallel | None:
+        gang = self._gang(plan)
+        if gang is None:
+            return None
+        top = plan.stack[-1]
+        return Parallel("127.0.0.1", int(top["num_splits"]), int(top["index"]),
+                        self.control_tasks.get(gang, task_id))
 
     def _launch(self, q: Queued) -> None:
         from core_runtime.logs import LogWriter
@@ -230,16 +265,28 @@ class Runner:
             self._create_task(q)
         task = q.task
         s.store.start_attempt(task, q.attempt)
+        s.store.record_metadata(task, q.attempt, [("attempt", str(q.attempt), "attempt")])
         env = s.environments.python_for(q.plan.step) if s.environments is not None else None
         ctx = TaskContext(flow_cls=s.flow_cls, graph=s.graph, flow_name=s.run.flow_id,
                           run_id=s.run.run_id, task_id=task.task_id, attempt=q.attempt,
                           username=s.username, origin_run_id=s.origin_run_id,
                           run_values=s.run_values, tags=s.tags, fallback=q.fallback,
-                          env_python=env[0] if env else None, env_pythonpath=env[1] if env else None)
+                          env_python=env[0] if env else None, env_pythonpath=env[1] if env else None,
+                          parameter_names=s.parameter_names, project=s.project,
+                          graph_info=s.graph_info, parallel=self._parallel(q.plan, task.task_id),
+                          max_num_splits=s.max_num_splits)
+        fn = getattr(s.flow_cls, q.plan.step)
+        timeout = find_decorator(fn, "timeout")
+        limit = float(resolved_attributes(timeout, s.flow_cls)["total_seconds"]) if timeout else None
+        ctx.timeout_seconds = limit
+        catch = find_decorator(fn, "catch")
+        if catch is not None and q.fallback is None and q.attempt >= self._user_retries(fn):
+            ctx.catch_here = resolved_attributes(catch, s.flow_cls)
         result_path = os.path.join(self.tmpdir, f"{task.task_pk}.{q.attempt}.json")
         proc = fork_task(lambda: _child_body(ctx, q.plan, s.settings), result_path)
-        timeout = find_decorator(getattr(s.flow_cls, q.plan.step), "timeout")
-        deadline = proc.started + float(timeout.attributes["total_seconds"]) if timeout else None
+        # The step raises TimeoutException at the limit; a step that does not stop (stuck in
+        # native code, ignoring the exception) is killed a little later.
+        deadline = proc.started + limit + TIMEOUT_GRACE_SECONDS if limit else None
         run = Running(q, proc, {}, {}, deadline, {proc.stdout_fd, proc.stderr_fd})
         for stream, fd in (("stdout", proc.stdout_fd), ("stderr", proc.stderr_fd)):
             run.writers[stream] = LogWriter(s.ds, s.store, task, s.run.flow_id, s.run.run_id,
@@ -302,12 +349,17 @@ class Runner:
         if run.proc.pidfd is not None:
             self.sel.unregister(run.proc.pidfd)
             os.close(run.proc.pidfd)
+        exit_code, how = describe_exit(status)
+        if exit_code == -signal.SIGSEGV:
+            # Like Metaflow, say so in the task's own stderr, where the user looks first.
+            note = b"Task crashed: segmentation fault (SIGSEGV)\n"
+            run.writers["stderr"].feed(note)
+            run.printers["stderr"].feed(note)
         for p in run.printers.values():
             p.close()
         for w in run.writers.values():
             w.close()
         del self.running[run.proc.pid]
-        exit_code, how = describe_exit(status)
         result = read_result(run.proc.result_path)
         self._attempt_done(run, result, exit_code, how)
 
@@ -337,28 +389,38 @@ class Runner:
                                           q.plan.stack, result.next, result.foreach_var,
                                           result.num_splits, result.labels))
             return
+        exc_class: str | None
         if run.timed_out is not None:
-            exc = {"exception_type": "TimeoutError",
-                   "exception_message": f"timeout after {run.timed_out:g} s", "traceback": None}
-            reason = f"timeout after {run.timed_out:g} s"
+            limit = run.timed_out - TIMEOUT_GRACE_SECONDS
+            exc = {"exception_type": "TimeoutException",
+                   "exception_message": f"timeout after {limit:g} s (killed: the step did not stop)",
+                   "traceback": None}
+            reason = f"TimeoutException: timeout after {limit:g} s (killed: the step did not stop)"
+            exc_class = "core_runtime.exception.TimeoutException"
         elif result is not None:
             exc = {"exception_type": result.exception_type,
                    "exception_message": result.exception_message, "traceback": result.traceback}
             reason = f"{result.exception_type}: {result.exception_message}"
+            exc_class = result.exception_class
         else:
             exc = {"exception_type": None, "exception_message": None, "traceback": None}
             reason = f"task process {how}"
+            exc_class = "core_runtime.exception.FailureHandledByCatch"
         fn = getattr(s.flow_cls, q.plan.step)
         retry = find_decorator(fn, "retry")
         catch = find_decorator(fn, "catch")
-        times = int(retry.attributes["times"]) if retry else 0
+        retry_attrs = resolved_attributes(retry, s.flow_cls) if retry else {}
+        times = int(retry_attrs.get("times", 0))
         user_attempts_done = q.attempt + 1
         full_reason = (f"step {q.plan.step} failed: {reason} (task {s.run.flow_id}/{s.run.run_id}/"
                        f"{q.plan.step}/{task.task_id}, attempt {q.attempt})")
         if q.fallback is None and user_attempts_done <= times:
             s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
                                    reason=reason, final=False, **exc)
-            delay = 60.0 * float(retry.attributes["minutes_between_retries"]) if retry else 0.0
+            # Metaflow's local runtime retries at once; the delay is for schedulers (and for
+            # FLOWSCOPE_RETRY_DELAYS=true).
+            delay = 60.0 * float(retry_attrs.get("minutes_between_retries") or 0) \
+                if retry and s.settings.retry_delays else 0.0
             say(f"Task failed: {reason}. Retrying" + (f" in {delay:g} s." if delay else "."))
             retry_q = Queued(q.plan, task, q.attempt + 1, time.monotonic() + delay)
             if delay > 0:
@@ -370,7 +432,7 @@ class Runner:
             s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
                                    reason=reason, final=False, **exc)
             say(f"Task failed: {reason.rstrip('.')}.")
-            fallback = dict(exc, var=catch.attributes.get("var"))
+            fallback = dict(exc, var=catch.attributes.get("var"), exception_class=exc_class)
             self.ready.appendleft(Queued(q.plan, task, q.attempt + 1, 0.0, fallback))
             return
         s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,

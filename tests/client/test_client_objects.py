@@ -141,7 +141,7 @@ def test_not_found_messages(client_settings: Settings, recorder: Recorder, flow_
     with pytest.raises(FlowscopeNotFound, match=f"step {flow_name}/{run_id}/nope not found"):
         Run(f"{flow_name}/{run_id}")["nope"]
     with pytest.raises(FlowscopeNotFound, match="artifact zz not found in task"):
-        Run(f"{flow_name}/{run_id}")["start"].tasks[0]["zz"]
+        Run(f"{flow_name}/{run_id}")["start"].task["zz"]
     with pytest.raises(FlowscopeNotFound, match="expected a pathspec like 'FlowName/RunId'"):
         Run(flow_name)
     with pytest.raises(FlowscopeNotFound, match=f"task {flow_name}/{run_id}/start/0 not found"):

@@ -64,7 +64,7 @@ def test_nested_foreach(ran: dict[str, str], client_settings: Settings) -> None:
     run = Flow("NestedForeachFlow").latest_run
     assert run is not None and run.data is not None
     assert run.data.all_pairs == ["p1", "p2", "p3", "q1", "q2", "q3"]
-    assert len(run["inner"].tasks) == 6 and len(run["join_inner"].tasks) == 2
+    assert len(list(run["inner"].tasks())) == 6 and len(list(run["join_inner"].tasks())) == 2
 
 
 def test_failing_step(ran: dict[str, str], client_settings: Settings) -> None:

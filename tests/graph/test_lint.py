@@ -83,12 +83,12 @@ CASES: dict[str, tuple[str, str]] = {
                 name = "items"
                 self.next(self.a, foreach=name)  # <-
     ''' + END, "foreach= must be a string literal naming an artifact (foreach='items'), got name"),
-    "num_parallel": ('''
+    "num_parallel_two_targets": ('''
         class F(FlowSpec):
             @step
             def start(self):
-                self.next(self.a, num_parallel=4)  # <-
-    ''' + END, "num_parallel (@parallel) is not supported"),
+                self.next(self.a, self.b, num_parallel=4)  # <-
+    ''' + END, "a foreach transition takes exactly one target step, got 2"),
     "next_not_a_step": ('''
         class F(FlowSpec):
             @step

@@ -45,5 +45,8 @@ def test_catch_and_parameters_through_client(flow_runner, client):
     assert run["join"].task.data.both == (2, 5, 2)
     res = flow_runner(FIXTURES / "retry_catch_flow.py", "run")
     run = Run(f"RetryCatchFlow/{res.run_id}")
-    assert str(run["risky"].task.data.err) == "ValueError: caught boom"
-    assert "caught ValueError: caught boom" in run["end"].task.stdout
+    err = run["risky"].task.data.err
+    # Metaflow's stored exception: qualified type, message, and str() is the traceback.
+    assert (err.type, err.exception) == ("builtins.ValueError", "caught boom")
+    assert str(err).startswith("Traceback") and str(err).rstrip().endswith("ValueError: caught boom")
+    assert "caught builtins.ValueError caught boom" in run["end"].task.stdout

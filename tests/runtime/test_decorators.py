@@ -19,11 +19,16 @@ def test_retry_then_catch(flow_runner, db, settings):
     assert flaky["attempt"] == 1 and flaky["status"] == "completed"
     risky = task_rows(db, run["run_pk"], "risky")[0]
     r_attempts = attempt_rows(db, risky["task_pk"])
-    assert [a["status"] for a in r_attempts] == ["failed", "completed"]
+    # As in Metaflow, @catch handles a Python exception inside the last attempt itself: the
+    # attempt completes, keeping what the step set before raising.
+    assert [a["status"] for a in r_attempts] == ["completed"]
+    assert r_attempts[0]["status_reason"] == "exception caught by @catch"
     assert risky["status"] == "completed"
-    err = load_value(settings, artifacts_of(db, risky["task_pk"])["err"]["location"])
-    assert err.type == "ValueError" and err.message == "caught boom"
-    assert "caught ValueError: caught boom" in res.stdout
+    arts = artifacts_of(db, risky["task_pk"])
+    err = load_value(settings, arts["err"]["location"])
+    assert err.type == "builtins.ValueError" and err.exception == "caught boom"
+    assert load_value(settings, arts["before_raise"]["location"]) == "kept"
+    assert "caught builtins.ValueError caught boom" in res.stdout
 
 
 def test_timeout_kills_and_retries_then_fails_run(flow_runner, db):
@@ -31,12 +36,12 @@ def test_timeout_kills_and_retries_then_fails_run(flow_runner, db):
     assert res.returncode != 0
     run = run_row(db, "TimeoutFlow", res.run_id)
     assert run["status"] == "failed" and run["failed_step"] == "slow"
-    assert "step slow failed: timeout after 1 s" in run["status_reason"]
+    assert "step slow failed: TimeoutException: timeout after 1 s" in run["status_reason"]
     slow = task_rows(db, run["run_pk"], "slow")[0]
     attempts = attempt_rows(db, slow["task_pk"])
     assert len(attempts) == 2
     for a in attempts:
-        assert a["status"] == "failed" and a["status_reason"] == "timeout after 1 s"
+        assert a["status"] == "failed" and a["status_reason"] == "TimeoutException: timeout after 1 s"
         assert a["duration_ms"] < 10_000          # killed, not slept for 30 s
     assert slow["status"] == "failed"
     with db.cursor() as cur:
@@ -72,8 +77,18 @@ def test_merge_conflict_is_reported(flow_runner, db):
     assert "MergeArtifactsError" in run["status_reason"] and "score" in run["status_reason"]
 
 
-def test_retry_waits_between_attempts(flow_runner, db):
+def test_retry_is_immediate_like_metaflow_local(flow_runner, db):
     res = flow_runner(FLOWS / "retry_delay_flow.py", "run")
+    assert res.returncode == 0, res.stderr
+    run = run_row(db, "RetryDelayFlow", res.run_id)
+    flaky = task_rows(db, run["run_pk"], "flaky")[0]
+    first, second = attempt_rows(db, flaky["task_pk"])
+    assert second["started_at"] - first["finished_at"] < 1000
+    assert "Retrying." in res.stdout
+
+
+def test_retry_waits_between_attempts_when_asked(flow_runner, db):
+    res = flow_runner(FLOWS / "retry_delay_flow.py", "run", extra_env={"FLOWSCOPE_RETRY_DELAYS": "true"})
     assert res.returncode == 0, res.stderr
     run = run_row(db, "RetryDelayFlow", res.run_id)
     flaky = task_rows(db, run["run_pk"], "flaky")[0]

@@ -34,7 +34,7 @@ function StepNode({ box, step, onOpen, onHover }: { box: NodeBox; step: Step; on
         )}
       </text>
       {step.type?.startsWith("split") && (
-        <text className="sub" x={box.w - 10} y={19} textAnchor="end">{step.type === "split-foreach" ? "foreach" : "split"}</text>
+        <text className="sub" x={box.w - 10} y={19} textAnchor="end">{step.type === "split-foreach" ? "foreach" : step.type === "split-parallel" ? "parallel" : "split"}</text>
       )}
     </g>
   );

@@ -121,7 +121,7 @@ export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
   }
 
   // Split bodies: innermost first, so an outer box is padded around the inner ones.
-  const splits = steps.filter((s) => s.type === "split-static" || s.type === "split-foreach");
+  const splits = steps.filter((s) => s.type === "split-static" || s.type === "split-foreach" || s.type === "split-parallel");
   const bodies = splits.map((s) => ({ s, body: splitBody(steps, s.step_name, s.matching_join ?? null) }));
   const nesting = (b: Set<string>) => bodies.filter((o) => o.body.size < b.size && [...o.body].every((n) => b.has(n))).length;
   const groups: GroupBox[] = bodies
@@ -134,7 +134,8 @@ export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
       const y0 = Math.min(...boxes.map((b) => b.y)) - pad - LABEL_H + 6;
       const x1 = Math.max(...boxes.map((b) => b.x + b.w)) + pad;
       const y1 = Math.max(...boxes.map((b) => b.y + b.h)) + pad - 6;
-      return { kind: s.type === "split-foreach" ? "foreach" as const : "static" as const, split: s.step_name,
+      // A @parallel gang (split-parallel) fans out like a foreach: one task per node.
+      return { kind: s.type === "split-static" ? "static" as const : "foreach" as const, split: s.step_name,
         join: s.matching_join ?? null, x: x0, y: y0, w: x1 - x0, h: y1 - y0, depth: inner };
     })
     .sort((a, b) => b.depth - a.depth);

@@ -1,0 +1,154 @@
+"""Card types: ``@card(type="...")`` picks a MetaflowCard subclass by its ``type``.
+
+As in Metaflow, a card type is a class with a ``type`` name and ``render(task) -> str`` (HTML);
+it is built with ``options`` (from ``@card(options=...)``), ``components`` (what the step
+appended, already rendered), ``graph`` and ``flow``. ``ALLOW_USER_COMPONENTS = True`` makes it
+editable through ``current.card.append``. Built in: ``default`` (the task's artifacts, or the
+appended components), ``blank`` (only the appended components), ``taskspec_card`` (the task's
+pathspec) and ``error``. Any subclass defined in the flow file, or in a module named by
+FLOWSCOPE_CARD_MODULES (a module may also list classes in ``CARDS``), is registered.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import sys
+from typing import Any
+
+from core_runtime.cards.components import Component
+
+# A user component: anything with render() -> str | dict (Metaflow's name for the base class).
+MetaflowCardComponent = Component
+
+_REGISTRY: dict[str, type[MetaflowCard]] = {}      # from CARDS lists
+_loaded_modules = False
+
+
+class MetaflowCard:
+    RELOAD_POLICY_NEVER = "never"
+    RELOAD_POLICY_ALWAYS = "always"
+    RELOAD_POLICY_ONCHANGE = "onchange"
+    RELOAD_POLICY_TOKEN = "[METAFLOW_RELOAD_TOKEN]"
+
+    type: str | None = None
+    ALLOW_USER_COMPONENTS = False
+    RUNTIME_UPDATABLE = False
+    RELOAD_POLICY = RELOAD_POLICY_NEVER
+    scope = "task"
+    runtime_data = None
+
+    def __init__(self, options: dict[str, Any] | None = None, components: list[Any] | None = None,
+                 graph: Any = None, flow: Any = None, **kwargs: Any) -> None:
+        self._options = dict(options or {})
+        self._components = list(components or [])
+        self._graph = graph
+
+    def render(self, task: Any) -> str:
+        raise NotImplementedError(f"card type {self.type!r} does not implement render(task)")
+
+    def render_runtime(self, task: Any, data: Any) -> str:
+        raise NotImplementedError
+
+    def refresh(self, task: Any, data: Any) -> Any:
+        raise NotImplementedError
+
+    def reload_content_token(self, task: Any, data: Any) -> str:
+        return "content-token"
+
+
+def register_card(cls: type[MetaflowCard]) -> None:
+    if not cls.type:
+        raise ValueError(f"card class {cls.__name__} has no type")
+    _REGISTRY[cls.type] = cls
+
+
+class BlankCard(MetaflowCard):
+    """Only what the step appended."""
+
+    type = "blank"
+    ALLOW_USER_COMPONENTS = True
+
+    def render(self, task: Any) -> str:
+        from core_runtime.cards.render import CSP, CSS
+
+        parts = "".join(f'<section class="component">{c if isinstance(c, str) else html.escape(repr(c))}'
+                        f"</section>" for c in self._components)
+        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>'
+                f"{html.escape(task.pathspec)}</title><style>{CSS}</style></head><body><main>"
+                f"{parts}</main></body></html>\n")
+
+
+class TaskSpecCard(MetaflowCard):
+    """The task's pathspec, nothing else (Metaflow's ``taskspec_card``)."""
+
+    type = "taskspec_card"
+
+    def render(self, task: Any) -> str:
+        return str(task.pathspec)
+
+
+class ErrorCard(MetaflowCard):
+    """What a card that failed to render is replaced with when ``save_errors`` is on."""
+
+    type = "error"
+
+    def render(self, task: Any, stack_trace: str = "") -> str:
+        from core_runtime.cards.render import CSP, CSS
+
+        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>Card error</title>'
+                f"<style>{CSS}</style></head><body><main><h1 class=\"title\">This card failed to "
+                f"render</h1><p class=\"subtitle\">{html.escape(task.pathspec)}</p>"
+                f"<pre>{html.escape(stack_trace)}</pre></main></body></html>\n")
+
+
+def load_card_modules(names: str | None) -> list[str]:
+    """Import the modules FLOWSCOPE_CARD_MODULES names (comma-separated); a module that fails to
+    import is reported (returned and printed to stderr once) and skipped, never fatal."""
+    global _loaded_modules
+    if _loaded_modules or not names:
+        return []
+    _loaded_modules = True
+    problems = []
+    for name in (n.strip() for n in names.split(",")):
+        if not name:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a broken card module must not break the flow
+            problems.append(f"card module {name} cannot be imported: {type(exc).__name__}: {exc}")
+            continue
+        for cls in getattr(module, "CARDS", []) or []:
+            if isinstance(cls, type) and issubclass(cls, MetaflowCard) and cls.type:
+                register_card(cls)
+    for p in problems:
+        sys.stderr.write(f"warning: {p}\n")
+    return problems
+
+
+def _subclasses(cls: type[MetaflowCard]) -> list[type[MetaflowCard]]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_subclasses(sub))
+    return out
+
+
+def card_class(card_type: str) -> type[MetaflowCard] | None:
+    """The card class of a type: registered (CARDS lists), else any subclass defined in a module
+    that imported successfully (a module that raised while importing is not in sys.modules)."""
+    if card_type in _REGISTRY:
+        return _REGISTRY[card_type]
+    for cls in _subclasses(MetaflowCard):
+        if cls.__dict__.get("type") == card_type and cls.__module__ in sys.modules:
+            return cls
+    return None
+
+
+def is_editable(card_type: str) -> bool:
+    if card_type == "default":
+        return True
+    cls = card_class(card_type)
+    return bool(cls is not None and cls.ALLOW_USER_COMPONENTS)
