@@ -48,7 +48,7 @@ def _database_factory(root: Path) -> tuple[Any, Any]:
 
     def new_database() -> str:
         # Made, migrated and granted one at a time: concurrent role grants on one server fail.
-        from core_runtime.pg.migrate import ensure_reader_role, migrate
+        from contract.pg.migrate import ensure_reader_role, migrate
 
         name = f"mfmatrix_{uuid.uuid4().hex[:10]}"
         params = psycopg2.extensions.parse_dsn(dsn)
