@@ -39,8 +39,17 @@ SELECT count(*) FROM (
     OR (prev_seq IS NOT NULL AND (seq <> prev_seq + 1 OR first_line <> expected))
 """
 
+# Runs whose run_tags rows (migration 0007) differ from their tags.
+RUN_TAG_MISMATCHES = """
+SELECT count(*) FROM runs r
+ WHERE r.run_pk >= %(first)s
+   AND ARRAY(SELECT DISTINCT t FROM unnest(r.tags) t ORDER BY 1)
+       IS DISTINCT FROM ARRAY(SELECT rt.tag FROM run_tags rt
+                               WHERE rt.run_pk = r.run_pk AND rt.created_at = r.created_at ORDER BY 1)
+"""
+
 CHECKS = {"run task counts": RUN_COUNT_MISMATCHES, "step counts and spans": STEP_MISMATCHES,
-          "log line ranges": LOG_GAPS}
+          "log line ranges": LOG_GAPS, "run tags": RUN_TAG_MISMATCHES}
 
 
 def consistency_errors(conn: Any, first_run_pk: int = 0) -> dict[str, int]:
@@ -56,7 +65,7 @@ def consistency_errors(conn: Any, first_run_pk: int = 0) -> dict[str, int]:
 CHECKSUM_TABLES = {
     "flows": "flow_id", "runs": "run_pk", "run_sources": "run_pk", "steps": "run_pk, step_name",
     "tasks": "task_pk", "attempts": "task_pk, attempt", "artifacts": "task_pk, attempt, name",
-    "metadata": "id", "log_chunks": "task_pk, attempt, stream, seq",
+    "metadata": "id", "log_chunks": "task_pk, attempt, stream, seq", "run_tags": "tag, created_at, run_pk",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
@@ -97,7 +97,8 @@ class RunFilters:
         return out
 
 
-def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any]) -> tuple[str, str]:
+def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any],
+           pk: str = "r.run_pk") -> tuple[str, str]:
     """(WHERE fragment after the cursor, ORDER BY) for a keyset page on (column, run_pk).
 
     Descending sorts put NULLs last and ascending ones first, so each order is one of the
@@ -108,25 +109,25 @@ def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any]) -
     # index's null ordering, so "created_at DESC NULLS LAST" would sort all 1M runs (~0.7 s)
     # instead of reading runs_created (created_at DESC = NULLS FIRST) from its start.
     if order.descending:
-        order_by = f"{c} DESC{' NULLS LAST' if order.nullable else ''}, r.run_pk DESC"
+        order_by = f"{c} DESC{' NULLS LAST' if order.nullable else ''}, {pk} DESC"
     else:
-        order_by = f"{c} ASC{' NULLS FIRST' if order.nullable else ''}, r.run_pk ASC"
+        order_by = f"{c} ASC{' NULLS FIRST' if order.nullable else ''}, {pk} ASC"
     if cursor is None:
         return "TRUE", order_by
-    value, pk = cursor
-    params["c_value"], params["c_pk"] = value, pk
+    value, after_pk = cursor
+    params["c_value"], params["c_pk"] = value, after_pk
     if order.descending:
         if value is None:
-            where = f"({c} IS NULL AND r.run_pk < %(c_pk)s)"
+            where = f"({c} IS NULL AND {pk} < %(c_pk)s)"
         elif order.nullable:
-            where = f"(({c}, r.run_pk) < (%(c_value)s, %(c_pk)s) OR {c} IS NULL)"
+            where = f"(({c}, {pk}) < (%(c_value)s, %(c_pk)s) OR {c} IS NULL)"
         else:
-            where = f"(({c}, r.run_pk) < (%(c_value)s, %(c_pk)s))"
+            where = f"(({c}, {pk}) < (%(c_value)s, %(c_pk)s))"
     else:
         if value is None:
-            where = f"(({c} IS NULL AND r.run_pk > %(c_pk)s) OR {c} IS NOT NULL)"
+            where = f"(({c} IS NULL AND {pk} > %(c_pk)s) OR {c} IS NOT NULL)"
         else:
-            where = f"(({c}, r.run_pk) > (%(c_value)s, %(c_pk)s))"
+            where = f"(({c}, {pk}) > (%(c_value)s, %(c_pk)s))"
     return where, order_by
 
 
@@ -135,15 +136,37 @@ def sort_key(order: Order, row: Row) -> list[Any]:
     return [row[field_name], row["run_pk"]]
 
 
+def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | None, limit: int,
+                  params: dict[str, Any], columns: str = RUN_COLUMNS) -> str:
+    """The statement of one page (and its params, added to ``params``).
+
+    With a tag and the default order the page is read from run_tags (migration 0007): that
+    tag's rows newest first, each joined to its run by primary key, instead of every run with
+    the tag found through the GIN index and sorted (12-50 ms for a tag on 0.3 % of 1M runs).
+    """
+    source, pk = "runs r", "r.run_pk"
+    if filters.tags and order.name == "created":
+        # The join is the first tag's filter: repeating it as tags @> would make the planner
+        # count its selectivity twice, expect a handful of rows and sort the GIN matches again.
+        source, pk = "run_tags rt JOIN runs r ON r.run_pk = rt.run_pk", "rt.run_pk"
+        params["f_tag0"] = filters.tags[0]
+        filters = replace(filters, tags=filters.tags[1:])
+        order = replace(order, column="rt.created_at")
+    where = filters.where(params)
+    if pk == "rt.run_pk":
+        where.append("rt.tag = %(f_tag0)s")
+    after, order_by = keyset(order, cursor, params, pk)
+    params["limit"] = limit + 1
+    return (f"SELECT {columns} FROM {source} WHERE {' AND '.join([*where, after])} "
+            f"ORDER BY {order_by} LIMIT %(limit)s")
+
+
 async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
-                    cursor: Sequence[Any] | None, limit: int) -> tuple[list[Row], bool]:
+                    cursor: Sequence[Any] | None, limit: int,
+                    columns: str = RUN_COLUMNS) -> tuple[list[Row], bool]:
     """One page of runs and whether more follow (fetches limit + 1 rows; never counts)."""
     params: dict[str, Any] = dict(live)
-    where = filters.where(params)
-    after, order_by = keyset(order, cursor, params)
-    params["limit"] = limit + 1
-    sql = (f"SELECT {RUN_COLUMNS} FROM runs r WHERE {' AND '.join([*where, after])} "
-           f"ORDER BY {order_by} LIMIT %(limit)s")
+    sql = list_runs_sql(filters, order, cursor, limit, params, columns)
     rows = await db.all(sql, params)
     return rows[:limit], len(rows) > limit
 

@@ -90,7 +90,10 @@ def test_same_seed_same_data_other_seed_other_data(first: Seeded, seed_db: Calla
 
 def test_counts_match_the_rows(first: Seeded) -> None:
     assert consistency_errors(first.connect()) == {
-        "run task counts": 0, "step counts and spans": 0, "log line ranges": 0}
+        "run task counts": 0, "step counts and spans": 0, "log line ranges": 0, "run tags": 0}
+    (n_tags,), = first.query("SELECT count(*) FROM run_tags")
+    (n_expected,), = first.query("SELECT count(DISTINCT (t, run_pk)) FROM runs, unnest(tags) t")
+    assert n_tags == n_expected > 0
     # And independently of bench.checks: totals agree.
     (runs, n_tasks, n_done, n_failed, n_running), = first.query(
         "SELECT count(*), sum(n_tasks), sum(n_completed), sum(n_failed), sum(n_running) FROM runs")

@@ -1,0 +1,73 @@
+"""run_tags (migration 0007) follows runs.tags through inserts (single and multi-row), tag
+changes and deletes; the run list reads a tag's runs from it, newest first, with its cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2
+
+from backend.db import runs as runs_db
+
+
+def tags_of(cur: Any, run_pk: int) -> list[str]:
+    cur.execute("SELECT tag FROM run_tags WHERE run_pk = %s ORDER BY tag", (run_pk,))
+    return [r[0] for r in cur.fetchall()]
+
+
+def test_run_tags_follow_the_runs(db: Any) -> None:
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TagTableFlow', 1)")
+        cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) VALUES "
+                    "('TagTableFlow', '1', 10, '{a,b,b}'), ('TagTableFlow', '2', 20, '{}'), "
+                    "('TagTableFlow', '3', 30, '{b}') RETURNING run_pk")
+        one, two, three = (r[0] for r in cur.fetchall())
+        assert tags_of(cur, one) == ["a", "b"] and tags_of(cur, two) == [] and tags_of(cur, three) == ["b"]
+        cur.execute("UPDATE runs SET tags = '{c,a}' WHERE run_pk = %s", (one,))
+        assert tags_of(cur, one) == ["a", "c"]
+        cur.execute("UPDATE runs SET status = 'completed' WHERE run_pk = %s", (one,))   # tags untouched
+        assert tags_of(cur, one) == ["a", "c"]
+        cur.execute("UPDATE runs SET created_at = 11 WHERE run_pk = %s", (one,))
+        cur.execute("SELECT DISTINCT created_at FROM run_tags WHERE run_pk = %s", (one,))
+        assert [r[0] for r in cur.fetchall()] == [11]
+        cur.execute("DELETE FROM runs WHERE run_pk = %s", (three,))
+        assert tags_of(cur, three) == []
+    db.commit()
+
+
+def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TagPageFlow', 1)")
+        for i in range(25):
+            tags = ["pagetag"] + (["second"] if i % 2 else []) + (["rare"] if i % 5 == 0 else [])
+            # equal created_at for pairs: the run_pk breaks ties, as in the cursor
+            cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) VALUES (%s, %s, %s, %s)",
+                        ("TagPageFlow", str(i), 1000 + i // 2, tags))
+    db.commit()
+    conn = psycopg2.connect(pg_reader_dsn)
+    conn.autocommit = True
+    try:
+        for tags in (["pagetag"], ["pagetag", "second"], ["rare", "pagetag"]):
+            for descending in (True, False):
+                order = runs_db.make_order("created", descending)
+                seen, cursor = [], None
+                while True:
+                    params: dict[str, Any] = {"now": 0, "stale_before": 0}
+                    sql = runs_db.list_runs_sql(runs_db.RunFilters(tags=tags, flows=["TagPageFlow"]), order,
+                                                cursor, 4, params)
+                    assert "run_tags rt" in sql
+                    with conn.cursor() as cur:
+                        cur.execute(sql, params)
+                        names = [d[0] for d in cur.description]
+                        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+                    seen += [r["run_pk"] for r in rows[:4]]
+                    if len(rows) <= 4:
+                        break
+                    cursor = runs_db.sort_key(order, rows[3])
+                with conn.cursor() as cur:   # the same runs through the GIN index, sorted
+                    cur.execute("SELECT run_pk FROM runs WHERE flow_id = 'TagPageFlow' AND tags @> %s "
+                                f"ORDER BY created_at {'DESC' if descending else 'ASC'}, "
+                                f"run_pk {'DESC' if descending else 'ASC'}", (tags,))
+                    assert seen == [r[0] for r in cur.fetchall()], (tags, descending)
+    finally:
+        conn.close()
