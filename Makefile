@@ -8,12 +8,12 @@ FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := backend/static/index.html
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test install frontend chromium test-python test-frontend lint api-types screenshots clean
+.PHONY: demo test install frontend chromium haproxy test-python test-frontend lint api-types screenshots clean
 
 demo: install frontend ## start the product on an embedded Postgres and print the URL
 	$(PY) -m backend.cli demo
 
-test: install frontend chromium ## every test: lint and layer rules, Python, frontend unit, browser end-to-end
+test: install frontend chromium haproxy ## every test: lint and layer rules, Python, frontend unit, browser end-to-end
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-frontend
 	$(MAKE) --no-print-directory test-python
@@ -45,6 +45,13 @@ chromium: ## Debian's Chromium for the browser tests (Playwright never downloads
 	  echo "==> installing Debian's chromium"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+haproxy: ## Debian's HAProxy for the replicas-behind-a-load-balancer test (tests/fault/test_load_balancer.py)
+	@if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then \
+	  echo "==> installing Debian's haproxy"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy >/dev/null; \
 	fi
 
 test-frontend: $(FE_STAMP)

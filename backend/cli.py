@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from contract.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from backend.workers import Workers
 
 
 def _fail(message: str) -> int:
@@ -26,8 +30,12 @@ def _prepare_database(settings: Settings) -> None:
         connect_writer(settings).close()
 
 
-def serve(settings: Settings, *, announce: str = "", ingest: bool = True) -> int:
-    """Serve the UI API (and, with a writer DSN, the Metaflow ingest service) until Ctrl-C."""
+def serve(settings: Settings, *, announce: str = "", ingest: bool = True, reuse_port: bool = False) -> int:
+    """Serve the UI API (and, with a writer DSN, the Metaflow ingest service) until Ctrl-C.
+
+    With FLOWSCOPE_WORKERS > 1 this process also starts the other workers (backend/workers.py),
+    which serve the UI API on the same port; the ingest service and the mirror run here only.
+    """
     import asyncio
 
     from contract.pg import resolve_dsns
@@ -37,16 +45,26 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True) -> int
     if settings.mirror_source and resolve_dsns(settings).writer is None:
         return _fail("FLOWSCOPE_MIRROR_SOURCE is set: the mirror writes into Flowscope's database, set "
                      "FLOWSCOPE_DSN (the writer role) too, or run `flowscope mirror` where it is set")
+    workers = None
+    if settings.workers > 1 and not reuse_port:   # --reuse-port: one of the workers (or run by hand)
+        from backend.workers import Workers
+
+        workers = Workers(settings)
+        reuse_port = True
     try:
-        asyncio.run(_serve_forever(settings, announce, with_ingest))
+        asyncio.run(_serve_forever(settings, announce, with_ingest, reuse_port, workers))
     except OSError as exc:
         return _fail(f"cannot listen: {exc.strerror or exc}")
     except (asyncio.CancelledError, KeyboardInterrupt):
         pass
+    finally:
+        if workers is not None:
+            workers.stop()
     return 0
 
 
-async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -> None:
+async def _serve_forever(settings: Settings, announce: str, with_ingest: bool, reuse_port: bool = False,
+                         workers: Workers | None = None) -> None:
     """One event loop, two sites: the read-only UI API and the ingest service on its own port.
 
     They are separate aiohttp applications so the UI app never holds the writer pool.
@@ -64,8 +82,11 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool) -
         ui = web.AppRunner(create_app(settings), handle_signals=False, shutdown_timeout=5)
         await ui.setup()
         runners.append(ui)
-        await web.TCPSite(ui, settings.host, settings.port).start()
+        await web.TCPSite(ui, settings.host, settings.port, reuse_port=reuse_port or None).start()
         url = f"http://{settings.host}:{settings.port}/"
+        if workers is not None:
+            await workers.start()   # once this process listens: a busy port fails here first
+            announce += f"{settings.workers} processes: "
         print(f"{announce}Flowscope is serving at {url}  (API: {url}api/, Ctrl-C to stop)", flush=True)
         if with_ingest:
             from backend.ingest import create_ingest_app
@@ -122,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--port", type=int, help="port to listen on (FLOWSCOPE_PORT, default 8083)")
     p_serve.add_argument("--no-ingest", action="store_true",
                          help="do not start the Metaflow ingest service (FLOWSCOPE_INGEST_PORT)")
+    p_serve.add_argument("--workers", type=int, default=None,
+                         help="UI backend processes sharing the port (FLOWSCOPE_WORKERS, default 1)")
+    p_serve.add_argument("--reuse-port", action="store_true",
+                         help="listen with SO_REUSEPORT, so that other `serve --reuse-port` processes "
+                              "can share the port (what --workers does for you)")
     p_demo.add_argument("--examples", default=None, help="directory of example flows (default: examples/)")
     p_demo.add_argument("--no-serve", action="store_true", help="record the example runs and exit")
     p_watch = sub.add_parser("watch", help="follow a run (Flow/Run) or a task's logs (Flow/Run/Step/Task)")
@@ -136,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_mirror.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None),
+                                 workers=getattr(args, "workers", None))
     except SettingsError as exc:
         return _fail(str(exc))
     from contract.datastore import DatastoreError
@@ -144,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return serve(settings, ingest=not args.no_ingest)
+            return serve(settings, ingest=not args.no_ingest, reuse_port=args.reuse_port)
         if args.command == "migrate":
             return migrate(settings)
         if args.command == "mirror":

@@ -16,6 +16,12 @@ otherwise), "cached" the share of answers at c1 and c32 that came from the cache
 --no-response-cache measures the handlers themselves; --notify-hz 20 sends 20 change
 notifications a second (pg_notify only, nothing is written), as writers would, so answers cached
 under the generation keep being recomputed while settled runs' answers stay cached.
+
+--cold starts a fresh backend process for each list and detail case and times its first request
+(the "cold" column); --workers N starts the backend with N processes on the port
+(FLOWSCOPE_WORKERS). Every table records the load averages (`uptime`) at its start and end and per
+row: on a shared machine compare figures only at similar load. `python -m bench.api_suite` runs
+the tables of docs/benchmarks.md in one command.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import aiohttp
 import psycopg2
 
 from bench import api_cases
-from bench.api_report import Result, percentile, write_section
+from bench.api_report import CONCURRENCY, Result, load_average, percentile, write_section
 
 
 @dataclass
@@ -66,8 +72,8 @@ async def measure(session: aiohttp.ClientSession, case: Case, n: int, concurrenc
     return latencies
 
 
-def start_backend(port: int, response_cache: bool = True) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
+def start_backend(port: int, response_cache: bool = True, workers: int = 1) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, FLOWSCOPE_WORKERS=str(workers))
     if not response_cache:
         env["FLOWSCOPE_RESPONSE_CACHE_MB"] = "0"
     proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--no-ingest"],
@@ -106,13 +112,39 @@ def notify_while(dsn: str, stop: threading.Event, hz: float) -> None:
         conn.close()
 
 
+def stop_backend(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+async def cold_firsts(cases: list[Case], args: argparse.Namespace, url: str,
+                      proc: subprocess.Popen[bytes]) -> tuple[dict[str, float], subprocess.Popen[bytes]]:
+    """Each list/detail case's first request to a freshly started backend (restarted per case)."""
+    out: dict[str, float] = {}
+    for case in cases:
+        if case.kind not in ("list", "detail") or (args.only and not any(o in case.name for o in args.only)):
+            continue
+        stop_backend(proc)
+        proc = start_backend(args.port, not args.no_response_cache, args.workers)
+        await wait_up(url, proc)
+        async with aiohttp.ClientSession() as fresh:
+            t = time.perf_counter()
+            await case.request(fresh, 0)
+            out[case.name] = time.perf_counter() - t
+        print(f"cold: {case.name}: {out[case.name] * 1000:.1f} ms", flush=True)
+    stop_backend(proc)
+    proc = start_backend(args.port, not args.no_response_cache, args.workers)
+    await wait_up(url, proc)
+    return out, proc
+
+
 async def run(args: argparse.Namespace) -> list[Result]:
     proc = None
     stop = threading.Event()
     notifier = None
     url = args.url
     if url is None:
-        proc = start_backend(args.port, not args.no_response_cache)
+        proc = start_backend(args.port, not args.no_response_cache, args.workers)
         url = f"http://127.0.0.1:{args.port}"
     try:
         await wait_up(url, proc)
@@ -126,6 +158,10 @@ async def run(args: argparse.Namespace) -> list[Result]:
         conn = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=conn) as session:
             cases = await api_cases.build(session, url, args)
+            cold: dict[str, float] = {}
+            if args.cold and proc is not None:
+                cold, proc = await cold_firsts(cases, args, url, proc)
+                await api_cases.prime(session, url, args)
             results: list[Result] = []
             for case in cases:
                 if args.only and not any(o in case.name for o in args.only):
@@ -134,16 +170,19 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 t = time.perf_counter()
                 await case.request(session, 0)   # the first request (cold caches) is reported on its own
                 row = Result(case.name, case.kind, case.target_ms, first=time.perf_counter() - t,
-                             first_cache=dict(api_cases.SEEN))
-                for conc in (1, 32):
-                    n = args.requests if conc == 1 else args.requests * 4
+                             first_cache=dict(api_cases.SEEN), cold=cold.get(case.name))
+                for conc in args.concurrency:
+                    n = args.requests * {1: 1, 8: 2}.get(conc, 4)
                     api_cases.SEEN.clear()
+                    t = time.perf_counter()
                     lat = await measure(session, case, n, conc, args.budget)
+                    row.rate[conc] = len(lat) / max(time.perf_counter() - t, 1e-9)
                     row.stats[conc] = (percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), len(lat))
                     row.cache[conc] = dict(api_cases.SEEN)
                 if case.sql is not None:
-                    samples = [await case.sql() for _ in range(max(10, args.requests // 2))]
-                    row.sql_p50 = percentile(samples, 50)
+                    samples = [await case.sql() for _ in range(max(20, args.requests))]
+                    row.sql_p50, row.sql_p95 = percentile(samples, 50), percentile(samples, 95)
+                row.load = load_average()
                 results.append(row)
                 print(row.line(), flush=True)
             return results
@@ -152,8 +191,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
         if notifier is not None:
             notifier.join(timeout=5)
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_backend(proc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notify-hz", type=float, default=0.0,
                    help="send this many change notifications a second meanwhile (no row is written): "
                         "the response cache of a database that is being written to")
+    p.add_argument("--workers", type=int, default=1, help="backend processes on the port (FLOWSCOPE_WORKERS)")
+    p.add_argument("--cold", action="store_true",
+                   help="also time each list/detail case's first request to a freshly started backend")
+    p.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY),
+                   help=f"client concurrencies (default {' '.join(map(str, CONCURRENCY))})")
+    p.add_argument("--reference", action="store_true",
+                   help="add the comparison with the issue's Metaflow figures to the section")
     args = p.parse_args(argv)
     home = os.environ.get("FLOWSCOPE_HOME")
     if args.summary is None and home:
@@ -181,10 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.summary) as f:
         args.seed = json.load(f)
     started = time.time()
+    load_start = load_average()
+    print(f"load average at the start: {load_start}", flush=True)
     results = asyncio.run(run(args))
+    load_end = load_average()
+    print(f"load average at the end: {load_end}", flush=True)
     if args.markdown:
-        write_section(args.markdown, results, " ".join(["python -m bench.api", *(argv or sys.argv[1:])]),
-                      started, args.label)
+        command = " ".join([f"FLOWSCOPE_HOME={home or '…'} python -m bench.api", *(argv or sys.argv[1:])])
+        write_section(args.markdown, results, command, started, args.label, load_start, load_end,
+                      reference=args.reference)
     return 0 if all(r.ok() for r in results) else 1
 
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import psycopg2
 from multidict import MultiDict
-from psycopg2.extras import RealDictCursor
 
 from backend.db import runs as runs_db
+from backend.db import steps as steps_db
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.params import DEFAULT_LIMIT, decode_cursor
@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 
 class DirectDb:
-    """backend.db's interface run synchronously on one psycopg2 connection, timing the SQL only."""
+    """backend.db's interface run synchronously on one psycopg2 connection, timing the SQL only.
+
+    "Raw SQL": the statement, its transfer and psycopg2's decoding of the rows into tuples (in C);
+    the dicts the backend code reads are made after the clock stops.
+    """
 
     def __init__(self, dsn: str) -> None:
         self.conn = psycopg2.connect(dsn)
@@ -35,15 +39,20 @@ class DirectDb:
 
     async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         t = time.perf_counter()
-        with self.conn.cursor(cursor_factory=RealDictCursor) as cur:
+        with self.conn.cursor() as cur:
             cur.execute(sql, params)
-            rows = [dict(r) for r in cur.fetchall()]
-        self.elapsed += time.perf_counter() - t
-        return rows
+            rows = cur.fetchall()
+            self.elapsed += time.perf_counter() - t
+            names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r)) for r in rows]
 
     async def one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Any = None) -> Any:
+        row = await self.one(sql, params)
+        return None if row is None else next(iter(row.values()))
 
 
 async def get_json(session: aiohttp.ClientSession, url: str, **params: Any) -> Any:
@@ -67,6 +76,21 @@ def getter(session_url: str, path: str, params: dict[str, Any] | None = None):  
             if r.status != 200:
                 raise SystemExit(f"GET {path} -> {r.status}")
     return request
+
+
+def huge_run(seed: dict[str, Any]) -> str:
+    flow, run_id = seed["huge_run"].split("/")
+    return f"/api/flows/{flow}/runs/{run_id}"
+
+
+async def prime(session: aiohttp.ClientSession, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The huge run's full timeline once (it builds the run's index in a new process)."""
+    t0 = time.perf_counter()
+    full: dict[str, Any] = (await get_json(session, url + huge_run(args.seed) + "/timeline",
+                                           width=1200, rows=200))["data"]
+    print(f"huge run timeline, first request (builds the run's index if new): "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms", flush=True)
+    return full
 
 
 async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespace) -> list[Case]:
@@ -132,21 +156,31 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
             await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("", "/dag", "/steps", "/tasks")))
         return request
     cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle(base)))
+
+    async def steps_and_tasks(session: aiohttp.ClientSession, i: int) -> None:
+        await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("/steps", "/tasks")))
+
+    async def steps_and_tasks_sql(db: Any, live: dict[str, Any]) -> None:
+        # What the two handlers run with the response cache off, one after the other here: each
+        # looks the run up; then the steps' rows; the tasks page and its attempts.
+        run = await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
+        await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
+        assert run is not None
+        await steps_db.steps_of_run(db, run["run_pk"])
+        rows, _ = await tasks_db.list_tasks(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT)
+        await tasks_db.attempts_of(db, live, [r["task_pk"] for r in rows])
+    cases.append(Case("run page: steps + tasks", "detail", steps_and_tasks, sql_of(steps_and_tasks_sql)))
     # A finished run: its answers are cached under its own change_seq, whatever else is written.
     done = next((r for r in newest if r["status"] == "completed"), None)
     if done is not None:
         cases.append(Case("run page bundle, completed run", "detail",
                           bundle(f"/api/flows/{done['flow_id']}/runs/{done['run_id']}")))
 
-    flow, run_id = seed["huge_run"].split("/")
-    huge = f"/api/flows/{flow}/runs/{run_id}"
+    huge = huge_run(seed)
     cases.append(Case("huge run: run", "detail", getter(url, huge)))
     cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
                       sql_of(tasks_db.list_tasks, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
-    t0 = time.perf_counter()
-    full = (await get_json(session, url + huge + "/timeline", width=1200, rows=200))["data"]
-    print(f"huge run timeline, first request (builds the run's index if new): "
-          f"{(time.perf_counter() - t0) * 1000:.0f} ms", flush=True)
+    full = await prime(session, url, args)
     w0, w1, total = full["start"], full["end"], full["total_rows"]
     mid, span = (w0 + w1) // 2, w1 - w0
     zooms = [("full", w0, w1, 0, total), ("1/10", mid - span // 20, mid + span // 20, 0, total),

@@ -1,4 +1,4 @@
-"""bench.api's result rows, the printed table and the docs/benchmarks.md 'API' section."""
+"""bench.api's result rows, the printed table and its docs/benchmarks.md sections."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+CONCURRENCY = (1, 8, 32)
+# The issue's goals with the response cache off (#19): list and run-page cases.
+SQL_RATIO_GOAL = 1.5        # c1 p95 at most this times the raw SQL's c1 p95
+C32_P95_GOAL_MS = 30.0
+
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile of seconds (0.0 for no samples)."""
@@ -17,6 +22,15 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages, as `uptime` shows them."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "?"
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
 @dataclass
@@ -31,14 +45,30 @@ class Result:
     # how the answers were made (X-Flowscope-Cache: miss, hit, run-hit, coalesced, bypass, "-")
     first_cache: dict[str, int] = field(default_factory=dict)
     cache: dict[int, dict[str, int]] = field(default_factory=dict)
+    sql_p95: float | None = None
+    cold: float | None = None                 # first request of a fresh backend process
+    rate: dict[int, float] = field(default_factory=dict)   # concurrency -> requests/s
+    load: str = ""                            # load averages when the row was done
 
     def ok(self) -> bool:
         return 1 in self.stats and self.stats[1][1] * 1000 < self.target_ms
 
+    def sql_goal(self) -> str:
+        """c1 p95 within SQL_RATIO_GOAL of the raw SQL's c1 p95 ("" without SQL)."""
+        if self.sql_p95 is None or 1 not in self.stats:
+            return ""
+        ratio = self.stats[1][1] / max(self.sql_p95, 1e-6)
+        return f"{ratio:.1f}x {'yes' if ratio <= SQL_RATIO_GOAL else '**no**'}"
+
+    def c32_goal(self) -> str:
+        if self.kind not in ("list", "detail") or 32 not in self.stats:
+            return ""
+        return "yes" if self.stats[32][1] * 1000 < C32_P95_GOAL_MS else "**no**"
+
     def cached(self) -> str:
-        """Answers served from the response cache at c1 and c32, e.g. "40/40, 158/160"."""
+        """Answers served from the response cache per concurrency, e.g. "40/40, 158/160"."""
         parts = []
-        for conc in (1, 32):
+        for conc in CONCURRENCY:
             seen = self.cache.get(conc, {})
             total = sum(seen.values())
             hits = sum(n for state, n in seen.items() if state in CACHED)
@@ -52,15 +82,15 @@ class Result:
         return f"{ms} ({'/'.join(warm)})" if warm else ms
 
     def cells(self) -> list[str]:
-        out = [self.name, self.first_cell()]
-        for conc in (1, 32):
-            p50, p95, p99, _n = self.stats.get(conc, (0.0, 0.0, 0.0, 0))
-            out += [f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}", f"{p99 * 1000:.1f}"]
-        if self.sql_p50 is not None and 1 in self.stats:
-            out += [f"{self.sql_p50 * 1000:.2f}", f"{self.stats[1][0] / max(self.sql_p50, 1e-6):.1f}x"]
-        else:
-            out += ["", ""]
-        out += [self.cached(), f"< {self.target_ms:g}", "yes" if self.ok() else "**no**"]
+        out = [self.name, "" if self.cold is None else f"{self.cold * 1000:.0f}", self.first_cell()]
+        for conc in CONCURRENCY:
+            p50, p95, _p99, _n = self.stats.get(conc, (0.0, 0.0, 0.0, 0))
+            out += [f"{p50 * 1000:.1f}", f"{p95 * 1000:.1f}"] if conc in self.stats else ["", ""]
+        out.append(f"{self.rate[32]:.0f}" if 32 in self.rate else "")
+        out += ["" if self.sql_p50 is None else f"{self.sql_p50 * 1000:.2f}",
+                "" if self.sql_p95 is None else f"{self.sql_p95 * 1000:.2f}"]
+        out += [self.sql_goal(), self.c32_goal(), self.cached(), f"< {self.target_ms:g}",
+                "yes" if self.ok() else "**no**", self.load]
         return out
 
     def line(self) -> str:
@@ -68,14 +98,52 @@ class Result:
 
 
 CACHED = ("hit", "run-hit", "coalesced")
-HEADER = ["case", "first", "c1 p50", "c1 p95", "c1 p99", "c32 p50", "c32 p95", "c32 p99", "SQL p50", "API/SQL",
-          "cached c1, c32", "target p95 (c1)", "ok"]
+HEADER = ["case", "cold", "first", "c1 p50", "c1 p95", "c8 p50", "c8 p95", "c32 p50", "c32 p95", "c32 req/s",
+          "SQL p50", "SQL p95", f"c1 p95 / SQL p95 ≤ {SQL_RATIO_GOAL:g}x", f"c32 p95 < {C32_P95_GOAL_MS:g}",
+          "cached c1, c8, c32", "target p95 (c1)", "ok", "load"]
 
 
 def table(results: list[Result]) -> str:
     rows = ["| " + " | ".join(HEADER) + " |",
-            "| --- | " + " | ".join("---:" for _ in HEADER[1:-3]) + " | ---: | --- | --- |"]
+            "| --- | " + " | ".join("---:" for _ in HEADER[1:12]) + " | --- | --- | ---: | --- | --- | --- |"]
     rows += ["| " + " | ".join(r.cells()) + " |" for r in results]
+    return "\n".join(rows)
+
+
+# The issue's (#19) reference: Metaflow's ui_backend_service on this machine, the same data
+# (ms: c1 p95, c8 p95, c32 p50). Our case whose name starts with the key is compared with it.
+METAFLOW_REFERENCE = {
+    "home: newest first": ("newest runs, page of 50", 4.4, 16.7, 39.0),
+    "flow = ": ("one flow's runs", 4.9, 13.6, 33.2),
+    "user = ": ("one user's runs", 10.3, 18.8, 27.2),
+    "tag = team:ml (common)": ("common tag (400k runs)", 42.2, 16.8, 30.4),
+    "tag = ": ("mid-frequency tag (3,000 runs)", 44.6, 47.0, 96.5),
+    "run page: steps + tasks": ("run page: steps + tasks", 5.1, 30.0, 71.5),
+    "status = failed": ("status = failed", 8.6, 35.7, 57.8),
+    "status = running": ("status = running", 92.6, 269.0, 620.0),
+    "home: page 100 (cursor)": ("deep page 100", 50.7, 125.0, 341.0),
+    "group_by = flow": ("grouped by flow (20 groups)", 7878.0, 20240.0, 47146.0),
+}
+
+
+def reference_table(results: list[Result]) -> str:
+    """Our c1 p95, c8 p95 and c32 p50 beside the issue's Metaflow figures: how many times faster."""
+    rows = ["| request | ours (case) | c1 p95: Metaflow / ours | c8 p95: Metaflow / ours | "
+            "c32 p50: Metaflow / ours | ≥ 5x in every cell |", "| --- | --- | --- | --- | --- | --- |"]
+    used: set[str] = set()
+    for prefix, (label, *theirs) in METAFLOW_REFERENCE.items():
+        match = next((r for r in results if r.name.startswith(prefix) and r.name not in used
+                      and not (prefix == "tag = " and "common" in r.name)), None)
+        if match is None or not all(c in match.stats for c in CONCURRENCY):
+            continue
+        used.add(match.name)
+        ours = [match.stats[1][1], match.stats[8][1], match.stats[32][0]]
+        cells, all_ok = [], True
+        for mine, ref in zip(ours, theirs):
+            ratio = ref / max(mine * 1000, 1e-3)
+            all_ok &= ratio >= 5
+            cells.append(f"{ref:g} / {mine * 1000:.1f} = {ratio:.1f}x")
+        rows.append(f"| {label} | {match.name} | " + " | ".join(cells) + f" | {'yes' if all_ok else '**no**'} |")
     return "\n".join(rows)
 
 
@@ -88,19 +156,31 @@ def machine() -> str:
     return f"{cpus} CPUs (`nproc`), {mem} GiB RAM (`free -g`)"
 
 
-def write_section(path: str, results: list[Result], command: str, started: float, label: str) -> None:
-    """Replace (or append) the '## API' section, keeping everything else in the file."""
+def write_section(path: str, results: list[Result], command: str, started: float, label: str,
+                  load_start: str = "", load_end: str = "", reference: bool = False) -> None:
+    """Replace the '## API — <label>' section (or append it), keeping everything else in the file."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
-    body = (f"## API{(' — ' + label) if label else ''}\n\n"
-            f"Written by `bench.api`. Command: `FLOWSCOPE_HOME=/tmp/fs-scale {command}`. Machine: {machine()}, "
-            f"shared with other processes. Date: {when}. Times in ms; c1 = one client, c32 = 32 concurrent "
-            "clients; first = the case's first request (cold caches, e.g. the timeline index of the run; marked when the response cache answered it); SQL p50 = the handler's statements run directly with psycopg2 (same parameters); cached = answers served by the response cache (X-Flowscope-Cache hit, run-hit or coalesced) out of all, at c1 and c32.\n\n"
-            + table(results) + "\n")
+    heading = f"## API{(' — ' + label) if label else ''}"
+    loads = (f" Load average (1/5/15 min, `uptime`): {load_start} at the start, {load_end} at the end; "
+             "each row's own is in its last column." if load_start else "")
+    body = (f"{heading}\n\n"
+            f"Written by `bench.api`. Command: `{command}`. Machine: {machine()}, "
+            f"shared with other processes.{loads} Date: {when}. Times in ms; c1/c8/c32 = 1, 8, 32 concurrent "
+            "clients (aiohttp, in the benchmark's process, on the same 2 cores); cold = the case's first request "
+            "to a freshly started backend process (after one /api/flows probe); first = the case's first request "
+            "in the measuring process (marked when the response cache answered it); c32 req/s = answers per "
+            "second at c32; SQL p50/p95 = the handler's statements run directly on one psycopg2 connection (same "
+            "parameters, plain tuples, c1); cached = answers served by the response cache (X-Flowscope-Cache hit, "
+            "run-hit or coalesced) out of all.\n\n" + table(results) + "\n")
+    if reference:
+        body += ("\nAgainst the issue's figures for Metaflow's ui_backend_service (#19; measured there on this "
+                 "machine, the same 1M runs, not re-run here: that service is not a package):\n\n"
+                 + reference_table(results) + "\n")
     text = "# Benchmarks\n"
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
-    pattern = re.compile(r"^## API\b.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     text = pattern.sub(lambda _: body + "\n", text, count=1) if pattern.search(text) else text.rstrip() + "\n\n" + body
     with open(path, "w") as f:
         f.write(text)

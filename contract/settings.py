@@ -120,6 +120,11 @@ class Settings:
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")
     port: int = setting(8083, "Port the UI backend listens on (flowscope serve --port).", check=_positive)
     pool_size: int = setting(10, "Maximum connections in the backend's reader pool.", check=_positive)
+    workers: int = setting(
+        1, "UI backend processes sharing the port (flowscope serve --workers; SO_REUSEPORT, Linux): "
+           "each has its own reader pool, LISTEN connection and caches (FLOWSCOPE_CACHE_MEMORY_MB is "
+           "per process). Past the number of cores it only adds memory (docs/deploy.md).",
+        check=_positive)
     query_timeout: float = setting(
         15.0, "Seconds a single backend database query may take before it is cancelled (504).",
         check=_positive)

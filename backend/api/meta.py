@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -31,12 +32,23 @@ async def mirrors(request: web.Request) -> list[dict[str, Any]]:
     return [{"name": r["source"], **describe(r["phase"], r["detail"], r["updated_at"])} for r in rows]
 
 
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None   # not Linux
+
+
 async def status(request: web.Request) -> web.Response:
     app = request.app
     pool = app[DB].pool
     caches = cache_status.caches(app)
     data: dict[str, Any] = {
         "uptime_s": round(time.time() - app[STARTED_AT], 1),
+        # Which process answered (several may share the port: FLOWSCOPE_WORKERS) and its memory.
+        "process": {"pid": os.getpid(), "rss_bytes": _rss_bytes(),
+                    "workers": app[SETTINGS].workers},
         "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
                  "timeout_s": app[DB].timeout},
         "caches": caches,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.api_report import Result, percentile, table, write_section
+from bench.api_report import Result, percentile, reference_table, table, write_section
 
 
 def test_percentile_nearest_rank() -> None:
@@ -13,12 +13,17 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([0.2], 99) == 0.2 and percentile([], 50) == 0.0
 
 
-def test_table_marks_misses_and_sql_ratio() -> None:
-    fast = Result("home", "list", 50.0, {1: (0.004, 0.006, 0.007, 40), 32: (0.1, 0.2, 0.3, 160)}, sql_p50=0.002, first=0.01)
+def test_table_marks_the_goals_and_the_sql_ratio() -> None:
+    fast = Result("home", "list", 50.0, {1: (0.004, 0.006, 0.007, 40), 8: (0.005, 0.008, 0.009, 80),
+                                         32: (0.01, 0.02, 0.03, 160)},
+                  sql_p50=0.002, sql_p95=0.005, first=0.01, cold=0.05, rate={32: 1600.0}, load="0.5 / 0.6 / 0.7")
     slow = Result("search", "search", 1000.0, {1: (2.0, 3.0, 3.5, 5)})
-    text = table([fast, slow])
-    assert "| home | 10 | 4.0 | 6.0 | 7.0 | 100.0 | 200.0 | 300.0 | 2.00 | 2.0x |  | < 50 | yes |" in text
-    assert text.splitlines()[-1].endswith("| < 1000 | **no** |")
+    over = Result("tag", "list", 50.0, {1: (0.004, 0.006, 0.007, 40), 32: (0.03, 0.04, 0.05, 160)}, sql_p95=0.002)
+    text = table([fast, slow, over])
+    assert ("| home | 50 | 10 | 4.0 | 6.0 | 5.0 | 8.0 | 10.0 | 20.0 | 1600 | 2.00 | 5.00 | 1.2x yes | yes |"
+            "  | < 50 | yes | 0.5 / 0.6 / 0.7 |") in text
+    assert text.splitlines()[3].endswith("| < 1000 | **no** |  |")
+    assert "| 3.0x **no** | **no** |" in text.splitlines()[4]
 
 
 def test_table_says_what_the_response_cache_answered() -> None:
@@ -27,15 +32,32 @@ def test_table_says_what_the_response_cache_answered() -> None:
     warm = Result("run", "detail", 50.0, {1: (0.001, 0.002, 0.002, 40)}, first=0.002,
                   first_cache={"run-hit": 1}, cache={1: {"-": 40}})
     text = table([row, warm])
-    assert "| home | 10 | 1.0 |" in text and "| 40/40, 158/160 | < 50 | yes |" in text
-    assert "| run | 2 (run-hit) |" in text and "| 0/40 | < 50 | yes |" in text
+    assert "| home |  | 10 | 1.0 |" in text and "| 40/40, 158/160 | < 50 | yes |" in text
+    assert "| run |  | 2 (run-hit) |" in text and "| 0/40 | < 50 | yes |" in text
+
+
+def test_reference_compares_every_cell_with_metaflow() -> None:
+    stats = {1: (0.0005, 0.0008, 0.001, 40), 8: (0.002, 0.003, 0.004, 80), 32: (0.007, 0.01, 0.02, 160)}
+    rows = [Result("home: newest first", "list", 50.0, stats),
+            Result("tag = team:ml (common)", "list", 50.0, stats),
+            Result("tag = exp-010 (mid)", "list", 50.0, stats)]
+    text = reference_table(rows)
+    assert "| newest runs, page of 50 | home: newest first | 4.4 / 0.8 = 5.5x | 16.7 / 3.0 = 5.6x | " \
+           "39 / 7.0 = 5.6x | yes |" in text
+    assert "| mid-frequency tag (3,000 runs) | tag = exp-010 (mid) |" in text
+    assert "| common tag (400k runs) | tag = team:ml (common) | 42.2 / 0.8 = 52.8x | 16.8 / 3.0 = 5.6x | " \
+           "30.4 / 7.0 = 4.3x | **no** |" in text
 
 
 def test_write_section_replaces_only_its_own(tmp_path: Path) -> None:
     doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\n## Runtime vs Metaflow\n\nkeep me\n\n## API\n\nold table\n\n## Browser\n\nkeep too\n")
+    doc.write_text("# Benchmarks\n\n## Runtime vs Metaflow\n\nkeep me\n\n## API — after\n\nold table\n\n"
+                   "## API — other\n\nkeep this table\n\n## Browser\n\nkeep too\n")
     row = Result("home", "list", 50.0, {1: (0.004, 0.006, 0.007, 40)})
-    write_section(str(doc), [row], "python -m bench.api", 0.0, "after")
+    write_section(str(doc), [row], "python -m bench.api", 0.0, "after", "1.0 / 2.0 / 3.0", "1.5 / 2.0 / 3.0")
     text = doc.read_text()
-    assert "old table" not in text and "keep me" in text and "keep too" in text
-    assert text.count("## API") == 1 and "| home |" in text and "1970-01-01 00:00 UTC" in text
+    assert "old table" not in text and "keep me" in text and "keep too" in text and "keep this table" in text
+    assert text.count("## API — after") == 1 and "| home |" in text and "1970-01-01 00:00 UTC" in text
+    assert "1.0 / 2.0 / 3.0 at the start, 1.5 / 2.0 / 3.0 at the end" in text
+    write_section(str(doc), [row], "python -m bench.api", 0.0, "new one")
+    assert doc.read_text().rstrip().endswith("| home |  | 0 | 4.0 | 6.0 |  |  |  |  |  |  |  |  |  |  | < 50 | yes |  |")
