@@ -36,25 +36,26 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import psycopg2
 
 from bench import api_cases
 from bench.api_report import CONCURRENCY, Result, load_average, percentile, write_section
+from bench.http_client import LeanSession
 
 
 @dataclass
 class Case:
     name: str
     kind: str                                   # list | detail | timeline | log | search
-    request: Callable[[aiohttp.ClientSession, int], Awaitable[None]]
+    request: Callable[[Any, int], Awaitable[None]]   # an aiohttp.ClientSession or a LeanSession
     sql: Callable[[], Awaitable[float]] | None = None   # one direct-SQL sample, seconds
     target_ms: float = 50.0
 
 
-async def measure(session: aiohttp.ClientSession, case: Case, n: int, concurrency: int,
-                  budget_s: float) -> list[float]:
+async def measure(session: Any, case: Case, n: int, concurrency: int, budget_s: float) -> list[float]:
     """Latencies (s) of n requests issued by `concurrency` workers, within a time budget."""
     latencies: list[float] = []
     counter = iter(range(n))
@@ -174,8 +175,11 @@ async def run(args: argparse.Namespace) -> list[Result]:
                 for conc in args.concurrency:
                     n = args.requests * {1: 1, 8: 2}.get(conc, 4)
                     api_cases.SEEN.clear()
+                    clients = LeanSession(url) if args.client == "lean" else session
                     t = time.perf_counter()
-                    lat = await measure(session, case, n, conc, args.budget)
+                    lat = await measure(clients, case, n, conc, args.budget)
+                    if isinstance(clients, LeanSession):
+                        clients.close()
                     row.rate[conc] = len(lat) / max(time.perf_counter() - t, 1e-9)
                     row.stats[conc] = (percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), len(lat))
                     row.cache[conc] = dict(api_cases.SEEN)
@@ -214,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="also time each list/detail case's first request to a freshly started backend")
     p.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY),
                    help=f"client concurrencies (default {' '.join(map(str, CONCURRENCY))})")
+    p.add_argument("--client", choices=("lean", "aiohttp"), default="lean",
+                   help="the measuring clients: bench/http_client.py (default; about half the CPU per "
+                        "request, taken from the server on the shared cores) or aiohttp's ClientSession")
     p.add_argument("--reference", action="store_true",
                    help="add the comparison with the issue's Metaflow figures to the section")
     args = p.parse_args(argv)
@@ -234,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         command = " ".join([f"FLOWSCOPE_HOME={home or '…'} python -m bench.api", *(argv or sys.argv[1:])])
         write_section(args.markdown, results, command, started, args.label, load_start, load_end,
-                      reference=args.reference)
+                      reference=args.reference, client=args.client)
     return 0 if all(r.ok() for r in results) else 1
 
 

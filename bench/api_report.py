@@ -98,6 +98,8 @@ class Result:
 
 
 CACHED = ("hit", "run-hit", "coalesced")
+CLIENTS = {"lean": "bench/http_client.py: HTTP/1.1 keep-alive, one connection per client",
+           "aiohttp": "aiohttp's ClientSession"}
 HEADER = ["case", "cold", "first", "c1 p50", "c1 p95", "c8 p50", "c8 p95", "c32 p50", "c32 p95", "c32 req/s",
           "SQL p50", "SQL p95", f"c1 p95 / SQL p95 ≤ {SQL_RATIO_GOAL:g}x", f"c32 p95 < {C32_P95_GOAL_MS:g}",
           "cached c1, c8, c32", "target p95 (c1)", "ok", "load"]
@@ -157,7 +159,8 @@ def machine() -> str:
 
 
 def write_section(path: str, results: list[Result], command: str, started: float, label: str,
-                  load_start: str = "", load_end: str = "", reference: bool = False) -> None:
+                  load_start: str = "", load_end: str = "", reference: bool = False,
+                  client: str = "lean") -> None:
     """Replace the '## API — <label>' section (or append it), keeping everything else in the file."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     heading = f"## API{(' — ' + label) if label else ''}"
@@ -166,7 +169,7 @@ def write_section(path: str, results: list[Result], command: str, started: float
     body = (f"{heading}\n\n"
             f"Written by `bench.api`. Command: `{command}`. Machine: {machine()}, "
             f"shared with other processes.{loads} Date: {when}. Times in ms; c1/c8/c32 = 1, 8, 32 concurrent "
-            "clients (aiohttp, in the benchmark's process, on the same 2 cores); cold = the case's first request "
+            f"clients ({CLIENTS[client]}, in the benchmark's process, on the same 2 cores); cold = the case's first request "
             "to a freshly started backend process (after one /api/flows probe); first = the case's first request "
             "in the measuring process (marked when the response cache answered it); c32 req/s = answers per "
             "second at c32; SQL p50/p95 = the handler's statements run directly on one psycopg2 connection (same "

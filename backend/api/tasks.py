@@ -26,10 +26,8 @@ async def list_tasks(request: web.Request) -> web.Response:
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     limit = get_limit(q)
     cursor = decode_cursor(q, "tasks", 1)
-    db, lv = request.app[DB], live(request)
-    rows, more = await tasks_db.list_tasks(db, lv, run["run_pk"], steps, statuses,
-                                           int(cursor[0]) if cursor else None, limit)
-    attempts = await tasks_db.attempts_of(db, lv, [r["task_pk"] for r in rows])
+    rows, attempts, more = await tasks_db.list_tasks_with_attempts(
+        request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit)
     nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
     finished = run["status"] != "running" and not run["stale"]
     return respond.page(request, [task_shape(r, attempts[r["task_pk"]]) for r in rows], nxt,

@@ -1,0 +1,88 @@
+"""A task page in one statement (tasks joined with their attempts) answers byte for byte what the
+two statements did (a page of tasks, then their attempts), on every run of the session database:
+real runs recorded by core_runtime plus a run written here whose heartbeat was lost (statuses and
+reasons computed at read time), a task with several attempts and one with none."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+import pytest
+
+from backend.api.respond import encode
+from backend.app import _loads_jsonb
+from backend.db import tasks as tasks_db
+from backend.db.liveness import live_params
+from backend.resources.tasks import task_shape
+from contract.settings import Settings
+
+
+class SyncDb:
+    """backend.db's Db interface on a plain psycopg2 connection (with the backend's jsonb decoder)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def lost_heartbeat_run(pg_dsn: str, recorded: dict[str, str]) -> None:
+    now = int(time.time() * 1000)
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TaskPageFlow', 1) ON CONFLICT DO NOTHING")
+        cur.execute("INSERT INTO runs (flow_id, run_id, status, created_at, started_at, heartbeat_at) "
+                    "VALUES ('TaskPageFlow', '1', 'running', %s, %s, %s) RETURNING run_pk",
+                    (now - 900_000, now - 899_000, now - 600_000))
+        run_pk = cur.fetchone()[0]
+        odd = 'quote " nl \n esc \x1b é 日本 😀'
+        for i in range(5):
+            cur.execute("INSERT INTO tasks (run_pk, step_name, task_id, status, attempt, foreach_stack, created_at,"
+                        " started_at, heartbeat_at) VALUES (%s, 'work', %s, %s, %s, %s, %s, %s, %s) RETURNING task_pk",
+                        (run_pk, str(i), "running" if i else "pending", 1 if i == 2 else 0,
+                         psycopg2.extras.Json([{"step": "start", "index": i, "value": 0.1 + i / 3}]),
+                         now - 899_000, now - 898_000, now - 600_000))
+            task_pk = cur.fetchone()[0]
+            for attempt in range(2 if i == 2 else (0 if i == 0 else 1)):
+                cur.execute("INSERT INTO attempts (task_pk, attempt, run_pk, status, started_at, exception_message) "
+                            "VALUES (%s, %s, %s, %s, %s, %s)",
+                            (task_pk, attempt, run_pk, "failed" if attempt == 0 and i == 2 else "running",
+                             now - 898_000 + attempt, odd))
+
+
+async def test_one_statement_equals_two(lost_heartbeat_run: None, pg_reader_dsn: str, settings: Settings) -> None:
+    conn = psycopg2.connect(pg_reader_dsn)
+    conn.autocommit = True
+    psycopg2.extras.register_default_jsonb(conn, loads=_loads_jsonb)
+    db = SyncDb(conn)
+    live = live_params(settings)   # one clock for both: a lost heartbeat's reason has it
+    try:
+        run_pks = [r["run_pk"] for r in await db.all("SELECT run_pk FROM runs ORDER BY run_pk")]
+        pages = 0
+        several = False
+        for run_pk in run_pks:
+            for steps, statuses in (([], []), (["work", "start", "end"], []), ([], ["failed", "completed"])):
+                after = None
+                while True:
+                    old, more = await tasks_db.list_tasks(db, live, run_pk, steps, statuses, after, 2)
+                    old_attempts = await tasks_db.attempts_of(db, live, [r["task_pk"] for r in old])
+                    new, new_attempts, new_more = await tasks_db.list_tasks_with_attempts(
+                        db, live, run_pk, steps, statuses, after, 2)
+                    before = encode([task_shape(r, old_attempts[r["task_pk"]]) for r in old])
+                    assert encode([task_shape(r, new_attempts[r["task_pk"]]) for r in new]) == before
+                    assert new_more == more
+                    several |= any(len(a) > 1 for a in new_attempts.values())
+                    pages += 1
+                    if not more:
+                        break
+                    after = old[-1]["task_pk"]
+        assert pages > 30 and several
+    finally:
+        conn.close()
