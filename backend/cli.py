@@ -101,6 +101,11 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool, r
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        orphan_watch = None
+        if reuse_port and workers is None:
+            from backend.workers import exit_with_parent
+
+            orphan_watch = asyncio.create_task(exit_with_parent(stop), name="worker-parent")
         if settings.mirror_source:
             # In this event loop, beside the sites: its state goes to /api/-/status like a
             # separate `flowscope mirror` process's would.
@@ -109,6 +114,8 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool, r
             mirror = asyncio.create_task(Mirror(settings).run(stop), name="mirror")
             print(f"Mirroring the metaflow-service database {_where(settings.mirror_source)}", flush=True)
         await stop.wait()
+        if orphan_watch is not None:
+            orphan_watch.cancel()
     finally:
         if mirror is not None:
             await asyncio.wait({mirror}, timeout=15)

@@ -21,6 +21,22 @@ import time
 from contract.settings import Settings, env_name
 
 RESTART_EVERY_S = 5.0
+# Set for the workers: the pid of the process that started them. A worker whose parent is gone
+# (killed without a chance to stop them) stops itself instead of serving on as an orphan.
+PARENT_ENV = "FLOWSCOPE_WORKER_PARENT"
+
+
+async def exit_with_parent(stop: asyncio.Event) -> None:
+    """In a worker: set ``stop`` once the process that started it has gone."""
+    parent = int(os.environ.get(PARENT_ENV) or 0)
+    if not parent:
+        return
+    while True:   # polled: no event tells a process that its parent died (short of prctl)
+        if os.getppid() != parent:
+            break
+        await asyncio.sleep(1.0)
+    sys.stderr.write(f"flowscope: worker {os.getpid()}: the serving process {parent} is gone; stopping\n")
+    stop.set()
 
 
 class Workers:
@@ -28,7 +44,8 @@ class Workers:
         self.count = settings.workers - 1
         self.env = dict(os.environ)
         self.env.update({env_name("workers"): str(settings.workers), env_name("host"): settings.host,
-                         env_name("port"): str(settings.port), env_name("mirror_source"): ""})
+                         env_name("port"): str(settings.port), env_name("mirror_source"): "",
+                         PARENT_ENV: str(os.getpid())})
         self.procs: list[subprocess.Popen[bytes]] = []
         self._watch: asyncio.Task[None] | None = None
 

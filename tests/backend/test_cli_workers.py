@@ -61,3 +61,28 @@ def test_two_workers_share_the_port_and_one_is_restarted(flowscope_env: dict[str
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_workers_stop_when_the_serving_process_is_killed(flowscope_env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--no-ingest", "--port", str(port),
+                                 "--workers", "2"], cwd=REPO, env=flowscope_env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/api/-/version", proc, log, timeout=60)
+        deadline = time.monotonic() + 30
+        while not (workers := workers_of(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        (worker,) = workers
+        proc.kill()          # no chance to stop its workers
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while subprocess.run(["kill", "-0", str(worker)], capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "the orphaned worker kept serving"
+            time.sleep(0.3)
+        assert "is gone; stopping" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
