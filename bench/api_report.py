@@ -173,7 +173,7 @@ def write_section(path: str, results: list[Result], command: str, started: float
             "to a freshly started backend process (after one /api/flows probe); first = the case's first request "
             "in the measuring process (marked when the response cache answered it); c32 req/s = answers per "
             "second at c32; SQL p50/p95 = the handler's statements run directly on one psycopg2 connection (same "
-            "parameters, plain tuples, c1); cached = answers served by the response cache (X-Flowscope-Cache hit, "
+            "parameters, plain tuples), alternating with the c1 requests; cached = answers served by the response cache (X-Flowscope-Cache hit, "
             "run-hit or coalesced) out of all.\n\n" + table(results) + "\n")
     if reference:
         body += ("\nAgainst the issue's figures for Metaflow's ui_backend_service (#19; measured there on this "

@@ -16,6 +16,9 @@ RUN_COLS = ("run_pk, flow_id, run_id, run_number, user_name, tags, status, statu
 TASK_COLS = ("task_pk, step_name, task_id, status, status_reason, attempt, foreach_index, created_at, "
              "started_at, finished_at, heartbeat_at, duration_ms")
 NEWEST = "ORDER BY created_at DESC, run_pk DESC LIMIT 100"
+TAGGED_COLS = ", ".join(f"r.{c.strip()}" for c in RUN_COLS.split(","))
+BY_TAG = "FROM run_tags rt JOIN runs r ON r.run_pk = rt.run_pk"
+TAG_NEWEST = "ORDER BY rt.created_at DESC, rt.run_pk DESC LIMIT 100"
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,12 @@ SHAPES: list[Shape] = [
     Shape("flow + status = failed",
           f"SELECT {RUN_COLS} FROM runs WHERE flow_id = %(flow_big)s AND status = 'failed' {NEWEST}"),
     Shape("user", f"SELECT {RUN_COLS} FROM runs WHERE user_name = %(user)s {NEWEST}"),
-    Shape("tag (most common)", f"SELECT {RUN_COLS} FROM runs WHERE tags @> ARRAY[%(tag_big)s] {NEWEST}"),
-    Shape("tag (median)", f"SELECT {RUN_COLS} FROM runs WHERE tags @> ARRAY[%(tag_mid)s] {NEWEST}"),
-    Shape("tag (rarest)", f"SELECT {RUN_COLS} FROM runs WHERE tags @> ARRAY[%(tag_small)s] {NEWEST}"),
-    Shape("two tags", f"SELECT {RUN_COLS} FROM runs WHERE tags @> ARRAY[%(tag_big)s, %(tag_mid)s] {NEWEST}"),
+    # Tags as the API reads them since migration 0007: the first tag's run_tags rows newest first.
+    Shape("tag (most common)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_big)s {TAG_NEWEST}"),
+    Shape("tag (median)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_mid)s {TAG_NEWEST}"),
+    Shape("tag (rarest)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_small)s {TAG_NEWEST}"),
+    Shape("two tags", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_big)s "
+                      f"AND r.tags @> ARRAY[%(tag_mid)s] {TAG_NEWEST}"),
     Shape("time range (one week)",
           f"SELECT {RUN_COLS} FROM runs WHERE created_at >= %(t0)s AND created_at < %(t1)s {NEWEST}"),
     Shape("order by finished",
