@@ -39,7 +39,7 @@ SELECT count(*) FROM (
     OR (prev_seq IS NOT NULL AND (seq <> prev_seq + 1 OR first_line <> expected))
 """
 
-# Runs whose run_tags rows (migration 0007) differ from their tags.
+# Runs whose run_tags rows (migration 0008) differ from their tags.
 RUN_TAG_MISMATCHES = """
 SELECT count(*) FROM runs r
  WHERE r.run_pk >= %(first)s

@@ -100,7 +100,7 @@ class Loader:
                 cur.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s)", (table, col, last))
         if ids.change_seq >= 1:
             cur.execute("SELECT setval('change_seq', %s)", (ids.change_seq,))
-        # run_tags (migration 0007) is kept by a trigger, off for this session: fill it here.
+        # run_tags (migration 0008) is kept by a trigger, off for this session: fill it here.
         cur.execute("INSERT INTO run_tags (tag, created_at, run_pk) SELECT DISTINCT t.tag, r.created_at, r.run_pk "
                     "FROM runs r CROSS JOIN LATERAL unnest(r.tags) AS t(tag) WHERE r.run_pk >= %s",
                     (self.first_run_pk,))

@@ -41,7 +41,7 @@ SHAPES: list[Shape] = [
     Shape("flow + status = failed",
           f"SELECT {RUN_COLS} FROM runs WHERE flow_id = %(flow_big)s AND status = 'failed' {NEWEST}"),
     Shape("user", f"SELECT {RUN_COLS} FROM runs WHERE user_name = %(user)s {NEWEST}"),
-    # Tags as the API reads them since migration 0007: the first tag's run_tags rows newest first.
+    # Tags as the API reads them since migration 0008: the first tag's run_tags rows newest first.
     Shape("tag (most common)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_big)s {TAG_NEWEST}"),
     Shape("tag (median)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_mid)s {TAG_NEWEST}"),
     Shape("tag (rarest)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_small)s {TAG_NEWEST}"),

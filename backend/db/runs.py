@@ -140,7 +140,7 @@ def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | Non
                   params: dict[str, Any], columns: str = RUN_COLUMNS) -> str:
     """The statement of one page (and its params, added to ``params``).
 
-    With a tag and the default order the page is read from run_tags (migration 0007): that
+    With a tag and the default order the page is read from run_tags (migration 0008): that
     tag's rows newest first, each joined to its run by primary key, instead of every run with
     the tag found through the GIN index and sorted (12-50 ms for a tag on 0.3 % of 1M runs).
     """

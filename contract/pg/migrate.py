@@ -35,10 +35,16 @@ def migrate(conn: Any) -> list[int]:
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"
             )
-            cur.execute("SELECT version FROM schema_migrations")
-            done = {row[0] for row in cur.fetchall()}
+            cur.execute("SELECT version, name FROM schema_migrations")
+            done = {row[0]: row[1] for row in cur.fetchall()}
             for version, path in migration_files():
                 if version in done:
+                    if done[version] != path.name:
+                        # A number reused by another change: skipping it would leave this one unapplied.
+                        raise RuntimeError(
+                            f"schema_migrations records version {version} as {done[version]}, but "
+                            f"{path} has that number: this database was migrated by another build; "
+                            f"move the recorded row to the file's new number or drop the database")
                     continue
                 cur.execute(path.read_text())
                 cur.execute(

@@ -38,4 +38,8 @@ async def test_client_tag_change_is_live_in_the_api(api: TestClient[Any, Any], s
     body = (await resp.json())["data"]
     assert resp.status == 200 and sorted(body["tags"]) == ["published", "q4", "reviewed"]
     assert "user:tester" in body["system_tags"]
+    # The run list by tag reads run_tags (kept by triggers on runs): it follows the change too.
+    for tag, listed in (("reviewed", True), ("q4", True), ("draft", False)):
+        page = (await (await api.get("/api/runs", params={"tag": tag, "flow": "LinearFlow"})).json())["data"]
+        assert (run_id in [r["run_id"] for r in page]) is listed, tag
     await ws.close()

@@ -44,6 +44,9 @@ def test_linear_flow_roundtrip(ingest: Ingest, db: Any, tmp_path: Path) -> None:
     assert run["source"] == "metaflow" and run["status"] == "completed"
     assert run["finished_at"] and run["heartbeat_at"] and run["user_name"] == "tester"
     assert run["tags"] == ["added"] and "runtime:dev" in run["system_tags"]
+    with db.cursor() as cur:   # the run list's tag table follows add_tag/remove_tag through the service
+        cur.execute("SELECT tag FROM run_tags WHERE run_pk = %s", (run["run_pk"],))
+        assert [r[0] for r in cur.fetchall()] == ["added"]
     assert run["parameters"] == {"alpha": 0.25, "label": "plain"}
     assert run["dag"]["graph_structure"] == ["start", "middle", "end"]
     assert run["dag"]["steps"]["start"]["doc"] == "Begin."

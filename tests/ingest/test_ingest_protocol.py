@@ -108,6 +108,9 @@ def test_string_ids_heartbeats_and_tags(ingest: Ingest, db: Any) -> None:
     assert status == 422
     status, body, _ = ingest.request("PATCH", base + "/tag/mutate", json.dumps({"tags_to_add": "x"}).encode())
     assert status == 400
+    # the run list's tag table (run_tags, kept by triggers) follows the mutation
+    assert q(db, "SELECT rt.tag FROM run_tags rt JOIN runs r USING (run_pk) WHERE r.flow_id = 'ProtoFlow' "
+                 "AND r.run_id = 'argo-proto-abc' ORDER BY 1") == [{"tag": "b"}]
     # tasks show the run's current tags
     assert ingest.get(tpath)[1]["tags"] == ["b"]
 

@@ -88,6 +88,9 @@ async def test_live_run_heartbeats_tags_and_completion(triggers: bool, source_se
                 return "watched" in (await (await api.get(base)).json())["data"]["tags"]
 
             await wait_for(tagged, 30, "the tag added from the Client")
+            # The run list by tag reads run_tags, which the mirror's tag update keeps in step.
+            by_tag = (await (await api.get("/api/runs", params={"tag": "watched"})).json())["data"]
+            assert [r["run_id"] for r in by_tag] == [rid]
             assert await asyncio.wait_for(proc.wait(), 120) == 0
 
             async def completed() -> bool:

@@ -1,13 +1,18 @@
-"""run_tags (migration 0007) follows runs.tags through inserts (single and multi-row), tag
-changes and deletes; the run list reads a tag's runs from it, newest first, with its cursor."""
+"""run_tags (migration 0008) follows runs.tags through inserts (single and multi-row), tag
+changes and deletes; the run list reads a tag's runs from it, newest first, with its cursor. The
+migration applies on a database that already has runs, and again on one that has the table."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg2
+import pytest
 
 from backend.db import runs as runs_db
+from contract.pg.migrate import MIGRATIONS_DIR, migrate
+
+RUN_TAGS_SQL = (MIGRATIONS_DIR / "0008_run_tags.sql").read_text()
 
 
 def tags_of(cur: Any, run_pk: int) -> list[str]:
@@ -71,3 +76,52 @@ def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
                     assert seen == [r[0] for r in cur.fetchall()], (tags, descending)
     finally:
         conn.close()
+
+
+def run_tag_rows(cur: Any) -> list[tuple[str, int, int]]:
+    cur.execute("SELECT tag, created_at, run_pk FROM run_tags ORDER BY 1, 2, 3")
+    return [tuple(r) for r in cur.fetchall()]
+
+
+def runs_tag_rows(cur: Any) -> list[tuple[str, int, int]]:
+    cur.execute("SELECT DISTINCT t.tag, r.created_at, r.run_pk FROM runs r, unnest(r.tags) AS t(tag) ORDER BY 1, 2, 3")
+    return [tuple(r) for r in cur.fetchall()]
+
+
+def test_migration_fills_the_table_from_existing_runs_and_can_run_again(pg_dsn: str) -> None:
+    conn = psycopg2.connect(pg_dsn)   # one transaction, rolled back: the shared database keeps its table
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TagMigrateFlow', 1)")
+            cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) VALUES "
+                        "('TagMigrateFlow', '1', 5, '{x,y}'), ('TagMigrateFlow', '2', 6, '{y}')")
+            cur.execute("DROP TABLE run_tags CASCADE")       # a database from before the migration
+            cur.execute("DROP TRIGGER runs_tags_insert ON runs")
+            cur.execute("DROP TRIGGER runs_tags_update ON runs")
+            cur.execute("DROP TRIGGER runs_tags_delete ON runs")
+            cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) VALUES ('TagMigrateFlow', '3', 7, '{z}')")
+            cur.execute(RUN_TAGS_SQL)
+            filled = run_tag_rows(cur)
+            assert filled == runs_tag_rows(cur) and ("z", 7) in [(t, c) for t, c, _ in filled]
+            cur.execute(RUN_TAGS_SQL)   # again, as on a database that ran this change under its old number
+            assert run_tag_rows(cur) == filled
+            cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'runs'::regclass AND tgname LIKE 'runs_tags_%' "
+                        "ORDER BY 1")
+            assert [r[0] for r in cur.fetchall()] == ["runs_tags_delete", "runs_tags_insert", "runs_tags_update"]
+            cur.execute("UPDATE runs SET tags = '{w}' WHERE flow_id = 'TagMigrateFlow' AND run_id = '1'")
+            assert run_tag_rows(cur) == runs_tag_rows(cur)
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_a_version_recorded_under_another_name_is_an_error(db: Any) -> None:
+    with db.cursor() as cur:
+        cur.execute("UPDATE schema_migrations SET name = '0008_something_else.sql' WHERE version = 8")
+    try:
+        with pytest.raises(RuntimeError, match="version 8 as 0008_something_else.sql.*0008_run_tags.sql"):
+            migrate(db)
+    finally:
+        with db.cursor() as cur:
+            cur.execute("UPDATE schema_migrations SET name = '0008_run_tags.sql' WHERE version = 8")
+    assert migrate(db) == []
