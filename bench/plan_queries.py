@@ -41,12 +41,13 @@ SHAPES: list[Shape] = [
     Shape("flow + status = failed",
           f"SELECT {RUN_COLS} FROM runs WHERE flow_id = %(flow_big)s AND status = 'failed' {NEWEST}"),
     Shape("user", f"SELECT {RUN_COLS} FROM runs WHERE user_name = %(user)s {NEWEST}"),
-    # Tags as the API reads them since migration 0008: the first tag's run_tags rows newest first.
-    Shape("tag (most common)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_big)s {TAG_NEWEST}"),
+    # Tags as the API reads them (backend/db/tag_stats.py): a common tag through runs_created, a
+    # rarer one through its run_tags range newest first, and of several tags the rarest drives.
+    Shape("tag (most common)", f"SELECT {RUN_COLS} FROM runs WHERE tags @> ARRAY[%(tag_big)s] {NEWEST}"),
     Shape("tag (median)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_mid)s {TAG_NEWEST}"),
     Shape("tag (rarest)", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_small)s {TAG_NEWEST}"),
-    Shape("two tags", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_big)s "
-                      f"AND r.tags @> ARRAY[%(tag_mid)s] {TAG_NEWEST}"),
+    Shape("two tags", f"SELECT {TAGGED_COLS} {BY_TAG} WHERE rt.tag = %(tag_mid)s "
+                      f"AND r.tags @> ARRAY[%(tag_big)s] {TAG_NEWEST}"),
     Shape("time range (one week)",
           f"SELECT {RUN_COLS} FROM runs WHERE created_at >= %(t0)s AND created_at < %(t1)s {NEWEST}"),
     Shape("order by finished",

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiopg
 import psycopg2
 import pytest
 
 from backend.db import runs as runs_db
+from backend.db.query import Db
+from backend.db.tag_stats import COMMON, tag_frequencies
 from contract.pg.migrate import MIGRATIONS_DIR, migrate
 
 RUN_TAGS_SQL = (MIGRATIONS_DIR / "0008_run_tags.sql").read_text()
@@ -52,15 +55,21 @@ def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
     conn = psycopg2.connect(pg_reader_dsn)
     conn.autocommit = True
     try:
-        for tags in (["pagetag"], ["pagetag", "second"], ["rare", "pagetag"]):
+        # (tags, frequencies, the tag that should drive the run_tags scan or None for runs_created)
+        cases = [(["pagetag"], {}, "pagetag"), (["pagetag", "second"], {}, "pagetag"),
+                 (["rare", "pagetag"], {}, "rare"), (["pagetag"], {"pagetag": 0.9}, None),
+                 (["pagetag", "second"], {"pagetag": 0.9, "second": 0.06}, None),
+                 (["pagetag", "second"], {"pagetag": 0.9, "second": 0.01}, "second"),
+                 (["pagetag", "rare"], {"pagetag": 0.01}, "rare")]
+        for tags, freqs, driver in cases:
             for descending in (True, False):
                 order = runs_db.make_order("created", descending)
                 seen, cursor = [], None
                 while True:
                     params: dict[str, Any] = {"now": 0, "stale_before": 0}
                     sql = runs_db.list_runs_sql(runs_db.RunFilters(tags=tags, flows=["TagPageFlow"]), order,
-                                                cursor, 4, params)
-                    assert "run_tags rt" in sql
+                                                cursor, 4, params, tag_freqs=freqs)
+                    assert ("run_tags rt" in sql) is (driver is not None) and params.get("f_tag0") == driver
                     with conn.cursor() as cur:
                         cur.execute(sql, params)
                         names = [d[0] for d in cur.description]
@@ -73,7 +82,7 @@ def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
                     cur.execute("SELECT run_pk FROM runs WHERE flow_id = 'TagPageFlow' AND tags @> %s "
                                 f"ORDER BY created_at {'DESC' if descending else 'ASC'}, "
                                 f"run_pk {'DESC' if descending else 'ASC'}", (tags,))
-                    assert seen == [r[0] for r in cur.fetchall()], (tags, descending)
+                    assert seen == [r[0] for r in cur.fetchall()], (tags, freqs, descending)
     finally:
         conn.close()
 
@@ -125,3 +134,20 @@ def test_a_version_recorded_under_another_name_is_an_error(db: Any) -> None:
         with db.cursor() as cur:
             cur.execute("UPDATE schema_migrations SET name = '0008_run_tags.sql' WHERE version = 8")
     assert migrate(db) == []
+
+
+async def test_tag_frequencies_come_from_the_statistics(db: Any, pg_reader_dsn: str) -> None:
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TagStatsFlow', 1)")
+        cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) SELECT 'TagStatsFlow', i::text, i, "
+                    "CASE WHEN i % 500 = 0 THEN ARRAY['everywhere', 'seldom'] ELSE ARRAY['everywhere'] END "
+                    "FROM generate_series(1, 3000) AS i")
+        cur.execute("ANALYZE runs")
+    pool = await aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1)
+    try:
+        freqs = await tag_frequencies(Db(pool, 30.0))
+    finally:
+        pool.close()
+        await pool.wait_closed()
+    assert freqs["everywhere"] >= COMMON                         # read through runs_created
+    assert freqs.get("seldom", 0.0) < COMMON                     # read through run_tags
