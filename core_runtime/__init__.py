@@ -20,6 +20,7 @@ from core_runtime.decorators import (
     catch,
     environment,
     parallel,
+    plugin_step_decorator,
     resources,
     retry,
     secrets,
@@ -31,6 +32,7 @@ from core_runtime.flow_decorators import project
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
 from core_runtime.includefile import IncludeFile
 from core_runtime.parameters import JSONType, JSONTypeClass, Parameter
+from core_runtime.plugins.frameworks.pytorch import PytorchParallelDecorator
 from core_runtime.user_decorators import (
     USER_SKIP_STEP,
     FlowMutator,
@@ -39,13 +41,15 @@ from core_runtime.user_decorators import (
     user_step_decorator,
 )
 
+pytorch_parallel = plugin_step_decorator(PytorchParallelDecorator)
+
 __all__ = [
     "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
     "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
     "card", "catch", "conda", "conda_base", "config_expr", "current", "default_metadata",
     "default_namespace", "environment", "get_metadata", "get_namespace", "inspect_spin", "metadata",
-    "namespace", "parallel", "project", "pypi", "pypi_base", "resources", "retry", "secrets", "step",
+    "namespace", "parallel", "project", "pypi", "pypi_base", "pytorch_parallel", "resources", "retry", "secrets", "step",
     "timeout", "user_step_decorator",
 ]
 
@@ -84,3 +88,13 @@ def _one_line_errors(exc_type: type[BaseException], exc: BaseException, tb: Any)
 
 _previous_hook = sys.excepthook
 sys.excepthook = _one_line_errors
+
+
+def _load_extensions() -> None:
+    # Metaflow extension packages (metaflow_extensions.*), loaded on import as Metaflow does.
+    from core_runtime.extensions import load_all
+
+    load_all(globals())
+
+
+_load_extensions()

@@ -26,7 +26,10 @@ class Current:
         self._values.update(values)
 
     def _reset(self) -> None:
-        self._values = {}
+        # What flow decorators added for the whole run (flow_init, before the tasks were forked)
+        # stays; everything about the previous task goes.
+        extra = self._values.get("extra")
+        self._values = {"extra": dict(extra)} if extra else {}
 
     def _get(self, key: str) -> Any:
         return self._values.get(key)

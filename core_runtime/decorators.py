@@ -10,8 +10,7 @@ evaluated when the flow runs (``resolved_attributes``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,10 +19,128 @@ class DecoratorError(ValueError):
     """A decorator got an argument it cannot use; the message names the decorator."""
 
 
-@dataclass
 class StepDecorator:
-    name: str
-    attributes: dict[str, Any] = field(default_factory=dict)
+    """A decorator on a step: its name and arguments (``attributes``).
+
+    Built-in decorators are plain instances (``StepDecorator.builtin("retry", {...})``); the
+    scheduler and the task read their attributes. A Metaflow extension's step decorator is a
+    subclass with ``name``, ``defaults`` and Metaflow's task hooks, which the task process calls
+    around the step as Metaflow's does (``core_runtime/scheduler/plugin_hooks.py``).
+    """
+
+    name: str = "NONAME"
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, attributes: dict[str, Any] | None = None, statically_defined: bool = False,
+                 inserted_by: Any = None) -> None:
+        self.attributes: dict[str, Any] = {**self.defaults, **(attributes or {})}
+        self.statically_defined = statically_defined
+        self.inserted_by = inserted_by
+
+    @classmethod
+    def builtin(cls, name: str, attributes: dict[str, Any]) -> StepDecorator:
+        deco = cls(attributes)
+        deco.name = name
+        return deco
+
+    def __repr__(self) -> str:
+        return f"@{self.name}({self.attributes!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, StepDecorator) and type(other) is type(self)
+                and (other.name, other.attributes) == (self.name, self.attributes))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # Metaflow's hooks for a step decorator plugin; the built-in ones do nothing here.
+    def step_init(self, flow: Any, graph: Any, step_name: str, decorators: list[Any], environment: Any,
+                  flow_datastore: Any, logger: Any) -> None:
+        return None
+
+    def task_pre_step(self, step_name: str, task_datastore: Any, metadata: Any, run_id: str, task_id: str,
+                      flow: Any, graph: Any, retry_count: int, max_user_code_retries: int,
+                      ubf_context: Any, inputs: Any) -> None:
+        return None
+
+    def task_decorate(self, step_func: Any, flow: Any, graph: Any, retry_count: int,
+                      max_user_code_retries: int, ubf_context: Any) -> Any:
+        return step_func
+
+    def task_post_step(self, step_name: str, flow: Any, graph: Any, retry_count: int,
+                       max_user_code_retries: int) -> None:
+        return None
+
+    def task_exception(self, exception: BaseException, step_name: str, flow: Any, graph: Any,
+                       retry_count: int, max_user_code_retries: int) -> bool:
+        return False
+
+    def task_finished(self, step_name: str, flow: Any, graph: Any, is_task_ok: bool, retry_count: int,
+                      max_user_code_retries: int) -> None:
+        return None
+
+
+class FlowDecorator:
+    """Base class of a Metaflow extension's flow decorator: ``name``, ``defaults``, ``options``
+    (top-level command-line options, also read from ``METAFLOW_<OPTION>``) and ``flow_init``,
+    called before the run starts with those options' values."""
+
+    name: str = "NONAME"
+    defaults: ClassVar[dict[str, Any]] = {}
+    options: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, attributes: dict[str, Any] | None = None, statically_defined: bool = False,
+                 inserted_by: Any = None) -> None:
+        self.attributes: dict[str, Any] = {**self.defaults, **(attributes or {})}
+        self.statically_defined = statically_defined
+        self.inserted_by = inserted_by
+
+    def flow_init(self, flow: Any, graph: Any, environment: Any, flow_datastore: Any, metadata: Any,
+                  logger: Any, echo: Any, options: dict[str, Any]) -> None:
+        return None
+
+
+# Step decorator classes from Metaflow extensions (core_runtime/extensions.py), by name.
+PLUGIN_STEP_DECORATORS: dict[str, type[StepDecorator]] = {}
+
+
+def make_decorator(name: str, attributes: dict[str, Any]) -> StepDecorator:
+    """A decorator record by name: an extension's class if one has that name, else built-in."""
+    cls = PLUGIN_STEP_DECORATORS.get(name)
+    if cls is not None:
+        return cls(attributes, statically_defined=False)
+    return StepDecorator.builtin(name, attributes)
+
+
+def plugin_step_decorator(cls: type[StepDecorator]) -> Callable[..., Any]:
+    """Register a StepDecorator subclass under ``cls.name`` and return its ``@name`` function
+    (``@name``, ``@name(k=v)``; ``--with name:k=v`` and mutators find it too)."""
+
+    def build(**kwargs: Any) -> dict[str, Any]:
+        known = cls.defaults or {}
+        unknown = sorted(set(kwargs) - set(known))
+        if unknown:
+            raise TypeError(f"unexpected argument(s) {', '.join(unknown)} (takes: {', '.join(known) or 'none'})")
+        return {**known, **kwargs}
+
+    def decorator(fn: Any = None, **kwargs: Any) -> Any:
+        if fn is not None and callable(fn):
+            return _attach(fn, cls(build(), statically_defined=True))
+        try:
+            attrs = build(**kwargs)
+        except TypeError as exc:
+            raise DecoratorError(f"@{cls.name}: {exc}") from None
+        return lambda f: _attach(f, cls(attrs, statically_defined=True))
+
+    PLUGIN_STEP_DECORATORS[cls.name] = cls
+    STEP_DECORATORS[cls.name] = build
+    decorator.__name__ = cls.name
+    decorator.__doc__ = cls.__doc__
+    return decorator
+
+
+def plugin_decorators(fn: Any) -> list[StepDecorator]:
+    """The step's decorators that are extension classes (their hooks run in the task)."""
+    return [d for d in getattr(fn, "_fs_decorators", []) if type(d) is not StepDecorator]
 
 
 def _attach(fn: Any, deco: StepDecorator) -> Any:
@@ -67,12 +184,12 @@ def _decorator_factory(name: str, build: Callable[..., dict[str, Any]]) -> Calla
     def decorator(fn: Any = None, **kwargs: Any) -> Any:
         # Both @retry and @retry(times=2) are allowed, as in Metaflow.
         if fn is not None and callable(fn):
-            return _attach(fn, StepDecorator(name, build()))
+            return _attach(fn, StepDecorator.builtin(name, build()))
         try:
             attrs = build(**kwargs)
         except TypeError as exc:
             raise DecoratorError(f"@{name}: {exc}".replace(f"_{name}() ", "")) from None
-        return lambda f: _attach(f, StepDecorator(name, attrs))
+        return lambda f: _attach(f, StepDecorator.builtin(name, attrs))
 
     decorator.__name__ = name
     STEP_DECORATORS[name] = build

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core_runtime.decorators import DecoratorError
+from core_runtime.decorators import DecoratorError, FlowDecorator
 
 _PROJECT_NAME = re.compile(r"^[a-z0-9_]+$")
 _BRANCH_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -22,6 +22,7 @@ class FlowDecoratorSpec:
     name: str
     attributes: dict[str, Any] = field(default_factory=dict)
     options: dict[str, bool] = field(default_factory=dict)   # top-level option -> takes a value
+    plugin: Any = None          # a Metaflow extension's FlowDecorator instance (flow_init runs)
 
 
 def attach(cls: type, spec: FlowDecoratorSpec) -> type:
@@ -105,3 +106,45 @@ def project_info(flow_cls: type, cmd: Any, username: str) -> ProjectInfo | None:
     else:
         branch_name = f"user.{username}"
     return ProjectInfo(name, branch_name, f"{name}.{branch_name}.{flow_cls.__name__}", production)
+
+
+def plugin_flow_decorator(cls: type[FlowDecorator]) -> Any:
+    """The ``@name`` function of a Metaflow extension's FlowDecorator class."""
+
+    def decorator(flow_cls: type | None = None, **kwargs: Any) -> Any:
+        def apply(klass: type) -> type:
+            plugin = cls(kwargs, statically_defined=True)
+            options = {opt: not bool(spec.get("is_flag")) for opt, spec in (cls.options or {}).items()}
+            return attach(klass, FlowDecoratorSpec(cls.name, dict(plugin.attributes), options, plugin))
+
+        return apply(flow_cls) if flow_cls is not None else apply
+
+    decorator.__name__ = cls.name
+    decorator.__doc__ = cls.__doc__
+    return decorator
+
+
+def init_flow_decorators(flow_cls: type, cmd: Any) -> None:
+    """Metaflow's ``flow_init`` of every extension flow decorator, with its options' values
+    (command line, else ``METAFLOW_<OPTION>``, else the option's default). What it adds to
+    ``current`` stays for every task of the run (tasks are forked from this process)."""
+    specs = [d for d in flow_decorators(flow_cls) if d.plugin is not None]
+    if not specs:
+        return
+    flow = flow_cls(use_cli=False)
+    graph = getattr(flow, "_graph", None)
+    for spec in specs:
+        values: dict[str, Any] = {}
+        for opt, desc in (type(spec.plugin).options or {}).items():
+            given = cmd.top_option(opt)
+            if desc.get("is_flag"):
+                values[opt] = bool(given) if given is not None else bool(desc.get("default", False))
+            else:
+                values[opt] = given if given is not None else desc.get("default")
+        spec.plugin.flow_init(flow, graph, None, None, None, _echo, _echo, values)
+
+
+def _echo(*args: Any, **_kwargs: Any) -> None:
+    import sys
+
+    sys.stderr.write(" ".join(str(a) for a in args) + "\n")

@@ -279,7 +279,7 @@ class MutableStep:
                       deco_kwargs: dict[str, Any] | None = None, duplicates: int = IGNORE) -> Any:
         """Add a built-in decorator (its function, or its name / ``name:k=v`` spec) or a
         UserStepDecorator/StepMutator class; returns what was added, None when ignored."""
-        from core_runtime.decorators import STEP_DECORATORS, StepDecorator
+        from core_runtime.decorators import STEP_DECORATORS, make_decorator
 
         if isinstance(deco_type, type) and issubclass(deco_type, _StepBound):
             deco = deco_type(*(deco_args or []), **(deco_kwargs or {}))
@@ -299,7 +299,7 @@ class MutableStep:
             raise MetaflowException(f"add_decorator: unknown decorator {deco_type!r}")
         if self.has_decorator(str(name)) and name != "card" and not self._duplicate(str(name), duplicates):
             return None
-        added = StepDecorator(str(name), build(**kwargs))
+        added = make_decorator(str(name), build(**kwargs))
         self._fn._fs_decorators = list(getattr(self._fn, "_fs_decorators", [])) + [added]
         return added
 

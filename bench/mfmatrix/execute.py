@@ -48,9 +48,18 @@ class Target:
 
 
 def prepare_package(core: Path, dest: Path, runtime: str) -> Path:
-    """A copy of metaflow_test/ and metaflow_extensions/, imports rewritten for core_runtime."""
+    """A copy of metaflow_test/ and metaflow_extensions/, imports rewritten for core_runtime.
+
+    The card extension packages of ``test/extensions/packages`` are added to the same
+    ``metaflow_extensions`` namespace, as Metaflow's CI installs them
+    (``test/extensions/install_packages.sh``) before running the matrix.
+    """
     for name in ("metaflow_test", "metaflow_extensions"):
         shutil.copytree(core / name, dest / name)
+    packages = core.parent / "extensions" / "packages"
+    for pkg in sorted(packages.iterdir()) if packages.is_dir() else []:
+        if (pkg / "metaflow_extensions").is_dir():
+            shutil.copytree(pkg / "metaflow_extensions", dest / "metaflow_extensions", dirs_exist_ok=True)
     if runtime == "core_runtime":
         for path in dest.rglob("*.py"):
             path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -71,12 +80,10 @@ def _env(target: Target, workdir: Path) -> dict[str, str]:
     })
     env.update(target.env_extra)
     if target.new_database is not None:
-        # Metaflow ships its test card types (and finds the test extension's cards); here they
-        # are card modules named by the setting every user has for their own card types.
-        env["FLOWSCOPE_CARD_MODULES"] = ",".join([
-            "bench.mfmatrix.fixtures.test_cards",
-            "metaflow_extensions.test_org.plugins.cards.simplecard",
-            "metaflow_extensions.test_org.plugins.cards.brokencard"])
+        # Metaflow ships its test card types inside its package; here they are a card module
+        # named by the setting every user has for their own card types. (The extensions' card
+        # types are found in metaflow_extensions, as Metaflow finds them.)
+        env["FLOWSCOPE_CARD_MODULES"] = "bench.mfmatrix.fixtures.test_cards"
         env["FLOWSCOPE_DSN"] = target.new_database()
         env["FLOWSCOPE_DATASTORE"] = str(workdir / ".datastore")
         env["FLOWSCOPE_HOME"] = str(workdir / ".flowscope")

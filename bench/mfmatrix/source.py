@@ -13,13 +13,15 @@ class SourceError(SystemExit):
 
 
 def core_dir(metaflow_src: str, scratch: Path) -> Path:
-    """``<src>/test/core`` of a checkout, or of ``git archive HEAD test/core`` from a bare repo."""
+    """``<src>/test/core`` of a checkout, or of ``git archive HEAD test/core test/extensions``
+    from a bare repo (``test/extensions/packages`` beside it: the card extension packages)."""
     src = Path(metaflow_src).expanduser().resolve()
     if (src / "test" / "core" / "run_tests.py").is_file():
         return src / "test" / "core"
     if (src / "HEAD").is_file() and (src / "objects").is_dir():
         try:
-            data = subprocess.run(["git", "--git-dir", str(src), "archive", "HEAD", "test/core"],
+            data = subprocess.run(["git", "--git-dir", str(src), "archive", "HEAD", "test/core",
+                                   "test/extensions"],
                                   check=True, capture_output=True).stdout
         except subprocess.CalledProcessError as exc:
             raise SourceError(f"error: {src}: git archive failed: "

@@ -108,10 +108,16 @@ def load_card_modules(names: str | None) -> list[str]:
     """Import the modules FLOWSCOPE_CARD_MODULES names (comma-separated); a module that fails to
     import is reported (returned and printed to stderr once) and skipped, never fatal."""
     global _loaded_modules
-    if _loaded_modules or not names:
+    if _loaded_modules:
         return []
     _loaded_modules = True
+    from core_runtime.extensions import extension_cards
+
+    for ext_cls in extension_cards():     # Metaflow extensions' plugins.cards point
+        if ext_cls.type not in _REGISTRY:
+            register_card(ext_cls)
     problems = []
+    names = names or ""
     for name in (n.strip() for n in names.split(",")):
         if not name:
             continue

@@ -35,7 +35,7 @@ def _value(raw: str) -> Any:
 
 def apply_decospecs(flow_cls: type, specs: list[str]) -> None:
     """Attach each ``--with`` decorator to the steps of ``flow_cls`` that lack it."""
-    from core_runtime.decorators import STEP_DECORATORS, DecoratorError, StepDecorator, find_decorator
+    from core_runtime.decorators import STEP_DECORATORS, DecoratorError, find_decorator, make_decorator
 
     for spec in specs:
         name, attrs = parse_spec(spec)
@@ -50,4 +50,4 @@ def apply_decospecs(flow_cls: type, specs: list[str]) -> None:
         for attr in dir(flow_cls):
             fn = getattr(flow_cls, attr, None)
             if callable(fn) and getattr(fn, "_fs_is_step", False) and find_decorator(fn, name) is None:
-                fn._fs_decorators = list(getattr(fn, "_fs_decorators", [])) + [StepDecorator(name, dict(built))]
+                fn._fs_decorators = list(getattr(fn, "_fs_decorators", [])) + [make_decorator(name, dict(built))]

@@ -107,7 +107,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     else:
         settings, store, ds = backends
     from core_runtime.cards.card_types import load_card_modules
-    from core_runtime.flow_decorators import project_info
+    from core_runtime.flow_decorators import init_flow_decorators, project_info
     from core_runtime.user import username as resolve_user
 
     load_card_modules(settings.card_modules)
@@ -142,6 +142,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     write_runner_attributes(cmd.option("runner-attribute-file"), graph.flow_name, run.run_id)
     console.line(f"Workflow starting (run-id {run.run_id}):" if origin_run_id is None else
                  f"Workflow resuming run {origin_run_id} as run-id {run.run_id}:")
+    init_flow_decorators(info.flow_cls, cmd)
     setup = RunSetup(flow_cls=info.flow_cls, graph=graph, settings=settings, store=store, ds=ds,
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,

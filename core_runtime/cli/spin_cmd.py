@@ -26,7 +26,7 @@ from core_runtime.cli.flow_info import FlowInfo
 
 # Decorators a spun step keeps (Metaflow's SPIN_ALLOWED_DECORATORS), and those that refuse spin.
 SPIN_ALLOWED = ("timeout", "card", "environment", "pypi", "conda", "pypi_base", "conda_base", "project")
-SPIN_REFUSED = ("parallel",)
+SPIN_REFUSED = ("parallel", "pytorch_parallel")
 
 
 def _flag(cmd: Any, name: str, default: bool) -> bool:

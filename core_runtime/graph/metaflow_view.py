@@ -19,6 +19,14 @@ from core_runtime.graph.model import FlowGraph, StepNode
 _TYPES = {"split-static": "split", "split-foreach": "foreach", "split-parallel": "foreach"}
 
 
+def _is_parallel_plugin(name: object) -> bool:
+    """A decorator class marked IS_PARALLEL (``@pytorch_parallel``) makes a @parallel step too."""
+    from core_runtime.decorators import PLUGIN_STEP_DECORATORS
+
+    cls = PLUGIN_STEP_DECORATORS.get(str(name))
+    return bool(cls is not None and getattr(cls, "IS_PARALLEL", False))
+
+
 class DAGNode:
     def __init__(self, graph: FlowGraph, node: StepNode) -> None:
         self.name = node.name
@@ -33,7 +41,7 @@ class DAGNode:
         self.num_parallel = int(getattr(node, "num_parallel", 0) or 0)
         self.parallel_foreach = node.type == "split-parallel"
         names = [d.get("name") for d in node.decorators]
-        self.parallel_step = "parallel" in names
+        self.parallel_step = any(n == "parallel" or _is_parallel_plugin(n) for n in names)
         self.decorators = list(node.decorators)
         self.doc = node.doc
         self.func_lineno = node.line

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core_runtime.current import Parallel, current
-from core_runtime.decorators import CaughtException, find_decorator, resolved_attributes
+from core_runtime.decorators import CaughtException, find_decorator, plugin_decorators, resolved_attributes
 from core_runtime.flowspec import FlowSpec, Inputs, _ArtifactView
 from core_runtime.scheduler.plan import ChildResult, Record, TaskPlan
 
@@ -227,17 +227,30 @@ def _call_step_catching(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: An
 
 
 def _call_step(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any, inputs: Inputs | None) -> None:
-    """Run the step method, through its user decorators (UserStepDecorator) if it has any."""
+    """Run the step method, through its user decorators (UserStepDecorator) and the hooks of
+    extension step decorators, if it has any."""
+    from core_runtime.scheduler.plugin_hooks import PluginHooks
+
     method = getattr(flow, plan.step)
     wrappers = [] if ctx.skip_decorators else list(getattr(fn, "_fs_wrappers", []))
-    if not wrappers:
-        method(inputs) if plan.is_join else method()
-        return
-    from core_runtime.user_decorators import run_wrapped
+    outcome: dict[str, Any] = {}
 
-    for w in wrappers:
-        w.external_init(ctx.flow_cls)
-    next_args = run_wrapped(flow, plan.step, method, inputs if plan.is_join else None, wrappers)
+    def body() -> None:
+        if not wrappers:
+            method(inputs) if plan.is_join else method()
+            return
+        from core_runtime.user_decorators import run_wrapped
+
+        for w in wrappers:
+            w.external_init(ctx.flow_cls)
+        outcome["next"] = run_wrapped(flow, plan.step, method, inputs if plan.is_join else None, wrappers)
+
+    hooks = PluginHooks([] if ctx.skip_decorators else plugin_decorators(fn), plan.step, flow,
+                        ctx.run_id, ctx.task_id, ctx.attempt, _max_user_retries(ctx, fn))
+    handled = hooks.run(body)
+    next_args = outcome.get("next")
+    if handled and next_args is None and flow._fs_transition is None:
+        next_args = {}      # an extension decorator handled the exception: go on as Metaflow does
     if next_args is None or plan.step == ctx.graph.end_step:
         return
     # A decorator skipped or replaced the step, or swallowed its exception: make the
@@ -254,6 +267,11 @@ def _call_step(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any, inputs
                            f"giving num_parallel for self.next")
     else:
         flow.next(*targets)
+
+
+def _max_user_retries(ctx: TaskContext, fn: Any) -> int:
+    retry = find_decorator(fn, "retry")
+    return int(resolved_attributes(retry, ctx.flow_cls).get("times", 0)) if retry else 0
 
 
 def apply_task_environment(flow_cls: type, fn: Any) -> None:

@@ -1,0 +1,1 @@
+"""Framework decorators (``@pytorch_parallel``)."""

@@ -1,0 +1,1 @@
+ACME_REGION = "eu-west-3"

@@ -1,0 +1,5 @@
+from core_runtime.exception import MetaflowException
+
+
+class AcmeQuotaExceeded(MetaflowException):
+    headline = "Acme quota exceeded"

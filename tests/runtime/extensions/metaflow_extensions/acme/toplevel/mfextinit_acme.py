@@ -1,0 +1,1 @@
+toplevel = "acme_toplevel"
