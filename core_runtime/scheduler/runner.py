@@ -249,6 +249,9 @@ class Runner:
             return None
         return (plan.step, tuple((f["step"], f["index"]) for f in plan.stack[:-1]))
 
+    def _gang_worker(self, plan: TaskPlan) -> bool:
+        return self._gang(plan) is not None and int(plan.stack[-1]["index"]) != 0
+
     def _parallel(self, plan: TaskPlan, task_id: str) -> Parallel | None:
         gang = self._gang(plan)
         if gang is None:
@@ -427,6 +430,17 @@ class Runner:
                 self.delayed.append(retry_q)
             else:
                 self.ready.appendleft(retry_q)
+            return
+        if q.fallback is None and catch is not None and self._gang_worker(q.plan):
+            # Metaflow gives a @parallel gang's @catch attempt to its control task only: a worker
+            # that failed every attempt stays failed, and the gang goes on to the join with what
+            # the worker started from (the control task's catch stores the exception).
+            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
+                                   reason=reason, final=True, **exc)
+            say(f"Task failed: {reason.rstrip('.')}. Its gang's control task handles it (@catch).")
+            inherited = dict(q.plan.parents[0].records) if q.plan.parents else {}
+            self._completed_task(Finished(q.plan.step, task.task_id, task.task_pk, inherited,
+                                          q.plan.stack, list(s.graph.steps[q.plan.step].next)))
             return
         if q.fallback is None and catch is not None:
             s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
