@@ -13,6 +13,12 @@ from typing import Any
 
 from core_runtime.config import Config, ConfigError, ConfigValue
 from core_runtime.config_expr import config_expr
+from core_runtime.config_parsers import (
+    conda_environment_yml_parser,
+    pyproject_toml_parser,
+    requirements_txt_parser,
+    yaml_parser,
+)
 from core_runtime.current import current
 from core_runtime.decorators import (
     CaughtException,
@@ -31,8 +37,10 @@ from core_runtime.environments.decorators import conda, conda_base, pypi, pypi_b
 from core_runtime.flow_decorators import project
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
 from core_runtime.includefile import IncludeFile
+from core_runtime.multicore import parallel_imap_unordered, parallel_map
 from core_runtime.parameters import JSONType, JSONTypeClass, Parameter
 from core_runtime.plugins.frameworks.pytorch import PytorchParallelDecorator
+from core_runtime.profiling import profile
 from core_runtime.user_decorators import (
     USER_SKIP_STEP,
     FlowMutator,
@@ -47,10 +55,12 @@ __all__ = [
     "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
     "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
-    "card", "catch", "conda", "conda_base", "config_expr", "current", "default_metadata",
-    "default_namespace", "environment", "get_metadata", "get_namespace", "inspect_spin", "metadata",
-    "namespace", "parallel", "project", "pypi", "pypi_base", "pytorch_parallel", "resources", "retry", "secrets", "step",
-    "timeout", "user_step_decorator",
+    "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
+    "current", "default_metadata", "default_namespace", "environment", "get_metadata",
+    "get_namespace", "inspect_spin", "metadata", "namespace", "parallel", "parallel_imap_unordered",
+    "parallel_map", "profile", "project", "pypi", "pypi_base", "pyproject_toml_parser",
+    "pytorch_parallel", "requirements_txt_parser", "resources", "retry", "secrets", "step",
+    "timeout", "user_step_decorator", "yaml_parser",
 ]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",

@@ -62,12 +62,50 @@ def pyproject_toml_parser(content: str) -> dict[str, Any]:
     return parsed
 
 
+_CONDA_DEP = re.compile(r"^([A-Za-z0-9_.-]+)\s*([=<>!~].*)?$")
+
+
+def conda_environment_yml_parser(content: str) -> dict[str, Any]:
+    """``{"packages": {name: version spec}, "python": spec}`` from the ``dependencies:`` list of a
+    conda environment.yml (``numpy=1.26``, ``pandas>=2``, ``python=3.11``); a nested section such
+    as ``- pip:`` or a line that is no package spec is a ValueError naming the line."""
+    packages: dict[str, str] = {}
+    python: str | None = None
+    in_deps = False
+    for raw in content.splitlines():
+        line = re.sub(r"\s+#.*$", "", raw.strip()) if not raw.strip().startswith("#") else ""
+        if not line:
+            continue
+        if line.lower().startswith("dependencies:"):
+            in_deps = True
+            continue
+        if not in_deps or not line.startswith("-"):
+            in_deps = in_deps and line.startswith("-")
+            continue
+        dep = line[1:].strip()
+        if dep.endswith(":"):
+            raise ValueError(f"environment.yml: the section {dep!r} is not supported")
+        m = _CONDA_DEP.match(dep)
+        if not m:
+            raise ValueError(f"environment.yml: {dep!r} is not a conda package spec")
+        name, spec = m.group(1), (m.group(2) or "").strip()
+        spec = spec.lstrip("=").strip() if spec.startswith("=") else spec
+        if name.lower() == "python":
+            if python is not None and spec:
+                raise ValueError(f"environment.yml: more than one Python version ({dep!r})")
+            python = spec
+        else:
+            packages[name] = spec
+    return {"packages": packages, "python": python}
+
+
 BY_NAME: dict[str, Callable[[str], Any]] = {}
-for _fn in (json_parser, toml_parser, yaml_parser, requirements_txt_parser, pyproject_toml_parser):
+for _fn in (json_parser, toml_parser, yaml_parser, requirements_txt_parser, pyproject_toml_parser,
+            conda_environment_yml_parser):
     BY_NAME[_fn.__name__] = _fn
     BY_NAME[f"core_runtime.config_parsers.{_fn.__name__}"] = _fn
 BY_NAME["metaflow.plugins.parsers.yaml_parser"] = yaml_parser
 BY_NAME[".plugins.parsers.yaml_parser"] = yaml_parser
-for _name in ("requirements_txt_parser", "pyproject_toml_parser"):
+for _name in ("requirements_txt_parser", "pyproject_toml_parser", "conda_environment_yml_parser"):
     BY_NAME[f"metaflow.plugins.pypi.parsers.{_name}"] = BY_NAME[_name]
     BY_NAME[f".plugins.pypi.parsers.{_name}"] = BY_NAME[_name]
