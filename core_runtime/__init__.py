@@ -34,6 +34,7 @@ from core_runtime.decorators import (
     timeout,
 )
 from core_runtime.environments.decorators import conda, conda_base, pypi, pypi_base
+from core_runtime.exit_hooks import exit_hook
 from core_runtime.flow_decorators import project
 from core_runtime.flowspec import FlowSpec, MergeArtifactsError
 from core_runtime.includefile import IncludeFile
@@ -56,7 +57,7 @@ __all__ = [
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
     "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
     "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
-    "current", "default_metadata", "default_namespace", "environment", "get_metadata",
+    "current", "default_metadata", "default_namespace", "environment", "exit_hook", "get_metadata",
     "get_namespace", "inspect_spin", "metadata", "namespace", "parallel", "parallel_imap_unordered",
     "parallel_map", "profile", "project", "pypi", "pypi_base", "pyproject_toml_parser",
     "pytorch_parallel", "requirements_txt_parser", "resources", "retry", "secrets", "step",

@@ -25,9 +25,9 @@ class FlowDecoratorSpec:
     plugin: Any = None          # a Metaflow extension's FlowDecorator instance (flow_init runs)
 
 
-def attach(cls: type, spec: FlowDecoratorSpec) -> type:
+def attach(cls: type, spec: FlowDecoratorSpec, *, allow_multiple: bool = False) -> type:
     specs = list(cls.__dict__.get("_fs_flow_decorators", []))
-    if any(s.name == spec.name for s in specs):
+    if not allow_multiple and any(s.name == spec.name for s in specs):
         raise DecoratorError(f"@{spec.name} is applied twice to flow {cls.__name__}")
     specs.append(spec)
     cls._fs_flow_decorators = specs  # type: ignore[attr-defined]

@@ -150,7 +150,11 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                      parameter_names=[p.attr for p in info.parameters] + [c.attr for c in info.configs],
                      project=_project_fields(project), graph_info=graph_info,
                      max_num_splits=max_num_splits)
-    return Runner(setup).execute()
+    code = Runner(setup).execute()
+    from core_runtime.exit_hooks import run_exit_hooks
+
+    run_exit_hooks(info.flow_cls, info.file, f"{graph.flow_name}/{run.run_id}", code == 0)
+    return code
 
 
 def write_runner_attributes(path: str | None, flow: str, run_id: str) -> None:

@@ -72,3 +72,23 @@ def test_helpers_answer_like_metaflow(tmp_path: Path, flowscope_env: dict[str, s
 def _dir(path: Path) -> Path:
     path.mkdir(parents=True)
     return path
+
+
+def test_exit_hooks_run_after_the_run_and_never_change_its_outcome(flow_runner) -> None:
+    from tests.runtime.conftest import FLOWS
+
+    flow = FLOWS / "api" / "exit_hook_flow.py"
+    ok = flow_runner(flow, "run")
+    assert ok.returncode == 0, ok.stderr
+    lines = [ln for ln in ok.stdout.splitlines() if ln.startswith(("notify", "cleanup", "page", "[exit_hook]"))]
+    # Decorators apply bottom-up: the lower @exit_hook's hooks run first (pip metaflow 2.19.39
+    # prints these same lines for this flow, its failure message for `broken` aside).
+    assert lines == ["[exit_hook] Hook 'broken' failed (exit code 1)",
+                     "cleanup: nothing to undo",
+                     f"notify: ExitHookFlow/{ok.run_id} successful=True answer=42",
+                     "cleanup: nothing to undo"]
+    assert "RuntimeError: hook bug" in ok.stdout
+    failed = flow_runner(flow, "run", "--fail", "true")
+    assert failed.returncode == 1
+    lines = [ln for ln in failed.stdout.splitlines() if ln.startswith(("notify", "cleanup", "page"))]
+    assert lines == ["cleanup: nothing to undo", f"page_oncall: ExitHookFlow/{failed.run_id} failed"]
