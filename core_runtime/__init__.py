@@ -33,6 +33,7 @@ from core_runtime.decorators import (
     step,
     timeout,
 )
+from core_runtime.deploy_decorators import schedule, trigger, trigger_on_finish
 from core_runtime.environments.decorators import conda, conda_base, pypi, pypi_base
 from core_runtime.exit_hooks import exit_hook
 from core_runtime.flow_decorators import project
@@ -60,8 +61,8 @@ __all__ = [
     "current", "default_metadata", "default_namespace", "environment", "exit_hook", "get_metadata",
     "get_namespace", "inspect_spin", "metadata", "namespace", "parallel", "parallel_imap_unordered",
     "parallel_map", "profile", "project", "pypi", "pypi_base", "pyproject_toml_parser",
-    "pytorch_parallel", "requirements_txt_parser", "resources", "retry", "secrets", "step",
-    "timeout", "user_step_decorator", "yaml_parser",
+    "pytorch_parallel", "requirements_txt_parser", "resources", "retry", "schedule", "secrets", "step",
+    "timeout", "trigger", "trigger_on_finish", "user_step_decorator", "yaml_parser",
 ]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",

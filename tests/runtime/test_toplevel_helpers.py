@@ -92,3 +92,20 @@ def test_exit_hooks_run_after_the_run_and_never_change_its_outcome(flow_runner) 
     assert failed.returncode == 1
     lines = [ln for ln in failed.stdout.splitlines() if ln.startswith(("notify", "cleanup", "page"))]
     assert lines == ["cleanup: nothing to undo", f"page_oncall: ExitHookFlow/{failed.run_id} failed"]
+
+
+def test_deployment_decorators_are_recorded_and_ignored_locally(flow_runner, db, tmp_path: Path) -> None:
+    from tests.runtime.conftest import FLOWS, run_row
+
+    res = flow_runner(FLOWS / "api" / "scheduled_flow.py", "run")
+    assert res.returncode == 0, res.stderr
+    dag = run_row(db, "ScheduledFlow", res.run_id)["dag"]
+    assert [d["name"] for d in dag["decorators"]] == ["trigger_on_finish", "schedule"]
+    bad = tmp_path / "bad_trigger.py"
+    bad.write_text("from core_runtime import FlowSpec, step, trigger\n\n\n"
+                   "@trigger(event='a', events=['b'])\nclass BadFlow(FlowSpec):\n"
+                   "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+                   "    @step\n    def end(self):\n        pass\n\n\nBadFlow()\n")
+    res = flow_runner(bad, "run")
+    assert res.returncode == 1
+    assert res.stderr.strip() == "error: @trigger: specify only one of event= or events="
