@@ -126,17 +126,7 @@ class MissingInMergeArtifactsException(MetaflowException):
         self.artifact_names = unhandled
 
 
-class TimeoutException(MetaflowException):
-    """What @catch stores when @timeout stopped the step."""
-
-    headline = "@timeout"
-
-
-class FailureHandledByCatch(MetaflowException):
-    """What @catch stores when the task died without a Python exception (a crash, a signal)."""
-
-    headline = "Task execution failed but @catch handled it"
-
-    def __init__(self, retry_count: int | str = 0) -> None:
-        super().__init__(f"the task kept failing over {retry_count} attempts without raising a "
-                         f"Python exception: something in its environment ended it")
+# Where Metaflow defines them (``metaflow.plugins.timeout_decorator`` / ``catch_decorator``), so the
+# class names @catch stores read the same; importable from here too.
+from core_runtime.plugins.catch_decorator import FailureHandledByCatch as FailureHandledByCatch  # noqa: E402
+from core_runtime.plugins.timeout_decorator import TimeoutException as TimeoutException  # noqa: E402

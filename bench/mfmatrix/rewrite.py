@@ -1,14 +1,16 @@
 """Pointing the generated code's ``metaflow`` imports at core_runtime.
 
 Every dotted name starting with the package ``metaflow`` (in import statements and in strings
-such as ``"metaflow.exception.ExternalCommandFailed"``, which name the same modules) is mapped by
-the longest matching prefix in MODULE_MAP. Names of other packages (``metaflow_test``,
-``metaflow_extensions``) are left alone. A Metaflow module with no entry keeps its path under
-``core_runtime``, so a flow needing it fails with an ImportError naming it.
+such as ``"metaflow.plugins.catch_decorator.FailureHandledByCatch"``, which name the same
+modules) keeps its path with ``metaflow`` replaced by ``core_runtime``: core_runtime has the
+modules a flow imports at Metaflow's paths (``exception``, ``cards``, ``client``,
+``metaflow_current``, ``plugins.cards.card_client``, ``plugins.catch_decorator`` …). A Metaflow
+module it lacks fails with an ImportError naming it. Names of other packages (``metaflow_test``,
+``metaflow_extensions``) are left alone.
 
-Most entries are user-facing modules. The ``FIXTURES`` entries are Metaflow's test-only helpers
-(its test card types, ``is_stringish``): our own code in ``bench/mfmatrix/fixtures`` with the
-behaviour the tests rely on, never shipped with core_runtime.
+The only other entries, ``FIXTURES``, are Metaflow's test-only helpers that ship inside its
+package (its test card types, ``is_stringish``): our own code in ``bench/mfmatrix/fixtures``
+with the behaviour the tests rely on, never shipped with core_runtime.
 """
 
 from __future__ import annotations
@@ -19,15 +21,6 @@ FIXTURES = "bench.mfmatrix.fixtures"
 
 MODULE_MAP: dict[str, str] = {
     "metaflow": "core_runtime",
-    "metaflow.exception": "core_runtime.exception",
-    "metaflow.cards": "core_runtime.cards",
-    "metaflow.client": "core_runtime.client",
-    "metaflow.metaflow_current": "core_runtime.current",
-    "metaflow.includefile": "core_runtime.includefile",
-    "metaflow.plugins.cards.exception": "core_runtime.cards",
-    "metaflow.plugins.cards.card_client": "core_runtime.cards",
-    "metaflow.plugins.timeout_decorator": "core_runtime.exception",
-    "metaflow.plugins.catch_decorator": "core_runtime.exception",
     "metaflow.plugins.cards.card_modules.test_cards": f"{FIXTURES}.test_cards",
     "metaflow.util": f"{FIXTURES}.util",
 }

@@ -399,7 +399,7 @@ class Runner:
                    "exception_message": f"timeout after {limit:g} s (killed: the step did not stop)",
                    "traceback": None}
             reason = f"TimeoutException: timeout after {limit:g} s (killed: the step did not stop)"
-            exc_class = "core_runtime.exception.TimeoutException"
+            exc_class = "core_runtime.plugins.timeout_decorator.TimeoutException"
         elif result is not None:
             exc = {"exception_type": result.exception_type,
                    "exception_message": result.exception_message, "traceback": result.traceback}
@@ -408,7 +408,7 @@ class Runner:
         else:
             exc = {"exception_type": None, "exception_message": None, "traceback": None}
             reason = f"task process {how}"
-            exc_class = "core_runtime.exception.FailureHandledByCatch"
+            exc_class = "core_runtime.plugins.catch_decorator.FailureHandledByCatch"
         fn = getattr(s.flow_cls, q.plan.step)
         retry = find_decorator(fn, "retry")
         catch = find_decorator(fn, "catch")
