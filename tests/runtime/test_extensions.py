@@ -61,9 +61,13 @@ def test_flow_decorator_option_from_command_line_and_environment(flow_runner, fl
     res = flow_runner(API / "extension_flow.py", "--team", "vision", "run", extra_env=env)
     assert res.returncode == 0, res.stderr
     assert client.Run(f"ExtensionFlow/{res.run_id}")["end"].task.data.team_in_end == "vision"
-    res = flow_runner(API / "extension_flow.py", "run", extra_env={**env, "METAFLOW_TEAM": "nlp"})
+    res = flow_runner(API / "extension_flow.py", "run", "--with", "audited:label=all",
+                      extra_env={**env, "METAFLOW_TEAM": "nlp"})
     assert res.returncode == 0, res.stderr
-    assert client.Run(f"ExtensionFlow/{res.run_id}")["end"].task.data.team_in_end == "nlp"
+    end = client.Run(f"ExtensionFlow/{res.run_id}")["end"].task.data
+    assert end.team_in_end == "nlp"
+    # --with adds the extension's step decorator where a step lacks it (here: end).
+    assert end.audit == ("all", "end", "end")
 
 
 def test_broken_extension_is_a_warning_not_a_crash(tmp_path, flowscope_env):
