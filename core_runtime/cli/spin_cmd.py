@@ -56,6 +56,10 @@ def spin_command(cmd: Any, info: FlowInfo) -> int:
     settings = load_settings()
     persist = _flag(cmd, "persist", bool(settings.spin_persist))
     skip = _flag(cmd, "skip-decorators", False)
+    if not skip:
+        from core_runtime.flow_decorators import init_flow_decorators
+
+        init_flow_decorators(info.flow_cls, cmd)   # extension flow decorators, as for a run
     return Spin(cmd, info, settings, target, persist=persist, skip_decorators=skip).execute()
 
 

@@ -89,3 +89,13 @@ def test_pytorch_parallel_sets_torch_distributed_variables(flow_runner, client):
     join = client.Run(f"TorchGangFlow/{res.run_id}")["join"].task
     port = str(51000 + int(res.run_id) % 10000)
     assert join.data.envs == [("127.0.0.1", port, str(i), "2", "2") for i in range(2)]
+
+
+def test_spin_runs_extension_flow_decorators(flow_runner, flowscope_env, tmp_path):
+    env = {**_with_extensions(flowscope_env), "FLOWSCOPE_SPIN_DIR": str(tmp_path / "spin")}
+    res = flow_runner(API / "extension_flow.py", "run", extra_env=env)
+    assert res.returncode == 0, res.stderr
+    spun = flow_runner(API / "extension_flow.py", "--team", "spun", "spin", f"{res.run_id}/end",
+                       extra_env=env)
+    assert spun.returncode == 0, spun.stderr
+    assert "team_in_end" in spun.stdout + spun.stderr and "'spun'" in spun.stdout + spun.stderr
