@@ -20,6 +20,7 @@ from backend.mirror.mirror import Mirror
 from backend.mirror.source import Source, session_dsn
 from backend.mirror.source_sql import Names as MirrorNames
 from bench.mf_source.schema import Names
+from bench.mf_source.writer import Writer
 from tests.mirror.conftest import backfill, live_mirror, wait_for
 from tests.mirror.source_harness import (
     REPO,
@@ -30,7 +31,6 @@ from tests.mirror.source_harness import (
     make_source,
     with_db,
 )
-from tests.mirror.sql_writer import Writer
 
 
 def count(dsn: str, sql: str) -> int:
@@ -55,7 +55,7 @@ def source_counts(w: Writer) -> tuple[int, int, int]:
 async def test_unknown_schema_version_is_refused(source_server: SourceServer, make_settings: Any,
                                                  tmp_path: Path) -> None:
     source = make_source(source_server, triggers=False, label="newer")
-    Writer(source).run("RefusedFlow")
+    Writer(source.admin_dsn, source.names).run("RefusedFlow")
     with admin(source.admin_dsn) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO goose_db_version (version_id, is_applied) VALUES (20990101000000, true)")
     settings = make_settings(source)
@@ -86,7 +86,7 @@ async def test_an_older_schema_is_refused_too(source_server: SourceServer, make_
 
 async def test_select_only_role_issues_no_write(source_server: SourceServer, make_settings: Any) -> None:
     source = make_source(source_server, triggers=True, label="ro")
-    writer = Writer(source)
+    writer = Writer(source.admin_dsn, source.names)
     writer.run("ReadOnlyFlow")
     # The role holds SELECT and nothing else (what docs/metaflow.md tells operators to grant).
     rights = source.rows(
@@ -128,7 +128,7 @@ async def test_select_only_role_issues_no_write(source_server: SourceServer, mak
 
 async def test_source_restart_mid_tail(source_server: SourceServer, make_settings: Any) -> None:
     source = make_source(source_server, triggers=True, label="restart")
-    writer = Writer(source)
+    writer = Writer(source.admin_dsn, source.names)
     writer.run("RestartFlow")
     settings = make_settings(source)
     seen: list[str] = []
@@ -160,7 +160,7 @@ def private_flowscope_pg() -> Iterator[Any]:
 async def test_flowscope_database_restart(source_server: SourceServer, private_flowscope_pg: Any,
                                           make_settings: Any) -> None:
     source = make_source(source_server, triggers=False, label="fsrestart")
-    writer = Writer(source)
+    writer = Writer(source.admin_dsn, source.names)
     writer.run("FsRestartFlow")
     writer_dsn, reader_dsn = fresh_flowscope(private_flowscope_pg.get_uri(), "restart")
     settings = make_settings(source).replace(dsn=writer_dsn, reader_dsn=reader_dsn)
@@ -183,7 +183,7 @@ async def test_flowscope_database_restart(source_server: SourceServer, private_f
 async def test_uninterpretable_rows_are_skipped_and_logged(source_server: SourceServer, make_settings: Any,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     source = make_source(source_server, triggers=False, label="bad")
-    writer = Writer(source)
+    writer = Writer(source.admin_dsn, source.names)
     number = writer.run("BadRowsFlow")
     # Metadata of a task the tasks table does not have (the table has no foreign key).
     writer.metadata("BadRowsFlow", number, "start", 987654321, [("attempt", "0", "attempt")])
@@ -200,7 +200,7 @@ async def test_renamed_tables_in_another_schema(source_server: SourceServer, mak
     names = Names(schema="metaflow", flows="mf_flows", runs="mf_runs", steps="mf_steps", tasks="mf_tasks",
                   metadata="mf_metadata", artifact="mf_artifacts")
     source = make_source(source_server, triggers=True, names=names, label="renamed")
-    writer = Writer(source)
+    writer = Writer(source.admin_dsn, source.names)
     writer.run("RenamedFlow")
     settings = make_settings(source)
     async with live_mirror(settings) as mirror:
