@@ -5,10 +5,15 @@ into batches of at most ``BATCH_TASKS`` tasks, and a run larger than that is cop
 chunks of tasks. Every batch is one Flowscope transaction that also moves the checkpoint, so
 memory is bounded by the batch and a killed mirror resumes at the last committed batch. Only
 rows up to the horizon are copied (the live tail applies the rest).
+
+While one batch is written into Flowscope the next is read from the source (``Pipeline``): at
+most two batches in memory, and the checkpoint still moves only in the transaction of the batch
+it covers, so a batch read but not yet written is simply read again after a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -42,48 +47,99 @@ async def copy_flows(m: Mirror) -> None:
             await ck.save(cur, m.name, m.status.phase, ckpt)
 
 
+class Pipeline:
+    """Reads the next batch from the source while the current one is written into Flowscope.
+
+    At most two batches are in memory: the one being written and the one being read.
+    """
+
+    def __init__(self, m: Mirror) -> None:
+        self.m = m
+        self.pending: tuple[asyncio.Future[Batch], dict[str, Any], int] | None = None
+
+    async def add(self, runs: list[dict[str, Any]], last: dict[str, Any], passed: int) -> None:
+        fetch = asyncio.ensure_future(_read(self.m, runs))
+        try:
+            await self.drain()
+        except BaseException:
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+            raise
+        self.pending = (fetch, last, passed)
+
+    async def drain(self) -> None:
+        if self.pending is None:
+            return
+        fetch, last, passed = self.pending
+        self.pending = None
+        await _commit(self.m, await fetch, last, runs_passed=passed)
+
+    async def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending[0].cancel()
+            await asyncio.gather(self.pending[0], return_exceptions=True)
+            self.pending = None
+
+
 async def backfill(m: Mirror) -> None:
     """Copy every run up to the horizon that is not mirrored yet; returns when done."""
     await copy_flows(m)
     ckpt = m.ckpt
     assert ckpt.horizon is not None
     h = ckpt.horizon
-    while not ckpt.backfill_done:
-        if ckpt.partial_run is not None:
-            await _continue_large_run(m)
+    pipe = Pipeline(m)
+    cursor = ckpt.backfill_cursor or [h["ts"] + 1, "", 0]
+    try:
+        while not ckpt.backfill_done:
+            if ckpt.partial_run is not None:
+                await pipe.drain()
+                await _continue_large_run(m)
+                cursor = ckpt.backfill_cursor or cursor
+                continue
+            page = await m.source.all(m.source.sql.runs_page, (h["ts"], cursor[0], cursor[1], cursor[2],
+                                                                m.batch_runs))
+            if not page:
+                await pipe.drain()
+                async with transaction(m.pool) as cur:
+                    ckpt.backfill_done = True
+                    await ck.save(cur, m.name, m.status.phase, ckpt)
+                break
+            last_row = page[-1]
+            cursor = [int(last_row["ts_epoch"]), last_row["flow_id"], int(last_row["run_number"])]
+            await _walk_page(m, pipe, page)
+        await pipe.drain()
+    finally:
+        await pipe.cancel()
+
+
+async def _walk_page(m: Mirror, pipe: Pipeline, page: list[dict[str, Any]]) -> None:
+    """Split a page of runs into batches (and runs too large for one, copied alone in chunks)."""
+    ckpt = m.ckpt
+    mirrored = await m.mirrored_keys([(r["flow_id"], int(r["run_number"])) for r in page])
+    todo = [r for r in page if (r["flow_id"], int(r["run_number"])) not in mirrored]
+    counts = await _task_counts(m, todo)
+    batch: list[dict[str, Any]] = []
+    n_tasks, start = 0, 0      # start: first page index not yet counted in runs_done
+    for i, run in enumerate(page):
+        key = (run["flow_id"], int(run["run_number"]))
+        if key in mirrored:
             continue
-        cur_key = ckpt.backfill_cursor or [h["ts"] + 1, "", 0]
-        page = await m.source.all(m.source.sql.runs_page, (h["ts"], cur_key[0], cur_key[1], cur_key[2],
-                                                            m.batch_runs))
-        if not page:
-            async with transaction(m.pool) as cur:
-                ckpt.backfill_done = True
-                await ck.save(cur, m.name, m.status.phase, ckpt)
-            break
-        mirrored = await m.mirrored_keys([(r["flow_id"], int(r["run_number"])) for r in page])
-        todo = [r for r in page if (r["flow_id"], int(r["run_number"])) not in mirrored]
-        counts = await _task_counts(m, todo)
-        batch: list[dict[str, Any]] = []
-        n_tasks, start = 0, 0      # start: first page index not yet counted in runs_done
-        for i, run in enumerate(page):
-            key = (run["flow_id"], int(run["run_number"]))
-            if key in mirrored:
-                continue
-            size = counts.get(key, 0)
-            if batch and (n_tasks + size > BATCH_TASKS or size > BATCH_TASKS):
-                await _copy(m, batch, page[i - 1], passed=i - start)
-                batch, n_tasks, start = [], 0, i
-            if size > BATCH_TASKS:
-                ckpt.partial_run = {"flow_id": key[0], "run_number": key[1], "task_id": 0, "run": dict(run),
-                                    "passed": i + 1 - start}
-                while ckpt.partial_run is not None:
-                    await _continue_large_run(m)
-                start = i + 1
-                continue
-            batch.append(run)
-            n_tasks += size
-        if start < len(page):
-            await _copy(m, batch, page[-1], passed=len(page) - start)
+        size = counts.get(key, 0)
+        if batch and (n_tasks + size > BATCH_TASKS or size > BATCH_TASKS):
+            await pipe.add(batch, page[i - 1], passed=i - start)
+            batch, n_tasks, start = [], 0, i
+        if size > BATCH_TASKS:
+            await pipe.drain()
+            ckpt.partial_run = {"flow_id": key[0], "run_number": key[1], "task_id": 0, "run": dict(run),
+                                "passed": i + 1 - start}
+            while ckpt.partial_run is not None:
+                await _continue_large_run(m)
+            start = i + 1
+            continue
+        batch.append(run)
+        n_tasks += size
+    if start < len(page):
+        await pipe.add(batch, page[-1], passed=len(page) - start)
 
 
 async def _task_counts(m: Mirror, runs: list[dict[str, Any]]) -> dict[RunKey, int]:
@@ -96,11 +152,10 @@ async def _task_counts(m: Mirror, runs: list[dict[str, Any]]) -> dict[RunKey, in
     return {(r["flow_id"], int(r["run_number"])): int(r["n"]) for r in rows}
 
 
-async def _copy(m: Mirror, runs: list[dict[str, Any]], last: dict[str, Any], passed: int) -> None:
-    """Copy whole runs in one transaction and move the cursor to ``last`` (the page position)."""
+async def _read(m: Mirror, runs: list[dict[str, Any]]) -> Batch:
     batch = Batch(complete=True)
     await _fill(m, batch, runs)
-    await _commit(m, batch, last, runs_passed=passed)
+    return batch
 
 
 async def _fill(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
@@ -144,6 +199,8 @@ async def _children(m: Mirror, batch: Batch) -> None:
 async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_passed: int) -> None:
     """Apply the batch and move the checkpoint, in one Flowscope transaction."""
     ckpt = m.ckpt
+    # The callback may run twice (a refused batch is applied again run by run): it sets, never adds.
+    runs_done = ckpt.runs_done + runs_passed
 
     async def checkpoint(cur: Cursor, applied: Applied) -> None:
         m.note_applied(applied, batch)
@@ -156,7 +213,7 @@ async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_pas
                 ck.expect_artifacts(ckpt.tail, key, ck.now_ms(), names.get(key, []))
         if last is not None:
             ckpt.backfill_cursor = [int(last["ts_epoch"]), last["flow_id"], int(last["run_number"])]
-        ckpt.runs_done += runs_passed
+        ckpt.runs_done = runs_done
         await ck.save(cur, m.name, m.status.phase, ckpt)
 
     applied = await m.apply(batch, {}, checkpoint)
