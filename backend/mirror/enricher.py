@@ -39,29 +39,41 @@ class Enricher:
         self.s3_endpoint_url = s3_endpoint_url
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mirror-datastore")
         self._roots: dict[str, tuple[bool, float]] = {}
+        self._probing: dict[str, asyncio.Future[bool]] = {}
         self.unreadable: dict[str, int] = {}     # root -> attempts left without datastore facts
         self.read = 0
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _probe(self, root: str) -> bool:
+    def _probe(self, root: str) -> tuple[bool, str]:
+        """Whether the root lists, and why not (logged once when it turns unreadable, not per probe)."""
         try:
-            return bool(open_root(root, self.s3_endpoint_url).list(""))
+            return bool(open_root(root, self.s3_endpoint_url).list("")), "it is empty"
         except (StoreError, OSError, ValueError) as exc:
-            log.warning("Metaflow datastore %s is not readable: %s", root, exc)
-            return False
+            return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
     async def _readable(self, root: str) -> bool:
         known = self._roots.get(root)
         if known is not None and time.monotonic() - known[1] < PROBE_EVERY_S:
             return known[0]
+        # One probe per root at a time: a batch asks about the same root for every attempt at once.
+        probe = self._probing.get(root)
+        if probe is None or probe.done():     # done: an old answer that a cancelled caller left behind
+            probe = self._probing[root] = asyncio.ensure_future(self._reprobe(root, known))
+        try:
+            return await asyncio.shield(probe)
+        finally:
+            if probe.done():
+                self._probing.pop(root, None)
+
+    async def _reprobe(self, root: str, known: tuple[bool, float] | None) -> bool:
         loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(self._pool, self._probe, root)
+        ok, why = await loop.run_in_executor(self._pool, self._probe, root)
         if not ok and (known is None or known[0]):
-            log.warning("Metaflow datastore %s cannot be read: mirrored runs of it get no DAG, parameters, "
+            log.warning("Metaflow datastore %s cannot be read (%s): mirrored runs of it get no DAG, parameters, "
                         "artifact types or previews until it can (logs and artifact values are read by the "
-                        "UI when it can see it)", root)
+                        "UI when it can see it)", root, why)
         self._roots[root] = (ok, time.monotonic())
         return ok
 
