@@ -23,7 +23,7 @@ from backend.ingest.shapes import stored_location
 from backend.ingest.state import fold
 from backend.ingest.state.model import ArtifactRecord, MetadataRecord, RunState, TaskState
 from backend.ingest.state.store import StateStore
-from backend.ingest.wire import attempt_of_tags, no_nul
+from backend.ingest.wire import attempt_of_tags
 from backend.mirror.enricher import Enricher, Job
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,10 @@ def task_id_of(task: Row) -> str:
 
 
 def _strings(value: Any) -> list[str]:
-    return [no_nul(str(v)) for v in value] if isinstance(value, list) else []
+    """A jsonb array of strings (tags) as a list; anything else (null, an object) as []."""
+    if not isinstance(value, list):
+        return []
+    return value if all(isinstance(v, str) for v in value) else [str(v) for v in value]
 
 
 def attempt_key(row: Row) -> AttemptKey:
@@ -166,10 +169,10 @@ class Replayer:
             self._new_task(item)
         elif kind == "metadata":
             task = self._task(item[0])
-            rows = [MetadataRecord(field_name=no_nul(r["field_name"]), value=no_nul(str(r["value"])),
-                                   type=no_nul(r["type"]) if r.get("type") is not None else None,
-                                   tags=_strings(r.get("tags")), attempt=attempt_of_tags(r.get("tags")),
-                                   ts=int(r["ts_epoch"])) for r in item]
+            # Text read from Postgres holds no NUL byte: no cleaning needed (unlike HTTP bodies).
+            rows = [MetadataRecord(field_name=r["field_name"], value=r["value"], type=r["type"],
+                                   tags=_strings(r["tags"]), attempt=attempt_of_tags(r["tags"]),
+                                   ts=r["ts_epoch"]) for r in item]
             self.store.add_metadata(task, rows)
             fold.apply_metadata(task, rows)
         else:
@@ -269,7 +272,7 @@ def _artifact_record(flow: str, r: Row) -> ArtifactRecord:
     if not isinstance(sha, str) or not sha.strip():
         raise Uninterpretable("artifact without a sha")
     return ArtifactRecord(
-        name=no_nul(r["name"]), sha=sha, attempt=int(r["attempt_id"]),
+        name=r["name"], sha=sha, attempt=int(r["attempt_id"]),
         root=location[len(":root:"):] if isinstance(location, str) and location.startswith(":root:") else None,
         location=stored_location(flow, sha, location) if isinstance(location, str) else None,
         encoding=r["content_type"] if isinstance(r.get("content_type"), str) else "pickle-v4",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiopg
+import orjson
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
@@ -55,6 +56,11 @@ def session_dsn(dsn: str) -> str:
     return str(psycopg2.extensions.make_dsn(**params))
 
 
+async def _fast_jsonb(conn: Any) -> None:
+    # tags and system_tags are jsonb on most rows: orjson decodes them several times faster.
+    psycopg2.extras.register_default_jsonb(conn.raw, loads=orjson.loads)
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -87,7 +93,8 @@ class Source:
 
     async def open(self) -> None:
         try:
-            self._pool = await aiopg.create_pool(session_dsn(self.dsn), minsize=1, maxsize=3, timeout=60.0)
+            self._pool = await aiopg.create_pool(session_dsn(self.dsn), minsize=1, maxsize=3, timeout=60.0,
+                                                 on_connect=_fast_jsonb)
         except _DOWN as exc:
             raise SourceUnavailable(f"cannot connect to {self.where}: {_first_line(exc)}") from None
 
