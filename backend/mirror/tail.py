@@ -79,6 +79,7 @@ class Tail:
         self._last_liveness = 0.0
         self._last_full = 0.0
         self._probe: tuple[Any, Any, Any] | None = None    # what the probe said at the last full poll
+        self._saved = ""                                     # the checkpoint as last written by this tail
 
     async def run(self, stop: asyncio.Event) -> None:
         m = self.m
@@ -147,6 +148,8 @@ class Tail:
         """Read and apply what is new; True if anything was found (a reason to look again soon)."""
         m, sql, tail = self.m, self.m.source.sql, self.m.ckpt.tail
         started = ck.now_ms()
+        if self._expire_artifacts(started):
+            await self._save_cursors()
         if await self._quiet():
             m.status.caught_up_at = started
             m.status.note_queries(m.source.queries)
@@ -231,13 +234,20 @@ class Tail:
             self._track_artifacts(batch, applied)
             m.note_applied(applied, batch, live=True)
             await ck.save(cur, m.name, m.status.phase, m.ckpt)
+            # If this transaction fails the mirror reconnects with a new Tail (and the saved checkpoint).
+            self._saved = m.ckpt.to_json()
 
         applied = await m.apply(batch, self.known_tasks, checkpoint)
         return applied.rows
 
     async def _save_cursors(self) -> None:
+        """The checkpoint, if it changed: a poll that found nothing writes nothing to Flowscope."""
+        state = self.m.ckpt.to_json()
+        if state == self._saved:
+            return
         async with transaction(self.m.pool) as cur:
             await ck.save(cur, self.m.name, self.m.status.phase, self.m.ckpt)
+        self._saved = state
 
     def _advance(self, tail: ck.Tail, what: str, rows: list[dict[str, Any]], now: int) -> None:
         """Move a serial cursor past the rows read; remember skipped ids as gaps until they show."""
@@ -298,12 +308,25 @@ class Tail:
             entry = pending.get("/".join(map(str, key)))
             if entry is not None and expected:
                 entry["expected"] = expected
+        self._expire_artifacts(now)
+
+    def _expire_artifacts(self, now: int) -> bool:
+        """Stop expecting the artifact rows of attempts whose set is complete, quiet or too old.
+
+        Checked on every poll, not only when rows arrive: an attempt still expected keeps the tail
+        reading the tables every poll (instead of one probe), so one whose last rows came before
+        the source fell idle must expire without new rows. True if any expired.
+        """
+        pending = self.m.ckpt.tail.pending_artifacts
+        expired = False
         for k, entry in list(pending.items()):
             names = len(entry["names"])
             complete = entry["expected"] is not None and names >= entry["expected"]
             quiet = names > 0 and now - entry["last"] > ARTIFACT_QUIET_MS
             if complete or quiet or now - entry["since"] > ARTIFACT_MAX_MS:
                 del pending[k]
+                expired = True
+        return expired
 
     # -- heartbeats and tags -----------------------------------------------------------------
 
