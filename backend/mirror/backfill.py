@@ -222,18 +222,22 @@ async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_pas
 
 
 async def copy_whole_runs(m: Mirror, runs: list[dict[str, Any]]) -> None:
-    """Copy these runs (up to the horizon) now, out of the backfill's order; the backfill skips them later."""
+    """Copy these runs (up to the horizon) now, out of the backfill's order; the backfill skips them later.
+
+    The live tail calls this in the middle of a poll, after it moved its cursors in memory past
+    rows it has not written yet: these transactions must not save the checkpoint (a kill -9
+    before the poll's own transaction would skip those rows). ``mirror_runs`` records the copy.
+    """
     for i in range(0, len(runs), m.batch_runs):
         batch = Batch(complete=True)
         await _fill(m, batch, runs[i:i + m.batch_runs])
-        await m.apply(batch, {}, _saver(m, batch))
+        await m.apply(batch, {}, _noter(m, batch))
 
 
-def _saver(m: Mirror, batch: Batch) -> Callable[[Cursor, Applied], Awaitable[None]]:
-    async def checkpoint(cur: Cursor, applied: Applied) -> None:
+def _noter(m: Mirror, batch: Batch) -> Callable[[Cursor, Applied], Awaitable[None]]:
+    async def note(_cur: Cursor, applied: Applied) -> None:
         m.note_applied(applied, batch)
-        await ck.save(cur, m.name, m.status.phase, m.ckpt)
-    return checkpoint
+    return note
 
 
 async def _continue_large_run(m: Mirror) -> None:
