@@ -170,8 +170,18 @@ async def test_flowscope_database_restart(source_server: SourceServer, private_f
         await wait_for(lambda: mirror.status.phase == "live", 60, "live")
         from pgserver._commands import pg_ctl
 
-        await asyncio.to_thread(pg_ctl, ["-w", "restart", "-m", "fast"], pgdata=private_flowscope_pg.pgdata,
-                                user=private_flowscope_pg.system_user, timeout=60)
+        def ctl(*args: str) -> None:
+            pg_ctl(["-w", *args], pgdata=private_flowscope_pg.pgdata, user=private_flowscope_pg.system_user,
+                   timeout=60)
+
+        # Down until the mirror notices (an idle mirror touches Flowscope's database only for its
+        # heartbeat reads, every mirror_liveness_interval), then up again (pg_ctl restart reuses
+        # the server's options and starts a stopped server).
+        await asyncio.to_thread(ctl, "stop", "-m", "fast")
+        try:
+            await wait_for(lambda: "disconnected:flowscope" in seen, 60, "the state: disconnected from Flowscope")
+        finally:
+            await asyncio.to_thread(ctl, "restart")
         for _ in range(2):
             await asyncio.to_thread(writer.run, "FsRestartFlow")
         await wait_for(lambda: mirrored_counts(writer_dsn) == source_counts(writer), 90, "catch-up")
