@@ -49,7 +49,7 @@ class Enricher:
     def _probe(self, root: str) -> tuple[bool, str]:
         """Whether the root lists, and why not (logged once when it turns unreadable, not per probe)."""
         try:
-            return bool(open_root(root, self.s3_endpoint_url).list("")), "it is empty"
+            return bool(open_root(root, self.s3_endpoint_url).list("")), "nothing is listed there"
         except (StoreError, OSError, ValueError) as exc:
             return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
