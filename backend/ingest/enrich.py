@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.metaflow_store.blobs import python_type_name, read_blob, read_data_json
-from backend.metaflow_store.restricted_pickle import (
+from backend.metaflow_store.roots import DatastoreRoot, StoreError, open_root
+from backend.sandbox.safe_pickle import (
     ExceptionRecord,
     RestrictedValueError,
     restricted_loads,
     to_json_value,
 )
-from backend.metaflow_store.roots import DatastoreRoot, StoreError, open_root
 
 log = logging.getLogger(__name__)
 

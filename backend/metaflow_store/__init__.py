@@ -9,8 +9,8 @@ separate, limited process).
 from backend.metaflow_store.blobs import blob_key, read_blob, read_blob_at, read_data_json
 from backend.metaflow_store.logs import LogLine, latest_attempt, read_log
 from backend.metaflow_store.mflog import parse_mflog
-from backend.metaflow_store.restricted_pickle import RestrictedValueError, restricted_loads
 from backend.metaflow_store.roots import DatastoreRoot, StoreError, open_root
+from backend.sandbox.safe_pickle import RestrictedValueError, restricted_loads
 
 __all__ = [
     "DatastoreRoot", "LogLine", "RestrictedValueError", "StoreError",

@@ -31,7 +31,7 @@ from backend.db.query import Row
 from backend.errors import ApiError
 from backend.keys import DAG_CACHE, DB, RENDERER, SETTINGS
 from backend.metaflow_store.mflog import MflogLine
-from backend.metaflow_store.restricted_pickle import RestrictedValueError, restricted_loads, to_json_value
+from backend.sandbox.safe_pickle import RestrictedValueError, restricted_loads, to_json_value
 from backend.sources.base import CardHtml, LineText, LogPage, LogPiece, LogWindow, PieceText, SearchScope
 from backend.sources.dags import cached_dag, known
 from backend.sources.metaflow_cards import card_html, finished, task_cards

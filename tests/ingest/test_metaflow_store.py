@@ -20,7 +20,7 @@ from backend.metaflow_store import (
     read_log,
     restricted_loads,
 )
-from backend.metaflow_store.restricted_pickle import ExceptionRecord
+from backend.sandbox.safe_pickle import ExceptionRecord
 
 
 def _line(ts: str, src: str, text: str) -> str:
