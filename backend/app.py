@@ -8,6 +8,7 @@ shutdown releases exactly what was opened.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -51,6 +52,8 @@ from backend.sources.metaflow_reader import new_reader
 from backend.sources.native_logs import chunk_size
 from contract.pg.connect import DatabaseError, redact_dsn, resolve_dsns
 from contract.settings import Settings, load_settings
+
+log = logging.getLogger("flowscope.backend")
 
 
 def all_routes() -> list[Route]:
@@ -136,8 +139,13 @@ async def _artifact_worker(app: web.Application) -> AsyncIterator[None]:
 
     s = app[SETTINGS]
     renderer = ArtifactRenderer(
-        timeout=s.artifact_timeout, memory_mb=s.artifact_memory_mb,
-        workers=s.artifact_workers, cache=app[ARTIFACT_VALUES])
+        timeout=s.artifact_timeout, memory_mb=s.artifact_memory_mb, workers=s.artifact_workers,
+        cache=app[ARTIFACT_VALUES], mode=s.artifact_sandbox, uid=s.artifact_sandbox_uid or None)
+    sandbox = await renderer.start()
+    if sandbox.error or sandbox.possible:
+        log.warning("artifact sandbox: %s", sandbox.refusal() or
+                    f"incomplete ({sandbox.error or ', '.join(sandbox.possible)} still possible); "
+                    "FLOWSCOPE_ARTIFACT_SANDBOX=permissive renders anyway")
     app[RENDERER] = renderer
     yield
     await renderer.close()

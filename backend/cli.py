@@ -38,9 +38,13 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True, reuse_
     """
     import asyncio
 
+    from backend.sandbox.probe import make_undumpable
     from contract.pg import resolve_dsns
 
     _prepare_database(settings)
+    # Same-uid processes (an artifact sandbox without its own uid, a compromised neighbour) can
+    # then no longer read this process's environment or memory through /proc or ptrace.
+    make_undumpable()
     with_ingest = ingest and resolve_dsns(settings).writer is not None
     if settings.mirror_source and resolve_dsns(settings).writer is None:
         return _fail("FLOWSCOPE_MIRROR_SOURCE is set: the mirror writes into Flowscope's database, set "

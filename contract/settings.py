@@ -152,6 +152,14 @@ class Settings:
         1024, "Address-space cap (MiB) of the worker process that unpickles artifacts.", check=_positive)
     artifact_workers: int = setting(
         2, "How many artifact-rendering worker processes may run at once.", check=_positive)
+    artifact_sandbox: str = setting(
+        "strict", "Unpickling artifacts that the safe decoder cannot read: 'strict' only if the start-up "
+                  "probe found the sandbox complete, 'permissive' with whatever layers this host allows, "
+                  "'off' never. See docs/security.md.", check=_one_of("strict", "permissive", "off"))
+    artifact_sandbox_uid: int = setting(
+        64123, "Uid (and gid) the unpickling process drops to when the backend runs as root; it should "
+               "own no files. 0: keep root's uid (namespaces, Landlock and seccomp still apply).",
+        check=_not_negative)
     ws_queue_size: int = setting(
         1000, "Events a websocket client may have waiting; a client that falls further behind is "
               "disconnected with close code 4008.", check=_positive)

@@ -59,7 +59,8 @@ async def get_artifact(request: web.Request) -> web.Response:
             data.update(value=None, render_error=rendered["error"])
         else:
             data.update(value={"text": rendered["text"], "truncated": rendered["truncated"],
-                               "json": rendered.get("json"), "type": rendered["type"]}, render_error=None)
+                               "json": rendered.get("json"), "type": rendered["type"],
+                               "decoder": rendered.get("decoder")}, render_error=None)
     return respond.one(request, data, immutable=True)
 
 

@@ -1,9 +1,8 @@
 """Reading Metaflow's own datastore (local directory or S3): blobs, data.json, MFLOG logs.
 
 Used by the ingest app (DAG, parameters, artifact types) and by the UI API for runs with
-source='metaflow'. Nothing here executes user code: plain values are decoded with a restricted
-unpickler, anything else goes through the artifact worker (backend/cache/artifact_worker.py, a
-separate, limited process).
+source='metaflow'. Nothing here executes user code: plain values are decoded with the safe
+decoder (backend/sandbox/safe_pickle.py); the UI renders anything else in the artifact sandbox.
 """
 
 from backend.metaflow_store.blobs import blob_key, read_blob, read_blob_at, read_data_json

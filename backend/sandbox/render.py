@@ -109,13 +109,12 @@ def text_of(value: object, max_chars: int) -> tuple[str, bool]:
 
 
 def _json(value: object, budget: list[int], depth: int) -> Any:
-    """The value as JSON types, or raise _Full when it is not JSON or over budget."""
-    budget[0] -= 1
+    """The value as JSON types, or raise _Full when it is not JSON or its encoding would pass the
+    budget (characters, roughly)."""
+    budget[0] -= len(value) + 2 if isinstance(value, str) else 4   # about its encoded size
     if budget[0] < 0 or depth > 100:
         raise _Full
     if value is None or isinstance(value, bool | str):
-        if isinstance(value, str):
-            budget[0] -= len(value) // 8
         return value
     if isinstance(value, int):
         if abs(value) >= 1 << 53:   # JavaScript would round it
@@ -138,7 +137,7 @@ def render(value: object, max_chars: int) -> dict[str, Any]:
     text, truncated = text_of(value, max_chars)
     out: dict[str, Any] = {"type": type_name(value), "text": text, "truncated": truncated}
     try:
-        out["json"] = _json(value, [max_chars // 4], 0)
+        out["json"] = _json(value, [max_chars], 0)
     except (_Full, RecursionError):
         pass
     return out

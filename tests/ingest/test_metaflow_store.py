@@ -1,4 +1,4 @@
-"""The Metaflow datastore reader: MFLOG parsing and merging, blobs, restricted and worker unpickling."""
+"""The Metaflow datastore reader: MFLOG parsing and merging, blobs, the safe decoder on Metaflow internals."""
 
 from __future__ import annotations
 
