@@ -13,6 +13,7 @@ cannot silently go missing later. ``FLOWSCOPE_ARTIFACT_SANDBOX``:
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import tempfile
@@ -86,8 +87,20 @@ def _bait(scratch_root: str | None) -> tuple[str, str, str]:
     return bait, secret, write_dir
 
 
+_probed: dict[str, SandboxState] = {}
+
+
 async def probe(base: dict[str, Any], mode: str, timeout: float, scratch_root: str | None) -> SandboxState:
-    """``base``: the policy fields the renderer uses (memory, cpu, uid, ...)."""
+    """``base``: the policy fields the renderer uses (memory, cpu, uid, ...). Once per process and
+    policy: what the host allows does not change while the server runs (apps in tests share it)."""
+    key = json.dumps([base, mode, scratch_root], sort_keys=True)
+    if key not in _probed or _probed[key].error:
+        _probed[key] = await _probe(base, mode, timeout, scratch_root)
+    cached = _probed[key]
+    return SandboxState(cached.mode, cached.layers, cached.report, dict(cached.attempts), cached.error)
+
+
+async def _probe(base: dict[str, Any], mode: str, timeout: float, scratch_root: str | None) -> SandboxState:
     state = SandboxState(mode)
     if mode == "off":
         return state
