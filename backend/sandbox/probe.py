@@ -61,7 +61,7 @@ def make_undumpable() -> bool:
     """Linux: the server's /proc/<pid>/environ, memory and ptrace become root-only, even for
     processes of the same uid (a sandbox without its own uid or PID namespace included)."""
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+        return bool(ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
