@@ -40,6 +40,7 @@ from backend.keys import (
     METAFLOW_READER,
     PLUGINS,
     RENDERER,
+    SAME_ORIGIN,
     SETTINGS,
     STARTED_AT,
     TIMELINE_INDEX,
@@ -195,15 +196,22 @@ async def _close_metaflow_reader(app: web.Application) -> None:
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings if settings is not None else load_settings()
-    from backend.auth import auth_middleware
+    from backend.auth import auth_middleware, forwarded_by_trusted_proxy
+    from backend.same_origin import SameOrigin, host_middleware
+    from backend.security_headers import add_headers
 
     routes = all_routes()
-    # Order matters: errors wrap everything; authentication runs before the response cache, so a
-    # cached answer only ever goes to a request that passed it.
-    app = web.Application(middlewares=[error_middleware, auth_middleware(settings),
+    same_origin = SameOrigin.build(settings.allowed_hosts, [settings.host], settings.allowed_origins,
+                                   forwarded_by_trusted_proxy(settings))
+    # Order matters: errors wrap everything; a foreign Host is refused before anything else (not
+    # even a login page for a DNS-rebinding name); authentication runs before the response cache,
+    # so a cached answer only ever goes to a request that passed it.
+    app = web.Application(middlewares=[error_middleware, host_middleware(same_origin), auth_middleware(settings),
                                        response_cache_middleware(cacheable_paths(routes))],
                           client_max_size=64 * 1024)
     app[SETTINGS] = settings
+    app[SAME_ORIGIN] = same_origin
+    app.on_response_prepare.append(add_headers)
     app[STARTED_AT] = time.time()
     install_caches(app, settings)
     install_sources(app)

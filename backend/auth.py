@@ -30,6 +30,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from backend.errors import error_response
+from backend.keys import SETTINGS
+from backend.security_headers import style_hash, ui_policy
 from contract.settings import Settings, parse_networks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,17 +61,28 @@ def _from_trusted_peer(request: web.Request, proxies: list[Network]) -> bool:
     return any(peer in net for net in proxies)
 
 
+def forwarded_by_trusted_proxy(settings: Settings) -> Callable[[web.Request], bool]:
+    """For X-Forwarded-* headers: only when FLOWSCOPE_TRUSTED_PROXIES is set and the peer is one."""
+    proxies = parse_networks(settings.trusted_proxies)
+    return lambda request: bool(proxies) and _from_trusted_peer(request, proxies)
+
+
+LOGIN_CSS = ("body{font:15px system-ui,sans-serif;max-width:24rem;margin:15vh auto;padding:0 1rem}"
+             "input{width:100%;padding:.5rem;margin:.5rem 0;box-sizing:border-box}")
+
+
 def _login_page(request: web.Request, message: str) -> web.Response:
     body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Flowscope sign-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font:15px system-ui,sans-serif;max-width:24rem;margin:15vh auto;padding:0 1rem}}
-input{{width:100%;padding:.5rem;margin:.5rem 0;box-sizing:border-box}}</style></head>
+<style>{LOGIN_CSS}</style></head>
 <body><h1>Flowscope</h1><p>{html.escape(message)}</p>
 <form method="get" action="{html.escape(request.path)}"><label>Access token
 <input type="password" name="token" autocomplete="current-password" autofocus required></label>
 <input type="submit" value="Sign in"></form></body></html>"""
+    policy = ui_policy(request.app[SETTINGS].frame_ancestors, (style_hash(LOGIN_CSS),))
     return web.Response(status=401, text=body, content_type="text/html",
-                        headers={"Cache-Control": "no-store", "WWW-Authenticate": 'Bearer realm="flowscope"'})
+                        headers={"Cache-Control": "no-store", "WWW-Authenticate": 'Bearer realm="flowscope"',
+                                 "Content-Security-Policy": policy})
 
 
 def _wants_html(request: web.Request) -> bool:

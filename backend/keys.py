@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from backend.live.hub import Hub
     from backend.live.listener import Listener
     from backend.plugins.registry import PluginRegistry
+    from backend.same_origin import SameOrigin
     from backend.sources.base import RunSource
     from backend.sources.metaflow_reader import MetaflowReader
 
@@ -38,6 +39,7 @@ HUB: web.AppKey[Hub] = web.AppKey("hub")
 LISTENER: web.AppKey[Listener] = web.AppKey("listener")
 STARTED_AT = web.AppKey("started_at", float)
 PLUGINS: web.AppKey[PluginRegistry] = web.AppKey("plugins")
+SAME_ORIGIN: web.AppKey[SameOrigin] = web.AppKey("same_origin")
 # Log chunks split into records (backend/sources/native_logs.py); one datastore per app, so keyed by location.
 LOG_CHUNKS: web.AppKey[LruCache[Any]] = web.AppKey("log_chunks")
 METAFLOW_READER: web.AppKey[MetaflowReader] = web.AppKey("metaflow_reader")

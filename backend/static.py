@@ -8,13 +8,16 @@ from aiohttp import web
 
 from backend.errors import not_found
 from backend.keys import SETTINGS
+from backend.security_headers import style_hash, ui_policy
 
 DEFAULT_STATIC = Path(__file__).with_name("static")
 # A missing file with one of these suffixes is a 404, not the app (a stale asset link).
 ASSET_SUFFIXES = frozenset({"js", "css", "map", "png", "svg", "ico", "woff", "woff2", "json", "txt", "jpg"})
 
-NOT_BUILT = """<!doctype html><html><head><meta charset="utf-8"><title>Flowscope</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+NOT_BUILT_CSS = "body { font-family: sans-serif; max-width: 40em; margin: 3em auto }"
+NOT_BUILT = f"""<!doctype html><html><head><meta charset="utf-8"><title>Flowscope</title>
+<style>{NOT_BUILT_CSS}</style></head>
+<body>
 <h1>Flowscope</h1>
 <p>The API is running, but the web UI has not been built yet.</p>
 <p>Build it with <code>make frontend</code> (or <code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>),
@@ -35,7 +38,9 @@ async def serve_ui(request: web.Request) -> web.StreamResponse:
     root = static_dir(request)
     index = root / "index.html"
     if not index.is_file():
-        return web.Response(text=NOT_BUILT, content_type="text/html", status=200)
+        policy = ui_policy(request.app[SETTINGS].frame_ancestors, (style_hash(NOT_BUILT_CSS),))
+        return web.Response(text=NOT_BUILT, content_type="text/html", status=200,
+                            headers={"Content-Security-Policy": policy})
     if tail:
         candidate = (root / tail).resolve()
         # Never serve anything outside the static dir (../../etc/passwd, symlinks out).

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -45,6 +46,26 @@ def parse_networks(text: str | None) -> list[ipaddress.IPv4Network | ipaddress.I
         except ValueError as exc:
             raise ValueError(f"{part!r} is not an address or CIDR") from exc
     return out
+
+
+def parse_origins(text: str | None) -> frozenset[str]:
+    """Origins like https://host:port separated by commas or spaces (FLOWSCOPE_ALLOWED_ORIGINS)."""
+    out = set()
+    for part in (text or "").replace(",", " ").split():
+        url = urlsplit(part.strip())
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(f"{part!r} is not an origin like https://host:port")
+        out.add(f"{url.scheme}://{url.netloc.lower()}")
+    return frozenset(out)
+
+
+def _origins(value: str | None) -> None:
+    parse_origins(value)
+
+
+def _csp_sources(value: str) -> None:
+    if not value.strip() or any(c in value for c in ";,\r\n"):
+        raise ValueError(f"expected CSP sources separated by spaces, got {value!r}")
 
 
 def _networks(value: str | None) -> None:
@@ -197,6 +218,18 @@ class Settings:
         2.0, "Seconds a cached API answer may be served without any write being reported (answers "
              "about settled runs excepted): the bound on staleness from the clock alone, e.g. a run "
              "whose heartbeat is lost.", check=_positive)
+    allowed_hosts: str | None = setting(
+        None, "Host names (comma-separated) the UI, API, websocket and ingest answer to, besides IP "
+              "addresses, localhost and the name they listen on (all of this machine's names when "
+              "listening on 0.0.0.0); other Host headers get 421 (DNS rebinding). '*': any (only behind "
+              "a proxy that checks Host). See docs/security.md.")
+    allowed_origins: str | None = setting(
+        None, "Origins (comma-separated, like https://host:port) allowed besides the UI's own: for the "
+              "websocket, and for browser requests to the ingest service (which accepts none by default).",
+        check=_origins)
+    frame_ancestors: str = setting(
+        "'none'", "CSP frame-ancestors of the UI's pages: which sites may frame the UI ('none': none, "
+                  "against clickjacking; e.g. 'self' https://portal.example.com).", check=_csp_sources)
     live_poll_ms: int = setting(
         0, "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
            "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler).",

@@ -70,7 +70,7 @@ async def download_artifact(request: web.Request) -> web.Response:
         raise ApiError(404, f"artifact {row['name']!r} has no stored value")
     blob = await source_for(request.app, run).artifact_bytes(run, row)
     return web.Response(body=blob, content_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="{row["name"]}.pickle"',
+        "Content-Disposition": respond.attachment(f"{row['name']}.pickle"),
         "Cache-Control": respond.IMMUTABLE, "ETag": f'"{row["sha"]}"'})
 
 

@@ -61,7 +61,7 @@ async def download_log(request: web.Request) -> web.StreamResponse:
     run, task, stream, attempt, complete = await _log_target(request)
     name = f"{run['flow_id']}_{run['run_id']}_{task['step_name']}_{task['task_id']}_{attempt}.{stream}.log"
     resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
-                                       "Content-Disposition": f'attachment; filename="{name}"'})
+                                       "Content-Disposition": respond.attachment(name)})
     async with aclosing(source_for(request.app, run).log_text(run, task, attempt, stream, complete)) as pieces:
         # The first piece is read before the headers go out: a log that cannot be read at all
         # is still a JSON error, not a broken download.

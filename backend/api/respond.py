@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from aiohttp import web
@@ -70,3 +71,13 @@ def one(request: web.Request, data: Any, *, immutable: bool = False, **extra: An
 def page(request: web.Request, data: list[Any], next_cursor: str | None, *, immutable: bool = False,
          **extra: Any) -> web.Response:
     return _respond(request, encode({"data": data, "next": next_cursor, **extra}), immutable)
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` for a download (RFC 6266): a plain ASCII ``filename`` for old
+    clients (anything but letters, digits and ``._-+()@,`` becomes ``_``, so neither a quote nor a
+    ``;`` can end it early, even for a naive parser) and the exact name as UTF-8 in ``filename*``
+    (RFC 8187 percent-encoding), which browsers prefer. A name cannot break out of the header."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in " ._-+()@,") else "_" for c in filename)
+    exact = quote(filename, safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"

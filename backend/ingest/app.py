@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiopg
 import psycopg2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from backend.ingest import api_objects as o
 from backend.ingest import api_records as r
 from backend.ingest.keys import POOL, SETTINGS
 from backend.ingest.wire import BadRequest
+from backend.same_origin import SameOrigin
 from contract.pg import DatabaseError, connect_writer, resolve_dsns
 from contract.settings import Settings
 
@@ -71,6 +73,42 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+# Content types a page on another site can send without a CORS preflight (HTML forms, text/plain).
+CROSS_SITE_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def browser_guard(policy: SameOrigin) -> Middleware:
+    """Refuse what a web page in the user's browser could send here (forged runs, CSRF).
+
+    The metaflow client sends no Origin, no Sec-Fetch-* headers, and either JSON
+    (``Content-Type: application/json``) or no Content-Type at all (its heartbeats post the text
+    ``{}`` bare). A browser sends Origin with every cross-origin POST, including the only kind that
+    can have no Content-Type (a fetch() of a Blob); a form can only send the types above."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not policy.host_allowed(request):
+            log.warning("refused %s %s: Host %r", request.method, request.path, policy.host(request)[:100])
+            return web.json_response({"message": f"this service does not answer to the host name "
+                                      f"{policy.host(request)[:100]!r} (FLOWSCOPE_ALLOWED_HOSTS)"}, status=421)
+        site = request.headers.get("Sec-Fetch-Site", "none").lower()
+        if not policy.origin_allowed(request, same_origin_ok=False) or site not in ("none", "same-origin"):
+            log.warning("refused %s %s from a web page (Origin %r, Sec-Fetch-Site %r)", request.method,
+                        request.path, request.headers.get("Origin", "")[:100], site)
+            return web.json_response({"message": "requests from web pages are refused "
+                                      "(FLOWSCOPE_ALLOWED_ORIGINS)"}, status=403)
+        ctype = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if request.method not in ("GET", "HEAD") and ctype and ctype != "application/json" \
+                and not ctype.endswith("+json"):
+            why = "a type any web page can send" if ctype in CROSS_SITE_TYPES else "not JSON"
+            log.warning("refused %s %s: Content-Type %r", request.method, request.path, ctype[:100])
+            return web.json_response({"message": f"Content-Type {ctype!r} refused ({why}): send "
+                                      "application/json"}, status=415)
+        return await handler(request)
+
+    return middleware
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -116,7 +154,9 @@ async def _pool_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_ingest_app(settings: Settings) -> web.Application:
     """The ingest app; mount it at the root of its own port, or as a sub-app under a prefix."""
-    app = web.Application(middlewares=[error_middleware, auth_middleware],
+    policy = SameOrigin.build(settings.allowed_hosts, [settings.ingest_host], settings.allowed_origins,
+                              lambda request: False)
+    app = web.Application(middlewares=[error_middleware, browser_guard(policy), auth_middleware],
                           client_max_size=64 * 1024 * 1024)
     app[SETTINGS] = settings
     for method, path, handler in ROUTES:

@@ -11,7 +11,7 @@ from aiohttp import WSMsgType, web
 
 from backend.api.respond import dumps
 from backend.errors import ApiError
-from backend.keys import DB, HUB, SETTINGS
+from backend.keys import DB, HUB, SAME_ORIGIN, SETTINGS
 from backend.live.hub import Client, Hub, Subscription
 from backend.live.targets import parse_resource, resolve
 from backend.routes import Route
@@ -62,6 +62,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     # No permessage-deflate: events are small JSON, compressing 1,000 sockets' worth costs CPU the
     # server needs under load, and aiohttp 3.14.2/3.14.3 readers reject compressed frames after a
     # PONG ("non-zero reserved bits", aio-libs/aiohttp#13274), which bench/load.py ran into.
+    # A page on another site may open a websocket here (browsers do not apply the same-origin
+    # policy to them) and would get every run and log line: only our own origin may.
+    if not request.app[SAME_ORIGIN].origin_allowed(request, same_origin_ok=True):
+        raise ApiError(403, f"websocket from origin {request.headers.get('Origin', '')[:100]!r} refused: only "
+                            "the UI's own origin (or FLOWSCOPE_ALLOWED_ORIGINS) may subscribe")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024, compress=False)
     await ws.prepare(request)
     hub = request.app[HUB]

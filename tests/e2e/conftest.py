@@ -20,6 +20,7 @@ import pytest
 from flow_runs import run_flow
 from pg_harness import database_fixtures
 
+from tests.browser_pages import CHROMIUM, CHROMIUM_ARGS, checked_page
 from tests.server_procs import free_port, start_server, stop_server
 
 # The browser tests assert on whole views ("no runs yet", "exactly these tagged runs"): they get a
@@ -30,8 +31,6 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURE_FLOWS = REPO / "tests" / "fixtures" / "flows"
 OWN_FLOWS = Path(__file__).resolve().parent / "flows"
 INDEX = REPO / "backend" / "static" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="session")
@@ -107,23 +106,6 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def checked_page(browser: Any, base_url: str, timeout_ms: int = 15_000,
-                 cookies: list[dict[str, str]] | None = None) -> Iterator[Any]:
-    """A fresh page (light theme, 1400×850) that fails the test on any uncaught script error
-    (a fixture body: yield from it)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=base_url,
-                                  color_scheme="light")
-    if cookies:
-        context.add_cookies(cookies)
-    pg = context.new_page()
-    pg.set_default_timeout(timeout_ms)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 @pytest.fixture()

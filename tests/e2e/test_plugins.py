@@ -30,11 +30,21 @@ def plugin_server(built_ui: Path, backend_env: dict[str, str], recorded: dict[st
     backend.stop()
 
 
+# The probe panel tries to fetch the API itself; its CSP (connect-src 'none') must stop that.
+PROBE_FETCH = r"connect-src.*/-/plugins/probe/|Connecting to .*/api/runs.*connect-src 'none'|Fetch API cannot load .*/api/runs"
+
+
 @pytest.fixture()
-def ppage(browser: Any, plugin_server: str) -> Iterator[Any]:
+def stopped() -> list[str]:
+    return []
+
+
+@pytest.fixture()
+def ppage(browser: Any, plugin_server: str, stopped: list[str]) -> Iterator[Any]:
     # A cookie of the host page that a panel must not be able to see.
     yield from checked_page(browser, plugin_server, 20_000,
-                            [{"name": "host_secret", "value": "s3cr3t", "url": plugin_server}])
+                            [{"name": "host_secret", "value": "s3cr3t", "url": plugin_server}],
+                            attacks=(PROBE_FETCH,), stopped=stopped)
 
 
 def probe_state(page: Any, slot: str, test: str = "s => s.contexts >= 1", timeout: float = 20_000) -> dict[str, Any]:
@@ -55,7 +65,7 @@ def frame_height(page: Any, slot: str) -> int:
     return int(page.locator(f'[data-slot="{slot}"] iframe[data-plugin="probe"]').evaluate("f => f.clientHeight"))
 
 
-def test_panel_is_sandboxed_away_from_the_host(ppage: Any) -> None:
+def test_panel_is_sandboxed_away_from_the_host(ppage: Any, stopped: list[str]) -> None:
     ppage.goto("/")
     state = probe_state(ppage, "home-header", "s => s.fetch && s.got")
     assert state["slot"] == "home-header" and state["pathspec"] is None and state["theme"] == "light"
@@ -64,6 +74,8 @@ def test_panel_is_sandboxed_away_from_the_host(ppage: Any) -> None:
     assert state["parentCookie"] == "blocked:SecurityError"
     assert state["cookie"].startswith("blocked:") and "s3cr3t" not in json.dumps(state)
     assert state["fetch"] == "blocked"
+    # ... by the panel's own CSP, which reported it (the sandbox alone would let the request go out).
+    assert any("CSP violation: connect-src" in v and "/-/plugins/probe/" in v for v in stopped), stopped
     # ...but the host reads the API for it.
     assert state["got"] == "list"
     frame = ppage.locator('[data-slot="home-header"] iframe[data-plugin="probe"]')

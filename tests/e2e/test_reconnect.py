@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_FLOWS, Backend, run_flow
+from conftest import FIXTURE_FLOWS, Backend, checked_page, run_flow
 
 
 @pytest.fixture()
@@ -21,9 +21,8 @@ def own_backend(built_ui: Path, backend_env: dict[str, str], recorded: dict[str,
 
 def test_view_catches_up_after_a_backend_restart(browser: Any, own_backend: Backend, backend_env: dict[str, str],
                                                  tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=own_backend.base)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    pages = checked_page(browser, own_backend.base, 30_000)
+    page = next(pages)
     try:
         page.goto("/BranchFlow")
         page.locator("[data-pathspec]").first.wait_for()
@@ -41,4 +40,4 @@ def test_view_catches_up_after_a_backend_restart(browser: Any, own_backend: Back
         page.locator(f'[data-pathspec="BranchFlow/{run_id}"]').wait_for()
         assert page.evaluate("window.__noReload") == 1
     finally:
-        context.close()
+        next(pages, None)   # closes the page; fails on script errors or CSP violations

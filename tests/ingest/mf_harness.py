@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
-import urllib.request
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,17 @@ class Ingest:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
-        hdrs = {"x-api-key": TOKEN, **(headers or {})}
-        req = urllib.request.Request(self.url + path, data=body, method=method, headers=hdrs)
+        """Exactly these headers (urllib would add a form Content-Type to every body, which the
+        metaflow client never sends and the service refuses)."""
+        url = urllib.parse.urlsplit(self.url + path)
+        conn = http.client.HTTPConnection(url.netloc, timeout=30)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw, status, rh = resp.read(), resp.status, dict(resp.headers)
-        except urllib.error.HTTPError as err:
-            raw, status, rh = err.read(), err.code, dict(err.headers)
+            conn.request(method, url.path + (f"?{url.query}" if url.query else ""), body=body,
+                         headers={"x-api-key": TOKEN, **(headers or {})})
+            resp = conn.getresponse()
+            raw, status, rh = resp.read(), resp.status, dict(resp.headers)
+        finally:
+            conn.close()
         try:
             data = json.loads(raw)
         except ValueError:

@@ -16,7 +16,8 @@ from tests.plugins.plugin_helpers import panel_manifest, write_plugin
 async def raw_get(client: Any, path: str) -> tuple[int, str]:
     """A GET whose path goes to the server exactly as written (clients normalize '..' away)."""
     reader, writer = await asyncio.open_connection(client.host, client.port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    # The server's own Host: any other name is refused with 421 before the path is looked at.
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {client.host}:{client.port}\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
     raw = (await reader.read()).decode("utf-8", "replace")
     writer.close()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.backend.conftest import run_flow
+from tests.browser_pages import CHROMIUM, CHROMIUM_ARGS, checked_page
 from tests.fault.procs import Backend
 
 FLOW = Path(__file__).resolve().parent / "flows" / "xss_flow.py"
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 TAG = "<script>window.__pwned=4</script>"
 
 
@@ -37,10 +37,11 @@ def test_hostile_text_is_inert(xss_server: tuple[str, str, str]) -> None:
     url, run_id, task_id = xss_server
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu",
-                                                                      "--disable-background-networking"])
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Fails on a CSP violation too: an injected inline script would be blocked by the CSP and
+        # reported, so this sees an injection even where the policy stopped it.
+        pages = checked_page(browser, url)
+        page = next(pages)
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         try:
             for path, literal in ((f"/XssFlow/{run_id}", "window.__pwned=4"),
@@ -71,5 +72,8 @@ def test_hostile_text_is_inert(xss_server: tuple[str, str, str]) -> None:
             assert page.locator("img[src='x']").count() == 0
             assert page.evaluate("window.__pwned") is None
         finally:
-            browser.close()
+            try:
+                next(pages, None)
+            finally:
+                browser.close()
     assert dialogs == [], json.dumps(dialogs)
