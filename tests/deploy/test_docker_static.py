@@ -57,16 +57,17 @@ def test_compose_services(compose):
     assert {"postgres", "minio", "minio-bucket", "migrate", "ui", "ingest", "demo"} <= set(services)
     assert services["postgres"]["image"].startswith("postgres:16")
     assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
-    # the UI gets only the read-only role
+    # the UI's credentials (only the read-only role and S3 user) come from its own secrets volume:
+    # tests/deploy/test_compose_secrets.py
     ui_env = services["ui"]["environment"]
-    assert ui_env["FLOWSCOPE_DSN"] == ""
-    assert ui_env["FLOWSCOPE_READER_DSN"].startswith("postgresql://flowscope_reader:")
+    assert "FLOWSCOPE_DSN" not in ui_env and "AWS_SECRET_ACCESS_KEY" not in ui_env
     assert services["demo"]["profiles"] == ["demo"]
     # the mirror: its own profile, the writer role (it writes into Flowscope), the source as a setting
     mirror = services["mirror"]
-    assert mirror["profiles"] == ["mirror"] and mirror["command"][:2] == ["flowscope", "mirror"]
+    assert mirror["profiles"] == ["mirror"] and "exec flowscope mirror" in mirror["command"][0]
     assert mirror["environment"]["FLOWSCOPE_MIRROR_SOURCE"] == "${FLOWSCOPE_MIRROR_SOURCE:-}"
-    assert mirror["environment"]["FLOWSCOPE_DSN"].startswith("postgresql://flowscope:")
+    # its writer DSN comes from the writer's secrets volume (tests/deploy/test_compose_secrets.py)
+    assert any(v.startswith("writer-secrets:") for v in mirror["volumes"])
     assert mirror["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     # every service built from this repo uses the one image
     for name in ("migrate", "ui", "ingest", "demo", "mirror"):
