@@ -53,8 +53,8 @@ def is_ip(name: str) -> bool:
 def default_hosts(listen: Iterable[str]) -> frozenset[str]:
     """The names a server listening on these addresses is reached by, without configuration."""
     names: set[str] = set()
-    for address in listen:
-        address = (address or "").strip().lower()
+    for given in listen:
+        address = (given or "").strip().lower()
         if address in WILDCARD_LISTEN:
             names.update(n.lower() for n in (socket.gethostname(), socket.getfqdn()) if n)
         elif not is_ip(hostname(address)):

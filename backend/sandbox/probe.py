@@ -34,6 +34,7 @@ class SandboxState:
     report: dict[str, Any] = field(default_factory=dict)
     attempts: dict[str, str] = field(default_factory=dict)
     error: str | None = None                  # the probe itself failed
+    probed: bool = False                      # no probe yet: nothing is known, so nothing is allowed
 
     @property
     def possible(self) -> list[str]:
@@ -44,6 +45,8 @@ class SandboxState:
         if self.mode == "off":
             return ("not rendered: unpickling is turned off on this server (FLOWSCOPE_ARTIFACT_SANDBOX=off); "
                     "download the value instead")
+        if self.mode != "off" and not self.probed:
+            return "not rendered: the artifact sandbox has not been probed yet (ArtifactRenderer.start())"
         if self.mode == "strict" and (self.error or self.possible):
             why = self.error or "a pickle could still " + ", ".join(self.possible)
             return (f"not rendered: the artifact sandbox is incomplete on this server ({why}); see "
@@ -73,6 +76,10 @@ def server_dumpable() -> bool | None:
         return None
 
 
+def _escaped(write_dir: str) -> bool:
+    return os.path.exists(os.path.join(write_dir, "escaped"))
+
+
 def _bait(scratch_root: str | None) -> tuple[str, str, str]:
     """A world-readable file and a world-writable directory outside the sandbox's paths."""
     bait = tempfile.mkdtemp(prefix="flowscope-probe-", dir=scratch_root)
@@ -97,11 +104,11 @@ async def probe(base: dict[str, Any], mode: str, timeout: float, scratch_root: s
     if key not in _probed or _probed[key].error:
         _probed[key] = await _probe(base, mode, timeout, scratch_root)
     cached = _probed[key]
-    return SandboxState(cached.mode, cached.layers, cached.report, dict(cached.attempts), cached.error)
+    return SandboxState(cached.mode, cached.layers, cached.report, dict(cached.attempts), cached.error, True)
 
 
 async def _probe(base: dict[str, Any], mode: str, timeout: float, scratch_root: str | None) -> SandboxState:
-    state = SandboxState(mode)
+    state = SandboxState(mode, probed=True)
     if mode == "off":
         return state
     bait, secret, write_dir = _bait(scratch_root)
@@ -118,7 +125,7 @@ async def _probe(base: dict[str, Any], mode: str, timeout: float, scratch_root: 
         state.report = result["report"]
         state.attempts = dict(result["attempts"])
         state.layers = tuple(state.report.get("applied", {}))
-        if os.path.exists(os.path.join(write_dir, "escaped")):
+        if _escaped(write_dir):
             state.attempts["write a file outside scratch"] = "POSSIBLE (the file appeared)"
         return state
     finally:

@@ -83,18 +83,20 @@ def test_restricted_unpickler_allows_plain_values_and_metaflow_internals() -> No
 
 async def test_artifact_worker_preview_errors_and_limits() -> None:
     """The worker process that unpickles Metaflow artifacts: previews, errors, time and memory caps."""
-    def renderer(timeout: float = 20, mem_mb: int = 256) -> ArtifactRenderer:
-        return ArtifactRenderer(timeout=timeout, memory_mb=mem_mb, workers=1, cache=LruCache("t", 1 << 20))
+    async def renderer(timeout: float = 20, mem_mb: int = 256) -> ArtifactRenderer:
+        made = ArtifactRenderer(timeout=timeout, memory_mb=mem_mb, workers=1, cache=LruCache("t", 1 << 20))
+        await made.start()   # the start-up probe: without it nothing is unpickled
+        return made
 
-    ok = await renderer().render("a", pickle.dumps({"a": [1, 2]}, protocol=4), "a")
+    ok = await (await renderer()).render("a", pickle.dumps({"a": [1, 2]}, protocol=4), "a")
     assert ok["text"] == "{'a': [1, 2]}" and ok["type"] == "dict" and ok["json"] == {"a": [1, 2]}
-    missing = await renderer().render("b", b"cno_such_mod\nCls\n)R.", "b")
+    missing = await (await renderer()).render("b", b"cno_such_mod\nCls\n)R.", "b")
     assert "No module named 'no_such_mod'" in missing["error"]
     # a pickle that sleeps: killed at the deadline
     with pytest.raises(ApiError, match="longer than 1.5 s"):
-        await renderer(timeout=1.5).render("c", b"ctime\nsleep\n(I30\ntR.", "c")
+        await (await renderer(timeout=1.5)).render("c", b"ctime\nsleep\n(I30\ntR.", "c")
     # a pickle that allocates 2 GB: stopped by the memory cap
-    big = await renderer(mem_mb=200).render("d", b"cbuiltins\nbytearray\n(I2000000000\ntR.", "d")
+    big = await (await renderer(mem_mb=200)).render("d", b"cbuiltins\nbytearray\n(I2000000000\ntR.", "d")
     assert "memory" in big["error"].lower()
-    long = await renderer().render("e", pickle.dumps("x" * 300_000, protocol=4), "e")
-    assert len(long["text"]) <= 200_000 and "json" not in long   # shortened by reprlib, not sent whole
+    long = await (await renderer()).render("e", pickle.dumps("x" * 300_000, protocol=4), "e")
+    assert len(long["text"]) <= 200_000 and "json" not in long   # shortened, not sent whole

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 import decimal
 import fractions
+import json
 import pickle
-import time
 import uuid
 from collections import Counter, OrderedDict, defaultdict, deque
 
@@ -79,13 +79,11 @@ def test_shared_references_cannot_blow_up_rendering() -> None:
         value = [value] * 1000
     data = pickle.dumps(value, protocol=4)
     assert len(data) < 100_000
-    began = time.monotonic()
+    # Unbounded, these would run for ever (pytest's timeout would end it): bounded, they stop early.
     decoded = restricted_loads(data)
     shown = render(decoded, 200_000)
-    as_json = to_json_value(decoded)
-    assert time.monotonic() - began < 5
     assert shown["truncated"] and len(shown["text"]) == 200_000 and "json" not in shown
-    assert isinstance(as_json, list)
+    assert len(json.dumps(to_json_value(decoded, budget=10_000))) < 2_000_000
 
 
 def test_text_is_bounded_and_marks_truncation() -> None:
