@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from bench.api_report import machine
+from bench.api_report import load_avg, machine
 
 
 def section(out: dict[str, Any], command: str, started: float) -> str:
@@ -16,8 +16,11 @@ def section(out: dict[str, Any], command: str, started: float) -> str:
         "## Browser", "",
         (f"Written by `bench.browser` (Playwright, Chromium {os.environ.get('CHROMIUM_VERSION', '/usr/bin/chromium')}, "
         "headless, 1600x1000, a fresh context per load). "
-        f"Command: `FLOWSCOPE_HOME=/tmp/fs-scale {command}`. Machine: {machine()}, shared. Date: {when}. "
-        "Times from navigation start until the thing is on screen (polled each animation frame)."), "",
+        f"Command: `FLOWSCOPE_HOME=/work/data/fs-scale {command}`. Machine: {machine()}, shared. Date: {when}. "
+        + _load_text(out) +
+        "Times from navigation start until the thing is on screen (polled each animation frame). "
+        "\"cold\" = the first open after a backend restart (empty Flowscope caches; Postgres and the OS "
+        "page cache stay warm); \"warm\" = later loads (fresh browser contexts, warm backend)."), "",
         "| what | median ms | runs | target | ok | note |", "| --- | ---: | ---: | ---: | --- | --- |",
     ]
     for r in out["rows"]:
@@ -43,6 +46,14 @@ def section(out: dict[str, Any], command: str, started: float) -> str:
                  f"{out.get('heap', 0) / 2**20:.1f} MiB. Backend RSS: peak {out.get('rss_peak', 0) / 2**20:.0f} MiB, "
                  f"{out.get('rss_end', 0) / 2**20:.0f} MiB at the end.")
     return "\n".join(lines) + "\n"
+
+
+def _load_text(out: dict[str, Any]) -> str:
+    load = out.get("load")
+    if not load:
+        return ""
+    return (f"Load average (`uptime`, 1 / 5 / 15 min): {load_avg(load[0])} at the start, "
+            f"{load_avg(load[1])} at the end. ")
 
 
 def write_section(path: str, out: dict[str, Any], command: str, started: float) -> None:

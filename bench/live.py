@@ -31,7 +31,7 @@ import aiohttp
 import psycopg2
 
 from bench.api import wait_up
-from bench.api_report import machine, percentile
+from bench.api_report import load_avg, machine, percentile
 from contract.pg.connect import connect_writer, resolve_dsns
 from contract.settings import load_settings
 from core_runtime.store import RunStore
@@ -192,10 +192,12 @@ def write_section(path: str, rows: list[tuple[int, float, float, float, int, int
                   started: float) -> None:
     import re
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
-    lines = ["## Live updates", "",
+    lines = ["## Live updates: Python websocket clients", "",
              (f"Written by `bench.live`. Command: `{command}`. Machine: {machine()}, shared. Date: {when}. "
              "Commit of a task row (RunStore.create_task) → the insert event at a websocket client "
-             "subscribed to the run's tasks; the clients run in the bench process, so their CPU time counts."), "",
+             "subscribed to the run's tasks. The clients are Python websocket clients (aiohttp) in the bench "
+             "process — not browsers (see bench.live_browsers) — so their CPU time counts too. Load average "
+             f"(`uptime`) at the end: {load_avg(os.getloadavg())}."), "",
              "| clients | p50 ms | p95 ms | p99 ms | events received | target p95 | ok |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for n, p50, p95, p99, got, want in rows:
@@ -207,7 +209,7 @@ def write_section(path: str, rows: list[tuple[int, float, float, float, int, int
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
-    pattern = re.compile(r"^## Live updates\b.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    pattern = re.compile(r"^## Live updates: Python websocket clients\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     text = pattern.sub(lambda _: body + "\n", text, count=1) if pattern.search(text) else text.rstrip() + "\n\n" + body
     with open(path, "w") as f:
         f.write(text)
