@@ -136,6 +136,10 @@ class Settings:
     retry_delays: bool = setting(
         False, "Wait @retry's minutes_between_retries before a retry. Off by default: Metaflow's "
                "local runtime retries at once (schedulers apply the delay).")
+    ray_address: str | None = setting(
+        None, "Address of a Ray cluster (its head's host:port, or 'auto' on a node of the cluster). Set: "
+              "steps with @kubernetes/@batch run there, and `run --with ray` runs every step there. "
+              "Unset: everything runs on this machine.")
 
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")

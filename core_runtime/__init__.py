@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from core_runtime.compute import batch, kubernetes
 from core_runtime.config import Config, ConfigError, ConfigValue
 from core_runtime.config_expr import config_expr
 from core_runtime.config_parsers import (
@@ -57,12 +58,13 @@ __all__ = [
     "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
     "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
-    "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
+    "batch", "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
     "current", "default_metadata", "default_namespace", "environment", "exit_hook", "get_metadata",
-    "get_namespace", "inspect_spin", "metadata", "namespace", "parallel", "parallel_imap_unordered",
-    "parallel_map", "profile", "project", "pypi", "pypi_base", "pyproject_toml_parser",
-    "pytorch_parallel", "requirements_txt_parser", "resources", "retry", "schedule", "secrets", "step",
-    "timeout", "trigger", "trigger_on_finish", "user_step_decorator", "yaml_parser",
+    "get_namespace", "inspect_spin", "kubernetes", "metadata", "namespace", "parallel",
+    "parallel_imap_unordered", "parallel_map", "profile", "project", "pypi", "pypi_base",
+    "pyproject_toml_parser", "pytorch_parallel", "requirements_txt_parser", "resources", "retry",
+    "schedule", "secrets", "step", "timeout", "trigger", "trigger_on_finish", "user_step_decorator",
+    "yaml_parser",
 ]
 
 _CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "Metaflow", "namespace",

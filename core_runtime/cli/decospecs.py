@@ -39,6 +39,8 @@ def apply_decospecs(flow_cls: type, specs: list[str]) -> None:
 
     for spec in specs:
         name, attrs = parse_spec(spec)
+        if name == "ray":
+            continue   # not a decorator: the executor every step runs on (cli/executor_opts.py)
         build = STEP_DECORATORS.get(name)
         if build is None:
             raise UsageError(f"--with {spec}: unknown decorator @{name} "

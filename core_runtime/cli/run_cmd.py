@@ -125,6 +125,9 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     shown = {k: (v.value if isinstance(v, _Loaded) else v) for k, v in shown.items()}
     shown.update({c.attr: c.value for c in info.configs})
     graph = info.graph
+    from core_runtime.cli.executor_opts import open_remote
+
+    remote, remote_all = open_remote(cmd, info, settings)
     console = Console(quiet=cmd.quiet)
     environments = prepare_environments(info.flow_cls, graph, settings, console.line)
     cloner = cloner_factory(store, ds) if cloner_factory else None
@@ -149,7 +152,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                      cloner=cloner, environments=environments,
                      parameter_names=[p.attr for p in info.parameters] + [c.attr for c in info.configs],
                      project=_project_fields(project), graph_info=graph_info,
-                     max_num_splits=max_num_splits)
+                     max_num_splits=max_num_splits, remote=remote, remote_all=remote_all)
     code = Runner(setup).execute()
     from core_runtime.exit_hooks import run_exit_hooks
 

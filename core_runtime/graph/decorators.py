@@ -15,6 +15,9 @@ DECORATOR_DEFAULTS: dict[str, dict[str, Any]] = {
     "catch": {"var": None, "print_exception": True},
     "timeout": {"seconds": 0, "minutes": 0, "hours": 0},
     "resources": {"cpu": 1, "gpu": None, "disk": None, "memory": 4096, "shared_memory": None},
+    # The remote-compute decorators: their resource arguments (the rest are recorded as given).
+    "kubernetes": {"cpu": 1, "memory": 4096, "disk": 10240, "gpu": None},
+    "batch": {"cpu": None, "gpu": None, "memory": None},
     "card": {"type": "default", "options": {}, "scope": "task", "timeout": 45, "id": None,
              "save_errors": True, "customize": False, "refresh_interval": 5},
 }

@@ -23,8 +23,10 @@ from core_runtime.current import Parallel
 from core_runtime.decorators import find_decorator, resolved_attributes
 from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
 from core_runtime.scheduler.console import Console, LinePrinter
+from core_runtime.scheduler.executor import AttemptSpec, Executor, TaskAttempt
+from core_runtime.scheduler.local_executor import LocalExecutor
+from core_runtime.scheduler.placement import Placer
 from core_runtime.scheduler.plan import ChildResult, Finished, Record, TaskPlan
-from core_runtime.scheduler.process import TaskProcess, describe_exit, fork_task, kill_task, read_result
 from core_runtime.scheduler.transitions import Transitions
 
 POLL_SECONDS = 0.5
@@ -51,6 +53,8 @@ class RunSetup:
     project: dict[str, Any] = field(default_factory=dict)
     graph_info: dict[str, Any] | None = None
     max_num_splits: int | None = None
+    remote: Executor | None = None  # the distributed executor (Ray), when one is configured
+    remote_all: str | None = None  # --with ray|kubernetes|batch: every step asks for the remote executor
 
 
 @dataclass
@@ -65,7 +69,7 @@ class Queued:
 @dataclass
 class Running:
     q: Queued
-    proc: TaskProcess
+    proc: TaskAttempt
     writers: dict[str, Any]
     printers: dict[str, LinePrinter]
     deadline: float | None
@@ -87,9 +91,11 @@ class Runner:
         self.ready: deque[Queued] = deque()       # runnable now
         self.delayed: list[Queued] = []            # retries waiting for minutes_between_retries
         self.running: dict[int, Running] = {}
+        self.tmpdir = tempfile.mkdtemp(prefix="flowscope-run-")
+        self.local = LocalExecutor(self.tmpdir, _child_body)
+        self.placer = Placer(setup.flow_cls, self.local, setup.remote, setup.remote_all)
         self.param_records: list[Record] = []
         self.sel = selectors.DefaultSelector()
-        self.tmpdir = tempfile.mkdtemp(prefix="flowscope-run-")
         self.interrupted: str | None = None
         self.end_done = False
         self.control_tasks: dict[tuple[Any, ...], str] = {}    # @parallel gang -> control task id
@@ -125,6 +131,7 @@ class Runner:
             raise
         finally:
             self._restore_signals(old)
+            self.placer.close()
             self.sel.close()
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 
@@ -184,17 +191,20 @@ class Runner:
                     except OSError:
                         pass
                 elif kind == "exit":
-                    self._reap(item)
+                    if item.proc.on_event():
+                        self._reap(item)
+                    else:
+                        self._record_placement(item)
                 else:
                     self._read(item, key.fd, kind)
-            if not hasattr(os, "pidfd_open"):
-                for r in list(self.running.values()):
+            for r in list(self.running.values()):
+                if r.proc.event_fd is None:
                     self._reap(r, block=False)
             now = time.monotonic()
             for r in list(self.running.values()):
                 if r.deadline and now >= r.deadline and r.timed_out is None:
                     r.timed_out = r.deadline - r.proc.started
-                    kill_task(r.proc)
+                    r.proc.kill()
             if now >= next_hb:
                 # Tasks waiting between retries are alive too (minutes_between_retries can
                 # exceed the readers' heartbeat timeout).
@@ -202,6 +212,9 @@ class Runner:
                 pks += [q.task.task_pk for q in self.delayed]
                 s.store.heartbeat(s.run, pks)
                 next_hb = now + hb_every
+                gone = self.placer.health()
+                if gone:
+                    raise RunFailed(gone, None)
 
     # ---- launching -------------------------------------------------------------------------
     def _launch_ready(self) -> None:
@@ -216,7 +229,8 @@ class Runner:
                     continue
             self._launch(q)
 
-    def _create_task(self, q: Queued) -> None:
+    def _create_task(self, q: Queued) -> list[tuple[str, str, str]]:
+        """Creates the task row; returns its task-wide metadata for _launch to write."""
         plan = q.plan
         s = self.s
         q.task = s.store.create_task(
@@ -236,7 +250,7 @@ class Runner:
             fields += [(k, str(v), "resources") for k, v in res.attributes.items()]
         if s.environments is not None:
             fields += s.environments.metadata(plan.step)
-        s.store.record_metadata(q.task, None, fields)
+        return fields
 
     def _user_retries(self, fn: Any) -> int:
         retry = find_decorator(fn, "retry")
@@ -264,8 +278,7 @@ class Runner:
         from core_runtime.logs import LogWriter
 
         s = self.s
-        if q.task is None:
-            self._create_task(q)
+        task_fields = self._create_task(q) if q.task is None else []
         task = q.task
         s.store.start_attempt(task, q.attempt)
         s.store.record_metadata(task, q.attempt, [("attempt", str(q.attempt), "attempt")])
@@ -285,8 +298,24 @@ class Runner:
         catch = find_decorator(fn, "catch")
         if catch is not None and q.fallback is None and q.attempt >= self._user_retries(fn):
             ctx.catch_here = resolved_attributes(catch, s.flow_cls)
-        result_path = os.path.join(self.tmpdir, f"{task.task_pk}.{q.attempt}.json")
-        proc = fork_task(lambda: _child_body(ctx, q.plan, s.settings), result_path)
+        executor, request, notice = self.placer.choose(q.plan.step)
+        spec = AttemptSpec(ctx, q.plan, s.settings, request, f"{task.task_pk}.{q.attempt}")
+        try:
+            proc = executor.launch(spec)
+        except Exception as exc:  # noqa: BLE001 - e.g. a request no node of the cluster can take
+            s.store.record_metadata(task, None, task_fields)
+            self._launch_failed(q, str(exc))
+            return
+        # Task-wide fields and a placement known at launch (local) go in one statement.
+        placement = proc.take_placement()
+        fields: list[Any] = list(task_fields)
+        if notice and q.attempt == 0:
+            fields.append(("remote-compute", notice, "notice"))
+        if placement is not None:
+            fields += placement.metadata(q.attempt)
+        s.store.record_metadata(task, None, fields)
+        if notice and q.attempt == 0:
+            s.console.task(s.run.run_id, q.plan.step, task.task_id, None, notice)
         # The step raises TimeoutException at the limit; a step that does not stop (stuck in
         # native code, ignoring the exception) is killed a little later.
         deadline = proc.started + limit + TIMEOUT_GRACE_SECONDS if limit else None
@@ -297,17 +326,37 @@ class Runner:
                                             flush_interval=s.settings.log_flush_interval)
             run.printers[stream] = LinePrinter(self._printer(task, proc.pid))
             self.sel.register(fd, selectors.EVENT_READ, (stream, run))
-        if proc.pidfd is not None:
-            self.sel.register(proc.pidfd, selectors.EVENT_READ, ("exit", run))
-        self.running[proc.pid] = run
+        if proc.event_fd is not None:
+            self.sel.register(proc.event_fd, selectors.EVENT_READ, ("exit", run))
+        self.running[proc.key] = run
         what = "Task is starting" + (f" (retry {q.attempt})" if q.attempt and not q.fallback else "")
         if q.fallback:
             what = "Task failed; @catch stores the exception and the flow continues"
         s.console.task(s.run.run_id, q.plan.step, task.task_id, proc.pid, what + ".")
 
-    def _printer(self, task: Any, pid: int) -> Callable[[str], None]:
+    def _printer(self, task: Any, pid: int | None) -> Callable[[str], None]:
         s = self.s
         return lambda line: s.console.task(s.run.run_id, task.step_name, task.task_id, pid, line)
+
+    def _record_placement(self, run: Running) -> None:
+        """A remote attempt has been placed on a node: record where (the UI shows it)."""
+        placement = run.proc.take_placement()
+        if placement is None:
+            return
+        self.s.store.record_metadata(run.q.task, run.q.attempt, placement.metadata(run.q.attempt))
+        self.s.console.task(self.s.run.run_id, run.q.plan.step, run.q.task.task_id, placement.pid,
+                            f"Task is running on {placement.executor} node {placement.host}"
+                            + (f" ({placement.node_id[:12]})" if placement.node_id else "") + ".")
+
+    def _launch_failed(self, q: Queued, reason: str) -> None:
+        """The executor refused the attempt before it started: it fails like a crashed one."""
+        s = self.s
+        full_reason = (f"step {q.plan.step} failed: {reason} (task {s.run.flow_id}/{s.run.run_id}/"
+                       f"{q.plan.step}/{q.task.task_id}, attempt {q.attempt})")
+        s.store.finish_attempt(q.task, q.attempt, status="failed", exit_code=None, reason=reason,
+                               final=True, exception_type=None, exception_message=None, traceback=None)
+        s.console.task(s.run.run_id, q.plan.step, q.task.task_id, None, f"Task failed: {reason}")
+        raise RunFailed(full_reason, q.plan.step)
 
     @staticmethod
     def _stream_of(run: Running, fd: int) -> str:
@@ -335,12 +384,13 @@ class Runner:
                 return
 
     def _reap(self, run: Running, block: bool = True) -> None:
-        try:
-            pid, status = os.waitpid(run.proc.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            pid, status = run.proc.pid, 0
-        if pid == 0:
+        event_fd = run.proc.event_fd
+        end = run.proc.collect(block)
+        if end is None:
             return
+        if event_fd is not None:
+            self.sel.unregister(event_fd)
+        self._record_placement(run)   # a remote attempt that ended before its placement was read
         # Drain what the task wrote before exiting; a grandchild may keep a pipe open, so
         # read only what is there now instead of waiting for EOF.
         for fd in list(run.open_fds):
@@ -349,11 +399,7 @@ class Runner:
                 self.sel.unregister(fd)
                 os.close(fd)
                 run.open_fds.discard(fd)
-        if run.proc.pidfd is not None:
-            self.sel.unregister(run.proc.pidfd)
-            os.close(run.proc.pidfd)
-        exit_code, how = describe_exit(status)
-        if exit_code == -signal.SIGSEGV:
+        if end.exit_code == -signal.SIGSEGV:
             # Like Metaflow, say so in the task's own stderr, where the user looks first.
             note = b"Task crashed: segmentation fault (SIGSEGV)\n"
             run.writers["stderr"].feed(note)
@@ -362,12 +408,11 @@ class Runner:
             p.close()
         for w in run.writers.values():
             w.close()
-        del self.running[run.proc.pid]
-        result = read_result(run.proc.result_path)
-        self._attempt_done(run, result, exit_code, how)
+        del self.running[run.proc.key]
+        self._attempt_done(run, end.result, end.exit_code, end.how, end.lost)
 
     def _attempt_done(self, run: Running, result: ChildResult | None, exit_code: int | None,
-                      how: str) -> None:
+                      how: str, lost: str | None = None) -> None:
         s = self.s
         q = run.q
         task = q.task
@@ -407,7 +452,7 @@ class Runner:
             exc_class = result.exception_class
         else:
             exc = {"exception_type": None, "exception_message": None, "traceback": None}
-            reason = f"task process {how}"
+            reason = lost or f"task process {how}"
             exc_class = "core_runtime.plugins.catch_decorator.FailureHandledByCatch"
         fn = getattr(s.flow_cls, q.plan.step)
         retry = find_decorator(fn, "retry")
@@ -466,18 +511,18 @@ class Runner:
 
     def _kill_all(self, reason: str) -> None:
         for run in list(self.running.values()):
-            kill_task(run.proc)
+            run.proc.kill()
         for run in list(self.running.values()):
             try:
-                os.waitpid(run.proc.pid, 0)
-            except ChildProcessError:
+                run.proc.collect(block=True)
+            except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                 pass
             for w in run.writers.values():
                 try:
                     w.close()
                 except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                     pass
-            for fd in list(run.open_fds) + ([run.proc.pidfd] if run.proc.pidfd is not None else []):
+            for fd in list(run.open_fds):
                 try:
                     os.close(fd)
                 except OSError:
@@ -490,11 +535,12 @@ class Runner:
         self.running.clear()
 
 
-def _child_body(ctx: TaskContext, plan: TaskPlan, settings: Any) -> ChildResult:
+def _child_body(spec: AttemptSpec) -> ChildResult:
     import sys
 
     from contract.datastore import open_datastore
 
+    ctx, plan, settings = spec.ctx, spec.plan, spec.settings
     if ctx.env_python:
         from core_runtime.environments.launch import run_in_environment
 

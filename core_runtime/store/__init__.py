@@ -190,13 +190,14 @@ class RunStore:
             execute_values(cur, sql.UPSERT_ARTIFACTS, rows, page_size=500)
 
     def record_metadata(self, task: TaskRef, attempt: int | None,
-                        fields: Sequence[tuple[str, str, str]]) -> None:
-        """Metaflow-style metadata: (field_name, value, type) per field."""
+                        fields: Sequence[tuple[str, str, str] | tuple[str, str, str, int | None]]) -> None:
+        """Metaflow-style metadata: (field_name, value, type) per field, or (…, attempt) to give a
+        field its own attempt (task-wide and per-attempt fields in one statement)."""
         if not fields:
             return
         now = now_ms()
-        rows = [(task.task_pk, task.run_pk, attempt, name, str(value), typ, now)
-                for name, value, typ in fields]
+        rows = [(task.task_pk, task.run_pk, f[3] if len(f) > 3 else attempt, f[0], str(f[1]), f[2], now)
+                for f in fields]
         with self._cursor() as cur:
             execute_values(cur, sql.INSERT_METADATA, rows, page_size=500)
 
