@@ -27,6 +27,11 @@ ArtifactLoader = Callable[[str], Any]   # datastore location -> value
 # One level of foreach nesting, as Metaflow's ``self._foreach_stack`` gives it.
 ForeachFrame = namedtuple("ForeachFrame", ["step", "var", "num_splits", "index", "value"])
 
+# Set by core_runtime.scheduler.remote_task on a worker node: ``MyFlow()`` then runs one task
+# attempt there instead of the command line.
+_task_entry: Callable[[type, list[str]], int] | None = None
+
+
 
 class MergeArtifactsError(UnhandledInMergeArtifactsException):
     """merge_artifacts found inputs with different values for the same artifact."""
@@ -119,7 +124,7 @@ class FlowSpec:
         if use_cli:
             from core_runtime.cli.main import main
 
-            sys.exit(main(type(self), sys.argv[1:]))
+            sys.exit((_task_entry or main)(type(self), sys.argv[1:]))
 
     # ---- what Metaflow code reads from a flow object ------------------------------------------
     @property
