@@ -122,7 +122,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     rows_wanted = get_int(q, "rows", 200, minimum=1, maximum=5000) or 200
     row_start = get_int(q, "row_start", 0, minimum=0) or 0
     sort = get_choice(q, "sort", tuple(timeline_db.SORT_KEYS), "start") or "start"
-    group = get_choice(q, "group", ("step", "flat"), "step") or "step"
+    group = get_choice(q, "group", ("step", "flat", "host"), "step") or "step"
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     steps = get_list(q, "step")
     indexes = request.app[TIMELINE_INDEX]
@@ -139,9 +139,13 @@ async def get_timeline(request: web.Request) -> web.Response:
     if end <= start:
         raise bad_request(f"parameter 'end' ({end}) must be after 'start' ({start})")
     order = graph_order(await load_dag(request, run))
+    if index is not None and group == "host":
+        await timeline_index.load_hosts(db, run, index)
     view = timeline_index.view(index, order, sort, group, statuses, steps) if index is not None else None
     if view is not None:
-        groups: list[Row] = [{"step_name": g[0], "row_start": g[1], "row_count": g[2]} for g in view.groups]
+        groups: list[Row] = [{"step_name": g[0] if group != "host" else None,
+                              "host": g[0] if group == "host" else None, "row_start": g[1], "row_count": g[2]}
+                             for g in view.groups]
     else:
         groups = await timeline_db.group_rows(db, lv, run["run_pk"], order, sort, group, statuses, steps)
     total = sum(g["row_count"] for g in groups)
@@ -165,7 +169,7 @@ async def get_timeline(request: web.Request) -> web.Response:
         for r in task_rows:
             lane = by_row.setdefault(r["rn"], {"row": r["rn"], "task": {
                 "task_id": r["task_id"], "step_name": r["step_name"], "foreach_value": r["foreach_value"],
-                "status": r["task_status"],
+                "status": r["task_status"], "host": r["host"],
                 "pathspec": f"{run['flow_id']}/{run['run_id']}/{r['step_name']}/{r['task_id']}"}, "bars": []})
             if r["attempt"] is not None:
                 lane["bars"].append([r["started_at"], r["finished_at"], r["status"], r["attempt"]])
@@ -182,7 +186,7 @@ async def get_timeline(request: web.Request) -> web.Response:
                  for i in range(n_lanes)]
     data = {"start": start, "end": end, "width": width, "bucket_ms": round(bucket_ms, 3),
             "total_rows": total, "row_start": row_start, "tasks_per_lane": per_lane,
-            "groups": [{"step_name": g["step_name"] or None, "row_start": g["row_start"],
+            "groups": [{"step_name": g["step_name"] or None, "host": g["host"], "row_start": g["row_start"],
                         "row_count": g["row_count"]} for g in groups],
             "lanes": lanes}
     if index is not None:
@@ -201,7 +205,8 @@ ROUTES = [
            Param("row_start", "First task row (default 0).", "integer"),
            Param("span", "Task rows to fit into the lanes (default: all from row_start).", "integer"),
            Param("sort", "start | end | duration (default start).", enum=("start", "end", "duration")),
-           Param("group", "step (default: rows grouped by step in DAG order) | flat.", enum=("step", "flat")),
+           Param("group", "step (default: rows grouped by step in DAG order) | flat | host (grouped by the "
+                 "host each task's latest attempt ran on; null: none recorded).", enum=("step", "flat", "host")),
            Param("status", "Only tasks with these effective statuses.", repeated=True),
            Param("step", "Only tasks of these steps.", repeated=True)),
           "object", "timeline", operation="getTimeline", item="Timeline"),

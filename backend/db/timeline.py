@@ -16,6 +16,11 @@ from backend.db.liveness import status_expr, status_filter
 from backend.db.query import Db, Row
 
 SORT_KEYS = {"start": "t.started_at", "end": "t.finished_at", "duration": "t.duration_ms"}
+# The host a task ran on: its latest "host" metadata row (the runtime writes one per attempt; a
+# retry may land on another node). metadata_task (task_pk, id) serves the lookup.
+TASK_HOST = """LEFT JOIN LATERAL (SELECT m.value AS host FROM metadata m
+                                  WHERE m.task_pk = t.task_pk AND m.field_name = 'host'
+                                  ORDER BY m.id DESC LIMIT 1) h ON true"""
 
 
 def _numbered(steps_order: Sequence[str], sort: str, group: str, statuses: Sequence[str],
@@ -32,20 +37,27 @@ def _numbered(steps_order: Sequence[str], sort: str, group: str, statuses: Seque
     order = f"{SORT_KEYS[sort]} NULLS LAST, t.task_pk"
     if group == "step":
         order = f"{step_rank}, {order}"
+    elif group == "host":
+        order = f"h.host NULLS LAST, {order}"
     return f"""
     SELECT t.task_pk, t.step_name, t.task_id, t.foreach_value, {status_expr('t')} AS status,
+           {'h.host' if group == 'host' else 'NULL::text'} AS host,
            (row_number() OVER (ORDER BY {order}) - 1) AS rn
-    FROM tasks t WHERE {' AND '.join(where)}"""
+    FROM tasks t {TASK_HOST if group == 'host' else ''} WHERE {' AND '.join(where)}"""
+
+
+# (step_name, host) of a group's row, per grouping
+GROUP_KEYS = {"step": ("step_name", "NULL::text"), "host": ("''", "host")}
 
 
 async def group_rows(db: Db, live: dict[str, Any], run_pk: int, steps_order: Sequence[str], sort: str,
                      group: str, statuses: Sequence[str], steps: Sequence[str]) -> list[Row]:
-    """(step_name, row_start, row_count) per step, or one flat group; also gives total rows."""
+    """(step_name, host, row_start, row_count) per step or host, or one flat group; also gives total rows."""
     params: dict[str, Any] = {**live, "run_pk": run_pk}
     numbered = _numbered(steps_order, sort, group, statuses, steps, params)
-    key = "step_name" if group == "step" else "''"
-    sql = f"""SELECT {key} AS step_name, min(rn) AS row_start, count(*) AS row_count
-              FROM ({numbered}) n GROUP BY 1 ORDER BY 2"""
+    step_key, host_key = GROUP_KEYS.get(group, ("''", "NULL::text"))
+    sql = f"""SELECT {step_key} AS step_name, {host_key} AS host, min(rn) AS row_start, count(*) AS row_count
+              FROM ({numbered}) n GROUP BY 1, 2 ORDER BY 3"""
     return await db.all(sql, params)
 
 
@@ -56,7 +68,7 @@ async def task_lanes(db: Db, live: dict[str, Any], run_pk: int, steps_order: Seq
     params: dict[str, Any] = {**live, "run_pk": run_pk, "r0": row_start, "r1": row_end}
     numbered = _numbered(steps_order, sort, group, statuses, steps, params)
     sql = f"""
-    SELECT n.rn, n.task_id, n.step_name, n.foreach_value, n.status AS task_status,
+    SELECT n.rn, n.task_id, n.step_name, n.foreach_value, n.status AS task_status, n.host,
            a.attempt, a.started_at, a.finished_at, {status_expr('a', False)} AS status
     FROM ({numbered}) n LEFT JOIN attempts a ON a.task_pk = n.task_pk
     WHERE n.rn >= %(r0)s AND n.rn < %(r1)s ORDER BY n.rn, a.attempt"""

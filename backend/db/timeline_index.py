@@ -42,6 +42,10 @@ TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, ar
                       array_agg(foreach_value) AS fv, array_agg(status) AS status, array_agg(started_at) AS s,
                       array_agg(finished_at) AS e, array_agg(duration_ms) AS d
                FROM tasks WHERE run_pk = %(run_pk)s AND left(step_name, 1) <> '_'"""
+# Latest "host" metadata row per task (see backend.db.timeline.TASK_HOST); read only for group=host.
+HOSTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(host) AS host FROM (
+                   SELECT DISTINCT ON (task_pk) task_pk, value AS host FROM metadata
+                   WHERE run_pk = %(run_pk)s AND field_name = 'host' ORDER BY task_pk, id DESC) h"""
 ATTEMPTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(attempt) AS attempt, array_agg(status) AS status,
                          array_agg(started_at) AS s, array_agg(finished_at) AS e
                   FROM attempts WHERE run_pk = %(run_pk)s"""
@@ -52,7 +56,7 @@ class View:
     """One row order: tasks (indices into RunIndex.tasks) and their attempts flattened."""
 
     order: list[int]
-    groups: list[tuple[str, int, int]]
+    groups: list[tuple[str | None, int, int]]     # (step, or host with group=host; row_start, row_count)
     # attempts of row r are at [offsets[r], offsets[r + 1])
     offsets: list[int]
     a_row: list[int]
@@ -87,6 +91,8 @@ class RunIndex:
     responses: OrderedDict[tuple[Any, ...], dict[str, Any]] = field(default_factory=OrderedDict)
     # whole-run aggregated segments per (view, rows, lanes, power-of-two bucket): see level_segments
     levels: OrderedDict[tuple[Any, ...], dict[int, list[list[Any]]]] = field(default_factory=OrderedDict)
+    # task_pk -> host it ran on, once a host grouping was asked for (load_hosts)
+    hosts: dict[int, str] | None = None
     # bytes held, by part: the index itself, then each view, level and response by its key
     base_bytes: int = 0
     part_bytes: dict[tuple[Any, ...], int] = field(default_factory=dict)
@@ -229,6 +235,14 @@ def build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
     return idx
 
 
+async def load_hosts(db: Db, run: dict[str, Any], idx: RunIndex) -> None:
+    """Fills idx.hosts (one query over the run's metadata) the first time rows are grouped by host."""
+    if idx.hosts is None:
+        h = await db.one(HOSTS_SQL, {"run_pk": run["run_pk"]}) or {}
+        idx.hosts = dict(zip(h.get("pk") or [], h.get("host") or []))
+        idx._keep(("hosts",), sampled_size(list(idx.hosts.items())))   # counted in the cache budget
+
+
 SORT_FIELD = {"start": 5, "end": 6, "duration": 7}
 
 
@@ -246,21 +260,26 @@ def view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, statu
     chosen = [i for i, t in enumerate(idx.tasks)
               if (not wanted_status or t[4] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
 
-    def sort_key(i: int) -> tuple[int, int, int, int]:
+    hosts = idx.hosts or {}
+
+    def sort_key(i: int) -> tuple[Any, ...]:
         t = idx.tasks[i]
         step_rank = rank.get(t[1], 1_000_000) if group == "step" else 0
         value = t[field_]
+        if group == "host":
+            host = hosts.get(t[0])
+            return (host is None, host or "", value is None, value or 0, t[0])
         return (step_rank, value is None, value or 0, t[0])
 
     chosen.sort(key=sort_key)
-    groups: list[tuple[str, int, int]] = []
+    groups: list[tuple[str | None, int, int]] = []
     offsets = [0]
     a_row: list[int] = []
     a_start: list[int] = []
     a_end: list[int] = []
     a_code: list[int] = []
     for row, i in enumerate(chosen):
-        name = idx.tasks[i][1] if group == "step" else ""
+        name = idx.tasks[i][1] if group == "step" else hosts.get(idx.tasks[i][0]) if group == "host" else ""
         if groups and groups[-1][0] == name:
             groups[-1] = (name, groups[-1][1], groups[-1][2] + 1)
         else:
@@ -302,7 +321,8 @@ def task_lanes(idx: RunIndex, v: View, row_start: int, row_end: int) -> list[dic
     out: list[dict[str, Any]] = []
     for row in range(row_start, row_end):
         t = idx.tasks[v.order[row]]
-        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "task_status": t[4]}
+        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "task_status": t[4],
+                "host": (idx.hosts or {}).get(t[0])}
         spans = idx.attempts[v.order[row]]
         if not spans:
             out.append({**base, "attempt": None, "started_at": None, "finished_at": None, "status": None})

@@ -13,12 +13,14 @@ SEGMENT = {"type": "array", "prefixItems": [INT, INT, STATUS, INT, mapping(INT)]
 
 SCHEMAS = {
     "TimelineTask": obj({"task_id": STR, "step_name": STR, "foreach_value": nullable(STR), "status": STATUS,
-                         "pathspec": STR}),
+                         "pathspec": STR, "host": nullable(STR)},
+                        description="host: where the task's latest attempt ran (set with group=host)."),
     "TimelineLane": obj({"row": INT, "task": nullable(ref("TimelineTask"))},
                         optional={"bars": arr(BAR), "segments": arr(SEGMENT)},
                         description="One task's attempts as bars, or (task null) the segments of "
                                     "tasks_per_lane tasks."),
-    "TimelineGroup": obj({"step_name": nullable(STR), "row_start": INT, "row_count": INT}),
+    "TimelineGroup": obj({"step_name": nullable(STR), "host": nullable(STR), "row_start": INT, "row_count": INT},
+                         description="step_name with group=step; host with group=host (null: none recorded)."),
     "Timeline": obj({"start": INT, "end": INT, "width": INT, "bucket_ms": NUM, "total_rows": INT,
                      "row_start": INT, "tasks_per_lane": INT, "groups": arr(ref("TimelineGroup")),
                      "lanes": arr(ref("TimelineLane"))}),

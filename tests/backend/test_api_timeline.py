@@ -127,3 +127,47 @@ async def test_timeline_bad_params(api: Any, recorded: dict[str, str]) -> None:
     assert "width" in (await get_json(api, url, 400, width=0))["error"]["message"]
     assert "end" in (await get_json(api, url, 400, start=10, end=5))["error"]["message"]
     assert "sort" in (await get_json(api, url, 400, sort="color"))["error"]["message"]
+
+
+def _hosts_run(pg_dsn: str) -> str:
+    """A finished run whose tasks ran on two hosts (a retry moved one), and one with no host recorded."""
+    store = new_store(pg_dsn)
+    run = new_run(store, "HostsFlow")
+    placements = [("w2", [("w1", 0), ("w2", 1)]), ("w1", [("w1", 0)]), ("w1", [("w1", 0)]), (None, [])]
+    for i, (_, attempts) in enumerate(placements):
+        task = store.create_task(run, "work", foreach_index=i)
+        for host, attempt in attempts:
+            store.start_attempt(task, attempt)
+            store.record_metadata(task, attempt, [("host", host, "executor")])
+            store.finish_attempt(task, attempt, status="completed" if attempt == len(attempts) - 1 else "failed",
+                                 exit_code=0, reason="node lost: test" if attempt < len(attempts) - 1 else None,
+                                 final=attempt == len(attempts) - 1)
+        if not attempts:
+            store.start_attempt(task, 0)
+            store.finish_attempt(task, 0, status="completed", exit_code=0)
+    store.finish_run(run, "completed", "done")
+    return run.run_id
+
+
+async def test_group_by_host_uses_each_tasks_latest_attempt(api: Any, pg_dsn: str, recorded: dict[str, str]) -> None:
+    import socket
+
+    run_id = _hosts_run(pg_dsn)
+    data = (await get_json(api, f"/api/flows/HostsFlow/runs/{run_id}/timeline", group="host"))["data"]
+    assert [(g["host"], g["row_start"], g["row_count"]) for g in data["groups"]] == [
+        ("w1", 0, 2), ("w2", 2, 1), (None, 3, 1)]
+    assert all(g["step_name"] is None for g in data["groups"])
+    assert [lane["task"]["host"] for lane in data["lanes"]] == ["w1", "w1", "w2", None]
+    moved = data["lanes"][2]
+    assert [b[3] for b in moved["bars"]] == [0, 1]      # both attempts stay on the task's row
+    # The SQL path (used while a run is running) orders and groups the same way as the index.
+    db = api.server.app[DB]
+    run_pk = await db.scalar("SELECT run_pk FROM runs WHERE flow_id = 'HostsFlow' AND run_id = %s", (run_id,))
+    lv = live_params(api.server.app[SETTINGS])
+    groups = await timeline_db.group_rows(db, lv, run_pk, ["work"], "start", "host", [], [])
+    assert [(g["host"], g["row_start"], g["row_count"]) for g in groups] == [("w1", 0, 2), ("w2", 2, 1), (None, 3, 1)]
+    lanes = await timeline_db.task_lanes(db, lv, run_pk, ["work"], "start", "host", [], [], 0, 4)
+    assert [r["host"] for r in lanes] == ["w1", "w1", "w2", "w2", None]
+    local = (await get_json(api, f"/api/flows/ForeachFlow/runs/{recorded['ForeachFlow']}/timeline",
+                            group="host"))["data"]
+    assert [(g["host"], g["row_count"]) for g in local["groups"]] == [(socket.gethostname(), 8)]

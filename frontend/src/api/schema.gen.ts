@@ -767,6 +767,7 @@ export interface components {
             tags: string[];
             created_at: number | null;
         };
+        /** @description host: where the task's latest attempt ran (set with group=host). */
         TimelineTask: {
             task_id: string;
             step_name: string;
@@ -774,6 +775,7 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "running" | "completed" | "failed";
             pathspec: string;
+            host: string | null;
         };
         /** @description One task's attempts as bars, or (task null) the segments of tasks_per_lane tasks. */
         TimelineLane: {
@@ -795,8 +797,10 @@ export interface components {
                 }
             ][];
         };
+        /** @description step_name with group=step; host with group=host (null: none recorded). */
         TimelineGroup: {
             step_name: string | null;
+            host: string | null;
             row_start: number;
             row_count: number;
         };
@@ -2791,8 +2795,8 @@ export interface operations {
                 span?: number;
                 /** @description start | end | duration (default start). */
                 sort?: "start" | "end" | "duration";
-                /** @description step (default: rows grouped by step in DAG order) | flat. */
-                group?: "step" | "flat";
+                /** @description step (default: rows grouped by step in DAG order) | flat | host (grouped by the host each task's latest attempt ran on; null: none recorded). */
+                group?: "step" | "flat" | "host";
                 /** @description Only tasks with these effective statuses. */
                 status?: string[];
                 /** @description Only tasks of these steps. */

@@ -29,7 +29,7 @@ export interface RunListFilters {
 export interface TimelineParams {
   sort: "start" | "end" | "duration";
   /** dense: every task squeezed into the visible lanes (the backend aggregates; level of detail). */
-  group: "step" | "flat" | "dense";
+  group: "step" | "flat" | "dense" | "host";
   status: Status[];
   steps: string[];
   /** Visible window in epoch ms; null means "fit the whole run". */
@@ -126,7 +126,7 @@ export function parseLocation(pathname: string, search: string, hash = ""): View
   const we = int(p.get("we"));
   const timeline: TimelineParams = {
     sort: oneOf(p.get("tsort"), ["start", "end", "duration"] as const, "start"),
-    group: oneOf(p.get("tgroup"), ["step", "flat", "dense"] as const, "step"),
+    group: oneOf(p.get("tgroup"), ["step", "flat", "dense", "host"] as const, "step"),
     status: path.run ? statuses : [],
     steps: path.step && !path.task ? [path.step] : list(p, "tstep"),
     window: ws !== null && we !== null && we > ws ? [ws, we] : null,

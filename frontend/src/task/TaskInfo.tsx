@@ -6,6 +6,7 @@ import { formatDuration, formatTime, liveDuration } from "../ui/format";
 import { useNow } from "../ui/useNow";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { TaskEnvironment } from "./TaskEnvironment";
+import { TaskNode, TaskNotices } from "./TaskPlacement";
 
 function decoratorText(d: Decorator): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
@@ -58,6 +59,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
           </dd></div>
         )}
         {a?.exit_code !== null && a?.exit_code !== undefined && <div><dt>exit code</dt><dd className="mono">{a.exit_code}</dd></div>}
+        <TaskNode task={task} attempt={a?.attempt ?? task.attempt} />
         {task.cloned_from && <div><dt>cloned from</dt><dd className="mono">{task.cloned_from}</dd></div>}
         {/* Decorators (with @resources) are declared on the step: the DAG has them. */}
         {(step?.decorators ?? []).length > 0 && (
@@ -66,6 +68,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
         <TaskEnvironment task={task} />
         {step?.doc && <div><dt>step</dt><dd className="muted" title={step.doc}>{step.doc.split("\n")[0]}</dd></div>}
       </dl>
+      <TaskNotices task={task} />
       <PluginSlot name="task-details" context={{ task }} />
       {a?.traceback ? (
         <pre className="traceback" data-testid="traceback">{a.traceback}</pre>

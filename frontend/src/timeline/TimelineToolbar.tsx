@@ -21,6 +21,8 @@ export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, 
       <label className="field">Rows
         <span className="seg" role="group" aria-label="Group timeline">
           <button type="button" aria-pressed={params.group === "step"} onClick={() => set({ group: "step" })}>by step</button>
+          <button type="button" aria-pressed={params.group === "host"} onClick={() => set({ group: "host" })}
+            title="Rows grouped by the host each task ran on (Ray nodes, or this machine)">by host</button>
           <button type="button" aria-pressed={params.group === "flat"} onClick={() => set({ group: "flat" })}>flat</button>
           <button type="button" aria-pressed={params.group === "dense"} onClick={() => set({ group: "dense" })}
             title="Every task in the visible lanes: an overview of huge runs">dense</button>

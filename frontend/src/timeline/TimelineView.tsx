@@ -92,7 +92,7 @@ export function TimelineView({ run }: { run: Run }) {
     [raw, dense],
   );
   const rows = useMemo(
-    () => rowModel(data?.groups ?? [], params.group === "step", collapsed, data?.total_rows ?? 0),
+    () => rowModel(data?.groups ?? [], params.group === "step" || params.group === "host", collapsed, data?.total_rows ?? 0),
     [data?.groups, data?.total_rows, params.group, collapsed],
   );
   const maxScroll = Math.max(0, rows.length * ROW_H - (height - AXIS_H));

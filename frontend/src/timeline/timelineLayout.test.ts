@@ -44,7 +44,7 @@ describe("zoom and pan", () => {
 });
 
 describe("visual rows", () => {
-  const groups = [{ step_name: "start", row_start: 0, row_count: 1 }, { step_name: "train", row_start: 1, row_count: 3 }];
+  const groups = [{ step_name: "start", host: null, row_start: 0, row_count: 1 }, { step_name: "train", host: null, row_start: 1, row_count: 3 }];
   it("puts a header before each step's lanes", () => {
     const rows = visualRows(groups, true, new Set(), 4);
     expect(rows.map((r) => (r.kind === "header" ? `h:${r.step}` : r.row))).toEqual(["h:start", 0, "h:train", 1, 2, 3]);
@@ -57,8 +57,8 @@ describe("visual rows", () => {
     expect(visualRows(groups, false, new Set(), 4)).toHaveLength(4);
   });
   it("the row model answers without materializing every row", () => {
-    const big = [{ step_name: "start", row_start: 0, row_count: 1 }, { step_name: "sweep", row_start: 1, row_count: 100_000 },
-      { step_name: "end", row_start: 100_001, row_count: 1 }];
+    const big = [{ step_name: "start", host: null, row_start: 0, row_count: 1 }, { step_name: "sweep", host: null, row_start: 1, row_count: 100_000 },
+      { step_name: "end", host: null, row_start: 100_001, row_count: 1 }];
     const m = rowModel(big, true, new Set(), 100_002);
     expect(m.length).toBe(100_005);
     expect(m.at(0)).toEqual({ kind: "header", step: "start", count: 1, collapsed: false });
@@ -78,7 +78,7 @@ describe("visual rows", () => {
     expect(folded.at(3)).toMatchObject({ kind: "header", step: "end" });
   });
   it("the row model agrees with the materialized rows", () => {
-    const groups = [{ step_name: "a", row_start: 0, row_count: 3 }, { step_name: "b", row_start: 3, row_count: 0 }, { step_name: "c", row_start: 3, row_count: 2 }];
+    const groups = [{ step_name: "a", host: null, row_start: 0, row_count: 3 }, { step_name: "b", host: null, row_start: 3, row_count: 0 }, { step_name: "c", host: null, row_start: 3, row_count: 2 }];
     for (const collapsed of [new Set<string>(), new Set(["a"]), new Set(["c"])]) {
       const m = rowModel(groups, true, collapsed, 5);
       const rows = visualRows(groups, true, collapsed, 5);
@@ -101,7 +101,7 @@ describe("visual rows", () => {
     expect(nextLaneRequest(first, { rowStart: 50, rows: 50 })).toEqual({ rowStart: 50, rows: 50 });
   });
   it("asks for the server rows under the visible visual rows, quantized", () => {
-    const many = [{ step_name: "a", row_start: 0, row_count: 1000 }];
+    const many = [{ step_name: "a", host: null, row_start: 0, row_count: 1000 }];
     const rows = rowModel(many, true, new Set(), 1000);
     expect(laneRequest(rows, 0, 30)).toEqual({ rowStart: 0, rows: 50 });
     expect(laneRequest(rows, 120, 30)).toEqual({ rowStart: 100, rows: 50 });
@@ -110,7 +110,7 @@ describe("visual rows", () => {
 });
 
 describe("bar rectangles (level of detail)", () => {
-  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, status: "completed" as const, pathspec: `F/1/s/${id}` });
+  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, status: "completed" as const, pathspec: `F/1/s/${id}`, host: null });
   it("one bar per attempt, earlier failed attempts hatched", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[0, 100, "failed", 0], [200, 400, "completed", 1]] }]);
     const rects = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
@@ -175,5 +175,18 @@ describe("tick labels", () => {
     expect(formatOffset(2 * 3_600_000 + 19 * 60_000 + 30_000, 5_000)).toBe("+2h 19m 30s");
     expect(formatOffset(2 * 3_600_000 + 19 * 60_000, 5_000)).toBe("+2h 19m");
     expect(formatOffset(2 * 3_600_000 + 20 * 60_000, 600_000)).toBe("+2h 20m");
+  });
+});
+
+describe("rows grouped by host", () => {
+  it("labels each host's header and names the tasks with no host", () => {
+    const groups = [{ step_name: null, host: "w1", row_start: 0, row_count: 2 }, { step_name: null, host: null, row_start: 2, row_count: 1 }];
+    const rows = visualRows(groups, true, new Set(["no host recorded"]), 3);
+    expect(rows).toEqual([
+      { kind: "header", step: "w1", count: 2, collapsed: false },
+      { kind: "lane", step: "w1", row: 0 },
+      { kind: "lane", step: "w1", row: 1 },
+      { kind: "header", step: "no host recorded", count: 1, collapsed: true },
+    ]);
   });
 });

@@ -95,6 +95,11 @@ interface GroupSpan {
   collapsed: boolean;
 }
 
+/** A group header's text: its step, or with rows grouped by host, the host. */
+export function groupLabel(g: TimelineGroup): string {
+  return g.step_name ?? g.host ?? "no host recorded";
+}
+
 export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
   if (!grouped || groups.length === 0) {
     const n = Math.max(0, totalRows);
@@ -107,10 +112,10 @@ export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: R
   const spans: GroupSpan[] = [];
   let length = 0;
   for (const g of groups) {
-    const step = g.step_name ?? "";   // null only in the flat grouping, which has no headers
-    const isCollapsed = collapsed.has(step);
-    spans.push({ step, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
-      header: { kind: "header", step, count: g.row_count, collapsed: isCollapsed } });
+    const label = groupLabel(g);
+    const isCollapsed = collapsed.has(label);
+    spans.push({ step: label, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
+      header: { kind: "header", step: label, count: g.row_count, collapsed: isCollapsed } });
     length += 1 + (isCollapsed ? 0 : g.row_count);
   }
   // Spans are in visual order; server rows of the groups are in the same order.
