@@ -50,9 +50,10 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def cluster(s3: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCluster]:
-    marker = tmp_path_factory.mktemp("node-loss") / "attempt0.pid"
+    markers = tmp_path_factory.mktemp("markers")     # task processes on the nodes write their pids here
     # The nodes hold the S3 credentials themselves (as an instance role would); the driver never ships them.
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "NODE_LOSS_MARKER": str(marker),
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "NODE_LOSS_MARKER": str(markers / "attempt0.pid"),
+           "MARKER_DIR": str(markers),
            **{k: v for k, v in s3.items() if k.startswith("AWS_")}}
     c = LocalRayCluster(env)
     try:
@@ -155,6 +156,72 @@ def test_kubernetes_and_retry_step_on_ray(ray_env: dict[str, str], db: Any, tmp_
     assert (None, "remote-compute") not in meta     # it did run on the cluster: no notice
 
 
+def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 180) -> int:
+    """The pid a flow's step wrote to path, once it is there."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text().strip()):
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.5)
+    return int(path.read_text())
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _start(env: dict[str, str], flow: str, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    id_file = tmp_path / f"run-id-{flow}"
+    proc = subprocess.Popen([sys.executable, str(RAY_FLOWS / flow), "run", "--run-id-file", str(id_file)],
+                            env=env, cwd=str(RAY_FLOWS), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, id_file
+
+
+def test_timeout_cancels_the_attempt_and_kills_its_process_on_the_node(
+        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, tmp_path: Path) -> None:
+    proc, id_file = _start(ray_env, "timeout_flow.py", tmp_path)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, out[-3000:]
+    run = run_row(db, "RayTimeoutFlow", id_file.read_text())
+    assert "step slow failed: timeout after 6 s" in run["status_reason"]
+    marker = Path(cluster.env["MARKER_DIR"]) / f"timeout-{run['run_id']}.pid"
+    assert marker.exists(), "the step never started on the cluster"
+    assert _gone(int(marker.read_text()), 30), "the timed-out task process still runs on its node"
+
+
+def test_a_killed_driver_leaves_nothing_running_on_the_cluster(
+        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, tmp_path: Path) -> None:
+    proc, id_file = _start(ray_env, "sleeper_flow.py", tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while not id_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pid = _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{id_file.read_text()}.pid", proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # Ray ends a dead driver's job and its workers; the task process dies with its worker.
+    assert _gone(pid, 90), "the task process outlived its driver"
+    run = run_row(db, "SleeperFlow", id_file.read_text())
+    assert run["status"] == "running"      # nothing could write; readers report "heartbeat lost"
+
 def _node_running(cluster: LocalRayCluster, pid: int) -> Any:
     """The node whose processes include the Ray worker that started the task process pid."""
     with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
@@ -194,3 +261,26 @@ def test_a_killed_node_fails_the_attempt_as_node_lost_and_retry_runs_elsewhere(
     assert attempts[0]["status_reason"].startswith("node lost: Ray node "), attempts[0]["status_reason"]
     meta = _metadata(db, fragile["task_pk"])
     assert meta[(0, "node-id")] != meta[(1, "node-id")]
+
+
+def test_the_cluster_going_away_fails_the_run_with_a_clear_reason(
+        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, tmp_path: Path) -> None:
+    """Last: it kills the head node, and with it the cluster."""
+    proc, id_file = _start({**ray_env, "FLOWSCOPE_HEARTBEAT_INTERVAL": "1"}, "sleeper_flow.py", tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while not id_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{id_file.read_text()}.pid", proc)
+        cluster.nodes[0].kill(signal.SIGKILL)
+        out, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, out[-3000:]
+    run = run_row(db, "SleeperFlow", id_file.read_text())
+    assert run["status"] == "failed"
+    assert f"the Ray cluster at {cluster.address} went away" in run["status_reason"], run["status_reason"]
+    nap = task_rows(db, run["run_pk"], "nap")[0]
+    assert nap["status"] == "failed"      # nothing is left "running"
