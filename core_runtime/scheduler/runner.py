@@ -364,7 +364,9 @@ class Runner:
 
     # ---- output and exit -------------------------------------------------------------------
     def _read(self, run: Running | None, fd: int, stream: str) -> None:
-        if run is None:
+        # The attempt may have been reaped earlier in the same select() batch: its pipes are closed
+        # (and the fd number possibly reused, e.g. by a log chunk file); a stale event is ignored.
+        if run is None or fd not in run.open_fds:
             return
         while True:
             try:
