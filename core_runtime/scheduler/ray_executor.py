@@ -47,6 +47,22 @@ def _exit_text(code: int) -> tuple[int, str]:
     return code, f"exited with code {code}"
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast on a head that does not answer: ray.init() retries an unreachable GCS for minutes."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5.0):
+            return
+    except ValueError:
+        raise RayExecutorError(f"FLOWSCOPE_RAY_ADDRESS={address!r}: expected HOST:PORT of the cluster's head "
+                               "(or 'auto' on a node of the cluster)") from None
+    except OSError as exc:
+        raise RayExecutorError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; is its "
+                               "head running (ray start --head) and the port open from here?") from None
+
+
 class RayAttempt:
     """One attempt on the cluster, observed through pipes fed by a pump thread."""
 
@@ -152,7 +168,11 @@ class RayExecutor:
     def __init__(self, address: str, settings: Any, flow_file: str) -> None:
         import logging
 
-        import ray
+        try:
+            import ray
+        except ImportError:
+            raise RayExecutorError(f"FLOWSCOPE_RAY_ADDRESS={address!r} is set but the 'ray' package is not "
+                                   "installed here: pip install ray") from None
 
         import core_runtime
         from core_runtime.scheduler.code_package import build_package
@@ -160,6 +180,7 @@ class RayExecutor:
 
         self.address = address
         self.settings = settings
+        _check_reachable(address)
         runtime_dir = os.path.dirname(os.path.abspath(core_runtime.__file__))
         try:
             # log_to_driver=False: task output comes back through our own stream, once.

@@ -88,3 +88,15 @@ def test_requests_merge_like_metaflow() -> None:
     assert (step_request(h).remote, step_request(h).gpu, step_request(h).memory_mb) == ("batch", 1.0, 4096.0)
     only = step_request(resources(memory=512)(lambda: None))
     assert (only.remote, only.memory_mb) == (None, 512.0)
+
+
+def test_an_unreachable_ray_cluster_is_refused_before_anything_is_recorded(flow_runner: Any, db: Any) -> None:
+    import socket
+
+    with socket.socket() as s:       # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = flow_runner(FLOW, "run", extra_env={"FLOWSCOPE_RAY_ADDRESS": f"127.0.0.1:{port}"})
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines()[-1].startswith(f"error: cannot reach the Ray cluster at 127.0.0.1:{port}")
+    assert res.run_id is None
