@@ -205,7 +205,7 @@ class RayExecutor:
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        from core_runtime.datastore import datastore_root, open_datastore
+        from contract.datastore import datastore_root, open_datastore
         from core_runtime.scheduler.remote_task import remote_settings
 
         nonce = secrets.token_hex(8)
@@ -236,7 +236,8 @@ class RayExecutor:
         import ray
 
         if refresh or time.monotonic() - self._nodes_at > 5.0:
-            self._nodes = [n for n in ray.nodes() if n.get("Alive")]
+            list_nodes: Any = ray.nodes     # untyped in Ray
+            self._nodes = [n for n in list_nodes() if n.get("Alive")]
             self._nodes_at = time.monotonic()
         return self._nodes
 

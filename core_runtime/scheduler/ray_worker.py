@@ -27,7 +27,7 @@ READ_BYTES = 65536
 def _placement(pid: int) -> dict[str, Any]:
     import ray
 
-    rc = ray.get_runtime_context()
+    rc: Any = ray.get_runtime_context()     # Ray's API is partly untyped
     return {"node_id": rc.get_node_id(), "host": socket.gethostname(), "pid": pid,
             "resources": {k: float(v) for k, v in rc.get_assigned_resources().items()}}
 
@@ -93,8 +93,8 @@ def run_attempt(package: bytes, sha: str, spec: bytes) -> Iterator[tuple[str, An
 
 def probe_datastore(settings: dict[str, Any], key: str, expected: bytes) -> dict[str, Any]:
     """Reads the marker the driver wrote; proves this node sees the same datastore."""
-    from core_runtime.datastore import open_datastore
-    from core_runtime.settings import load_settings
+    from contract.datastore import open_datastore
+    from contract.settings import load_settings
 
     out: dict[str, Any] = {"host": socket.gethostname()}
     try:

@@ -32,7 +32,7 @@ class RemoteSpec:
 
 def remote_settings(settings: Any) -> dict[str, Any]:
     """The settings a task on another node needs: where the datastore is. No DSN, no secrets."""
-    from core_runtime.datastore import datastore_root
+    from contract.datastore import datastore_root
 
     root = datastore_root(settings)
     return {"datastore": root if "://" in root else os.path.abspath(root),
@@ -48,10 +48,10 @@ def encode_spec(spec: Any, flow_file: str) -> bytes:
 
 
 def _run(flow_cls: type, spec: RemoteSpec, result_path: str) -> int:
-    from core_runtime.datastore import open_datastore
+    from contract.datastore import open_datastore
+    from contract.settings import load_settings
     from core_runtime.graph import FlowGraph
     from core_runtime.scheduler.child import TaskContext, run_step
-    from core_runtime.settings import load_settings
 
     if flow_cls.__name__ != spec.flow_class:
         sys.stderr.write(f"{spec.flow_file} runs {flow_cls.__name__}, expected {spec.flow_class}\n")
