@@ -101,6 +101,14 @@ class TaskAttempt(Protocol):
         """How it ended (None: still running and block is False)."""
         ...
 
+    def close(self) -> None:
+        """Release event_fd once the attempt has ended and the runner has unregistered it.
+
+        Never before: forked tasks hold copies of the scheduler's fds, so a closed-but-registered
+        fd stays in epoll and would report its events under a number a new attempt may reuse.
+        """
+        ...
+
     def kill(self) -> None:
         ...
 

@@ -58,12 +58,14 @@ class LocalAttempt:
             pid, status = self.proc.pid, 0
         if pid == 0:
             return None
-        if self.proc.pidfd is not None:
-            os.close(self.proc.pidfd)
-            self.proc.pidfd = None
         exit_code, how = describe_exit(status)
         self._ended = AttemptEnd(exit_code, how, read_result(self.proc.result_path))
         return self._ended
+
+    def close(self) -> None:
+        if self.proc.pidfd is not None:
+            os.close(self.proc.pidfd)
+            self.proc.pidfd = None
 
     def kill(self) -> None:
         kill_task(self.proc)

@@ -149,10 +149,12 @@ class RayAttempt:
             if not block:
                 return None
             return AttemptEnd(None, "did not stop", None, lost="the Ray task did not stop within 30 s")
+        return self._end
+
+    def close(self) -> None:
         for fd in (self.event_fd, self._ev_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        return self._end
 
     def kill(self) -> None:
         import ray
@@ -174,6 +176,7 @@ class RayExecutor:
             raise RayExecutorError(f"FLOWSCOPE_RAY_ADDRESS={address!r} is set but the 'ray' package is not "
                                    "installed here: pip install ray") from None
 
+        import contract
         import core_runtime
         from core_runtime.scheduler.code_package import build_package
         from core_runtime.scheduler.ray_worker import probe_datastore, run_attempt
@@ -181,11 +184,12 @@ class RayExecutor:
         self.address = address
         self.settings = settings
         _check_reachable(address)
-        runtime_dir = os.path.dirname(os.path.abspath(core_runtime.__file__))
+        # The runtime and the contract it stands on go to every node: nodes run the driver's version.
+        shipped = [os.path.dirname(os.path.abspath(m.__file__ or "")) for m in (core_runtime, contract)]
         try:
             # log_to_driver=False: task output comes back through our own stream, once.
             ray.init(address=address, namespace="flowscope", log_to_driver=False,
-                     logging_level=logging.WARNING, runtime_env={"py_modules": [runtime_dir]})
+                     logging_level=logging.WARNING, runtime_env={"py_modules": shipped})
         except Exception as exc:  # noqa: BLE001 - any failure to connect is one clear message
             raise RayExecutorError(f"cannot connect to the Ray cluster at {address!r}: "
                                    f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from None

@@ -40,11 +40,13 @@ def run_attempt(package: bytes, sha: str, spec: bytes) -> Iterator[tuple[str, An
     spec_path, result_path = os.path.join(work, "spec.pickle"), os.path.join(work, "result.json")
     with open(spec_path, "wb") as fh:
         fh.write(spec)
+    import contract
     import core_runtime
 
-    runtime_parent = os.path.dirname(os.path.dirname(os.path.abspath(core_runtime.__file__)))
+    # Where Ray's runtime environment unpacked the two packages (each in a directory of its own).
+    shipped = [os.path.dirname(os.path.dirname(os.path.abspath(m.__file__ or ""))) for m in (core_runtime, contract)]
     env = dict(os.environ, PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(p for p in (runtime_parent, os.environ.get("PYTHONPATH")) if p))
+               PYTHONPATH=os.pathsep.join(p for p in (*shipped, os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen(
         [sys.executable, "-m", "core_runtime.scheduler.remote_task", spec_path, result_path],
         cwd=code_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -386,12 +386,12 @@ class Runner:
                 return
 
     def _reap(self, run: Running, block: bool = True) -> None:
-        event_fd = run.proc.event_fd
         end = run.proc.collect(block)
         if end is None:
             return
-        if event_fd is not None:
-            self.sel.unregister(event_fd)
+        if run.proc.event_fd is not None:
+            self.sel.unregister(run.proc.event_fd)
+        run.proc.close()
         self._record_placement(run)   # a remote attempt that ended before its placement was read
         # Drain what the task wrote before exiting; a grandchild may keep a pipe open, so
         # read only what is there now instead of waiting for EOF.
@@ -517,6 +517,7 @@ class Runner:
         for run in list(self.running.values()):
             try:
                 run.proc.collect(block=True)
+                run.proc.close()
             except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                 pass
             for w in run.writers.values():
