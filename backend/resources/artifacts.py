@@ -14,9 +14,12 @@ SCHEMAS = {
         "name": STR, "type": nullable(STR), "size": nullable(INT), "sha": nullable(STR), "attempt": INT,
         "encoding": nullable(STR), "preview": nullable(STR), "seq": INT,
     }, description="An artifact of a task attempt; the preview was made by its writer (no unpickling).")),
-    "RenderedValue": obj({"text": STR, "truncated": BOOL, "json": ANY, "type": STR},
-                         description="A value rendered by the sandboxed worker: its repr (shortened) "
-                                     "and, for plain JSON values, the value itself."),
+    "RenderedValue": obj({"text": STR, "truncated": BOOL, "json": ANY, "type": STR,
+                          "decoder": {"type": "string", "enum": ["safe", "sandbox"]}},
+                         description="A rendered value: its repr (shortened) and, for plain JSON values, "
+                                     "the value itself. decoder: 'safe' (common types, decoded in the "
+                                     "server without running pickle code) or 'sandbox' (the confined "
+                                     "unpickling worker)."),
     "ArtifactValue": extend(ARTIFACT, {"value": nullable(ref("RenderedValue")), "render_error": nullable(STR)},
                             description="An artifact with its value rendered (or why it was not)."),
 }

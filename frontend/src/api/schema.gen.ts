@@ -713,12 +713,14 @@ export interface components {
             preview: string | null;
             seq: number;
         };
-        /** @description A value rendered by the sandboxed worker: its repr (shortened) and, for plain JSON values, the value itself. */
+        /** @description A rendered value: its repr (shortened) and, for plain JSON values, the value itself. decoder: 'safe' (common types, decoded in the server without running pickle code) or 'sandbox' (the confined unpickling worker). */
         RenderedValue: {
             text: string;
             truncated: boolean;
             json: unknown;
             type: string;
+            /** @enum {string} */
+            decoder: "safe" | "sandbox";
         };
         /** @description An artifact with its value rendered (or why it was not). */
         ArtifactValue: {
