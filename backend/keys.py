@@ -45,3 +45,5 @@ LOG_CHUNKS: web.AppKey[LruCache[Any]] = web.AppKey("log_chunks")
 METAFLOW_READER: web.AppKey[MetaflowReader] = web.AppKey("metaflow_reader")
 # The readers of runs' contents, by runs.source (backend/sources/).
 SOURCES: web.AppKey[dict[str, RunSource]] = web.AppKey("sources")
+# Polls Metaflow's datastore for new log lines of watched tasks (backend/live/metaflow_logs.py).
+METAFLOW_LOG_POLLER: web.AppKey[Any] = web.AppKey("metaflow_log_poller")

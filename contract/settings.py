@@ -238,6 +238,10 @@ class Settings:
         0, "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
            "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler).",
         check=_not_negative)
+    metaflow_log_poll_ms: int = setting(
+        1000, "How often (milliseconds) the live feed looks for new log lines of watched running tasks "
+              "of Metaflow-recorded runs (remote Metaflow tasks upload their logs to its datastore "
+              "every few seconds, with no database event).", check=_positive)
 
     # -- the Metaflow ingest service ------------------------------------------------------------
     ingest_port: int = setting(

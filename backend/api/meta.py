@@ -16,6 +16,7 @@ from backend.keys import (
     DB,
     HUB,
     LISTENER,
+    METAFLOW_LOG_POLLER,
     RENDERER,
     SETTINGS,
     STARTED_AT,
@@ -58,6 +59,7 @@ async def status(request: web.Request) -> web.Response:
         "listener": app[LISTENER].stats() if LISTENER in app else None,
         "websockets": app[HUB].stats() if HUB in app else None,
         "mirrors": await mirrors(request),
+        "metaflow_log_poller": app[METAFLOW_LOG_POLLER].stats() if METAFLOW_LOG_POLLER in app else None,
     }
     return respond.one(request, data)
 

@@ -235,15 +235,21 @@ class Hub:
                 head = f',"id":{dumps(sub.id)},"resource":{dumps(sub.resource)},"data":'
             message = f'{{"type":"{sub.label(event)}"{head}{data},"seq":{event.seq}}}'
             sub.seen.add(event.key)
-            if not client.offer(message):
-                self.dropped_slow += 1
-                # Keep a reference: the loop holds tasks weakly, a dropped one may never finish.
-                closing = asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
-                self._closing.add(closing)
-                closing.add_done_callback(self._closing.discard)
+            if not self.offer_or_drop(client, message):
                 return
-            self.events_sent += 1
         sub.last_seq = max(sub.last_seq, covered)
+
+    def offer_or_drop(self, client: Client, message: str) -> bool:
+        """Queue one event message; a client whose queue is full is closed with 4008 (False)."""
+        if client.offer(message):
+            self.events_sent += 1
+            return True
+        self.dropped_slow += 1
+        # Keep a reference: the loop holds tasks weakly, a dropped one may never finish.
+        closing = asyncio.create_task(self.close_client(client, TOO_SLOW, "too slow: event queue full"))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        return False
 
     def subscribe(self, client: Client, sub: Subscription) -> None:
         client.subs[sub.id] = sub

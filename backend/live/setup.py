@@ -16,9 +16,10 @@ import aiopg
 from aiohttp import web
 
 from backend.db.query import Db
-from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, SETTINGS
+from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, METAFLOW_LOG_POLLER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
+from backend.live.metaflow_logs import MetaflowLogPoller
 from backend.shutdown import POOL_GRACE_S, close_pool, stop_task
 from contract.pg.connect import resolve_dsns
 
@@ -45,7 +46,11 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     listener.start()
     poll_ms = settings.live_poll_ms
     poller = asyncio.create_task(_poll(hub, poll_ms / 1000)) if poll_ms > 0 else None
+    logs = MetaflowLogPoller(app, hub, settings.metaflow_log_poll_ms / 1000)
+    app[METAFLOW_LOG_POLLER] = logs
+    log_poller = asyncio.create_task(logs.run(), name="flowscope-metaflow-logs")
     yield
+    await stop_task(log_poller, 5.0, "the Metaflow log poller")
     await stop_task(poller, 5.0, "the live poller")
     await listener.stop()
     await hub.stop()

@@ -6,7 +6,7 @@ import json
 
 from backend.metaflow_store.blobs import task_key
 from backend.metaflow_store.mflog import MflogLine, merge_mflog, parse_mflog
-from backend.metaflow_store.roots import DatastoreRoot, StoreError
+from backend.metaflow_store.roots import DatastoreRoot, FileEntry, StoreError
 
 LogLine = MflogLine
 SOURCES = ("runtime", "task")
@@ -33,6 +33,16 @@ def read_log(root: DatastoreRoot, flow: str, run: str, step: str, task: str, att
         if legacy is not None:
             files.append(parse_mflog(legacy))
     return merge_mflog(files)
+
+
+def log_files(root: DatastoreRoot, flow: str, run: str, step: str, task: str, attempt: int,
+              stream: str, max_entries: int = 4096) -> tuple[FileEntry, ...]:
+    """The files ``read_log`` would read, with sizes and times: one listing, no download.
+
+    A live reader compares these between passes and reads the log again only when they changed.
+    """
+    names = {f"{attempt}.{source}_{stream}.log" for source in SOURCES} | {f"{attempt}.{stream}.log"}
+    return tuple(f for f in root.list_files(task_key(flow, run, step, task), max_entries) if f.name in names)
 
 
 def latest_attempt(root: DatastoreRoot, flow: str, run: str, step: str, task: str) -> int | None:

@@ -68,6 +68,8 @@ class MetaflowSource:
 
     async def _lines(self, run: Row, task: Row, attempt: int, stream: str, complete: bool) -> list[MflogLine]:
         """All lines of the stream; [] when the attempt has not written its log yet."""
+        if not complete and await logs_db.metaflow_ds_root(self.app[DB], run["run_pk"], task["task_pk"]) is None:
+            return []   # just started: Metaflow registers the task's ds-root a moment after the task
         key = (await self._ds_root(run, task), run["flow_id"], run["run_id"], task["step_name"],
                task["task_id"], attempt, stream)
         return await reader_for(self.app).log(key, complete)

@@ -23,9 +23,9 @@ from backend.errors import ApiError
 from backend.keys import METAFLOW_READER
 from backend.metaflow_store.blobs import read_blob_at
 from backend.metaflow_store.cards import CardFile, list_cards, read_card
-from backend.metaflow_store.logs import read_log
+from backend.metaflow_store.logs import log_files, read_log
 from backend.metaflow_store.mflog import MflogLine
-from backend.metaflow_store.roots import StoreError, open_root
+from backend.metaflow_store.roots import FileEntry, StoreError, open_root
 from contract.settings import Settings
 
 T = TypeVar("T")
@@ -88,6 +88,12 @@ class MetaflowReader:
             # exits, a moment after the attempt is recorded as finished.
             self.logs.put(key, lines)
         return lines
+
+    async def log_files(self, key: LogKey) -> tuple[FileEntry, ...]:
+        """Sizes and times of the attempt's log files of the stream (a listing; never cached)."""
+        root, flow, run, step, task, attempt, stream = key
+        return await self._call(f"the {stream} log files of {'/'.join(key[1:5])}", lambda: log_files(
+            open_root(root, self.s3_endpoint_url), flow, run, step, task, attempt, stream))
 
     def _read_blob(self, location: str) -> bytes:
         data = read_blob_at(location, self.s3_endpoint_url)
