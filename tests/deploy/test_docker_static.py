@@ -75,3 +75,28 @@ def test_compose_services(compose):
     for name, svc in services.items():
         for dep in (svc.get("depends_on") or {}):
             assert dep in services, f"{name} depends on unknown service {dep}"
+
+
+def _listens_on(svc: dict) -> str | None:
+    """The port a service of the image serves HTTP on, read from its command (None: no server)."""
+    cmd = " ".join(svc.get("command") or [])
+    if "flowscope serve" in cmd or "backend.ingest" in cmd:
+        return cmd.split("--port")[1].split()[0].strip('"]') if "--port" in cmd else "8083"
+    return None
+
+
+def test_every_service_of_the_image_has_a_health_check_that_can_pass(compose):
+    """The image's HEALTHCHECK asks port 8083; a service that serves elsewhere or not at all must
+    override it, or Docker marks it unhealthy forever."""
+    image_check = (REPO / "Dockerfile").read_text().split("HEALTHCHECK", 1)[1]
+    assert "127.0.0.1:8083/" in image_check
+    for name, svc in compose["services"].items():
+        if svc.get("image") != "flowscope:latest":
+            continue
+        port, check = _listens_on(svc), svc.get("healthcheck")
+        if port == "8083":
+            assert check is None, f"{name}: serves on 8083, the image's own check fits"
+        elif port is not None:
+            assert check and f"127.0.0.1:{port}/" in " ".join(check["test"]), f"{name}: checks the wrong port"
+        else:
+            assert check == {"disable": True}, f"{name}: serves no HTTP, so the image's check must be off"
