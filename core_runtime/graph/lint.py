@@ -7,6 +7,13 @@ import keyword
 from collections.abc import Callable
 
 from core_runtime.graph.errors import GraphError
+from core_runtime.graph.lint_switch import (
+    check_condition_values,
+    check_no_catch_on_switch,
+    check_recursion_has_exit,
+    check_switch_has_cases,
+    check_switch_not_into_join,
+)
 from core_runtime.graph.model import FlowGraph
 
 # Attribute names a step cannot take: they are FlowSpec members used by the runtime.
@@ -71,6 +78,11 @@ def check_steps_have_next(graph: FlowGraph) -> None:
 
 def check_next_targets_exist(graph: FlowGraph) -> None:
     for node in graph.steps.values():
+        if node.switch is not None:
+            for case in node.switch.cases:
+                if case.target is not None and case.target not in graph.steps:
+                    _fail(graph, case.line, f"step '{node.name}': switch case {case.label!r} names "
+                                            f"self.{case.target}, but no step '{case.target}' exists")
         for target in node.next:
             if target not in graph.steps:
                 _fail(graph, node.line, f"step '{node.name}' calls self.next(self.{target}) "
@@ -79,8 +91,10 @@ def check_next_targets_exist(graph: FlowGraph) -> None:
 
 def check_acyclic(graph: FlowGraph) -> None:
     for node in graph.steps.values():
-        if node.name in node.next:
-            _fail(graph, node.line, f"step '{node.name}' calls self.next on itself: flows must be acyclic")
+        if node.name in node.next and not node.is_switch:
+            _fail(graph, node.line, f"step '{node.name}' calls self.next on itself: flows must be acyclic; "
+                                    f"a step loops only through a switch: self.next({{'again': "
+                                    f"self.{node.name}, 'done': self.end}}, condition='status')")
     graph.topological()
 
 
@@ -107,14 +121,16 @@ def check_joins_do_not_split(graph: FlowGraph) -> None:
             continue
         if node.name == graph.end_step:
             _fail(graph, node.line, f"the end step cannot be a join: add a join step before '{node.name}'")
-        if len(node.next) > 1 or node.foreach_artifact is not None or node.num_parallel:
+        if len(node.next) > 1 or node.foreach_artifact is not None or node.num_parallel or node.is_switch:
             _fail(graph, node.line, f"join step '{node.name}' cannot also split: add a step after the "
                                     f"join that calls self.next(...) with the branches")
 
 
 def check_merge_points_are_joins(graph: FlowGraph) -> None:
+    # Cases of a switch may meet again in an ordinary step (only one of them ran); branches of a
+    # split, which all run, meet only in a join. They differ in the split stack they arrive with.
     for node in graph.steps.values():
-        if len(node.in_funcs) > 1 and not node.takes_inputs:
+        if len(node.in_funcs) > 1 and not node.takes_inputs and len(graph.arrivals.get(node.name, ())) > 1:
             _fail(graph, node.line, f"step '{node.name}' is where {', '.join(node.in_funcs)} meet, so it "
                                     f"must be a join taking inputs: def {node.name}(self, inputs)")
 
@@ -135,8 +151,10 @@ def check_split_join_balance(graph: FlowGraph) -> None:
 CHECKS: list[Callable[[FlowGraph], None]] = [
     check_duplicate_steps, check_step_names, check_start_exists, check_end_exists,
     check_start_signature, check_next_calls, check_end_has_no_next, check_steps_have_next,
-    check_next_targets_exist, check_acyclic, check_reachable, check_join_arity,
-    check_joins_do_not_split, check_merge_points_are_joins, check_foreach_has_body, check_split_join_balance,
+    check_next_targets_exist, check_recursion_has_exit, check_switch_has_cases, check_condition_values,
+    check_acyclic, check_reachable, check_join_arity, check_joins_do_not_split,
+    check_switch_not_into_join, check_merge_points_are_joins, check_foreach_has_body,
+    check_split_join_balance, check_no_catch_on_switch,
 ]
 
 

@@ -11,7 +11,7 @@ from core_runtime.graph.errors import GraphError
 @dataclass
 class StepNode:
     name: str
-    type: str                      # start | linear | split-static | split-foreach | split-parallel | join | end
+    type: str                      # start | linear | split-static | split-foreach | split-parallel | split-switch | join | end
     next: list[str]
     in_funcs: list[str]
     line: int
@@ -26,10 +26,30 @@ class StepNode:
     # building the graph never fails on them and `show` can still print a half-written flow.
     next_issues: list[tuple[int, str]] = field(default_factory=list)
     has_next: bool = False
+    next_line: int = 0             # line of the self.next call (0: none)
+    # A switch: self.next({"case": self.step, ...}, condition="artifact"). ``switch_cases`` maps
+    # each case, as text, to its step; ``next`` lists the steps in case order (duplicates kept, as
+    # Metaflow does).
+    condition: str | None = None
+    switch_cases: dict[str, str] = field(default_factory=dict)
+    switch: Any = None             # the SwitchInfo parse read from the source, for lint
 
     @property
     def takes_inputs(self) -> bool:
         return self.num_args > 1
+
+    @property
+    def is_switch(self) -> bool:
+        return self.condition is not None
+
+    @property
+    def is_recursive(self) -> bool:
+        """A step that loops: a switch with a case naming the step itself (Metaflow 2.19)."""
+        return self.is_switch and self.name in self.next
+
+    def out_steps(self) -> list[str]:
+        """Where the step leads, without its own loop edge and without repeats."""
+        return [n for i, n in enumerate(self.next) if n != self.name and n not in self.next[:i]]
 
     def to_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -44,8 +64,11 @@ class StepNode:
         }
         if self.type == "split-foreach":
             info["foreach_artifact"] = self.foreach_artifact
-        if self.type == "split-parallel":
+        elif self.type == "split-parallel":
             info["num_parallel"] = self.num_parallel
+        elif self.type == "split-switch":
+            info["condition"] = self.condition
+            info["switch_cases"] = dict(self.switch_cases)
         if self.matching_join:
             info["matching_join"] = self.matching_join
         return info
@@ -67,6 +90,8 @@ class FlowGraph:
     duplicate_steps: list[tuple[str, int]] = field(default_factory=list)
     # (step, line, message) found while walking splits and joins; lint() reports them.
     structure_issues: list[tuple[str, int, str]] = field(default_factory=list)
+    # step -> every stack of (split, branch) frames a walk from start reaches it with (lint).
+    arrivals: dict[str, set[tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: str, flow_name: str | None = None) -> FlowGraph:
@@ -95,6 +120,13 @@ class FlowGraph:
     def parents(self, step: str) -> list[str]:
         return list(self.steps[step].in_funcs)
 
+    def split_of(self, join: str) -> StepNode | None:
+        """The split a join closes (the step whose matching_join it is)."""
+        for node in self.steps.values():
+            if node.matching_join == join:
+                return node
+        return None
+
     def topological(self) -> list[str]:
         """Steps reachable from start, each after all its parents; ties in source order."""
         reachable = self.reachable()
@@ -105,7 +137,7 @@ class FlowGraph:
             name = ready.pop(0)
             order.append(name)
             for child in self.steps[name].next:
-                if child not in indegree:
+                if child not in indegree or child == name:    # a recursive step's own loop
                     continue
                 indegree[child] -= 1
                 if indegree[child] == 0:
@@ -113,7 +145,9 @@ class FlowGraph:
         if len(order) != len(reachable):
             stuck = next(n for n in self.steps if n in reachable and n not in order)
             raise GraphError(self.file, self.steps[stuck].line,
-                             f"step '{stuck}' is part of a cycle: flows must be acyclic")
+                             f"step '{stuck}' is part of a cycle: flows must be acyclic (a step may "
+                             f"loop only back to itself, through a switch: "
+                             f"self.next({{'again': self.{stuck}, 'done': self.end}}, condition='...'))")
         return order
 
     def reachable(self) -> set[str]:

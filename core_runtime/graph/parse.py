@@ -9,6 +9,7 @@ from core_runtime.graph.decorators import decorator_name, describe_decorator, li
 from core_runtime.graph.errors import GraphError
 from core_runtime.graph.model import FlowGraph, StepNode
 from core_runtime.graph.structure import analyze
+from core_runtime.graph.switch import is_switch_call, read_switch
 
 PARAMETER_KINDS = ("Parameter", "Config", "IncludeFile")
 
@@ -187,9 +188,16 @@ def _read_next_call(func: ast.FunctionDef, node: StepNode) -> None:
     assert isinstance(call, ast.Call)
     node.has_next = True
     line = call.lineno
+    node.next_line = line
+    if is_switch_call(call):
+        _read_switch(func, call, node)
+        return
     for arg in call.args:
         if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "self":
             node.next.append(arg.attr)
+        elif isinstance(arg, ast.Dict):
+            _issue(node, line, f"step '{func.name}': a dict of cases needs condition='artifact': "
+                   f"self.next({{'a': self.a, 'b': self.b}}, condition='mode')")
         else:
             _issue(node, line, f"step '{func.name}': self.next arguments must be steps "
                    f"like self.train, got {ast.unparse(arg)}")
@@ -211,11 +219,27 @@ def _read_next_call(func: ast.FunctionDef, node: StepNode) -> None:
                 # A computed size (a Parameter, a config value) is known when the step runs.
                 node.num_parallel = -1
         elif kw.arg == "condition":
-            _issue(node, line, f"step '{func.name}': conditional transitions "
-                   f"(self.next({{...}}, condition=...)) are not supported")
+            _issue(node, line, f"step '{func.name}': condition= takes a dict of cases as the only "
+                   f"argument: self.next({{'a': self.a, 'b': self.b}}, condition="
+                   f"{ast.unparse(kw.value)})")
         else:
             _issue(node, line, f"step '{func.name}': unknown self.next argument "
-                   f"'{kw.arg}' (only foreach= is supported)")
+                   f"'{kw.arg}' (only foreach=, num_parallel= and condition= are supported)")
     if (node.foreach_artifact is not None or node.num_parallel) and len(node.next) != 1:
         _issue(node, line, f"step '{func.name}': a foreach transition takes exactly one "
                f"target step, got {len(node.next)}")
+
+
+def _read_switch(func: ast.FunctionDef, call: ast.Call, node: StepNode) -> None:
+    info, issues = read_switch(func, call)
+    node.switch = info
+    for line, message in issues:
+        _issue(node, line, message)
+    if issues or info.condition is None:
+        # Recorded as Metaflow does for a transition it cannot read: no type, no edges; lint
+        # reports the issue.
+        node.next = [c.target for c in info.cases if c.target is not None]
+        return
+    node.condition = info.condition
+    node.switch_cases = {c.label: c.target for c in info.cases if c.target is not None}
+    node.next = [c.target for c in info.cases if c.target is not None]

@@ -20,6 +20,10 @@ def render_show(graph: FlowGraph) -> str:
             lines += textwrap.indent(node.doc, "    ").splitlines()
         if node.type == "split-foreach" and node.next:
             lines.append(f"    => {node.next[0]} (foreach over {node.foreach_artifact})")
+        elif node.type == "split-switch":
+            cases = ", ".join(f"{label!r}: {target}" for label, target in node.switch_cases.items())
+            targets = " or ".join(([f"{name} again"] if node.is_recursive else []) + node.out_steps())
+            lines.append(f"    => {targets} (switch on {node.condition}: {cases})")
         elif node.next:
             lines.append(f"    => {', '.join(node.next)}")
         lines.append("")

@@ -34,7 +34,7 @@ def flows_dir() -> Path:
 def write_flow(tmp_path: Path) -> Callable[[str], Path]:
     def write(body: str, name: str = "flow.py") -> Path:
         path = tmp_path / name
-        path.write_text("from core_runtime import FlowSpec, step\n\n\n" + textwrap.dedent(body))
+        path.write_text("from core_runtime import FlowSpec, catch, step\n\n\n" + textwrap.dedent(body))
         return path
 
     return write

@@ -14,7 +14,12 @@ from core_runtime.graph import FlowGraph, render_show
 
 FLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "flows"
 GOOD = ["linear_flow.py", "branch_flow.py", "foreach_flow.py", "nested_foreach_flow.py",
-        "uneven_branch_flow.py", "foreach_then_branch_flow.py", "failing_flow.py", "retry_catch_flow.py"]
+        "uneven_branch_flow.py", "foreach_then_branch_flow.py", "failing_flow.py", "retry_catch_flow.py",
+        "switch_loop_flow.py"]
+RUNTIME_FLOWS = FLOWS.parent.parent / "runtime" / "flows"
+# Switch and recursion flows: their whole step records must be Metaflow's, not just the structure.
+SWITCH = [FLOWS / "switch_loop_flow.py"] + sorted(RUNTIME_FLOWS.glob("mf_*switch*.py")) + sorted(
+    RUNTIME_FLOWS.glob("mf_*recursion*.py")) + [RUNTIME_FLOWS / "mf_resume_loop.py"]
 
 
 def info(name: str) -> dict[str, Any]:
@@ -93,3 +98,41 @@ def test_render_show() -> None:
     assert text.index("Step a") < text.index("Step join") < text.index("Step end")
     foreach = render_show(FlowGraph.from_file(str(FLOWS / "foreach_flow.py")))
     assert "=> square (foreach over items)" in foreach
+
+
+def _json_keys(value: Any) -> Any:
+    """Metaflow keeps case keys as Python values (True); recorded JSON has them as text ("True")."""
+    if isinstance(value, dict):
+        return {str(k): _json_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_keys(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("path", SWITCH, ids=lambda p: p.name)
+def test_switch_and_recursion_steps_are_metaflows(path: Path) -> None:
+    theirs, structure = _metaflow_graph(path)
+    ours = FlowGraph.from_file(str(path)).to_graph_info()
+    assert ours["graph_structure"] == structure
+    assert ours["steps"] == _json_keys(theirs)
+    assert any(s["type"] == "split-switch" for s in ours["steps"].values())
+
+
+def test_switch_loop_records_cases_condition_and_structure() -> None:
+    gi = info("switch_loop_flow.py")
+    start, loop = gi["steps"]["start"], gi["steps"]["loop"]
+    assert (start["type"], start["condition"], start["switch_cases"], start["next"]) == (
+        "split-switch", "route", {"fast": "fast", "slow": "slow"}, ["fast", "slow"])
+    assert (loop["type"], loop["condition"], loop["switch_cases"], loop["next"]) == (
+        "split-switch", "status", {"again": "loop", "done": "end"}, ["loop", "end"])
+    assert "matching_join" not in start and "foreach_artifact" not in loop
+    # each case runs to the end of its block; the loop's own edge is left out
+    assert gi["graph_structure"] == ["start", [["fast", "loop", [[]]], ["slow", "loop", [[]]]], "end"]
+    json.dumps(gi)
+
+
+def test_show_names_the_cases_and_the_loop() -> None:
+    text = render_show(FlowGraph.from_file(str(FLOWS / "switch_loop_flow.py")))
+    assert "=> fast or slow (switch on route: 'fast': fast, 'slow': slow)" in text
+    assert "=> loop again or end (switch on status: 'again': loop, 'done': end)" in text
+    assert text.index("Step loop") < text.index("Step end")

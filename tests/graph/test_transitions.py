@@ -208,3 +208,26 @@ def test_parameters_and_configs(write_flow: Callable[[str], Path]) -> None:
     assert [(p["name"], p["type"], p["param_name"]) for p in g.parameters] == [
         ("rate", "Parameter", "learning-rate"), ("cfg", "Config", "cfg")]
     assert g.constants == [{"name": "SIZE", "type": "int"}]
+
+
+def test_switch_and_recursive_step() -> None:
+    g = load("switch_loop_flow.py")
+    assert types(g) == {"start": "split-switch", "fast": "linear", "slow": "linear",
+                        "loop": "split-switch", "end": "end"}
+    assert g.steps["start"].switch_cases == {"fast": "fast", "slow": "slow"}
+    assert g.steps["start"].condition == "route" and not g.steps["start"].is_recursive
+    loop = g.steps["loop"]
+    assert loop.is_recursive and loop.next == ["loop", "end"] and loop.out_steps() == ["end"]
+    # a recursive step is not its own parent; the cases of a switch meet without a join
+    assert g.parents("loop") == ["fast", "slow"] and not loop.takes_inputs
+    assert g.parents("end") == ["loop"]
+    assert g.topological() == ["start", "fast", "slow", "loop", "end"]
+    assert g.steps["start"].matching_join is None
+
+
+def test_switch_inside_foreach_closes_with_the_foreach_join() -> None:
+    g = FlowGraph.from_file(str(FLOWS.parent.parent / "runtime" / "flows" / "mf_switch_foreach.py"))
+    lint(g)
+    assert g.steps["start"].matching_join == "collect"
+    assert g.split_of("collect") is g.steps["start"]
+    assert g.parents("collect") == ["read_csv", "read_json"]
