@@ -231,18 +231,22 @@ class FlowSpec:
         return [(f["index"], f["num_splits"], self._frame_input(i)) for i, f in enumerate(self._fs_stack)]
 
     # ---- transitions -------------------------------------------------------------------------
-    def next(self, *steps: Callable[..., Any], foreach: str | None = None,
-             condition: str | None = None, num_parallel: int | None = None) -> None:
+    def next(self, *steps: Any, foreach: str | None = None, condition: str | None = None,
+             num_parallel: int | None = None) -> None:
+        """The step(s) to run next: ``self.next(self.a)``, ``self.next(self.a, self.b)``,
+        ``self.next(self.a, foreach="items")``, ``self.next(self.a, num_parallel=4)`` or a switch,
+        ``self.next({"x": self.a, "y": self.b}, condition="artifact")``."""
         if self._fs_transition is not None:
             raise InvalidNextError(f"step {self._fs_step!r} called self.next twice")
+        if condition is not None:
+            self._fs_switch(steps, condition, foreach)
+            return
+        if len(steps) == 1 and isinstance(steps[0], dict):
+            raise InvalidNextError(f"step {self._fs_step!r}: a dict of cases needs condition='artifact': "
+                                   f"self.next({{'a': self.a, 'b': self.b}}, condition='mode')")
         if not steps:
             raise InvalidNextError(f"step {self._fs_step!r}: self.next needs at least one step")
-        names = []
-        for s in steps:
-            name = getattr(s, "__name__", None)
-            if name is None or not callable(s):
-                raise InvalidNextError(f"step {self._fs_step!r}: self.next got {s!r}, not a step")
-            names.append(name)
+        names = [self._fs_step_name(s) for s in steps]
         if (foreach is not None or num_parallel is not None) and len(names) != 1:
             raise InvalidNextError(f"step {self._fs_step!r}: a foreach goes to exactly one step")
         if num_parallel is not None and (not isinstance(num_parallel, int) or num_parallel < 1):
@@ -250,6 +254,38 @@ class FlowSpec:
                                    f"of at least 1, got {num_parallel!r}")
         object.__setattr__(self, "_fs_transition", {"next": names, "foreach": foreach,
                                                     "num_parallel": num_parallel})
+
+    def _fs_step_name(self, target: Any) -> str:
+        name = getattr(target, "__name__", None)
+        if name is None or not callable(target):
+            raise InvalidNextError(f"step {self._fs_step!r}: self.next got {target!r}, not a step")
+        return str(name)
+
+    def _fs_switch(self, steps: tuple[Any, ...], condition: str, foreach: str | None) -> None:
+        step = self._fs_step
+        if len(steps) != 1 or not isinstance(steps[0], dict) or not steps[0]:
+            raise InvalidNextError(f"step {step!r}: with condition=, self.next takes one non-empty dict "
+                                   f"of cases: self.next({{'a': self.a, 'b': self.b}}, condition='mode')")
+        if not isinstance(condition, str):
+            raise InvalidNextError(f"step {step!r}: condition= must be a string naming an artifact")
+        if foreach is not None:
+            raise InvalidNextError(f"step {step!r}: a switch (condition=) cannot be combined with foreach=")
+        cases: dict[Any, Any] = steps[0]
+        try:
+            value = getattr(self, condition)
+        except AttributeError:
+            raise InvalidNextError(f"step {step!r}: the switch's condition self.{condition} is not set; "
+                                   f"set self.{condition} in this step (or an earlier one)") from None
+        try:
+            known = value in cases
+        except TypeError:      # an unhashable value cannot be a case
+            known = False
+        if not known:
+            # Metaflow's wording, so logs and tests read the same under both runtimes.
+            raise RuntimeError(f"Switch condition variable '{condition}' has value '{value}' "
+                               f"which is not in the available cases: {list(cases)}")
+        object.__setattr__(self, "_fs_transition",
+                           {"next": [self._fs_step_name(cases[value])], "foreach": None, "switch": True})
 
     # ---- joins -------------------------------------------------------------------------------
     def merge_artifacts(self, inputs: Inputs, exclude: list[str] | None = None,

@@ -29,7 +29,7 @@ STEP = f"SELECT {STEP_COLUMNS} FROM steps s WHERE s.run_pk = %s AND s.step_name 
 
 TASK_COLUMNS = """t.task_pk, t.step_name, t.task_id, t.status, t.status_reason, t.attempt, t.foreach_index,
 t.foreach_value, t.foreach_stack, t.parent_task_ids, t.cloned_from, t.created_at, t.started_at,
-t.finished_at, t.heartbeat_at"""
+t.finished_at, t.heartbeat_at, t.iteration_stack"""
 # Tasks of a step in creation order, paged by task_pk (index tasks_run_step).
 TASKS_PAGE = f"""
 SELECT {TASK_COLUMNS} FROM tasks t

@@ -129,7 +129,9 @@ class Task(TimedObject):
         self._src = _step._src
         (self._task_pk, _name, self.id, status, reason, self.current_attempt, self.index, self.foreach_value,
          self.foreach_stack, parents, self.cloned_from, self._created, self._started, self._finished,
-         heartbeat) = _row
+         heartbeat, iteration) = _row
+        # Which iteration of a recursive step this task is ([] outside a loop), outermost first.
+        self.iteration_stack: list[int] = list(iteration or [])
         self.parent_task_ids: list[str] = list(parents or [])
         self.status, self.status_reason = live_status(status, reason, heartbeat)
         self.pathspec = f"{_step.pathspec}/{self.id}"

@@ -321,6 +321,16 @@ def _transition(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> ChildResult
         trans = {"next": list(node.next), "foreach": None}
     if trans is None:
         raise RuntimeError(f"step {plan.step!r} finished without calling self.next(...)")
+    if node.is_switch:
+        # One case was chosen; it must be one the graph (the source) lists.
+        if len(trans["next"]) != 1 or trans["next"][0] not in node.next:
+            raise RuntimeError(f"switch step {plan.step!r} went to {', '.join(trans['next'])}, but its "
+                               f"cases lead to {', '.join(node.out_steps() + ([plan.step] if node.is_recursive else []))}"
+                               f" (line {node.next_line or node.line})")
+        return ChildResult(ok=True, next=list(trans["next"]))
+    if trans.get("switch"):
+        raise RuntimeError(f"step {plan.step!r} called a switch (condition=) but the flow's graph says "
+                           f"self.next({', '.join(node.next)}) (line {node.line})")
     if list(trans["next"]) != list(node.next):
         raise RuntimeError(f"step {plan.step!r} called self.next({', '.join(trans['next'])}) but "
                            f"the flow's graph says self.next({', '.join(node.next)}) (line {node.line})")

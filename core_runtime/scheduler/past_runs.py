@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core_runtime.scheduler.plan import Finished, Record
@@ -32,9 +32,15 @@ class PastTask:
     attempt: int
     stack: list[dict[str, Any]]
     parent_task_ids: list[str]
+    iteration: list[int] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"{self.step}/{self.task_id}"
 
     def key(self) -> tuple[Any, ...]:
-        return (self.step, tuple(int(f["index"]) for f in self.stack))
+        """Same shape as TaskPlan.key(): step, foreach indices, iteration."""
+        return (self.step, tuple(int(f["index"]) for f in self.stack), tuple(self.iteration))
 
 
 def find_run(conn: Any, flow: str, run_id: str | None, *, namespace: str | None = None) -> PastRun:
@@ -58,8 +64,8 @@ def find_run(conn: Any, flow: str, run_id: str | None, *, namespace: str | None 
 
 
 def run_tasks(conn: Any, run_pk: int, step: str | None = None) -> list[PastTask]:
-    query = ("SELECT task_pk, step_name, task_id, status, attempt, foreach_stack, parent_task_ids "
-             "FROM tasks WHERE run_pk = %s")
+    query = ("SELECT task_pk, step_name, task_id, status, attempt, foreach_stack, parent_task_ids, "
+             "iteration_stack FROM tasks WHERE run_pk = %s")
     args: tuple[Any, ...] = (run_pk,)
     if step is not None:
         query += " AND step_name = %s"
@@ -67,7 +73,8 @@ def run_tasks(conn: Any, run_pk: int, step: str | None = None) -> list[PastTask]
     with conn.cursor() as cur:
         cur.execute(query + " ORDER BY task_pk", args)
         rows = cur.fetchall()
-    return [PastTask(int(r[0]), r[1], str(r[2]), r[3], int(r[4] or 0), list(r[5] or []), list(r[6] or []))
+    return [PastTask(int(r[0]), r[1], str(r[2]), r[3], int(r[4] or 0), list(r[5] or []), list(r[6] or []),
+                     [int(i) for i in r[7] or []])
             for r in rows]
 
 
@@ -80,15 +87,23 @@ def task_records(conn: Any, task: PastTask) -> dict[str, Record]:
 
 
 def as_finished(conn: Any, task: PastTask, graph: Any, ds: Any, *, task_id: str | None = None,
-                task_pk: int | None = None) -> Finished:
-    """A completed past task as the scheduler sees one (records + where its transition goes)."""
+                task_pk: int | None = None, next_steps: list[str] | None = None) -> Finished:
+    """A completed past task as the scheduler sees one (records + where its transition goes).
+
+    ``next_steps`` is the case a switch task chose (its children in the past run); other steps
+    go where the graph says.
+    """
     from core_runtime.artifacts import load_artifact
     from core_runtime.scheduler.child import foreach_label
 
     records = task_records(conn, task)
     node = graph.steps[task.step]
+    if task.step == graph.end_step:
+        next_steps = []
+    elif next_steps is None:
+        next_steps = list(node.next)
     done = Finished(task.step, task_id or task.task_id, task_pk or task.task_pk, records,
-                    list(task.stack), list(node.next) if task.step != graph.end_step else [])
+                    list(task.stack), next_steps, iteration=list(task.iteration))
     var = node.foreach_artifact if str(node.type) == "split-foreach" else None
     if str(node.type) == "split-parallel":
         from core_runtime.scheduler.child import PARALLEL_VAR

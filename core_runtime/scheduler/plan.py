@@ -22,6 +22,8 @@ class Finished:
     foreach_var: str | None = None
     num_splits: int = 0
     labels: list[str] = field(default_factory=list)
+    iteration: list[int] = field(default_factory=list)   # see TaskPlan.iteration
+    cloned: bool = False           # resume: copied from the origin run rather than run
 
     @property
     def path(self) -> str:
@@ -36,6 +38,9 @@ class TaskPlan:
     parents: list[Finished]
     stack: list[Frame]
     is_join: bool = False
+    # Which iteration of a recursive step this task is: [] outside a loop, [k] for the k-th
+    # (0-based) run of the step in the loop (Metaflow's _iteration_stack).
+    iteration: list[int] = field(default_factory=list)
 
     @property
     def index(self) -> int | None:
@@ -49,7 +54,8 @@ class TaskPlan:
         return str(self.stack[-1]["value"])
 
     def key(self) -> tuple[Any, ...]:
-        return (self.step, tuple(int(f["index"]) for f in self.stack))
+        """Where the task sits in the run: step, foreach indices, iteration (resume matches on it)."""
+        return (self.step, tuple(int(f["index"]) for f in self.stack), tuple(self.iteration))
 
 
 @dataclass

@@ -1,15 +1,27 @@
-"""resume: a new run that clones the origin's completed tasks before the resume step.
+"""resume: a new run that clones what the origin run completed and runs the rest (Metaflow's rules).
 
-The new run is scheduled from ``start`` as usual; whenever the next task belongs to a step that
-is not the resume step nor downstream of it, and the origin has a completed task at the same
-place (same step, same foreach indices), that task is cloned (RunStore.clone_task) instead of run.
+The new run is scheduled from ``start`` as usual. A task is cloned (RunStore.clone_task) instead of
+run when all its parents were cloned, its step is not to be re-run, and the origin has a completed
+task at the same place: same step, same foreach indices, same iteration of a recursive step.
+Without a STEP nothing is forced to re-run, so only the tasks the origin did not complete run
+again, and everything after them (their parents were not cloned): a failed foreach split re-runs
+alone, a loop resumes at the iteration that failed. ``resume STEP`` re-runs STEP and every step
+after it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from core_runtime.scheduler.past_runs import PastRun, PastRunError, PastTask, as_finished, find_run, run_tasks
+from core_runtime.scheduler.past_runs import (
+    PastRun,
+    PastRunError,
+    PastTask,
+    as_finished,
+    find_run,
+    run_tasks,
+    task_records,
+)
 from core_runtime.scheduler.plan import Finished, TaskPlan
 
 
@@ -29,12 +41,13 @@ def downstream(graph: Any, step: str) -> set[str]:
 
 
 class ResumePlanner:
-    def __init__(self, conn: Any, graph: Any, origin: PastRun, step: str) -> None:
+    def __init__(self, conn: Any, graph: Any, origin: PastRun, step: str, *, forced: bool = True) -> None:
         self.conn = conn
         self.graph = graph
         self.origin = origin
         self.step = step
-        self.rerun = downstream(graph, step)
+        # resume STEP re-runs STEP and what follows; plain resume re-runs only what did not complete.
+        self.rerun = downstream(graph, step) if forced else set()
 
     @property
     def origin_run_id(self) -> str:
@@ -46,6 +59,7 @@ class ResumePlanner:
             origin = find_run(conn, graph.flow_name, origin_run_id)
         except PastRunError as exc:
             raise ResumeError(f"resume: {exc}") from None
+        forced = step is not None
         if step is None:
             if origin.status == "completed" or not origin.failed_step:
                 raise ResumeError(f"resume: run {graph.flow_name}/{origin.run_id} has no failed step; "
@@ -54,7 +68,7 @@ class ResumePlanner:
         if step not in graph.steps:
             raise ResumeError(f"resume: run {origin.run_id} failed at step {step!r}, "
                               f"which the flow no longer has")
-        return cls(conn, graph, origin, step)
+        return cls(conn, graph, origin, step, forced=forced)
 
     def parameters(self, names: list[str], ds: Any = None) -> dict[str, Any]:
         """The origin's parameter values: its start task's artifacts (exact values, included
@@ -85,24 +99,56 @@ class Cloner:
         self.ds = ds
         self.run: Any = None
         self.origin_tasks: dict[tuple[Any, ...], PastTask] = {}
+        # origin "step/task_id" -> the steps of its children: the case a switch task chose.
+        self.children: dict[str, list[str]] = {}
         for t in run_tasks(planner.conn, planner.origin.run_pk):
             if t.status == "completed" and t.step not in planner.rerun:
                 self.origin_tasks[t.key()] = t
+            for parent in t.parent_task_ids:
+                steps = self.children.setdefault(parent, [])
+                if t.step not in steps:
+                    steps.append(t.step)
 
     def attach(self, run: Any) -> None:
         self.run = run
 
     def try_clone(self, plan: TaskPlan) -> Finished | None:
-        if plan.step in self.p.rerun:
+        if plan.step in self.p.rerun or not all(p.cloned for p in plan.parents):
             return None
         origin = self.origin_tasks.get(plan.key())
         if origin is None:
             return None
+        next_steps = None
+        node = self.p.graph.steps[plan.step]
+        if node.is_switch:
+            chosen = self._chosen_case(node, origin)
+            if chosen is None:
+                return None
+            next_steps = [chosen]
         ref = self.store.clone_task(self.run, origin.task_pk,
                                     parent_task_ids=[p.path for p in plan.parents])
         # As Metaflow records on a cloned task: where it came from.
         self.store.record_metadata(ref, None, [
             ("origin-run-id", self.p.origin.run_id, "origin-run-id"),
             ("origin-task-id", origin.task_id, "origin-task-id")])
-        return as_finished(self.p.conn, origin, self.p.graph, self.ds,
-                           task_id=ref.task_id, task_pk=ref.task_pk)
+        done = as_finished(self.p.conn, origin, self.p.graph, self.ds,
+                           task_id=ref.task_id, task_pk=ref.task_pk, next_steps=next_steps)
+        done.cloned = True
+        return done
+
+    def _chosen_case(self, node: Any, origin: PastTask) -> str | None:
+        """The step a switch task of the origin went to: its child there, or, when the run stopped
+        before the child was made, the case its condition artifact selects."""
+        from core_runtime.artifacts import load_artifact
+
+        children = [s for s in self.children.get(origin.path, []) if s in node.next]
+        if len(children) == 1:
+            return children[0]
+        record = task_records(self.p.conn, origin).get(node.condition or "")
+        if record is None or node.switch is None:
+            return None
+        try:
+            case = node.switch.case_for(load_artifact(self.ds, record["location"]))
+        except Exception:  # noqa: BLE001 - an unreadable value only means the task runs again
+            return None
+        return case.target if case is not None else None

@@ -235,7 +235,8 @@ class Runner:
         s = self.s
         q.task = s.store.create_task(
             s.run, plan.step, foreach_index=plan.index, foreach_value=plan.foreach_value,
-            foreach_stack=plan.stack or None, parent_task_ids=[p.path for p in plan.parents])
+            foreach_stack=plan.stack or None, parent_task_ids=[p.path for p in plan.parents],
+            iteration_stack=plan.iteration)
         fields = [("runtime", "flowscope", "runtime"), ("user-name", s.username or "", "user-name"),
                   ("python_version", platform.python_version(), "python_version")]
         if s.origin_run_id is not None:
@@ -437,7 +438,7 @@ class Runner:
             say("Task finished successfully.")
             self._completed_task(Finished(q.plan.step, task.task_id, task.task_pk, records,
                                           q.plan.stack, result.next, result.foreach_var,
-                                          result.num_splits, result.labels))
+                                          result.num_splits, result.labels, q.plan.iteration))
             return
         exc_class: str | None
         if run.timed_out is not None:

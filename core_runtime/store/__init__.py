@@ -119,10 +119,11 @@ class RunStore:
     def create_task(self, run: RunRef, step: str, *, foreach_index: int | None = None,
                     foreach_value: str | None = None, foreach_stack: list[dict[str, Any]] | None = None,
                     parent_task_ids: Sequence[str] = (), cloned_from: str | None = None,
-                    task_id: str | None = None) -> TaskRef:
+                    task_id: str | None = None, iteration_stack: Sequence[int] = ()) -> TaskRef:
         """A pending task; its native task_id is str(task_pk) unless one is given."""
         args = {"run_pk": run.run_pk, "step": step, "task_id": task_id, "foreach_index": foreach_index,
                 "foreach_value": foreach_value, "foreach_stack": _json(foreach_stack),
+                "iteration_stack": [int(i) for i in iteration_stack],
                 "parent_task_ids": list(parent_task_ids), "cloned_from": cloned_from, "now": now_ms()}
         try:
             with self._cursor() as cur:

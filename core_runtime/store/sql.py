@@ -43,9 +43,10 @@ UPDATE attempts SET heartbeat_at = %s WHERE task_pk = ANY(%s) AND status = 'runn
 INSERT_TASK = """
 WITH n AS (SELECT nextval(pg_get_serial_sequence('tasks', 'task_pk')) AS pk)
 INSERT INTO tasks (task_pk, run_pk, step_name, task_id, status, foreach_index, foreach_value,
-                   foreach_stack, parent_task_ids, cloned_from, created_at)
+                   foreach_stack, iteration_stack, parent_task_ids, cloned_from, created_at)
 SELECT n.pk, %(run_pk)s, %(step)s, COALESCE(%(task_id)s, n.pk::text), 'pending', %(foreach_index)s,
-       %(foreach_value)s, %(foreach_stack)s, %(parent_task_ids)s, %(cloned_from)s, %(now)s
+       %(foreach_value)s, %(foreach_stack)s, %(iteration_stack)s::integer[], %(parent_task_ids)s,
+       %(cloned_from)s, %(now)s
   FROM n
 RETURNING task_pk, task_id
 """
@@ -120,11 +121,11 @@ SELECT t.step_name, t.task_id, t.attempt, t.foreach_index, t.foreach_value, t.fo
 
 CLONE_TASK = """
 INSERT INTO tasks (run_pk, step_name, task_id, status, status_reason, attempt, foreach_index,
-                   foreach_value, foreach_stack, parent_task_ids, cloned_from, created_at,
-                   started_at, finished_at, heartbeat_at)
+                   foreach_value, foreach_stack, iteration_stack, parent_task_ids, cloned_from,
+                   created_at, started_at, finished_at, heartbeat_at)
 SELECT %(run_pk)s, step_name, %(task_id)s, 'completed', %(reason)s, attempt, foreach_index,
-       foreach_value, foreach_stack, %(parent_task_ids)s, %(cloned_from)s, %(now)s, %(now)s, %(now)s,
-       %(now)s
+       foreach_value, foreach_stack, iteration_stack, %(parent_task_ids)s, %(cloned_from)s, %(now)s,
+       %(now)s, %(now)s, %(now)s
   FROM tasks WHERE task_pk = %(origin)s
 RETURNING task_pk
 """

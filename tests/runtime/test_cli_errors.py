@@ -49,6 +49,8 @@ def test_missing_required_parameter(flow_runner, db):
     ("bad_unknown_next_flow.py", "nope"),
     ("bad_unreachable_flow.py", "unreachable"),
     ("bad_missing_join_flow.py", "join"),
+    ("bad_switch_value_flow.py", "self.route = 'slowly', which no case of its switch matches"),
+    ("bad_loop_no_exit_flow.py", "recursive step 'loop' has no exit"),
 ])
 def test_graph_errors_name_file_and_line(flow_runner, db, name, words):
     before = _count_runs(db)
