@@ -1,7 +1,8 @@
 """What the ingest service learns from Metaflow's datastore when artifacts are registered.
 
 The artifact POST carries only names and shas; the DAG (``_graph_info``), Parameter values,
-Python types and sizes (``data.json``), foreach position (``_foreach_stack``) and the error of a
+Python types and sizes (``data.json``), foreach position (``_foreach_stack``), the iteration of a
+recursive step (``_iteration_stack``, Metaflow 2.19) and the error of a
 failed attempt (``_exception``) are read from the datastore at the artifact's ``:root:``.
 Only plain values are decoded, with the restricted unpickler: no user code runs here.
 Everything is best effort: a missing or unreadable datastore leaves those fields empty.
@@ -40,6 +41,7 @@ class Enrichment:
     dag: dict[str, Any] | None = None
     parameters: dict[str, Any] | None = None
     foreach_stack: list[dict[str, Any]] | None = None
+    iteration_stack: list[int] | None = None
     exception: ExceptionRecord | None = None
     caught: bool = False     # the exception was handled by @catch
 
@@ -145,6 +147,11 @@ def _inspect_special(root: DatastoreRoot, flow: str, step: str, shas: dict[str, 
                 {"step": f[0], "var": f[1], "num_splits": f[2], "index": f[3], "value": to_json_value(f[4])}
                 for f in frames if isinstance(f, tuple) and len(f) == 5
             ]
+    loop_sha = shas.get("_iteration_stack")
+    if loop_sha and loop_sha != EMPTY_LIST_SHA:
+        loops = _decode(root, flow, loop_sha, DAG_MAX_BLOB)
+        if isinstance(loops, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in loops):
+            out.iteration_stack = loops
     exc_sha = shas.get("_exception")
     if exc_sha and exc_sha != NONE_SHA:
         value = _decode(root, flow, exc_sha, DAG_MAX_BLOB)

@@ -199,7 +199,7 @@ def describe_artifacts(rows: list[ArtifactRecord], info: Enrichment | None) -> N
 
 
 def apply_artifacts(task: TaskState, attempt: int, info: Enrichment | None) -> None:
-    """What an attempt's artifacts tell: the DAG, parameters, foreach position, its error."""
+    """What an attempt's artifacts tell: the DAG, parameters, foreach position, loop iteration, its error."""
     if info is None:
         return
     run = task.run
@@ -213,6 +213,8 @@ def apply_artifacts(task: TaskState, attempt: int, info: Enrichment | None) -> N
         task.set("foreach_stack", info.foreach_stack)
         task.set("foreach_index", last.get("index") if isinstance(last.get("index"), int) else None)
         task.set("foreach_value", None if value is None else str(value)[:200])
+    if info.iteration_stack:
+        task.set("iteration_stack", info.iteration_stack)
     exc = info.exception
     if exc is None:
         return

@@ -82,6 +82,8 @@ class TaskState(Tracked):
     foreach_index: int | None = None
     foreach_value: str | None = None
     foreach_stack: list[dict[str, Any]] | None = None
+    # [k] for the k-th iteration of a recursive step (Metaflow's _iteration_stack), [] elsewhere.
+    iteration_stack: list[int] = field(default_factory=list)
     parent_task_ids: list[str] = field(default_factory=list)
     cloned_from: str | None = None
     # Not a column: the latest foreach-execution-path, which parent derivation matches on.

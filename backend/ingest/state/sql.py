@@ -18,7 +18,7 @@ GET_RUNS = (f"SELECT {RUN_COLS} FROM runs r JOIN unnest(%s::text[], %s::text[]) 
 
 TASK_COLS = ("t.task_pk, t.run_pk, t.step_name, t.task_id, t.status, t.status_reason, t.attempt, "
              "t.started_at, t.finished_at, t.heartbeat_at, t.foreach_index, t.foreach_value, "
-             "t.foreach_stack, t.parent_task_ids, t.cloned_from, t.created_at, "
+             "t.foreach_stack, t.iteration_stack, t.parent_task_ids, t.cloned_from, t.created_at, "
              "(SELECT m.value FROM metadata m WHERE m.task_pk = t.task_pk "
              "AND m.field_name = 'foreach-execution-path' ORDER BY m.id DESC LIMIT 1) AS foreach_path")
 GET_TASK = f"SELECT {TASK_COLS} FROM tasks t WHERE t.run_pk = %s AND t.step_name = %s AND t.task_id = %s"
@@ -30,7 +30,7 @@ ATTEMPT_COLS = ("task_pk, attempt, status, status_reason, started_at, finished_a
 GET_ATTEMPTS = f"SELECT {ATTEMPT_COLS} FROM attempts WHERE task_pk = ANY(%s) ORDER BY task_pk, attempt"
 # Candidate parents: the run's tasks in the parent steps, with their latest foreach path.
 PARENT_CANDIDATES = (
-    "SELECT t.step_name, t.task_id, (SELECT m.value FROM metadata m WHERE m.task_pk = t.task_pk "
+    "SELECT t.task_pk, t.step_name, t.task_id, (SELECT m.value FROM metadata m WHERE m.task_pk = t.task_pk "
     "AND m.field_name = 'foreach-execution-path' ORDER BY m.id DESC LIMIT 1) AS path "
     "FROM tasks t WHERE t.run_pk = %s AND t.step_name = ANY(%s) ORDER BY t.step_name, t.task_pk"
 )
@@ -55,10 +55,10 @@ INSERT_STEPS = ("INSERT INTO steps (run_pk, step_name, created_at) SELECT x.run_
                 "FROM json_populate_recordset(NULL::steps, %s) x ON CONFLICT DO NOTHING")
 INSERT_TASKS = (
     "INSERT INTO tasks AS t (run_pk, step_name, task_id, status, status_reason, attempt, foreach_index, "
-    "foreach_value, foreach_stack, parent_task_ids, cloned_from, created_at, started_at, finished_at, "
-    "heartbeat_at) SELECT x.run_pk, x.step_name, x.task_id, x.status, x.status_reason, x.attempt, "
-    "x.foreach_index, x.foreach_value, x.foreach_stack, x.parent_task_ids, x.cloned_from, x.created_at, "
-    "x.started_at, x.finished_at, x.heartbeat_at FROM json_populate_recordset(NULL::tasks, %s) x "
+    "foreach_value, foreach_stack, iteration_stack, parent_task_ids, cloned_from, created_at, started_at, "
+    "finished_at, heartbeat_at) SELECT x.run_pk, x.step_name, x.task_id, x.status, x.status_reason, x.attempt, "
+    "x.foreach_index, x.foreach_value, x.foreach_stack, x.iteration_stack, x.parent_task_ids, x.cloned_from, "
+    "x.created_at, x.started_at, x.finished_at, x.heartbeat_at FROM json_populate_recordset(NULL::tasks, %s) x "
     "ON CONFLICT DO NOTHING RETURNING t.task_pk, t.run_pk, t.step_name, t.task_id"
 )
 # The step time-span trigger follows task UPDATEs; tasks inserted already started or finished

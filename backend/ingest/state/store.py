@@ -56,7 +56,8 @@ def _task_from(run: RunState, row: dict[str, Any]) -> TaskState:
         status=row["status"], status_reason=row["status_reason"], attempt=row["attempt"],
         started_at=row["started_at"], finished_at=row["finished_at"], heartbeat_at=row["heartbeat_at"],
         foreach_index=row["foreach_index"], foreach_value=row["foreach_value"],
-        foreach_stack=row["foreach_stack"], parent_task_ids=list(row["parent_task_ids"]),
+        foreach_stack=row["foreach_stack"], iteration_stack=list(row["iteration_stack"] or []),
+        parent_task_ids=list(row["parent_task_ids"]),
         cloned_from=row["cloned_from"], created_at=row["created_at"], foreach_path=row["foreach_path"],
         new=False)
 
@@ -257,7 +258,8 @@ class StateStore:
             "run_pk": t.run.run_pk, "step_name": t.step_name, "task_id": t.task_id, "status": t.status,
             "status_reason": t.status_reason, "attempt": t.attempt, "foreach_index": t.foreach_index,
             "foreach_value": t.foreach_value, "foreach_stack": t.foreach_stack,
-            "parent_task_ids": t.parent_task_ids, "cloned_from": t.cloned_from, "created_at": t.created_at,
+            "iteration_stack": t.iteration_stack, "parent_task_ids": t.parent_task_ids,
+            "cloned_from": t.cloned_from, "created_at": t.created_at,
             "started_at": t.started_at, "finished_at": t.finished_at, "heartbeat_at": t.heartbeat_at}
             for t in tasks]),))
         pks = {(row["run_pk"], row["step_name"], row["task_id"]): row["task_pk"] for row in rows}
@@ -309,8 +311,10 @@ class StateStore:
         for task in tasks:
             run = task.run
             if task.needs_parents and run.complete_in_memory and not task.parent_task_ids:
-                cands = [(t.step_name, t.task_id, t.foreach_path) for t in self.tasks_of(run)]
-                task.parent_task_ids = derive_parents(run.dag, task.step_name, task.foreach_path, cands)
+                known = self.tasks_of(run)           # in the order the tasks were made
+                cands = [(t.step_name, t.task_id, t.foreach_path, i) for i, t in enumerate(known)]
+                task.parent_task_ids = derive_parents(run.dag, task.step_name, task.foreach_path, cands,
+                                                      known.index(task) if task in known else len(known))
                 task.needs_parents = False
 
     async def _parents_by_query(self, tasks: list[TaskState]) -> None:
@@ -326,7 +330,8 @@ class StateStore:
                 continue
             rows = await all_rows(self.cur, sql.PARENT_CANDIDATES, (run.run_pk, steps))
             found = derive_parents(run.dag, task.step_name, task.foreach_path,
-                                   [(r["step_name"], r["task_id"], r["path"]) for r in rows])
+                                   [(r["step_name"], r["task_id"], r["path"], r["task_pk"]) for r in rows],
+                                   task.task_pk if task.task_pk is not None else 2**62)
             if found:
                 await self.cur.execute(sql.SET_PARENTS, (found, task.task_pk))
                 task.parent_task_ids = found
