@@ -13,7 +13,7 @@ from backend.db import steps as steps_db
 from backend.db.query import Db, Row
 from backend.errors import not_found
 from backend.keys import DB
-from backend.resources.steps import dag_shape, graph_order, step_shape
+from backend.resources.steps import dag_shape, graph_order, is_recursive, step_shape
 from backend.routes import Route
 from backend.sources import source_for
 
@@ -27,7 +27,10 @@ async def all_steps(db: Db, dag: dict[str, Any], run: Row) -> list[dict[str, Any
     rows = await steps_db.steps_of_run(db, run["run_pk"])
     infos = dag.get("steps") or {}
     names = graph_order(dag) + [n for n in rows if n not in infos]
-    return [step_shape(n, infos.get(n), rows.get(n), bool(run["stale"])) for n in names]
+    loops = [n for n in names if is_recursive(n, infos.get(n)) and n in rows]
+    iterations = await steps_db.loop_iterations(db, run["run_pk"], loops) if loops else {}
+    return [step_shape(n, infos.get(n), rows.get(n), bool(run["stale"]), run["status"], iterations.get(n))
+            for n in names]
 
 
 async def get_dag(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ from backend.db.query import Row
 from backend.errors import bad_request
 from backend.keys import DB, TIMELINE_INDEX
 from backend.params import get_choice, get_int, get_list
-from backend.resources.steps import graph_order
+from backend.resources.steps import graph_order, is_recursive
 from backend.routes import Param, Route
 
 
@@ -138,7 +138,9 @@ async def get_timeline(request: web.Request) -> web.Response:
     assert start is not None and end is not None
     if end <= start:
         raise bad_request(f"parameter 'end' ({end}) must be after 'start' ({start})")
-    order = graph_order(await load_dag(request, run))
+    dag = await load_dag(request, run)
+    order = graph_order(dag)
+    loops = {n for n, info in (dag.get("steps") or {}).items() if is_recursive(n, info)}
     if index is not None and group == "host":
         await timeline_index.load_hosts(db, run, index)
     view = timeline_index.view(index, order, sort, group, statuses, steps) if index is not None else None
@@ -169,7 +171,7 @@ async def get_timeline(request: web.Request) -> web.Response:
         for r in task_rows:
             lane = by_row.setdefault(r["rn"], {"row": r["rn"], "task": {
                 "task_id": r["task_id"], "step_name": r["step_name"], "foreach_value": r["foreach_value"],
-                "status": r["task_status"], "host": r["host"],
+                "iteration": r["iteration"], "status": r["task_status"], "host": r["host"],
                 "pathspec": f"{run['flow_id']}/{run['run_id']}/{r['step_name']}/{r['task_id']}"}, "bars": []})
             if r["attempt"] is not None:
                 lane["bars"].append([r["started_at"], r["finished_at"], r["status"], r["attempt"]])
@@ -187,7 +189,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     data = {"start": start, "end": end, "width": width, "bucket_ms": round(bucket_ms, 3),
             "total_rows": total, "row_start": row_start, "tasks_per_lane": per_lane,
             "groups": [{"step_name": g["step_name"] or None, "host": g["host"], "row_start": g["row_start"],
-                        "row_count": g["row_count"]} for g in groups],
+                        "row_count": g["row_count"], "recursive": g["step_name"] in loops} for g in groups],
             "lanes": lanes}
     if index is not None:
         index.keep_response(cache_key, data)

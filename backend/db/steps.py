@@ -12,6 +12,10 @@ STEPS_OF_RUN = f"SELECT {STEP_COLUMNS} FROM steps s WHERE s.run_pk = %(run_pk)s"
 STEPS_CHANGED = f"""SELECT {STEP_COLUMNS} FROM steps s
                     WHERE s.run_pk = %(run_pk)s AND s.change_seq > %(since)s ORDER BY s.change_seq"""
 RUN_DAG = "SELECT dag FROM runs WHERE run_pk = %(run_pk)s"
+# The most iterations a recursive step ran, over its foreach splits (index tasks_run_step).
+LOOP_ITERATIONS = """SELECT t.step_name, max(t.iteration_stack[cardinality(t.iteration_stack)]) + 1 AS n
+                     FROM tasks t WHERE t.run_pk = %(run_pk)s AND t.step_name = ANY(%(steps)s)
+                     GROUP BY t.step_name"""
 
 
 async def steps_of_run(db: Db, run_pk: int) -> dict[str, Row]:
@@ -35,3 +39,8 @@ GRAPH_INFO_ARTIFACT = """SELECT a.location, a.sha FROM tasks t JOIN artifacts a 
 
 async def graph_info_artifact(db: Db, run_pk: int) -> Row | None:
     return await db.one(GRAPH_INFO_ARTIFACT, {"run_pk": run_pk})
+
+
+async def loop_iterations(db: Db, run_pk: int, steps: list[str]) -> dict[str, int]:
+    rows = await db.all(LOOP_ITERATIONS, {"run_pk": run_pk, "steps": steps})
+    return {r["step_name"]: int(r["n"]) for r in rows if r["n"] is not None}

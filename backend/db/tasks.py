@@ -13,7 +13,7 @@ TASK_STATUSES = ("pending", "running", "completed", "failed")
 TASK_COLUMNS = f"""
     t.task_pk, t.run_pk, r.flow_id, r.run_id, t.step_name, t.task_id,
     {status_expr('t')} AS status, {reason_expr('t')} AS status_reason, t.attempt,
-    t.foreach_index, t.foreach_value, t.foreach_stack, t.parent_task_ids, t.cloned_from,
+    t.foreach_index, t.foreach_value, t.foreach_stack, t.iteration_stack, t.parent_task_ids, t.cloned_from,
     t.created_at, t.started_at, t.finished_at, t.duration_ms, t.heartbeat_at, t.change_seq
 """
 

@@ -21,6 +21,8 @@ SORT_KEYS = {"start": "t.started_at", "end": "t.finished_at", "duration": "t.dur
 TASK_HOST = """LEFT JOIN LATERAL (SELECT m.value AS host FROM metadata m
                                   WHERE m.task_pk = t.task_pk AND m.field_name = 'host'
                                   ORDER BY m.id DESC LIMIT 1) h ON true"""
+# The innermost loop iteration of a task of a recursive step (NULL outside a loop).
+ITERATION = "t.iteration_stack[cardinality(t.iteration_stack)]"
 
 
 def _numbered(steps_order: Sequence[str], sort: str, group: str, statuses: Sequence[str],
@@ -40,7 +42,8 @@ def _numbered(steps_order: Sequence[str], sort: str, group: str, statuses: Seque
     elif group == "host":
         order = f"h.host NULLS LAST, {order}"
     return f"""
-    SELECT t.task_pk, t.step_name, t.task_id, t.foreach_value, {status_expr('t')} AS status,
+    SELECT t.task_pk, t.step_name, t.task_id, t.foreach_value, {ITERATION} AS iteration,
+           {status_expr('t')} AS status,
            {'h.host' if group == 'host' else 'NULL::text'} AS host,
            (row_number() OVER (ORDER BY {order}) - 1) AS rn
     FROM tasks t {TASK_HOST if group == 'host' else ''} WHERE {' AND '.join(where)}"""
@@ -68,7 +71,7 @@ async def task_lanes(db: Db, live: dict[str, Any], run_pk: int, steps_order: Seq
     params: dict[str, Any] = {**live, "run_pk": run_pk, "r0": row_start, "r1": row_end}
     numbered = _numbered(steps_order, sort, group, statuses, steps, params)
     sql = f"""
-    SELECT n.rn, n.task_id, n.step_name, n.foreach_value, n.status AS task_status, n.host,
+    SELECT n.rn, n.task_id, n.step_name, n.foreach_value, n.iteration, n.status AS task_status, n.host,
            a.attempt, a.started_at, a.finished_at, {status_expr('a', False)} AS status
     FROM ({numbered}) n LEFT JOIN attempts a ON a.task_pk = n.task_pk
     WHERE n.rn >= %(r0)s AND n.rn < %(r1)s ORDER BY n.rn, a.attempt"""

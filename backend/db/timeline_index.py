@@ -40,7 +40,8 @@ MAX_LEVELS = 16
 # Columns as arrays, one row per query: psycopg2 parses arrays in C, ~10x faster than 100,000 rows.
 TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(task_id) AS id,
                       array_agg(foreach_value) AS fv, array_agg(status) AS status, array_agg(started_at) AS s,
-                      array_agg(finished_at) AS e, array_agg(duration_ms) AS d
+                      array_agg(finished_at) AS e, array_agg(duration_ms) AS d,
+                      array_agg(iteration_stack[cardinality(iteration_stack)]) AS it
                FROM tasks WHERE run_pk = %(run_pk)s AND left(step_name, 1) <> '_'"""
 # Latest "host" metadata row per task (see backend.db.timeline.TASK_HOST); read only for group=host.
 HOSTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(host) AS host FROM (
@@ -217,7 +218,8 @@ async def read(db: Db, run: dict[str, Any]) -> RunIndex | None:
 def build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
     """The index from the two queries' column arrays (every run task; every attempt)."""
     a_pk = a.get("pk") or []
-    rows = list(zip(t["pk"], t["step"], t["id"], t["fv"], t["status"], t["s"], t["e"], t["d"]))
+    loops = t.get("it") or [None] * len(t["pk"])      # innermost loop iteration (None outside a loop)
+    rows = list(zip(t["pk"], t["step"], t["id"], t["fv"], t["status"], t["s"], t["e"], t["d"], loops))
     pos = {pk: i for i, pk in enumerate(t["pk"])}
     per_task: list[list[tuple[int, str, int, int]]] = [[] for _ in rows]
     if a_pk:
@@ -321,8 +323,8 @@ def task_lanes(idx: RunIndex, v: View, row_start: int, row_end: int) -> list[dic
     out: list[dict[str, Any]] = []
     for row in range(row_start, row_end):
         t = idx.tasks[v.order[row]]
-        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "task_status": t[4],
-                "host": (idx.hosts or {}).get(t[0])}
+        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "iteration": t[8],
+                "task_status": t[4], "host": (idx.hosts or {}).get(t[0])}
         spans = idx.attempts[v.order[row]]
         if not spans:
             out.append({**base, "attempt": None, "started_at": None, "finished_at": None, "status": None})

@@ -8,7 +8,10 @@ from backend.db import runs as runs_db
 from backend.db import steps as steps_db
 from backend.db.query import Row
 from backend.live.events import Batch, Event, Feed, FeedContext, Target
-from backend.resources.schema import ANY, INT, JSON_OBJECT, STATUS, STR, arr, nullable, obj, ref
+from backend.resources.schema import ANY, BOOL, INT, JSON_OBJECT, STATUS, STR, arr, nullable, obj, ref
+
+# A step's status adds "skipped": a completed run never ran it (a switch case not taken).
+STEP_STATUS = {"type": "string", "enum": [*STATUS["enum"], "skipped"]}
 
 SCHEMAS = {
     "Decorator": obj({"name": STR}, optional={"attributes": JSON_OBJECT}, extra=True,
@@ -16,10 +19,16 @@ SCHEMAS = {
     "Step": obj({
         "step_name": STR, "type": nullable(STR), "next": arr(STR), "doc": STR,
         "decorators": arr(ref("Decorator")), "line": nullable(INT), "foreach_artifact": nullable(STR),
-        "matching_join": nullable(STR), "status": STATUS, "started_at": nullable(INT),
+        "matching_join": nullable(STR),
+        "condition": nullable(STR), "switch_cases": nullable({"type": "object", "additionalProperties": STR}),
+        "recursive": BOOL, "iterations": nullable(INT),
+        "status": STEP_STATUS, "started_at": nullable(INT),
         "finished_at": nullable(INT), "duration_ms": nullable(INT), "task_counts": ref("TaskCounts"),
         "seq": nullable(INT),
-    }, description="A step of a run: its place in the DAG and its tasks' counts by status."),
+    }, description="A step of a run: its place in the DAG and its tasks' counts by status. A switch "
+                   "(type split-switch) has condition and switch_cases (case -> step); a recursive "
+                   "step (a case naming itself) has recursive and iterations (the most any foreach "
+                   "split ran)."),
     "Dag": obj({
         "start_step": STR, "end_step": STR, "doc": STR, "file": nullable(STR),
         "parameters": arr(ANY), "decorators": arr(ANY), "graph_structure": arr(ANY),
@@ -28,12 +37,25 @@ SCHEMAS = {
 }
 
 
+def _children(name: str, info: dict[str, Any]) -> list[str]:
+    """Where a step leads, without a recursive step's edge to itself (and without repeats)."""
+    out: list[str] = []
+    for child in info.get("next") or []:
+        if child != name and child not in out:
+            out.append(child)
+    return out
+
+
 def graph_order(dag: dict[str, Any]) -> list[str]:
-    """Steps from start, each after its parents (Kahn's algorithm), ties in source order."""
+    """Steps from start, each after its parents (Kahn's algorithm), ties in source order.
+
+    A recursive step's loop is not an edge here: it would keep the step (and everything after
+    it, ``end`` included) from ever being ready.
+    """
     steps: dict[str, Any] = dag.get("steps") or {}
     indegree = {name: 0 for name in steps}
-    for info in steps.values():
-        for child in info.get("next") or []:
+    for name, info in steps.items():
+        for child in _children(name, info):
             if child in indegree:
                 indegree[child] += 1
     ready = [n for n in steps if indegree[n] == 0]
@@ -41,7 +63,7 @@ def graph_order(dag: dict[str, Any]) -> list[str]:
     while ready:
         name = ready.pop(0)
         order.append(name)
-        for child in steps[name].get("next") or []:
+        for child in _children(name, steps[name]):
             if child in indegree:
                 indegree[child] -= 1
                 if indegree[child] == 0:
@@ -50,9 +72,15 @@ def graph_order(dag: dict[str, Any]) -> list[str]:
     return order
 
 
-def step_status(row: Row | None, run_stale: bool) -> str:
+def is_recursive(name: str, info: dict[str, Any] | None) -> bool:
+    """A step whose switch has a case naming the step itself (Metaflow 2.19's recursion)."""
+    return isinstance(info, dict) and info.get("type") == "split-switch" and name in (info.get("next") or [])
+
+
+def step_status(row: Row | None, run_stale: bool, run_status: str | None = None) -> str:
     if row is None or row["n_tasks"] == 0:
-        return "pending"
+        # A completed run ran every step it chose: a step without tasks is a switch case not taken.
+        return "skipped" if run_status == "completed" and not run_stale else "pending"
     if row["n_failed"] > 0 or (run_stale and row["n_running"] > 0):
         return "failed"
     if row["n_running"] > 0 or row["n_completed"] < row["n_tasks"]:
@@ -71,18 +99,26 @@ def step_counts(row: Row | None, run_stale: bool) -> dict[str, int]:
             "running": running, "completed": row["n_completed"], "failed": failed}
 
 
-def step_shape(name: str, info: dict[str, Any] | None, row: Row | None, run_stale: bool) -> dict[str, Any]:
+def step_shape(name: str, info: dict[str, Any] | None, row: Row | None, run_stale: bool,
+               run_status: str | None = None, iterations: int | None = None) -> dict[str, Any]:
+    """One step; ``iterations`` is the most iterations a recursive step ran (in any foreach split)."""
+    recursive = is_recursive(name, info)
     info = info or {}
     started = row["started_at"] if row else None
     finished = row["finished_at"] if row else None
-    status = step_status(row, run_stale)
-    if status in ("running", "pending"):
+    status = step_status(row, run_stale, run_status)
+    if status in ("running", "pending", "skipped"):
         finished = None
+    cases = info.get("switch_cases")
     return {
         "step_name": name, "type": info.get("type"), "next": list(info.get("next") or []),
         "doc": info.get("doc") or "", "decorators": info.get("decorators") or [],
         "line": info.get("line"), "foreach_artifact": info.get("foreach_artifact"),
-        "matching_join": info.get("matching_join"), "status": status,
+        "matching_join": info.get("matching_join"),
+        "condition": info.get("condition"),
+        "switch_cases": {str(k): v for k, v in cases.items()} if isinstance(cases, dict) else None,
+        "recursive": recursive, "iterations": iterations if recursive else None,
+        "status": status,
         "started_at": started, "finished_at": finished,
         "duration_ms": finished - started if (finished is not None and started is not None) else None,
         "task_counts": step_counts(row, run_stale), "seq": row["change_seq"] if row else None,
