@@ -626,7 +626,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A step of a run: its place in the DAG and its tasks' counts by status. */
+        /** @description A step of a run: its place in the DAG and its tasks' counts by status. A switch (type split-switch) has condition and switch_cases (case -> step); a recursive step (a case naming itself) has recursive and iterations (the most any foreach split ran). */
         Step: {
             step_name: string;
             type: string | null;
@@ -636,8 +636,14 @@ export interface components {
             line: number | null;
             foreach_artifact: string | null;
             matching_join: string | null;
+            condition: string | null;
+            switch_cases: {
+                [key: string]: string;
+            } | null;
+            recursive: boolean;
+            iterations: number | null;
             /** @enum {string} */
-            status: "pending" | "running" | "completed" | "failed";
+            status: "pending" | "running" | "completed" | "failed" | "skipped";
             started_at: number | null;
             finished_at: number | null;
             duration_ms: number | null;
@@ -692,6 +698,7 @@ export interface components {
             foreach_index: number | null;
             foreach_value: string | null;
             foreach_stack: components["schemas"]["ForeachFrame"][] | null;
+            iteration_stack: number[];
             parent_task_ids: string[];
             cloned_from: string | null;
             created_at: number;
@@ -769,11 +776,12 @@ export interface components {
             tags: string[];
             created_at: number | null;
         };
-        /** @description host: where the task's latest attempt ran (set with group=host). */
+        /** @description iteration: the task's 0-based iteration of a recursive step (null outside a loop). host: where the task's latest attempt ran (set with group=host). */
         TimelineTask: {
             task_id: string;
             step_name: string;
             foreach_value: string | null;
+            iteration: number | null;
             /** @enum {string} */
             status: "pending" | "running" | "completed" | "failed";
             pathspec: string;
@@ -799,12 +807,13 @@ export interface components {
                 }
             ][];
         };
-        /** @description step_name with group=step; host with group=host (null: none recorded). */
+        /** @description step_name with group=step; host with group=host (null: none recorded). recursive: the step loops; its tasks are the loop's iterations. */
         TimelineGroup: {
             step_name: string | null;
             host: string | null;
             row_start: number;
             row_count: number;
+            recursive: boolean;
         };
         Timeline: {
             start: number;

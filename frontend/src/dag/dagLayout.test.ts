@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dagSteps, layers, layoutDag, splitBody, type DagStepInput } from "./dagLayout";
+import { dagSteps, edgeState, layers, layoutDag, splitBody, type DagStepInput } from "./dagLayout";
 
 const linear: DagStepInput[] = [
   { step_name: "start", type: "start", next: ["middle"] },
@@ -99,5 +99,62 @@ describe("dag layout", () => {
     const l = layoutDag(steps, "start");
     expect(l.nodes.map((n) => n.name).sort()).toEqual(["end", "middle", "orphan", "start"]);
     expect(l.nodes.find((n) => n.name === "start")!.layer).toBe(0);
+  });
+});
+
+const switchLoop: DagStepInput[] = [
+  { step_name: "start", type: "split-switch", next: ["fast", "slow"], switch_cases: { fast: "fast", slow: "slow" } },
+  { step_name: "fast", type: "linear", next: ["loop"] },
+  { step_name: "slow", type: "linear", next: ["loop"] },
+  { step_name: "loop", type: "split-switch", next: ["loop", "end"], switch_cases: { again: "loop", done: "end" } },
+  { step_name: "end", type: "end", next: [] },
+];
+
+describe("switches and recursive steps", () => {
+  it("layers a recursive step by its parents, not below end (its own loop is no edge)", () => {
+    const layer = layers(switchLoop, "start");
+    expect(layer.get("loop")).toBe(2);
+    expect(layer.get("end")).toBe(3);
+  });
+
+  it("labels each switch edge with its cases and draws the loop as an arc on the step", () => {
+    const l = layoutDag(switchLoop, "start");
+    const edge = (from: string, to: string) => l.edges.find((e) => e.from === from && e.to === to)!;
+    expect(edge("start", "fast").cases).toEqual(["fast"]);
+    expect(edge("loop", "end").cases).toEqual(["done"]);
+    expect(edge("fast", "loop").cases).toEqual([]);
+    expect(l.edges.some((e) => e.from === "loop" && e.to === "loop")).toBe(false);
+    expect(l.loops).toHaveLength(1);
+    const loop = l.loops[0]!;
+    const box = l.nodes.find((n) => n.name === "loop")!;
+    expect(loop.cases).toEqual(["again"]);
+    expect(loop.lx).toBeGreaterThan(box.x + box.w);
+    expect(l.width).toBeGreaterThan(loop.lx + 60);        // room for the "↻ 3 iterations" label
+    // a label sits on its edge's midpoint, between the two boxes
+    const s = l.nodes.find((n) => n.name === "start")!;
+    expect(edge("start", "fast").ly).toBeGreaterThan(s.y + s.h);
+  });
+
+  it("one edge, with every case, when two cases lead to the same step", () => {
+    const steps: DagStepInput[] = [
+      { step_name: "start", type: "split-switch", next: ["a", "a", "end"], switch_cases: { x: "a", y: "a", z: "end" } },
+      { step_name: "a", type: "linear", next: ["end"] },
+      { step_name: "end", type: "end", next: [] },
+    ];
+    const l = layoutDag(steps, "start");
+    expect(l.edges.filter((e) => e.from === "start" && e.to === "a").map((e) => e.cases)).toEqual([["x", "y"]]);
+  });
+
+  it("draws a case taken strong and the others dashed once the run is over", () => {
+    const counts = (total: number) => ({ task_counts: { total } });
+    const steps = new Map(switchLoop.map((s) => [s.step_name, { ...s, ...counts(s.step_name === "slow" ? 0 : 1) }]));
+    const st = (from: string, to: string, run: string) => edgeState(steps.get(from), steps.get(to), run, steps);
+    expect(st("start", "fast", "completed")).toBe("taken");
+    expect(st("start", "slow", "completed")).toBe("untaken");
+    expect(st("start", "slow", "running")).toBe("plain");      // may still be taken
+    expect(st("start", "slow", "failed")).toBe("untaken");      // another case ran
+    expect(st("fast", "loop", "completed")).toBe("plain");      // not a switch
+    const none = new Map([...steps].map(([k, v]) => [k, { ...v, ...counts(k === "start" ? 1 : 0) }]));
+    expect(edgeState(none.get("start"), none.get("slow"), "failed", none)).toBe("plain");  // failed before choosing
   });
 });

@@ -1,6 +1,8 @@
 // Step-level DAG layout: layers by longest path from start (top to bottom), order within a
 // layer by parents' positions, and a box around the body of every split (between the split
-// and its matching join). Pure and small: a flow has tens of steps, so this takes microseconds.
+// and its matching join). A switch's edges carry their case labels; a recursive step (a switch
+// with a case naming the step itself) gets a loop drawn on its right side instead of an edge.
+// Pure and small: a flow has tens of steps, so this takes microseconds.
 
 export interface DagStepInput {
   step_name: string;
@@ -8,12 +10,18 @@ export interface DagStepInput {
   type: string | null;
   next: string[];
   matching_join?: string | null;
+  /** A switch: case value → step (Metaflow's `switch_cases`), and the artifact it switches on. */
+  switch_cases?: Record<string, string> | null;
+  condition?: string | null;
 }
 
 export interface NodeBox { name: string; x: number; y: number; w: number; h: number; layer: number }
-export interface EdgePath { from: string; to: string; d: string }
+/** `cases`: the switch cases that lead along this edge; the label sits at (lx, ly). */
+export interface EdgePath { from: string; to: string; d: string; cases: string[]; lx: number; ly: number }
+/** A recursive step's loop: an arc leaving the node's right side and coming back into it. */
+export interface LoopPath { step: string; d: string; cases: string[]; lx: number; ly: number }
 export interface GroupBox { kind: "static" | "foreach"; split: string; join: string | null; x: number; y: number; w: number; h: number; depth: number }
-export interface DagLayout { nodes: NodeBox[]; edges: EdgePath[]; groups: GroupBox[]; width: number; height: number }
+export interface DagLayout { nodes: NodeBox[]; edges: EdgePath[]; loops: LoopPath[]; groups: GroupBox[]; width: number; height: number }
 
 export const NODE_W = 180;
 export const NODE_H = 48;
@@ -23,19 +31,63 @@ const PAD = 14;
 /** Room above a split body's nodes for its label. */
 const LABEL_H = 16;
 const MARGIN = 24;
+/** How far a loop arc reaches right of its node; its label ("↻ up to 12 iterations" over
+ * "while status = again") needs about this much per character. */
+const LOOP_W = 34;
+const LOOP_CHAR_W = 6.6;
+
+/** The second line of a loop's label: which case keeps it going. */
+export function loopCaseText(s: DagStepInput): string {
+  return `while ${s.condition ?? "case"} = ${casesTo(s, s.step_name).join(" | ")}`;
+}
+
+/** A step's successors without its own loop edge, once each (a switch may name a step twice). */
+export function successors(s: DagStepInput): string[] {
+  return s.next.filter((n, i) => n !== s.step_name && s.next.indexOf(n) === i);
+}
+
+/** Case labels of a switch that lead to `to`, in case order. */
+export function casesTo(s: DagStepInput, to: string): string[] {
+  return Object.entries(s.switch_cases ?? {}).filter(([, target]) => target === to).map(([c]) => c);
+}
+
+export function isRecursive(s: DagStepInput): boolean {
+  return s.type === "split-switch" && s.next.includes(s.step_name);
+}
+
+interface RanInput extends DagStepInput { task_counts?: { total: number } | null }
+
+export function ran(step: RanInput | undefined): boolean {
+  return (step?.task_counts?.total ?? 0) > 0;
+}
+
+/** How an edge out of a switch is drawn: "taken" once a task went that way; "untaken" when no task
+ * did and none will — the run completed, or it failed after the switch took another case; else
+ * plain (a running run may still take it). */
+export function edgeState(from: RanInput | undefined, to: RanInput | undefined, runStatus: string,
+  steps: Map<string, RanInput>): "taken" | "untaken" | "plain" {
+  // nothing leaves a step that never ran: its edges are as dead as the step
+  if ((from as { status?: string | null } | undefined)?.status === "skipped") return "untaken";
+  if (from?.type !== "split-switch") return "plain";
+  if (ran(from) && ran(to)) return "taken";
+  if (ran(to)) return "plain";
+  const otherCaseRan = from.next.some((n) => n !== to?.step_name && n !== from.step_name && ran(steps.get(n)));
+  return runStatus === "completed" || (runStatus === "failed" && otherCaseRan) ? "untaken" : "plain";
+}
 
 export function layers(steps: DagStepInput[], start: string): Map<string, number> {
   const byName = new Map(steps.map((s) => [s.step_name, s]));
   const layer = new Map<string, number>();
   // Longest path over a DAG: relax in topological order (Kahn), ignoring edges to unknown steps.
   const indeg = new Map<string, number>(steps.map((s) => [s.step_name, 0]));
-  for (const s of steps) for (const n of s.next) if (indeg.has(n)) indeg.set(n, indeg.get(n)! + 1);
+  for (const s of steps) for (const n of successors(s)) if (indeg.has(n)) indeg.set(n, indeg.get(n)! + 1);
   const queue = steps.filter((s) => indeg.get(s.step_name) === 0).map((s) => s.step_name);
   if (!queue.includes(start) && byName.has(start)) queue.unshift(start);
   for (const q of queue) layer.set(q, 0);
   while (queue.length) {
     const name = queue.shift()!;
-    for (const n of byName.get(name)?.next ?? []) {
+    const step = byName.get(name);
+    for (const n of step ? successors(step) : []) {
       if (!indeg.has(n)) continue;
       layer.set(n, Math.max(layer.get(n) ?? 0, (layer.get(name) ?? 0) + 1));
       indeg.set(n, indeg.get(n)! - 1);
@@ -57,7 +109,7 @@ export function splitBody(steps: DagStepInput[], split: string, join: string | n
     const n = stack.pop()!;
     if (n === join || body.has(n) || !byName.has(n)) continue;
     body.add(n);
-    stack.push(...byName.get(n)!.next);
+    stack.push(...successors(byName.get(n)!));
   }
   return body;
 }
@@ -71,7 +123,7 @@ export function dagSteps<T extends DagStepInput>(steps: T[]): T[] {
 export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
   const layerOf = layers(steps, start);
   const parents = new Map<string, string[]>();
-  for (const s of steps) for (const n of s.next) parents.set(n, [...(parents.get(n) ?? []), s.step_name]);
+  for (const s of steps) for (const n of successors(s)) parents.set(n, [...(parents.get(n) ?? []), s.step_name]);
   const depth = Math.max(0, ...layerOf.values()) + 1;
   const rows: string[][] = Array.from({ length: depth }, () => []);
   for (const s of steps) rows[layerOf.get(s.step_name)!]!.push(s.step_name);
@@ -109,14 +161,22 @@ export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
   });
 
   const edges: EdgePath[] = [];
+  const loops: LoopPath[] = [];
   for (const s of steps) {
     const a = pos.get(s.step_name);
-    for (const n of s.next) {
+    for (const n of successors(s)) {
       const b = pos.get(n);
       if (!a || !b) continue;
       const x1 = a.x + a.w / 2, y1 = a.y + a.h, x2 = b.x + b.w / 2, y2 = b.y;
       const my = (y1 + y2) / 2;
-      edges.push({ from: s.step_name, to: n, d: `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}` });
+      // the curve's midpoint (t = 0.5 of this cubic) is ((x1 + x2) / 2, my): the case label goes there
+      edges.push({ from: s.step_name, to: n, d: `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`,
+        cases: casesTo(s, n), lx: (x1 + x2) / 2, ly: my });
+    }
+    if (a && isRecursive(s)) {
+      const x = a.x + a.w, top = a.y + a.h * 0.28, bottom = a.y + a.h * 0.72;
+      loops.push({ step: s.step_name, cases: casesTo(s, s.step_name), lx: x + LOOP_W + 6, ly: a.y + a.h / 2,
+        d: `M${x},${bottom} C${x + LOOP_W},${bottom + 14} ${x + LOOP_W},${top - 14} ${x},${top}` });
     }
   }
 
@@ -140,13 +200,23 @@ export function layoutDag(steps: DagStepInput[], start: string): DagLayout {
     })
     .sort((a, b) => b.depth - a.depth);
 
-  const maxX = Math.max(...nodes.map((n) => n.x + n.w), ...groups.map((g) => g.x + g.w));
+  const byName = new Map(steps.map((s) => [s.step_name, s]));
+  const loopRoom = (name: string) => {
+    const s = byName.get(name)!;
+    return LOOP_W + 12 + LOOP_CHAR_W * Math.max("↻ up to 1000 iterations".length, loopCaseText(s).length);
+  };
+  const loopRight = new Set(loops.map((l) => l.step));
+  const maxX = Math.max(...nodes.map((n) => n.x + n.w + (loopRight.has(n.name) ? loopRoom(n.name) : 0)),
+    ...groups.map((g) => g.x + g.w));
   const minX = Math.min(MARGIN, ...groups.map((g) => g.x));
   const shift = minX < MARGIN ? MARGIN - minX : 0;
   if (shift) {
     for (const n of nodes) n.x += shift;
     for (const g of groups) g.x += shift;
-    for (const e of edges) e.d = e.d.replace(/(-?\d+(?:\.\d+)?),/g, (_m, x: string) => `${Number(x) + shift},`);
+    for (const e of [...edges, ...loops]) {
+      e.d = e.d.replace(/(-?\d+(?:\.\d+)?),/g, (_m, x: string) => `${Number(x) + shift},`);
+      e.lx += shift;
+    }
   }
-  return { nodes, edges, groups, width: maxX + shift + MARGIN, height: MARGIN * 2 + depth * NODE_H + (depth - 1) * GAP_Y };
+  return { nodes, edges, loops, groups, width: maxX + shift + MARGIN, height: MARGIN * 2 + depth * NODE_H + (depth - 1) * GAP_Y };
 }

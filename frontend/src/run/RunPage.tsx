@@ -5,6 +5,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchRun, useRun } from "../api/runs";
 import { patchTask, runPath } from "../api/runDetail";
+import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
 import { formatLocation, formatPath, type RunTab } from "../nav/viewState";
 import { useView } from "../nav/useView";
@@ -28,7 +29,13 @@ export function RunPage() {
   const pluginTab = activePluginTab(usePluginTab());
 
   useLiveResource("run", run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
+    const before = client.getQueryData<Run>(["run", flow, runId])?.status;
     patchRun(client, e.data);
+    // The DAG's step statuses depend on the run's end (a switch case never taken reads "skipped"
+    // only once the run has completed), which no task event announces.
+    if (before === "running" && e.data.status !== "running") {
+      void client.invalidateQueries({ queryKey: ["dag", flow, runId] });
+    }
   });
   // Task changes patch cached task lists and re-ask the derived views (timeline, DAG counts), at
   // most once a second: a busy 100,000-task run must not turn its events into a request storm.

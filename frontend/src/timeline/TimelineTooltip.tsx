@@ -16,6 +16,7 @@ export function TimelineTooltip({ hit, x, y, now }: { hit: BarRect; x: number; y
           )}
           {task && hit.count === 1 && <tr><td>attempt</td><td>{hit.attempt}</td></tr>}
           {task?.foreach_value !== null && task?.foreach_value !== undefined && <tr><td>foreach</td><td className="mono">{task.foreach_value}</td></tr>}
+          {task?.iteration !== null && task?.iteration !== undefined && <tr><td>iteration</td><td className="num">{task.iteration + 1} of the loop</td></tr>}
           <tr><td>start</td><td className="num">{formatTime(hit.start)}</td></tr>
           <tr><td>end</td><td className="num">{hit.end ? formatTime(hit.end) : "running"}</td></tr>
           <tr><td>duration</td><td className="num">{formatDuration((hit.end ?? now) - hit.start)}</td></tr>

@@ -14,7 +14,7 @@ import { ErrorBox, Loading, Empty } from "../ui/states";
 import { useNow } from "../ui/useNow";
 import { formatCount } from "../ui/format";
 import { AXIS_H, LABEL_W, ROW_H, drawTimeline, themePalette } from "./drawTimeline";
-import { barRects, fitWindow, hitTest, initialLaneRequest, laneRequest, nextLaneRequest, panBy, rowModel, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
+import { barRects, fitWindow, hitTest, initialLaneRequest, laneLabel, laneRequest, nextLaneRequest, panBy, rowModel, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
 import { Debouncer, WheelCoalescer, applyGesture } from "./wheel";
 import { TimelineToolbar } from "./TimelineToolbar";
 import { TimelineTooltip } from "./TimelineTooltip";
@@ -113,10 +113,9 @@ export function TimelineView({ run }: { run: Run }) {
     const perLane = raw?.tasks_per_lane ?? 1;
     for (const lane of data?.lanes ?? []) {
       const t = lane.task;
-      const prefix = params.group !== "step" && t ? `${t.step_name}/` : "";
       const first = (lane as { first?: number }).first ?? lane.row;
       m.set(lane.row, t
-        ? `${prefix}${t.task_id}${t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : ""}`
+        ? laneLabel(t, params.group !== "step")
         : `tasks ${formatCount(first + 1)}–${formatCount(Math.min(raw?.total_rows ?? 0, first + perLane))}`);
     }
     return m;

@@ -143,7 +143,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
       ctx.fillRect(0, y, width, ROW_H);
       ctx.fillStyle = p.text;
       setFont(HEADER);
-      ctx.fillText(`${r.collapsed ? "▸" : "▾"} ${r.step}`, 8, y + ROW_H / 2);
+      ctx.fillText(`${r.collapsed ? "▸" : "▾"} ${r.step}${r.recursive ? "  ↻ loop" : ""}`, 8, y + ROW_H / 2);
       ctx.fillStyle = p.faint;
       const count = formatCount(r.count);
       const w = textWidth(ctx, SANS, count);

@@ -67,7 +67,7 @@ export function ticks(win: Window, width: number, origin = 0): number[] {
 // ---- rows ----
 
 export type VisualRow =
-  | { kind: "header"; step: string; count: number; collapsed: boolean }
+  | { kind: "header"; step: string; count: number; collapsed: boolean; recursive?: boolean }
   | { kind: "lane"; step: string | null; row: number };
 
 /**
@@ -95,12 +95,19 @@ interface GroupSpan {
   collapsed: boolean;
 }
 
+<<<<<<< HEAD
 /** A group header's text: its step, or with rows grouped by host, the host. */
 export function groupLabel(g: TimelineGroup): string {
   return g.step_name ?? g.host ?? "no host recorded";
 }
 
 export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
+=======
+/** What the row model needs of a timeline group (`recursive` only marks the header). */
+export type GroupInput = Pick<TimelineGroup, "step_name" | "row_start" | "row_count"> & { recursive?: boolean };
+
+export function rowModel(groups: GroupInput[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
+>>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
   if (!grouped || groups.length === 0) {
     const n = Math.max(0, totalRows);
     return {
@@ -112,10 +119,18 @@ export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: R
   const spans: GroupSpan[] = [];
   let length = 0;
   for (const g of groups) {
+<<<<<<< HEAD
     const label = groupLabel(g);
     const isCollapsed = collapsed.has(label);
     spans.push({ step: label, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
       header: { kind: "header", step: label, count: g.row_count, collapsed: isCollapsed } });
+=======
+    const step = g.step_name ?? "";   // null only in the flat grouping, which has no headers
+    const isCollapsed = collapsed.has(step);
+    spans.push({ step, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
+      header: { kind: "header", step, count: g.row_count, collapsed: isCollapsed,
+        ...(g.recursive ? { recursive: true } : {}) } });
+>>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
     length += 1 + (isCollapsed ? 0 : g.row_count);
   }
   // Spans are in visual order; server rows of the groups are in the same order.
@@ -153,7 +168,7 @@ export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: R
 }
 
 /** Every visual row as an array (for small runs and tests; the views use rowModel). */
-export function visualRows(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): VisualRow[] {
+export function visualRows(groups: GroupInput[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): VisualRow[] {
   const m = rowModel(groups, grouped, collapsed, totalRows);
   const rows: VisualRow[] = [];
   for (let i = 0; i < m.length; i++) rows.push(m.at(i)!);
@@ -328,4 +343,13 @@ export function formatOffset(ms: number, step: number): string {
   // Steps under a minute need the seconds, or every tick of a zoomed-in window reads "+2h 19m".
   if (step < 60_000 && s % 60) return `${sign}${h}h ${String(m % 60).padStart(2, "0")}m ${String(s % 60).padStart(2, "0")}s`;
   return `${sign}${h}h${m % 60 ? ` ${String(m % 60).padStart(2, "0")}m` : ""}`;
+}
+
+/** A lane's label: task id, foreach value, and which iteration of a loop it is (shown from 1). */
+export function laneLabel(t: { task_id: string; step_name: string; foreach_value: string | null; iteration?: number | null },
+  withStep: boolean): string {
+  const step = withStep ? `${t.step_name}/` : "";
+  const value = t.foreach_value !== null && t.foreach_value !== undefined ? `  [${t.foreach_value}]` : "";
+  const loop = t.iteration !== null && t.iteration !== undefined ? `  ↻${t.iteration + 1}` : "";
+  return `${step}${t.task_id}${loop}${value}`;      // the iteration first: long values get cut
 }

@@ -1,0 +1,147 @@
+"""Switches and recursive steps in Chromium, both themes: a switch run's DAG (the case taken
+highlighted, the other greyed as skipped, never pending; the loop drawn with its iterations) and a
+recursive run's timeline (steps in graph order with ``end`` last, iterations on the lanes). The
+switch run is recorded twice: by core_runtime and by the real pip metaflow through the ingest
+service; both must look the same.
+
+Screenshots go to a temporary directory (``FLOWSCOPE_SCREENSHOTS=docs/screenshots`` to refresh the
+docs' copies), so the tests never rewrite tracked files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURE_FLOWS, api_get
+from flow_runs import run_flow
+
+from tests.server_procs import free_port, start_server, stop_server
+
+MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"
+RUNTIME_FLOWS = Path(__file__).resolve().parents[1] / "runtime" / "flows"
+ROW_H, AXIS_H, LABEL_W = 20, 22, 220  # the timeline canvas geometry (frontend/src/timeline/drawTimeline.ts)
+
+
+@pytest.fixture(scope="module")
+def switch_shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("FLOWSCOPE_SCREENSHOTS")
+    path = Path(where) if where else tmp_path_factory.mktemp("switch-shots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("e2e-switch-runs")
+    return {
+        "switch": run_flow(flowscope_env, FIXTURE_FLOWS / "switch_loop_flow.py", tmp, "--mode", "slow"),
+        "countdown": run_flow(flowscope_env, RUNTIME_FLOWS / "mf_recursion_foreach.py", tmp),
+    }
+
+
+@pytest.fixture(scope="module")
+def mf_switch_run(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same switch flow run by pip metaflow, recorded through its own ingest process."""
+    pytest.importorskip("metaflow", reason="the pip metaflow package (extra 'compat') is missing")
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("e2e-mf-switch")
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
+                        tmp / "ingest.log", url + "/ping")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
+        env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=url,
+                   METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
+                   METAFLOW_USER="tester", USERNAME="tester")
+        done = subprocess.run([sys.executable, str(MF_FLOWS / "switch_loop_flow.py"), "--no-pylint", "run",
+                               "--mode", "slow", "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env,
+                              capture_output=True, text=True, timeout=240, check=False)
+        assert done.returncode == 0, f"metaflow run failed:\n{done.stdout}\n{done.stderr}"
+        yield (tmp / "run-id").read_text().strip()
+    finally:
+        stop_server(proc)
+
+
+def open_dag(page: Any, run: str) -> Any:
+    page.goto(f"/SwitchLoopFlow/{run}?tab=dag")
+    dag = page.get_by_test_id("dag")
+    dag.locator('[data-step="end"]').wait_for()
+    return dag
+
+
+def check_switch_dag(dag: Any) -> None:
+    steps = dag.locator("[data-step]").evaluate_all("els => els.map(e => e.dataset.step)")
+    assert sorted(steps) == ["end", "fast", "loop", "slow", "start"]
+    start = dag.locator('[data-step="start"]')
+    assert start.get_attribute("data-type") == "split-switch"
+    assert start.locator("polygon").count() == 1                 # drawn as a hexagon
+    assert "switch route" in (start.text_content() or "")
+    assert dag.locator('[data-edge="start>slow"]').get_attribute("data-state") == "taken"
+    assert dag.locator('[data-edge="start>fast"]').get_attribute("data-state") == "untaken"
+    assert "slow" in (dag.locator('[data-edge="start>slow"]').text_content() or "")
+    fast = dag.locator('[data-step="fast"]')
+    assert fast.get_attribute("data-status") == "skipped"       # never "pending" on a completed run
+    assert "skipped" in (fast.text_content() or "")
+    assert dag.locator('[data-status="pending"]').count() == 0
+    loop = dag.locator('[data-loop="loop"]')
+    assert "3 iterations" in (loop.text_content() or "") and "again" in (loop.text_content() or "")
+    assert dag.locator('[data-edge="loop>end"]').get_attribute("data-state") == "taken"
+    assert dag.locator('[data-edge="loop>loop"]').count() == 0
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_switch_dag(page: Any, runs: dict[str, str], switch_shots: Path, theme: str) -> None:
+    page.emulate_media(color_scheme=theme)
+    dag = open_dag(page, runs["switch"])
+    check_switch_dag(dag)
+    # the hover card lists the cases, the one taken marked
+    dag.locator('[data-step="start"]').hover()
+    tip = page.locator(".tooltip .tt-cases")
+    tip.wait_for()
+    assert "switch on self.route" in tip.inner_text()
+    assert tip.locator("tr.taken").inner_text().startswith("slow")
+    page.mouse.move(5, 5)
+    page.screenshot(path=str(switch_shots / f"switch-dag-{theme}.png"))
+
+
+def test_metaflow_recorded_switch_dag_looks_the_same(page: Any, mf_switch_run: str, switch_shots: Path) -> None:
+    dag = open_dag(page, mf_switch_run)
+    check_switch_dag(dag)
+    page.screenshot(path=str(switch_shots / "switch-dag-metaflow.png"))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], switch_shots: Path, theme: str) -> None:
+    run = runs["countdown"]
+    page.emulate_media(color_scheme=theme)
+    page.goto(f"/CountdownFlow/{run}")
+    # rows: a header per step and a lane per task (1 start, 3 prepare, 8 tick, 3 finish, 1 join, 1 end)
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.rows === '23'")
+    groups = api_get(server, f"/api/flows/CountdownFlow/runs/{run}/timeline?width=800&rows=50")["data"]["groups"]
+    assert [g["step_name"] for g in groups] == ["start", "prepare", "tick", "finish", "join", "end"]
+    assert [g["recursive"] for g in groups] == [False, False, True, False, False, False]
+    # hovering along the first tick lane (visual row 7, below its header at 6) finds the bar and its iteration
+    canvas = page.locator("canvas[aria-label='Task timeline']")
+    box = canvas.bounding_box()
+    tip = page.get_by_role("tooltip")
+    y = box["y"] + AXIS_H + 7 * ROW_H + ROW_H / 2
+    for x in range(int(box["x"] + LABEL_W + 2), int(box["x"] + box["width"]), 6):
+        page.mouse.move(x, y)
+        if tip.count() and "iteration" in tip.inner_text():
+            break
+    assert re.search(r"iteration\s*1 of the loop", tip.inner_text())
+    page.screenshot(path=str(switch_shots / f"recursive-timeline-{theme}.png"))
+    # the DAG of the same run: the loop inside the foreach, with its longest split's iterations
+    page.click('[data-tab="dag"]')
+    loop = page.get_by_test_id("dag").locator('[data-loop="tick"]')
+    loop.wait_for()
+    assert "up to 4 iterations" in (loop.text_content() or "")
+    page.mouse.move(5, 5)
+    page.screenshot(path=str(switch_shots / f"recursive-dag-{theme}.png"))
