@@ -4,8 +4,7 @@ recursive run's timeline (steps in graph order with ``end`` last, iterations on 
 switch run is recorded twice: by core_runtime and by the real pip metaflow through the ingest
 service; both must look the same.
 
-Screenshots go to a temporary directory (``FLOWSCOPE_SCREENSHOTS=docs/screenshots`` to refresh the
-docs' copies), so the tests never rewrite tracked files.
+Screenshots go where the ``shots`` fixture says (``make screenshots`` refreshes docs/screenshots).
 """
 
 from __future__ import annotations
@@ -27,14 +26,6 @@ from tests.server_procs import free_port, start_server, stop_server
 MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"
 RUNTIME_FLOWS = Path(__file__).resolve().parents[1] / "runtime" / "flows"
 ROW_H, AXIS_H, LABEL_W = 20, 22, 220  # the timeline canvas geometry (frontend/src/timeline/drawTimeline.ts)
-
-
-@pytest.fixture(scope="module")
-def switch_shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    where = os.environ.get("FLOWSCOPE_SCREENSHOTS")
-    path = Path(where) if where else tmp_path_factory.mktemp("switch-shots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +88,7 @@ def check_switch_dag(dag: Any) -> None:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_switch_dag(page: Any, runs: dict[str, str], switch_shots: Path, theme: str) -> None:
+def test_switch_dag(page: Any, runs: dict[str, str], shots: Path, tmp_path: Path, theme: str) -> None:
     page.emulate_media(color_scheme=theme)
     dag = open_dag(page, runs["switch"])
     check_switch_dag(dag)
@@ -108,17 +99,18 @@ def test_switch_dag(page: Any, runs: dict[str, str], switch_shots: Path, theme: 
     assert "switch on self.route" in tip.inner_text()
     assert tip.locator("tr.taken").inner_text().startswith("slow")
     page.mouse.move(5, 5)
-    page.screenshot(path=str(switch_shots / f"switch-dag-{theme}.png"))
+    page.screenshot(path=str(shots / "switch-dag.png" if theme == "light" else tmp_path / "switch-dag-dark.png"))
 
 
-def test_metaflow_recorded_switch_dag_looks_the_same(page: Any, mf_switch_run: str, switch_shots: Path) -> None:
+def test_metaflow_recorded_switch_dag_looks_the_same(page: Any, mf_switch_run: str, tmp_path: Path) -> None:
     dag = open_dag(page, mf_switch_run)
     check_switch_dag(dag)
-    page.screenshot(path=str(switch_shots / "switch-dag-metaflow.png"))
+    page.screenshot(path=str(tmp_path / "switch-dag-metaflow.png"))
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], switch_shots: Path, theme: str) -> None:
+def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], shots: Path, tmp_path: Path,
+                            theme: str) -> None:
     run = runs["countdown"]
     page.emulate_media(color_scheme=theme)
     page.goto(f"/CountdownFlow/{run}")
@@ -137,11 +129,12 @@ def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], switch
         if tip.count() and "iteration" in tip.inner_text():
             break
     assert re.search(r"iteration\s*1 of the loop", tip.inner_text())
-    page.screenshot(path=str(switch_shots / f"recursive-timeline-{theme}.png"))
+    page.screenshot(path=str(shots / "recursive-timeline.png" if theme == "dark"
+                             else tmp_path / "recursive-timeline-light.png"))
     # the DAG of the same run: the loop inside the foreach, with its longest split's iterations
     page.click('[data-tab="dag"]')
     loop = page.get_by_test_id("dag").locator('[data-loop="tick"]')
     loop.wait_for()
     assert "up to 4 iterations" in (loop.text_content() or "")
     page.mouse.move(5, 5)
-    page.screenshot(path=str(switch_shots / f"recursive-dag-{theme}.png"))
+    page.screenshot(path=str(tmp_path / f"recursive-dag-{theme}.png"))
