@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from core_runtime.graph.errors import GraphError
 from core_runtime.graph.model import FlowGraph, StepNode
+from core_runtime.graph.switch import SwitchInfo
 
 
-def _switches(graph: FlowGraph) -> list[StepNode]:
-    return [n for n in graph.steps.values() if n.is_switch and n.switch is not None]
+def _switches(graph: FlowGraph) -> list[tuple[StepNode, SwitchInfo]]:
+    return [(n, n.switch) for n in graph.steps.values() if n.is_switch and n.switch is not None]
 
 
 def check_recursion_has_exit(graph: FlowGraph) -> None:
-    for node in _switches(graph):
+    for node, _info in _switches(graph):
         if node.next and all(target == node.name for target in node.next):
             raise GraphError(graph.file, node.next_line,
                              f"recursive step '{node.name}' has no exit: every case of its switch "
@@ -26,7 +27,7 @@ def check_recursion_has_exit(graph: FlowGraph) -> None:
 
 
 def check_switch_has_cases(graph: FlowGraph) -> None:
-    for node in _switches(graph):
+    for node, _info in _switches(graph):
         if len(node.next) < 2:
             raise GraphError(graph.file, node.next_line,
                              f"switch step '{node.name}' has only one case; a switch needs at least "
@@ -35,8 +36,7 @@ def check_switch_has_cases(graph: FlowGraph) -> None:
 
 def check_condition_values(graph: FlowGraph) -> None:
     """A literal the step assigns to the condition artifact must be a case; a loop must be able to stop."""
-    for node in _switches(graph):
-        info = node.switch
+    for node, info in _switches(graph):
         possible = info.possible
         if possible is None or info.has_config_keys:
             continue
@@ -47,7 +47,8 @@ def check_condition_values(graph: FlowGraph) -> None:
                                  f"case of its switch matches (cases: {info.labels()}); the task "
                                  f"would fail at self.next")
         if node.is_recursive and possible.literals and not possible.unknown and not possible.inherited:
-            targets = {info.case_for(v).target for v, _line in possible.literals}  # type: ignore[union-attr]
+            chosen = [info.case_for(v) for v, _line in possible.literals]
+            targets = {case.target for case in chosen if case is not None}
             if targets == {node.name}:
                 values = ", ".join(sorted({repr(v) for v, _line in possible.literals}))
                 raise GraphError(graph.file, node.next_line,
@@ -58,8 +59,8 @@ def check_condition_values(graph: FlowGraph) -> None:
 def check_switch_not_into_join(graph: FlowGraph) -> None:
     # A join counts one input per branch of its split; it cannot tell which switch case ran if a
     # case lands on it directly (Metaflow's lint has the same rule).
-    for node in _switches(graph):
-        for case in node.switch.cases:
+    for node, info in _switches(graph):
+        for case in info.cases:
             target = graph.steps.get(case.target or "")
             if target is not None and target.takes_inputs and target.name != node.name:
                 raise GraphError(graph.file, case.line,
@@ -70,7 +71,7 @@ def check_switch_not_into_join(graph: FlowGraph) -> None:
 def check_no_catch_on_switch(graph: FlowGraph) -> None:
     # After a caught failure the condition artifact may never have been set, so there is no case
     # to continue with; Metaflow refuses @catch on a switch step for the same reason.
-    for node in _switches(graph):
+    for node, _info in _switches(graph):
         if any(d.get("name") == "catch" for d in node.decorators):
             raise GraphError(graph.file, node.line,
                              f"@catch is not supported on switch step '{node.name}': a caught failure "

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core_runtime.graph.errors import GraphError
+from core_runtime.graph.switch import SwitchInfo
 
 
 @dataclass
@@ -32,7 +33,7 @@ class StepNode:
     # Metaflow does).
     condition: str | None = None
     switch_cases: dict[str, str] = field(default_factory=dict)
-    switch: Any = None             # the SwitchInfo parse read from the source, for lint
+    switch: SwitchInfo | None = None    # what parse read from the source, for lint
 
     @property
     def takes_inputs(self) -> bool:
