@@ -63,7 +63,12 @@ def all_routes() -> list[Route]:
         autocomplete,
         cards,
         compare,
+        critical_path,
+        digest,
+        durations,
+        explain,
         flows,
+        log_diff,
         logs,
         meta,
         metadata,
@@ -71,6 +76,7 @@ def all_routes() -> list[Route]:
         runs,
         search,
         steps,
+        summary,
         tasks,
         timeline,
     )
@@ -78,7 +84,8 @@ def all_routes() -> list[Route]:
 
     routes: list[Route] = []
     for module in (flows, runs, steps, tasks, artifacts, metadata, cards, logs, timeline, search,
-                   autocomplete, compare, meta, plugins, ws):
+                   autocomplete, compare, meta, plugins, ws,
+                   digest, explain, critical_path, durations, log_diff, summary):
         routes.extend(module.ROUTES)
     return routes
 

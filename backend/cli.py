@@ -1,4 +1,5 @@
-"""The ``flowscope`` command: serve the UI backend, record the demo runs, watch a run live.
+"""The ``flowscope`` command: serve the UI backend, record the demo runs, watch a run live,
+print a run's summary.
 
 Errors a user can cause (bad settings, unreachable database, a busy port) print one line on
 stderr and exit non-zero; no tracebacks.
@@ -164,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_watch = sub.add_parser("watch", help="follow a run (Flow/Run) or a task's logs (Flow/Run/Step/Task)")
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")
     p_watch.add_argument("--url", default=None, help="backend URL (default http://FLOWSCOPE_HOST:FLOWSCOPE_PORT)")
+    p_summary = sub.add_parser("summary", help="print a run's summary (Flow/Run) as Markdown")
+    p_summary.add_argument("pathspec", help="the run, as Flow/RunId")
+    p_summary.add_argument("--url", default=None, help="backend URL (default http://FLOWSCOPE_HOST:FLOWSCOPE_PORT)")
+    p_summary.add_argument("--json", action="store_true", help="print the JSON summary instead")
     sub.add_parser("migrate", help="apply the schema migrations and create the reader role")
     p_mirror = sub.add_parser("mirror", help="mirror an existing metaflow-service database (read-only) into "
                                              "Flowscope: backfill, then follow it live")
@@ -201,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.no_serve:
                 return 0 if ok else 1
             return serve(settings, announce="demo ready: ")
+        if args.command == "summary":
+            from backend.summary_cli import summary
+
+            return summary(settings, args.pathspec, args.url, args.json)
         from backend.watch import watch
 
         return watch(settings, args.pathspec, args.url)

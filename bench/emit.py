@@ -51,6 +51,7 @@ class Emitted:
     run_pk: int
     tasks: list[tuple[int, TaskPlan]]   # (task_pk, plan): for log writers
     status: str
+    tracebacks: dict[tuple[int, int], str] | None = None   # (task_pk, attempt) -> traceback, when asked for
 
 
 def _error(rng: random.Random, flow: Flow, step: str) -> tuple[str, str, str]:
@@ -61,7 +62,7 @@ def _error(rng: random.Random, flow: Flow, step: str) -> tuple[str, str, str]:
 
 
 def emit_run(rng: random.Random, ids: Ids, t: Tables, pools: dict[tuple[str, str], list[list[PooledArtifact]]],
-             head: RunHead, plan: RunPlan, status: str, heartbeat: int) -> Emitted:
+             head: RunHead, plan: RunPlan, status: str, heartbeat: int, keep_tracebacks: bool = False) -> Emitted:
     run_pk = ids.run_pk
     ids.run_pk += 1
     flow = head.flow
@@ -69,6 +70,7 @@ def emit_run(rng: random.Random, ids: Ids, t: Tables, pools: dict[tuple[str, str
     step_ids: dict[str, list[str]] = {}
     out: list[tuple[int, TaskPlan]] = []
     reason = NULL
+    tracebacks: dict[tuple[int, int], str] | None = {} if keep_tracebacks else None
     tasks_rows, att_rows, art_rows, meta_rows = (t.rows["tasks"], t.rows["attempts"],
                                                  t.rows["artifacts"], t.rows["metadata"])
     for step, plans in plan.steps:
@@ -108,6 +110,8 @@ def emit_run(rng: random.Random, ids: Ids, t: Tables, pools: dict[tuple[str, str
                                     f"\t{at.end}\t0\t\\N\t\\N\t\\N\t{_seq(ids)}")
                 else:
                     etype, msg, tb = _error(rng, flow, step.name)
+                    if tracebacks is not None:
+                        tracebacks[(task_pk, a)] = tb
                     a_reason = esc(f"{etype}: {msg}")
                     att_rows.append(f"{task_pk}\t{a}\t{run_pk}\tfailed\t{a_reason}\t{at.begin}\t{at.end}"
                                     f"\t{at.end}\t1\t{etype}\t{esc(msg)}\t{esc(tb)}\t{_seq(ids)}")
@@ -146,7 +150,7 @@ def emit_run(rng: random.Random, ids: Ids, t: Tables, pools: dict[tuple[str, str
         f"\t{failed_step or NULL}\t{head.parameters}\t{flow.dag_copy}\t{head.created}\t{plan.started}"
         f"\t{num(plan.finished)}\t{heartbeat}\t{counts[0]}\t{counts[1]}\t{counts[2]}\t{counts[3]}\t{_seq(ids)}")
     t.rows["run_sources"].append(f"{run_pk}\t{flow.file_name}\t{flow.source_copy}")
-    return Emitted(run_pk, out, status)
+    return Emitted(run_pk, out, status, tracebacks)
 
 
 def _seq(ids: Ids) -> int:

@@ -15,7 +15,7 @@ from bench.catalogue import Flow, World
 from bench.copy_text import Tables
 from bench.emit import Emitted, Ids, RunHead, emit_run
 from bench.logs import LogTarget, flood, task_output, write_log
-from bench.simulate import cut, simulate
+from bench.simulate import Attempt, cut, simulate
 from contract.datastore import Datastore
 
 DAY_MS = 86_400_000
@@ -36,6 +36,7 @@ class SeedOptions:
     now_ms: int
     artifacts_per_task: int = 2
     recent_logs: int = 100      # the newest N runs get short logs on every task
+    huge_failures: int = 0      # the huge run fails, with this many failed foreach tasks
     days: int = 365
     batch_runs: int = 2000
 
@@ -155,7 +156,10 @@ class Generator:
 
     def _huge(self) -> Tables:
         o, t = self.o, Tables()
-        head, em = self._one(t, self.w.huge, o.now_ms - 2 * DAY_MS, o.huge_run, HUGE_WORKERS, 0.0)
+        if o.huge_failures:
+            head, em = self._huge_failed(t)
+        else:
+            head, em = self._one(t, self.w.huge, o.now_ms - 2 * DAY_MS, o.huge_run, HUGE_WORKERS, 0.0)
         self.manifest.huge_run = f"{head.flow.flow_id}/{head.run_id}"
         self.manifest.huge_run_pk = em.run_pk
         if o.log_lines > 0:
@@ -167,3 +171,31 @@ class Generator:
             self.manifest.log_task = f"{self.manifest.huge_run}/{tp.step.name}/{task_pk}"
             self.manifest.log_task_pk = task_pk
         return t
+
+    def _huge_failed(self, t: Tables) -> tuple[RunHead, Emitted]:
+        """The huge run failing in its foreach step with ``huge_failures`` failed splits (errors
+        drawn from emit's list, each with its traceback on the task's stderr); the join never runs."""
+        o, rng = self.o, self.rng
+        head = self._head(self.w.huge, o.now_ms - 2 * DAY_MS)
+        plan = simulate(rng, self.w.huge, head.created, o.huge_run, HUGE_WORKERS, False)
+        at = next(i for i, (step, _tasks) in enumerate(plan.steps) if step.foreach)
+        step, tasks = plan.steps[at]
+        for i in rng.sample(range(len(tasks)), min(o.huge_failures, len(tasks))):
+            # every attempt @retry allows fails, within the span the task had
+            tp = tasks[i]
+            lo, hi = tp.attempts[0].begin, tp.attempts[-1].end or tp.attempts[-1].begin
+            n = step.retry + 1
+            cuts = [lo + (hi - lo) * k // n for k in range(n + 1)]
+            tp.attempts = [Attempt(cuts[k], max(cuts[k], cuts[k + 1] - 50), False) for k in range(n)]
+        plan.steps = plan.steps[:at + 1]
+        ends = [tp.attempts[-1].end or 0 for tp in tasks]
+        plan.finished = max(ends) + rng.randint(30, 800)
+        plan.failed_step = step.name
+        em = emit_run(rng, self.ids, t, self.pools, head, plan, "failed", plan.finished, keep_tracebacks=True)
+        for task_pk, tp in em.tasks:
+            for a, att in enumerate(tp.attempts):
+                tb = (em.tracebacks or {}).get((task_pk, a))
+                if tb is not None and att.end is not None:
+                    err = LogTarget(head.flow.flow_id, head.run_id, em.run_pk, tp.step.name, task_pk, a, "stderr")
+                    write_log(self.ds, t, self.ids, err, [(att.end, line) for line in tb.splitlines()])
+        return head, em

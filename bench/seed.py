@@ -41,6 +41,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--log-lines", type=int, default=None, metavar="N",
                    help="lines of the very long stdout log in the huge run (default 1,000,000 when "
                         "--huge-run is set)")
+    p.add_argument("--huge-failures", type=int, default=0, metavar="N",
+                   help="the huge run fails with N failed foreach tasks, each with a traceback on stderr "
+                        "(the triage benchmark's run: 100,000 tasks, 5,000 failures)")
     p.add_argument("--artifacts-per-task", type=int, default=2)
     p.add_argument("--recent-logs", type=int, default=100, metavar="N",
                    help="the newest N runs get short logs on every task (default 100)")
@@ -54,13 +57,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="maintain indexes row by row even on an empty database (slower)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    for name in ("runs", "huge_run", "artifacts_per_task", "recent_logs"):
+    for name in ("runs", "huge_run", "artifacts_per_task", "recent_logs", "huge_failures"):
         if getattr(args, name) < 0:
             p.error(f"--{name.replace('_', '-')} must not be negative")
     if args.tasks_per_run < 2:
         p.error("--tasks-per-run must be at least 2 (a start and an end step)")
     if args.batch_runs < 1:
         p.error("--batch-runs must be positive")
+    if args.huge_failures and not args.huge_run:
+        p.error("--huge-failures needs --huge-run")
     if args.log_lines is None:
         args.log_lines = 1_000_000 if args.huge_run else 0
     if args.log_lines and not args.huge_run:
@@ -74,7 +79,7 @@ def run_seed(args: argparse.Namespace) -> dict[str, Any]:
                        log_lines=args.log_lines, seed=args.seed,
                        now_ms=args.now if args.now is not None else int(time.time() * 1000),
                        artifacts_per_task=args.artifacts_per_task, recent_logs=args.recent_logs,
-                       batch_runs=args.batch_runs)
+                       batch_runs=args.batch_runs, huge_failures=args.huge_failures)
     t0 = time.monotonic()
     rng = random.Random(opts.seed)
     world = make_world(rng, opts.tasks_per_run)

@@ -14,6 +14,11 @@
 | compare | resources/compare.py | api/compare.py | db/compare.py |
 | search | resources/search.py | api/search.py | db/search.py |
 | meta, plugins, websocket | resources/meta.py | api/meta.py, api/plugins.py, live/ws.py | |
+| failure digest | resources/digest.py | api/digest.py | db/digest.py |
+| status explanations | resources/explain.py | api/explain.py | db/explain.py |
+| critical path, durations | resources/critical_path.py, durations.py | api/critical_path.py, durations.py | db/task_spans.py |
+| log diff | resources/log_diff.py | api/log_diff.py | db/log_diff.py |
+| run summary | resources/summary.py | api/summary.py | db/summary.py |
 
 A route (backend/routes.py) names its response's schema (``item``) and, when it can be
 subscribed to, its feed; the OpenAPI document and the live feed read both from here.
@@ -29,20 +34,27 @@ from backend.resources import (
     artifacts,
     cards,
     compare,
+    critical_path,
+    digest,
+    durations,
+    explain,
     flows,
+    log_diff,
     logs,
     meta,
     metadata,
     runs,
     search,
     steps,
+    summary,
     tasks,
     timeline,
 )
 from backend.resources.schema import Schema
 
 RESOURCES: tuple[ModuleType, ...] = (runs, flows, steps, tasks, artifacts, cards, logs, metadata,
-                                     timeline, compare, search, meta)
+                                     timeline, compare, search, meta, digest, explain, critical_path,
+                                     durations, log_diff, summary)
 
 
 def schemas() -> dict[str, Schema]:

@@ -2,7 +2,8 @@
 
 Real runs (linear, foreach, failing, retry+catch, a card report) are walked through every GET
 route with real path values — runs, steps, tasks, attempts, artifacts, cards, logs, the DAG, the
-timeline at both levels of detail, compare, search — and each body is validated against the
+timeline at both levels of detail, compare, search, the triage resources (failure digest, status
+explanations, critical path, durations, log diff, summary) — and each body is validated against the
 document's own schema (jsonschema, Draft 2020-12, with $refs resolved in the document). Live
 events are validated against the schema that LiveFeeds names for their feed.
 """
@@ -87,6 +88,8 @@ async def test_real_answers_match_their_schemas(api: TestClient[Any, Any], recor
         await check(R + "/steps/{step}", f"{base}/steps/{steps[0]['step_name']}")
         await check(R + "/timeline", base + "/timeline")
         await check(R + "/timeline", base + "/timeline?rows=1&width=50")
+        for triage in ("/failures", "/status", "/critical-path", "/durations", "/summary"):
+            await check(R + triage, base + triage)
         tasks = (await check(R + "/tasks", base + "/tasks"))["data"]
         await check(R + "/steps/{step}/tasks", f"{base}/steps/{steps[0]['step_name']}/tasks")
         for task in tasks:
@@ -99,8 +102,11 @@ async def test_real_answers_match_their_schemas(api: TestClient[Any, Any], recor
             for artifact in (await check(T + "/artifacts", t + "/artifacts"))["data"][:3]:
                 await check(T + "/artifacts/{name}", f"{t}/artifacts/{artifact['name']}")
             await check(T + "/cards", t + "/cards")
+            await check(T + "/status", t + "/status")
     await check("/api/compare", f"/api/compare?a=LinearFlow/{recorded['LinearFlow']}"
                                 f"&b=FailingFlow/{recorded['FailingFlow']}")
+    await check("/api/compare/logs", f"/api/compare/logs?a=LinearFlow/{recorded['LinearFlow']}"
+                                     f"&b=FailingFlow/{recorded['FailingFlow']}")
     json_routes = {path for path, item in doc["paths"].items()
                    if "application/json" in item["get"]["responses"].get("200", {}).get("content", {})}
     assert json_routes - checked == {"/api/openapi.json"}

@@ -531,6 +531,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows/{flow}/runs/{run}/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The failure digest: failed tasks grouped by error signature (type, normalised message, innermost user frame), each with its steps, foreach values, first and last occurrence, the log line of one example, and the flow's recent runs it also occurred in. */
+        get: operations["getFailureDigest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow}/runs/{run}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why the run has its status: the rule that fired and its evidence (heartbeat age against the threshold, the end step's attempt, the failed task's exception, exit code or timeout). */
+        get: operations["getRunStatusExplanation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why the task has its status, and the rule behind each attempt's. */
+        get: operations["getTaskStatusExplanation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow}/runs/{run}/critical-path": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The critical path (the chain of tasks with the largest total running time), queued time along it, per step on the path, and the run's idle gaps. */
+        get: operations["getCriticalPath"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow}/runs/{run}/durations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-step duration distributions: percentiles, histogram, outliers, queued time. */
+        get: operations["getRunDurations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compare/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run b's first failed task's log (or step's first task's) beside the same step's task in run a (same foreach index when there is one), aligned; timestamps and ids are ignored. */
+        get: operations["compareLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow}/runs/{run}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run in one call: status and why, the failure digest, the slowest steps, the critical path, the last successful run before it and links to every view (format=md: the same as Markdown). */
+        get: operations["getRunSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -970,6 +1089,211 @@ export interface components {
             message?: string;
         } & {
             [key: string]: unknown;
+        };
+        /** @description Failed tasks (count) and retried attempts (retried: failed attempts a retry followed) that share one error signature; steps, foreach values, first and last count both. first_seen_run / other_runs: within the flow's recent failed runs. */
+        FailureGroup: {
+            signature: string;
+            exception_type: string | null;
+            message: string;
+            example_message: string;
+            frame: {
+                file: string;
+                line: number | null;
+                function: string;
+                code: string | null;
+            } | null;
+            count: number;
+            retried: number;
+            steps: {
+                step_name: string;
+                count: number;
+            }[];
+            foreach_values: {
+                value: string;
+                count: number;
+            }[];
+            foreach_values_truncated: boolean;
+            first: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                attempt: number;
+                at: number | null;
+            };
+            last: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                attempt: number;
+                at: number | null;
+            };
+            example: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                attempt: number;
+                at: number | null;
+                foreach_value: string | null;
+                log: {
+                    stream: string;
+                    line: number;
+                    last_line: number;
+                    text: string;
+                } | null;
+                url: string;
+            };
+            first_seen_run: string | null;
+            other_runs: string[];
+        };
+        /** @description A run's failures grouped by error signature, newest signature first. */
+        FailureDigest: {
+            run: string;
+            status: string;
+            failed_tasks: number;
+            retried_attempts: number;
+            groups: components["schemas"]["FailureGroup"][];
+            other_tasks: number;
+            runs_compared: string[];
+        };
+        /** @description Why a run or task has its status: the rule that fired (rule, summary in plain words) and the evidence it used (label, value, time, link to the UI). */
+        StatusExplanation: {
+            pathspec: string;
+            /** @enum {string} */
+            kind: "run" | "task";
+            /** @enum {string} */
+            status: "pending" | "running" | "completed" | "failed";
+            /** @enum {string} */
+            stored_status: "pending" | "running" | "completed" | "failed";
+            source: string;
+            /** @enum {string} */
+            rule: "pending" | "heartbeat_fresh" | "heartbeat_lost" | "end_step_ok" | "task_failed" | "interrupted" | "writer_reason" | "attempt_ok" | "caught" | "cloned" | "exception" | "timeout" | "killed" | "exit_code" | "attempt_ok_false" | "newer_attempt" | "running";
+            summary: string;
+            evidence: {
+                label: string;
+                value: string;
+                at: number | null;
+                link: string | null;
+            }[];
+            attempts: {
+                attempt: number;
+                /** @enum {string} */
+                status: "pending" | "running" | "completed" | "failed";
+                /** @enum {string} */
+                rule: "pending" | "heartbeat_fresh" | "heartbeat_lost" | "end_step_ok" | "task_failed" | "interrupted" | "writer_reason" | "attempt_ok" | "caught" | "cloned" | "exception" | "timeout" | "killed" | "exit_code" | "attempt_ok_false" | "newer_attempt" | "running";
+                summary: string;
+            }[];
+        };
+        /** @description The longest chain of tasks by running time (root first), time queued along it (waiting after the last parent finished), per step on the path, and the run's idle gaps (no task running, at least 1 s). */
+        CriticalPath: {
+            run: string;
+            wall_ms: number | null;
+            path_ms: number;
+            queued_ms: number;
+            tasks_total: number;
+            tasks: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                foreach_value: string | null;
+                status: string;
+                started_at: number | null;
+                finished_at: number | null;
+                duration_ms: number;
+                queued_ms: number | null;
+            }[];
+            steps: {
+                step_name: string;
+                tasks: number;
+                duration_ms: number;
+                queued_ms: number;
+            }[];
+            idle_gaps: {
+                start: number;
+                end: number;
+                duration_ms: number;
+            }[];
+            idle_ms: number;
+        };
+        /** @description Durations of a step's finished tasks (wall_ms: first start to last finish, once all finished; total_ms: their sum): percentiles, a histogram (edges has one more entry than counts; log scale when the spread is wide), outliers (Tukey's fences) and queued time (start minus the last parent's finish) where known. */
+        StepDurations: {
+            step_name: string;
+            tasks: number;
+            timed: number;
+            wall_ms: number | null;
+            total_ms: number;
+            min_ms: number | null;
+            p50_ms: number | null;
+            p95_ms: number | null;
+            max_ms: number | null;
+            queued_p50_ms: number | null;
+            queued_p95_ms: number | null;
+            histogram: {
+                /** @enum {string} */
+                scale: "linear" | "log";
+                edges: number[];
+                counts: number[];
+            };
+            outliers: {
+                pathspec: string;
+                task_id: string;
+                foreach_value: string | null;
+                duration_ms: number;
+            }[];
+        };
+        /** @description Per-step duration distributions in graph order. */
+        RunDurations: {
+            run: string;
+            steps: components["schemas"]["StepDurations"][];
+        };
+        /** @description The log of run b's first failed task (else of the chosen step's first task) aligned with the same step's task in run a; timestamps and ids are ignored when lines are compared. */
+        LogDiff: {
+            stream: string;
+            a: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                attempt: number;
+                status: string;
+                total_lines: number;
+                first_line: number;
+            } | null;
+            b: {
+                pathspec: string;
+                step_name: string;
+                task_id: string;
+                attempt: number;
+                status: string;
+                total_lines: number;
+                first_line: number;
+            } | null;
+            truncated: boolean;
+            changed: number;
+            rows: {
+                /** @enum {string} */
+                op: "equal" | "changed" | "added" | "removed";
+                a: {
+                    line: number;
+                    text: string;
+                } | null;
+                b: {
+                    line: number;
+                    text: string;
+                } | null;
+            }[];
+            note: string | null;
+        };
+        /** @description Everything about a run in one call: status with its reason, the failure digest (first 10 groups), the 5 slowest steps, the critical path, the last successful run before it, and links. ?format=md answers the same as Markdown. */
+        RunSummary: {
+            run: components["schemas"]["Run"];
+            status: components["schemas"]["StatusExplanation"];
+            failures: components["schemas"]["FailureDigest"];
+            slowest_steps: components["schemas"]["StepDurations"][];
+            critical_path: components["schemas"]["CriticalPath"];
+            last_good_run: string | null;
+            /** @description Name → absolute URL of every view of the run. */
+            links: {
+                [key: string]: string;
+            };
         };
         /** Flowscope plugin manifest (manifest.json) */
         PluginManifest: {
@@ -3648,6 +3972,584 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getFailureDigest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["FailureDigest"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getRunStatusExplanation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["StatusExplanation"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getTaskStatusExplanation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+                step: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["StatusExplanation"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCriticalPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CriticalPath"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getRunDurations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RunDurations"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    compareLogs: {
+        parameters: {
+            query?: {
+                /** @description The baseline run as Flow/RunId (e.g. the last successful run). */
+                a?: string;
+                /** @description The run to explain as Flow/RunId (its first failed task is used). */
+                b?: string;
+                /** @description stdout (default) or stderr. */
+                stream?: "stdout" | "stderr";
+                /** @description Compare this step's task instead of the first failed one. */
+                step?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["LogDiff"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getRunSummary: {
+        parameters: {
+            query?: {
+                /** @description json (default) or md (text/markdown). */
+                format?: "json" | "md";
+            };
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RunSummary"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
             };
         };
     };
