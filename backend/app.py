@@ -25,6 +25,7 @@ from backend.cache.budget import CacheBudget
 from backend.cache.lru import LruCache
 from backend.cache.responses import RESPONSE_CACHE, ResponseCache, response_cache_middleware
 from backend.cache.run_rows import RUN_ROWS, RunRows
+from backend.cache.sizes import deep_size
 from backend.cache.timeline_index import TimelineIndexCache
 from backend.db.query import Db
 from backend.errors import error_middleware
@@ -44,6 +45,7 @@ from backend.keys import (
     SETTINGS,
     STARTED_AT,
     TIMELINE_INDEX,
+    TRIAGE,
 )
 from backend.routes import Route
 from backend.shutdown import CLEANUP_DEADLINE_S, POOL_GRACE_S, bounded_cleanup, close_pool
@@ -194,6 +196,7 @@ def install_caches(app: web.Application, settings: Settings) -> None:
     app[DATASTORE_MEMORY] = LruCache("datastore", budget.bytes_for("datastore_memory"))
     app[ARTIFACT_VALUES] = LruCache("artifact_values", budget.bytes_for("artifact_values"), size_of=rendered_size)
     app[TIMELINE_INDEX] = TimelineIndexCache(budget.bytes_for("timeline_index"))
+    app[TRIAGE] = LruCache("triage", budget.bytes_for("triage"), size_of=deep_size)
     app[METAFLOW_READER] = new_reader(settings, budget)
 
 

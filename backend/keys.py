@@ -43,6 +43,8 @@ SAME_ORIGIN: web.AppKey[SameOrigin] = web.AppKey("same_origin")
 # Log chunks split into records (backend/sources/native_logs.py); one datastore per app, so keyed by location.
 LOG_CHUNKS: web.AppKey[LruCache[Any]] = web.AppKey("log_chunks")
 METAFLOW_READER: web.AppKey[MetaflowReader] = web.AppKey("metaflow_reader")
+# Settled runs' failure digests, critical paths and step durations, by (kind, run_pk, change_seq).
+TRIAGE: web.AppKey[LruCache[Any]] = web.AppKey("triage")
 # The readers of runs' contents, by runs.source (backend/sources/).
 SOURCES: web.AppKey[dict[str, RunSource]] = web.AppKey("sources")
 # Polls Metaflow's datastore for new log lines of watched tasks (backend/live/metaflow_logs.py).

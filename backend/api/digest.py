@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from backend.api import respond
+from backend.cache.responses import settled_run
 from backend.cache.run_rows import shared_run_row
 from backend.db import digest as digest_db
 from backend.db.liveness import live_params
 from backend.db.query import Row
-from backend.keys import DB, SETTINGS
+from backend.keys import DB, SETTINGS, TRIAGE
 from backend.resources.digest import MAX_GROUPS, Group, error_lines, group_failures, group_shape, signature_of
 from backend.routes import Route
 from backend.sources import source_for
@@ -84,26 +85,39 @@ async def _other_runs(app: web.Application, run: Row) -> tuple[list[Row], dict[s
                   for sig, rs in seen.items()}
 
 
-async def build_digest(app: web.Application, run: Row) -> dict[str, Any]:
+async def _run_part(app: web.Application, run: Row) -> dict[str, Any]:
+    """The digest of the run itself (groups, their log lines), kept for a settled run under its
+    change_seq: only a write to the run can change it."""
+    key = ("failures", run["run_pk"], run["change_seq"]) if settled_run(run) else None
+    cache = app[TRIAGE]
+    if key is not None and (hit := cache.get(key)) is not None:
+        return cast(dict[str, Any], hit)
     db, params = app[DB], live_params(app[SETTINGS])
-    final, retried, (others, seen) = await asyncio.gather(
-        digest_db.failed_tasks(db, params, run["run_pk"]),
-        digest_db.retried_attempts(db, params, run["run_pk"]),
-        _other_runs(app, run))
+    final, retried = await asyncio.gather(digest_db.failed_tasks(db, params, run["run_pk"]),
+                                          digest_db.retried_attempts(db, params, run["run_pk"]))
     groups = group_failures(final, retried)
     shown = groups[:MAX_GROUPS]
     logs = await _error_lines(app, run, shown)
-    out = []
-    for group, line in zip(shown, logs, strict=True):
-        runs = seen.get(group.signature, [])
+    part = {"failed_tasks": len(final), "retried_attempts": len(retried),
+            "groups": [group_shape(run, g, line, [], None) for g, line in zip(shown, logs, strict=True)],
+            "other_tasks": sum(len(g.final) for g in groups[MAX_GROUPS:])}
+    if key is not None and all(line is not None for line in logs):
+        cache.put(key, part)     # a log line not found in time is looked for again next time
+    return part
+
+
+async def build_digest(app: web.Application, run: Row) -> dict[str, Any]:
+    part, (others, seen) = await asyncio.gather(_run_part(app, run), _other_runs(app, run))
+    groups = []
+    for shaped in part["groups"]:
+        runs = seen.get(shaped["signature"], [])
         earlier = [r for r in runs if r["created_at"] < run["created_at"]]
         first = min(earlier, key=lambda r: (r["created_at"], r["run_pk"]))["run_id"] if earlier else run["run_id"]
-        out.append(group_shape(run, group, line, [r["run_id"] for r in runs], first))
+        groups.append({**shaped, "first_seen_run": first, "other_runs": [r["run_id"] for r in runs]})
     return {
         "run": f"{run['flow_id']}/{run['run_id']}", "status": run["status"],
-        "failed_tasks": len(final), "retried_attempts": len(retried), "groups": out,
-        "other_tasks": sum(len(g.final) for g in groups[MAX_GROUPS:]),
-        "runs_compared": [r["run_id"] for r in others],
+        "failed_tasks": part["failed_tasks"], "retried_attempts": part["retried_attempts"], "groups": groups,
+        "other_tasks": part["other_tasks"], "runs_compared": [r["run_id"] for r in others],
     }
 
 

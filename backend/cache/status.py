@@ -18,6 +18,7 @@ from backend.keys import (
     LOG_CHUNKS,
     METAFLOW_READER,
     TIMELINE_INDEX,
+    TRIAGE,
 )
 
 
@@ -30,6 +31,7 @@ def caches(app: web.Application) -> dict[str, Any]:
         "datastore_memory": app[DATASTORE_MEMORY].stats(),
         "artifact_values": app[ARTIFACT_VALUES].stats(),
         "timeline_index": app[TIMELINE_INDEX].stats(),
+        "triage": app[TRIAGE].stats(),
         "metaflow": app[METAFLOW_READER].stats(),
     }
     disk = app[BLOBS].disk if BLOBS in app else None

@@ -59,21 +59,29 @@ def weight(spans: Spans, i: int, now: int) -> int:
     return max(0, (e if e is not None else now) - s)
 
 
-def topological(spans: Spans, index: dict[str, int]) -> list[int]:
+def key_index(spans: Spans) -> dict[str, int]:
+    """"step/task_id" (how parents are recorded) → the task's index."""
+    return {f"{step}/{tid}": i for i, (step, tid) in enumerate(zip(spans.step, spans.task_id, strict=True))}
+
+
+def parent_indices(spans: Spans, index: dict[str, int]) -> list[list[int]]:
+    """Each task's parents as indices (parents not in the run, e.g. Metaflow's _parameters, dropped)."""
+    get = index.get
+    return [[j for p in ps if (j := get(p, -1)) >= 0 and j != i] for i, ps in enumerate(spans.parents)]
+
+
+def topological(parents: list[list[int]]) -> list[int]:
     """Task indices parents-first: task_pk order when it already is one (the writers create a
     task after its parents), else Kahn's algorithm."""
-    ok = all(index.get(p, -1) < i for i in range(len(spans)) for p in spans.parents[i])
-    if ok:
-        return list(range(len(spans)))
+    if all(j < i for i, ps in enumerate(parents) for j in ps):
+        return list(range(len(parents)))
     children: dict[int, list[int]] = defaultdict(list)
-    indegree = [0] * len(spans)
-    for i, parents in enumerate(spans.parents):
-        for p in parents:
-            j = index.get(p)
-            if j is not None and j != i:
-                children[j].append(i)
-                indegree[i] += 1
-    queue = deque(i for i in range(len(spans)) if indegree[i] == 0)
+    indegree = [0] * len(parents)
+    for i, ps in enumerate(parents):
+        for j in ps:
+            children[j].append(i)
+            indegree[i] += 1
+    queue = deque(i for i in range(len(parents)) if indegree[i] == 0)
     order = []
     while queue:
         i = queue.popleft()
@@ -85,29 +93,32 @@ def topological(spans: Spans, index: dict[str, int]) -> list[int]:
     return order   # tasks on a cycle (corrupt parents) are left out
 
 
-def longest_path(spans: Spans, now: int) -> list[int]:
+def longest_path(spans: Spans, now: int, parents: list[list[int]] | None = None) -> list[int]:
     """Indices of the chain with the largest total weight, root first (dynamic programming over
     the task DAG, O(tasks + parent links))."""
-    index = {f"{spans.step[i]}/{spans.task_id[i]}": i for i in range(len(spans))}
-    best: dict[int, int] = {}
-    via: dict[int, int] = {}
-    for i in topological(spans, index):
+    if parents is None:
+        parents = parent_indices(spans, key_index(spans))
+    n = len(spans)
+    best = [-1] * n          # -1: not reached (left out of the order)
+    via = [-1] * n
+    finished = spans.finished
+    for i in topological(parents):
         top, arg = 0, -1
-        for p in spans.parents[i]:
-            j = index.get(p)
-            if j is None or j not in best:
+        for j in parents[i]:
+            b = best[j]
+            if b < 0:
                 continue
             # ties: the parent that finished last gated the task
-            if best[j] > top or (best[j] == top and arg >= 0 and (spans.finished[j] or 0) > (spans.finished[arg] or 0)):
-                top, arg = best[j], j
+            if arg < 0 or b > top or (b == top and (finished[j] or 0) > (finished[arg] or 0)):
+                top, arg = b, j
         best[i] = top + weight(spans, i, now)
-        if arg >= 0:
-            via[i] = arg
-    if not best:
+        via[i] = arg
+    reached = [i for i in range(n) if best[i] >= 0]
+    if not reached:
         return []
-    end = max(best, key=lambda i: (best[i], spans.finished[i] or 0, -i))
+    end = max(reached, key=lambda i: (best[i], finished[i] or 0, -i))
     path = [end]
-    while path[-1] in via:
+    while via[path[-1]] >= 0:
         path.append(via[path[-1]])
     return path[::-1]
 
@@ -141,8 +152,8 @@ def idle_gaps(spans: Spans, lo: int | None, hi: int | None, now: int) -> list[tu
 
 
 def critical_path_shape(run: dict[str, Any], spans: Spans, now: int) -> dict[str, Any]:
-    index = {f"{spans.step[i]}/{spans.task_id[i]}": i for i in range(len(spans))}
-    path = longest_path(spans, now)
+    index = key_index(spans)
+    path = longest_path(spans, now, parent_indices(spans, index))
     tasks: list[dict[str, Any]] = []
     per_step: dict[str, dict[str, Any]] = {}
     order: list[str] = []

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from backend.db.query import Row
@@ -51,14 +52,17 @@ _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.I)
 _PATH = re.compile(r"(?<![\w/])(?:~|\.{1,2})?/?(?:[\w.@+-]+/)+[\w.@+-]*")
 _HEX = re.compile(r"\b(?:0x[0-9a-f]+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,})\b", re.I)
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:[.,:]\d+)*")
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
+_FRAMES = re.compile(r'^[ \t]*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>[^\n]+)'
+                     r'(?:\n(?![ \t]*File ")    (?P<code>[^\n]*))?', re.M)
 # Frames of Python itself, installed packages and the two runtimes are not "user code".
 _LIBRARY = re.compile(r"(site-packages|dist-packages)/|/lib/python\d[.\d]*/|^<frozen |/core_runtime/|"
                       r"/metaflow/(?!.*flows?/)", re.I)
 
 
+@lru_cache(maxsize=16_384)
 def normalize(message: str) -> str:
-    """The message with what varies between occurrences of one error replaced by placeholders."""
+    """The message with what varies between occurrences of one error replaced by placeholders
+    (memoized: one error often repeats its exact message thousands of times)."""
     text = message[:MESSAGE_CHARS]
     text = _URL.sub("<url>", text)
     text = _UUID.sub("<uuid>", text)
@@ -82,23 +86,33 @@ class Frame:
         return {"file": self.file, "line": self.line, "function": self.function, "code": self.code}
 
 
+def frames_part(traceback: str) -> str:
+    """The traceback up to its last frame's source line: what follows is the exception's message,
+    which differs between occurrences of one error while the frames do not."""
+    at = traceback.rfind('File "')
+    if at < 0:
+        return ""
+    end = traceback.find("\n", at)
+    if end >= 0 and traceback.startswith("    ", end + 1):
+        end = traceback.find("\n", end + 1)
+    return traceback if end < 0 else traceback[:end]
+
+
+@lru_cache(maxsize=16_384)
+def _innermost_user_frame(frames: str) -> Frame | None:
+    found = [Frame(m["file"], int(m["line"]), m["func"].strip(), (m["code"] or "").strip() or None)
+             for m in _FRAMES.finditer(frames)]
+    if not found:
+        return None
+    mine = [f for f in found if not _LIBRARY.search(f.file)]
+    return (mine or found)[-1]
+
+
 def user_frame(traceback: str | None) -> Frame | None:
     """The innermost frame of user code (the last frame, if every frame is library code)."""
     if not traceback:
         return None
-    lines = traceback.splitlines()
-    frames: list[Frame] = []
-    for i, text in enumerate(lines):
-        m = _FRAME.match(text)
-        if m is None:
-            continue
-        code = lines[i + 1].strip() if i + 1 < len(lines) and not _FRAME.match(lines[i + 1]) \
-            and lines[i + 1].startswith("    ") else None
-        frames.append(Frame(m["file"], int(m["line"]), m["func"].strip(), code or None))
-    if not frames:
-        return None
-    mine = [f for f in frames if not _LIBRARY.search(f.file)]
-    return (mine or frames)[-1]
+    return _innermost_user_frame(frames_part(traceback))
 
 
 def failure_message(row: Row) -> str:
@@ -113,8 +127,12 @@ def signature_of(row: Row) -> tuple[str, str, Frame | None]:
     etype = row.get("exception_type") or ""
     message = normalize(failure_message(row))
     frame = user_frame(row.get("traceback"))
-    key = "\x1f".join((etype, message, frame.key() if frame else ""))
-    return hashlib.sha1(key.encode()).hexdigest()[:12], message, frame
+    return _signature(etype, message, frame.key() if frame else ""), message, frame
+
+
+@lru_cache(maxsize=16_384)
+def _signature(etype: str, message: str, frame_key: str) -> str:
+    return hashlib.sha1("\x1f".join((etype, message, frame_key)).encode()).hexdigest()[:12]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backend.resources.critical_path import Spans, ready_at
+from backend.resources.critical_path import Spans, key_index, ready_at
 from backend.resources.schema import INT, NUM, STR, arr, nullable, obj
 
 BUCKETS = 20
@@ -62,7 +62,7 @@ def histogram(values: list[int]) -> dict[str, Any]:
 
 
 def durations_shape(run: dict[str, Any], spans: Spans, step_order: list[str]) -> dict[str, Any]:
-    index = {f"{spans.step[i]}/{spans.task_id[i]}": i for i in range(len(spans))}
+    index = key_index(spans)
     by_step: dict[str, list[int]] = {}
     for i in range(len(spans)):
         by_step.setdefault(spans.step[i], []).append(i)
