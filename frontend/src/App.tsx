@@ -12,6 +12,7 @@ import { TaskPage } from "./task/TaskPage";
 import { PluginsPage } from "./plugins/PluginsPage";
 import { PluginToasts } from "./plugins/toasts";
 import { ComparePage } from "./compare/ComparePage";
+import { RunWatcher } from "./watch/RunWatcher";
 
 export function App() {
   const [theme, , setTheme] = useTheme();
@@ -36,6 +37,7 @@ export function App() {
       </main>
       <HelpDialog open={help} onClose={() => setHelp(false)} />
       <PluginToasts />
+      <RunWatcher />
     </div>
   );
 }

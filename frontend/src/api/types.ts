@@ -33,6 +33,14 @@ export type SearchDone = Schemas["SearchDone"];
 export type SearchLine = Schemas["SearchLine"];
 export type Comparison = Schemas["Comparison"];
 export type PluginEntry = Schemas["Plugin"];
+export type FailureDigest = Schemas["FailureDigest"];
+export type FailureGroup = Schemas["FailureGroup"];
+export type StatusExplanation = Schemas["StatusExplanation"];
+export type CriticalPath = Schemas["CriticalPath"];
+export type RunDurations = Schemas["RunDurations"];
+export type StepDurations = Schemas["StepDurations"];
+export type LogDiff = Schemas["LogDiff"];
+export type RunSummary = Schemas["RunSummary"];
 
 /** Every list answer: a page of items and the cursor of the next page. */
 export interface ListPage<T> {

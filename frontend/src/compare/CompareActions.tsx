@@ -53,7 +53,7 @@ export function CompareActions({ run }: { run: Run }) {
     setError(null);
     try {
       const prev = await runsOf(run.flow_id, { status: "completed", created_before: run.created_at, limit: 1 });
-      if (prev[0]) void navigate(compareUrl(prev[0].pathspec, run.pathspec));
+      if (prev[0]) void navigate(compareUrl(prev[0].pathspec, run.pathspec, [], true));
       else setError(`no earlier successful run of ${run.flow_id}`);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

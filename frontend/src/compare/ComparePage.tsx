@@ -7,6 +7,7 @@ import { StatusBadge } from "../ui/status";
 import type { Run } from "../api/types";
 import { useComparison } from "./compareApi";
 import { compareUrl, parseSteps, summarize, totalChanges } from "./diff";
+import { LogDiffSection } from "./LogDiffSection";
 import { ArtifactsSection, FailuresSection, ParametersSection, RatioBadge, StepsSection, TagsSection } from "./CompareSections";
 import "./compare.css";
 
@@ -71,6 +72,7 @@ export function ComparePage() {
             ].filter(Boolean).join(" · ") + " changed"}
       </p>
       <FailuresSection c={c} />
+      {(params.get("logs") === "1" || c.b.status === "failed") && <LogDiffSection a={a} b={b} />}
       <ParametersSection c={c} />
       <TagsSection c={c} />
       <StepsSection c={c} />

@@ -2,9 +2,10 @@
 import type { Change, Comparison } from "./compareApi";
 
 /** `/-/compare?a=Flow/12&b=Flow/15[&steps=x,y]`: the pair is the URL. */
-export function compareUrl(a: string, b: string, steps: readonly string[] = []): string {
+export function compareUrl(a: string, b: string, steps: readonly string[] = [], logs = false): string {
   const q = new URLSearchParams({ a, b });
   if (steps.length) q.set("steps", steps.join(","));
+  if (logs) q.set("logs", "1");
   return `/-/compare?${q.toString()}`;
 }
 

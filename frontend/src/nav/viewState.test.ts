@@ -47,6 +47,8 @@ describe("URL ⇄ view state", () => {
       "/F/1?tstep=a&tstep=b",
       "/F/1?tgroup=dense",
       "/F/1?tab=search&q=loss",
+      "/F/1?cp=1",
+      "/F/1?tab=triage&dg=0a1b2c3d4e5f",
       "/F/1/train",
       "/F/1/train/7?attempt=1&panel=artifacts",
       "/F/1/train/7?stream=stderr&ts=1&wrap=1#L120-140",

@@ -34,9 +34,11 @@ export interface TimelineParams {
   steps: string[];
   /** Visible window in epoch ms; null means "fit the whole run". */
   window: [number, number] | null;
+  /** Highlight the critical path (`cp=1`). */
+  criticalPath: boolean;
 }
 
-export type RunTab = "timeline" | "dag" | "search";
+export type RunTab = "timeline" | "dag" | "search" | "triage";
 export type TaskPanel = "logs" | "artifacts" | "metadata" | "cards";
 export type LogStream = "stdout" | "stderr";
 
@@ -58,6 +60,8 @@ export interface ViewState {
   task: TaskParams;
   /** Run-wide log search query (tab=search). */
   q: string;
+  /** The failure digest group opened on the triage tab (`dg=<signature>`). */
+  digestGroup: string | null;
 }
 
 const STATUSES: readonly Status[] = ["pending", "running", "completed", "failed"];
@@ -68,7 +72,9 @@ export const DEFAULT_RUN_FILTERS: RunListFilters = {
   status: [], flow: null, user: null, tags: [], range: null, from: null, to: null,
   group: "none", sort: "created", dir: "desc",
 };
-export const DEFAULT_TIMELINE: TimelineParams = { sort: "start", group: "step", status: [], steps: [], window: null };
+export const DEFAULT_TIMELINE: TimelineParams = {
+  sort: "start", group: "step", status: [], steps: [], window: null, criticalPath: false,
+};
 export const DEFAULT_TASK: TaskParams = {
   attempt: null, stream: "stdout", panel: "logs", timestamps: false, wrap: false, lines: null,
 };
@@ -130,6 +136,7 @@ export function parseLocation(pathname: string, search: string, hash = ""): View
     status: path.run ? statuses : [],
     steps: path.step && !path.task ? [path.step] : list(p, "tstep"),
     window: ws !== null && we !== null && we > ws ? [ws, we] : null,
+    criticalPath: p.get("cp") === "1",
   };
   const task: TaskParams = {
     attempt: int(p.get("attempt")),
@@ -142,10 +149,11 @@ export function parseLocation(pathname: string, search: string, hash = ""): View
   return {
     path,
     runs,
-    tab: oneOf(p.get("tab"), ["timeline", "dag", "search"] as const, "timeline"),
+    tab: oneOf(p.get("tab"), ["timeline", "dag", "search", "triage"] as const, "timeline"),
     timeline,
     task,
     q: p.get("q") ?? "",
+    digestGroup: p.get("dg"),
   };
 }
 
@@ -189,7 +197,9 @@ export function formatLocation(state: ViewState): string {
       q.set("ws", String(Math.round(t.window[0])));
       q.set("we", String(Math.round(t.window[1])));
     }
+    if (t.criticalPath) q.set("cp", "1");
     if (state.tab === "search" && state.q) q.set("q", state.q);
+    if (state.tab === "triage" && state.digestGroup) q.set("dg", state.digestGroup);
   } else {
     const k = state.task;
     if (k.attempt !== null) q.set("attempt", String(k.attempt));

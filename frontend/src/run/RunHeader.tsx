@@ -5,6 +5,8 @@ import { runDuration } from "../runs/runDuration";
 import { useNow } from "../ui/useNow";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { CompareActions } from "../compare/CompareActions";
+import { StatusWhy } from "../triage/StatusWhy";
+import { WatchButton } from "../watch/WatchButton";
 
 function paramText(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
@@ -19,10 +21,12 @@ export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => voi
       <div className="run-title">
         <h1><span className="muted">{run.flow_id} /</span> {run.run_id}</h1>
         <StatusBadge status={run.status} reason={run.status_reason} />
+        <StatusWhy flow={run.flow_id} run={run.run_id} />
         {run.status_reason && (
           <span className={`run-reason ${run.status === "failed" ? "failed" : ""}`} data-testid="status-reason">{run.status_reason}</span>
         )}
         <span className="muted" data-testid="task-counts" style={{ marginLeft: "auto" }}>{countsText(run.task_counts)}</span>
+        <WatchButton run={run} />
         <CompareActions run={run} />
       </div>
       <dl className="kv">

@@ -14,10 +14,11 @@ import { RunHeader } from "./RunHeader";
 import { TimelineView } from "../timeline/TimelineView";
 import { DagView } from "../dag/DagView";
 import { RunSearch } from "../search/RunSearch";
+import { TriagePanel } from "../triage/TriagePanel";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { PluginTabs, activePluginTab, usePluginTab } from "../plugins/PluginTabs";
 
-const TABS: [RunTab, string][] = [["timeline", "Timeline"], ["dag", "DAG"], ["search", "Log search"]];
+const TABS: [RunTab, string][] = [["timeline", "Timeline"], ["dag", "DAG"], ["search", "Log search"], ["triage", "Triage"]];
 
 export function RunPage() {
   const [view] = useView();
@@ -72,6 +73,7 @@ export function RunPage() {
       <PluginSlot name="run-tab" context={{ run: run.data }} />
       {view.tab === "dag" && <DagView run={run.data} />}
       {view.tab === "search" && <RunSearch run={run.data} />}
+      {view.tab === "triage" && !pluginTab && <TriagePanel run={run.data} />}
     </div>
   );
 }

@@ -11,6 +11,7 @@ import { useView } from "../nav/useView";
 import { Empty, ErrorBox, Loading } from "../ui/states";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { RunFilters } from "./RunFilters";
+import { SavedViews } from "./SavedViews";
 import { RunTable } from "./RunTable";
 import { GroupedRuns } from "./GroupedRuns";
 
@@ -64,7 +65,10 @@ export function RunsPage() {
   return (
     <div className="run-body" style={{ position: "relative" }}>
       <PluginSlot name="home-header" context={{}} />
-      <RunFilters filters={filters} set={set} flowFixed={Boolean(view.path.flow)} />
+      <div style={{ display: "flex", alignItems: "center" }}>
+        <div style={{ flex: 1, minWidth: 0 }}><RunFilters filters={filters} set={set} flowFixed={Boolean(view.path.flow)} /></div>
+        <SavedViews />
+      </div>
       {filters.group !== "none" ? (
         <GroupedRuns filters={filters} query={query} onOpen={onOpen} onTag={onTag} onSort={onSort} />
       ) : list.isPending ? (

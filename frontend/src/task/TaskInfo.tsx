@@ -7,6 +7,7 @@ import { useNow } from "../ui/useNow";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { TaskEnvironment } from "./TaskEnvironment";
 import { TaskNode, TaskNotices } from "./TaskPlacement";
+import { StatusWhy } from "../triage/StatusWhy";
 
 function decoratorText(d: Decorator): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
@@ -27,6 +28,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
       <div className="run-title">
         <h1 className="page-title mono">{task.step_name}/{task.task_id}</h1>
         <StatusBadge status={status} reason={a?.status_reason ?? task.status_reason} />
+        <StatusWhy flow={task.flow_id} run={task.run_id} task={{ step: task.step_name, id: task.task_id }} />
         {(a?.status_reason ?? task.status_reason) && (
           <span className={`run-reason ${status === "failed" ? "failed" : ""}`}>{a?.status_reason ?? task.status_reason}</span>
         )}

@@ -39,6 +39,11 @@ export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, 
         <option value="">All steps</option>
         {steps.map((s) => <option key={s} value={s}>{s}</option>)}
       </select>
+      <button type="button" className="btn btn-small" aria-pressed={params.criticalPath} data-testid="critical-path-toggle"
+        title="Highlight the critical path: the chain of tasks with the largest total running time"
+        onClick={() => set({ criticalPath: !params.criticalPath })}>
+        Critical path
+      </button>
       <span style={{ marginLeft: "auto", display: "flex", gap: 6, alignItems: "center" }}>
         {tasksPerLane > 1 && <span className="muted" title="Level of detail: several tasks share one lane">{tasksPerLane} tasks / lane</span>}
         {following && <span className="badge status-running" title="The window follows the running run until you zoom"><span className="dot" />following</span>}

@@ -6,13 +6,14 @@ import { flushSync } from "react-dom";
 import { useNavigate } from "react-router";
 import type { Run } from "../api/types";
 import { useDag, useTimeline } from "../api/runDetail";
+import { useCriticalPath } from "../api/triage";
 import type { TimelineParams } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { isTyping } from "../shell/shortcuts";
 import { useTheme } from "../shell/theme";
 import { ErrorBox, Loading, Empty } from "../ui/states";
 import { useNow } from "../ui/useNow";
-import { formatCount } from "../ui/format";
+import { formatCount, formatDuration } from "../ui/format";
 import { AXIS_H, LABEL_W, ROW_H, drawTimeline, themePalette } from "./drawTimeline";
 import { barRects, fitWindow, hitTest, initialLaneRequest, laneLabel, laneRequest, nextLaneRequest, panBy, rowModel, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
 import { Debouncer, WheelCoalescer, applyGesture } from "./wheel";
@@ -121,14 +122,26 @@ export function TimelineView({ run }: { run: Run }) {
     return m;
   }, [data, raw, params.group]);
 
+  const cpQuery = useCriticalPath(run.flow_id, run.run_id, running, params.criticalPath);
+  const critical = useMemo(() => {
+    const cp = params.criticalPath ? cpQuery.data : undefined;
+    if (!cp) return null;
+    return {
+      keys: new Set(cp.tasks.map((t) => t.pathspec)),
+      spans: cp.tasks.filter((t) => t.started_at !== null)
+        .map((t): [number, number] => [t.started_at!, t.finished_at ?? now]),
+    };
+  }, [params.criticalPath, cpQuery.data, now]);
+  const criticalShown = critical ? rects.filter((r) => r.lane.task && critical.keys.has(r.lane.task.pathspec)).length : 0;
+
   // Drawn before the browser paints (a layout effect), so a wheel step's frame shows its own window.
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas || width === 0 || height === 0) return;
     const ctx = prepareCanvas(canvas, width, height);
     if (!ctx) return;
-    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: themePalette() });
-  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart]);
+    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: themePalette(), critical });
+  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart, critical]);
 
   // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with
   // horizontal deltas. Events are summed and applied once per animation frame (one render, one draw).
@@ -216,7 +229,7 @@ export function TimelineView({ run }: { run: Run }) {
   const steps = dag.data?.steps.map((s) => s.step_name) ?? [];
   return (
     <div className="timeline" data-testid="timeline" data-rows={rows.length} data-bars={rects.length}
-      data-loaded={data ? "true" : "false"}>
+      data-loaded={data ? "true" : "false"} data-critical={critical ? criticalShown : undefined}>
       <TimelineToolbar params={params} steps={steps} set={setParams} onFit={() => changeWindow(null)}
         onZoom={(f) => changeWindow(zoomAt(win, (win[0] + win[1]) / 2, f, bounds))}
         following={following} tasksPerLane={raw?.tasks_per_lane ?? 1} />
@@ -229,6 +242,14 @@ export function TimelineView({ run }: { run: Run }) {
         {timeline.isError && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><ErrorBox error={timeline.error} retry={() => void timeline.refetch()} /></div>}
         {raw && raw.total_rows === 0 && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><Empty>No tasks match.</Empty></div>}
       </div>
+      {params.criticalPath && (
+        <div className="critical-path-note" data-testid="critical-path-note" role="status">
+          {cpQuery.isPending ? "Finding the critical path…" : cpQuery.isError ? `Critical path: ${(cpQuery.error as Error).message}`
+            : cpQuery.data ? <>Critical path: {cpQuery.data.tasks.map((t) => t.step_name).filter((s, i, a) => a.indexOf(s) === i).join(" → ")}
+              {" · "}{formatDuration(cpQuery.data.path_ms)} running{cpQuery.data.queued_ms ? `, ${formatDuration(cpQuery.data.queued_ms)} queued` : ""}
+              {" "}of {formatDuration(cpQuery.data.wall_ms)} wall (outlined; the band under the axis spans it)</> : null}
+        </div>
+      )}
       <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running} />
       {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} />}
     </div>

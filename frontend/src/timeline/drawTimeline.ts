@@ -13,7 +13,7 @@ export const AXIS_H = 22;
 
 export interface Palette {
   bg: string; panel: string; grid: string; text: string; muted: string; faint: string; border: string;
-  sunken: string; selected: string; barText: string; status: Record<Status, string>;
+  sunken: string; selected: string; barText: string; critical: string; status: Record<Status, string>;
 }
 
 export function readPalette(): Palette {
@@ -21,6 +21,7 @@ export function readPalette(): Palette {
     bg: cssVar("--bg-panel"), panel: cssVar("--bg-panel"), grid: cssVar("--grid"), text: cssVar("--text"),
     muted: cssVar("--text-muted"), faint: cssVar("--text-faint"), border: cssVar("--border"),
     sunken: cssVar("--bg-sunken"), selected: cssVar("--bg-selected"), barText: cssVar("--bar-text"),
+    critical: cssVar("--critical"),
     status: { completed: cssVar("--ok"), failed: cssVar("--fail"), running: cssVar("--run"), pending: cssVar("--pend") },
   };
 }
@@ -118,6 +119,8 @@ export interface DrawInput {
   /** The run's start: tick labels are offsets from it. */
   origin: number;
   palette: Palette;
+  /** The critical path (toggle on): its tasks' bars are outlined and its spans drawn under the axis. */
+  critical?: { keys: Set<string>; spans: [number, number][] } | null;
 }
 
 export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void {
@@ -214,6 +217,17 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
       ctx.fillText(text, x + 4, y + h / 2);
     }
   }
+  if (d.critical) {
+    // Outline the path's bars wherever they are scrolled into view ...
+    ctx.strokeStyle = p.critical;
+    ctx.lineWidth = 2.5;
+    for (const r of d.rects) {
+      if (r.vrow < first || r.vrow >= last || !r.lane.task || !d.critical.keys.has(r.lane.task.pathspec)) continue;
+      const y = AXIS_H + r.vrow * ROW_H - d.scrollY + 1.5;
+      ctx.strokeRect(LABEL_W + r.x - 1.5, y, Math.max(3, r.w + 3), ROW_H - 3);
+    }
+    ctx.lineWidth = 1;
+  }
   if (d.hover) {
     const r = d.hover;
     const y = AXIS_H + r.vrow * ROW_H - d.scrollY + 2;
@@ -256,6 +270,15 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   ctx.font = SANS;
   ctx.fillStyle = p.faint;
   ctx.fillText(`${formatClock(win[0], span < 10_000)} · ${formatDuration(span)}`, 8, AXIS_H / 2);
+  if (d.critical) {
+    // ... and always show the whole path as a band along the axis, even when its rows are not visible.
+    ctx.fillStyle = p.critical;
+    for (const [s, e] of d.critical.spans) {
+      const x0 = Math.max(LABEL_W, LABEL_W + xOf(s, win, plotW));
+      const x1 = Math.min(width, LABEL_W + xOf(e, win, plotW));
+      if (x1 > x0) ctx.fillRect(x0, AXIS_H - 5, Math.max(1, x1 - x0), 4);
+    }
+  }
 }
 
 /** The minimap: a density strip of the whole run and the brush of the visible window. */
