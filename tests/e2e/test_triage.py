@@ -79,6 +79,19 @@ def test_digest_group_leads_to_the_log_line(page: Any, triage_runs: dict[str, st
     assert page.get_by_test_id("status-explanation").get_attribute("data-rule") == "exception"
 
 
+def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
+    page.goto("/TriageFlow")
+    row = page.locator(f'[data-pathspec="TriageFlow/{triage_runs["failed"]}"]')
+    row.get_by_test_id("why-status").click()
+    why = page.get_by_test_id("status-explanation")
+    why.wait_for()
+    assert why.get_attribute("data-rule") == "task_failed"
+    assert page.url.endswith("/TriageFlow")            # the row was not opened
+    page.screenshot(path=str(shots / "triage-why.png"))
+    page.keyboard.press("Escape")
+    why.wait_for(state="detached")
+
+
 def test_critical_path_toggle_on_the_timeline(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
     page.goto(f"/TriageFlow/{triage_runs['good']}")
     timeline = page.get_by_test_id("timeline")
@@ -163,3 +176,21 @@ def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscop
         assert page.get_by_test_id("watch-run").get_attribute("aria-pressed") == "true"
     finally:
         proc.wait(timeout=120)
+
+
+def test_saved_views_keep_filters_as_links(page: Any, triage_runs: dict[str, str]) -> None:
+    page.goto("/?status=failed&flow=TriageFlow")
+    page.get_by_test_id("saved-views").click()
+    page.get_by_label("Name of this view").fill("failed triage runs")
+    page.keyboard.press("Enter")
+    saved = page.locator('[data-view="failed triage runs"] a')
+    assert saved.get_attribute("href") == "/?status=failed&flow=TriageFlow"
+    page.goto("/")
+    page.get_by_test_id("saved-views").click()
+    page.locator('[data-view="failed triage runs"] a').click()
+    page.wait_for_url(re.compile(r"/\?status=failed&flow=TriageFlow$"))
+    rows = page.locator("[data-pathspec]")
+    rows.first.wait_for()
+    shown = [rows.nth(i).get_attribute("data-pathspec") for i in range(rows.count())]
+    assert f"TriageFlow/{triage_runs['failed']}" in shown and f"TriageFlow/{triage_runs['good']}" not in shown
+    assert all(p.startswith("TriageFlow/") for p in shown)

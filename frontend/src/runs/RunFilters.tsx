@@ -1,5 +1,5 @@
 // The run list's filter bar. Every control writes the URL; the list reads it back.
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { Status } from "../api/types";
 import { useCompletions, type CompletionKind } from "../api/autocomplete";
 import type { RangePreset, RunListFilters } from "../nav/viewState";
@@ -48,8 +48,10 @@ function AutoInput({ kind, value, placeholder, onCommit, scope, label, shortcut 
   );
 }
 
-export function RunFilters({ filters, set, flowFixed }: {
+export function RunFilters({ filters, set, flowFixed, end }: {
   filters: RunListFilters; set: (f: Partial<RunListFilters>) => void; flowFixed: boolean;
+  /** Shown at the right end of the bar (the saved views menu). */
+  end?: ReactNode;
 }) {
   const toggleStatus = (s: Status) =>
     set({ status: filters.status.includes(s) ? filters.status.filter((x) => x !== s) : [...filters.status, s] });
@@ -107,6 +109,7 @@ export function RunFilters({ filters, set, flowFixed }: {
           ))}
         </span>
       </label>
+      {end && <span style={{ marginLeft: "auto" }}>{end}</span>}
     </div>
   );
 }

@@ -4,12 +4,13 @@ import { formatPath } from "../nav/viewState";
 import type { Run } from "../api/types";
 import type { RunSortKey } from "../nav/viewState";
 import { StatusBadge, TaskCountsBar } from "../ui/status";
+import { StatusWhy } from "../triage/StatusWhy";
 import { formatAgo, formatDuration, formatTime } from "../ui/format";
 import { runDuration } from "./runDuration";
 import { useNow } from "../ui/useNow";
 import { PickBox } from "../compare/CompareBar";
 
-export const RUN_GRID = "26px 96px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
+export const RUN_GRID = "26px 116px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
 
 export const RUN_COLUMNS: { key: RunSortKey | null; label: string }[] = [
   // The server orders runs by created, finished or duration (each index-backed); the other
@@ -43,7 +44,10 @@ export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style
       onClick={() => onOpen(run)}
     >
       {onPick ? <PickBox run={run} checked={picked} onPick={onPick} /> : <div className="cell" />}
-      <div className="cell"><StatusBadge status={run.status} reason={run.status_reason} /></div>
+      <div className="cell" style={{ display: "flex", gap: 4, alignItems: "center" }}>
+        <StatusBadge status={run.status} reason={run.status_reason} />
+        <StatusWhy flow={run.flow_id} run={run.run_id} compact />
+      </div>
       <div className="cell" title={run.flow_id}><strong>{run.flow_id}</strong></div>
       <div className="cell mono"><Link to={formatPath({ flow: run.flow_id, run: run.run_id })} onClick={(e) => e.stopPropagation()}>{run.run_id}</Link></div>
       <div className="cell muted">{run.user ?? "—"}</div>

@@ -65,10 +65,7 @@ export function RunsPage() {
   return (
     <div className="run-body" style={{ position: "relative" }}>
       <PluginSlot name="home-header" context={{}} />
-      <div style={{ display: "flex", alignItems: "center" }}>
-        <div style={{ flex: 1, minWidth: 0 }}><RunFilters filters={filters} set={set} flowFixed={Boolean(view.path.flow)} /></div>
-        <SavedViews />
-      </div>
+      <RunFilters filters={filters} set={set} flowFixed={Boolean(view.path.flow)} end={<SavedViews />} />
       {filters.group !== "none" ? (
         <GroupedRuns filters={filters} query={query} onOpen={onOpen} onTag={onTag} onSort={onSort} />
       ) : list.isPending ? (

@@ -1,6 +1,7 @@
 // "Why?" beside a run's or a task's status: the rule that decided it and its evidence, asked from
 // the backend only when opened (never one request per row).
 import { useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import { Link } from "react-router";
 import { useStatusExplanation } from "../api/triage";
 import type { StatusExplanation } from "../api/types";
@@ -31,30 +32,52 @@ export function Explanation({ why }: { why: StatusExplanation }) {
   );
 }
 
-export function StatusWhy({ flow, run, task }: { flow: string; run: string; task?: { step: string; id: string } }) {
-  const [open, setOpen] = useState(false);
+export function StatusWhy({ flow, run, task, compact = false }: {
+  flow: string; run: string; task?: { step: string; id: string }; compact?: boolean;
+}) {
+  const [pos, setPos] = useState<{ top: number; left: number } | null>(null);
+  const open = pos !== null;
   const query = useStatusExplanation(flow, run, task ?? null, open);
-  const box = useRef<HTMLSpanElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const pop = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!open) return;
-    const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") setOpen(false); };
-    const onClick = (e: MouseEvent) => { if (box.current && !box.current.contains(e.target as Node)) setOpen(false); };
+    const close = () => setPos(null);
+    const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") { close(); button.current?.focus(); } };
+    const onDown = (e: MouseEvent) => {
+      const t = e.target as Node;
+      if (!button.current?.contains(t) && !pop.current?.contains(t)) close();
+    };
     window.addEventListener("keydown", onKey);
-    window.addEventListener("mousedown", onClick);
-    return () => { window.removeEventListener("keydown", onKey); window.removeEventListener("mousedown", onClick); };
+    window.addEventListener("mousedown", onDown);
+    window.addEventListener("scroll", close, true);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener("mousedown", onDown);
+      window.removeEventListener("scroll", close, true);
+    };
   }, [open]);
+  const toggle = (e: React.MouseEvent) => {
+    // In a clickable row (the run list) the button must not open the row.
+    e.stopPropagation();
+    if (open) { setPos(null); return; }
+    const r = button.current!.getBoundingClientRect();
+    setPos({ top: r.bottom + 4, left: Math.max(8, Math.min(r.left, window.innerWidth - 540)) });
+  };
   return (
-    <span className="why-wrap" ref={box}>
-      <button type="button" className="btn btn-small why-button" aria-expanded={open} data-testid="why-status"
-        title="Why this status? The rule that decided it, with its evidence" onClick={() => setOpen((o) => !o)}>
-        why?
+    <span className="why-wrap">
+      <button type="button" ref={button} className={`btn btn-small why-button${compact ? " compact" : ""}`}
+        aria-expanded={open} aria-label="Why this status?" data-testid="why-status"
+        title="Why this status? The rule that decided it, with its evidence" onClick={toggle}>
+        {compact ? "?" : "why?"}
       </button>
-      {open && (
-        <div className="why-pop" role="dialog" aria-label="Why this status">
+      {/* In a portal, positioned from the button: list rows clip what overflows them. */}
+      {open && createPortal(
+        <div className="why-pop" role="dialog" aria-label="Why this status" ref={pop} style={{ top: pos.top, left: pos.left }}
+          onClick={(e) => e.stopPropagation()}>
           {query.isPending ? <Loading label="Asking why" /> : query.isError
             ? <ErrorBox error={query.error} retry={() => void query.refetch()} /> : <Explanation why={query.data} />}
-        </div>
-      )}
+        </div>, document.body)}
     </span>
   );
 }
