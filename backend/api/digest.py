@@ -46,30 +46,36 @@ async def _error_line(app: web.Application, run: Row, group: Group, row: Row) ->
     return {"stream": "stderr", "line": start, "last_line": end, "text": text}
 
 
-async def _error_lines(app: web.Application, run: Row, groups: list[Group]) -> list[dict[str, Any] | None]:
-    """The error's lines in each group's example log; None where it cannot be found in time."""
+async def _error_lines(app: web.Application, run: Row,
+                       groups: list[Group]) -> tuple[list[dict[str, Any] | None], bool]:
+    """The error's lines in each group's example log (None where the log has no such line or
+    cannot be read in time), and whether every log was read (the answer is then final)."""
     gate = asyncio.Semaphore(LOG_CONCURRENCY)
 
-    async def one(group: Group) -> dict[str, Any] | None:
+    async def one(group: Group) -> tuple[dict[str, Any] | None, bool]:
         row = group.example()
         async with gate:
             try:
-                return await _error_line(app, run, group, row)
+                return await _error_line(app, run, group, row), True
             except Exception as exc:  # noqa: BLE001 - a missing or unreadable log leaves the line unknown
                 log.debug("digest: no log line for %s: %s", group.signature, exc)
-                return None
+                return None, False
 
     tasks = [asyncio.ensure_future(one(g)) for g in groups]
     if tasks:
         await asyncio.wait(tasks, timeout=LOG_BUDGET_S)
     out: list[dict[str, Any] | None] = []
+    complete = True
     for t in tasks:
         if t.done() and not t.cancelled():
-            out.append(t.result())
+            line, read = t.result()
+            out.append(line)
+            complete = complete and read
         else:
             t.cancel()
             out.append(None)
-    return out
+            complete = False
+    return out, complete
 
 
 async def _other_runs(app: web.Application, run: Row) -> tuple[list[Row], dict[str, list[Row]]]:
@@ -97,12 +103,12 @@ async def _run_part(app: web.Application, run: Row) -> dict[str, Any]:
                                           digest_db.retried_attempts(db, params, run["run_pk"]))
     groups = group_failures(final, retried)
     shown = groups[:MAX_GROUPS]
-    logs = await _error_lines(app, run, shown)
+    logs, complete = await _error_lines(app, run, shown)
     part = {"failed_tasks": len(final), "retried_attempts": len(retried),
             "groups": [group_shape(run, g, line, [], None) for g, line in zip(shown, logs, strict=True)],
             "other_tasks": sum(len(g.final) for g in groups[MAX_GROUPS:])}
-    if key is not None and all(line is not None for line in logs):
-        cache.put(key, part)     # a log line not found in time is looked for again next time
+    if key is not None and complete:
+        cache.put(key, part)     # a log that could not be read (in time) is read again next time
     return part
 
 
