@@ -75,6 +75,11 @@ async def test_explanations_cite_attempt_ok(api: TestClient[Any, Any], mf_runs: 
     assert failed["rule"] == "task_failed" and "step work failed for good" in failed["summary"]
     assert any(e["label"] == "attempt_ok (attempt 1)" and e["value"] == "False" for e in failed["evidence"])
     assert "@retry allowed 1 retry" in failed["summary"]
+    summary = (await get_json(api, f"/api/flows/TriageFlow/runs/{mf_runs['failed']}/summary"))["data"]
+    assert summary["last_good_run"] == mf_runs["good"] and summary["status"]["rule"] == "task_failed"
+    resp = await api.get(f"/api/flows/TriageFlow/runs/{mf_runs['failed']}/summary", params={"format": "md"})
+    md = await resp.text()
+    assert md.startswith(f"# TriageFlow/{mf_runs['failed']}: failed") and "ValueError: bad row 5007" in md
 
 
 async def test_log_diff_and_critical_path(api: TestClient[Any, Any], mf_runs: dict[str, str]) -> None:
