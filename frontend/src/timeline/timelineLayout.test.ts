@@ -110,11 +110,7 @@ describe("visual rows", () => {
 });
 
 describe("bar rectangles (level of detail)", () => {
-<<<<<<< HEAD
-  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, status: "completed" as const, pathspec: `F/1/s/${id}`, host: null });
-=======
-  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, iteration: null, status: "completed" as const, pathspec: `F/1/s/${id}` });
->>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
+  const task = (id: string) => ({ task_id: id, step_name: "s", foreach_value: null, iteration: null, status: "completed" as const, pathspec: `F/1/s/${id}`, host: null });
   it("one bar per attempt, earlier failed attempts hatched", () => {
     const data = timeline([{ row: 0, task: task("1"), bars: [[0, 100, "failed", 0], [200, 400, "completed", 1]] }]);
     const rects = barRects(data, rowModel([], false, new Set(), 1), [0, 1000], 100, 0);
@@ -182,7 +178,6 @@ describe("tick labels", () => {
   });
 });
 
-<<<<<<< HEAD
 describe("rows grouped by host", () => {
   it("labels each host's header and names the tasks with no host", () => {
     const groups = [{ step_name: null, host: "w1", row_start: 0, row_count: 2 }, { step_name: null, host: null, row_start: 2, row_count: 1 }];
@@ -193,13 +188,14 @@ describe("rows grouped by host", () => {
       { kind: "lane", step: "w1", row: 1 },
       { kind: "header", step: "no host recorded", count: 1, collapsed: true },
     ]);
-=======
+  });
+});
+
 describe("lane labels", () => {
   it("show the foreach value and the loop iteration, counted from 1", () => {
     const t = { task_id: "7", step_name: "tick", foreach_value: "A", iteration: 0 };
     expect(laneLabel(t, false)).toBe("7  ↻1  [A]");
     expect(laneLabel({ ...t, foreach_value: null, iteration: 2 }, true)).toBe("tick/7  ↻3");
     expect(laneLabel({ ...t, iteration: null }, false)).toBe("7  [A]");
->>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
   });
 });

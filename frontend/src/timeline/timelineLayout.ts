@@ -95,19 +95,15 @@ interface GroupSpan {
   collapsed: boolean;
 }
 
-<<<<<<< HEAD
 /** A group header's text: its step, or with rows grouped by host, the host. */
-export function groupLabel(g: TimelineGroup): string {
+export function groupLabel(g: Pick<TimelineGroup, "step_name" | "host">): string {
   return g.step_name ?? g.host ?? "no host recorded";
 }
 
-export function rowModel(groups: TimelineGroup[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
-=======
 /** What the row model needs of a timeline group (`recursive` only marks the header). */
-export type GroupInput = Pick<TimelineGroup, "step_name" | "row_start" | "row_count"> & { recursive?: boolean };
+export type GroupInput = Pick<TimelineGroup, "step_name" | "host" | "row_start" | "row_count"> & { recursive?: boolean };
 
 export function rowModel(groups: GroupInput[], grouped: boolean, collapsed: ReadonlySet<string>, totalRows: number): RowModel {
->>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
   if (!grouped || groups.length === 0) {
     const n = Math.max(0, totalRows);
     return {
@@ -119,18 +115,11 @@ export function rowModel(groups: GroupInput[], grouped: boolean, collapsed: Read
   const spans: GroupSpan[] = [];
   let length = 0;
   for (const g of groups) {
-<<<<<<< HEAD
     const label = groupLabel(g);
     const isCollapsed = collapsed.has(label);
     spans.push({ step: label, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
-      header: { kind: "header", step: label, count: g.row_count, collapsed: isCollapsed } });
-=======
-    const step = g.step_name ?? "";   // null only in the flat grouping, which has no headers
-    const isCollapsed = collapsed.has(step);
-    spans.push({ step, at: length, rowStart: g.row_start, rowCount: g.row_count, collapsed: isCollapsed,
-      header: { kind: "header", step, count: g.row_count, collapsed: isCollapsed,
+      header: { kind: "header", step: label, count: g.row_count, collapsed: isCollapsed,
         ...(g.recursive ? { recursive: true } : {}) } });
->>>>>>> 0beb59c (ui: draw switches as switches and recursive steps as loops; iterations on the timeline)
     length += 1 + (isCollapsed ? 0 : g.row_count);
   }
   // Spans are in visual order; server rows of the groups are in the same order.
