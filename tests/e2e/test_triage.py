@@ -95,13 +95,13 @@ def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, s
 def test_critical_path_toggle_on_the_timeline(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
     page.goto(f"/TriageFlow/{triage_runs['good']}")
     timeline = page.get_by_test_id("timeline")
-    page.wait_for_function("document.querySelector('[data-testid=timeline]')?.dataset.loaded === 'true'")
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.loaded === 'true'")
     assert timeline.get_attribute("data-critical") is None
     toggle = page.get_by_test_id("critical-path-toggle")
     toggle.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"[?&]cp=1"))
-    page.wait_for_function("Number(document.querySelector('[data-testid=timeline]')?.dataset.critical) >= 4")
+    page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.critical) >= 4")
     note = page.get_by_test_id("critical-path-note")
     assert "Critical path: start → work → join → end" in note.inner_text()
     assert toggle.get_attribute("aria-pressed") == "true"
@@ -166,11 +166,11 @@ def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscop
         watch = page.get_by_test_id("watch-run")
         watch.click()
         assert watch.get_attribute("aria-pressed") == "true"
-        page.wait_for_function("window.__notes.length > 0", timeout=90_000)
+        page.wait_for_function("() => window.__notes.length > 0", timeout=90_000)
         notes = page.evaluate("window.__notes")
         assert notes[0]["title"] == "Flowscope"
         assert notes[0]["body"].startswith(f"TriageFlow/{run} failed: step work failed")
-        page.wait_for_function(f"document.title.startsWith('✖ TriageFlow/{run} failed')")
+        page.wait_for_function(f"() => document.title.startsWith('✖ TriageFlow/{run} failed')")
         # The watch survives a reload (kept in the browser).
         page.reload()
         assert page.get_by_test_id("watch-run").get_attribute("aria-pressed") == "true"
@@ -189,8 +189,10 @@ def test_saved_views_keep_filters_as_links(page: Any, triage_runs: dict[str, str
     page.get_by_test_id("saved-views").click()
     page.locator('[data-view="failed triage runs"] a').click()
     page.wait_for_url(re.compile(r"/\?status=failed&flow=TriageFlow$"))
+    # The list of "/" may still be on screen for a moment: wait for the filtered one.
+    page.wait_for_function("() => { const r = [...document.querySelectorAll('[data-pathspec]')];"
+                           " return r.length > 0 && r.every(e => e.dataset.pathspec.startsWith('TriageFlow/')); }")
     rows = page.locator("[data-pathspec]")
-    rows.first.wait_for()
     shown = [rows.nth(i).get_attribute("data-pathspec") for i in range(rows.count())]
     assert f"TriageFlow/{triage_runs['failed']}" in shown and f"TriageFlow/{triage_runs['good']}" not in shown
     assert all(p.startswith("TriageFlow/") for p in shown)
