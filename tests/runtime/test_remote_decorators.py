@@ -57,7 +57,7 @@ def test_with_kubernetes_puts_every_step_on_the_notice(flow_runner: Any, db: Any
 
 @pytest.mark.parametrize("args, message", [
     (("--with", "ray"), "--with ray needs a Ray cluster: set FLOWSCOPE_RAY_ADDRESS"),
-    (("--with", "slurm"), "--with slurm: core_runtime supports --with ray, --with kubernetes, --with batch"),
+    (("--with", "slurm"), "--with slurm: unknown decorator @slurm (known: batch, card, catch"),
 ])
 def test_with_errors_are_one_line(flow_runner: Any, args: tuple[str, ...], message: str) -> None:
     res = flow_runner(FIXTURES / "linear_flow.py", "run", *args)
