@@ -108,7 +108,8 @@ class SpinSource:
         return (pk, t["step"], t["task_id"], t.get("status"), t.get("status_reason"), t.get("attempt", 0),
                 t.get("foreach_index"), t.get("foreach_value"), t.get("foreach_stack"),
                 t.get("parent_task_ids", []), t.get("cloned_from"), t.get("created_at"),
-                t.get("started_at"), t.get("finished_at"), t.get("finished_at") or t.get("started_at"))
+                t.get("started_at"), t.get("finished_at"), t.get("finished_at") or t.get("started_at"),
+                t.get("iteration_stack") or [])
 
     def _flow_rows(self) -> list[Row]:
         flows: dict[str, list[int]] = {}

@@ -53,7 +53,7 @@ class Transitions:
 
     def is_foreach_join(self, step: str) -> bool:
         split = self._split_of.get(step)
-        return split is not None and str(split.type) == "split-foreach"
+        return split is not None and str(split.type) in ("split-foreach", "split-parallel")
 
     def _branches(self, join: str) -> int:
         split = self._split_of.get(join)

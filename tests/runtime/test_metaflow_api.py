@@ -174,8 +174,11 @@ def test_resume_records_where_tasks_came_from(flow_runner, client):
     assert start.origin_pathspec is not None and start.origin_pathspec.startswith(f"ResumeFlow/{res.run_id}/start/")
     assert start.metadata_dict["origin-run-id"] == res.run_id
     assert "origin-task-id" in start.metadata_dict
-    rerun = run["train"].task
+    # As in Metaflow, resume without a step clones the completed splits and re-runs the failed one.
+    by_index = {t.index: t for t in run["train"]}
+    rerun = by_index[1]
     assert rerun.origin_pathspec is None and "origin-task-id" not in rerun.metadata_dict
+    assert by_index[0].origin_pathspec is not None and by_index[2].origin_pathspec is not None
     assert run["train"].origin_pathspec == f"ResumeFlow/{res.run_id}/train"
 
 
