@@ -178,7 +178,10 @@ def test_resume_records_where_tasks_came_from(flow_runner, client):
     by_index = {t.index: t for t in run["train"]}
     rerun = by_index[1]
     assert rerun.origin_pathspec is None and "origin-task-id" not in rerun.metadata_dict
-    assert by_index[0].origin_pathspec is not None and by_index[2].origin_pathspec is not None
+    # (which other splits completed before the origin stopped depends on timing)
+    cloned = [t for t in by_index.values() if t.origin_pathspec is not None]
+    assert all(t.origin_pathspec.startswith(f"ResumeFlow/{res.run_id}/train/") for t in cloned)
+    assert all(t.metadata_dict.get("origin-task-id") for t in cloned)
     assert run["train"].origin_pathspec == f"ResumeFlow/{res.run_id}/train"
 
 
