@@ -10,7 +10,7 @@ from backend.ingest.enrich import Enrichment
 from backend.ingest.state import fold
 from backend.ingest.state.model import MetadataRecord, RunState, TaskState
 from backend.ingest.state.parents import derive_parents
-from backend.metaflow_store.restricted_pickle import ExceptionRecord
+from backend.sandbox.safe_pickle import ExceptionRecord
 
 DAG = {"end_step": "end", "steps": {
     "start": {"type": "split-foreach", "next": ["square"], "decorators": []},
@@ -106,7 +106,8 @@ def test_foreach_labels_and_parents() -> None:
     sq = task(run, "square", "3")
     fold.apply_metadata(sq, [md("attempt", "0", 0, 2000), md("foreach-execution-path", "start:1", 0, 2000)])
     assert sq.foreach_index == 1 and sq.needs_parents
-    join = derive_parents(DAG, "gather", "", [("square", "3", "start:0"), ("square", "4", "start:1"),
-                                             ("start", "2", None)])
+    # candidates: (step, task id, foreach path, creation order); then the task's own order
+    join = derive_parents(DAG, "gather", "", [("square", "3", "start:0", 3), ("square", "4", "start:1", 4),
+                                             ("start", "2", None, 2)], 5)
     assert join == ["square/3", "square/4"]
-    assert derive_parents(DAG, "square", "start:1", [("start", "2", None)]) == ["start/2"]
+    assert derive_parents(DAG, "square", "start:1", [("start", "2", None, 2)], 4) == ["start/2"]
