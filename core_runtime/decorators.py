@@ -234,12 +234,14 @@ def _resources(cpu: Any = 1, memory: Any = 4096, gpu: Any = 0, disk: Any = None)
 
 def _card(type: str = "default", id: str | None = None, options: dict[str, Any] | None = None,
           scope: str = "task", timeout: Any = 45, save_errors: bool = True, customize: bool = False,
-          refresh_interval: Any = 5) -> dict[str, Any]:
+          refresh_interval: Any = 5, rank: str | None = None) -> dict[str, Any]:
     if id is not None and (not isinstance(id, str) or not id.replace("_", "").isalnum()):
         raise DecoratorError(f"@card(id={id!r}): use letters, digits and underscores")
     return {"type": type, "id": id, "options": dict(options or {}), "scope": scope,
             "timeout": _number("card", "timeout", timeout), "save_errors": bool(save_errors),
-            "customize": bool(customize), "refresh_interval": refresh_interval}
+            # Metaflow compares customize's text with "True" (a string "False" is not True).
+            "customize": str(customize) == "True",
+            "refresh_interval": _number("card", "refresh_interval", refresh_interval), "rank": rank}
 
 
 def _environment(vars: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Cards of a task: the list, and one card's HTML under a sandboxing Content-Security-Policy."""
+"""Cards of a task: the list, one card's page under a sandboxing Content-Security-Policy, and its
+latest live version (posted into the card's frame while the task refreshes it; docs/cards.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from aiohttp import web
 
 from backend.api import respond
 from backend.api.lookup import task_row
-from backend.errors import not_found
+from backend.db.query import Row
+from backend.errors import ApiError, not_found
 from backend.params import get_int
 from backend.resources.cards import card_shape
 from backend.routes import Param, Route
@@ -33,16 +35,28 @@ def _html(body: bytes, cache_control: str) -> web.Response:
         "Cache-Control": cache_control})
 
 
+def _missing(request: web.Request, run: Row, task: Row, attempt: int | None) -> ApiError:
+    card_id = request.match_info["card_id"]
+    return not_found(f"card {card_id!r} not found in task {run['flow_id']}/{run['run_id']}/"
+                     f"{task['step_name']}/{task['task_id']}" + (f" (attempt {attempt})" if attempt is not None else ""))
+
+
 async def get_card(request: web.Request) -> web.Response:
     run, task = await task_row(request)
-    card_id = request.match_info["card_id"]
     attempt = get_int(request.query, "attempt", minimum=0)
-    missing = (f"card {card_id!r} not found in task {run['flow_id']}/{run['run_id']}/"
-               f"{task['step_name']}/{task['task_id']}" + (f" (attempt {attempt})" if attempt is not None else ""))
-    card = await source_for(request.app, run).card_html(run, task, card_id, attempt)
+    card = await source_for(request.app, run).card_html(run, task, request.match_info["card_id"], attempt)
     if card is None:
-        raise not_found(missing)
+        raise _missing(request, run, task, attempt)
     return _html(card.html, respond.IMMUTABLE if card.immutable else respond.LIVE)
+
+
+async def get_card_data(request: web.Request) -> web.Response:
+    run, task = await task_row(request)
+    attempt = get_int(request.query, "attempt", minimum=0)
+    data = await source_for(request.app, run).card_data(run, task, request.match_info["card_id"], attempt)
+    if data is None:
+        raise _missing(request, run, task, attempt)
+    return respond.one(request, data.body, immutable=data.immutable)
 
 
 T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
@@ -52,4 +66,7 @@ ROUTES = [
           item="Card", feed="cards"),
     Route(T + "/cards/{card_id}", get_card, "One card's HTML, served with a sandboxing CSP.", ATTEMPT,
           "html", "cards", operation="getCard"),
+    Route(T + "/cards/{card_id}/data", get_card_data, "A card's latest live version, for its frame "
+          "(kind state: a whole card state; kind components: Metaflow's component updates).", ATTEMPT,
+          "object", "cards", operation="getCardData", item="CardData"),
 ]

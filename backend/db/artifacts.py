@@ -30,7 +30,8 @@ async def list_artifacts(db: Db, task_pk: int, attempt: int) -> list[Row]:
 async def get_artifact(db: Db, task_pk: int, attempt: int, name: str) -> Row | None:
     return await db.one(GET_ARTIFACT, {"task_pk": task_pk, "attempt": attempt, "name": name})
 
-CARDS_CHANGED = """SELECT c.task_pk, c.attempt, c.card_id, c.type, c.location, c.size, c.created_at, c.change_seq
+CARDS_CHANGED = """SELECT c.task_pk, c.attempt, c.card_id, c.type, c.location, c.size, c.created_at, c.change_seq,
+                          c.data_location, c.final, c.updated_at
                    FROM cards c WHERE c.run_pk = %(run_pk)s AND c.task_pk = %(task_pk)s
                    AND c.change_seq > %(since)s
                    ORDER BY c.change_seq"""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from backend.db.query import Db, Row
 
-CARD_COLUMNS = "c.attempt, c.card_id, c.type, c.location, c.size, c.created_at, c.change_seq"
+CARD_COLUMNS = ("c.attempt, c.card_id, c.type, c.location, c.size, c.created_at, c.change_seq, "
+                "c.data_location, c.final, c.updated_at")
 LIST_CARDS = f"""SELECT {CARD_COLUMNS} FROM cards c WHERE c.task_pk = %(task_pk)s
                  AND (%(attempt)s::int IS NULL OR c.attempt = %(attempt)s)
                  ORDER BY c.attempt DESC, c.card_id"""

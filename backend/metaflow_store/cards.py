@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from backend.metaflow_store.roots import DatastoreRoot, StoreError
+from backend.metaflow_store.roots import DatastoreRoot, FileEntry, StoreError
 
 CARD_SUFFIX = "mf.cards"            # metaflow_config.CARD_SUFFIX
 MAX_CARD_BYTES = 64 * 1024 * 1024   # a default card is ~1 MiB (its JS bundle is inlined)
@@ -83,3 +83,40 @@ def read_card(root: DatastoreRoot, directory: str, card: CardFile, limit: int = 
     if card.size > limit:
         raise StoreError(f"card {card.name} is {card.size} bytes, over the {limit}-byte limit")
     return root.read(f"{directory}/{card.name}", limit)
+
+
+# Runtime data updates (``current.card.refresh()``) are written beside the cards directory, as
+# ``runtime/<type>[-<id>]-<hash>.data.json`` (CardDatastore.save_data), overwritten on every refresh.
+DATA_SUFFIX = ".data.json"
+MAX_DATA_BYTES = 16 * 1024 * 1024
+
+
+def parse_data_name(name: str) -> tuple[str, str | None, str] | None:
+    """``blank-live-8073….data.json`` → (type, id, hash); None for any other name."""
+    if not name.endswith(DATA_SUFFIX):
+        return None
+    return parse_card_name(name[: -len(DATA_SUFFIX)] + ".html")
+
+
+def runtime_dir(flow: str, run: str, step: str, task: str) -> str:
+    cards, _old = card_dirs(flow, run, step, task)
+    return cards[: -len("cards")] + "runtime"
+
+
+def list_card_data(root: DatastoreRoot, flow: str, run: str, step: str, task: str) -> dict[str, FileEntry]:
+    """The task's runtime data files by card hash."""
+    directory = runtime_dir(flow, run, step, task)
+    out: dict[str, FileEntry] = {}
+    for entry in root.list_files(directory, MAX_CARD_FILES):
+        parsed = parse_data_name(entry.name)
+        if parsed is not None:
+            out[parsed[2]] = entry
+    return out
+
+
+def read_card_data(root: DatastoreRoot, flow: str, run: str, step: str, task: str, entry: FileEntry) -> bytes | None:
+    if parse_data_name(entry.name) is None:
+        raise StoreError(f"refusing to read card data {entry.name}")
+    if entry.size > MAX_DATA_BYTES:
+        raise StoreError(f"card data {entry.name} is {entry.size} bytes, over the {MAX_DATA_BYTES}-byte limit")
+    return root.read(f"{runtime_dir(flow, run, step, task)}/{entry.name}", MAX_DATA_BYTES)

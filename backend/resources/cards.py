@@ -15,7 +15,17 @@ SCHEMAS = {
         "card_id": STR, "type": nullable(STR), "attempt": INT, "size": nullable(INT),
         "created_at": nullable(INT), "seq": nullable(INT),
         "url": {"type": "string", "description": "The card's HTML, served with a sandboxing CSP."},
+        "data_url": {"type": "string", "description": "The card's latest live version (GET), for its frame."},
+        "final": {"type": "boolean", "description": "False while the task may still refresh the card."},
+        "updated_at": nullable(INT),
     }, optional={"hash": nullable(STR)}, description="A card of a task attempt."),
+    "CardData": obj({
+        "kind": {"type": "string", "enum": ["state", "components", "none"]},
+        "final": {"type": "boolean"},
+    }, optional={"state": {"type": "object"}, "reload_token": nullable(STR), "data": {"type": "object"},
+                 "updated_at": nullable(INT)},
+       description="A card's latest live version: a whole card state (Flowscope runs) or Metaflow's "
+                   "component updates (docs/cards.md)."),
 }
 
 TASK_PATH = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/cards"
@@ -23,9 +33,11 @@ TASK_PATH = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/cards"
 
 def card_shape(row: Row, base: str) -> dict[str, Any]:
     """``base``: the task's /cards path, under which the card's HTML is served."""
+    url = f"{base}/{row['card_id']}"
     shape = {"card_id": row["card_id"], "type": row["type"], "attempt": row["attempt"],
              "size": row["size"], "created_at": row["created_at"], "seq": row["change_seq"],
-             "url": f"{base}/{row['card_id']}?attempt={row['attempt']}"}
+             "final": bool(row.get("final", True)), "updated_at": row.get("updated_at") or row["created_at"],
+             "url": f"{url}?attempt={row['attempt']}", "data_url": f"{url}/data?attempt={row['attempt']}"}
     if row.get("hash") is not None:   # Metaflow's card hash, as its client reports it
         shape["hash"] = row["hash"]
     return shape

@@ -62,6 +62,12 @@ class LogPage:
 
 
 @dataclass(frozen=True, slots=True)
+class CardData:
+    body: dict[str, Any]          # {kind: state | components | none, …, final}
+    immutable: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CardHtml:
     html: bytes
     immutable: bool               # False while the card may still be re-rendered in place
@@ -173,12 +179,16 @@ class RunSource(Protocol):
 
     # -- cards ---------------------------------------------------------------------------------
     async def cards(self, run: Row, task: Row, attempt: int | None) -> list[Row]:
-        """Card rows (card_id, type, attempt, size, created_at, change_seq; "hash" where the
-        writer has one), latest attempt first, then by card_id."""
+        """Card rows (card_id, type, attempt, size, created_at, change_seq, final, updated_at;
+        "hash" where the writer has one), latest attempt first, then by card_id."""
         ...
 
     async def card_html(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardHtml | None:
         """The card's HTML (its latest attempt unless one is asked for); None if there is none."""
+        ...
+
+    async def card_data(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardData | None:
+        """The card's latest live version for its frame (docs/cards.md); None if there is no such card."""
         ...
 
     # -- the DAG -------------------------------------------------------------------------------

@@ -32,9 +32,18 @@ from backend.errors import ApiError
 from backend.keys import DAG_CACHE, DB, RENDERER, SETTINGS
 from backend.metaflow_store.mflog import MflogLine
 from backend.sandbox.safe_pickle import RestrictedValueError, restricted_loads, to_json_value
-from backend.sources.base import CardHtml, LineText, LogPage, LogPiece, LogWindow, PieceText, SearchScope
+from backend.sources.base import (
+    CardData,
+    CardHtml,
+    LineText,
+    LogPage,
+    LogPiece,
+    LogWindow,
+    PieceText,
+    SearchScope,
+)
 from backend.sources.dags import cached_dag, known
-from backend.sources.metaflow_cards import card_html, finished, task_cards
+from backend.sources.metaflow_cards import card_data, card_html, finished, task_cards
 from backend.sources.metaflow_reader import LogKey, reader_for
 from contract.logs_format import STREAMS
 
@@ -152,6 +161,14 @@ class MetaflowSource:
             return None
         # found[0] is the latest attempt's; a running task's cards may still be re-rendered in place.
         return CardHtml(await card_html(self.app, task, found[0]), immutable=finished(task))
+
+    async def card_data(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardData | None:
+        found = [c for c in await task_cards(self.app, run, task)
+                 if c.card_id == card_id and (attempt is None or c.attempt == attempt)]
+        if not found:
+            return None
+        # Metaflow overwrites its runtime data file on every refresh: never cached.
+        return CardData(await card_data(self.app, found[0]), immutable=False)
 
     # -- the DAG -------------------------------------------------------------------------------
     async def dag(self, run: Row) -> dict[str, Any]:

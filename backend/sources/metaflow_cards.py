@@ -27,7 +27,9 @@ from backend.db import cards as cards_db
 from backend.db import logs as logs_db
 from backend.db.query import Row
 from backend.keys import DB
+from backend.metaflow_store.card_pages import runtime_update
 from backend.metaflow_store.cards import CardFile, card_root
+from backend.metaflow_store.roots import FileEntry
 from backend.sources.metaflow_reader import reader_for
 
 MAX_CLONE_HOPS = 16        # resume of a resume of …: follow at most this many origins
@@ -41,12 +43,19 @@ class MetaflowCard:
     file: CardFile
     root: str          # the card store (``<ds-root>/mf.cards``)
     directory: str     # the task's cards directory in it
+    key: tuple[str, str, str, str, str]   # (card store, flow, run, step, task) of the origin task
+    final: bool        # the task has finished: the card will not change again
+    data: FileEntry | None = None         # its runtime data updates (live cards), if any
+
+    @property
+    def updated_at(self) -> int:
+        return max(self.file.modified_ms, self.data.modified_ms if self.data else 0)
 
     def row(self) -> dict[str, Any]:
         """As a card row (no change_seq: the card store has no change feed)."""
         return {"card_id": self.card_id, "type": self.file.type, "attempt": self.attempt,
                 "size": self.file.size, "created_at": self.file.modified_ms, "change_seq": None,
-                "hash": self.file.hash}
+                "hash": self.file.hash, "final": self.final, "updated_at": self.updated_at}
 
 
 def finished(task: Row) -> bool:
@@ -97,20 +106,37 @@ async def task_cards(app: web.Application, run: Row, task: Row) -> list[Metaflow
     done = finished(task)
     settled = done and int(time.time() * 1000) - int(task["finished_at"]) > SETTLE_MS
     root = card_root(ds_root)
-    directory, files = await reader_for(app).cards(
-        (root, flow, run_id, step, task_id), done, frozenset(attempts), settled)
+    key = (root, flow, run_id, step, task_id)
+    reader = reader_for(app)
+    directory, files = await reader.cards(key, done, frozenset(attempts), settled,
+                                          int(task["finished_at"] or 0) if done else 0)
+    # Live cards: their runtime data updates, while the task runs (after that the page is final).
+    data = {} if done else await reader.card_data_files(key)
     latest = int(task["attempt"] or 0)
     with_attempts = []
     for f in files:
         attempt = attempts.get(f.hash)
         # Attempts of an origin task are not this task's attempts: show them on its latest.
         with_attempts.append((f, latest if cloned or attempt is None else int(attempt)))
-    cards = [MetaflowCard(card_id, attempt, f, root, directory)
+    cards = [MetaflowCard(card_id, attempt, f, root, directory, key, done, data.get(f.hash))
              for card_id, f, attempt in name_cards(with_attempts)]
     cards.sort(key=lambda c: (-c.attempt, c.card_id))
     return cards
 
 
 async def card_html(app: web.Application, task: Row, card: MetaflowCard) -> bytes:
-    return await reader_for(app).card_html(card.root, card.directory, card.file, finished(task))
+    title = "/".join(card.key[1:]) + f" · {card.card_id}"
+    return await reader_for(app).card_html(card.root, card.directory, card.file, finished(task), title)
+
+
+async def card_data(app: web.Application, card: MetaflowCard) -> dict[str, Any]:
+    """The card's latest runtime data update, for the frame to apply; ``kind: none`` if it has none."""
+    if card.data is None:
+        return {"kind": "none", "final": card.final}
+    raw = await reader_for(app).card_data(card.key, card.data)
+    update = runtime_update(raw) if raw is not None else None
+    if update is None:
+        return {"kind": "none", "final": card.final}
+    update["final"] = update["final"] or card.final
+    return update
 

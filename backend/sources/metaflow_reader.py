@@ -22,7 +22,8 @@ from backend.cache.lru import LruCache
 from backend.errors import ApiError
 from backend.keys import METAFLOW_READER
 from backend.metaflow_store.blobs import read_blob_at
-from backend.metaflow_store.cards import CardFile, list_cards, read_card
+from backend.metaflow_store.card_pages import flowscope_page
+from backend.metaflow_store.cards import CardFile, list_card_data, list_cards, read_card, read_card_data
 from backend.metaflow_store.logs import log_files, read_log
 from backend.metaflow_store.mflog import MflogLine
 from backend.metaflow_store.roots import FileEntry, StoreError, open_root
@@ -141,16 +142,29 @@ class MetaflowReader:
             raise StoreError(f"card {directory}/{card.name} is listed but cannot be found")
         return data
 
-    async def card_html(self, root: str, directory: str, card: CardFile, finished: bool) -> bytes:
-        """A card's HTML; cached for finished tasks (a running one may re-render its cards)."""
-        key = ("card", root, directory, card.name, card.size, card.modified_ms)
+    async def card_html(self, root: str, directory: str, card: CardFile, finished: bool, title: str) -> bytes:
+        """A card's page, redrawn by Flowscope's renderer (card_pages); cached for finished tasks
+        (a running one may re-render its cards)."""
+        key = ("card-page", root, directory, card.name, card.size, card.modified_ms)
         cached = self.blobs.get(key) if finished else None
         if cached is not None:
             return cached
         data = await self._call(f"card {card.name}", self._read_card, root, directory, card)
-        if finished and len(data) <= self.max_blob:
-            self.blobs.put(key, data)
-        return data
+        page = await asyncio.get_running_loop().run_in_executor(self._pool, flowscope_page, data, title, finished)
+        if finished and len(page) <= self.max_blob:
+            self.blobs.put(key, page)
+        return page
+
+    async def card_data_files(self, key: CardsKey) -> dict[str, FileEntry]:
+        """The task's runtime card data files by card hash (never cached: they change while it runs)."""
+        root, flow, run, step, task = key
+        return await self._call(f"the card data of {'/'.join(key[1:])}",
+                                lambda: list_card_data(open_root(root, self.s3_endpoint_url), flow, run, step, task))
+
+    async def card_data(self, key: CardsKey, entry: FileEntry) -> bytes | None:
+        root, flow, run, step, task = key
+        return await self._call(f"card data {entry.name}", lambda: read_card_data(
+            open_root(root, self.s3_endpoint_url), flow, run, step, task, entry))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

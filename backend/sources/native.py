@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from backend.db import cards as cards_db
@@ -19,6 +20,7 @@ from backend.db import search as search_db
 from backend.db.query import Row
 from backend.keys import BLOBS, DAG_CACHE, DB, RENDERER
 from backend.sources.base import (
+    CardData,
     CardHtml,
     ChunkText,
     LogPage,
@@ -95,7 +97,18 @@ class NativeSource:
         row = await cards_db.get_card(self.app[DB], task["task_pk"], card_id, attempt)
         if row is None:
             return None
-        return CardHtml(await self.app[BLOBS].get(row["location"]), immutable=True)
+        # A live card's row moves to newer pages; the final page never changes again.
+        return CardHtml(await self.app[BLOBS].get(row["location"]), immutable=bool(row["final"]))
+
+    async def card_data(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardData | None:
+        row = await cards_db.get_card(self.app[DB], task["task_pk"], card_id, attempt)
+        if row is None:
+            return None
+        if not row["data_location"]:   # recorded before live cards: the page is all there is
+            return CardData({"kind": "none", "final": True}, immutable=True)
+        state = orjson.loads(await self.app[BLOBS].get(row["data_location"]))
+        state["final"] = bool(state.get("final")) or bool(row["final"])
+        return CardData({"kind": "state", "state": state, "final": state["final"]}, immutable=bool(row["final"]))
 
     # -- the DAG -------------------------------------------------------------------------------
     async def dag(self, run: Row) -> dict[str, Any]:

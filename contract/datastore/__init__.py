@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contract.datastore.base import Datastore, DatastoreError
-from contract.datastore.keys import blob_key, card_key, log_chunk_key, task_prefix
+from contract.datastore.keys import blob_key, card_key, card_version_key, log_chunk_key, task_prefix
 from contract.datastore.local import LocalDatastore
 from contract.settings import Settings
 
@@ -34,6 +34,7 @@ __all__ = [
     "S3Datastore",
     "blob_key",
     "card_key",
+    "card_version_key",
     "datastore_root",
     "log_chunk_key",
     "open_datastore",

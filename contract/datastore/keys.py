@@ -19,3 +19,10 @@ def log_chunk_key(flow: str, run_id: str, step: str, task_id: str, attempt: int,
 
 def card_key(flow: str, run_id: str, step: str, task_id: str, attempt: int, card_id: str) -> str:
     return f"{task_prefix(flow, run_id, step, task_id)}/cards/{attempt}.{card_id}.html"
+
+
+def card_version_key(flow: str, run_id: str, step: str, task_id: str, attempt: int, card_id: str,
+                     seq: int, kind: str) -> str:
+    """One version of a card while its task runs: ``kind`` "json" (the card state) or "html"
+    (the page). Every refresh writes a new key, so every key stays immutable."""
+    return f"{task_prefix(flow, run_id, step, task_id)}/cards/{attempt}.{card_id}.{seq:06d}.{kind}"

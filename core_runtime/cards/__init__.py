@@ -1,32 +1,25 @@
-"""Cards: Metaflow-like components rendered to self-contained HTML pages stored per task."""
+"""Cards: Metaflow's card components, card types and ``current.card`` API; pages drawn by a
+bundled renderer; ``get_cards`` reads them back."""
 
-from typing import Any
-
-from core_runtime.cards.card_types import MetaflowCard, MetaflowCardComponent
+from core_runtime.cards.card_types import MetaflowCard
 from core_runtime.cards.client import Card, CardContainer, CardNotPresentException, get_cards
 from core_runtime.cards.components import (
     Artifact,
     CardError,
-    Component,
+    Error,
     Image,
     Markdown,
+    MetaflowCardComponent,
     ProgressBar,
+    PythonCode,
     Table,
-    render_value,
+    UserComponent,
+    ValueBox,
+    VegaChart,
 )
-from core_runtime.cards.markdown import markdown_to_html
-from core_runtime.cards.render import default_card, render_card
+from core_runtime.cards.documents import card_doc
+from core_runtime.cards.page import CardAssetsMissing, card_page
 
-__all__ = ["Artifact", "Card", "CardContainer", "CardError", "CardNotPresentException", "Component",
-           "Image", "Markdown", "MetaflowCard", "MetaflowCardComponent", "ProgressBar", "Table",
-           "default_card", "get_cards", "markdown_to_html", "render_card", "render_value", "save_card"]
-
-
-def __getattr__(name: str) -> Any:
-    # save_card writes the cards table (psycopg2): imported on use, so a task running in a
-    # @pypi/@conda environment without a database driver can still render cards.
-    if name == "save_card":
-        from core_runtime.cards.save import save_card
-
-        return save_card
-    raise AttributeError(f"module 'core_runtime.cards' has no attribute {name!r}")
+__all__ = ["Artifact", "Card", "CardAssetsMissing", "CardContainer", "CardError", "CardNotPresentException",
+           "Error", "Image", "Markdown", "MetaflowCard", "MetaflowCardComponent", "ProgressBar", "PythonCode",
+           "Table", "UserComponent", "ValueBox", "VegaChart", "card_doc", "card_page", "get_cards"]

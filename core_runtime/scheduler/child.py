@@ -112,7 +112,8 @@ def prepare_flow(ctx: TaskContext, plan: TaskPlan, loader: Callable[[str], Any])
 def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True) -> tuple[ChildResult, FlowSpec | None]:
     """Run one attempt of a step; never raises for user errors (they go into the result)."""
     from core_runtime.artifacts import ArtifactError, load_artifact, persist_artifacts
-    from core_runtime.scheduler.card_collect import CardCollector
+    from core_runtime.scheduler.card_collect import collector_for_step
+    from core_runtime.scheduler.process import child_events_fd
 
     current._reset()
     current._set(flow_name=ctx.flow_name, run_id=ctx.run_id, step_name=plan.step,
@@ -121,7 +122,8 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
                  parameter_names=ctx.parameter_names, graph=ctx.graph_info, parallel=ctx.parallel,
                  **ctx.project)
     fn = getattr(ctx.flow_cls, plan.step)
-    collector = None if ctx.skip_decorators else CardCollector.for_step(fn, ctx.flow_cls)
+    collector = None if ctx.skip_decorators else collector_for_step(
+        fn, ds, ctx, plan.step, child_events_fd() if persist else None)
     if collector is not None:
         current._set(card=collector)
     flow: FlowSpec | None = None
@@ -151,7 +153,7 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
             result.set_here = sorted(r["name"] for r in new
                                      if (records_in.get(r["name"]) or {}).get("sha") != r["sha"])
             if collector is not None:
-                result.cards = collector.write(ds, ctx, plan, result.records, values)
+                result.cards = collector.finish(result.records, values)
         else:
             from core_runtime.artifacts import make_preview
 

@@ -80,6 +80,12 @@ class TaskAttempt(Protocol):
     def stderr_fd(self) -> int: ...
 
     @property
+    def events_fd(self) -> int | None:
+        """The task's own events pipe (live card versions, JSON lines); None where the executor
+        has none (Ray: cards then appear when the attempt ends)."""
+        ...
+
+    @property
     def event_fd(self) -> int | None:
         """Readable when something happened (placement, end); None: the runner polls collect()."""
         ...

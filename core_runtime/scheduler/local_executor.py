@@ -35,6 +35,10 @@ class LocalAttempt:
         return self.proc.stderr_fd
 
     @property
+    def events_fd(self) -> int | None:
+        return self.proc.events_fd
+
+    @property
     def event_fd(self) -> int | None:
         return self.proc.pidfd      # readable once the process has exited (Linux)
 

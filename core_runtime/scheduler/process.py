@@ -34,6 +34,15 @@ class TaskProcess:
     pidfd: int | None
     result_path: str
     started: float
+    events_fd: int | None = None    # JSON lines from the task (live card versions)
+
+
+# In the task process: the write end of its events pipe (None in the scheduler and in `spin`).
+_EVENTS_FD: int | None = None
+
+
+def child_events_fd() -> int | None:
+    return _EVENTS_FD
 
 
 def _die_with_parent() -> None:
@@ -59,8 +68,10 @@ def _child_streams() -> None:
 
 def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
     """Start ``body`` in a child process; returns at once in the parent."""
+    global _EVENTS_FD
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    ev_r, ev_w = os.pipe()
     for f in (sys.stdout, sys.stderr):
         # Unflushed parent output would otherwise be written twice (once by the child).
         with contextlib.suppress(OSError, ValueError):
@@ -78,8 +89,9 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
             os.dup2(devnull, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            for fd in (out_r, err_r, out_w, err_w, devnull):
+            for fd in (out_r, err_r, out_w, err_w, devnull, ev_r):
                 os.close(fd)
+            _EVENTS_FD = ev_w
             _child_streams()
             result = body()
             tmp = result_path + ".tmp"
@@ -100,7 +112,8 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
             os._exit(code)
     os.close(out_w)
     os.close(err_w)
-    for fd in (out_r, err_r):
+    os.close(ev_w)
+    for fd in (out_r, err_r, ev_r):
         os.set_blocking(fd, False)
     try:
         os.setpgid(pid, pid)  # also from the parent, so killpg works even before the child runs
@@ -111,7 +124,7 @@ def fork_task(body: Callable[[], ChildResult], result_path: str) -> TaskProcess:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
-    return TaskProcess(pid, out_r, err_r, pidfd, result_path, time.monotonic())
+    return TaskProcess(pid, out_r, err_r, pidfd, result_path, time.monotonic(), ev_r)
 
 
 def read_result(path: str) -> ChildResult | None:

@@ -75,6 +75,9 @@ class RayAttempt:
         self.stdout_fd, self._out_w = os.pipe()
         self.stderr_fd, self._err_w = os.pipe()
         self.event_fd, self._ev_w = os.pipe()
+        # No live card versions from a remote task (it has no pipe to this runner): its cards
+        # appear when the attempt ends.
+        self.events_fd: int | None = None
         for fd in (self.stdout_fd, self.stderr_fd, self.event_fd):
             os.set_blocking(fd, False)
         self._placement: Placement | None = None

@@ -22,6 +22,7 @@ from typing import Any
 from core_runtime.current import Parallel
 from core_runtime.decorators import find_decorator, resolved_attributes
 from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
+from core_runtime.scheduler.card_events import CardEvents
 from core_runtime.scheduler.console import Console, LinePrinter
 from core_runtime.scheduler.executor import AttemptSpec, Executor, TaskAttempt
 from core_runtime.scheduler.local_executor import LocalExecutor
@@ -75,6 +76,7 @@ class Running:
     deadline: float | None
     open_fds: set[int] = field(default_factory=set)
     timed_out: float | None = None
+    events: Any = None             # CardEvents: live card versions from the task
 
 
 class RunFailed(Exception):
@@ -321,6 +323,10 @@ class Runner:
         # native code, ignoring the exception) is killed a little later.
         deadline = proc.started + limit + TIMEOUT_GRACE_SECONDS if limit else None
         run = Running(q, proc, {}, {}, deadline, {proc.stdout_fd, proc.stderr_fd})
+        if proc.events_fd is not None:
+            run.events = CardEvents(s.store, task)
+            run.open_fds.add(proc.events_fd)
+            self.sel.register(proc.events_fd, selectors.EVENT_READ, ("events", run))
         for stream, fd in (("stdout", proc.stdout_fd), ("stderr", proc.stderr_fd)):
             run.writers[stream] = LogWriter(s.ds, s.store, task, s.run.flow_id, s.run.run_id,
                                             q.attempt, stream,
@@ -361,6 +367,8 @@ class Runner:
 
     @staticmethod
     def _stream_of(run: Running, fd: int) -> str:
+        if fd == run.proc.events_fd:
+            return "events"
         return "stdout" if fd == run.proc.stdout_fd else "stderr"
 
     # ---- output and exit -------------------------------------------------------------------
@@ -381,8 +389,11 @@ class Runner:
                 os.close(fd)
                 run.open_fds.discard(fd)
                 return
-            run.writers[stream].feed(data)
-            run.printers[stream].feed(data)
+            if stream == "events":
+                run.events.feed(data)
+            else:
+                run.writers[stream].feed(data)
+                run.printers[stream].feed(data)
             if len(data) < 65536:
                 return
 
@@ -411,6 +422,8 @@ class Runner:
             p.close()
         for w in run.writers.values():
             w.close()
+        if run.events is not None:
+            run.events.close()
         del self.running[run.proc.key]
         self._attempt_done(run, end.result, end.exit_code, end.how, end.lost)
 
@@ -431,7 +444,9 @@ class Runner:
                 records.setdefault(r["name"], r)
             s.store.record_artifacts(task, q.attempt, [ArtifactRecord(**r) for r in records.values()])
             for c in result.cards:
-                s.store.record_card(task, q.attempt, c["card_id"], c["type"], c["location"], c["size"])
+                s.store.record_card(task, q.attempt, c["card_id"], c["type"], c["location"], c["size"],
+                                    data_location=c.get("data_location"), final=True,
+                                    updated_at=c.get("updated_at"))
             s.store.finish_attempt(task, q.attempt, status="completed", exit_code=exit_code,
                                    reason="exception caught by @catch" if result.caught else None,
                                    final=True)

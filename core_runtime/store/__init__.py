@@ -153,6 +153,8 @@ class RunStore:
         query = sql.FINISH_ATTEMPT_AND_TASK if final else sql.NOTE_TASK_RETRY
         with self._cursor() as cur:
             cur.execute(query, args)
+            # Live cards of an attempt that ended without its final render stay as last refreshed.
+            cur.execute(sql.CLOSE_LIVE_CARDS, args)
 
     def clone_task(self, run: RunRef, origin_task_pk: int, *, parent_task_ids: Sequence[str] | None = None,
                    task_id: str | None = None) -> TaskRef:
@@ -209,10 +211,14 @@ class RunStore:
                                                n_lines, n_bytes, first_ts, last_ts, location, now_ms()))
 
     def record_card(self, task: TaskRef, attempt: int, card_id: str, type: str, location: str,
-                    size: int) -> None:
+                    size: int | None, *, data_location: str | None = None, final: bool = True,
+                    updated_at: int | None = None) -> None:
+        """A card version: live ones (final=False) while the task runs, then the final one, which
+        no late live version overwrites. ``size`` None keeps the page's size (no new page)."""
+        now = now_ms()
         with self._cursor() as cur:
             cur.execute(sql.UPSERT_CARD, (task.task_pk, attempt, card_id, task.run_pk, type, location,
-                                          size, now_ms()))
+                                          size, now, data_location, final, updated_at or now))
 
 
 def _failure_reason(task: TaskRef, attempt: int, exc_type: str | None, exc_msg: str | None,

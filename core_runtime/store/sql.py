@@ -105,11 +105,17 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 UPSERT_CARD = """
-INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at, data_location,
+                   final, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (task_pk, attempt, card_id) DO UPDATE
-   SET type = EXCLUDED.type, location = EXCLUDED.location, size = EXCLUDED.size,
-       created_at = EXCLUDED.created_at
+   SET type = EXCLUDED.type, location = EXCLUDED.location, size = coalesce(EXCLUDED.size, cards.size),
+       data_location = EXCLUDED.data_location, final = EXCLUDED.final, updated_at = EXCLUDED.updated_at
+ WHERE NOT cards.final
+"""
+
+CLOSE_LIVE_CARDS = """
+UPDATE cards SET final = true WHERE task_pk = %(task_pk)s AND attempt = %(attempt)s AND NOT final
 """
 
 ORIGIN_TASK = """
@@ -161,7 +167,9 @@ SELECT %(new)s, attempt, stream, seq, %(run_pk)s, first_line, n_lines, n_bytes, 
 """
 
 CLONE_CARDS = """
-INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at)
-SELECT %(new)s, attempt, card_id, %(run_pk)s, type, location, size, created_at
+INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at, data_location,
+                   final, updated_at)
+SELECT %(new)s, attempt, card_id, %(run_pk)s, type, location, size, created_at, data_location, true,
+       updated_at
   FROM cards WHERE task_pk = %(origin)s
 """

@@ -3,9 +3,7 @@ compared with what Metaflow's own client (``metaflow.cards.get_cards``) finds.""
 
 from __future__ import annotations
 
-import base64
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +11,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from mf_harness import BUCKET, Ingest, client_read, get_json, metaflow_env, run_flow, s3_env
 
+from backend.metaflow_store.card_pages import extract_doc
 from backend.metaflow_store.cards import card_dirs, list_cards, parse_card_name, read_card
 from backend.metaflow_store.roots import StoreError, open_root
 from backend.sources.metaflow_cards import name_cards
+from tests.cards.pages import assert_strict_page, of_type, page_state
 
 pytestmark = pytest.mark.compat
 
@@ -78,7 +78,8 @@ def card_run(ingest: Ingest, tmp_path_factory: pytest.TempPathFactory) -> CardRu
 
 async def assert_same_as_client(api: TestClient[Any, Any], pathspec: str, client: list[dict[str, Any]],
                                 card_store: str | None = None) -> list[dict[str, Any]]:
-    """Flowscope lists the cards Metaflow's client finds, and serves each one's exact bytes."""
+    """Flowscope lists the cards Metaflow's client finds, and serves each one's document (the very JSON
+    in the file Metaflow wrote) in its own card page, drawn by its bundled renderer."""
     listed = (await get_json(api, task_path(pathspec) + "/cards"))["data"]
     assert sorted((c["type"], c["hash"]) for c in listed) == sorted((c["type"], c["hash"]) for c in client)
     by_hash = {c["hash"]: c for c in client}
@@ -91,12 +92,17 @@ async def assert_same_as_client(api: TestClient[Any, Any], pathspec: str, client
         assert resp.headers["Content-Type"].startswith("text/html")
         assert resp.headers["Content-Security-Policy"].startswith("sandbox allow-scripts")
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
-        assert "immutable" in resp.headers["Cache-Control"]
-        assert len(body) == card["size"] and card["created_at"] > 1_700_000_000_000
-        # Byte-identical to the file in Metaflow's card store, and the same text Card.get() returns.
-        assert body.decode("utf-8") == Path(mf["html_file"]).read_bytes().decode("utf-8")
+        assert "immutable" in resp.headers["Cache-Control"] and card["final"] is True
+        original = Path(mf["html_file"]).read_bytes()
+        assert card["size"] == len(original) and card["created_at"] > 1_700_000_000_000
         if card_store is not None:
-            assert body == Path(card_store, mf["path"]).read_bytes()
+            assert Path(card_store, mf["path"]).read_bytes() == original
+        # The document of the file in Metaflow's card store (what Card.get() returns), in a strict page.
+        served = body.decode("utf-8")
+        assert_strict_page(served)
+        found = extract_doc(original)
+        assert found is not None and page_state(served)["doc"] == found.doc
+        assert page_state(served)["reload_token"] == found.reload_token == "final"
     return listed
 
 
@@ -109,9 +115,8 @@ async def test_cards_match_metaflow_client(api: TestClient[Any, Any], card_run: 
         ("default", "default", 0), ("notes", "blank", 0)]
     notes = next(c for c in listed if c["card_id"] == "notes")
     html = await (await api.get(notes["url"])).text()
-    # The Markdown appended to current.card["notes"], in the card's base64 JSON payload.
-    payload = re.search(r'window\.__MF_DATA__\["[^"]+"\] = "([^"]+)"', html)
-    assert payload and "hello from **start**" in base64.b64decode(payload.group(1)).decode()
+    # The Markdown appended to current.card["notes"], in the card's document.
+    assert [c["source"] for c in of_type(page_state(html)["doc"], "markdown")] == ["# Notes\nhello from **start**"]
 
     # The retried task: its card was rendered by attempt 1 (the card-info metadata says so).
     middle = card_run.task("middle")
@@ -129,7 +134,7 @@ async def test_attempts_and_unknown_ids(api: TestClient[Any, Any], card_run: Car
     (report,) = (await get_json(api, base, attempt=1))["data"]
     assert report["url"].endswith("/cards/report?attempt=1")
     latest = await api.get(base + "/report")       # no attempt: the latest attempt's card
-    assert latest.status == 200 and len(await latest.read()) == report["size"]
+    assert latest.status == 200 and "fs-card-state" in await latest.text()
     missing = await get_json(api, base + "/report", 404, attempt=0)
     assert "card 'report' not found" in missing["error"]["message"]
     assert "(attempt 0)" in missing["error"]["message"]
@@ -234,11 +239,12 @@ async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_end
     assert client[start]["ds_root"] == f"s3://{BUCKET}/cards"
     listed = await assert_same_as_client(api, start, client[start]["cards"])
     assert sorted(c["card_id"] for c in listed) == ["default", "notes"]
-    # Byte-identical to the object in the bucket, too.
+    # The document of the object in the bucket, too.
     import boto3
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     for card in listed:
         mf = next(c for c in client[start]["cards"] if c["hash"] == card["hash"])
         obj = s3.get_object(Bucket=BUCKET, Key=f"cards/mf.cards/{mf['path']}")["Body"].read()
-        assert (await (await api.get(card["url"])).read()) == obj
+        found = extract_doc(obj)
+        assert found is not None and page_state(await (await api.get(card["url"])).text())["doc"] == found.doc

@@ -1,32 +1,32 @@
-"""Cards: components render escaped HTML; pages are self-contained; default card; saving."""
+"""Card components render Metaflow's card JSON; documents; self-contained pages; card rows."""
 
 from __future__ import annotations
 
-import re
+import json
 import struct
 import zlib
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
-from contract.datastore import Datastore
-from core_runtime.artifacts import persist_artifacts
 from core_runtime.cards import (
     Artifact,
     CardError,
+    Error,
     Image,
     Markdown,
     ProgressBar,
     Table,
-    default_card,
-    markdown_to_html,
-    render_card,
-    save_card,
+    ValueBox,
+    VegaChart,
+    card_doc,
+    card_page,
 )
+from core_runtime.cards.page import has_charts
 from core_runtime.store import RunRef, RunStore
+from tests.cards.pages import assert_strict_page, of_type, page_state
 
-EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+EVIL = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def tiny_png(width: int = 2, height: int = 2) -> bytes:
@@ -38,128 +38,117 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-class Tags(HTMLParser):
-    """Collects tags and attributes of a page, to check what a page would load or run."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def parse(page: str) -> Tags:
-    p = Tags()
-    p.feed(page)
-    return p
-
-
-def assert_self_contained(page: str) -> None:
-    tags = parse(page).tags
-    names = [t for t, _a in tags]
-    assert "script" not in names and "iframe" not in names and "link" not in names
-    for tag, attrs in tags:
-        assert not any(k.startswith("on") for k in attrs), (tag, attrs)
-        if tag == "img":
-            assert (attrs["src"] or "").startswith("data:image/")
-        if tag == "a":
-            assert re.match(r"^(https?://|mailto:)", attrs["href"] or "")
-    assert "Content-Security-Policy" in page
+def test_components_render_metaflow_card_json() -> None:
+    md = Markdown("""
+        # Title
+        text""")
+    assert md.safe_render()["source"] == "\n# Title\ntext" and md.safe_render()["id"].startswith("markdown_")
+    bar = ProgressBar(max=200, label="epochs", unit="ep")
+    bar.update(50, metadata="loss 0.1")
+    out = bar.safe_render()
+    assert {k: out[k] for k in ("type", "max", "value", "label", "unit", "details")} == {
+        "type": "progressBar", "max": 200, "value": 50, "label": "epochs", "unit": "ep", "details": "loss 0.1"}
+    art = Artifact({"k": EVIL}, name="cfg").safe_render()
+    assert art["type"] == "artifacts" and art["data"][0]["name"] == "cfg" and art["data"][0]["type"] == "dict"
+    assert EVIL in art["data"][0]["data"]       # data, never markup: the renderer shows it as text
+    err = Error(ValueError("boom"), "Training failed").safe_render()
+    assert err["type"] == "log" and err["data"] == "Training failed\n\nValueError('boom')"
+    vb = ValueBox(title="acc", value=0.9)
+    vb.update(value=0.95)
+    assert vb.safe_render()["value"] == 0.95
 
 
-def test_markdown_subset() -> None:
-    out = markdown_to_html("# Title\n\nSome **bold**, *it* and `code`.\n\n- a\n- b\n\n1. one\n\n"
-                           "```\nx < y\n```\n---\n> quoted\n[docs](https://example.com/a?b=1&c=2)")
-    assert "<h1>Title</h1>" in out
-    assert "<p>Some <strong>bold</strong>, <em>it</em> and <code>code</code>.</p>" in out
-    assert "<ul><li>a</li><li>b</li></ul>" in out and "<ol><li>one</li></ol>" in out
-    assert "<pre><code>x &lt; y</code></pre>" in out and "<hr>" in out
-    assert "<blockquote>quoted</blockquote>" in out
-    assert 'href="https://example.com/a?b=1&amp;c=2"' in out
-
-
-def test_markdown_escapes_everything_else() -> None:
-    out = markdown_to_html(EVIL + "\n\n[click](javascript:alert(1)) [x](data:text/html,hi) `<b>`")
-    assert "<script" not in out and "<img" not in out and "javascript:" not in out.split("click")[0]
-    assert "&lt;script&gt;" in out and "&lt;b&gt;" in out
-    assert "href" not in out
-
-
-def test_table_escapes_cells_and_nests_components() -> None:
+def test_table_nests_components_and_previews_values() -> None:
     t = Table([[EVIL, 1.5, Markdown("**b**")], [None, [1, 2], True]], headers=["<h>", "n", "md"])
-    t.add_row(["x", "y", "z"])
-    out = t.render()
-    assert "<th>&lt;h&gt;</th>" in out and "&lt;script&gt;" in out and "<script" not in out
-    assert "<strong>b</strong>" in out and "<td>1.5</td>" in out and "<code>[1, 2]</code>" in out
-    assert out.count("<tr>") == 4
+    t.add_row([Image(tiny_png()), VegaChart({"mark": "bar"}), "z"])
+    out = t.safe_render()
+    assert out["columns"] == ["<h>", "n", "md"]
+    assert out["data"][0][:2] == [EVIL, 1.5] and out["data"][0][2]["type"] == "markdown"
+    assert out["data"][1] == [None, "[1, 2]", True]
+    assert [c["type"] for c in out["data"][2][:2]] == ["image", "vegaChart"]
+    assert has_charts({"components": [out]})
+    with pytest.raises(CardError, match="update the components inside"):
+        t.update()
 
 
-def test_image_from_png_bytes() -> None:
+def test_images_from_bytes_pil_and_matplotlib() -> None:
     png = tiny_png()
-    out = Image(png, label="plot <1>").render()
-    assert 'src="data:image/png;base64,' in out and "plot &lt;1&gt;" in out
-    assert Image(b"\xff\xd8\xff\xe0rest").mime == "image/jpeg"
+    assert Image(png, label="plot").safe_render()["src"].startswith("data:image/png;base64,")
+    # Bad input never fails the step: the card says why (as Metaflow's Image does).
+    assert "not a PNG" in Image(b"<svg onload=alert(1)></svg>").safe_render()["data"]
+    assert "not int" in Image(42).safe_render()["data"]
+    from PIL import Image as PILImage
 
-
-def test_image_rejects_svg_and_junk() -> None:
-    with pytest.raises(CardError, match="must be PNG, JPEG, GIF or WebP"):
-        Image(b"<svg onload=alert(1)></svg>")
-    with pytest.raises(CardError, match="not int"):
-        Image(42)
-
-
-def test_image_from_matplotlib() -> None:
+    pil = Image.from_pil_image(PILImage.new("RGB", (3, 3), "red"), label="pil")
+    assert pil.safe_render()["src"].startswith("data:image/png;base64,")
     matplotlib = pytest.importorskip("matplotlib", reason="matplotlib is not installed in the venv")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3])
-    assert Image.from_matplotlib(fig).mime == "image/png"
+    assert Image.from_matplotlib(fig).safe_render()["src"].startswith("data:image/png;base64,")
+    axes_img = Image.from_matplotlib(ax)   # an Axes works too
+    axes_img.update(fig)
+    assert axes_img.safe_render()["type"] == "image"
+    with pytest.raises(CardError, match="disable_updates"):
+        Image(png).update(png)
 
 
-def test_artifact_and_progress() -> None:
-    out = Artifact({"k": EVIL}, name="cfg").render()
-    assert "cfg" in out and "dict" in out and "&lt;script&gt;" in out and "<script" not in out
-    bar = ProgressBar(max=200, label="epochs", unit="ep")
-    bar.update(50, metadata="loss 0.1")
-    out = bar.render()
-    assert "width:25.0%" in out and "50/200 ep · loss 0.1" in out
-    with pytest.raises(CardError, match="max must be positive"):
-        ProgressBar(max=0)
+def test_vega_chart_from_altair() -> None:
+    alt = pytest.importorskip("altair", reason="altair is not installed in the venv")
+    chart = alt.Chart(alt.Data(values=[{"a": 1, "b": 2}])).mark_bar().encode(x="a:Q", y="b:Q")
+    out = VegaChart.from_altair_chart(chart).safe_render()
+    assert out["type"] == "vegaChart" and out["spec"]["mark"]["type"] == "bar"
+    assert out["spec"]["width"] == "container"
+    with pytest.raises(CardError, match="not an altair chart"):
+        VegaChart.from_altair_chart({"mark": "bar"})
 
 
-def test_render_card_is_self_contained() -> None:
-    page = render_card([Markdown("# Report\n[ok](https://x.org)"), Table([[1]], ["a"]), Image(tiny_png()),
-                        Artifact(3.5), ProgressBar(value=3), "plain <text>", {"raw": 1}],
-                       title=EVIL)
-    assert page.startswith("<!DOCTYPE html>")
-    assert_self_contained(page)
-    assert page.count('<section class="component">') == 7
-    assert "<title>&lt;script&gt;" in page and "plain &lt;text&gt;" in page
+def test_default_and_blank_documents() -> None:
+    records = [{"name": "alpha", "type": "float", "size": 10, "preview": "0.1"},
+               {"name": "data", "type": "list", "size": 5000, "preview": "list of 5000 items"}]
+    doc = card_doc("default", "F/3/train/7", [Markdown("hi").safe_render()], attempt=1,
+                   started_ms=1000, finished_ms=4000, records=records)
+    assert of_type(doc, "title")[0]["text"] == "F/3/train/7"
+    (arts,) = of_type(doc, "artifacts")
+    assert [a["name"] for a in arts["data"]] == ["alpha", "data"] and "4.9 KiB" in arts["data"][1]["type"]
+    (meta,) = of_type(doc, "table")
+    assert meta["vertical"] and "Task Duration" in meta["columns"]
+    running = card_doc("default", "F/3/train/7", [], records=None)
+    assert "when the task finishes" in of_type(running, "text")[0]["text"]
+    blank = card_doc("blank", "F/3/train/7", [Markdown("x").safe_render()], options={"title": "Report"})
+    assert blank["components"][0] == {"type": "page", "title": "Report", "contents": [of_type(blank, "markdown")[0]]}
+    other = card_doc("pytorch", "F/3/train/7", [])
+    assert "cannot render" in of_type(other, "log")[0]["data"]
 
 
-def test_default_card_lists_artifacts(datastore: Datastore) -> None:
-    records = persist_artifacts(datastore, "CardFlow", "train", {"alpha": 0.1, "evil": EVIL,
-                                                                 "data": list(range(5000))})
-    page = default_card("CardFlow/3/train/7", records, created_at_ms=0)
-    assert_self_contained(page)
-    assert "Artifacts (3)" in page and "CardFlow/3/train/7" in page
-    assert "list of 5000 items" in page and "&lt;script&gt;" in page and "KiB" in page
-    rows = [attrs for tag, attrs in parse(page).tags if tag == "tr"]
-    assert len(rows) == 4  # header + 3 artifacts
-    empty = default_card("CardFlow/3/start/1", [])
-    assert "no artifacts" in empty
+def test_card_page_is_self_contained_and_escapes_its_state() -> None:
+    doc = card_doc("blank", "F/1/s/2", [Markdown(EVIL).safe_render()])
+    page = card_page({"doc": doc, "seq": 1, "final": True}, title=EVIL)
+    assert_strict_page(page)
+    assert page.count("<script") == 2          # the state (inert JSON) and the renderer
+    assert "&lt;/script&gt;" in page.split("</title>")[0]
+    assert page_state(page)["doc"] == json.loads(json.dumps(doc))
+    with_chart = card_page({"doc": card_doc("blank", "F/1/s/2", [VegaChart({"mark": "bar"}).safe_render()])}, "t")
+    assert with_chart.count("<script") == 3 and "FlowscopeCharts" in with_chart
+    assert_strict_page(with_chart)
 
 
-def test_save_card(datastore: Datastore, store: RunStore, run: RunRef, db: Any) -> None:
+def test_record_card_versions(store: RunStore, run: RunRef, db: Any) -> None:
     task = store.create_task(run, "train")
     store.start_attempt(task, 0)
-    page = render_card([Markdown("hi ☃")], title="t")
-    key = save_card(datastore, store, task, run.flow_id, run.run_id, 0, "default", "default", page)
-    assert key == f"{run.flow_id}/{run.run_id}/train/{task.task_id}/cards/0.default.html"
-    assert datastore.get(key).decode() == page
+    store.record_card(task, 0, "live", "blank", "k/page1", 100, data_location="k/1.json", final=False)
+    store.record_card(task, 0, "live", "blank", "k/page1", None, data_location="k/2.json", final=False)
+    store.record_card(task, 0, "live", "blank", "k/final", 300, data_location="k/3.json", final=True)
+    store.record_card(task, 0, "live", "blank", "k/late", 1, data_location="k/4.json", final=False)
     with db.cursor() as cur:
-        cur.execute("SELECT card_id, type, location, size FROM cards WHERE task_pk = %s", (task.task_pk,))
-        assert cur.fetchone() == ("default", "default", key, len(page.encode()))
+        cur.execute("SELECT location, size, data_location, final FROM cards WHERE task_pk = %s", (task.task_pk,))
+        assert cur.fetchone() == ("k/final", 300, "k/3.json", True)   # a late live version is ignored
+    task2 = store.create_task(run, "train")
+    store.start_attempt(task2, 0)
+    store.record_card(task2, 0, "live", "blank", "k/p", 5, data_location="k/a.json", final=False)
+    store.finish_attempt(task2, 0, status="failed", exit_code=1)
+    with db.cursor() as cur:
+        cur.execute("SELECT final FROM cards WHERE task_pk = %s", (task2.task_pk,))
+        assert cur.fetchone() == (True,)       # the attempt ended: its card is as last refreshed

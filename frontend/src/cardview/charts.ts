@@ -1,0 +1,60 @@
+// The chart bundle of a card page (window.FlowscopeCharts): Vega-Lite and Vega specs drawn as
+// SVG under a strict Content-Security-Policy. Vega compiles expressions with `new Function`
+// unless told otherwise: specs are parsed to an AST (`ast: true`) and evaluated by
+// vega-interpreter, so no 'unsafe-eval' is needed. Data is never loaded from a URL: a card
+// may not reach the network.
+import { parse, View, loader as vegaLoader, type Spec } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { expressionInterpreter } from "vega-interpreter";
+
+type Theme = "light" | "dark";
+
+const PALETTE: Record<Theme, { fg: string; muted: string; line: string; grid: string }> = {
+  light: { fg: "#1b1f27", muted: "#5f6877", line: "#c6cbd4", grid: "#e6e9ee" },
+  dark: { fg: "#e3e7ee", muted: "#9aa3b2", line: "#4a5263", grid: "#2a303c" },
+};
+
+function config(theme: Theme): Record<string, unknown> {
+  const p = PALETTE[theme];
+  const axis = { labelColor: p.muted, titleColor: p.fg, domainColor: p.line, tickColor: p.line, gridColor: p.grid };
+  return {
+    background: null,
+    title: { color: p.fg, subtitleColor: p.muted },
+    style: { "guide-label": { fill: p.muted }, "guide-title": { fill: p.fg }, "group-title": { fill: p.fg } },
+    axis, axisX: axis, axisY: axis,
+    legend: { labelColor: p.muted, titleColor: p.fg },
+    header: { labelColor: p.muted, titleColor: p.fg },
+    view: { stroke: p.line },
+    range: { category: theme === "dark"
+      ? ["#6d95ff", "#f0a84a", "#4fc98a", "#f0616a", "#b48cff", "#4dc7d6", "#e6c84f", "#ff8fc0"]
+      : ["#3a66e0", "#e08a1e", "#1f9d63", "#d9363e", "#8a5cf0", "#1a9fb0", "#b89a00", "#d9539a"] },
+  };
+}
+
+function noNetwork() {
+  const l = vegaLoader();
+  const refuse = (uri: unknown) => Promise.reject(new Error(`a card chart cannot load ${String(uri)}: cards have no network access; put the data inline`));
+  l.load = refuse as typeof l.load;
+  l.sanitize = refuse as typeof l.sanitize;
+  return l;
+}
+
+function isVegaLite(spec: Record<string, unknown>): boolean {
+  const schema = typeof spec.$schema === "string" ? spec.$schema : "";
+  if (schema) return schema.includes("vega-lite");
+  // No $schema: Vega specs have marks/signals at the top level, Vega-Lite ones mark/layer/….
+  return !("marks" in spec || "signals" in spec || "scales" in spec);
+}
+
+export async function render(target: HTMLElement, spec: unknown, theme: Theme): Promise<{ finalize(): void }> {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new Error("the chart spec is not an object");
+  const raw = spec as Record<string, unknown>;
+  const cfg = config(theme);
+  const vgSpec = isVegaLite(raw) ? compile(raw as unknown as TopLevelSpec, { config: cfg }).spec : (raw as Spec);
+  const runtime = parse(vgSpec as Spec, isVegaLite(raw) ? undefined : cfg, { ast: true });
+  const view = new View(runtime, { expr: expressionInterpreter, renderer: "svg", container: target, hover: true, loader: noNetwork() });
+  await view.runAsync();
+  return { finalize: () => view.finalize() };
+}
+
+(window as unknown as { FlowscopeCharts: unknown }).FlowscopeCharts = { render };
