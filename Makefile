@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := backend/static/index.html
+CARD_BUILD := core_runtime/cards/assets/card-renderer.js
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test install frontend chromium haproxy test-python test-frontend lint api-types screenshots clean
@@ -27,7 +28,7 @@ $(PY_STAMP): pyproject.toml
 	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev,compat]'
 	touch $@
 
-frontend: $(FE_BUILD)
+frontend: $(FE_BUILD) $(CARD_BUILD)
 
 $(FE_STAMP): frontend/package.json $(wildcard frontend/package-lock.json)
 	@echo "==> frontend dependencies (npm ci)"
@@ -39,6 +40,11 @@ FE_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config
 $(FE_BUILD): $(FE_STAMP) $(FE_SOURCES)
 	@echo "==> frontend build (vite)"
 	cd frontend && npm run --silent build
+
+# The card pages' scripts (renderer, charts), built with the app; rebuilt alone if they went missing.
+$(CARD_BUILD): $(FE_STAMP) $(FE_SOURCES) frontend/card-build.mjs
+	@echo "==> card scripts (frontend/card-build.mjs)"
+	cd frontend && node card-build.mjs
 
 chromium: ## Debian's Chromium for the browser tests (Playwright never downloads a browser)
 	@if [ ! -x $(CHROMIUM) ]; then \

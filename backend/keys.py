@@ -49,3 +49,5 @@ TRIAGE: web.AppKey[LruCache[Any]] = web.AppKey("triage")
 SOURCES: web.AppKey[dict[str, RunSource]] = web.AppKey("sources")
 # Polls Metaflow's datastore for new log lines of watched tasks (backend/live/metaflow_logs.py).
 METAFLOW_LOG_POLLER: web.AppKey[Any] = web.AppKey("metaflow_log_poller")
+# Polls Metaflow's card store for live cards of watched tasks (backend/live/metaflow_cards.py).
+METAFLOW_CARD_POLLER: web.AppKey[Any] = web.AppKey("metaflow_card_poller")

@@ -242,6 +242,10 @@ class Settings:
         1000, "How often (milliseconds) the live feed looks for new log lines of watched running tasks "
               "of Metaflow-recorded runs (remote Metaflow tasks upload their logs to its datastore "
               "every few seconds, with no database event).", check=_positive)
+    metaflow_card_poll_ms: int = setting(
+        1000, "How often (milliseconds) the live feed looks for new runtime card data of watched running "
+              "tasks of Metaflow-recorded runs (Metaflow writes it to its datastore, with no database event).",
+        check=_positive)
 
     # -- the Metaflow ingest service ------------------------------------------------------------
     ingest_port: int = setting(

@@ -17,6 +17,7 @@ from backend.keys import (
     HUB,
     LISTENER,
     METAFLOW_LOG_POLLER,
+    METAFLOW_CARD_POLLER,
     RENDERER,
     SETTINGS,
     STARTED_AT,
@@ -60,6 +61,7 @@ async def status(request: web.Request) -> web.Response:
         "websockets": app[HUB].stats() if HUB in app else None,
         "mirrors": await mirrors(request),
         "metaflow_log_poller": app[METAFLOW_LOG_POLLER].stats() if METAFLOW_LOG_POLLER in app else None,
+        "metaflow_card_poller": app[METAFLOW_CARD_POLLER].stats() if METAFLOW_CARD_POLLER in app else None,
     }
     return respond.one(request, data)
 

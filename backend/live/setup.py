@@ -16,9 +16,10 @@ import aiopg
 from aiohttp import web
 
 from backend.db.query import Db
-from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, METAFLOW_LOG_POLLER, SETTINGS
+from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, METAFLOW_CARD_POLLER, METAFLOW_LOG_POLLER, SETTINGS
 from backend.live.hub import Hub
 from backend.live.listener import Listener
+from backend.live.metaflow_cards import MetaflowCardPoller
 from backend.live.metaflow_logs import MetaflowLogPoller
 from backend.shutdown import POOL_GRACE_S, close_pool, stop_task
 from contract.pg.connect import resolve_dsns
@@ -49,7 +50,11 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     logs = MetaflowLogPoller(app, hub, settings.metaflow_log_poll_ms / 1000)
     app[METAFLOW_LOG_POLLER] = logs
     log_poller = asyncio.create_task(logs.run(), name="flowscope-metaflow-logs")
+    cards = MetaflowCardPoller(app, hub, settings.metaflow_card_poll_ms / 1000)
+    app[METAFLOW_CARD_POLLER] = cards
+    card_poller = asyncio.create_task(cards.run(), name="flowscope-metaflow-cards")
     yield
+    await stop_task(card_poller, 5.0, "the Metaflow card poller")
     await stop_task(log_poller, 5.0, "the Metaflow log poller")
     await stop_task(poller, 5.0, "the live poller")
     await listener.stop()

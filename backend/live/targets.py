@@ -66,7 +66,8 @@ async def resolve(target: Target, db: Db, settings: Settings) -> None:
         if run is None:
             raise ApiError(404, f"run {p['flow']}/{p['run']} not found")
         target.run_pk = run["run_pk"]
-        # Which writer's run: logs of Metaflow-recorded runs are polled (backend/live/metaflow_logs.py).
+        # Which writer's run: logs and cards of Metaflow-recorded runs are polled
+        # (backend/live/metaflow_logs.py, backend/live/metaflow_cards.py).
         target.extra["source"] = run["source"]
         if feed.scope == "task":
             task = await tasks_db.get_task(db, live_params(settings), run["run_pk"], p["step"], p["task"])

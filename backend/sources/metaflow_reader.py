@@ -117,12 +117,13 @@ class MetaflowReader:
         return list_cards(open_root(root, self.s3_endpoint_url), flow, run, step, task)
 
     async def cards(self, key: CardsKey, finished: bool, expected: frozenset[str],
-                    settled: bool) -> CardListing:
+                    settled: bool, finished_ms: int = 0) -> CardListing:
         """The cards of a task; a finished task's listing is cached once it is known complete.
 
         ``expected`` are the hashes of the task's ``card-info`` metadata, registered just after
         each card is saved: a listing holding all of them (and at least one card) is complete
-        until another entry appears, which changes the cache key. ``settled`` (the task ended
+        until another entry appears, which changes the cache key — if no page is older than the task's
+        end (``finished_ms``: a live card's final render comes after it). ``settled`` (the task ended
         long ago) lets an empty or partial listing be cached too.
         """
         cache_key = (*key, expected)
@@ -132,7 +133,11 @@ class MetaflowReader:
                 return cached
         listing = await self._call(f"the cards of {'/'.join(key[1:])}", self._list_cards, key)
         hashes = {c.hash for c in listing[1]}
-        if finished and (settled or (listing[1] and expected <= hashes)):
+        # A live card's page is re-rendered once more after the task is recorded finished (Metaflow
+        # registers attempt_ok before task_finished renders cards): a page older than the task's
+        # end is a runtime version, still to be replaced.
+        complete = bool(listing[1]) and expected <= hashes and all(c.modified_ms >= finished_ms for c in listing[1])
+        if finished and (settled or complete):
             self.card_lists.put(cache_key, listing)
         return listing
 

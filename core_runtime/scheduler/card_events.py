@@ -20,6 +20,7 @@ class CardEvents:
         self.task = task
         self.buf = b""
         self.bad = 0
+        self.recorded = 0
 
     def feed(self, data: bytes) -> None:
         self.buf += data
@@ -37,6 +38,7 @@ class CardEvents:
             self.store.record_card(self.task, int(ev["attempt"]), str(ev["card_id"]), str(ev["type"]),
                                    str(ev["location"]), ev.get("size"), data_location=ev.get("data_location"),
                                    final=False, updated_at=ev.get("updated_at"))
+            self.recorded += 1
         except (ValueError, KeyError, TypeError) as exc:
             self.bad += 1
             if self.bad == 1:

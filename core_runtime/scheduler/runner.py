@@ -425,7 +425,11 @@ class Runner:
         if run.events is not None:
             run.events.close()
         del self.running[run.proc.key]
-        self._attempt_done(run, end.result, end.exit_code, end.how, end.lost)
+        try:
+            self._attempt_done(run, end.result, end.exit_code, end.how, end.lost)
+        finally:
+            if run.events is not None and run.events.recorded:
+                self.s.store.close_live_cards(run.q.task, run.q.attempt)
 
     def _attempt_done(self, run: Running, result: ChildResult | None, exit_code: int | None,
                       how: str, lost: str | None = None) -> None:
@@ -549,6 +553,8 @@ class Runner:
             try:
                 self.s.store.finish_attempt(run.q.task, run.q.attempt, status="failed", exit_code=-9,
                                             reason=reason, final=True)
+                if run.events is not None and run.events.recorded:
+                    self.s.store.close_live_cards(run.q.task, run.q.attempt)
             except Exception:  # noqa: BLE001, S110 - best effort while tearing down a failed run
                 pass
         self.running.clear()

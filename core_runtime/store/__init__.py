@@ -153,8 +153,11 @@ class RunStore:
         query = sql.FINISH_ATTEMPT_AND_TASK if final else sql.NOTE_TASK_RETRY
         with self._cursor() as cur:
             cur.execute(query, args)
-            # Live cards of an attempt that ended without its final render stay as last refreshed.
-            cur.execute(sql.CLOSE_LIVE_CARDS, args)
+
+    def close_live_cards(self, task: TaskRef, attempt: int) -> None:
+        """An attempt that refreshed cards ended: cards without a final render stay as last refreshed."""
+        with self._cursor() as cur:
+            cur.execute(sql.CLOSE_LIVE_CARDS, {"task_pk": task.task_pk, "attempt": attempt})
 
     def clone_task(self, run: RunRef, origin_task_pk: int, *, parent_task_ids: Sequence[str] | None = None,
                    task_id: str | None = None) -> TaskRef:

@@ -248,3 +248,28 @@ async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_end
         obj = s3.get_object(Bucket=BUCKET, Key=f"cards/mf.cards/{mf['path']}")["Body"].read()
         found = extract_doc(obj)
         assert found is not None and page_state(await (await api.get(card["url"])).text())["doc"] == found.doc
+
+
+async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
+                                           tmp_path: Path) -> None:
+    """A runtime card of real metaflow on S3 (moto's server, an emulator): listed with its runtime
+    data, its document redrawn in a strict page with the chart, its data update served for the frame."""
+    env = s3_env(ingest, tmp_path, moto_endpoint, "livecards")
+    env.update(LIVE_CARD_STEPS="3", LIVE_CARD_SLEEP="1.0")
+    flow = Path(__file__).resolve().parents[1] / "fixtures" / "cards" / "mf_live_card_flow.py"
+    run_flow(str(flow), ["run", "--run-id-file", str(tmp_path / "id")], env, tmp_path)
+    run = (tmp_path / "id").read_text().strip()
+    base = f"/api/flows/LiveCardFlow/runs/{run}/steps/start/tasks"
+    (task,) = (await get_json(api, base))["data"]
+    (card,) = (await get_json(api, f"{base}/{task['task_id']}/cards"))["data"]
+    assert card["card_id"] == "live" and card["type"] == "blank" and card["final"] is True
+    page = await (await api.get(card["url"])).text()
+    assert_strict_page(page)
+    state = page_state(page)
+    assert state["reload_token"] == "final" and "FlowscopeCharts" in page
+    (chart,) = of_type(state["doc"], "vegaChart")
+    assert [p["epoch"] for p in chart["spec"]["data"]["values"]] == [1, 2, 3]
+    (bar,) = of_type(state["doc"], "progressBar")
+    assert bar["value"] == bar["max"] == 3
+    data = (await get_json(api, card["data_url"]))["data"]
+    assert data["kind"] in ("none", "components") and data["final"] is True

@@ -62,3 +62,34 @@ def test_run_on_s3(s3_env: dict[str, str], db: Any, tmp_path: Any, monkeypatch: 
     s3 = boto3.client("s3", endpoint_url=s3_env["FLOWSCOPE_S3_ENDPOINT_URL"])
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="runs", Prefix="flowscope/CardFlow/")["Contents"]]
     assert any(k.endswith(".html") for k in keys) and any("/data/" in k for k in keys)
+
+
+def test_live_card_on_s3(s3_env: dict[str, str], db: Any, tmp_path: Any) -> None:
+    """The live card flow on the S3 datastore (moto's server, an emulator): every accepted
+    refresh is a state object in the bucket, the last one final, and the page is self-contained."""
+    import json
+
+    import boto3
+
+    from tests.cards.pages import assert_strict_page, of_type, page_state
+    from tests.runtime.conftest import REPO, run_flow
+
+    flow = REPO / "tests" / "fixtures" / "cards" / "live_card_flow.py"
+    res = run_flow(s3_env, flow, "run", tmp=tmp_path, extra_env={"LIVE_CARD_STEPS": "3", "LIVE_CARD_SLEEP": "1.0"})
+    assert res.returncode == 0, res.stderr
+    run = run_row(db, "LiveCardFlow", res.run_id)
+    with db.cursor() as cur:
+        cur.execute("SELECT location, data_location, final FROM cards WHERE run_pk = %s", (run["run_pk"],))
+        (location, data_location, final), = cur.fetchall()
+    assert final
+    s3 = boto3.client("s3", endpoint_url=s3_env["FLOWSCOPE_S3_ENDPOINT_URL"], region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    prefix = "flowscope/" + location.rsplit("/", 1)[0] + "/"
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="runs", Prefix=prefix)["Contents"])
+    states = [json.loads(s3.get_object(Bucket="runs", Key=k)["Body"].read()) for k in keys if k.endswith(".json")]
+    assert len(states) >= 3 and [s["final"] for s in states][-1] is True and not any(s["final"] for s in states[:-1])
+    values = [of_type(s["doc"], "progressBar")[0]["value"] for s in states]
+    assert values == sorted(values) and values[-1] == 3
+    page = s3.get_object(Bucket="runs", Key="flowscope/" + location)["Body"].read().decode()
+    assert_strict_page(page)
+    assert page_state(page)["seq"] == states[-1]["seq"] and data_location.endswith(f"{states[-1]['seq']:06d}.json")

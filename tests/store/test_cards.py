@@ -149,6 +149,7 @@ def test_record_card_versions(store: RunStore, run: RunRef, db: Any) -> None:
     store.start_attempt(task2, 0)
     store.record_card(task2, 0, "live", "blank", "k/p", 5, data_location="k/a.json", final=False)
     store.finish_attempt(task2, 0, status="failed", exit_code=1)
+    store.close_live_cards(task2, 0)
     with db.cursor() as cur:
         cur.execute("SELECT final FROM cards WHERE task_pk = %s", (task2.task_pk,))
         assert cur.fetchone() == (True,)       # the attempt ended: its card is as last refreshed

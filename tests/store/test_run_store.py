@@ -153,9 +153,10 @@ def test_artifacts_metadata_logs_cards(store: RunStore, run: RunRef, db: Any) ->
     store.record_log_chunk(t, 0, "stdout", 0, 1, 3, 42, 1000, 1002, "F/1/start/1/logs/0.stdout.000000")
     assert _one(db, "SELECT first_line, n_lines, location FROM log_chunks WHERE task_pk = %s", t.task_pk) == \
         (1, 3, "F/1/start/1/logs/0.stdout.000000")
-    store.record_card(t, 0, "default", "default", "F/c.html", 100)
+    store.record_card(t, 0, "default", "default", "F/c.000001.html", 100, final=False)
     store.record_card(t, 0, "default", "default", "F/c.html", 120)
-    assert _one(db, "SELECT size FROM cards WHERE task_pk = %s", t.task_pk) == (120,)
+    store.record_card(t, 0, "default", "default", "F/c.html", 130)   # a final card never changes again
+    assert _one(db, "SELECT size, final FROM cards WHERE task_pk = %s", t.task_pk) == (120, True)
 
 
 def test_clone_task_copies_records(store: RunStore, run: RunRef, db: Any) -> None:

@@ -1,8 +1,9 @@
 // Queries about one task: the task with its attempts, artifacts, metadata and cards.
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiUrl, getJson, seg } from "./client";
 import type { Artifact, ArtifactValue, Card, ListPage, MetadataEntry, Task } from "./types";
 import { taskPath, type TaskRef } from "./paths";
+import { useLiveResource } from "../live/useLive";
 
 export { taskPath, type TaskRef };
 
@@ -43,11 +44,32 @@ export function useMetadata(t: TaskRef, enabled: boolean) {
   });
 }
 
+/** The task's cards, kept current by the websocket feed (a live card's row changes on every refresh). */
 export function useCards(t: TaskRef, attempt: number | null, enabled: boolean) {
-  return useQuery({
-    queryKey: ["cards", pathspecOf(t), attempt],
+  const qc = useQueryClient();
+  const key = ["cards", pathspecOf(t), attempt];
+  const q = useQuery({
+    queryKey: key,
     enabled,
     queryFn: ({ signal }) =>
       getJson<ListPage<Card>>(apiUrl(`${taskPath(t)}/cards`, { attempt }), signal).then((r) => r.data),
   });
+  const live = enabled && q.isSuccess && (q.data.length === 0 || q.data.some((c) => c.final === false));
+  useLiveResource(live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, null, (event) => {
+    const card = event.data as unknown as Card;
+    if (attempt !== null && card.attempt !== attempt) return;
+    qc.setQueryData<Card[]>(key, (old) => mergeCard(old ?? [], card));
+  });
+  return q;
+}
+
+/** A card event into the list: replaces the card of the same id and attempt, or adds it (latest attempt first). */
+export function mergeCard(cards: Card[], card: Card): Card[] {
+  const at = cards.findIndex((c) => c.card_id === card.card_id && c.attempt === card.attempt);
+  if (at >= 0) {
+    const old = cards[at]!;
+    if ((old.updated_at ?? 0) > (card.updated_at ?? 0) || (old.final && !card.final)) return cards;
+    return cards.map((c, i) => (i === at ? { ...c, ...card } : c));
+  }
+  return [...cards, card].sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0) || a.card_id.localeCompare(b.card_id));
 }

@@ -9,9 +9,9 @@ import { expressionInterpreter } from "vega-interpreter";
 
 type Theme = "light" | "dark";
 
-const PALETTE: Record<Theme, { fg: string; muted: string; line: string; grid: string }> = {
-  light: { fg: "#1b1f27", muted: "#5f6877", line: "#c6cbd4", grid: "#e6e9ee" },
-  dark: { fg: "#e3e7ee", muted: "#9aa3b2", line: "#4a5263", grid: "#2a303c" },
+const PALETTE: Record<Theme, { fg: string; muted: string; line: string; grid: string; mark: string }> = {
+  light: { fg: "#1b1f27", muted: "#5f6877", line: "#c6cbd4", grid: "#e6e9ee", mark: "#3a66e0" },
+  dark: { fg: "#e3e7ee", muted: "#9aa3b2", line: "#4a5263", grid: "#2a303c", mark: "#6d95ff" },
 };
 
 function config(theme: Theme): Record<string, unknown> {
@@ -25,6 +25,7 @@ function config(theme: Theme): Record<string, unknown> {
     legend: { labelColor: p.muted, titleColor: p.fg },
     header: { labelColor: p.muted, titleColor: p.fg },
     view: { stroke: p.line },
+    mark: { color: p.mark },
     range: { category: theme === "dark"
       ? ["#6d95ff", "#f0a84a", "#4fc98a", "#f0616a", "#b48cff", "#4dc7d6", "#e6c84f", "#ff8fc0"]
       : ["#3a66e0", "#e08a1e", "#1f9d63", "#d9363e", "#8a5cf0", "#1a9fb0", "#b89a00", "#d9539a"] },

@@ -35,3 +35,6 @@ export function toFrame(data: unknown): ToFrame | null {
 
 /** A frame message before the `source` tag is added. */
 export type FrameMessage = FromFrame extends infer T ? (T extends unknown ? Omit<T, "source"> : never) : never;
+
+/** A parent message before the `source` tag is added. */
+export type ParentMessage = ToFrame extends infer T ? (T extends unknown ? Omit<T, "source"> : never) : never;

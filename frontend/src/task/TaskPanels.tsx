@@ -4,6 +4,7 @@ import { apiUrl } from "../api/client";
 import { taskPath, useArtifacts, useArtifactValue, useCards, useMetadata, type TaskRef } from "../api/task";
 import { formatBytes, formatTime } from "../ui/format";
 import { Empty, ErrorBox, Loading, QueryState } from "../ui/states";
+import { CardFrame } from "./CardFrame";
 
 function ArtifactDialog({ task, name, attempt, onClose }: { task: TaskRef; name: string; attempt: number | null; onClose: () => void }) {
   const value = useArtifactValue(task, name, attempt);
@@ -102,10 +103,8 @@ export function CardsPanel({ task, attempt }: { task: TaskRef; attempt: number |
                   ))}
                 </div>
               )}
-              {/* User HTML: a sandbox without allow-same-origin cannot read the app's cookies, storage or DOM. */}
-              <iframe className="card-frame" title={`card ${card.card_id}`} sandbox="allow-scripts" data-testid="card-frame"
-                src={card.url ?? apiUrl(`${taskPath(task)}/cards/${encodeURIComponent(card.card_id)}`, { attempt: card.attempt ?? attempt })}
-                style={{ flex: 1 }} />
+              <CardFrame card={card}
+                src={card.url ?? apiUrl(`${taskPath(task)}/cards/${encodeURIComponent(card.card_id)}`, { attempt: card.attempt ?? attempt })} />
             </>
           );
         }}

@@ -1,0 +1,145 @@
+"""Live cards in Chromium: a running task's card (ProgressBar, VegaChart, Table of components,
+matplotlib Image) updates in place as the task refreshes it, for core_runtime runs and for runs of
+the real pip `metaflow`; the chart is drawn; nothing leaves the machine and the card's CSP blocks
+nothing; the same in dark mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from card_watch import api, card_frame, card_task, start_flow, watch
+from conftest import CHROMIUM_ARGS  # noqa: F401 - documents the browser flags in use
+
+from tests.server_procs import free_port, start_server, stop_server
+
+CHART_JS = """() => { const svg = document.querySelector('.chart svg');
+  return svg ? {lines: svg.querySelectorAll('.mark-line path').length, points: svg.querySelectorAll('.mark-symbol path').length,
+                texts: Array.from(svg.querySelectorAll('text')).map(t => t.textContent),
+                fill: getComputedStyle(svg.querySelector('.role-axis-label text') || svg).fill} : null }"""
+
+
+class Network:
+    """Every request of the page and its frames, and every console message about a CSP violation."""
+
+    def __init__(self, page: Any, base: str) -> None:
+        self.base = base
+        self.requests: list[tuple[str, str]] = []
+        self.csp: list[str] = []
+        page.on("request", lambda r: self.requests.append((r.url, r.frame.url if r.frame else "")))
+        page.on("console", lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def leaving(self) -> list[str]:
+        local = (self.base, self.base.replace("http:", "ws:"), "data:", "about:", "blob:")
+        return [u for u, _f in self.requests if not u.startswith(local)]
+
+    def from_card_frames(self) -> list[str]:
+        return [u for u, f in self.requests if "/cards/" in f]
+
+
+def open_card(page: Any, flow: str, run: str, task: str, dark: bool) -> Any:
+    if dark:
+        page.add_init_script("if (window === window.top) localStorage.setItem('flowscope.theme', 'dark')")
+    page.goto(f"/{flow}/{run}/start/{task}?panel=cards")
+    page.get_by_test_id("card-frame").wait_for()
+    frame = card_frame(page)
+    frame.wait_for_function("() => document.querySelector('.progress') !== null", timeout=30_000)
+    frame.evaluate("window.__cardMarker = 'first document'")
+    return frame
+
+
+def check_live_card(page: Any, proc: Any, net: Network, shots: Path, name: str, dark: bool,
+                    min_advances: int = 3) -> None:
+    frame = card_frame(page)
+    # The card is taller than its frame: scroll it, and the scroll must survive every update.
+    scrolled = frame.evaluate("window.scrollTo(0, 120), window.scrollY")
+    assert scrolled > 50
+    w = watch(page, proc)
+    assert proc.wait(timeout=60) == 0
+    percents = w.distinct_percents()
+    running = [p for p in percents if p < 100]
+    # Advances seen while the task ran, in order, then 100 % once it finished.
+    assert len(running) >= min_advances - 1 and percents == sorted(percents), percents
+    assert percents[-1] == 100 and len(percents) - 1 >= min_advances, percents
+    final = [s for s in w.samples if s.final]
+    assert final and all(s.percent == 100 for s in final[-3:])
+    # Updated in place: the frame kept its document (the marker set at first load) and its scroll.
+    before_final = [s for s in w.samples if not s.final]
+    assert before_final and all(s.marker == "first document" for s in before_final), before_final[-3:]
+    assert all(abs(s.scroll - scrolled) < 2 for s in before_final[3:]), [s.scroll for s in before_final]
+    frame = card_frame(page)
+    frame.wait_for_function("() => document.querySelectorAll('.chart svg .mark-symbol path').length > 0")
+    chart = frame.evaluate(CHART_JS)
+    assert chart and chart["lines"] == 1 and chart["points"] >= 8, chart   # one point per epoch
+    assert "training loss" in chart["texts"]
+    assert frame.evaluate("document.documentElement.dataset.theme") == ("dark" if dark else "light")
+    light_text = chart["fill"] in ("rgb(227, 231, 238)", "rgb(154, 163, 178)")
+    assert light_text == dark, chart["fill"]          # axis labels readable on the theme's background
+    assert frame.locator(".card-image img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert frame.locator("td .markdown strong").first.inner_text() == "optimizer"
+    assert frame.locator("td .artifact-data").first.inner_text() == "{'name': 'adam', 'lr': 0.001}" or \
+        "adam" in frame.locator("td .artifact-data").first.inner_text()
+    assert net.csp == [] and page.get_by_test_id("card-problems").count() == 0
+    assert net.leaving() == [], net.leaving()
+    assert all(u.startswith(net.base + "/api/") for u in net.from_card_frames()), net.from_card_frames()
+    frame.evaluate("window.scrollTo(0, 0)")
+    page.get_by_test_id("card-frame").screenshot(path=str(shots / f"{name}.png"))
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_live_card_of_a_core_runtime_run(page: Any, server: str, flowscope_env: dict[str, str], tmp_path: Path,
+                                         shots: Path, dark: bool) -> None:
+    net = Network(page, server)
+    proc, id_file = start_flow("live_card_flow.py", flowscope_env, tmp_path, steps=8)
+    try:
+        run, task = card_task(server, "LiveCardFlow", id_file)
+        open_card(page, "LiveCardFlow", run, task, dark)
+        check_live_card(page, proc, net, shots, f"card-live-{'dark' if dark else 'light'}", dark)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
+                        tmp_path_factory.mktemp("cards-ingest") / "ingest.log", url + "/ping")
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.compat
+def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tmp_path: Path, shots: Path) -> None:
+    """Real metaflow writes its runtime card data to its datastore; the backend polls it and the
+    card updates in place; Metaflow's chart card renders in our sandbox with nothing fetched."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
+    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
+               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp_path),
+               METAFLOW_USER="tester", USERNAME="tester")
+    net = Network(page, server)
+    # Metaflow renders each refresh in a `card create` subprocess and skips a refresh while one
+    # runs: on this machine that is one update every ~2 s, so the task runs longer.
+    proc, id_file = start_flow("mf_live_card_flow.py", env, tmp_path, steps=14, extra=["--no-pylint"])
+    try:
+        run, task = card_task(server, "LiveCardFlow", id_file, timeout=120)
+        open_card(page, "LiveCardFlow", run, task, dark=False)
+        try:
+            check_live_card(page, proc, net, shots, "card-live-metaflow", dark=False)
+        except AssertionError:   # what the backend and the page said, for the failure report
+            t = f"/api/flows/LiveCardFlow/runs/{run}/steps/start/tasks/{task}"
+            print("task:", api(server, t)["data"], "\ncards:", api(server, t + "/cards")["data"],
+                  "\ndata:", api(server, t + "/cards/live/data")["data"],
+                  "\nrenders:", page.evaluate("window.__flowscopeCardRenders"))
+            raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
