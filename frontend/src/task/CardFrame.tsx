@@ -121,7 +121,7 @@ export function CardFrame({ card, src }: { card: Card; src: string }) {
       )}
       {!card.final && <div className="card-live muted" data-testid="card-live">● live — updates as the task refreshes this card</div>}
       {/* User HTML: a sandbox without allow-same-origin cannot read the app's cookies, storage or DOM. */}
-      <iframe ref={frame} key={frameUrl} className="card-frame" title={`card ${card.card_id}`} sandbox="allow-scripts allow-popups"
+      <iframe ref={frame} key={frameUrl} className="card-frame" title={`card ${card.card_id}`} sandbox="allow-scripts"
         data-testid="card-frame" src={frameUrl} style={{ flex: 1 }} />
     </>
   );
