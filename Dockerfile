@@ -7,8 +7,8 @@ WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY frontend/ ./
-# vite writes the bundle to ../backend/static
-RUN mkdir -p /src/backend && npm run build
+# vite writes the bundle to ../backend/static, card-build.mjs the card scripts to ../contract/cards/assets
+RUN mkdir -p /src/backend /src/contract/cards && npm run build
 
 FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +23,7 @@ COPY backend/ backend/
 COPY plugins/ plugins/
 COPY examples/ examples/
 COPY --from=frontend /src/backend/static/ backend/static/
+COPY --from=frontend /src/contract/cards/assets/ contract/cards/assets/
 RUN pip install --no-cache-dir . \
     && groupadd --system --gid 10001 flowscope \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/flowscope --create-home flowscope

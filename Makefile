@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 FE_STAMP := frontend/node_modules/.installed
 FE_BUILD := backend/static/index.html
-CARD_BUILD := core_runtime/cards/assets/card-renderer.js
+CARD_BUILD := contract/cards/assets/card-renderer.js
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test install frontend chromium haproxy test-python test-frontend lint api-types screenshots clean

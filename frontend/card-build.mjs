@@ -2,14 +2,14 @@
 //   card-renderer.js  src/cardview/renderer.ts  — draws the card document, follows live updates
 //   card-charts.js    src/cardview/charts.ts    — Vega, Vega-Lite and vega-interpreter (CSP-safe)
 // Each is one IIFE file, written next to the Python that inlines them into card pages
-// (core_runtime/cards/page.py): the runtime writes its cards with them, and the UI backend serves
+// (contract/cards/page.py): the runtime writes its cards with them, and the UI backend serves
 // Metaflow's cards through the same renderer.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = resolve(here, "../core_runtime/cards/assets");
+const out = resolve(here, "../contract/cards/assets");
 const entries = [
   ["card-renderer", "src/cardview/renderer.ts", "FlowscopeCardRenderer"],
   ["card-charts", "src/cardview/charts.ts", "FlowscopeChartsBundle"],

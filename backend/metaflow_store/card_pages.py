@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core_runtime.cards.page import card_page
+from contract.cards.page import card_page
 
 _DATA = re.compile(rb'window\.__MF_DATA__\[\s*"([^"\\]{1,100})"\s*\]\s*=\s*"([A-Za-z0-9+/=\s]*)"')
 _TOKEN = re.compile(rb'var\s+METAFLOW_RELOAD_TOKEN\s*=\s*"([^"\\]{0,200})"')

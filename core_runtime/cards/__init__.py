@@ -18,7 +18,7 @@ from core_runtime.cards.components import (
     VegaChart,
 )
 from core_runtime.cards.documents import card_doc
-from core_runtime.cards.page import CardAssetsMissing, card_page
+from contract.cards.page import CardAssetsMissing, card_page
 
 __all__ = ["Artifact", "Card", "CardAssetsMissing", "CardContainer", "CardError", "CardNotPresentException",
            "Error", "Image", "Markdown", "MetaflowCard", "MetaflowCardComponent", "ProgressBar", "PythonCode",

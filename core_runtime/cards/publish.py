@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from core_runtime.cards.page import card_page
+from contract.cards.page import card_page
 from contract.datastore import card_key, card_version_key
 
 

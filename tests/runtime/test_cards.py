@@ -123,10 +123,10 @@ def test_live_card_versions(flow_runner, db, settings, flowscope_env):
 def test_refresh_is_throttled_like_metaflow(tmp_path: Path) -> None:
     """Calls within refresh_interval of the last accepted refresh are ignored; force=True does not
     bypass the interval (as in Metaflow), it only forces a new page."""
+    from contract.datastore import LocalDatastore
     from core_runtime.cards import Markdown, ProgressBar
     from core_runtime.cards.collector import CardComponentCollector, CardComponentManager
     from core_runtime.cards.publish import CardPublisher, CardTarget
-    from contract.datastore import LocalDatastore
 
     ds = LocalDatastore(str(tmp_path))
     r, w = __import__("os").pipe()

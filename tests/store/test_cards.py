@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from contract.cards.page import has_charts
 from core_runtime.cards import (
     Artifact,
     CardError,
@@ -22,7 +23,6 @@ from core_runtime.cards import (
     card_doc,
     card_page,
 )
-from core_runtime.cards.page import has_charts
 from core_runtime.store import RunRef, RunStore
 from tests.cards.pages import assert_strict_page, of_type, page_state
 
