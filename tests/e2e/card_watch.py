@@ -1,6 +1,6 @@
 """Watching a live card in the browser: start a card flow, open its card, sample the frame.
 
-Used by the browser tests (tests/e2e/test_cards.py) and the latency benchmark (bench/cards.py).
+Used by the browser tests (tests/e2e/test_live_cards.py) and the latency benchmark (bench/cards.py).
 """
 
 from __future__ import annotations
