@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from card_watch import api, card_frame, card_task, start_flow, watch
-from conftest import CHROMIUM_ARGS  # noqa: F401 - documents the browser flags in use
 
 from tests.server_procs import free_port, start_server, stop_server
 
