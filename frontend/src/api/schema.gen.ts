@@ -310,6 +310,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/cards/{card_id}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card's latest live version, for its frame (kind state: a whole card state; kind components: Metaflow's component updates). */
+        get: operations["getCardData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}/logs/{stream}": {
         parameters: {
             query?: never;
@@ -871,7 +888,22 @@ export interface components {
             seq: number | null;
             /** @description The card's HTML, served with a sandboxing CSP. */
             url: string;
+            /** @description The card's latest live version (GET), for its frame. */
+            data_url: string;
+            /** @description False while the task may still refresh the card. */
+            final: boolean;
+            updated_at: number | null;
             hash?: string | null;
+        };
+        /** @description A card's latest live version: a whole card state (Flowscope runs) or Metaflow's component updates (docs/cards.md). */
+        CardData: {
+            /** @enum {string} */
+            kind: "state" | "components" | "none";
+            final: boolean;
+            state?: Record<string, never>;
+            reload_token?: string | null;
+            data?: Record<string, never>;
+            updated_at?: number | null;
         };
         /** @description One line: its number (1-based) and time (epoch ms; null when the record had no valid timestamp). */
         LogLine: {
@@ -2867,6 +2899,93 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            status: number;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getCardData: {
+        parameters: {
+            query?: {
+                /** @description Attempt number (default: the latest attempt with the card). */
+                attempt?: number;
+            };
+            header?: never;
+            path: {
+                flow: string;
+                run: string;
+                step: string;
+                task: string;
+                card_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CardData"];
+                    };
                 };
             };
             /** @description Error */

@@ -55,8 +55,8 @@ export function useCards(t: TaskRef, attempt: number | null, enabled: boolean) {
       getJson<ListPage<Card>>(apiUrl(`${taskPath(t)}/cards`, { attempt }), signal).then((r) => r.data),
   });
   const live = enabled && q.isSuccess && (q.data.length === 0 || q.data.some((c) => c.final === false));
-  useLiveResource(live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, null, (event) => {
-    const card = event.data as unknown as Card;
+  useLiveResource("cards", live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, null, (event) => {
+    const card = event.data as Card;
     if (attempt !== null && card.attempt !== attempt) return;
     qc.setQueryData<Card[]>(key, (old) => mergeCard(old ?? [], card));
   });

@@ -5,11 +5,17 @@
 // same scroll position. What the card could not draw, or what its sandbox blocked, is listed above it.
 import { useEffect, useRef, useState } from "react";
 import { getJson } from "../api/client";
-import type { Card, CardData } from "../api/types";
+import type { Card } from "../api/types";
 import type { CardState } from "../cardview/doc";
 import { fromFrame, type ParentMessage, SOURCE } from "../cardview/protocol";
 
 type Theme = "light" | "dark";
+
+/** `/cards/{id}/data` (schema CardData): a whole card state (Flowscope runs) or Metaflow's component updates. */
+type CardData =
+  | { kind: "state"; state: CardState; final: boolean }
+  | { kind: "components"; reload_token: string | null; data: Record<string, unknown>; updated_at: number | null; final: boolean }
+  | { kind: "none"; final: boolean };
 
 function currentTheme(): Theme {
   return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
