@@ -101,7 +101,8 @@ async def test_real_answers_match_their_schemas(api: TestClient[Any, Any], recor
             await check(T + "/logs/{stream}", t + "/logs/stderr?tail=5")
             for artifact in (await check(T + "/artifacts", t + "/artifacts"))["data"][:3]:
                 await check(T + "/artifacts/{name}", f"{t}/artifacts/{artifact['name']}")
-            await check(T + "/cards", t + "/cards")
+            for card in (await check(T + "/cards", t + "/cards"))["data"]:
+                await check(T + "/cards/{card_id}/data", f"{t}/cards/{card['card_id']}/data")
             await check(T + "/status", t + "/status")
     await check("/api/compare", f"/api/compare?a=LinearFlow/{recorded['LinearFlow']}"
                                 f"&b=FailingFlow/{recorded['FailingFlow']}")

@@ -61,7 +61,8 @@ def watch_card_rows(db_dsn: str, run_flow: Any) -> tuple[Any, list[tuple[bool, s
         conn = psycopg2.connect(db_dsn)
         conn.autocommit = True
         try:
-            while not done.is_set():
+            while True:
+                last = done.is_set()   # one more read after the flow ended: its final version
                 with conn.cursor() as cur:
                     cur.execute("SELECT final, data_location FROM cards c JOIN runs r USING (run_pk) "
                                 "WHERE r.flow_id = 'LiveCardFlow' AND c.card_id = 'live' "
@@ -69,6 +70,8 @@ def watch_card_rows(db_dsn: str, run_flow: Any) -> tuple[Any, list[tuple[bool, s
                     row = cur.fetchone()
                 if row and (not seen or seen[-1] != row):
                     seen.append(row)
+                if last:
+                    break
                 time.sleep(0.1)
         finally:
             conn.close()
