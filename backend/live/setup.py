@@ -16,7 +16,16 @@ import aiopg
 from aiohttp import web
 
 from backend.db.query import Db
-from backend.keys import BLOBS, DAG_CACHE, DB, HUB, LISTENER, METAFLOW_CARD_POLLER, METAFLOW_LOG_POLLER, SETTINGS
+from backend.keys import (
+    BLOBS,
+    DAG_CACHE,
+    DB,
+    HUB,
+    LISTENER,
+    METAFLOW_CARD_POLLER,
+    METAFLOW_LOG_POLLER,
+    SETTINGS,
+)
 from backend.live.hub import Hub
 from backend.live.listener import Listener
 from backend.live.metaflow_cards import MetaflowCardPoller

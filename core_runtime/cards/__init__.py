@@ -1,6 +1,7 @@
 """Cards: Metaflow's card components, card types and ``current.card`` API; pages drawn by a
 bundled renderer; ``get_cards`` reads them back."""
 
+from contract.cards.page import CardAssetsMissing, card_page
 from core_runtime.cards.card_types import MetaflowCard
 from core_runtime.cards.client import Card, CardContainer, CardNotPresentException, get_cards
 from core_runtime.cards.components import (
@@ -18,7 +19,6 @@ from core_runtime.cards.components import (
     VegaChart,
 )
 from core_runtime.cards.documents import card_doc
-from contract.cards.page import CardAssetsMissing, card_page
 
 __all__ = ["Artifact", "Card", "CardAssetsMissing", "CardContainer", "CardError", "CardNotPresentException",
            "Error", "Image", "Markdown", "MetaflowCard", "MetaflowCardComponent", "ProgressBar", "PythonCode",

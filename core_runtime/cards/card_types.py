@@ -3,9 +3,10 @@
 As in Metaflow, a card type is a class with a ``type`` name and ``render(task) -> str`` (HTML);
 it is built with ``options`` (from ``@card(options=...)``), ``components`` (what the step
 appended, already rendered), ``graph`` and ``flow``. ``ALLOW_USER_COMPONENTS = True`` makes it
-editable through ``current.card.append``. Built in: ``default`` (the task's artifacts, or the
-appended components), ``blank`` (only the appended components), ``taskspec_card`` (the task's
-pathspec) and ``error``. Any subclass defined in the flow file, or in a module named by
+editable through ``current.card.append``. Built in: ``default`` (the task's metadata and
+artifacts, and the appended components) and ``blank`` (only the appended components) — both drawn
+from card documents and refreshed live (core_runtime.cards.collector) — ``taskspec_card`` (the
+task's pathspec) and ``error``. Any subclass defined in the flow file, or in a module named by
 FLOWSCOPE_CARD_MODULES (a module may also list classes in ``CARDS``), is registered.
 """
 
@@ -15,11 +16,6 @@ import html
 import importlib
 import sys
 from typing import Any
-
-from core_runtime.cards.components import Component
-
-# A user component: anything with render() -> str | dict (Metaflow's name for the base class).
-MetaflowCardComponent = Component
 
 _REGISTRY: dict[str, type[MetaflowCard]] = {}      # from CARDS lists
 _loaded_modules = False
@@ -63,21 +59,50 @@ def register_card(cls: type[MetaflowCard]) -> None:
     _REGISTRY[cls.type] = cls
 
 
-class BlankCard(MetaflowCard):
+# A page without scripts: what TaskSpecCard-like and error pages need, nothing more.
+PLAIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+PLAIN_CSS = ("body{font:14px/1.5 system-ui,sans-serif;margin:1.5rem;color:#1f2328;background:#fff}"
+             "pre{white-space:pre-wrap;background:#f6f8fa;padding:.75rem;border-radius:6px}"
+             "@media (prefers-color-scheme:dark){body{color:#e6edf3;background:#0d1117}"
+             "pre{background:#161b22}}")
+
+
+def _document_page(card_type: str, task: Any, components: list[Any], options: dict[str, Any]) -> str:
+    """A built-in card's page outside the live pipeline (e.g. a subclass calling super().render)."""
+    import time
+
+    from contract.cards.page import card_page
+    from core_runtime.cards.documents import card_doc
+
+    comps = [c if isinstance(c, dict) else {"type": "text", "text": str(c)} for c in components]
+    records = list(getattr(task, "_records", {}).values()) or None
+    doc = card_doc(card_type, str(task.pathspec), comps, options=options, records=records,
+                   finished_ms=int(time.time() * 1000))
+    state = {"doc": doc, "seq": 1, "final": True, "updated_at": int(time.time() * 1000), "reload_token": None}
+    return card_page(state, str(task.pathspec))
+
+
+class DefaultCard(MetaflowCard):
+    """The task's metadata and artifacts, and what the step appended. The runtime draws it from a
+    card document (core_runtime.cards.documents) and refreshes it live."""
+
+    type = "default"
+    ALLOW_USER_COMPONENTS = True
+    RUNTIME_UPDATABLE = True
+
+    def render(self, task: Any) -> str:
+        return _document_page(self.type, task, self._components, self._options)
+
+
+class BlankCard(DefaultCard):
     """Only what the step appended."""
 
     type = "blank"
-    ALLOW_USER_COMPONENTS = True
 
-    def render(self, task: Any) -> str:
-        from core_runtime.cards.render import CSP, CSS
 
-        parts = "".join(f'<section class="component">{c if isinstance(c, str) else html.escape(repr(c))}'
-                        f"</section>" for c in self._components)
-        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-                f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>'
-                f"{html.escape(task.pathspec)}</title><style>{CSS}</style></head><body><main>"
-                f"{parts}</main></body></html>\n")
+# Drawn from card documents by the bundled renderer, refreshed live; every other type is a
+# MetaflowCard whose render(task) returns the page's HTML when the task ends.
+DOCUMENT_TYPES = (DefaultCard.type, BlankCard.type)
 
 
 class TaskSpecCard(MetaflowCard):
@@ -95,13 +120,11 @@ class ErrorCard(MetaflowCard):
     type = "error"
 
     def render(self, task: Any, stack_trace: str = "") -> str:
-        from core_runtime.cards.render import CSP, CSS
-
         return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-                f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>Card error</title>'
-                f"<style>{CSS}</style></head><body><main><h1 class=\"title\">This card failed to "
-                f"render</h1><p class=\"subtitle\">{html.escape(task.pathspec)}</p>"
-                f"<pre>{html.escape(stack_trace)}</pre></main></body></html>\n")
+                f'<meta http-equiv="Content-Security-Policy" content="{PLAIN_CSP}"><title>Card error</title>'
+                f"<style>{PLAIN_CSS}</style></head><body><main><h1>This card failed to render</h1>"
+                f"<p>{html.escape(str(task.pathspec))}</p><pre>{html.escape(stack_trace)}</pre></main>"
+                f"</body></html>\n")
 
 
 def load_card_modules(names: str | None) -> list[str]:
@@ -154,7 +177,6 @@ def card_class(card_type: str) -> type[MetaflowCard] | None:
 
 
 def is_editable(card_type: str) -> bool:
-    if card_type == "default":
-        return True
+    """Metaflow's ALLOW_USER_COMPONENTS: current.card.append may edit a card of this type."""
     cls = card_class(card_type)
     return bool(cls is not None and cls.ALLOW_USER_COMPONENTS)

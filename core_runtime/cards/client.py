@@ -16,7 +16,7 @@ from typing import Any
 from core_runtime.exception import MetaflowException
 
 CARDS = """
-SELECT card_id, type, location, size, created_at FROM cards
+SELECT card_id, type, location, size, created_at, decorator_id FROM cards
  WHERE task_pk = %s AND attempt = %s ORDER BY created_at, card_id
 """
 
@@ -29,20 +29,15 @@ class CardNotPresentException(MetaflowException):
         super().__init__(f"task {pathspec} has no card" + (f" with {what}" if what else ""))
 
 
-def _user_id(card_id: str) -> str | None:
-    """The id given to @card, or None for a card without one (stored as default / default.N)."""
-    return None if card_id == "default" or card_id.startswith("default.") else card_id
-
-
 class Card:
-    def __init__(self, task_pathspec: str, card_id: str, card_type: str, location: str,
+    def __init__(self, task_pathspec: str, decorator_id: str | None, card_type: str, location: str,
                  created_at: int | None = None, source: Any = None) -> None:
         self._location = location
         self._source = source
         self._html: str | None = None
         self.type = card_type
         self.hash = hashlib.sha1(f"{task_pathspec}/{location}".encode()).hexdigest()
-        self.id = _user_id(card_id)
+        self.id = decorator_id          # the id given to @card, None without one (as Metaflow)
         self.created_on = created_at
         self.from_resumed = False
         self.origin_pathspec: str | None = None
@@ -110,9 +105,9 @@ def get_cards(task: Any, id: str | None = None, type: str | None = None,
     elif not isinstance(task, Task):
         raise MetaflowException(f"get_cards takes a Task or a task pathspec, got {task!r}")
     rows = task._src.query(CARDS, (task._task_pk, task.current_attempt))
-    cards = [Card(task.pathspec, card_id, ctype, location, created, task._src)
-             for card_id, ctype, location, _size, created in rows
-             if (type is None or ctype == type) and (id is None or _user_id(card_id) == id)]
+    cards = [Card(task.pathspec, decorator_id, ctype, location, created, task._src)
+             for _card_id, ctype, location, _size, created, decorator_id in rows
+             if (type is None or ctype == type) and (id is None or decorator_id == id)]
     if not cards:
         raise CardNotPresentException(task.pathspec, type, id)
     origin = task.cloned_from if follow_resumed else None

@@ -8,24 +8,35 @@
   ``refresh_interval`` seconds of the last accepted one is ignored. An accepted refresh writes the
   card's state (and its page when components were added or removed, or ``force``); the UI shows it
   live. The final version is written when the task ends.
-* Mistakes warn on stderr (``[@card WARNING] …``) and, like Metaflow, in the card itself; they
-  never fail the step.
+* Mistakes warn on stderr (``[@card WARNING] …``) and, like Metaflow, in the cards themselves
+  (unless METAFLOW_CARD_NO_WARNING is set, as Metaflow's own tests do); they never fail the step.
+* Which cards are editable is the card type's ``ALLOW_USER_COMPONENTS`` (core_runtime.cards.card_types,
+  custom types included). ``default`` and ``blank`` are card documents refreshed live; a custom
+  type renders its HTML once, when the task ends (core_runtime.cards.custom).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from core_runtime.cards.card_types import DOCUMENT_TYPES, is_editable
 from core_runtime.cards.components import MetaflowCardComponent, log_component
-from core_runtime.cards.documents import EDITABLE_TYPES, card_doc
+from core_runtime.cards.custom import CardTask, render_custom
+from core_runtime.cards.documents import card_doc
 from core_runtime.cards.publish import CardPublisher, CardTarget
 
 
 def warn(message: str) -> None:
     print(f"[@card WARNING] {message}", file=sys.stderr)
+
+
+def warnings_in_cards() -> bool:
+    """Metaflow's METAFLOW_CARD_NO_WARNING: set, warnings go to stderr only, not into the cards."""
+    return os.environ.get("METAFLOW_CARD_NO_WARNING", "").strip().lower() in ("", "0", "false", "no")
 
 
 class _Stub(MetaflowCardComponent):
@@ -125,8 +136,12 @@ class CardComponentManager:
         return self._components
 
     @property
+    def editable(self) -> bool:
+        return is_editable(self.target.card_type)
+
+    @property
     def runtime_updatable(self) -> bool:
-        return self.target.card_type in EDITABLE_TYPES
+        return self.target.card_type in DOCUMENT_TYPES
 
     def append(self, component: Any, id: str | None = None) -> None:
         self._components.append(component, id=id)
@@ -179,7 +194,7 @@ class CardComponentCollector:
         self._warned: set[str] = set()
 
     def _resolve_default(self) -> CardComponentManager | None:
-        editable = [c for c in self._cards if c.runtime_updatable]
+        editable = [c for c in self._cards if c.editable]
         if len(editable) == 1:
             return editable[0]
         without_id = [c for c in editable if not c.attrs.get("id")]
@@ -196,8 +211,9 @@ class CardComponentCollector:
             return
         self._warned.add(key)
         warn(message)
-        for card in self._cards:
-            card.append(_Warning(message))
+        if warnings_in_cards():
+            for card in self._cards:
+                card.append(_Warning(message))
 
     def _editable(self, what: str) -> CardComponentManager | None:
         if self._default is None:
@@ -249,13 +265,23 @@ class CardComponentCollector:
     def get(self, type: str | None = None) -> list[CardComponentManager]:
         return [c for c in self._cards if c.target.card_type == type]
 
-    def finish(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The final version of every card (the task succeeded); returns the cards-table rows."""
+    def finish(self, records: list[dict[str, Any]], values: dict[str, Any] | None = None,
+               graph: Any = None) -> list[dict[str, Any]]:
+        """The final version of every card (the task succeeded); returns the cards-table rows.
+        ``values`` are the task's artifacts in memory (what a custom card type's render reads)."""
         now = int(time.time() * 1000)
         rows = []
         for card in self._cards:
-            doc = card.document(records, now)
-            rows.append(card.publisher.publish(card.target, doc, final=True, new_page=True))
+            t = card.target
+            if card.runtime_updatable:
+                row = card.publisher.publish(t, card.document(records, now), final=True, new_page=True)
+            else:
+                page = render_custom(t.card_type, card.attrs, list(card.components),
+                                     CardTask(t.pathspec, records, values or {}), graph)
+                if page is None:
+                    continue
+                row = card.publisher.publish_page(t, page)
+            rows.append(row)
         return rows
 
 

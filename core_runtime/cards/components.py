@@ -33,11 +33,13 @@ class MetaflowCardComponent:
     REALTIME_UPDATABLE = False
     component_id: str | None = None
 
-    def render(self) -> dict[str, Any]:
+    def render(self) -> Any:
         raise NotImplementedError
 
     def safe_render(self) -> dict[str, Any]:
-        """``render()``, or an error component saying why it failed (the card still renders)."""
+        """``render()``, or an error component saying why it failed (the card still renders).
+        A user component may render to text (custom card types take it as it is); in a
+        document it is shown as text."""
         if self.component_id is None:
             self.component_id = _new_id(self)
         try:
@@ -45,6 +47,11 @@ class MetaflowCardComponent:
         except Exception as exc:  # noqa: BLE001 - a user value's repr (or anything) may raise
             return log_component(f"{type(self).__name__} could not be rendered: "
                                  f"{type(exc).__name__}: {exc}", self.component_id)
+        if isinstance(out, str):
+            out = {"type": "text", "text": out}
+        elif not isinstance(out, dict):
+            return log_component(f"{type(self).__name__}.render() returned {type(out).__name__}, "
+                                 "not a dict or text", self.component_id)
         out.setdefault("id", self.component_id)
         return out
 

@@ -29,6 +29,7 @@ class CardTarget:
     attempt: int
     card_id: str
     card_type: str
+    decorator_id: str | None = None     # the id given to @card (Metaflow's card id), if any
 
     @property
     def pathspec(self) -> str:
@@ -68,10 +69,20 @@ class CardPublisher:
             self.page_keys[t.card_id] = page_key
             size = len(body)
         row = {"card_id": t.card_id, "type": t.card_type, "location": page_key, "size": size,
-               "data_location": data_key, "final": final, "updated_at": now}
+               "data_location": data_key, "final": final, "updated_at": now, "decorator_id": t.decorator_id}
         if not final:
             self._send(t.attempt, row)
         return row
+
+    def publish_page(self, t: CardTarget, page: str) -> dict[str, Any]:
+        """The final page of a card that is not a card document (a custom card type's HTML):
+        there is no card state, so no live versions and no data."""
+        key = card_key(t.flow, t.run_id, t.step, t.task_id, t.attempt, t.card_id)
+        body = page.encode("utf-8")
+        self.ds.put(key, body)
+        return {"card_id": t.card_id, "type": t.card_type, "location": key, "size": len(body),
+                "data_location": None, "final": True, "updated_at": int(time.time() * 1000),
+                "decorator_id": t.decorator_id}
 
     def _send(self, attempt: int, row: dict[str, Any]) -> None:
         if self.events_fd is None:

@@ -24,7 +24,7 @@ from core_runtime.cli.args import UsageError
 from core_runtime.cli.flow_info import FlowInfo
 
 CARDS = """
-SELECT card_id, type, location, size, attempt FROM cards
+SELECT card_id, type, location, size, attempt, decorator_id FROM cards
  WHERE task_pk = %s AND attempt = (SELECT max(attempt) FROM cards WHERE task_pk = %s)
  ORDER BY card_id
 """
@@ -37,13 +37,14 @@ class FoundCard:
     type: str
     location: str
     html: bytes
+    decorator_id: str | None = None     # the id given to @card: Metaflow's card id
 
     @property
     def hash(self) -> str:
         return hashlib.sha1(self.html).hexdigest()
 
-    def as_json(self) -> dict[str, str]:
-        return {"id": self.card_id, "hash": self.hash, "type": self.type, "filename": self.location}
+    def as_json(self) -> dict[str, str | None]:
+        return {"id": self.decorator_id, "hash": self.hash, "type": self.type, "filename": self.location}
 
 
 def card_command(cmd: Any, info: FlowInfo) -> int:
@@ -97,15 +98,15 @@ def _task(info: FlowInfo, pathspec: str) -> Any:
 
 def _cards_of(task: Any) -> list[FoundCard]:
     out = []
-    for card_id, typ, location, _size, _attempt in task._src.query(CARDS, (task._task_pk, task._task_pk)):
-        out.append(FoundCard(task, card_id, typ, location, task._src.datastore().get(location)))
+    for card_id, typ, location, _size, _attempt, decorator_id in task._src.query(CARDS, (task._task_pk, task._task_pk)):
+        out.append(FoundCard(task, card_id, typ, location, task._src.datastore().get(location), decorator_id))
     return out
 
 
 def _matching(cmd: Any, task: Any) -> list[FoundCard]:
     cards = [c for c in _cards_of(task)
              if (cmd.option("type") is None or c.type == cmd.option("type"))
-             and (cmd.option("id") is None or c.card_id == cmd.option("id"))
+             and (cmd.option("id") is None or c.decorator_id == cmd.option("id"))
              and (cmd.option("hash") is None or c.hash.startswith(str(cmd.option("hash"))))]
     if not cards:
         wanted = ", ".join(f"{k}={cmd.option(k)}" for k in ("type", "id", "hash") if cmd.option(k))
@@ -116,7 +117,7 @@ def _matching(cmd: Any, task: Any) -> list[FoundCard]:
 def _describe(cards: list[FoundCard], hint: str | None = None) -> None:
     print(f"Found {len(cards)} cards for {cards[0].task.pathspec}:")
     for c in cards:
-        print(f"    Card Id: {c.card_id}\n    Card Type: {c.type}\n    Card Hash: {c.hash}\n"
+        print(f"    Card Id: {c.decorator_id}\n    Card Type: {c.type}\n    Card Hash: {c.hash}\n"
               f"    Card Path: {c.location}\n")
     if hint:
         print(f"Pick one, e.g.: python {os.path.basename(sys.argv[0])} {hint}")

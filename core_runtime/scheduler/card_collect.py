@@ -7,11 +7,13 @@ from typing import Any
 
 from core_runtime.cards.collector import CardComponentCollector, CardComponentManager
 from core_runtime.cards.publish import CardPublisher, CardTarget
-from core_runtime.decorators import find_decorator, step_decorators
+from core_runtime.decorators import resolved_attributes, step_decorators
 
 
 def card_ids(cards: list[dict[str, Any]]) -> list[str]:
-    """Each card's id in the cards table: its @card id, else its type; repeats get _2, _3, …"""
+    """Each card's card_id in the cards table (unique within the attempt; the UI's name for it):
+    its @card id, else its type; repeats get _2, _3, … Metaflow's own card id (the @card id or
+    None) is recorded beside it as decorator_id."""
     seen: dict[str, int] = {}
     out = []
     for attrs in cards:
@@ -22,13 +24,16 @@ def card_ids(cards: list[dict[str, Any]]) -> list[str]:
 
 
 def collector_for_step(fn: Any, ds: Any, ctx: Any, step: str, events_fd: int | None) -> CardComponentCollector | None:
-    if find_decorator(fn, "card") is None:
+    decos = [d for d in step_decorators(fn) if d.name == "card"]
+    if not decos:
         return None
-    cards = [dict(d.attributes) for d in step_decorators(fn) if d.name == "card"]
+    # Config expressions in @card arguments are evaluated now, as for every decorator.
+    cards = [resolved_attributes(d, ctx.flow_cls) for d in decos]
     publisher = CardPublisher(ds, events_fd)
     started = int(time.time() * 1000)
     managers = [CardComponentManager(attrs, CardTarget(ctx.flow_name, ctx.run_id, step, ctx.task_id, ctx.attempt,
-                                                       card_id, str(attrs.get("type") or "default")),
+                                                       card_id, str(attrs.get("type") or "default"),
+                                                       str(attrs["id"]) if attrs.get("id") else None),
                                      publisher, started)
                 for attrs, card_id in zip(cards, card_ids(cards), strict=True)]
     return CardComponentCollector(managers)

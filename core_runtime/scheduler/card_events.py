@@ -37,7 +37,8 @@ class CardEvents:
                 return
             self.store.record_card(self.task, int(ev["attempt"]), str(ev["card_id"]), str(ev["type"]),
                                    str(ev["location"]), ev.get("size"), data_location=ev.get("data_location"),
-                                   final=False, updated_at=ev.get("updated_at"))
+                                   final=False, updated_at=ev.get("updated_at"),
+                                   decorator_id=ev.get("decorator_id"))
             self.recorded += 1
         except (ValueError, KeyError, TypeError) as exc:
             self.bad += 1

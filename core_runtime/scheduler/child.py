@@ -153,7 +153,7 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
             result.set_here = sorted(r["name"] for r in new
                                      if (records_in.get(r["name"]) or {}).get("sha") != r["sha"])
             if collector is not None:
-                result.cards = collector.finish(result.records, values)
+                result.cards = collector.finish(result.records, values, ctx.graph_info)
         else:
             from core_runtime.artifacts import make_preview
 

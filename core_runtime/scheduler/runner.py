@@ -21,8 +21,8 @@ from typing import Any
 
 from core_runtime.current import Parallel
 from core_runtime.decorators import find_decorator, resolved_attributes
-from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
 from core_runtime.scheduler.card_events import CardEvents
+from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
 from core_runtime.scheduler.console import Console, LinePrinter
 from core_runtime.scheduler.executor import AttemptSpec, Executor, TaskAttempt
 from core_runtime.scheduler.local_executor import LocalExecutor
@@ -450,7 +450,7 @@ class Runner:
             for c in result.cards:
                 s.store.record_card(task, q.attempt, c["card_id"], c["type"], c["location"], c["size"],
                                     data_location=c.get("data_location"), final=True,
-                                    updated_at=c.get("updated_at"))
+                                    updated_at=c.get("updated_at"), decorator_id=c.get("decorator_id"))
             s.store.finish_attempt(task, q.attempt, status="completed", exit_code=exit_code,
                                    reason="exception caught by @catch" if result.caught else None,
                                    final=True)

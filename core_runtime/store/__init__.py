@@ -215,13 +215,15 @@ class RunStore:
 
     def record_card(self, task: TaskRef, attempt: int, card_id: str, type: str, location: str,
                     size: int | None, *, data_location: str | None = None, final: bool = True,
-                    updated_at: int | None = None) -> None:
+                    updated_at: int | None = None, decorator_id: str | None = None) -> None:
         """A card version: live ones (final=False) while the task runs, then the final one, which
-        no late live version overwrites. ``size`` None keeps the page's size (no new page)."""
+        no late live version overwrites. ``size`` None keeps the page's size (no new page).
+        ``decorator_id`` is the id given to @card (None without one)."""
         now = now_ms()
         with self._cursor() as cur:
             cur.execute(sql.UPSERT_CARD, (task.task_pk, attempt, card_id, task.run_pk, type, location,
-                                          size, now, data_location, final, updated_at or now))
+                                          size, now, data_location, final, updated_at or now,
+                                          decorator_id))
 
 
 def _failure_reason(task: TaskRef, attempt: int, exc_type: str | None, exc_msg: str | None,

@@ -106,11 +106,12 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 
 UPSERT_CARD = """
 INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at, data_location,
-                   final, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   final, updated_at, decorator_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (task_pk, attempt, card_id) DO UPDATE
    SET type = EXCLUDED.type, location = EXCLUDED.location, size = coalesce(EXCLUDED.size, cards.size),
-       data_location = EXCLUDED.data_location, final = EXCLUDED.final, updated_at = EXCLUDED.updated_at
+       data_location = EXCLUDED.data_location, final = EXCLUDED.final, updated_at = EXCLUDED.updated_at,
+       decorator_id = EXCLUDED.decorator_id
  WHERE NOT cards.final
 """
 
@@ -168,8 +169,8 @@ SELECT %(new)s, attempt, stream, seq, %(run_pk)s, first_line, n_lines, n_bytes, 
 
 CLONE_CARDS = """
 INSERT INTO cards (task_pk, attempt, card_id, run_pk, type, location, size, created_at, data_location,
-                   final, updated_at)
+                   final, updated_at, decorator_id)
 SELECT %(new)s, attempt, card_id, %(run_pk)s, type, location, size, created_at, data_location, true,
-       updated_at
+       updated_at, decorator_id
   FROM cards WHERE task_pk = %(origin)s
 """

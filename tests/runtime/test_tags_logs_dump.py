@@ -150,7 +150,9 @@ def test_card_list_get_view(flow_runner: Any, tmp_path: Path) -> None:
     doc = json.loads(listed.stdout)
     assert doc["pathspec"].startswith(f"ReportCardsFlow/{ran.run_id}/start/")
     cards = {c["id"]: c for c in doc["cards"]}
-    assert set(cards) == {"summary", "default"} and cards["summary"]["type"] == "blank"
+    # Metaflow's card id: the id given to @card, None for the card without one.
+    assert set(cards) == {"summary", None} and cards["summary"]["type"] == "blank"
+    assert cards[None]["type"] == "default"
     got = flow_runner(flow, "card", "get", f"{ran.run_id}/start", "--id", "summary")
     assert got.returncode == 0 and "Nightly summary" in got.stdout and "<html" in got.stdout.lower()
     out = tmp_path / "default.html"
