@@ -32,6 +32,8 @@ def test_cards_are_rendered_and_recorded(flow_runner, db, settings):
     rows = card_rows(db, run["run_pk"])
     assert [(r["step_name"], r["card_id"], r["type"]) for r in rows] == [
         ("report", "default", "default"), ("report", "report", "blank"), ("start", "default", "default")]
+    # Metaflow's card id: the id given to @card, none for a card without one.
+    assert [r["decorator_id"] for r in rows] == [None, "report", None]
     assert all(r["final"] and r["data_location"] for r in rows)
     pages = {(r["step_name"], r["card_id"]): ds.get(r["location"]).decode() for r in rows}
     assert all(len(ds.get(r["location"])) == r["size"] for r in rows)
