@@ -2,7 +2,7 @@
 bundled renderer; ``get_cards`` reads them back."""
 
 from contract.cards.page import CardAssetsMissing, card_page
-from core_runtime.cards.card_types import MetaflowCard
+from core_runtime.cards.card_types import BlankCard, DefaultCard, ErrorCard, MetaflowCard
 from core_runtime.cards.client import Card, CardContainer, CardNotPresentException, get_cards
 from core_runtime.cards.components import (
     Artifact,
@@ -20,6 +20,7 @@ from core_runtime.cards.components import (
 )
 from core_runtime.cards.documents import card_doc
 
-__all__ = ["Artifact", "Card", "CardAssetsMissing", "CardContainer", "CardError", "CardNotPresentException",
-           "Error", "Image", "Markdown", "MetaflowCard", "MetaflowCardComponent", "ProgressBar", "PythonCode",
-           "Table", "UserComponent", "ValueBox", "VegaChart", "card_doc", "card_page", "get_cards"]
+__all__ = ["Artifact", "BlankCard", "Card", "CardAssetsMissing", "CardContainer", "CardError",
+           "CardNotPresentException", "DefaultCard", "Error", "ErrorCard", "Image", "Markdown", "MetaflowCard",
+           "MetaflowCardComponent", "ProgressBar", "PythonCode", "Table", "UserComponent", "ValueBox", "VegaChart",
+           "card_doc", "card_page", "get_cards"]
