@@ -32,7 +32,7 @@ def run_in_environment(ctx: Any, plan: Any, settings: Any, *, spin_store: str | 
     assert ctx.env_python, "run_in_environment needs ctx.env_python"
     root = datastore_root(settings)
     fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx) if f.name not in ("flow_cls", "graph")}
-    spec = {"flow_class": ctx.flow_cls.__name__, "ctx": fields, "plan": plan,
+    spec = {"flow_class": ctx.flow_cls.__name__, "ctx": fields, "plan": plan, "current_extra": _extras(),
             "datastore": root if "://" in root else os.path.abspath(root),
             "s3_endpoint_url": settings.s3_endpoint_url, "spin_store": spin_store, "persist": persist}
     folder = tempfile.mkdtemp(prefix="flowscope-env-task-")
@@ -62,6 +62,21 @@ def run_in_environment(ctx: Any, plan: Any, settings: Any, *, spin_store: str | 
         os.rmdir(folder)
 
 
+def _extras() -> dict[str, Any]:
+    """What flow decorators added to ``current`` (flow_init ran in the run command), for the new
+    interpreter; values that cannot be pickled are left out."""
+    from core_runtime.current import current
+
+    out = {}
+    for key, value in (current._values.get("extra") or {}).items():
+        try:
+            pickle.dumps(value, protocol=4)
+        except Exception:  # noqa: BLE001, S112 - anything unpicklable stays in this process
+            continue
+        out[key] = value
+    return out
+
+
 def task_main(flow_cls: type, argv: list[str]) -> int:
     """``python flow.py _task SPEC RESULT`` inside the environment: run the attempt, write RESULT."""
     from contract.datastore import open_datastore
@@ -82,10 +97,12 @@ def task_main(flow_cls: type, argv: list[str]) -> int:
         return EXIT_CRASHED
     # This interpreter imported the flow afresh: give it what the run command set up.
     from core_runtime.cards.card_types import load_card_modules
+    from core_runtime.current import current
     from core_runtime.user_decorators import apply_mutators
 
     apply_mutators(flow_cls)
     load_card_modules(load_settings().card_modules)
+    current._update_env(spec.get("current_extra") or {})
     path = os.path.abspath(sys.modules[flow_cls.__module__].__file__ or sys.argv[0])
     graph = FlowGraph.from_file(path, flow_cls.__name__)
     ctx = TaskContext(flow_cls=flow_cls, graph=graph, **spec["ctx"])

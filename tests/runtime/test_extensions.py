@@ -99,3 +99,12 @@ def test_spin_runs_extension_flow_decorators(flow_runner, flowscope_env, tmp_pat
                        extra_env=env)
     assert spun.returncode == 0, spun.stderr
     assert "team_in_end" in spun.stdout + spun.stderr and "'spun'" in spun.stdout + spun.stderr
+
+
+def test_flow_decorator_values_reach_a_pypi_step(flow_runner, flowscope_env, client):
+    env = _with_extensions(flowscope_env)
+    res = flow_runner(API / "extension_env_flow.py", "--team", "infra", "run", extra_env=env, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    start = client.Run(f"ExtensionEnvFlow/{res.run_id}")["start"].task
+    assert start.data.team == "infra"
+    assert any(m.type == "environment" for m in start.metadata)     # it did run in the environment
