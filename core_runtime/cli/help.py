@@ -49,9 +49,31 @@ def render_help(flow_cls: type, info: Any) -> str:
             text = p.help + (f" [{'; '.join(extra)}]" if extra else "")
             lines.append(f"{left:<28}{text}".rstrip())
         lines.append("")
+    _flow_decorator_options(flow_cls, lines)
     if info.configs:
         lines.append("Configs (before the command: --config NAME FILE):")
         for c in info.configs:
             lines.append(f"  {c.name:<26}{c.help} [default: {c.default or 'none'}]".rstrip())
         lines.append("")
     return "\n".join(lines)
+
+
+_BUILTIN_HELP = {("project", "branch"): "run on this branch of the project (test.<branch>)",
+                 ("project", "production"): "a production run of the project (branch prod)"}
+
+
+def _flow_decorator_options(flow_cls: type, lines: list[str]) -> None:
+    """Top-level options that flow decorators add (@project's --branch, an extension's own)."""
+    from core_runtime.flow_decorators import flow_decorators
+
+    decos = [d for d in flow_decorators(flow_cls) if d.options]
+    if not decos:
+        return
+    lines.append("Options of the flow's decorators (before the command; else METAFLOW_<NAME>):")
+    for d in decos:
+        described = dict(getattr(type(d.plugin), "options", None) or {}) if d.plugin is not None else {}
+        for opt, takes_value in d.options.items():
+            left = f"  --{opt}" + (" VALUE" if takes_value else "")
+            text = str((described.get(opt) or {}).get("help") or _BUILTIN_HELP.get((d.name, opt), ""))
+            lines.append(f"{left:<28}{text} [@{d.name}]")
+    lines.append("")

@@ -58,6 +58,9 @@ def test_extension_points_reach_the_flow(flow_runner, flowscope_env, client):
 
 def test_flow_decorator_option_from_command_line_and_environment(flow_runner, flowscope_env, client):
     env = _with_extensions(flowscope_env)
+    shown = flow_runner(API / "extension_flow.py", "--help", extra_env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert f"{'  --team VALUE':<28}who owns the run [@acme_team]" in shown.stdout.splitlines()
     res = flow_runner(API / "extension_flow.py", "--team", "vision", "run", extra_env=env)
     assert res.returncode == 0, res.stderr
     assert client.Run(f"ExtensionFlow/{res.run_id}")["end"].task.data.team_in_end == "vision"
