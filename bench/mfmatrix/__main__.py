@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", default="", help="comma-separated test class names (default: all)")
     ap.add_argument("--graphs", default="", help="comma-separated graph names (default: all)")
     ap.add_argument("--jobs", type=int, default=2, help="pairs run at once (default 2)")
+    ap.add_argument("--checks", default="metadata",
+                    help="Metaflow's checkers to run, comma-separated: metadata (MetadataCheck, through "
+                         "the client; the default) and/or cli (CliCheck, through dump/logs/card)")
     ap.add_argument("--json", dest="json_path", help="write every pair's outcome here")
     ap.add_argument("--keep", help="copy failing pairs' directories here")
     args = ap.parse_args(argv)
@@ -107,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         target = Target(args.runtime, core, prepare_package(core, scratch / "pkg", args.runtime),
                         context, {})
+        names = {"metadata": "MetadataCheck", "cli": "CliCheck"}
+        unknown = pick(args.checks) - set(names)
+        if unknown:
+            print(f"error: --checks: unknown checker {', '.join(sorted(unknown))} (metadata, cli)", file=sys.stderr)
+            return 2
+        target.checkers = tuple(names[c] for c in args.checks.split(",") if c.strip())
         if args.runtime == "core_runtime":
             target.new_database, cleanup = _database_factory(scratch)
         print(f"{len(pairs)} pairs of context {CONTEXT}, runtime {args.runtime}, "

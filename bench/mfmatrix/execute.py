@@ -2,7 +2,8 @@
 
 ``python test_flow.py <top options> run --run-id-file run-id <run options>`` in a fresh
 directory with the context's environment, ``resume [STEP]`` when the test raised ResumeFromHere,
-then ``python check_flow.py MetadataCheck <run id> <top options>``.
+then ``python check_flow.py MetadataCheck <run id> <top options>`` (and ``CliCheck``, which reads
+the run through the flow's ``dump`` / ``logs`` / ``card`` commands, with ``--checks metadata,cli``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Target:
     context: dict[str, Any]
     env_extra: dict[str, str]        # FLOWSCOPE_* for core_runtime
     new_database: Any = None         # () -> DSN of a fresh database (core_runtime only)
+    checkers: tuple[str, ...] = ("MetadataCheck",)   # Metaflow's checker classes, run in order
 
 
 def prepare_package(core: Path, dest: Path, runtime: str) -> Path:
@@ -152,9 +154,11 @@ def run_pair(pair: Pair, target: Target, workdir: Path) -> Outcome:
             run_id = (workdir / "run-id").read_text().strip()
         except OSError:
             return done(False, "run", "no run-id file was written")
-        proc = call(["check_flow.py", "MetadataCheck", run_id, *ctx["top_options"]])
-        if proc.returncode:
-            return done(False, "check", _first_error(proc.stderr or proc.stdout))
+        for checker in target.checkers:
+            proc = call(["check_flow.py", checker, run_id, *ctx["top_options"]])
+            if proc.returncode:
+                return done(False, "check" if checker == "MetadataCheck" else f"check {checker}",
+                            _first_error(proc.stderr or proc.stdout))
         return done(True, "done")
     except subprocess.TimeoutExpired:
         return done(False, "timeout", f"no result within {PAIR_TIMEOUT:g} s")

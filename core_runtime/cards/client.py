@@ -22,7 +22,7 @@ SELECT card_id, type, location, size, created_at, decorator_id FROM cards
 
 
 class CardNotPresentException(MetaflowException):
-    headline = "Card not present"
+    headline = "Card not found in datastore"   # Metaflow's; scripts look for it on stderr
 
     def __init__(self, pathspec: str, card_type: str | None = None, card_id: str | None = None) -> None:
         what = " and ".join(f"{k} {v!r}" for k, v in (("type", card_type), ("id", card_id)) if v)

@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from core_runtime.cards.client import CardNotPresentException, user_card_id
 from core_runtime.cli.args import UsageError
 from core_runtime.cli.flow_info import FlowInfo
 
@@ -110,7 +111,8 @@ def _matching(cmd: Any, task: Any) -> list[FoundCard]:
              and (cmd.option("hash") is None or c.hash.startswith(str(cmd.option("hash"))))]
     if not cards:
         wanted = ", ".join(f"{k}={cmd.option(k)}" for k in ("type", "id", "hash") if cmd.option(k))
-        raise UsageError(f"No card found for {task.pathspec}" + (f" ({wanted})" if wanted else ""))
+        raise UsageError(f"No card found for {task.pathspec}" + (f" ({wanted})" if wanted else "")
+                         + f": {CardNotPresentException.headline}")
     return cards
 
 
@@ -155,7 +157,7 @@ def _list(cmd: Any, info: FlowInfo, args: list[str]) -> int:
             raise UsageError(f"No run of {info.graph.flow_name} found")
         groups = [found for step in run for task in step if (found := _cards_of(task))]
         if not groups:
-            raise UsageError(f"No card found in {run.pathspec}")
+            raise UsageError(f"No card found in {run.pathspec}: {CardNotPresentException.headline}")
     if cmd.option("as-json"):
         doc: Any = [{"pathspec": g[0].task.pathspec, "cards": [c.as_json() for c in g]} for g in groups]
         if args:

@@ -99,6 +99,12 @@ def _client_command(cmd: Any, info: FlowInfo) -> int:
     from core_runtime.client import FlowscopeClientError
 
     command = {"logs": logs_command, "dump": dump_command, "tag": tag_command, "card": card_command}[cmd.name]
+    if not cmd.quiet:
+        # Metaflow's first line on stderr for every command (scripts that read stderr skip it).
+        from contract.settings import load_settings
+        from core_runtime.user import username
+
+        sys.stderr.write(f"core_runtime executing {info.graph.flow_name} for user:{username(load_settings())}\n")
     try:
         return command(cmd, info)
     except FlowscopeClientError as exc:

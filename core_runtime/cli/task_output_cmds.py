@@ -108,7 +108,7 @@ def dump_command(cmd: Any, info: FlowInfo) -> int:
         shown = [a for a in task.artifacts
                  if (private or not a.id.startswith("_")) and (not include or a.id in include)]
         if file is not None:
-            to_file[task.pathspec] = {a.id: a.data for a in shown}
+            to_file[f"{run_id}/{step}/{task_id}"] = {a.id: a.data for a in shown}   # Metaflow's keys
             continue
         for a in sorted(shown, key=lambda a: a.id):
             value = a.data if 0 < int(a.size or 0) <= max_size else "< artifact too large >"

@@ -167,3 +167,20 @@ def test_card_list_get_view(flow_runner: Any, tmp_path: Path) -> None:
     assert viewed.returncode == 0 and viewed.stdout.strip().endswith("summary.html")
     missing = flow_runner(flow, "card", "get", f"{ran.run_id}/end")
     assert missing.returncode == 1 and "No card found for ReportCardsFlow/" in missing.stderr
+    assert "Card not found in datastore" in missing.stderr      # Metaflow's headline, which scripts read
+
+
+def test_dump_to_a_file_keys_tasks_as_metaflow_does(flow_runner: Any, tmp_path: Path) -> None:
+    import pickle
+
+    ran = flow_runner(FLOW, "run")
+    assert ran.returncode == 0, ran.stderr
+    out = tmp_path / "dumped.pkl"
+    res = flow_runner(FLOW, "dump", f"{ran.run_id}/end", "--include", "report", "--file", str(out))
+    assert res.returncode == 0, res.stderr
+    with open(out, "rb") as fh:
+        dumped = pickle.load(fh)
+    (key, values), = dumped.items()
+    # Metaflow keys them run_id/step/task_id (its checker joins the flow name in front itself).
+    assert key.startswith(f"{ran.run_id}/end/") and key.count("/") == 2
+    assert list(values) == ["report"]
