@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from core_runtime.cards.client import CardNotPresentException, user_card_id
+from core_runtime.cards.client import CardNotPresentException
 from core_runtime.cli.args import UsageError
 from core_runtime.cli.flow_info import FlowInfo
 
