@@ -84,11 +84,18 @@ SAMPLE_JS = """() => ({percent: document.querySelector('.progress') ? Number(doc
   final: document.documentElement.dataset.final === 'true', marker: window.__cardMarker ?? null, scroll: window.scrollY})"""
 
 
-def card_frame(page: Any) -> Any:
-    handle = page.locator("iframe[data-testid=card-frame]").element_handle()
-    frame = handle.content_frame()
-    frame.wait_for_load_state()
-    return frame
+def card_frame(page: Any, timeout: float = 30) -> Any:
+    """The card's iframe once its document is attached (the element can be there a moment before)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        handle = page.locator("iframe[data-testid=card-frame]").element_handle()
+        frame = handle.content_frame() if handle is not None else None
+        if frame is not None:
+            frame.wait_for_load_state()
+            return frame
+        if time.monotonic() > deadline:
+            raise AssertionError("the card frame never got a document")
+        time.sleep(0.1)
 
 
 def watch(page: Any, proc: subprocess.Popen[bytes], timeout: float = 120, every: float = 0.15) -> CardWatch:
