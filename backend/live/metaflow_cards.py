@@ -10,7 +10,6 @@ share one listing per pass; a finished task's listing is cached by the reader.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -20,27 +19,20 @@ from backend.api.respond import dumps
 from backend.db import runs as runs_db
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
-from backend.live.hub import Client, Hub, Subscription
+from backend.live.datastore_poller import DatastorePoller
+from backend.live.hub import Hub
 from backend.resources.cards import card_shape
 from backend.sources import metaflow_cards
 
 log = logging.getLogger("flowscope.live")
 
 
-class MetaflowCardPoller:
-    def __init__(self, app: web.Application, hub: Hub, every_s: float) -> None:
-        self.app, self.hub, self.every_s = app, hub, every_s
-        self.sent: dict[tuple[int, str], dict[tuple[str, int], tuple[int, bool]]] = {}
-        self.polls = 0
-        self.errors = 0
+class MetaflowCardPoller(DatastorePoller):
+    feed, what = "cards", "Metaflow card"
 
-    def _watched(self) -> dict[tuple[Any, ...], list[tuple[Client, Subscription]]]:
-        groups: dict[tuple[Any, ...], list[tuple[Client, Subscription]]] = {}
-        for client in list(self.hub.clients):
-            for sub in list(client.subs.values()):
-                if sub.target.feed == "cards" and sub.target.extra.get("source") == "metaflow":
-                    groups.setdefault(sub.target.key, []).append((client, sub))
-        return groups
+    def __init__(self, app: web.Application, hub: Hub, every_s: float) -> None:
+        super().__init__(app, hub, every_s)
+        self.sent: dict[tuple[int, str], dict[tuple[str, int], tuple[int, bool]]] = {}
 
     async def _cards(self, path: dict[str, str]) -> list[Any]:
         db, settings = self.hub.db, self.hub.settings
@@ -53,7 +45,7 @@ class MetaflowCardPoller:
         return await metaflow_cards.task_cards(self.app, run, task)
 
     async def poll_once(self) -> None:
-        groups = self._watched()
+        groups = self.watched()
         live_keys = {(c.n, s.id) for members in groups.values() for c, s in members}
         for key in list(self.sent):
             if key not in live_keys:
@@ -82,17 +74,6 @@ class MetaflowCardPoller:
                         break   # a client too slow to keep up is being closed
                     sent[(card.card_id, card.attempt)] = sig
         self.polls += 1
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
-            if not self.hub.clients:
-                continue
-            try:
-                await self.poll_once()
-            except Exception as exc:  # noqa: BLE001 - never let the poller die
-                self.errors += 1
-                log.warning("Metaflow card poll failed: %s", exc)
 
     def stats(self) -> dict[str, Any]:
         return {"every_ms": int(self.every_s * 1000), "polls": self.polls, "errors": self.errors,

@@ -24,7 +24,6 @@ from the task's own uploads; the view is right again when reloaded.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from backend.api.respond import dumps
 from backend.db import logs as logs_db
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
+from backend.live.datastore_poller import DatastorePoller
 from backend.live.hub import Client, Hub, Subscription
 from backend.metaflow_store.mflog import MflogLine
 from backend.metaflow_store.roots import FileEntry
@@ -78,22 +78,14 @@ def line_message(sub: Subscription, number: int, line: MflogLine) -> str:
             f'"data":{data}}}')
 
 
-class MetaflowLogPoller:
+class MetaflowLogPoller(DatastorePoller):
+    feed, what = "log", "Metaflow log"
+
     def __init__(self, app: web.Application, hub: Hub, every_s: float) -> None:
-        self.app, self.hub, self.every_s = app, hub, every_s
-        self.watched: dict[tuple[Any, ...], Watched] = {}
-        self.polls = 0
+        super().__init__(app, hub, every_s)
+        self.logs: dict[tuple[Any, ...], Watched] = {}
         self.reads = 0
         self.lines_sent = 0
-        self.errors = 0
-
-    def _groups(self) -> dict[tuple[Any, ...], list[tuple[Client, Subscription]]]:
-        groups: dict[tuple[Any, ...], list[tuple[Client, Subscription]]] = {}
-        for client in list(self.hub.clients):
-            for sub in list(client.subs.values()):
-                if sub.target.feed == "log" and sub.target.extra.get("source") == "metaflow":
-                    groups.setdefault(sub.target.key, []).append((client, sub))
-        return groups
 
     async def _refresh(self, w: Watched, sub: Subscription) -> bool:
         """Re-read the log if its files changed; True if ``w.lines`` may hold new lines."""
@@ -134,12 +126,12 @@ class MetaflowLogPoller:
         w.sent[ident] = max(w.sent.get(ident, 0), len(w.lines))
 
     async def poll_once(self) -> None:
-        groups = self._groups()
-        for key in list(self.watched):
+        groups = self.watched()
+        for key in list(self.logs):
             if key not in groups:
-                del self.watched[key]
+                del self.logs[key]
         for key, members in groups.items():
-            w = self.watched.setdefault(key, Watched())
+            w = self.logs.setdefault(key, Watched())
             live = {(c.n, s.id) for c, s in members}
             for ident in list(w.sent):
                 if ident not in live:
@@ -158,17 +150,6 @@ class MetaflowLogPoller:
                     self._send(w, client, sub)
         self.polls += 1
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every_s)
-            if not self.hub.clients:
-                continue
-            try:
-                await self.poll_once()
-            except Exception as exc:  # noqa: BLE001 - never let the poller die
-                self.errors += 1
-                log.warning("Metaflow log poll failed: %s", exc)
-
     def stats(self) -> dict[str, Any]:
         return {"every_ms": int(self.every_s * 1000), "polls": self.polls, "reads": self.reads,
-                "lines_sent": self.lines_sent, "errors": self.errors, "logs": len(self.watched)}
+                "lines_sent": self.lines_sent, "errors": self.errors, "logs": len(self.logs)}
