@@ -112,6 +112,10 @@ class Settings:
         None, "Where artifacts, logs and cards go: a local directory (default: "
               "FLOWSCOPE_HOME/datastore) or s3://bucket/prefix.")
     s3_endpoint_url: str | None = setting(None, "Endpoint of an S3-compatible server (MinIO, moto).")
+    datatools_s3root: str | None = setting(
+        None, "S3 prefix of metaflow.S3(run=self) in flows (Metaflow's DATATOOLS_S3ROOT; objects go under "
+              "<prefix>/<flow>/<run id>). Unset: METAFLOW_DATATOOLS_S3ROOT, else FLOWSCOPE_DATASTORE/data "
+              "when the datastore is on S3.")
     user: str | None = setting(None, "User name recorded on runs (default: METAFLOW_USER, else the "
                                      "login name).")
     heartbeat_interval: float = setting(

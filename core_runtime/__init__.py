@@ -55,7 +55,7 @@ from core_runtime.user_decorators import (
 pytorch_parallel = plugin_step_decorator(PytorchParallelDecorator)
 
 __all__ = [
-    "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
+    "S3", "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
     "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
     "batch", "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
@@ -82,6 +82,10 @@ def __getattr__(name: str) -> Any:
         from core_runtime.runner import Runner
 
         return Runner
+    if name == "S3":
+        from core_runtime.datatools import S3
+
+        return S3
     if name == "cards":
         import core_runtime.cards as cards_module
 

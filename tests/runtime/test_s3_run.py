@@ -93,3 +93,27 @@ def test_live_card_on_s3(s3_env: dict[str, str], db: Any, tmp_path: Any) -> None
     page = s3.get_object(Bucket="runs", Key="flowscope/" + location)["Body"].read().decode()
     assert_strict_page(page)
     assert page_state(page)["seq"] == states[-1]["seq"] and data_location.endswith(f"{states[-1]['seq']:06d}.json")
+
+
+def test_s3_client_in_a_flow(s3_env: dict[str, str], db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``S3(run=self)`` keys objects under FLOWSCOPE_DATASTORE/data/<flow>/<run id> (Metaflow's
+    DATATOOLS_S3ROOT default); a later step and, after the run, ``S3(run=Run(...))`` read them."""
+    from contract.settings import load_settings
+    from core_runtime import S3
+    from core_runtime.client import Run, configure, namespace
+    from tests.runtime.conftest import run_flow
+
+    flow = FLOWS / "s3_tools_flow.py"
+    res = run_flow(s3_env, flow, "run", tmp=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert not list(flow.parent.glob("metaflow.s3.*")), "the downloads' directory outlived its context"
+    for key, value in s3_env.items():
+        monkeypatch.setenv(key, value)
+    configure(load_settings({k: v for k, v in s3_env.items() if k.startswith("FLOWSCOPE_")}))
+    namespace(None)
+    run = Run(f"S3ToolsFlow/{res.run_id}")
+    assert run.data.url == f"s3://runs/flowscope/data/S3ToolsFlow/{res.run_id}/model/weights.txt"
+    assert (run.data.weights, run.data.epoch, run.data.shards) == ("w=1", 3, ["0", "1", "2"])
+    monkeypatch.chdir(tmp_path)
+    with S3(run=run) as s3:
+        assert [o.key for o in s3.list_recursive()] == ["model/weights.txt", "shard/0", "shard/1", "shard/2"]
