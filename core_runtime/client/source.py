@@ -10,7 +10,9 @@ hands out (``run["train"].task`` reads where ``run`` was read), like Metaflow's 
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from typing import Any, Protocol
 
 import psycopg2
@@ -50,6 +52,17 @@ class PgSource:
         self._lock = threading.RLock()
         self._conn: Any = None
         self._datastore: Datastore | None = None
+        _SOURCES.add(self)
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child (the runtime forks every task from the launcher, which may have read
+        through the client, e.g. in a parameter's default or for --trigger): never use or close
+        the parent's connection — two processes on one socket corrupt both sessions, and closing
+        it would end the parent's — but keep it referenced so it is not closed when collected."""
+        if self._conn is not None:
+            _INHERITED.append(self._conn)
+            self._conn = None
+        self._lock = threading.RLock()
 
     def _dsn(self) -> str:
         try:
@@ -122,3 +135,15 @@ class PgSource:
                 except psycopg2.Error:
                     pass
             self._conn = None
+
+
+_SOURCES: weakref.WeakSet[PgSource] = weakref.WeakSet()
+_INHERITED: list[Any] = []   # the parent's connections, in a forked child: kept, never used
+
+
+def _after_fork_in_child() -> None:
+    for source in list(_SOURCES):
+        source._forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
