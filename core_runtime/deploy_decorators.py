@@ -3,8 +3,9 @@ is deployed to a production scheduler (Argo Workflows, Step Functions, Airflow).
 
 A local ``run`` of a Metaflow flow checks their arguments and otherwise ignores them; so does
 core_runtime, which has no deployment: they are recorded with the flow (the run's DAG lists them)
-so a flow written for Metaflow runs unchanged. ``trigger_on_finish``'s ``--trigger`` option (a
-local stand-in for the finishing run) is not provided.
+so a flow written for Metaflow runs unchanged. ``trigger_on_finish`` adds Metaflow's ``--trigger
+FLOW/RUN`` option, the local stand-in for the finishing runs, which sets ``current.trigger``
+(core_runtime/events.py).
 """
 
 from __future__ import annotations
@@ -51,5 +52,7 @@ def trigger_on_finish(cls: type | None = None, *, flow: Any = None, flows: Any =
                       options: dict[str, Any] | None = None) -> Any:
     flows = list(flows) if isinstance(flows, tuple) else flows
     _one_of("trigger_on_finish", "flow", flow, "flows", flows)
+    # --trigger FLOW/RUN (repeatable): the local stand-in for the finished runs (core_runtime/events.py).
     return _apply(cls, FlowDecoratorSpec("trigger_on_finish", {"flow": flow, "flows": flows,
-                                                               "options": dict(options or {})}))
+                                                               "options": dict(options or {})},
+                                         options={"trigger": True}))

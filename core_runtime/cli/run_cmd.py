@@ -120,6 +120,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     project = project_info(info.flow_cls, cmd, username)
     if project is not None:
         system_tags += project.system_tags
+    trigger = _trigger(cmd)
     loaded, shown = load_include_files(info, params)
     values = run_values(info, loaded)
     shown = {k: (v.value if isinstance(v, _Loaded) else v) for k, v in shown.items()}
@@ -146,6 +147,10 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     console.line(f"Workflow starting (run-id {run.run_id}):" if origin_run_id is None else
                  f"Workflow resuming run {origin_run_id} as run-id {run.run_id}:")
     init_flow_decorators(info.flow_cls, cmd)
+    if trigger is not None:
+        from core_runtime.current import current
+
+        current._update_env({"trigger": trigger})   # tasks are forked from this process
     setup = RunSetup(flow_cls=info.flow_cls, graph=graph, settings=settings, store=store, ds=ds,
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
@@ -158,6 +163,20 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
 
     run_exit_hooks(info.flow_cls, info.file, f"{graph.flow_name}/{run.run_id}", code == 0)
     return code
+
+
+def _trigger(cmd: Any) -> Any:
+    """``--trigger`` of @trigger_on_finish (core_runtime/events.py), checked before the run exists."""
+    pathspecs = list(cmd.top.get("trigger", []))
+    if not pathspecs:
+        return None
+    from core_runtime.client import FlowscopeClientError
+    from core_runtime.events import trigger_from_options
+
+    try:
+        return trigger_from_options(pathspecs)
+    except FlowscopeClientError as exc:
+        raise UsageError(f"--trigger: {exc}") from None
 
 
 def write_runner_attributes(path: str | None, flow: str, run_id: str) -> None:
