@@ -61,14 +61,6 @@ INSERT_TASKS = (
     "x.created_at, x.started_at, x.finished_at, x.heartbeat_at FROM json_populate_recordset(NULL::tasks, %s) x "
     "ON CONFLICT DO NOTHING RETURNING t.task_pk, t.run_pk, t.step_name, t.task_id"
 )
-# The step time-span trigger follows task UPDATEs; tasks inserted already started or finished
-# (a mirrored batch) move their steps' spans here, by the trigger's rule.
-STEP_SPANS = (
-    "UPDATE steps s SET started_at = LEAST(COALESCE(s.started_at, x.a), x.a), "
-    "finished_at = GREATEST(COALESCE(s.finished_at, x.b), x.b) FROM (SELECT run_pk, step_name, "
-    "min(started_at) AS a, max(finished_at) AS b FROM tasks WHERE task_pk = ANY(%s) GROUP BY 1, 2) x "
-    "WHERE s.run_pk = x.run_pk AND s.step_name = x.step_name AND (x.a IS NOT NULL OR x.b IS NOT NULL)"
-)
 INSERT_ATTEMPTS = (
     "INSERT INTO attempts (task_pk, attempt, run_pk, status, status_reason, started_at, finished_at, "
     "heartbeat_at, exception_type, exception_message, traceback) SELECT x.task_pk, x.attempt, x.run_pk, "

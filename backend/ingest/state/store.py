@@ -195,12 +195,12 @@ class StateStore:
         await self._insert_steps()
         tasks = [t for t in self._all_tasks() if t.run.run_pk is not None]
         self._parents_in_memory([t for t in tasks if t.new])
-        inserted = await self._insert_tasks([t for t in tasks if t.new])
+        # Tasks inserted already started or finished move their steps' spans in the counting
+        # trigger (migration 0010); updates, in the per-row step_time_span trigger.
+        await self._insert_tasks([t for t in tasks if t.new])
         for task in tasks:
             if not task.new and task.dirty:
                 await self._update("tasks", "task_pk", task.task_pk, task)
-        if inserted:
-            await self.cur.execute(sql.STEP_SPANS, (inserted,))
         await self._write_attempts([t for t in tasks if t.task_pk is not None])
         await self._insert_metadata()
         out.artifacts_created = await self._insert_artifacts()
