@@ -300,6 +300,10 @@ class Settings:
     mirror_batch_runs: int = setting(
         200, "Runs the backfill copies per transaction (and per checkpoint); fewer when they have many "
              "tasks.", check=_positive)
+    mirror_backfill_writers: int = setting(
+        2, "Batches the backfill writes into Flowscope's database at once, each on its own connection "
+           "(the next batches are read from the source meanwhile); 1 writes them one after another.",
+        check=_positive)
     mirror_lookback: float = setting(
         60.0, "Seconds of source clock the poll for new runs looks back (run rows are found by ts_epoch, "
               "which the service sets before its INSERT commits; several service replicas may disagree).",

@@ -6,9 +6,10 @@ chunks of tasks. Every batch is one Flowscope transaction that also moves the ch
 memory is bounded by the batch and a killed mirror resumes at the last committed batch. Only
 rows up to the horizon are copied (the live tail applies the rest).
 
-While one batch is written into Flowscope the next is read from the source (``Pipeline``): at
-most two batches in memory, and the checkpoint still moves only in the transaction of the batch
-it covers, so a batch read but not yet written is simply read again after a restart.
+Batches are written into Flowscope by several connections at once while the next is read from
+the source (``Pipeline``): at most ``mirror_backfill_writers + 1`` batches in memory. The
+checkpoint moves only in the transaction of a batch it covers, and only past batches committed,
+so a batch read but not yet written is simply read again after a restart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backend.ingest.db.pool import Cursor, transaction
@@ -47,38 +49,99 @@ async def copy_flows(m: Mirror) -> None:
             await ck.save(cur, m.name, m.status.phase, ckpt)
 
 
-class Pipeline:
-    """Reads the next batch from the source while the current one is written into Flowscope.
+@dataclass
+class _Slot:
+    """One batch in flight: the page row its checkpoint cursor moves to, and the runs it passes."""
 
-    At most two batches are in memory: the one being written and the one being read.
+    last: dict[str, Any]
+    passed: int
+    committed: bool = False
+    task: asyncio.Future[None] | None = None
+
+
+class Pipeline:
+    """Batches in flight: each read from the source, then written into Flowscope on its own connection.
+
+    Up to ``m.writers`` batches are written at once while the next one is read, so Python's
+    replay of one batch and the source's reads overlap Postgres writing the others. Batches may
+    commit out of order; the checkpoint cursor moves only to the end of the longest run of
+    committed batches from the start (each commit saves that, see ``_save``). A batch committed
+    ahead of an earlier one that is then lost to a kill is skipped on resume: ``mirror_runs``,
+    written in its transaction, says its runs are mirrored. At most ``m.writers + 1`` batches are
+    in memory.
     """
 
     def __init__(self, m: Mirror) -> None:
         self.m = m
-        self.pending: tuple[asyncio.Future[Batch], dict[str, Any], int] | None = None
+        self.slots: list[_Slot] = []     # in page order; committed slots at the head are dropped
+        self.base_runs = m.ckpt.runs_done
 
     async def add(self, runs: list[dict[str, Any]], last: dict[str, Any], passed: int) -> None:
-        fetch = asyncio.ensure_future(_read(self.m, runs))
-        try:
-            await self.drain()
-        except BaseException:
-            fetch.cancel()
-            await asyncio.gather(fetch, return_exceptions=True)
-            raise
-        self.pending = (fetch, last, passed)
+        if not self.slots:
+            self.base_runs = self.m.ckpt.runs_done     # large runs are committed outside the pipeline
+        while len([s for s in self.slots if not s.committed]) > self.m.writers:
+            await self._wait_one()
+        slot = _Slot(last=dict(last), passed=passed)
+        self.slots.append(slot)
+        slot.task = asyncio.ensure_future(self._write(slot, asyncio.ensure_future(_read(self.m, runs))))
+
+    async def _wait_one(self) -> None:
+        pending = [s.task for s in self.slots if s.task is not None and not s.task.done()]
+        if pending:
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        self._raise_failed()
+
+    def _raise_failed(self) -> None:
+        for s in self.slots:
+            if s.task is not None and s.task.done() and not s.task.cancelled() and s.task.exception():
+                raise s.task.exception()  # type: ignore[misc]
+
+    async def _write(self, slot: _Slot, fetch: asyncio.Future[Batch]) -> None:
+        # Reads start in page order; a write waits for its own read only.
+        batch = await fetch
+        m = self.m
+
+        async def save(cur: Cursor, applied: Applied) -> None:
+            _note(m, batch, applied)
+            self._save_prefix(slot)
+            await ck.save(cur, m.name, m.status.phase, m.ckpt)
+
+        applied = await m.apply(batch, {}, save)
+        slot.committed = True
+        while self.slots and self.slots[0].committed:
+            done = self.slots.pop(0)
+            self.base_runs += done.passed
+        m.status.backfill_progress(m.ckpt.runs_done, m.ckpt.total_runs, applied.rows)
+        await m.publish()
+
+    def _save_prefix(self, slot: _Slot) -> None:
+        """Checkpoint = the end of the committed prefix, counting ``slot`` (committing now) in.
+
+        Runs under the mirror's commit lock: checkpoints are saved in the order computed.
+        """
+        ckpt, runs, last = self.m.ckpt, self.base_runs, None
+        for s in self.slots:
+            if not (s.committed or s is slot):
+                break
+            runs += s.passed
+            last = s.last
+        if last is not None:
+            ckpt.backfill_cursor = [int(last["ts_epoch"]), last["flow_id"], int(last["run_number"])]
+            ckpt.runs_done = runs
 
     async def drain(self) -> None:
-        if self.pending is None:
-            return
-        fetch, last, passed = self.pending
-        self.pending = None
-        await _commit(self.m, await fetch, last, runs_passed=passed)
+        """Wait for every batch in flight to commit (the checkpoint is then at the last one)."""
+        while self.slots:
+            tasks = [s.task for s in self.slots if s.task is not None]
+            await asyncio.wait(tasks)
+            self._raise_failed()
 
     async def cancel(self) -> None:
-        if self.pending is not None:
-            self.pending[0].cancel()
-            await asyncio.gather(self.pending[0], return_exceptions=True)
-            self.pending = None
+        tasks = [s.task for s in self.slots if s.task is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.slots = []
 
 
 async def backfill(m: Mirror) -> None:
@@ -203,14 +266,7 @@ async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_pas
     runs_done = ckpt.runs_done + runs_passed
 
     async def checkpoint(cur: Cursor, applied: Applied) -> None:
-        m.note_applied(applied, batch)
-        recent = [key for key, ts in applied.attempts_done.items() if ts >= ck.now_ms() - ARTIFACTS_RECENT_MS]
-        if recent:
-            names: dict[tuple[Any, ...], list[str]] = {}
-            for a in batch.artifacts:
-                names.setdefault(attempt_key(a), []).append(a["name"])
-            for key in recent:
-                ck.expect_artifacts(ckpt.tail, key, ck.now_ms(), names.get(key, []))
+        _note(m, batch, applied)
         if last is not None:
             ckpt.backfill_cursor = [int(last["ts_epoch"]), last["flow_id"], int(last["run_number"])]
         ckpt.runs_done = runs_done
@@ -219,6 +275,18 @@ async def _commit(m: Mirror, batch: Batch, last: dict[str, Any] | None, runs_pas
     applied = await m.apply(batch, {}, checkpoint)
     m.status.backfill_progress(ckpt.runs_done, ckpt.total_runs, applied.rows)
     await m.publish()
+
+
+def _note(m: Mirror, batch: Batch, applied: Applied) -> None:
+    """Count the batch in the status; attempts finished just now may still get artifact rows (the tail's job)."""
+    m.note_applied(applied, batch)
+    recent = [key for key, ts in applied.attempts_done.items() if ts >= ck.now_ms() - ARTIFACTS_RECENT_MS]
+    if recent:
+        names: dict[tuple[Any, ...], list[str]] = {}
+        for a in batch.artifacts:
+            names.setdefault(attempt_key(a), []).append(a["name"])
+        for key in recent:
+            ck.expect_artifacts(m.ckpt.tail, key, ck.now_ms(), names.get(key, []))
 
 
 async def copy_whole_runs(m: Mirror, runs: list[dict[str, Any]]) -> None:

@@ -71,6 +71,8 @@ class Mirror:
         self._published = 0.0
         self._published_phase = ""
         self._conflicts: set[RunKey] = set()
+        self.writers = int(settings.mirror_backfill_writers)
+        self.commit_lock = asyncio.Lock()
         self.on_progress: Callable[[MirrorStatus], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -137,8 +139,8 @@ class Mirror:
     async def _open(self) -> None:
         await self.source.open()
         if self._pool is None:
-            self._pool = await aiopg.create_pool(self.writer_dsn, minsize=1, maxsize=3, timeout=60.0,
-                                                 on_connect=_jsonb)
+            self._pool = await aiopg.create_pool(self.writer_dsn, minsize=1, maxsize=self.writers + 2, timeout=60.0,
+                                                 on_connect=_session)
 
     async def _close(self) -> None:
         await self.source.close()
@@ -196,45 +198,76 @@ class Mirror:
 
     async def apply(self, batch: Batch, known: dict[int, Any],
                     before_commit: Callable[[Cursor, Applied], Awaitable[None]]) -> Applied:
-        """Apply a batch and, in the same transaction, whatever ``before_commit`` writes (the checkpoint)."""
+        """Apply a batch and, in the same transaction, whatever ``before_commit`` writes (the checkpoint).
+
+        Several batches may be written at once (the backfill's writers), each on its own
+        connection; their ends — the flows' last-run update, ``before_commit`` and the commit —
+        take turns (``commit_lock``), so checkpoints are saved in the order they are computed and
+        the flows rows every batch shares are locked only for the length of a commit.
+        """
         try:
-            async with transaction(self.pool) as cur:
-                applied = await self._apply_in(cur, batch, known)
-                await before_commit(cur, applied)
-            return applied
+            return await self._apply_once(batch, known, before_commit)
         except psycopg2.DatabaseError as exc:
             if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
                 raise
             log.warning("a batch of %d run(s) was refused by Flowscope's database (%s); applying run by run",
                         len(_run_keys(batch)), str(exc).strip().splitlines()[0])
         total = Applied()
-        async with transaction(self.pool) as cur:
-            for key, sub in split_by_run(batch).items():
-                await cur.execute("SAVEPOINT mirror_run")
-                try:
-                    part = await self._apply_in(cur, sub, known)
-                    await cur.execute("RELEASE SAVEPOINT mirror_run")
-                except psycopg2.DatabaseError as exc:
-                    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-                        raise
-                    await cur.execute("ROLLBACK TO SAVEPOINT mirror_run")
-                    self.skip(f"run {key[0]}/{key[1]}: {str(exc).strip().splitlines()[0]}")
-                    continue
-                total.runs += part.runs
-                total.tasks.update(part.tasks)
-                total.artifact_sets.update(part.artifact_sets)
-                total.attempts_done.update(part.attempts_done)
-                total.rows += part.rows
-                total.skipped += part.skipped
-            await before_commit(cur, total)
-        return total
+        held = False
+        try:
+            async with transaction(self.pool) as cur:
+                store = StateStore(cur, defer_flow_touch=True)
+                for key, sub in split_by_run(batch).items():
+                    await cur.execute("SAVEPOINT mirror_run")
+                    try:
+                        part = await self._apply_in(cur, sub, known)
+                        await cur.execute("RELEASE SAVEPOINT mirror_run")
+                    except psycopg2.DatabaseError as exc:
+                        if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+                            raise
+                        await cur.execute("ROLLBACK TO SAVEPOINT mirror_run")
+                        self.skip(f"run {key[0]}/{key[1]}: {str(exc).strip().splitlines()[0]}")
+                        continue
+                    store.flow_touch.update(part.flow_touch)
+                    total.runs += part.runs
+                    total.tasks.update(part.tasks)
+                    total.artifact_sets.update(part.artifact_sets)
+                    total.attempts_done.update(part.attempts_done)
+                    total.rows += part.rows
+                    total.skipped += part.skipped
+                await self.commit_lock.acquire()
+                held = True
+                await store.touch_flows()
+                await before_commit(cur, total)
+            return total
+        finally:
+            if held:
+                self.commit_lock.release()
+
+    async def _apply_once(self, batch: Batch, known: dict[int, Any],
+                          before_commit: Callable[[Cursor, Applied], Awaitable[None]]) -> Applied:
+        held = False
+        try:
+            async with transaction(self.pool) as cur:
+                applied = await self._apply_in(cur, batch, known)
+                await self.commit_lock.acquire()
+                held = True
+                store = StateStore(cur, defer_flow_touch=True)
+                store.flow_touch = applied.flow_touch
+                await store.touch_flows()
+                await before_commit(cur, applied)
+            return applied
+        finally:
+            if held:
+                self.commit_lock.release()
 
     async def _apply_in(self, cur: Cursor, batch: Batch, known: dict[int, Any]) -> Applied:
-        store = StateStore(cur)
+        store = StateStore(cur, defer_flow_touch=True)
         replayer = Replayer(store, self.enricher)
         await replayer.prepare(batch, known)
         applied = await replayer.apply(batch)
         await store.flush()
+        applied.flow_touch = store.flow_touch
         await self.record_runs(cur, applied.runs)
         return applied
 
@@ -293,8 +326,13 @@ class Mirror:
         self._published_phase = self.status.phase
 
 
-async def _jsonb(conn: Any) -> None:
+async def _session(conn: Any) -> None:
     psycopg2.extras.register_default_jsonb(conn.raw)
+    # Commits do not wait for the WAL flush (a user setting, no superuser right needed): a crash
+    # of Flowscope's database may lose the last commits — the checkpoint with the rows it covers,
+    # as one transaction — and the mirror copies those rows again from the checkpoint kept.
+    async with conn.cursor() as cur:
+        await cur.execute("SET synchronous_commit = off")
 
 
 def _run_keys(batch: Batch) -> set[RunKey]:

@@ -76,6 +76,7 @@ class Applied:
     runs: list[tuple[RunKey, RunState]] = field(default_factory=list)     # created in this batch
     tasks: dict[int, TaskState] = field(default_factory=dict)             # source task_id -> state
     artifact_sets: dict[AttemptKey, int | None] = field(default_factory=dict)   # rows expected (data.json)
+    flow_touch: dict[str, dict[str, Any]] = field(default_factory=dict)   # flows' last run, written at commit
     attempts_done: dict[AttemptKey, int] = field(default_factory=dict)    # attempt-done rows applied: ts
     rows: int = 0
     skipped: list[str] = field(default_factory=list)

@@ -71,8 +71,12 @@ def _attempt_from(row: dict[str, Any]) -> AttemptState:
 
 
 class StateStore:
-    def __init__(self, cur: Cursor) -> None:
+    def __init__(self, cur: Cursor, defer_flow_touch: bool = False) -> None:
+        """``defer_flow_touch``: keep the flows' "last run" update for ``touch_flows`` (called just
+        before commit), so writers on several connections hold those shared rows only briefly."""
         self.cur = cur
+        self.defer_flow_touch = defer_flow_touch
+        self.flow_touch: dict[str, dict[str, Any]] = {}
         self.runs: dict[RunKey, RunState] = {}
         self.tasks: dict[TaskKey, TaskState] = {}
         self._run_tasks: dict[int, list[TaskState]] = {}     # id(run) -> its tasks in memory, in order
@@ -231,7 +235,7 @@ class StateStore:
             "origin_run_id": r.origin_run_id, "created_at": r.created_at, "started_at": r.started_at,
             "finished_at": r.finished_at, "heartbeat_at": r.heartbeat_at} for r in runs]),))
         pks = {(row["flow_id"], row["run_id"]): row["run_pk"] for row in rows}
-        touch: dict[str, dict[str, Any]] = {}
+        touch = self.flow_touch
         for run in runs:
             run.run_pk = pks.get((run.flow_id, run.run_id))
             if run.run_pk is None:
@@ -241,8 +245,15 @@ class StateStore:
             t = touch.setdefault(run.flow_id, {"flow_id": run.flow_id, "last_run_at": 0, "last_run_number": 0})
             t["last_run_at"] = max(t["last_run_at"], run.created_at)
             t["last_run_number"] = max(t["last_run_number"], run.run_number or 0)
-        if touch:
-            await self.cur.execute(sql.TOUCH_FLOWS, (_json(list(touch.values())),))
+        if not self.defer_flow_touch:
+            await self.touch_flows()
+
+    async def touch_flows(self) -> None:
+        """Move the flows' last run (time and number) past the runs inserted; in flow_id order."""
+        if self.flow_touch:
+            rows = [self.flow_touch[f] for f in sorted(self.flow_touch)]
+            self.flow_touch = {}
+            await self.cur.execute(sql.TOUCH_FLOWS, (_json(rows),))
 
     async def _insert_steps(self) -> None:
         runs = {id(r): r for r in self.runs.values()}
