@@ -65,7 +65,7 @@ class Pipeline:
     Up to ``m.writers`` batches are written at once while the next one is read, so Python's
     replay of one batch and the source's reads overlap Postgres writing the others. Batches may
     commit out of order; the checkpoint cursor moves only to the end of the longest run of
-    committed batches from the start (each commit saves that, see ``_save``). A batch committed
+    committed batches from the start (each commit saves that, see ``_save_prefix``). A batch committed
     ahead of an earlier one that is then lost to a kill is skipped on resume: ``mirror_runs``,
     written in its transaction, says its runs are mirrored. At most ``m.writers + 1`` batches are
     in memory.
@@ -75,6 +75,7 @@ class Pipeline:
         self.m = m
         self.slots: list[_Slot] = []     # in page order; committed slots at the head are dropped
         self.base_runs = m.ckpt.runs_done
+        self.writing = asyncio.Semaphore(m.writers)
 
     async def add(self, runs: list[dict[str, Any]], last: dict[str, Any], passed: int) -> None:
         if not self.slots:
@@ -93,8 +94,13 @@ class Pipeline:
 
     def _raise_failed(self) -> None:
         for s in self.slots:
-            if s.task is not None and s.task.done() and not s.task.cancelled() and s.task.exception():
-                raise s.task.exception()  # type: ignore[misc]
+            if s.task is None or not s.task.done():
+                continue
+            if s.task.cancelled():
+                raise asyncio.CancelledError()
+            exc = s.task.exception()
+            if exc is not None:
+                raise exc
 
     async def _write(self, slot: _Slot, fetch: asyncio.Future[Batch]) -> None:
         # Reads start in page order; a write waits for its own read only.
@@ -106,7 +112,8 @@ class Pipeline:
             self._save_prefix(slot)
             await ck.save(cur, m.name, m.status.phase, m.ckpt)
 
-        applied = await m.apply(batch, {}, save)
+        async with self.writing:
+            applied = await m.apply(batch, {}, save)
         slot.committed = True
         while self.slots and self.slots[0].committed:
             done = self.slots.pop(0)
