@@ -48,7 +48,10 @@ def _strings(value: Any) -> list[str]:
     """A jsonb array of strings (tags) as a list; anything else (null, an object) as []."""
     if not isinstance(value, list):
         return []
-    return value if all(isinstance(v, str) for v in value) else [str(v) for v in value]
+    for v in value:     # a plain loop: this runs for every metadata row (a generator costs 2x)
+        if not isinstance(v, str):
+            return [str(x) for x in value]
+    return value
 
 
 def attempt_key(row: Row) -> AttemptKey:
@@ -130,7 +133,8 @@ class Replayer:
 
     async def apply(self, batch: Batch) -> Applied:
         out = Applied()
-        infos = await self._enrich(batch)
+        groups = _artifact_groups(batch.artifacts)
+        infos = await self._enrich(batch, groups)
         done_at: dict[AttemptKey, tuple[int, int]] = {}
         for r in batch.metadata:
             if r["field_name"] == "attempt-done" and str(r["value"]).isdigit():
@@ -143,7 +147,7 @@ class Replayer:
             events.append(((int(t["ts_epoch"]), 1, int(t["task_id"])), "task", t))
         for call in _metadata_calls(batch.metadata):
             events.append(((int(call[0]["ts_epoch"]), 2, int(call[0]["id"])), "metadata", call))
-        for key, rows in _artifact_groups(batch.artifacts).items():
+        for key, rows in groups.items():
             ts, mid = done_at.get(key, (min(int(r["ts_epoch"]) for r in rows), 1 << 62))
             events.append(((ts, 2, mid + 0.5), "artifacts", (key, rows)))
         events.sort(key=lambda e: e[0])
@@ -231,11 +235,10 @@ class Replayer:
                 continue
             fold.task_heartbeat(task, beat * 1000)
 
-    async def _enrich(self, batch: Batch) -> dict[AttemptKey, Enrichment | None]:
+    async def _enrich(self, batch: Batch, groups: dict[AttemptKey, list[Row]]) -> dict[AttemptKey, Enrichment | None]:
         """Datastore facts per attempt: the _parameters tasks first (their DAG says which steps @catch)."""
         self._ids = {tid: t.task_id for tid, t in self.tasks.items()}
         self._ids.update({int(t["task_id"]): task_id_of(t) for t in batch.tasks})
-        groups = _artifact_groups(batch.artifacts)
         first = {k: v for k, v in groups.items() if k[2].startswith("_")}
         rest = {k: v for k, v in groups.items() if not k[2].startswith("_")}
         infos: dict[AttemptKey, Enrichment | None] = {}
