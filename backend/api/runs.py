@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -72,11 +73,7 @@ async def get_run(request: web.Request) -> web.Response:
         raise not_found(f"run {flow}/{run} not found")
     if (hit := cached_for_run(request, row)) is not None:
         return hit
-    data = run_shape(row)
-    data["file_name"] = row["file_name"]
-    if with_source:
-        data["source_code"] = row["source_code"]
-    return respond.one(request, data, immutable=False)
+    return respond.one(request, orjson.Fragment(row["detail_json"]), immutable=False)
 
 
 RUN_FILTERS = (

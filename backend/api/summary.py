@@ -18,7 +18,7 @@ from backend.db import summary as summary_db
 from backend.db.query import Row
 from backend.keys import DB
 from backend.params import get_choice
-from backend.resources.runs import run_shape
+from backend.resources.runs import run_object
 from backend.resources.summary import TOP_GROUPS, TOP_STEPS, links, markdown
 from backend.routes import Param, Route
 
@@ -31,7 +31,7 @@ async def build_summary(app: web.Application, run: Row, base: str) -> dict[str, 
     digest["groups"] = digest["groups"][:TOP_GROUPS]
     slowest = sorted(durations["steps"], key=lambda s: -(s["wall_ms"] if s["wall_ms"] is not None
                                                           else s["max_ms"] or 0))[:TOP_STEPS]
-    return {"run": run_shape(run), "status": why, "failures": digest, "slowest_steps": slowest,
+    return {"run": run_object(run), "status": why, "failures": digest, "slowest_steps": slowest,
             "critical_path": path, "last_good_run": last_good,
             "links": links(base, run, last_good, digest["groups"])}
 

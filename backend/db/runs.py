@@ -8,25 +8,31 @@ from typing import Any
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
 from backend.db.query import Db, Row
+from backend.db.run_json import RUN_JSON, run_json
 from backend.db.tag_stats import driving_tag, tag_frequencies
 
-RUN_COLUMNS = f"""
+RUN_FIELDS = f"""
     r.run_pk, r.flow_id, r.run_id, r.run_number, r.user_name, r.tags, r.system_tags, r.source,
     {status_expr('r')} AS status, {reason_expr('r')} AS status_reason, {stale_expr('r')} AS stale,
     r.failed_step, r.origin_run_id, r.created_at, r.started_at, r.finished_at, r.duration_ms,
     r.heartbeat_at, r.parameters, r.n_tasks, r.n_running, r.n_completed, r.n_failed, r.change_seq
 """
+# The columns plus the run's answer (run_shape in backend/resources/runs.py wraps it).
+RUN_COLUMNS = f"{RUN_FIELDS}, {RUN_JSON} AS run_json"
+# A page of a run list needs only the answer's JSON and the cursor's sort keys.
+RUN_LIST_COLUMNS = f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, {RUN_JSON} AS run_json"
 
 RUN_BY_ID = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
-RUN_WITH_SOURCE = f"""
-SELECT {RUN_COLUMNS}, s.file_name, CASE WHEN %(with_source)s THEN s.source END AS source_code
+# The run's columns (for the response cache's settled-run check) and its RunDetail JSON.
+_RUN_WITH_SOURCE = """
+SELECT {columns}, {detail}::text AS detail_json
 FROM runs r LEFT JOIN run_sources s ON s.run_pk = r.run_pk
 WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
 """
-RUNS_CHANGED = f"""
-SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s {{extra}}
-ORDER BY r.change_seq LIMIT %(limit)s
-"""
+RUN_WITH_FILE_NAME = _RUN_WITH_SOURCE.format(columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name"))
+RUN_WITH_SOURCE = _RUN_WITH_SOURCE.format(
+    columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name, 'source_code', s.source"))
+RUNS_CHANGED = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s"
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ def sort_key(order: Order, row: Row) -> list[Any]:
 
 
 def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | None, limit: int,
-                  params: dict[str, Any], columns: str = RUN_COLUMNS,
+                  params: dict[str, Any], columns: str = RUN_LIST_COLUMNS,
                   tag_freqs: dict[str, float] | None = None) -> str:
     """The statement of one page (and its params, added to ``params``).
 
@@ -168,7 +174,7 @@ def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | Non
 
 async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                     cursor: Sequence[Any] | None, limit: int,
-                    columns: str = RUN_COLUMNS) -> tuple[list[Row], bool]:
+                    columns: str = RUN_LIST_COLUMNS) -> tuple[list[Row], bool]:
     """One page of runs and whether more follow (fetches limit + 1 rows; never counts)."""
     params: dict[str, Any] = dict(live)
     freqs = await tag_frequencies(db) if filters.tags and order.name == "created" else None
@@ -210,7 +216,7 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
     sql = f"""
     SELECT g.key AS group_key, x.* FROM ({GROUP_KEYS[group_by]}) g
     LEFT JOIN LATERAL (
-        SELECT {RUN_COLUMNS} FROM runs r
+        SELECT {RUN_LIST_COLUMNS} FROM runs r
         WHERE {GROUP_COLUMN[group_by]} = g.key AND {' AND '.join(where) if where else 'TRUE'}
         ORDER BY {order_by} LIMIT %(per_group)s) x ON TRUE
     ORDER BY g.key, {outer_order}
@@ -234,8 +240,9 @@ async def get_run(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | No
 
 async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
                               with_source: bool) -> Row | None:
-    """The run, its flow file's name and (with_source) the file's text, in one query."""
-    return await db.one(RUN_WITH_SOURCE, {**live, "flow": flow, "run": run, "with_source": with_source})
+    """The run, its flow file's name and (with_source) the file's text, in one query; the answer's
+    JSON (RunDetail) is ``detail_json``."""
+    return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run})
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,
@@ -247,4 +254,4 @@ async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,
     if run_pk is not None:
         extra += " AND r.run_pk = %(run_pk)s"
         params["run_pk"] = run_pk
-    return await db.all(RUNS_CHANGED.format(extra=extra), params)
+    return await db.all(f"{RUNS_CHANGED}{extra} ORDER BY r.change_seq LIMIT %(limit)s", params)

@@ -22,7 +22,7 @@ class Event:
     kind: str           # insert | update
     key: str            # identity of the object within the resource
     seq: int
-    data: dict[str, Any]
+    data: Any           # what orjson encodes: a dict, or an orjson.Fragment of JSON built by Postgres
     created_at: int | None = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from multidict import MultiMapping
 
 from backend.db import runs as runs_db
@@ -35,28 +36,16 @@ SCHEMAS = {
 }
 
 
-def task_counts(row: Row) -> dict[str, int]:
-    """Counts kept by the schema's triggers; a run that lost its heartbeat has no running tasks."""
-    running, failed = row["n_running"], row["n_failed"]
-    if row.get("stale"):
-        running, failed = 0, failed + running
-    total = row["n_tasks"]
-    return {"total": total, "pending": max(0, total - row["n_running"] - row["n_completed"] - row["n_failed"]),
-            "running": running, "completed": row["n_completed"], "failed": failed}
+def run_shape(row: Row) -> orjson.Fragment:
+    """A run's answer: its JSON as Postgres built it (backend/db/run_json.py, selected as ``run_json``
+    by every statement that reads runs), passed through without decoding."""
+    return orjson.Fragment(row["run_json"])
 
 
-def run_shape(row: Row) -> dict[str, Any]:
-    return {
-        "flow_id": row["flow_id"], "run_id": row["run_id"], "run_number": row["run_number"],
-        "pathspec": f"{row['flow_id']}/{row['run_id']}", "user": row["user_name"],
-        "tags": list(row["tags"] or []), "system_tags": list(row["system_tags"] or []),
-        "source": row["source"], "status": row["status"], "status_reason": row["status_reason"],
-        "failed_step": row["failed_step"], "origin_run_id": row["origin_run_id"],
-        "created_at": row["created_at"], "started_at": row["started_at"],
-        "finished_at": row["finished_at"], "duration_ms": row["duration_ms"],
-        "heartbeat_at": row["heartbeat_at"], "parameters": row["parameters"] or {},
-        "task_counts": task_counts(row), "seq": row["change_seq"],
-    }
+def run_object(row: Row) -> dict[str, Any]:
+    """The same, decoded, for code that reads its fields (the summary's Markdown)."""
+    value: dict[str, Any] = orjson.loads(row["run_json"])
+    return value
 
 
 def parse_filters(q: MultiMapping[str], flow: str | None) -> runs_db.RunFilters:
