@@ -165,13 +165,12 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
 
     async def steps_and_tasks_sql(db: Any, live: dict[str, Any]) -> None:
         # What the two handlers run with the response cache off, one after the other here: each
-        # looks the run up; then the steps' rows; the tasks page and its attempts.
+        # looks the run up; then the steps' rows; the tasks page with its attempts (one statement).
         run = await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
         await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
         assert run is not None
         await steps_db.steps_of_run(db, run["run_pk"])
-        rows, _ = await tasks_db.list_tasks(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT)
-        await tasks_db.attempts_of(db, live, [r["task_pk"] for r in rows])
+        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT)
     cases.append(Case("run page: steps + tasks", "detail", steps_and_tasks, sql_of(steps_and_tasks_sql)))
     # A finished run: its answers are cached under its own change_seq, whatever else is written.
     done = next((r for r in newest if r["status"] == "completed"), None)
@@ -182,7 +181,7 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     huge = huge_run(seed)
     cases.append(Case("huge run: run", "detail", getter(url, huge)))
     cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
-                      sql_of(tasks_db.list_tasks, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
+                      sql_of(tasks_db.list_task_page, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
     full = await prime(session, url, args)
     w0, w1, total = full["start"], full["end"], full["total_rows"]
     mid, span = (w0 + w1) // 2, w1 - w0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 from backend.api import respond
@@ -26,12 +27,12 @@ async def list_tasks(request: web.Request) -> web.Response:
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     limit = get_limit(q)
     cursor = decode_cursor(q, "tasks", 1)
-    rows, attempts, more = await tasks_db.list_tasks_with_attempts(
+    rows, more = await tasks_db.list_task_page(
         request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit)
     nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
     finished = run["status"] != "running" and not run["stale"]
-    return respond.page(request, [task_shape(r, attempts[r["task_pk"]]) for r in rows], nxt,
-                        immutable=finished)
+    # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
+    return respond.page(request, [orjson.Fragment(r["task_json"]) for r in rows], nxt, immutable=finished)
 
 
 async def get_task(request: web.Request) -> web.Response:

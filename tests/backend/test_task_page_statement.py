@@ -1,13 +1,16 @@
-"""A task page in one statement (tasks joined with their attempts) answers byte for byte what the
-two statements did (a page of tasks, then their attempts), on every run of the session database:
-real runs recorded by core_runtime plus a run written here whose heartbeat was lost (statuses and
-reasons computed at read time), a task with several attempts and one with none."""
+"""A task page built as JSON by Postgres in one statement (backend/db/task_json.py) answers what the
+Python shape (task_shape, still used by the live feed and the one-task answer) makes of the two
+plain statements (a page of tasks, then their attempts): the same JSON values, keys in the same
+order, the same pages, on every run of the session database: real runs recorded by core_runtime
+plus a run written here whose heartbeat was lost (statuses and reasons computed at read time),
+odd text, float foreach values, a task with several attempts and one with none."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import orjson
 import psycopg2
 import psycopg2.extras
 import pytest
@@ -57,7 +60,7 @@ def lost_heartbeat_run(pg_dsn: str, recorded: dict[str, str]) -> None:
                              now - 898_000 + attempt, odd))
 
 
-async def test_one_statement_equals_two(lost_heartbeat_run: None, pg_reader_dsn: str, settings: Settings) -> None:
+async def test_json_page_equals_python_shape(lost_heartbeat_run: None, pg_reader_dsn: str, settings: Settings) -> None:
     conn = psycopg2.connect(pg_reader_dsn)
     conn.autocommit = True
     psycopg2.extras.register_default_jsonb(conn, loads=_loads_jsonb)
@@ -73,12 +76,13 @@ async def test_one_statement_equals_two(lost_heartbeat_run: None, pg_reader_dsn:
                 while True:
                     old, more = await tasks_db.list_tasks(db, live, run_pk, steps, statuses, after, 2)
                     old_attempts = await tasks_db.attempts_of(db, live, [r["task_pk"] for r in old])
-                    new, new_attempts, new_more = await tasks_db.list_tasks_with_attempts(
-                        db, live, run_pk, steps, statuses, after, 2)
-                    before = encode([task_shape(r, old_attempts[r["task_pk"]]) for r in old])
-                    assert encode([task_shape(r, new_attempts[r["task_pk"]]) for r in new]) == before
-                    assert new_more == more
-                    several |= any(len(a) > 1 for a in new_attempts.values())
+                    new, new_more = await tasks_db.list_task_page(db, live, run_pk, steps, statuses, after, 2)
+                    before = orjson.loads(encode([task_shape(r, old_attempts[r["task_pk"]]) for r in old]))
+                    built = [orjson.loads(r["task_json"]) for r in new]
+                    assert built == before
+                    assert [list(t) for t in built] == [list(t) for t in before]
+                    assert [r["task_pk"] for r in new] == [r["task_pk"] for r in old] and new_more == more
+                    several |= any(len(t["attempts"]) > 1 for t in built)
                     pages += 1
                     if not more:
                         break
