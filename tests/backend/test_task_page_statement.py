@@ -62,7 +62,9 @@ def lost_heartbeat_run(pg_dsn: str, recorded: dict[str, str]) -> None:
 
 async def test_json_page_equals_python_shape(lost_heartbeat_run: None, pg_reader_dsn: str, settings: Settings) -> None:
     conn = psycopg2.connect(pg_reader_dsn)
-    conn.autocommit = True
+    # One snapshot for every statement: a flow still writing (started by an earlier test) must
+    # not change a task between the two reads being compared.
+    conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     psycopg2.extras.register_default_jsonb(conn, loads=_loads_jsonb)
     db = SyncDb(conn)
     live = live_params(settings)   # one clock for both: a lost heartbeat's reason has it
@@ -79,7 +81,7 @@ async def test_json_page_equals_python_shape(lost_heartbeat_run: None, pg_reader
                     new, new_more = await tasks_db.list_task_page(db, live, run_pk, steps, statuses, after, 2)
                     before = orjson.loads(encode([task_shape(r, old_attempts[r["task_pk"]]) for r in old]))
                     built = [orjson.loads(r["task_json"]) for r in new]
-                    assert built == before
+                    assert built == before, (run_pk, steps, statuses, after)
                     assert [list(t) for t in built] == [list(t) for t in before]
                     assert [r["task_pk"] for r in new] == [r["task_pk"] for r in old] and new_more == more
                     several |= any(len(t["attempts"]) > 1 for t in built)
