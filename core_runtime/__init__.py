@@ -57,7 +57,7 @@ pytorch_parallel = plugin_step_decorator(PytorchParallelDecorator)
 __all__ = [
     "S3", "USER_SKIP_STEP", "CaughtException", "Config", "ConfigValue", "DataArtifact", "Flow",
     "FlowMutator", "FlowSpec", "IncludeFile", "JSONType", "JSONTypeClass", "MergeArtifactsError",
-    "Metaflow", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
+    "Metaflow", "NBRunner", "Parameter", "Run", "Runner", "Step", "StepMutator", "Task", "UserStepDecorator",
     "batch", "card", "catch", "conda", "conda_base", "conda_environment_yml_parser", "config_expr",
     "current", "default_metadata", "default_namespace", "environment", "exit_hook", "get_metadata",
     "get_namespace", "inspect_spin", "kubernetes", "metadata", "namespace", "parallel",
@@ -86,6 +86,10 @@ def __getattr__(name: str) -> Any:
         from core_runtime.datatools import S3
 
         return S3
+    if name == "NBRunner":
+        from core_runtime.runner.nbrun import NBRunner
+
+        return NBRunner
     if name == "cards":
         import core_runtime.cards as cards_module
 
