@@ -297,6 +297,10 @@ class Settings:
     mirror_liveness_interval: float = setting(
         5.0, "Seconds between reads of the heartbeats and tags of the mirrored runs and tasks still "
              "running (and the tags of runs finished within the hour).", check=_positive)
+    mirror_tag_sweep_runs: int = setting(
+        2000, "Runs whose tags the mirror re-reads each liveness interval, walking the whole source by "
+              "primary key, so tag changes on runs of any age arrive (no notification reveals them); "
+              "0 turns the sweep off.", check=_not_negative)
     mirror_batch_runs: int = setting(
         200, "Runs the backfill copies per transaction (and per checkpoint); fewer when they have many "
              "tasks.", check=_positive)

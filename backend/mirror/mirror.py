@@ -63,6 +63,7 @@ class Mirror:
         self.poll_interval = float(settings.mirror_poll_interval)
         self.poll_interval_listening = float(settings.mirror_poll_interval_listening)
         self.liveness_interval = float(settings.mirror_liveness_interval)
+        self.tag_sweep_runs = int(settings.mirror_tag_sweep_runs)
         self.lookback = float(settings.mirror_lookback)
         self.batch_runs = int(settings.mirror_batch_runs)
         self.enricher = Enricher(settings.s3_endpoint_url, int(settings.mirror_datastore_threads))

@@ -109,6 +109,9 @@ class SourceSql:
                                "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                                "ON r.flow_id = k.f AND r.run_number = k.n")
         self.task_heartbeats = f"SELECT t.task_id, t.last_heartbeat_ts FROM {t} t WHERE t.task_id = ANY(%s)"
+        # The tag sweep (tag_sweep.py): the next page of runs by primary key.
+        self.runs_after = (f"SELECT r.flow_id, r.run_number, r.tags FROM {r} r "
+                           "WHERE (r.flow_id, r.run_number) > (%s, %s) ORDER BY r.flow_id, r.run_number LIMIT %s")
 
 
 # Goose versions of metaflow-service's schema this mirror reads. Older ones lack the indexes its

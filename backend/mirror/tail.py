@@ -29,6 +29,7 @@ from backend.ingest.state.store import StateStore
 from backend.mirror import checkpoint as ck
 from backend.mirror.replay import Applied, Batch, Replayer, RunKey, attempt_key, task_id_of
 from backend.mirror.source import SourceUnavailable
+from backend.mirror.tag_sweep import TagSweep
 
 if TYPE_CHECKING:
     from backend.mirror.mirror import Mirror
@@ -77,6 +78,7 @@ class Tail:
         self.recent_runs: dict[RunKey, int] = {}          # new runs seen by the run poll -> ts_epoch
         self.known_tasks: BoundedMap[int, tuple[RunKey, str, str]] = BoundedMap(KNOWN_TASKS)
         self._last_liveness = 0.0
+        self.tag_sweep = TagSweep(m, m.tag_sweep_runs)
         self._last_full = 0.0
         self._probe: tuple[Any, Any, Any] | None = None    # what the probe said at the last full poll
         self._saved = ""                                     # the checkpoint as last written by this tail
@@ -94,6 +96,7 @@ class Tail:
                 found = await self.cycle()
                 if time.monotonic() - self._last_liveness >= m.liveness_interval:
                     await self.liveness()
+                    await self.tag_sweep.step()
                     self._last_liveness = time.monotonic()
                 await m.publish()
                 if found:

@@ -3,7 +3,7 @@
 After a run has been mirrored and the artifact rows its attempts announced have arrived (or
 stopped arriving), the tail must go quiet: the probe (newest metadata id, task id and run time)
 every poll, the full read of the tables at most every ``FULL_POLL_S``, and nothing else but the
-heartbeat and tag reads every ``mirror_liveness_interval``.
+heartbeat and tag reads (and one page of the tag sweep) every ``mirror_liveness_interval``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ async def test_an_idle_tail_sends_one_probe_per_poll(source_server: SourceServer
         # every 0.2 s poll read every table and the attempts' artifacts: ~15 of each).
         assert full_reads <= 1 and window.count(sql.new_tasks) <= 1 and window.count(sql.new_runs) <= 1, window
         assert window.count(sql.artifacts_of_attempts) == 0, window
-        liveness = {sql.run_heartbeats, sql.task_heartbeats, sql.tasks_by_name}
+        liveness = {sql.run_heartbeats, sql.task_heartbeats, sql.tasks_by_name, sql.runs_after}
         others = [s for s in window if s not in liveness and s not in (sql.probe, sql.new_metadata, sql.new_tasks,
                                                                         sql.new_runs)]
         assert others == [], others

@@ -62,6 +62,7 @@ def _params(src: Any) -> dict[str, tuple[Any, ...]]:
         "metadata_by_id": (list(range(top - 500, top)),), "artifacts_of_runs": (f, n), "artifacts_of_tasks": tk,
         "artifacts_of_attempts": (*tk, [0] * len(tasks)), "run_heartbeats": (f, n),
         "task_heartbeats": ([t["task_id"] for t in tasks],),
+        "runs_after": (runs[0]["flow_id"], runs[0]["run_number"], 2000),
     }
 
 
@@ -93,7 +94,7 @@ def test_every_source_statement_uses_an_index(large_source: Any) -> None:
     # The polls that run every cycle, with the indexes they must use.
     assert "metadata_v3_pkey" in checked["new_metadata"] and "metadata_v3_pkey" in checked["metadata_by_id"]
     assert "tasks_v3_pkey" in checked["new_tasks"] and "tasks_v3_pkey" in checked["task_heartbeats"]
-    assert "runs_v3_pkey" in checked["run_heartbeats"]
+    assert "runs_v3_pkey" in checked["run_heartbeats"] and "runs_v3_pkey" in checked["runs_after"]
     assert any(i.startswith("runs_v3_idx_") for i in checked["new_runs"]), checked["new_runs"]
     with admin(large_source.admin_dsn) as c, c.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs_v3")
