@@ -8,6 +8,7 @@ from typing import Any
 
 import aiopg
 import psycopg2
+import psycopg2.extensions
 import pytest
 
 from backend.db import runs as runs_db
@@ -137,17 +138,29 @@ def test_a_version_recorded_under_another_name_is_an_error(db: Any) -> None:
 
 
 async def test_tag_frequencies_come_from_the_statistics(db: Any, pg_reader_dsn: str) -> None:
+    """In a schema of its own: ANALYZE on the shared database's runs (and 3000 more runs in it) would
+    change the statistics, and so the plans and tag frequencies, of every test that runs after."""
+    reader = psycopg2.extensions.parse_dsn(pg_reader_dsn)["user"]
     with db.cursor() as cur:
-        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('TagStatsFlow', 1)")
-        cur.execute("INSERT INTO runs (flow_id, run_id, created_at, tags) SELECT 'TagStatsFlow', i::text, i, "
+        cur.execute("CREATE SCHEMA tag_stats_probe")
+        cur.execute("CREATE TABLE tag_stats_probe.runs (run_pk bigint PRIMARY KEY, tags text[] NOT NULL)")
+        cur.execute("INSERT INTO tag_stats_probe.runs SELECT i, "
                     "CASE WHEN i % 500 = 0 THEN ARRAY['everywhere', 'seldom'] ELSE ARRAY['everywhere'] END "
                     "FROM generate_series(1, 3000) AS i")
-        cur.execute("ANALYZE runs")
-    pool = await aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1)
+        cur.execute("ANALYZE tag_stats_probe.runs")
+        # pg_stats shows a table's statistics only to a role that may read the table
+        cur.execute(f"GRANT USAGE ON SCHEMA tag_stats_probe TO {reader}; "
+                    f"GRANT SELECT ON tag_stats_probe.runs TO {reader}")
     try:
-        freqs = await tag_frequencies(Db(pool, 30.0))
+        pool = await aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1,
+                                       options="-c search_path=tag_stats_probe")
+        try:
+            freqs = await tag_frequencies(Db(pool, 30.0))
+        finally:
+            pool.close()
+            await pool.wait_closed()
     finally:
-        pool.close()
-        await pool.wait_closed()
+        with db.cursor() as cur:
+            cur.execute("DROP SCHEMA tag_stats_probe CASCADE")
     assert freqs["everywhere"] >= COMMON                         # read through runs_created
     assert freqs.get("seldom", 0.0) < COMMON                     # read through run_tags
