@@ -54,6 +54,22 @@ async def test_websocket_follows_a_running_metaflow_flow(api: TestClient[Any, An
         await ws.close()
 
 
+async def run_shows(api: TestClient[Any, Any], path: str, status: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The run's answer once it says ``status``.
+
+    Right after an ingest write the UI API may still serve the answer it cached before it: the
+    response cache drops it when the write's NOTIFY reaches the live hub, which lags the write's
+    commit (by seconds on a loaded machine). So wait for that, not for a fixed time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = await api.get(path)
+        run = (await resp.json())["data"]
+        if run["status"] == status or time.monotonic() > deadline:
+            return dict(run, cache=resp.headers.get("X-Flowscope-Cache"))
+        await asyncio.sleep(0.1)
+
+
 async def test_orchestrated_run_kept_alive_by_task_heartbeats(api: TestClient[Any, Any], ingest: Ingest,
                                                               db: Any) -> None:
     """Argo-style runs send no run heartbeat: task creation and task heartbeats keep the run alive."""
@@ -75,8 +91,8 @@ async def test_orchestrated_run_kept_alive_by_task_heartbeats(api: TestClient[An
 
     status, _, _ = ingest.request("POST", base + "/steps/start/tasks/t-1/heartbeat", b"{}")
     assert status == 200
-    alive = (await get_json(api, f"/api/flows/BeatFlow/runs/{run_id}"))["data"]
-    assert alive["status"] == "running" and alive["status_reason"] is None
+    alive = await run_shows(api, f"/api/flows/BeatFlow/runs/{run_id}", "running")
+    assert alive["status"] == "running" and alive["status_reason"] is None, alive
 
     # a new task (the next step's pod) also counts as a sign of life of the run
     with db.cursor() as cur:
@@ -84,4 +100,5 @@ async def test_orchestrated_run_kept_alive_by_task_heartbeats(api: TestClient[An
                     (stale, run_id))
     ingest.post(base + "/steps/next/step", {})
     assert ingest.post(base + "/steps/next/task", {"task_id": "t-2"})[0] == 200
-    assert (await get_json(api, f"/api/flows/BeatFlow/runs/{run_id}"))["data"]["status"] == "running"
+    again = await run_shows(api, f"/api/flows/BeatFlow/runs/{run_id}", "running")
+    assert again["status"] == "running", again
