@@ -34,9 +34,23 @@ def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) ->
     raise AssertionError(f"{needle!r} not printed; output: {''.join(seen)}")
 
 
+def _stop(proc: subprocess.Popen) -> str:
+    """SIGINT, then all the output once the server has exited (communicate, not wait: it keeps
+    reading, so a full pipe cannot block the exit). A server still running 60 s later is made to
+    print its threads' stacks (PYTHONFAULTHANDLER, on SIGABRT), so the failure says where it hung."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        out, _ = proc.communicate(timeout=30)
+        raise AssertionError(f"serve did not stop within 60 s of SIGINT; its threads:\n{out[-8000:]}") from None
+    return str(out)
+
+
 def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
     ui_port, ingest_port = _free_port(), _free_port()
-    env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port))
+    env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port), PYTHONFAULTHANDLER="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--port", str(ui_port)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -47,10 +61,8 @@ def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
             assert json.load(r)["data"]["version"]
         with urllib.request.urlopen(f"http://127.0.0.1:{ingest_port}/ping", timeout=10) as r:
             assert r.headers["METADATA_SERVICE_VERSION"] == "2.5.1"
-        proc.send_signal(signal.SIGINT)
-        # communicate, not wait: it keeps reading the output, so a full pipe cannot block the exit.
-        proc.communicate(timeout=60)
-        assert proc.returncode == 0
+        out = _stop(proc)
+        assert proc.returncode == 0, out[-2000:]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -59,7 +71,7 @@ def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
 
 def test_serve_without_ingest(flowscope_env):
     ui_port, ingest_port = _free_port(), _free_port()
-    env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port))
+    env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port), PYTHONFAULTHANDLER="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--port", str(ui_port), "--no-ingest"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -68,8 +80,7 @@ def test_serve_without_ingest(flowscope_env):
         _wait_for_line(proc, "Flowscope is serving at")
         with socket.socket() as s:  # nothing listens on the ingest port
             assert s.connect_ex(("127.0.0.1", ingest_port)) != 0
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        out = _stop(proc)
         assert proc.returncode == 0, out[-2000:]
     finally:
         if proc.poll() is None:   # the assertion above failed: do not leave the server running
