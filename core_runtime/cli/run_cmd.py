@@ -98,7 +98,8 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     from contract.settings import load_settings
     from core_runtime.environments import prepare_environments
     from core_runtime.scheduler.console import Console
-    from core_runtime.scheduler.runner import Runner, RunSetup
+    from core_runtime.scheduler.run_state import RunSetup
+    from core_runtime.scheduler.runner import Runner
 
     max_workers = _max_workers(cmd)
     if backends is None:

@@ -16,77 +16,25 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from core_runtime.current import Parallel
 from core_runtime.decorators import find_decorator, resolved_attributes
 from core_runtime.scheduler.card_events import CardEvents
-from core_runtime.scheduler.child import PARALLEL_VAR, TaskContext, run_step
-from core_runtime.scheduler.console import Console, LinePrinter
-from core_runtime.scheduler.executor import AttemptSpec, Executor, TaskAttempt
+from core_runtime.scheduler.child import TaskContext, run_step
+from core_runtime.scheduler.completion import AttemptCompletion
+from core_runtime.scheduler.console import LinePrinter
+from core_runtime.scheduler.executor import AttemptSpec
+from core_runtime.scheduler.gang import gang_of, parallel_of
 from core_runtime.scheduler.local_executor import LocalExecutor
 from core_runtime.scheduler.placement import Placer
-from core_runtime.scheduler.plan import ChildResult, Finished, Record, TaskPlan
+from core_runtime.scheduler.plan import ChildResult, Record, TaskPlan
+from core_runtime.scheduler.run_state import TIMEOUT_GRACE_SECONDS, Queued, RunFailed, Running, RunSetup
 from core_runtime.scheduler.transitions import Transitions
 
 POLL_SECONDS = 0.5
-TIMEOUT_GRACE_SECONDS = 5.0
 
 
-@dataclass
-class RunSetup:
-    flow_cls: type
-    graph: Any
-    settings: Any
-    store: Any                     # RunStore
-    ds: Any                        # Datastore (parent side; children open their own)
-    run: Any                       # RunRef
-    username: str | None
-    tags: list[str]
-    run_values: dict[str, Any]
-    max_workers: int
-    console: Console
-    origin_run_id: str | None = None
-    cloner: Any = None             # resume: object with try_clone(plan) -> Finished | None
-    environments: Any = None       # environments.StepEnvironments of @pypi/@conda steps, if any
-    parameter_names: list[str] = field(default_factory=list)
-    project: dict[str, Any] = field(default_factory=dict)
-    graph_info: dict[str, Any] | None = None
-    max_num_splits: int | None = None
-    remote: Executor | None = None  # the distributed executor (Ray), when one is configured
-    remote_all: str | None = None  # --with ray|kubernetes|batch: every step asks for the remote executor
-
-
-@dataclass
-class Queued:
-    plan: TaskPlan
-    task: Any = None               # TaskRef once created
-    attempt: int = 0
-    not_before: float = 0.0
-    fallback: dict[str, Any] | None = None
-
-
-@dataclass
-class Running:
-    q: Queued
-    proc: TaskAttempt
-    writers: dict[str, Any]
-    printers: dict[str, LinePrinter]
-    deadline: float | None
-    open_fds: set[int] = field(default_factory=set)
-    timed_out: float | None = None
-    events: Any = None             # CardEvents: live card versions from the task
-
-
-class RunFailed(Exception):
-    def __init__(self, reason: str, step: str | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.step = step
-
-
-class Runner:
+class Runner(AttemptCompletion):
     def __init__(self, setup: RunSetup) -> None:
         self.s = setup
         self.transitions = Transitions(setup.graph)
@@ -243,7 +191,7 @@ class Runner:
                   ("python_version", platform.python_version(), "python_version")]
         if s.origin_run_id is not None:
             fields.append(("origin-run-id", s.origin_run_id, "origin-run-id"))
-        gang = self._gang(plan)
+        gang = gang_of(plan)
         if gang is not None and plan.index == 0:
             # Metaflow marks the first task of a @parallel gang as its control task.
             fields.append(("internal_task_type", "control_task", "internal_task_type"))
@@ -258,24 +206,6 @@ class Runner:
     def _user_retries(self, fn: Any) -> int:
         retry = find_decorator(fn, "retry")
         return int(resolved_attributes(retry, self.s.flow_cls).get("times", 0)) if retry else 0
-
-    @staticmethod
-    def _gang(plan: TaskPlan) -> tuple[Any, ...] | None:
-        """The key of the @parallel gang a task belongs to (None outside one)."""
-        if not plan.stack or plan.stack[-1]["var"] != PARALLEL_VAR:
-            return None
-        return (plan.step, tuple((f["step"], f["index"]) for f in plan.stack[:-1]))
-
-    def _gang_worker(self, plan: TaskPlan) -> bool:
-        return self._gang(plan) is not None and int(plan.stack[-1]["index"]) != 0
-
-    def _parallel(self, plan: TaskPlan, task_id: str) -> Parallel | None:
-        gang = self._gang(plan)
-        if gang is None:
-            return None
-        top = plan.stack[-1]
-        return Parallel("127.0.0.1", int(top["num_splits"]), int(top["index"]),
-                        self.control_tasks.get(gang, task_id))
 
     def _launch(self, q: Queued) -> None:
         from core_runtime.logs import LogWriter
@@ -292,7 +222,7 @@ class Runner:
                           run_values=s.run_values, tags=s.tags, fallback=q.fallback,
                           env_python=env[0] if env else None, env_pythonpath=env[1] if env else None,
                           parameter_names=s.parameter_names, project=s.project,
-                          graph_info=s.graph_info, parallel=self._parallel(q.plan, task.task_id),
+                          graph_info=s.graph_info, parallel=parallel_of(q.plan, task.task_id, self.control_tasks),
                           max_num_splits=s.max_num_splits)
         fn = getattr(s.flow_cls, q.plan.step)
         timeout = find_decorator(fn, "timeout")
@@ -430,106 +360,6 @@ class Runner:
         finally:
             if run.events is not None and run.events.recorded:
                 self.s.store.close_live_cards(run.q.task, run.q.attempt)
-
-    def _attempt_done(self, run: Running, result: ChildResult | None, exit_code: int | None,
-                      how: str, lost: str | None = None) -> None:
-        s = self.s
-        q = run.q
-        task = q.task
-
-        def say(text: str) -> None:
-            s.console.task(s.run.run_id, q.plan.step, task.task_id, run.proc.pid, text)
-
-        if result is not None and result.ok and run.timed_out is None:
-            from core_runtime.artifacts import ArtifactRecord
-
-            records = {r["name"]: r for r in result.records}
-            for r in self.param_records:
-                records.setdefault(r["name"], r)
-            s.store.record_artifacts(task, q.attempt, [ArtifactRecord(**r) for r in records.values()])
-            for c in result.cards:
-                s.store.record_card(task, q.attempt, c["card_id"], c["type"], c["location"], c["size"],
-                                    data_location=c.get("data_location"), final=True,
-                                    updated_at=c.get("updated_at"), decorator_id=c.get("decorator_id"))
-            s.store.finish_attempt(task, q.attempt, status="completed", exit_code=exit_code,
-                                   reason="exception caught by @catch" if result.caught else None,
-                                   final=True)
-            say("Task finished successfully.")
-            self._completed_task(Finished(q.plan.step, task.task_id, task.task_pk, records,
-                                          q.plan.stack, result.next, result.foreach_var,
-                                          result.num_splits, result.labels, q.plan.iteration))
-            return
-        exc_class: str | None
-        if run.timed_out is not None:
-            limit = run.timed_out - TIMEOUT_GRACE_SECONDS
-            exc = {"exception_type": "TimeoutException",
-                   "exception_message": f"timeout after {limit:g} s (killed: the step did not stop)",
-                   "traceback": None}
-            reason = f"TimeoutException: timeout after {limit:g} s (killed: the step did not stop)"
-            exc_class = "core_runtime.plugins.timeout_decorator.TimeoutException"
-        elif result is not None:
-            exc = {"exception_type": result.exception_type,
-                   "exception_message": result.exception_message, "traceback": result.traceback}
-            reason = f"{result.exception_type}: {result.exception_message}"
-            exc_class = result.exception_class
-        else:
-            exc = {"exception_type": None, "exception_message": None, "traceback": None}
-            reason = lost or f"task process {how}"
-            exc_class = "core_runtime.plugins.catch_decorator.FailureHandledByCatch"
-        fn = getattr(s.flow_cls, q.plan.step)
-        retry = find_decorator(fn, "retry")
-        catch = find_decorator(fn, "catch")
-        retry_attrs = resolved_attributes(retry, s.flow_cls) if retry else {}
-        times = int(retry_attrs.get("times", 0))
-        user_attempts_done = q.attempt + 1
-        full_reason = (f"step {q.plan.step} failed: {reason} (task {s.run.flow_id}/{s.run.run_id}/"
-                       f"{q.plan.step}/{task.task_id}, attempt {q.attempt})")
-        if q.fallback is None and user_attempts_done <= times:
-            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
-                                   reason=reason, final=False, **exc)
-            # Metaflow's local runtime retries at once; the delay is for schedulers (and for
-            # FLOWSCOPE_RETRY_DELAYS=true).
-            delay = 60.0 * float(retry_attrs.get("minutes_between_retries") or 0) \
-                if retry and s.settings.retry_delays else 0.0
-            say(f"Task failed: {reason}. Retrying" + (f" in {delay:g} s." if delay else "."))
-            retry_q = Queued(q.plan, task, q.attempt + 1, time.monotonic() + delay)
-            if delay > 0:
-                self.delayed.append(retry_q)
-            else:
-                self.ready.appendleft(retry_q)
-            return
-        if q.fallback is None and catch is not None and self._gang_worker(q.plan):
-            # Metaflow gives a @parallel gang's @catch attempt to its control task only: a worker
-            # that failed every attempt stays failed, and the gang goes on to the join with what
-            # the worker started from (the control task's catch stores the exception).
-            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
-                                   reason=reason, final=True, **exc)
-            say(f"Task failed: {reason.rstrip('.')}. Its gang's control task handles it (@catch).")
-            inherited = dict(q.plan.parents[0].records) if q.plan.parents else {}
-            self._completed_task(Finished(q.plan.step, task.task_id, task.task_pk, inherited,
-                                          q.plan.stack, list(s.graph.steps[q.plan.step].next)))
-            return
-        if q.fallback is None and catch is not None:
-            s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
-                                   reason=reason, final=False, **exc)
-            say(f"Task failed: {reason.rstrip('.')}.")
-            fallback = dict(exc, var=catch.attributes.get("var"), exception_class=exc_class)
-            self.ready.appendleft(Queued(q.plan, task, q.attempt + 1, 0.0, fallback))
-            return
-        s.store.finish_attempt(task, q.attempt, status="failed", exit_code=exit_code,
-                               reason=reason, final=True, **exc)
-        say(f"Task failed: {reason.rstrip('.')}.")
-        raise RunFailed(full_reason, q.plan.step)
-
-    def _completed_task(self, done: Finished) -> None:
-        if done.step == self.s.graph.start_step:
-            # Parameters are artifacts of every task, joins included (as in Metaflow).
-            self.param_records = [r for n, r in done.records.items() if n in self.s.run_values]
-        if done.step == self.s.graph.end_step:
-            self.end_done = True
-            return
-        for plan in self.transitions.successors(done):
-            self.ready.append(Queued(plan))
 
     def _kill_all(self, reason: str) -> None:
         for run in list(self.running.values()):
