@@ -49,7 +49,7 @@ def parse_run(request: web.Request, name: str) -> tuple[str, str]:
 
 
 async def _load(request: web.Request, flow: str, run_id: str, which: str) -> Row:
-    row = await runs_db.get_run(request.app[DB], live(request), flow, run_id)
+    row = await runs_db.get_run(request.app[DB], live(request), flow, run_id, with_json=True)
     if row is None:
         raise not_found(f"run {which} ({flow}/{run_id}) not found")
     return row

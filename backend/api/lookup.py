@@ -16,9 +16,9 @@ def live(request: web.Request) -> dict[str, int]:
     return live_params(request.app[SETTINGS])
 
 
-async def run_row(request: web.Request) -> Row:
+async def run_row(request: web.Request, with_json: bool = False) -> Row:
     flow, run = request.match_info["flow"], request.match_info["run"]
-    row = await runs_db.get_run(request.app[DB], live(request), flow, run)
+    row = await runs_db.get_run(request.app[DB], live(request), flow, run, with_json)
     if row is None:
         raise not_found(f"run {flow}/{run} not found")
     return row

@@ -13,7 +13,7 @@ from backend.api.critical_path import build_critical_path
 from backend.api.digest import build_digest
 from backend.api.durations import build_durations
 from backend.api.explain import build_run_explanation
-from backend.cache.run_rows import shared_run_row
+from backend.api.lookup import run_row
 from backend.db import summary as summary_db
 from backend.db.query import Row
 from backend.keys import DB
@@ -38,7 +38,7 @@ async def build_summary(app: web.Application, run: Row, base: str) -> dict[str, 
 
 async def get_summary(request: web.Request) -> web.Response:
     fmt = get_choice(request.query, "format", ("json", "md"), "json")
-    run = await shared_run_row(request)
+    run = await run_row(request, with_json=True)   # the summary shows the run's own JSON
     data = await build_summary(request.app, run, str(request.url.origin()))
     if fmt == "md":
         return web.Response(text=markdown(data), content_type="text/markdown", charset="utf-8",
