@@ -22,18 +22,40 @@ def test_table_marks_the_goals_and_the_sql_ratio() -> None:
     text = table([fast, slow, over])
     assert ("| home | 50 | 10 | 4.0 | 6.0 | 5.0 | 8.0 | 10.0 | 20.0 | 1600 | 2.00 | 5.00 | 1.2x yes | yes |"
             "  | < 50 | yes | 0.5 / 0.6 / 0.7 |") in text
-    assert text.splitlines()[3].endswith("| < 1000 | **no** |  |")
+    assert text.splitlines()[3].endswith("| < 1000 | **no** (c1) |  |")
     assert "| 3.0x **no** | **no** |" in text.splitlines()[4]
 
 
 def test_table_says_what_the_response_cache_answered() -> None:
     row = Result("home", "list", 50.0, {1: (0.001, 0.002, 0.002, 40), 32: (0.01, 0.02, 0.03, 160)}, first=0.01,
                  first_cache={"miss": 1}, cache={1: {"hit": 40}, 32: {"hit": 150, "coalesced": 8, "miss": 2}})
-    warm = Result("run", "detail", 50.0, {1: (0.001, 0.002, 0.002, 40)}, first=0.002,
-                  first_cache={"run-hit": 1}, cache={1: {"-": 40}})
+    warm = Result("run", "detail", 50.0, {1: (0.001, 0.002, 0.002, 40), 32: (0.01, 0.02, 0.03, 160)},
+                  first=0.002, first_cache={"run-hit": 1}, cache={1: {"-": 40}})
     text = table([row, warm])
     assert "| home |  | 10 | 1.0 |" in text and "| 40/40, 158/160 | < 50 | yes |" in text
     assert "| run |  | 2 (run-hit) |" in text and "| 0/40 | < 50 | yes |" in text
+
+
+def test_ok_judges_every_concurrency_the_target_names() -> None:
+    c1_fast = (0.001, 0.004, 0.005, 60)
+    # A list fast at one client but over its 50 ms target at 32 (the "flow = ReportFlow" row: c32 p95 127.4 ms).
+    slow_at_32 = Result("flow = ReportFlow", "list", 50.0, {1: c1_fast, 32: (0.029, 0.1274, 0.2, 240)})
+    assert not slow_at_32.ok() and slow_at_32.misses() == [32]
+    assert "| < 50 | **no** (c32) |" in table([slow_at_32])
+    # Details and timelines are judged at c1 and c32 too; exactly at the target is not under it.
+    for kind, target in (("detail", 50.0), ("timeline", 150.0), ("log", 50.0)):
+        at_target = Result("r", kind, target, {1: c1_fast, 32: (0.01, target / 1000, 0.2, 240)})
+        under = Result("r", kind, target, {1: c1_fast, 32: (0.01, target / 1000 - 0.0001, 0.2, 240)})
+        assert not at_target.ok() and under.ok(), kind
+    # Slow at one client fails whatever c32 does.
+    assert Result("r", "list", 50.0, {1: (0.04, 0.06, 0.07, 60), 32: (0.01, 0.02, 0.03, 240)}).misses() == [1]
+    # A named concurrency that was not measured is not met.
+    c1_only = Result("r", "list", 50.0, {1: c1_fast})
+    assert not c1_only.ok() and c1_only.ok_cell() == "**no** (c32 not measured)"
+    # The run-wide log search names c1 only (one search at a time): c32 does not count.
+    search = Result("search", "search", 1000.0, {1: (0.056, 0.075, 0.08, 60), 32: (1.7, 1.868, 1.9, 240)})
+    assert search.ok() and search.ok_cell() == "yes"
+    assert not Result("search", "search", 1000.0, {1: (0.9, 1.2, 1.3, 5)}).ok()
 
 
 def test_reference_compares_every_cell_with_metaflow() -> None:
@@ -60,4 +82,4 @@ def test_write_section_replaces_only_its_own(tmp_path: Path) -> None:
     assert text.count("## API — after") == 1 and "| home |" in text and "1970-01-01 00:00 UTC" in text
     assert "1.0 / 2.0 / 3.0 at the start, 1.5 / 2.0 / 3.0 at the end" in text
     write_section(str(doc), [row], "python -m bench.api", 0.0, "new one")
-    assert doc.read_text().rstrip().endswith("| home |  | 0 | 4.0 | 6.0 |  |  |  |  |  |  |  |  |  |  | < 50 | yes |  |")
+    assert doc.read_text().rstrip().endswith("| home |  | 0 | 4.0 | 6.0 |  |  |  |  |  |  |  |  |  |  | < 50 | **no** (c32 not measured) |  |")
