@@ -13,19 +13,27 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 
 def checked_page(browser: Any, base_url: str, timeout_ms: int = 15_000,
                  cookies: list[dict[str, str]] | None = None,
-                 attacks: tuple[str, ...] = (), stopped: list[str] | None = None) -> Iterator[Any]:
-    """A fresh page (light theme, 1400×850) that fails the test on any uncaught script error or
-    any Content-Security-Policy violation, in the page or its frames (a fixture body: yield from it).
+                 attacks: tuple[str, ...] = (), stopped: list[str] | None = None,
+                 color_scheme: str = "light", permissions: list[str] | None = None,
+                 init_scripts: tuple[str, ...] = ()) -> Iterator[Any]:
+    """A fresh page (light theme unless ``color_scheme`` says otherwise, 1400×850) that fails the
+    test on any uncaught script error or any Content-Security-Policy violation, in the page or its
+    frames (a fixture body: yield from it; or ``next()`` it for the page and ``next(it, None)`` to
+    close it and check).
 
     ``attacks``: regexes of violations that are a test's own hostile code being stopped (the
-    probe plugin fetching the API from its sandbox); those go to ``stopped`` instead."""
+    probe plugin fetching the API from its sandbox); those go to ``stopped`` instead.
+    ``permissions``: granted to the context (e.g. ``["notifications"]``); ``init_scripts``: run in
+    every frame before the page's own scripts, after the CSP listener."""
     context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=base_url,
-                                  color_scheme="light")
+                                  color_scheme=color_scheme, permissions=permissions or [])
     if cookies:
         context.add_cookies(cookies)
     # Every frame reports its violations as a console error Chromium cannot suppress; this also
     # names the directive for the ones it only reports as events.
     context.add_init_script(CSP_LISTENER)
+    for script in init_scripts:
+        context.add_init_script(script)
     pg = context.new_page()
     pg.set_default_timeout(timeout_ms)
     errors: list[str] = []

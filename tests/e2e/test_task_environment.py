@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Backend, api_get
+from conftest import Backend, api_get, checked_page
 from flow_runs import run_flow
 from pg_harness import database_fixtures
 
@@ -32,22 +32,14 @@ def env_server(built_ui: Path, flowscope_env: dict[str, str],
     backend.stop()
 
 
-def _page(browser: Any, base: str, scheme: str) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=base, color_scheme=scheme)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return context, page, errors
-
-
 @pytest.mark.timeout(900)
 def test_task_page_shows_the_environment_and_its_notice(browser: Any, env_server: tuple[str, str],
                                                         shots: Path) -> None:
     base, run_id = env_server
     tasks = {t["step_name"]: t["task_id"] for t in api_get(base, f"/api/flows/PlaylistTableFlow/runs/{run_id}/tasks")["data"]}
     for scheme in ("light", "dark"):
-        context, page, errors = _page(browser, base, scheme)
+        pages = checked_page(browser, base, 20_000, color_scheme=scheme)
+        page = next(pages)
         page.goto(f"/PlaylistTableFlow/{run_id}/table/{tasks['table']}")
         row = page.get_by_test_id("task-environment")
         row.wait_for()
@@ -63,5 +55,4 @@ def test_task_page_shows_the_environment_and_its_notice(browser: Any, env_server
         page.get_by_test_id("task-info").wait_for()
         page.wait_for_load_state("networkidle")
         assert page.get_by_test_id("task-environment").count() == 0
-        context.close()
-        assert not errors, f"uncaught errors in the page: {errors}"
+        next(pages, None)   # closes the page; fails on script errors or CSP violations

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_FLOWS, run_flow
+from conftest import FIXTURE_FLOWS, checked_page, run_flow
 
 FLOW = FIXTURE_FLOWS / "triage_flow.py"
 
@@ -138,16 +138,8 @@ def test_log_diff_with_the_last_good_run(page: Any, triage_runs: dict[str, str],
 
 @pytest.fixture()
 def notifying_page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, base_url=server, color_scheme="light",
-                                  permissions=["notifications"])
-    context.add_init_script(RECORD_NOTIFICATIONS)
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, errors
+    """The checked page (no script error, no CSP violation) with notifications granted and recorded."""
+    yield from checked_page(browser, server, permissions=["notifications"], init_scripts=(RECORD_NOTIFICATIONS,))
 
 
 def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscope_env: dict[str, str],
