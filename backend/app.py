@@ -36,6 +36,7 @@ from backend.keys import (
     DAG_CACHE,
     DATASTORE_MEMORY,
     DB,
+    FAILURE_SIGNATURES,
     HUB,
     LOG_CHUNKS,
     METAFLOW_READER,
@@ -197,6 +198,8 @@ def install_caches(app: web.Application, settings: Settings) -> None:
     app[ARTIFACT_VALUES] = LruCache("artifact_values", budget.bytes_for("artifact_values"), size_of=rendered_size)
     app[TIMELINE_INDEX] = TimelineIndexCache(budget.bytes_for("timeline_index"))
     app[TRIAGE] = LruCache("triage", budget.bytes_for("triage"), size_of=deep_size)
+    # Entries are put with their size (key strings + value): see backend/resources/digest.py.
+    app[FAILURE_SIGNATURES] = LruCache("failure_signatures", budget.bytes_for("failure_signatures"))
     app[METAFLOW_READER] = new_reader(settings, budget)
 
 

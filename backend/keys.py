@@ -45,6 +45,9 @@ LOG_CHUNKS: web.AppKey[LruCache[Any]] = web.AppKey("log_chunks")
 METAFLOW_READER: web.AppKey[MetaflowReader] = web.AppKey("metaflow_reader")
 # Settled runs' failure digests, critical paths and step durations, by (kind, run_pk, change_seq).
 TRIAGE: web.AppKey[LruCache[Any]] = web.AppKey("triage")
+# Failure rows' normalised messages, innermost user frames and signatures, by their text
+# (backend/resources/digest.py memoized(): one error repeats its message thousands of times).
+FAILURE_SIGNATURES: web.AppKey[LruCache[Any]] = web.AppKey("failure_signatures")
 # The readers of runs' contents, by runs.source (backend/sources/).
 SOURCES: web.AppKey[dict[str, RunSource]] = web.AppKey("sources")
 # Polls Metaflow's datastore for new log lines of watched tasks (backend/live/metaflow_logs.py).

@@ -19,7 +19,7 @@ from backend.cache.run_rows import shared_run_row
 from backend.db import digest as digest_db
 from backend.db.liveness import live_params
 from backend.db.query import Row
-from backend.keys import DB, SETTINGS, TRIAGE
+from backend.keys import DB, FAILURE_SIGNATURES, SETTINGS, TRIAGE
 from backend.resources.digest import MAX_GROUPS, Group, error_lines, group_failures, group_shape, signature_of
 from backend.routes import Route
 from backend.sources import source_for
@@ -85,7 +85,7 @@ async def _other_runs(app: web.Application, run: Row) -> tuple[list[Row], dict[s
     by_pk = {r["run_pk"]: r for r in runs}
     seen: dict[str, dict[int, Row]] = {}
     for row in await digest_db.failure_sample(db, list(by_pk), SAMPLE_PER_RUN):
-        sig = signature_of(row)[0]
+        sig = signature_of(row, app[FAILURE_SIGNATURES])[0]
         seen.setdefault(sig, {})[row["run_pk"]] = by_pk[row["run_pk"]]
     return runs, {sig: sorted(rs.values(), key=lambda r: (-r["created_at"], -r["run_pk"]))
                   for sig, rs in seen.items()}
@@ -101,7 +101,7 @@ async def _run_part(app: web.Application, run: Row) -> dict[str, Any]:
     db, params = app[DB], live_params(app[SETTINGS])
     final, retried = await asyncio.gather(digest_db.failed_tasks(db, params, run["run_pk"]),
                                           digest_db.retried_attempts(db, params, run["run_pk"]))
-    groups = group_failures(final, retried)
+    groups = group_failures(final, retried, app[FAILURE_SIGNATURES])
     shown = groups[:MAX_GROUPS]
     logs, complete = await _error_lines(app, run, shown)
     part = {"failed_tasks": len(final), "retried_attempts": len(retried),

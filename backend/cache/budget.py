@@ -37,7 +37,7 @@ class Share:
 # objects and parsed log chunks serve log pages, and Metaflow runs need their own log and blob caches.
 SHARES: tuple[Share, ...] = (
     Share("timeline_index", 0.40, "finished runs' tasks and attempt spans, row orders, zoom levels"),
-    Share("datastore_memory", 0.16, "datastore objects of native runs: log chunks, card HTML, artifact blobs"),
+    Share("datastore_memory", 0.15, "datastore objects of native runs: log chunks, card HTML, artifact blobs"),
     Share("log_chunks", 0.12, "native log chunks split into lines, each parsed the first time a page needs it"),
     Share("artifact_values", 0.08, "rendered artifact values, by sha"),
     Share("metaflow_logs", 0.08, "Metaflow runs' log files of finished attempts, as lines"),
@@ -46,6 +46,7 @@ SHARES: tuple[Share, ...] = (
     Share("run_rows", 0.02, "run rows shared by the requests of one change generation"),
     Share("metaflow_card_lists", 0.01, "Metaflow tasks' card listings"),
     Share("triage", 0.02, "settled runs' failure digests, critical paths and step durations"),
+    Share("failure_signatures", 0.01, "failures' normalised messages, user frames and signatures, by their text"),
 )
 
 

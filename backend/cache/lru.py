@@ -41,8 +41,10 @@ class LruCache(Generic[V]):
         self.hits += 1
         return item[0]
 
-    def put(self, key: Hashable, value: V) -> None:
-        size = self._size_of(value)
+    def put(self, key: Hashable, value: V, size: int | None = None) -> None:
+        """Keep ``value``; ``size`` (bytes) when the caller knows it better than ``size_of``
+        (e.g. a memo whose key is the big part)."""
+        size = self._size_of(value) if size is None else size
         if size > self.max_bytes // 4:
             return  # one huge value would flush everything else; serve it uncached
         old = self._items.pop(key, None)

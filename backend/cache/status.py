@@ -15,11 +15,13 @@ from backend.keys import (
     CACHE_BUDGET,
     DAG_CACHE,
     DATASTORE_MEMORY,
+    FAILURE_SIGNATURES,
     LOG_CHUNKS,
     METAFLOW_READER,
     TIMELINE_INDEX,
     TRIAGE,
 )
+from backend.metaflow_store.roots import s3_client_stats
 
 
 def caches(app: web.Application) -> dict[str, Any]:
@@ -32,16 +34,22 @@ def caches(app: web.Application) -> dict[str, Any]:
         "artifact_values": app[ARTIFACT_VALUES].stats(),
         "timeline_index": app[TIMELINE_INDEX].stats(),
         "triage": app[TRIAGE].stats(),
+        "failure_signatures": app[FAILURE_SIGNATURES].stats(),
         "metaflow": app[METAFLOW_READER].stats(),
     }
     disk = app[BLOBS].disk if BLOBS in app else None
     if disk is not None:
         out["datastore_disk"] = disk.stats()   # on disk: FLOWSCOPE_CACHE_DISK_MB, not the budget
+    out["s3_clients"] = s3_client_stats()      # a count bounded by MAX_S3_CLIENTS, not the budget
     return out
+
+
+# Shown under caches but bounded otherwise than by the memory budget.
+OUTSIDE_BUDGET = ("datastore_disk", "s3_clients")
 
 
 def budget(app: web.Application, shown: dict[str, Any]) -> dict[str, Any]:
     """The split of FLOWSCOPE_CACHE_MEMORY_MB, with each cache's bytes from ``shown`` (caches())."""
-    flat = {name: stats for name, stats in shown.items() if name not in ("metaflow", "datastore_disk")}
+    flat = {name: stats for name, stats in shown.items() if name not in ("metaflow", *OUTSIDE_BUDGET)}
     flat.update({f"metaflow_{name}": stats for name, stats in shown["metaflow"].items()})
     return app[CACHE_BUDGET].stats({name: int(stats["bytes"]) for name, stats in flat.items()})

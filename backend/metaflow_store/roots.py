@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,18 +118,38 @@ class LocalRoot:
         return sorted(files, key=lambda f: f.name)
 
 
-_clients: dict[str | None, Any] = {}
+# boto3 clients are thread-safe and costly to build: one per S3 endpoint URL, kept for the
+# process. Bounded by a count, not bytes (a client's memory is boto3's): the endpoint comes only
+# from the settings (FLOWSCOPE_S3_ENDPOINT_URL, or None for AWS), so a server holds one; beyond
+# MAX_S3_CLIENTS (an embedding process with several settings) the least recently used is dropped
+# (roots already open keep theirs). Shown at /api/-/status under caches.s3_clients.
+MAX_S3_CLIENTS = 4
+_clients: OrderedDict[str | None, Any] = OrderedDict()
 _clients_lock = threading.Lock()
+_client_counts = {"hits": 0, "misses": 0, "evictions": 0}
 
 
 def _s3_client(endpoint_url: str | None) -> Any:
-    # boto3 clients are thread-safe and costly to build: one per endpoint.
     with _clients_lock:
-        if endpoint_url not in _clients:
-            import boto3
+        client = _clients.get(endpoint_url)
+        if client is not None:
+            _clients.move_to_end(endpoint_url)
+            _client_counts["hits"] += 1
+            return client
+        import boto3
 
-            _clients[endpoint_url] = boto3.client("s3", endpoint_url=endpoint_url)
-        return _clients[endpoint_url]
+        client = _clients[endpoint_url] = boto3.client("s3", endpoint_url=endpoint_url)
+        _client_counts["misses"] += 1
+        while len(_clients) > MAX_S3_CLIENTS:
+            _clients.popitem(last=False)
+            _client_counts["evictions"] += 1
+        return client
+
+
+def s3_client_stats() -> dict[str, int]:
+    """The S3 client memo for /api/-/status: entries out of MAX_S3_CLIENTS, hits, misses."""
+    with _clients_lock:
+        return {"entries": len(_clients), "max_entries": MAX_S3_CLIENTS, **_client_counts}
 
 
 class S3Root:

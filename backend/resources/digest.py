@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from backend.cache.lru import LruCache
 from backend.db.query import Row
 from backend.resources.schema import BOOL, INT, STR, arr, nullable, obj, ref
 
@@ -59,10 +61,42 @@ _LIBRARY = re.compile(r"(site-packages|dist-packages)/|/lib/python\d[.\d]*/|^<fr
                       r"/metaflow/(?!.*flows?/)", re.I)
 
 
-@lru_cache(maxsize=16_384)
-def normalize(message: str) -> str:
-    """The message with what varies between occurrences of one error replaced by placeholders
-    (memoized: one error often repeats its exact message thousands of times)."""
+T = TypeVar("T")
+# What the memo pays per entry besides its strings: the LRU's dict slot and bookkeeping tuple,
+# the key tuple and the one-element box around the value (checked in tests/backend/test_cache_budget.py).
+MEMO_ENTRY_BYTES = 270
+
+
+def memoized(memo: LruCache[Any] | None, key: tuple[Hashable, ...], compute: Callable[[], T],
+             size: Callable[[T], int]) -> T:
+    """``compute()``, kept in ``memo`` (the app's FAILURE_SIGNATURES cache, bounded in bytes by
+    its part of FLOWSCOPE_CACHE_MEMORY_MB) when one is given: one error often repeats its exact
+    message and traceback thousands of times in a run. ``size(value)``: the bytes of the value
+    and of the key's strings that only this entry keeps."""
+    if memo is None:
+        return compute()
+    hit = memo.get(key)
+    if hit is not None:
+        return cast(T, hit[0])
+    value = compute()
+    memo.put(key, (value,), size=MEMO_ENTRY_BYTES + size(value))
+    return value
+
+
+def _frame_size(frame: Frame | None) -> int:
+    if frame is None:
+        return 0
+    return sys.getsizeof(frame) + sum(sys.getsizeof(s) for s in (frame.file, frame.function, frame.code)
+                                      if s is not None)
+
+
+def normalize(message: str, memo: LruCache[Any] | None = None) -> str:
+    """The message with what varies between occurrences of one error replaced by placeholders."""
+    return memoized(memo, ("normalize", message), lambda: _normalize(message),
+                    lambda text: sys.getsizeof(message) + sys.getsizeof(text))
+
+
+def _normalize(message: str) -> str:
     text = message[:MESSAGE_CHARS]
     text = _URL.sub("<url>", text)
     text = _UUID.sub("<uuid>", text)
@@ -98,7 +132,6 @@ def frames_part(traceback: str) -> str:
     return traceback if end < 0 else traceback[:end]
 
 
-@lru_cache(maxsize=16_384)
 def _innermost_user_frame(frames: str) -> Frame | None:
     found = [Frame(m["file"], int(m["line"]), m["func"].strip(), (m["code"] or "").strip() or None)
              for m in _FRAMES.finditer(frames)]
@@ -108,11 +141,13 @@ def _innermost_user_frame(frames: str) -> Frame | None:
     return (mine or found)[-1]
 
 
-def user_frame(traceback: str | None) -> Frame | None:
+def user_frame(traceback: str | None, memo: LruCache[Any] | None = None) -> Frame | None:
     """The innermost frame of user code (the last frame, if every frame is library code)."""
     if not traceback:
         return None
-    return _innermost_user_frame(frames_part(traceback))
+    frames = frames_part(traceback)
+    return memoized(memo, ("frame", frames), lambda: _innermost_user_frame(frames),
+                    lambda frame: sys.getsizeof(frames) + _frame_size(frame))
 
 
 def failure_message(row: Row) -> str:
@@ -122,15 +157,18 @@ def failure_message(row: Row) -> str:
     return str(row.get("attempt_reason") or row.get("task_reason") or "failed without a reason")
 
 
-def signature_of(row: Row) -> tuple[str, str, Frame | None]:
-    """(signature id, normalised message, frame) of one failure row."""
+def signature_of(row: Row, memo: LruCache[Any] | None = None) -> tuple[str, str, Frame | None]:
+    """(signature id, normalised message, frame) of one failure row; ``memo``: see memoized()."""
     etype = row.get("exception_type") or ""
-    message = normalize(failure_message(row))
-    frame = user_frame(row.get("traceback"))
-    return _signature(etype, message, frame.key() if frame else ""), message, frame
+    message = normalize(failure_message(row), memo)
+    frame = user_frame(row.get("traceback"), memo)
+    frame_key = frame.key() if frame else ""
+    # The normalised message is the "normalize" entry's value: counted there.
+    sig = memoized(memo, ("signature", etype, message, frame_key), lambda: _signature(etype, message, frame_key),
+                   lambda text: sys.getsizeof(etype) + sys.getsizeof(frame_key) + sys.getsizeof(text))
+    return sig, message, frame
 
 
-@lru_cache(maxsize=16_384)
 def _signature(etype: str, message: str, frame_key: str) -> str:
     return hashlib.sha1("\x1f".join((etype, message, frame_key)).encode()).hexdigest()[:12]
 
@@ -149,13 +187,13 @@ class Group:
         return min(self.final or self.retried, key=lambda r: (r["at"] is None, r["at"] or 0, r["task_pk"]))
 
 
-def group_failures(final: list[Row], retried: list[Row]) -> list[Group]:
+def group_failures(final: list[Row], retried: list[Row], memo: LruCache[Any] | None = None) -> list[Group]:
     """Failed tasks and retried attempts by signature: groups with failed tasks first (most
     first), then groups only retried attempts had."""
     groups: dict[str, Group] = {}
     for rows, is_final in ((final, True), (retried, False)):
         for row in rows:
-            sig, message, frame = signature_of(row)
+            sig, message, frame = signature_of(row, memo)
             group = groups.get(sig)
             if group is None:
                 group = groups[sig] = Group(sig, row.get("exception_type"), message, frame)

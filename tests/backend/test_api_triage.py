@@ -79,7 +79,16 @@ async def test_digest_groups_by_signature(api: Any, triage_runs: dict[str, str])
 
 
 async def test_digest_of_first_run_and_of_a_good_run(api: Any, triage_runs: dict[str, str]) -> None:
+    def looked_up(status: dict[str, Any]) -> int:
+        memo = status["caches"]["failure_signatures"]
+        assert memo["bytes"] <= memo["max_bytes"]
+        return int(memo["hits"] + memo["misses"])
+
+    before = looked_up((await get_json(api, "/api/-/status"))["data"])
     first = (await get_json(api, f"/api/flows/TriageFlow/runs/{triage_runs['first']}/failures"))["data"]
+    # The signatures went through the app's memo (under the cache budget, shown at /api/-/status).
+    status = (await get_json(api, "/api/-/status"))["data"]
+    assert looked_up(status) > before and status["caches"]["failure_signatures"]["entries"] > 0
     parse = _group(first, "ValueError", "parse_row")
     assert parse["first_seen_run"] == triage_runs["first"]          # first seen in this run
     assert parse["other_runs"] == [triage_runs["second"]]           # ... and also in a later one

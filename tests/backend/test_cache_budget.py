@@ -21,11 +21,16 @@ import pytest
 
 from backend.cache.artifact_worker import rendered_size
 from backend.cache.budget import MIB, RESPONSES, SHARES, CacheBudget
+from backend.cache.lru import LruCache
+from backend.cache.status import OUTSIDE_BUDGET
 from backend.cache.timeline_index import TimelineIndexCache
 from backend.db import timeline_index
 from backend.keys import TIMELINE_INDEX
+from backend.metaflow_store import roots
 from backend.metaflow_store.cards import CardFile
 from backend.metaflow_store.mflog import parse_mflog
+from backend.metaflow_store.roots import MAX_S3_CLIENTS
+from backend.resources.digest import signature_of
 from backend.sources.dags import dag_size
 from backend.sources.metaflow_reader import lines_size, listing_size
 from backend.sources.native_logs import ParsedChunk
@@ -79,7 +84,10 @@ async def test_status_shows_every_cache_under_the_budget(aiohttp_client: Aiohttp
     assert budget["memory_bytes"] == 96 * MIB
     assert set(budget["caches"]) == {RESPONSES, *(s.name for s in SHARES)}
     assert sum(c["max_bytes"] for c in budget["caches"].values()) <= 96 * MIB
-    flat = {**{k: v for k, v in caches.items() if k not in ("metaflow", "datastore_disk")},
+    assert "failure_signatures" in caches
+    # Outside the budget, bounded by a count: boto3 clients, one per S3 endpoint of the settings.
+    assert caches["s3_clients"]["entries"] <= caches["s3_clients"]["max_entries"] == MAX_S3_CLIENTS
+    flat = {**{k: v for k, v in caches.items() if k not in ("metaflow", *OUTSIDE_BUDGET)},
             **{f"metaflow_{k}": v for k, v in caches["metaflow"].items()}}
     assert set(flat) == set(budget["caches"])
     for name, stats in flat.items():
@@ -138,6 +146,58 @@ def test_dag_and_rendered_value_estimates() -> None:
                           "json": {f"k{i}": [i, i * 0.5, f"v{i}"] for i in range(2000)}})
     rendered, real = held(lambda: orjson.loads(value))
     assert_close(rendered_size(rendered), real, "a rendered artifact value")
+
+
+def _failures(n: int, seed: int) -> list[dict[str, Any]]:
+    """Failure rows as a big run has them: a few tracebacks, messages that differ by ids."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        kind = i % 6
+        tb = ('Traceback (most recent call last):\n  File "/usr/lib/python3.11/runpy.py", line 3, in run\n    x()\n'
+              f'  File "/home/me/flow_{kind}.py", line {10 + kind}, in train_{kind}\n    fit(rows, part={kind})\n'
+              '  File "/venv/lib/python3.11/site-packages/sk/fit.py", line 9, in fit\n    raise E\n'
+              + "".join(f'  File "/venv/lib/python3.11/site-packages/sk/deep_{d}.py", line {d}, in f{d}\n    g()\n'
+                        for d in range(rng.randint(0, 20)))
+              + f"ValueError{kind}: row {i}")
+        rows.append({"exception_type": f"ValueError{kind}",
+                     "exception_message": f"row {rng.randint(0, 10**6)} of s3://bucket/key/part-{i}.csv "
+                                          f"(id {rng.getrandbits(40):010x}) " + "x" * rng.randint(0, 200),
+                     "traceback": tb})
+    return rows
+
+
+def test_failure_signature_memo_estimate() -> None:
+    memo: LruCache[Any] = LruCache("failure_signatures", 512 * MIB)
+
+    def fill() -> int:
+        for row in _failures(3000, 9):
+            signature_of(row, memo)
+        return len(memo)
+
+    entries, real = held(fill)
+    assert entries > 3000      # a normalised message per row, a frame per traceback, the signatures
+    assert_close(memo.bytes, real, "failure signature memo")
+
+
+def test_failure_signature_memo_stays_in_its_bound() -> None:
+    rows = _failures(2000, 10)
+    memo: LruCache[Any] = LruCache("failure_signatures", 256 * 1024)
+    for row in rows + rows:
+        assert signature_of(row, memo) == signature_of(row)     # the same answers as unmemoized
+        assert memo.bytes <= memo.max_bytes
+    assert memo.evictions > 0 and memo.hits > 0
+
+
+def test_s3_clients_are_capped() -> None:
+    before = roots.s3_client_stats()
+    made = [roots._s3_client(f"http://127.0.0.1:{9000 + i}") for i in range(MAX_S3_CLIENTS + 3)]
+    assert len(set(map(id, made))) == MAX_S3_CLIENTS + 3
+    stats = roots.s3_client_stats()
+    assert stats["entries"] == MAX_S3_CLIENTS and stats["evictions"] >= before["evictions"] + 3
+    # The most recent endpoint is reused, not built again.
+    assert roots._s3_client(f"http://127.0.0.1:{9000 + MAX_S3_CLIENTS + 2}") is made[-1]
+    assert roots.s3_client_stats()["hits"] == stats["hits"] + 1
 
 
 @pytest.fixture(scope="module")
