@@ -60,19 +60,19 @@ class Mirror:
         self.source = Source(dsn, names_from(settings))
         self.status = MirrorStatus(name=self.name, source=redact_dsn(dsn))
         self.listen_setting: str = settings.mirror_listen
-        self.poll_interval = float(settings.mirror_poll_interval)
-        self.poll_interval_listening = float(settings.mirror_poll_interval_listening)
-        self.liveness_interval = float(settings.mirror_liveness_interval)
-        self.tag_sweep_runs = int(settings.mirror_tag_sweep_runs)
-        self.lookback = float(settings.mirror_lookback)
-        self.batch_runs = int(settings.mirror_batch_runs)
-        self.enricher = Enricher(settings.s3_endpoint_url, int(settings.mirror_datastore_threads))
+        self.poll_interval = settings.mirror_poll_interval
+        self.poll_interval_listening = settings.mirror_poll_interval_listening
+        self.liveness_interval = settings.mirror_liveness_interval
+        self.tag_sweep_runs = settings.mirror_tag_sweep_runs
+        self.lookback = settings.mirror_lookback
+        self.batch_runs = settings.mirror_batch_runs
+        self.enricher = Enricher(settings.s3_endpoint_url, settings.mirror_datastore_threads)
         self._pool: aiopg.Pool | None = None
         self.ckpt = ck.Checkpoint()
         self._published = 0.0
         self._published_phase = ""
         self._conflicts: set[RunKey] = set()
-        self.writers = int(settings.mirror_backfill_writers)
+        self.writers = settings.mirror_backfill_writers
         self.commit_lock = asyncio.Lock()
         self.on_progress: Callable[[MirrorStatus], None] | None = None
 
