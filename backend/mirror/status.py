@@ -102,6 +102,9 @@ class MirrorStatus:
 def describe(phase: str, detail: dict[str, Any], updated_at: int, now: int | None = None) -> dict[str, Any]:
     """The state as shown: a label ("backfilling 43 %", "lagging 12 s", ...) plus the facts."""
     now = now or now_ms()
+    # Every fact, even from a row published before a field existed (or with only a checkpoint):
+    # the answer has the MirrorState schema of /api/openapi.json.
+    detail = {**MirrorStatus(name="", source="").detail(), **detail}
     state, label = phase, phase
     if phase == "backfilling":
         label = f"backfilling {detail.get('backfill', {}).get('percent', 0):.0f} %"

@@ -154,3 +154,39 @@ def _matches(template: str, path: str) -> bool:
     import re
 
     return re.fullmatch(re.sub(r"{\w+}", "[^/]+", template), path) is not None
+
+
+async def test_status_with_mirrors_matches_its_schema(api: TestClient[Any, Any], pg_dsn: str) -> None:
+    """The mirrors part of /api/-/status is typed (MirrorState): a mirror that published its full
+    state, and one whose row holds only a checkpoint (detail '{}'), both answer every field."""
+    import psycopg2
+
+    from backend.mirror.status import MirrorStatus, now_ms
+
+    full = MirrorStatus(name="a-source", source="postgresql://reader@db/metaflow", phase="live",
+                        schema_version=30, listening=True, triggers=["notify_ui_runs"], caught_up_at=now_ms())
+    full.datastore_unreadable["s3://bucket/prefix"] = 2
+    full.last_skipped.append("artifact_v3 row 7: no task")
+    conn = psycopg2.connect(pg_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO mirror_state (source, phase, detail, updated_at) VALUES (%s, %s, %s, %s), "
+                        "(%s, %s, DEFAULT, %s)",
+                        ("test-mirror-full", "live", json.dumps(full.detail()), now_ms(),
+                         "test-mirror-checkpoint-only", "backfilling", now_ms()))
+        doc = await _get(api, "/api/openapi.json")
+        body = await _get(api, "/api/-/status")
+        _check(doc, "/api/-/status", body)
+        mirrors = {m["name"]: m for m in body["data"]["mirrors"]}
+        assert mirrors["test-mirror-full"]["state"] == "live"
+        assert mirrors["test-mirror-full"]["datastore_unreadable"] == {"s3://bucket/prefix": 2}
+        bare = mirrors["test-mirror-checkpoint-only"]
+        assert bare["label"].startswith("backfilling ") and bare["backfill"]["runs_total"] == 0 and bare["triggers"] == []
+        # A mirror state the schema does not allow fails the check (it is not an open object).
+        with pytest.raises(AssertionError, match="mirrors/0"):
+            _check(doc, "/api/-/status", {**body, "data": {**body["data"], "mirrors": [{**bare, "lag_ms": "soon"}]}})
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM mirror_state WHERE source LIKE 'test-mirror-%%'")
+        conn.close()

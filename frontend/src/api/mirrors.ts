@@ -1,27 +1,9 @@
 // The mirrors of metaflow-service databases feeding this Flowscope (from /api/-/status).
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson } from "./client";
+import type { MirrorState, ServiceStatus } from "./types";
 
-export interface MirrorState {
-  name: string;
-  state: "starting" | "backfilling" | "live" | "lagging" | "disconnected" | "refused" | "stopped";
-  label: string;
-  lag_ms: number | null;
-  updated_at: number;
-  source: string;
-  schema_version: number | null;
-  listening: boolean;
-  triggers: string[];
-  backfill: { runs_done: number; runs_total: number; percent: number; runs_per_s: number | null; eta_s: number | null };
-  rows_applied: number;
-  last_change_at: number | null;
-  disconnected_since: number | null;
-  error: string | null;
-  skipped_rows: number;
-  last_skipped: string[];
-  datastore_unreadable: Record<string, number>;
-  source_queries_per_s: number | null;
-}
+export type { MirrorState };
 
 /** Mirrors and their state, re-read every 5 s (none configured: an empty list, nothing shown). */
 export function useMirrors() {
@@ -30,7 +12,7 @@ export function useMirrors() {
     refetchInterval: 5000,
     staleTime: 4000,
     queryFn: ({ signal }) =>
-      getJson<{ data: { mirrors?: MirrorState[] } }>(apiUrl("/-/status"), signal).then((r) => r.data.mirrors ?? []),
+      getJson<{ data: ServiceStatus }>(apiUrl("/-/status"), signal).then((r) => r.data.mirrors),
   });
 }
 

@@ -1089,9 +1089,46 @@ export interface components {
         };
         /** @description One line of the NDJSON answer: matches as found, then one summary. */
         SearchLine: components["schemas"]["SearchMatch"] | components["schemas"]["SearchDone"];
-        /** @description Health of the pool, listener, caches, datastore, artifact worker and websocket hub (diagnostic; fields may grow). */
+        /** @description Health of the pool, listener, caches, datastore, artifact worker and websocket hub (diagnostic; fields may grow), and the mirrors feeding this database (typed: the UI shows them). */
         Status: {
+            mirrors: components["schemas"]["MirrorState"][];
+        } & {
             [key: string]: unknown;
+        };
+        /** @description A mirror of a metaflow-service database (docs/metaflow.md): its state as shown (label: "backfilling 43 %", "lagging 12 s", ...) and the facts behind it. Times are epoch ms. */
+        MirrorState: {
+            name: string;
+            /** @enum {string} */
+            state: "starting" | "backfilling" | "live" | "lagging" | "disconnected" | "refused" | "stopped";
+            label: string;
+            lag_ms: number | null;
+            updated_at: number;
+            source: string;
+            schema_version: number | null;
+            listening: boolean;
+            triggers: string[];
+            backfill: {
+                runs_done: number;
+                runs_total: number;
+                percent: number;
+                runs_per_s: number | null;
+                eta_s: number | null;
+                started_at: number | null;
+            };
+            rows_applied: number;
+            caught_up_at: number | null;
+            last_change_at: number | null;
+            disconnected_since: number | null;
+            /** @enum {string|null} */
+            unreachable: "source" | "flowscope" | null;
+            error: string | null;
+            skipped_rows: number;
+            last_skipped: string[];
+            datastore_unreadable: {
+                [key: string]: number;
+            };
+            source_queries: number;
+            source_queries_per_s: number | null;
         };
         Settings: {
             [key: string]: unknown;

@@ -41,6 +41,10 @@ export type RunDurations = Schemas["RunDurations"];
 export type StepDurations = Schemas["StepDurations"];
 export type LogDiff = Schemas["LogDiff"];
 export type RunSummary = Schemas["RunSummary"];
+export type ServiceStatus = Schemas["Status"];
+export type MirrorState = Schemas["MirrorState"];
+/** An autocomplete suggestion: a flow, Flow/Run, step, tag, user or task id. */
+export type Suggestion = Schemas["Suggestion"];
 
 /** Every list answer: a page of items and the cursor of the next page. */
 export interface ListPage<T> {

@@ -3,18 +3,11 @@
 import { useState } from "react";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { apiUrl, getJson } from "../api/client";
-import type { ListPage, Run } from "../api/types";
+import type { ListPage, Run, RunGroup } from "../api/types";
 import type { RunListFilters, RunSortKey } from "../nav/viewState";
 import { Empty, ErrorBox, Loading } from "../ui/states";
 import { RunRow } from "./RunRow";
 import { SortHeader } from "./RunTable";
-
-interface RunGroup {
-  group: string | null;
-  group_by: string;
-  runs: Run[];
-  next: string | null;
-}
 
 type Query = Record<string, string | string[] | null>;
 
