@@ -28,13 +28,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+def load_avg(avg: tuple[float, float, float]) -> str:
+    """1/5/15-minute load averages (os.getloadavg()) as `uptime` shows them: "2.3 / 3.1 / 4.4"."""
+    return " / ".join(f"{x:.1f}" for x in avg)
+
+
 def load_average() -> str:
-    """The 1/5/15-minute load averages, as `uptime` shows them."""
+    """The 1/5/15-minute load averages now, as `uptime` shows them."""
     try:
-        one, five, fifteen = os.getloadavg()
+        return load_avg(os.getloadavg())
     except OSError:
         return "?"
-    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
-from bench.api_report import Result, percentile, reference_table, table, write_section
+import pytest
+
+from bench.api_report import Result, load_avg, percentile, reference_table, table, write_section
 
 
 def test_percentile_nearest_rank() -> None:
@@ -83,3 +86,11 @@ def test_write_section_replaces_only_its_own(tmp_path: Path) -> None:
     assert "1.0 / 2.0 / 3.0 at the start, 1.5 / 2.0 / 3.0 at the end" in text
     write_section(str(doc), [row], "python -m bench.api", 0.0, "new one")
     assert doc.read_text().rstrip().endswith("| home |  | 0 | 4.0 | 6.0 |  |  |  |  |  |  |  |  |  |  | < 50 | **no** (c32 not measured) |  |")
+
+
+@pytest.mark.parametrize("module", ["bench.live", "bench.live_browsers", "bench.browser", "bench.browser_report"])
+def test_the_benchmarks_that_format_load_import(module: str) -> None:
+    """bench.live, bench.browser and bench.live_browsers format the load with load_avg (they failed
+    to import when it was gone)."""
+    importlib.import_module(module)
+    assert load_avg((2.345, 3.05, 14.0)) == "2.3 / 3.0 / 14.0"
