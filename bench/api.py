@@ -16,6 +16,9 @@ otherwise), "cached" the share of answers at c1 and c32 that came from the cache
 --no-response-cache measures the handlers themselves; --notify-hz 20 sends 20 change
 notifications a second (pg_notify only, nothing is written), as writers would, so answers cached
 under the generation keep being recomputed while settled runs' answers stay cached.
+--write-hz 5 really writes 5 runs a second meanwhile (a separate process, through RunStore as the
+runtime does: a run of BenchMixedFlow with one task that completes; deleted at the end), so the
+newest runs, counts and the change feed move and answers change while being cached.
 
 --cold starts a fresh backend process for each list and detail case and times its first request
 (the "cold" column); --workers N starts the backend with N processes on the port
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -129,6 +133,40 @@ def notify_while(dsn: str, stop: threading.Event, hz: float) -> None:
         conn.close()
 
 
+MIXED_FLOW = "BenchMixedFlow"
+
+
+def write_while(dsn: str, stop: Any, hz: float, written: Any) -> None:
+    """Really write, ``hz`` times a second: a new run of MIXED_FLOW with one task that completes
+    (the runtime's commits through RunStore), so the newest runs, counts and the change feed move
+    as under real writers. A process of its own: a thread here would wait for the GIL behind the
+    clients' event loop."""
+    from bench.live import DAG
+    from core_runtime.store import RunStore
+
+    store = RunStore(psycopg2.connect(dsn))
+    while not stop.wait(1 / hz):
+        run = store.create_run(MIXED_FLOW, user="bench", dag=DAG, file_name="bench.py", source="")
+        task = store.create_task(run, "start")
+        store.start_attempt(task, 0)
+        store.finish_attempt(task, 0, status="completed", exit_code=0)
+        store.finish_run(run, "completed", None)
+        with written.get_lock():
+            written.value += 1
+
+
+def delete_mixed(dsn: str) -> None:
+    """The writer's runs (their tasks and attempts cascade) and its flow: the seeded database is shared."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM runs WHERE flow_id = %s", (MIXED_FLOW,))
+            cur.execute("DELETE FROM flows WHERE flow_id = %s", (MIXED_FLOW,))
+    finally:
+        conn.close()
+
+
 def stop_backend(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     proc.wait(timeout=30)
@@ -159,6 +197,9 @@ async def run(args: argparse.Namespace) -> list[Result]:
     proc = None
     stop = threading.Event()
     notifier = None
+    writer: Any = None
+    writer_stop: Any = None
+    writer_dsn: str | None = None
     url = args.url
     if url is None:
         proc = start_backend(args.port, not args.no_response_cache, args.workers)
@@ -172,6 +213,17 @@ async def run(args: argparse.Namespace) -> list[Result]:
             dsn = resolve_dsns(load_settings()).reader   # here: pgserver's lock is per process, not thread
             notifier = threading.Thread(target=notify_while, args=(dsn, stop, args.notify_hz), daemon=True)
             notifier.start()
+        if args.write_hz > 0:
+            from contract.pg.connect import resolve_dsns
+            from contract.settings import load_settings
+
+            writer_dsn = resolve_dsns(load_settings()).writer
+            if writer_dsn is None:
+                raise SystemExit("--write-hz writes runs: it needs the writer role (FLOWSCOPE_DSN or the embedded Postgres)")
+            ctx = mp.get_context("spawn")
+            writer_stop = ctx.Event()
+            writer = ctx.Process(target=write_while, args=(writer_dsn, writer_stop, args.write_hz, args.written),
+                                 daemon=True)
         conn = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=conn) as session:
             cases = await api_cases.build(session, url, args)
@@ -179,6 +231,12 @@ async def run(args: argparse.Namespace) -> list[Result]:
             if args.cold and proc is not None:
                 cold, proc = await cold_firsts(cases, args, url, proc)
                 await api_cases.prime(session, url, args)
+            if writer is not None:   # after the cases took their arguments from the data
+                writer.start()
+                while args.written.value < 3:   # writing steadily before the clock starts
+                    if not writer.is_alive():
+                        raise SystemExit("the --write-hz writer stopped (see its traceback above)")
+                    await asyncio.sleep(0.1)
             results: list[Result] = []
             for case in cases:
                 if args.only and not any(o in case.name for o in args.only):
@@ -215,6 +273,11 @@ async def run(args: argparse.Namespace) -> list[Result]:
         stop.set()
         if notifier is not None:
             notifier.join(timeout=5)
+        if writer is not None and writer.pid is not None:
+            writer_stop.set()
+            writer.join(timeout=30)
+        if writer_dsn is not None:
+            delete_mixed(writer_dsn)
         if proc is not None:
             stop_backend(proc)
 
@@ -234,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notify-hz", type=float, default=0.0,
                    help="send this many change notifications a second meanwhile (no row is written): "
                         "the response cache of a database that is being written to")
+    p.add_argument("--write-hz", type=float, default=0.0,
+                   help="really write this many runs a second meanwhile, from a separate process through "
+                        "RunStore (deleted at the end): answers change while being cached")
     p.add_argument("--workers", type=int, default=1, help="backend processes on the port (FLOWSCOPE_WORKERS)")
     p.add_argument("--cold", action="store_true",
                    help="also time each list/detail case's first request to a freshly started backend")
@@ -253,12 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with open(args.summary) as f:
         args.seed = json.load(f)
+    args.written = mp.get_context("spawn").Value("i", 0)
     started = time.time()
     load_start = load_average()
     print(f"load average at the start: {load_start}", flush=True)
     results = asyncio.run(run(args))
     load_end = load_average()
     print(f"load average at the end: {load_end}", flush=True)
+    if args.write_hz > 0:
+        print(f"runs written meanwhile: {args.written.value} ({args.write_hz:g}/s asked; deleted again)", flush=True)
     if args.markdown:
         command = " ".join([f"FLOWSCOPE_HOME={home or '…'} python -m bench.api", *(argv or sys.argv[1:])])
         write_section(args.markdown, results, command, started, args.label, load_start, load_end,
