@@ -20,6 +20,7 @@ from backend.metaflow_store.blobs import python_type_name, read_blob, read_data_
 from backend.metaflow_store.roots import DatastoreRoot, StoreError, open_root
 from backend.sandbox.safe_pickle import (
     ExceptionRecord,
+    IncludedFileRecord,
     RestrictedValueError,
     restricted_loads,
     to_json_value,
@@ -135,7 +136,10 @@ def _inspect_special(root: DatastoreRoot, flow: str, step: str, shas: dict[str, 
             for pname in names:
                 if isinstance(pname, str) and pname in shas:
                     try:
-                        params[pname] = to_json_value(_decode(root, flow, shas[pname], DAG_MAX_BLOB))
+                        value = _decode(root, flow, shas[pname], DAG_MAX_BLOB)
+                        # an IncludeFile: where Metaflow uploaded the file, its size and kind
+                        params[pname] = value.shown() if isinstance(value, IncludedFileRecord) \
+                            else to_json_value(value)
                     except RestrictedValueError:
                         params[pname] = "<not a plain value>"
             out.parameters = params

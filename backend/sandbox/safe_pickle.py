@@ -65,6 +65,40 @@ class ExceptionRecord:
         return str(self.state.get("stacktrace") or "")
 
 
+class IncludedFileRecord:
+    """Stand-in for ``metaflow.includefile.IncludedFile``, the value of an IncludeFile parameter in
+    ``_parameters``: only keeps its descriptor (where Metaflow uploaded the content, its size)."""
+
+    __pickled_as__ = "metaflow.includefile.IncludedFile"
+
+    def __init__(self, *args: Any) -> None:
+        self.state: dict[str, Any] = {}
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = dict(state) if isinstance(state, dict) else {}
+
+    @property
+    def descriptor(self) -> dict[str, Any]:
+        d = self.state.get("_descriptor")
+        return d if isinstance(d, dict) else {}
+
+    def shown(self) -> dict[str, Any]:
+        """How the run's parameters show it (the UI reads this shape; core_runtime's has ``path``)."""
+        d = self.descriptor
+        size = d.get("size")
+        url = d.get("url")
+        encoding = d.get("encoding")
+        return {"type": "IncludeFile", "url": url if isinstance(url, str) else None,
+                "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
+                "is_text": d.get("is_text") is not False,
+                "encoding": encoding if isinstance(encoding, str) else None}
+
+    def __repr__(self) -> str:
+        shown = self.shown()
+        size = "" if shown["size"] is None else f", {shown['size']} bytes"
+        return f"IncludedFile({shown['url']!r}{size})"
+
+
 class RestrictedValueError(ValueError):
     """The pickle needs something outside the allowed plain types."""
 
@@ -104,6 +138,7 @@ _CLASSES: dict[tuple[str, str], type] = {
     ("metaflow.runtime", "ForeachFrame"): ForeachFrame,
     ("metaflow.datastore.task_datastore", "ForeachFrame"): ForeachFrame,
     ("metaflow.exception", "MetaflowExceptionWrapper"): ExceptionRecord,
+    ("metaflow.includefile", "IncludedFile"): IncludedFileRecord,
     ("collections", "Counter"): Counter,
     ("fractions", "Fraction"): fractions.Fraction,
     ("uuid", "UUID"): uuid.UUID,

@@ -94,3 +94,22 @@ def test_text_is_bounded_and_marks_truncation() -> None:
     assert "json" not in render({1: 2}, 100)              # a key JSON cannot hold
     assert "json" not in render(float("nan"), 100)
     assert "json" not in render(2**60, 100)               # JavaScript would round it
+
+
+@pytest.mark.parametrize("descriptor,shown", [
+    ({"type": "uploader-v2", "sub-type": "uploaded", "url": "s3://b/F/abc", "is_text": False,
+      "encoding": "utf-8", "size": 14, "note": "Internal representation of IncludeFile"},
+     {"type": "IncludeFile", "url": "s3://b/F/abc", "size": 14, "is_text": False, "encoding": "utf-8"}),
+    ({"type": "uploader-v1", "url": "local:///d/F/abc", "is_text": True, "encoding": "latin-1"},   # no size in v1
+     {"type": "IncludeFile", "url": "local:///d/F/abc", "size": None, "is_text": True, "encoding": "latin-1"}),
+])
+def test_metaflow_included_file_decodes_to_its_descriptor(descriptor: dict[str, object],
+                                                           shown: dict[str, object]) -> None:
+    """An IncludeFile parameter's value in Metaflow's ``_parameters`` task, pickled by Metaflow itself."""
+    includefile = pytest.importorskip("metaflow.includefile", reason="the pip metaflow package is missing")
+    from backend.sandbox.safe_pickle import IncludedFileRecord
+
+    decoded = restricted_loads(pickle.dumps(includefile.IncludedFile(descriptor), protocol=4))
+    assert isinstance(decoded, IncludedFileRecord)
+    assert decoded.shown() == shown
+    assert repr(decoded).startswith(f"IncludedFile({shown['url']!r}")

@@ -6,9 +6,10 @@ import { runPath } from "./paths";
 
 export { runPath };
 
-export function useDag(flow: string, run: string) {
+export function useDag(flow: string, run: string, enabled = true) {
   return useQuery({
     queryKey: ["dag", flow, run],
+    enabled,
     queryFn: ({ signal }) => getJson<{ data: Dag }>(apiUrl(`${runPath(flow, run)}/dag`), signal).then((r) => r.data),
   });
 }

@@ -7,15 +7,11 @@ import { PluginSlot } from "../plugins/PluginSlot";
 import { CompareActions } from "../compare/CompareActions";
 import { StatusWhy } from "../triage/StatusWhy";
 import { WatchButton } from "../watch/WatchButton";
-
-function paramText(v: unknown): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
-}
+import { RunParams } from "./RunParams";
 
 export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => void }) {
   const now = useNow(run.status === "running");
   const started = run.started_at ?? run.created_at;
-  const params = Object.entries(run.parameters ?? {});
   return (
     <div className="run-header" data-testid="run-header">
       <div className="run-title">
@@ -39,11 +35,7 @@ export function RunHeader({ run, onTag }: { run: Run; onTag?: (t: string) => voi
             {run.tags.map((t) => <span key={t} className="tag" onClick={() => onTag?.(t)}>{t}</span>)}
           </dd></div>
         )}
-        {params.length > 0 && (
-          <div><dt>parameters</dt><dd className="params">
-            {params.map(([k, v]) => <span key={k} className="param"><b>{k}=</b>{paramText(v)}</span>)}
-          </dd></div>
-        )}
+        <RunParams run={run} />
       </dl>
       <PluginSlot name="run-header" context={{ run }} />
     </div>

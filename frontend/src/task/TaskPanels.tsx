@@ -33,7 +33,8 @@ function ArtifactDialog({ task, name, attempt, onClose }: { task: TaskRef; name:
 
 export function ArtifactsPanel({ task, attempt }: { task: TaskRef; attempt: number | null }) {
   const q = useArtifacts(task, attempt, true);
-  const [open, setOpen] = useState<string | null>(null);
+  // ?artifact=NAME opens that artifact (the run header links an IncludeFile's content here).
+  const [open, setOpen] = useState<string | null>(() => new URLSearchParams(window.location.search).get("artifact"));
   return (
     <div className="panel-body">
       <QueryState query={q} label="Loading artifacts">
