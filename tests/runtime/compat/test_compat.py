@@ -6,6 +6,13 @@ parameters and branches; a foreach of statistics; a flow reading another flow's 
 successful run through the client) plus nested foreach and the 2.19 additions (Config,
 config_expr, @project, @environment, user decorators, @retry, @catch). The only difference
 between the two copies of a flow is its import line.
+
+Not here, because pip metaflow cannot run them on this machine (docs/runtime.md says why, from
+Metaflow's source): the ``@conda_base`` tutorial flow (tests/runtime/env_flows/playlist_table.py,
+tested in test_environments.py) needs ``--environment=conda``, i.e. micromamba and a conda
+channel, neither of which exists or is reachable here; the ``@kubernetes`` + ``@retry`` flow
+(tests/runtime/ray_flows/kubernetes_retry_flow.py, tested in test_remote_decorators.py) needs an
+S3/Azure/GCS datastore and a Kubernetes cluster, and Metaflow never runs such a step locally.
 """
 
 from __future__ import annotations
