@@ -2,7 +2,7 @@
 highlighted, the other greyed as skipped, never pending; the loop drawn with its iterations) and a
 recursive run's timeline (steps in graph order with ``end`` last, iterations on the lanes). The
 switch run is recorded twice: by core_runtime and by the real pip metaflow through the ingest
-service; both must look the same.
+service; both must look the same, its DAG and its loop's timeline.
 
 Screenshots go where the ``shots`` fixture says (``make screenshots`` refreshes docs/screenshots).
 """
@@ -138,3 +138,41 @@ def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], shots:
     assert "up to 4 iterations" in (loop.text_content() or "")
     page.mouse.move(5, 5)
     page.screenshot(path=str(tmp_path / f"recursive-dag-{theme}.png"))
+
+
+def timeline_shape(server: str, flow: str, run: str) -> tuple[list[tuple[str, bool, int]], list[tuple[str, int | None]]]:
+    """The timeline's groups (step, recursive, rows) and its lanes (step, loop iteration) in row order."""
+    data = api_get(server, f"/api/flows/{flow}/runs/{run}/timeline?width=800&rows=50")["data"]
+    groups = [(g["step_name"], g["recursive"], g["row_count"]) for g in data["groups"]]
+    lanes = [(lane["task"]["step_name"], lane["task"]["iteration"])
+             for lane in sorted(data["lanes"], key=lambda lane: lane["row"]) if lane["task"]]
+    return groups, lanes
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_metaflow_recorded_recursive_timeline(page: Any, server: str, runs: dict[str, str], mf_switch_run: str,
+                                              tmp_path: Path, theme: str) -> None:
+    """The switch flow's recursive step as pip metaflow recorded it: the same timeline as the
+    native run (steps in graph order with ``end`` last, the loop's three iterations on its lanes)."""
+    native = timeline_shape(server, "SwitchLoopFlow", runs["switch"])
+    recorded = timeline_shape(server, "SwitchLoopFlow", mf_switch_run)
+    assert recorded == native
+    groups, lanes = recorded
+    assert [(step, rec) for step, rec, _ in groups] == [("start", False), ("slow", False), ("loop", True),
+                                                        ("end", False)]
+    assert lanes == [("start", None), ("slow", None), ("loop", 0), ("loop", 1), ("loop", 2), ("end", None)]
+    page.emulate_media(color_scheme=theme)
+    page.goto(f"/SwitchLoopFlow/{mf_switch_run}")
+    # rows: a header per step and a lane per task (1 start, 1 slow, 3 loop, 1 end)
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.rows === '10'")
+    canvas = page.locator("canvas[aria-label='Task timeline']")
+    box = canvas.bounding_box()
+    tip = page.get_by_role("tooltip")
+    # the last loop lane (visual row 7: start 0-1, slow 2-3, loop header 4, lanes 5-7) is its third iteration
+    y = box["y"] + AXIS_H + 7 * ROW_H + ROW_H / 2
+    for x in range(int(box["x"] + LABEL_W + 2), int(box["x"] + box["width"]), 4):
+        page.mouse.move(x, y)
+        if tip.count() and "iteration" in tip.inner_text():
+            break
+    assert re.search(r"iteration\s*3 of the loop", tip.inner_text())
+    page.screenshot(path=str(tmp_path / f"recursive-timeline-metaflow-{theme}.png"))
