@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import api_get
 from flow_runs import run_flow
 
 from tests.server_procs import free_port, start_server, stop_server
@@ -106,7 +107,14 @@ def test_include_file_and_config_on_the_run_page(page: Any, values_run: str, tmp
     assert "café au lait" in (value.text_content() or "")
 
 
-def test_metaflow_recorded_include_file_and_config(page: Any, mf_include_run: str, tmp_path: Path) -> None:
+def test_metaflow_recorded_include_file_and_config(page: Any, server: str, mf_include_run: str,
+                                                    tmp_path: Path) -> None:
+    recorded = api_get(server, f"/api/flows/IncludeConfigFlow/runs/{mf_include_run}")["data"]["parameters"]
+    text_url = recorded["text"].pop("url")
+    assert text_url.startswith("local://") and text_url == recorded["raw"].pop("url")   # one upload, by content
+    assert recorded == {"alpha": 0.5, "settings": {"greeting": "hi", "sizes": [1, 2, 3]},
+                        "text": {"type": "IncludeFile", "size": 14, "is_text": True, "encoding": "utf-8"},
+                        "raw": {"type": "IncludeFile", "size": 14, "is_text": False, "encoding": "utf-8"}}
     params = header(page, "IncludeConfigFlow", mf_include_run)
     for name, kind in (("text", "text, utf-8"), ("raw", "binary")):
         file = check_file(params, name, ["14 B", kind])
