@@ -59,6 +59,24 @@ def card_task(base: str, flow: str, id_file: Path, timeout: float = 90) -> tuple
     return run, task
 
 
+class Network:
+    """Every request of the page and its frames, and every console message about a CSP violation."""
+
+    def __init__(self, page: Any, base: str) -> None:
+        self.base = base
+        self.requests: list[tuple[str, str]] = []
+        self.csp: list[str] = []
+        page.on("request", lambda r: self.requests.append((r.url, r.frame.url if r.frame else "")))
+        page.on("console", lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None)
+
+    def leaving(self) -> list[str]:
+        local = (self.base, self.base.replace("http:", "ws:"), "data:", "about:", "blob:")
+        return [u for u, _f in self.requests if not u.startswith(local)]
+
+    def from_card_frames(self) -> list[str]:
+        return [u for u, f in self.requests if "/cards/" in f]
+
+
 @dataclass
 class Sample:
     t: float

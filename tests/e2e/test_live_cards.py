@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import api, card_frame, card_task, start_flow, watch
+from card_watch import Network, api, card_frame, card_task, start_flow, watch
 
 from tests.server_procs import free_port, start_server, stop_server
 
@@ -21,24 +21,6 @@ CHART_JS = """() => { const svg = document.querySelector('.chart svg');
   return svg ? {lines: svg.querySelectorAll('.mark-line path').length, points: svg.querySelectorAll('.mark-symbol path').length,
                 texts: Array.from(svg.querySelectorAll('text')).map(t => t.textContent),
                 fill: getComputedStyle(svg.querySelector('.role-axis-label text') || svg).fill} : null }"""
-
-
-class Network:
-    """Every request of the page and its frames, and every console message about a CSP violation."""
-
-    def __init__(self, page: Any, base: str) -> None:
-        self.base = base
-        self.requests: list[tuple[str, str]] = []
-        self.csp: list[str] = []
-        page.on("request", lambda r: self.requests.append((r.url, r.frame.url if r.frame else "")))
-        page.on("console", lambda m: self.csp.append(m.text) if "Content Security Policy" in m.text else None)
-
-    def leaving(self) -> list[str]:
-        local = (self.base, self.base.replace("http:", "ws:"), "data:", "about:", "blob:")
-        return [u for u, _f in self.requests if not u.startswith(local)]
-
-    def from_card_frames(self) -> list[str]:
-        return [u for u, f in self.requests if "/cards/" in f]
 
 
 def open_card(page: Any, flow: str, run: str, task: str, dark: bool) -> Any:

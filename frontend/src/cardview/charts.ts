@@ -32,9 +32,15 @@ function config(theme: Theme): Record<string, unknown> {
   };
 }
 
-function noNetwork() {
+/** A loader that loads nothing; `refused` names what the chart asked for. Vega only logs a
+ * failed load (and draws empty axes), so the caller turns a refusal into an error. */
+function noNetwork(refused: string[]) {
   const l = vegaLoader();
-  const refuse = (uri: unknown) => Promise.reject(new Error(`a card chart cannot load ${String(uri)}: cards have no network access; put the data inline`));
+  const refuse = (uri: unknown) => {
+    const message = `a card chart cannot load ${String(uri)}: cards have no network access; put the data inline`;
+    if (!refused.includes(message)) refused.push(message);
+    return Promise.reject(new Error(message));
+  };
   l.load = refuse as typeof l.load;
   l.sanitize = refuse as typeof l.sanitize;
   return l;
@@ -53,8 +59,14 @@ export async function render(target: HTMLElement, spec: unknown, theme: Theme): 
   const cfg = config(theme);
   const vgSpec = isVegaLite(raw) ? compile(raw as unknown as TopLevelSpec, { config: cfg }).spec : (raw as Spec);
   const runtime = parse(vgSpec as Spec, isVegaLite(raw) ? undefined : cfg, { ast: true });
-  const view = new View(runtime, { expr: expressionInterpreter, renderer: "svg", container: target, hover: true, loader: noNetwork() });
+  const refused: string[] = [];
+  const view = new View(runtime, { expr: expressionInterpreter, renderer: "svg", container: target, hover: true, loader: noNetwork(refused) });
   await view.runAsync();
+  // A chart without its data would be blank axes: say why instead.
+  if (refused.length) {
+    view.finalize();
+    throw new Error(refused.join("; "));
+  }
   return { finalize: () => view.finalize() };
 }
 
