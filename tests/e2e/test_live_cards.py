@@ -7,13 +7,14 @@ nothing; the same in dark mode.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import Network, api, card_frame, card_task, start_flow, watch
+from card_watch import CARD_FLOWS, Network, api, card_frame, card_task, start_flow, watch
 
 from tests.server_procs import free_port, start_server, stop_server
 
@@ -124,3 +125,54 @@ def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tm
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def default_chart_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run id of DefaultChartFlow (a default card with a VegaChart) recorded by real metaflow."""
+    tmp = tmp_path_factory.mktemp("mf-default-chart")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
+    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
+               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
+               METAFLOW_USER="tester", USERNAME="tester")
+    proc = subprocess.run([sys.executable, str(CARD_FLOWS / "mf_default_chart_flow.py"), "--no-pylint", "run",
+                           "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+    assert proc.returncode == 0, f"metaflow run failed:\n{proc.stdout}\n{proc.stderr}"
+    return (tmp / "run-id").read_text().strip()
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_default_card_of_a_metaflow_run_with_a_chart(page: Any, server: str, default_chart_run: str,
+                                                      shots: Path, dark: bool) -> None:
+    """Metaflow's *default* card (its template's task info, artifacts and DAG, plus an appended
+    VegaChart) drawn in our sandbox: the chart's SVG has its line and points, every component is
+    drawn, no CSP violation, nothing leaves the machine; in both themes."""
+    run = default_chart_run
+    tasks = api(server, f"/api/flows/DefaultChartFlow/runs/{run}/steps/start/tasks")["data"]
+    task = str(tasks[0]["task_id"])
+    (card,) = api(server, f"/api/flows/DefaultChartFlow/runs/{run}/steps/start/tasks/{task}/cards")["data"]
+    assert card["type"] == "default" and card["final"] is True
+    net = Network(page, server)
+    if dark:
+        page.add_init_script("if (window === window.top) localStorage.setItem('flowscope.theme', 'dark')")
+    page.goto(f"/DefaultChartFlow/{run}/start/{task}?panel=cards")
+    frame = card_frame(page)
+    frame.wait_for_function("() => document.querySelectorAll('.chart svg .mark-symbol path').length > 0",
+                            timeout=30_000)
+    chart = frame.evaluate(CHART_JS)
+    assert chart and chart["lines"] == 1 and chart["points"] == 5, chart      # one point per epoch
+    assert "validation loss" in chart["texts"] and "epoch" in chart["texts"], chart["texts"]
+    assert frame.evaluate("document.documentElement.dataset.theme") == ("dark" if dark else "light")
+    light_text = chart["fill"] in ("rgb(227, 231, 238)", "rgb(154, 163, 178)")
+    assert light_text == dark, chart["fill"]
+    # The rest of Metaflow's default card is drawn too: the appended heading, the task's artifacts.
+    assert frame.locator(".markdown h2").first.inner_text() == "Validation"
+    body = frame.locator("body").inner_text()
+    assert "losses" in body and "DefaultChartFlow" in body, body[:500]
+    assert frame.locator(".card-problem, .card-problems").count() == 0, body[:500]
+    assert net.csp == [] and page.get_by_test_id("card-problems").count() == 0
+    assert net.leaving() == [], net.leaving()
+    assert all(u.startswith(net.base + "/api/") for u in net.from_card_frames()), net.from_card_frames()
+    page.get_by_test_id("card-frame").screenshot(path=str(shots / f"card-metaflow-default-{'dark' if dark else 'light'}.png"))
