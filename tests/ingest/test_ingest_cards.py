@@ -3,13 +3,16 @@ compared with what Metaflow's own client (``metaflow.cards.get_cards``) finds.""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from mf_harness import BUCKET, Ingest, client_read, get_json, metaflow_env, run_flow, s3_env
+from mf_harness import BUCKET, PY, Ingest, client_read, get_json, metaflow_env, run_flow, s3_env
 
 from backend.metaflow_store.card_pages import extract_doc
 from backend.metaflow_store.cards import card_dirs, list_cards, parse_card_name, read_card
@@ -250,16 +253,62 @@ async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_end
         assert found is not None and page_state(await (await api.get(card["url"])).text())["doc"] == found.doc
 
 
+async def _live_versions(api: TestClient[Any, Any], base: str, proc: asyncio.subprocess.Process,
+                         seen: list[tuple[bool, int, int]]) -> None:
+    """While the flow runs, polls the start task's card: each (final, progress value, max) the API
+    serves (the runtime data update the frame would apply to the page, else the page's own)."""
+    while proc.returncode is None:
+        await asyncio.sleep(0.3)
+        tasks = (await get_json(api, base))["data"]
+        if not tasks:
+            continue
+        cards = (await get_json(api, f"{base}/{tasks[0]['task_id']}/cards"))["data"]
+        if not cards:
+            continue
+        (card,) = cards
+        resp = await api.get(card["url"])
+        if resp.status != 200:
+            continue
+        # What the frame shows: the page's progress bar, or the data update's when it has one.
+        bars = of_type(page_state(await resp.text())["doc"], "progressBar")
+        data = (await get_json(api, card["data_url"]))["data"]
+        if data["kind"] == "components":
+            bars = [c for c in data["data"].values() if isinstance(c, dict) and c.get("type") == "progressBar"] or bars
+        seen += [(card["final"], int(b["value"]), int(b["max"])) for b in bars]
+
+
 async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
                                            tmp_path: Path) -> None:
-    """A runtime card of real metaflow on S3 (moto's server, an emulator): listed with its runtime
-    data, its document redrawn in a strict page with the chart, its data update served for the frame."""
+    """A runtime card of real metaflow on S3 (moto's server, an emulator): while the task runs, the
+    card is listed as live and serves a version before the last one (Metaflow renders refreshes in
+    a subprocess and skips some: any one will do); once it ends, its document is redrawn in a
+    strict page with the chart and its data update is served for the frame."""
     env = s3_env(ingest, tmp_path, moto_endpoint, "livecards")
-    env.update(LIVE_CARD_STEPS="3", LIVE_CARD_SLEEP="1.0")
+    env.update(LIVE_CARD_STEPS="6", LIVE_CARD_SLEEP="1.0")
     flow = Path(__file__).resolve().parents[1] / "fixtures" / "cards" / "mf_live_card_flow.py"
-    run_flow(str(flow), ["run", "--run-id-file", str(tmp_path / "id")], env, tmp_path)
-    run = (tmp_path / "id").read_text().strip()
-    base = f"/api/flows/LiveCardFlow/runs/{run}/steps/start/tasks"
+    log = tmp_path / "flow.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            PY, str(flow), "--no-pylint", "run", "--run-id-file", str(tmp_path / "id"),
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        seen: list[tuple[bool, int, int]] = []
+        try:
+            deadline = time.monotonic() + 240
+            while proc.returncode is None and not (tmp_path / "id").exists() and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            run = (tmp_path / "id").read_text().strip() if (tmp_path / "id").exists() else None
+            assert run, log.read_text()
+            base = f"/api/flows/LiveCardFlow/runs/{run}/steps/start/tasks"
+            await asyncio.wait_for(_live_versions(api, base, proc, seen), 240)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert await proc.wait() == 0, log.read_text()
+    # Seen live: a version listed as not final from a refresh of the running task (progress moved
+    # past the first render's 0 and short of the end), whatever refreshes Metaflow skipped.
+    live = [(v, m) for final, v, m in seen if not final]
+    assert any(0 < v < m for v, m in live), seen
+    assert [v for v, _m in live] == sorted(v for v, _m in live), seen    # versions only move forward
     (task,) = (await get_json(api, base))["data"]
     (card,) = (await get_json(api, f"{base}/{task['task_id']}/cards"))["data"]
     assert card["card_id"] == "live" and card["type"] == "blank" and card["final"] is True
@@ -268,8 +317,8 @@ async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: In
     state = page_state(page)
     assert state["reload_token"] == "final" and "FlowscopeCharts" in page
     (chart,) = of_type(state["doc"], "vegaChart")
-    assert [p["epoch"] for p in chart["spec"]["data"]["values"]] == [1, 2, 3]
+    assert [p["epoch"] for p in chart["spec"]["data"]["values"]] == [1, 2, 3, 4, 5, 6]
     (bar,) = of_type(state["doc"], "progressBar")
-    assert bar["value"] == bar["max"] == 3
+    assert bar["value"] == bar["max"] == 6
     data = (await get_json(api, card["data_url"]))["data"]
     assert data["kind"] in ("none", "components") and data["final"] is True
