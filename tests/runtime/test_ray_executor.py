@@ -6,18 +6,22 @@ Nodes: head 1 CPU, "big" 3 CPUs, "small" 2 CPUs. The node-loss test kills a node
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from backend.app import create_app
+from contract.settings import Settings
 from tests.ray_cluster import LocalRayCluster, ray_available
 from tests.runtime.conftest import attempt_rows, run_flow, run_row, task_rows
 
@@ -91,6 +95,28 @@ def _node_ids(cluster: LocalRayCluster) -> dict[str, str]:
             if res in n["Resources"]:
                 out[res] = n["NodeID"]
     return out
+
+
+def _api(settings: Settings, tmp: Path, path: str, until: Callable[[Any], bool] = lambda _: True,
+         timeout: float = 20.0, **overrides: Any) -> Any:
+    """GET path from the backend app (the one the backend tests serve, on the test database, no
+    response cache) until ``until(body["data"])`` holds or timeout passes; returns the last data."""
+    static = tmp / "api-static"
+    static.mkdir(exist_ok=True)
+
+    async def get() -> Any:
+        app = create_app(settings.replace(cache_dir="off", static_dir=str(static), **overrides))
+        async with TestClient(TestServer(app)) as client:
+            deadline = time.monotonic() + timeout
+            while True:
+                resp = await client.get(path)
+                body = await resp.json()
+                assert resp.status == 200, (path, body)
+                if until(body["data"]) or time.monotonic() > deadline:
+                    return body["data"]
+                await asyncio.sleep(0.25)
+
+    return asyncio.run(get())
 
 
 def test_wide_foreach_on_ray_matches_a_local_run(ray_env: dict[str, str], flowscope_env: dict[str, str],
@@ -205,7 +231,7 @@ def test_timeout_cancels_the_attempt_and_kills_its_process_on_the_node(
 
 
 def test_a_killed_driver_leaves_nothing_running_on_the_cluster(
-        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, tmp_path: Path) -> None:
+        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, settings: Settings, tmp_path: Path) -> None:
     proc, id_file = _start(ray_env, "sleeper_flow.py", tmp_path)
     try:
         deadline = time.monotonic() + 60
@@ -222,6 +248,13 @@ def test_a_killed_driver_leaves_nothing_running_on_the_cluster(
     assert _gone(pid, 90), "the task process outlived its driver"
     run = run_row(db, "SleeperFlow", id_file.read_text())
     assert run["status"] == "running"      # nothing could write; readers report "heartbeat lost"
+    # The API shows the run failed with its heartbeat reason, once the last sign of life (the
+    # driver's or the task's heartbeat) is older than the timeout (short here, as in tests/backend).
+    shown = _api(settings, tmp_path, f"/api/flows/SleeperFlow/runs/{run['run_id']}",
+                 until=lambda r: r["status"] == "failed", heartbeat_timeout=3.0)
+    assert shown["status"] == "failed", shown
+    assert shown["status_reason"].startswith("heartbeat lost at "), shown["status_reason"]
+    assert "(no signal for 3 s)" in shown["status_reason"], shown["status_reason"]
 
 def _node_running(cluster: LocalRayCluster, pid: int) -> Any:
     """The node whose processes include the Ray worker that started the task process pid."""
@@ -234,8 +267,9 @@ def _node_running(cluster: LocalRayCluster, pid: int) -> Any:
 
 
 def test_a_killed_node_fails_the_attempt_as_node_lost_and_retry_runs_elsewhere(
-        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, tmp_path: Path) -> None:
+        ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, settings: Settings, tmp_path: Path) -> None:
     marker = Path(cluster.env["NODE_LOSS_MARKER"])
+    node_ids = _node_ids(cluster)
     id_file = tmp_path / "run-id"
     proc = subprocess.Popen([sys.executable, str(RAY_FLOWS / "node_loss_flow.py"), "run", "--run-id-file",
                              str(id_file)], env=ray_env, cwd=str(RAY_FLOWS), stdout=subprocess.PIPE,
@@ -262,6 +296,22 @@ def test_a_killed_node_fails_the_attempt_as_node_lost_and_retry_runs_elsewhere(
     assert attempts[0]["status_reason"].startswith("node lost: Ray node "), attempts[0]["status_reason"]
     meta = _metadata(db, fragile["task_pk"])
     assert meta[(0, "node-id")] != meta[(1, "node-id")]
+    # What the UI reads (the backend API): the failed attempt with its "node lost" reason naming the
+    # killed node, and each attempt's node in the task's metadata.
+    (victim_res,) = [r for r in ("big", "small") if r in victim.resources]
+    victim_id = node_ids[victim_res]
+    task = f"/api/flows/NodeLossFlow/runs/{run['run_id']}/steps/fragile/tasks/{fragile['task_id']}"
+    shown = _api(settings, tmp_path, task)
+    assert shown["status"] == "completed" and shown["attempt"] == 1, shown
+    first, second = shown["attempts"]
+    assert (first["attempt"], first["status"], second["status"]) == (0, "failed", "completed"), shown["attempts"]
+    assert first["status_reason"] == (f"node lost: Ray node {socket.gethostname()} ({victim_id[:12]}) "
+                                      "died while the task ran"), first["status_reason"]
+    placed = {(m["attempt"], m["field_name"]): m["value"] for m in _api(settings, tmp_path, f"{task}/metadata")
+              if m["type"] == "executor"}
+    assert placed[(0, "node-id")] == victim_id, placed
+    assert placed[(1, "node-id")] not in (victim_id, node_ids["head"]), placed   # cpu=2: the other worker
+    assert placed[(0, "host")] == placed[(1, "host")] == socket.gethostname()
 
 
 def test_the_cluster_going_away_fails_the_run_with_a_clear_reason(
