@@ -1,14 +1,21 @@
 """A card that cannot be drawn says why in the browser, not a blank frame: a chart whose data is a
 URL (cards have no network) and a chart whose spec is not Vega-Lite each show their reason in place,
-the task view lists both above the frame, the chart beside them is drawn, and nothing is fetched."""
+the task view lists both above the frame, the chart beside them is drawn, and nothing is fetched.
+A Metaflow card of a custom type (its own HTML, served as it is) that asks the network for an image
+and a script: the sandbox blocks both and the task view names each."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from card_watch import CARD_FLOWS, Network, api, card_frame
+import pytest
+from card_watch import CARD_FLOWS, Network, api, card_frame, metaflow_env, run_metaflow
 from flow_runs import run_flow
+from test_live_cards import ingest_url  # noqa: F401 - the ingest service fixture, used below
+
+from tests.browser_pages import checked_page
 
 CHARTS_JS = """() => Array.from(document.querySelectorAll('.chart')).map(c => ({
   problem: c.querySelector('.card-problem')?.textContent ?? null,
@@ -45,3 +52,44 @@ def test_charts_that_cannot_be_drawn_say_why(page: Any, server: str, flowscope_e
     assert net.leaving() == [] and net.csp == [], (net.leaving(), net.csp)
     assert not [u for u, _f in net.requests if "example.com" in u]
     page.get_by_test_id("card-frame").screenshot(path=str(shots / "card-problems.png"))
+
+
+@pytest.fixture()
+def stopped() -> list[str]:
+    return []
+
+
+@pytest.fixture()
+def sandboxed_page(browser: Any, server: str, stopped: list[str]) -> Iterator[Any]:
+    """A checked page on which the foreign card's requests to example.com being blocked is expected
+    (those violations go to ``stopped``); any other violation still fails the test."""
+    yield from checked_page(browser, server, attacks=(r"example\.com",), stopped=stopped)
+
+
+@pytest.mark.compat
+def test_a_foreign_card_page_names_what_the_sandbox_blocked(
+        sandboxed_page: Any, stopped: list[str], server: str, ingest_url: str,  # noqa: F811
+        tmp_path: Path, shots: Path) -> None:
+    page = sandboxed_page
+    env = metaflow_env(ingest_url, tmp_path, PYTHONPATH=str(CARD_FLOWS / "mf_ext"))
+    run = run_metaflow("mf_foreign_card_flow.py", env, tmp_path)
+    base = f"/api/flows/ForeignCardFlow/runs/{run}/steps/start/tasks"
+    task = str(api(server, base)["data"][0]["task_id"])
+    (card,) = api(server, f"{base}/{task}/cards")["data"]
+    assert card["type"] == "foreigncard", card
+    net = Network(page, server)
+    page.goto(f"/ForeignCardFlow/{run}/start/{task}?panel=cards")
+    frame = card_frame(page)
+    assert frame.locator("h1").inner_text() == "A card of its own kind"    # the card's own page
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=card-problems] > div').length === 2")
+    listed = sorted(page.get_by_test_id("card-problems").locator("div").all_inner_texts())
+    assert listed == ["blocked by the card sandbox: img-src https://example.com/pixel.png",
+                      "blocked by the card sandbox: script-src-elem https://cdn.example.com/widget.js"], listed
+    assert any("example.com/pixel.png" in v for v in stopped) and any("widget.js" in v for v in stopped), stopped
+    # Blocked by the browser before anything was sent: each failed as blocked, none was answered.
+    leaving = net.leaving()
+    assert sorted(leaving) == ["https://cdn.example.com/widget.js", "https://example.com/pixel.png"], leaving
+    assert all(net.failed.get(u) == "csp" for u in leaving), net.failed
+    assert not set(leaving) & set(net.answered), net.answered
+    # The task view: the reasons above the frame.
+    page.get_by_test_id("card-frame").locator("..").screenshot(path=str(shots / "card-foreign-blocked.png"))

@@ -6,15 +6,13 @@ nothing; the same in dark mode.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import CARD_FLOWS, Network, api, card_frame, card_task, start_flow, watch
+from card_watch import Network, api, card_frame, card_task, metaflow_env, run_metaflow, start_flow, watch
 
 from tests.server_procs import free_port, start_server, stop_server
 
@@ -103,10 +101,7 @@ def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
 def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tmp_path: Path, shots: Path) -> None:
     """Real metaflow writes its runtime card data to its datastore; the backend polls it and the
     card updates in place; Metaflow's chart card renders in our sandbox with nothing fetched."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
-               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp_path),
-               METAFLOW_USER="tester", USERNAME="tester")
+    env = metaflow_env(ingest_url, tmp_path)
     net = Network(page, server)
     # Metaflow renders each refresh in a `card create` subprocess and skips a refresh while one
     # runs: on this machine that is one update every ~2 s, so the task runs longer.
@@ -131,15 +126,7 @@ def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tm
 def default_chart_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Run id of DefaultChartFlow (a default card with a VegaChart) recorded by real metaflow."""
     tmp = tmp_path_factory.mktemp("mf-default-chart")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
-               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
-               METAFLOW_USER="tester", USERNAME="tester")
-    proc = subprocess.run([sys.executable, str(CARD_FLOWS / "mf_default_chart_flow.py"), "--no-pylint", "run",
-                           "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
-    assert proc.returncode == 0, f"metaflow run failed:\n{proc.stdout}\n{proc.stderr}"
-    return (tmp / "run-id").read_text().strip()
+    return run_metaflow("mf_default_chart_flow.py", metaflow_env(ingest_url, tmp), tmp)
 
 
 @pytest.mark.compat
