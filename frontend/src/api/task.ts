@@ -55,12 +55,19 @@ export function useCards(t: TaskRef, attempt: number | null, enabled: boolean) {
       getJson<ListPage<Card>>(apiUrl(`${taskPath(t)}/cards`, { attempt }), signal).then((r) => r.data),
   });
   const live = enabled && q.isSuccess && (q.data.length === 0 || q.data.some((c) => c.final === false));
-  useLiveResource("cards", live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, null, (event) => {
+  // Subscribe from what the list showed, not from "now": a version (the final one, typically)
+  // committed between the list's answer and the subscription is then still delivered.
+  useLiveResource("cards", live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, live ? cardsSince(q.data) : null, (event) => {
     const card = event.data as Card;
     if (attempt !== null && card.attempt !== attempt) return;
     qc.setQueryData<Card[]>(key, (old) => mergeCard(old ?? [], card));
   });
   return q;
+}
+
+/** The position a cards subscription resumes from: the newest seq the list showed (0 if none). */
+export function cardsSince(cards: Card[]): number {
+  return cards.reduce((m, c) => Math.max(m, c.seq ?? 0), 0);
 }
 
 /** A card event into the list: replaces the card of the same id and attempt, or adds it (latest attempt first). */
