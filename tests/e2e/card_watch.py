@@ -6,7 +6,6 @@ Used by the browser tests (tests/e2e/test_live_cards.py) and the latency benchma
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -36,25 +35,6 @@ def wait_until(what: str, probe: Callable[[], Any], timeout: float = 60, every: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(every)
-
-
-def metaflow_env(ingest_url: str, sysroot: Path, **extra: str) -> dict[str, str]:
-    """The environment of a pip `metaflow` run recorded through the ingest service at ingest_url,
-    its datastore local under sysroot (none of the test session's own METAFLOW_/FLOWSCOPE_/AWS_)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
-               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(sysroot),
-               METAFLOW_USER="tester", USERNAME="tester", **extra)
-    return env
-
-
-def run_metaflow(script: str, env: dict[str, str], cwd: Path) -> str:
-    """Runs a card flow of CARD_FLOWS with pip metaflow to its end; returns its run id."""
-    proc = subprocess.run([sys.executable, str(CARD_FLOWS / script), "--no-pylint", "run",
-                           "--run-id-file", str(cwd / "run-id")], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
-    assert proc.returncode == 0, f"metaflow run failed:\n{proc.stdout}\n{proc.stderr}"
-    return (cwd / "run-id").read_text().strip()
 
 
 def start_flow(script: str, env: dict[str, str], tmp: Path, steps: int, sleep: float = 1.0,

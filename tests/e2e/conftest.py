@@ -94,6 +94,20 @@ def server(built_ui: Path, backend_env: dict[str, str], recorded: dict[str, str]
     backend.stop()
 
 
+@pytest.fixture(scope="session")
+def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m backend.ingest`` on a free port, writing to the e2e session's database: what the
+    pip `metaflow` runs of the browser tests record into (tests/e2e/mf_runs.py)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
+                        tmp_path_factory.mktemp("e2e-ingest") / "ingest.log", url + "/ping")
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
 # Per module, not per session: sync Playwright keeps an asyncio loop running in the main thread
 # while it is open, and the async tests of the directories after tests/e2e cannot start theirs.
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import CARD_FLOWS, Network, api, card_frame, metaflow_env, run_metaflow
+from card_watch import CARD_FLOWS, Network, api, card_frame
 from flow_runs import run_flow
-from test_live_cards import ingest_url  # noqa: F401 - the ingest service fixture, used below
+from mf_runs import metaflow_env, run_metaflow
 
 from tests.browser_pages import checked_page
 
@@ -68,11 +68,11 @@ def sandboxed_page(browser: Any, server: str, stopped: list[str]) -> Iterator[An
 
 @pytest.mark.compat
 def test_a_foreign_card_page_names_what_the_sandbox_blocked(
-        sandboxed_page: Any, stopped: list[str], server: str, ingest_url: str,  # noqa: F811
+        sandboxed_page: Any, stopped: list[str], server: str, ingest_url: str,
         tmp_path: Path, shots: Path) -> None:
     page = sandboxed_page
     env = metaflow_env(ingest_url, tmp_path, PYTHONPATH=str(CARD_FLOWS / "mf_ext"))
-    run = run_metaflow("mf_foreign_card_flow.py", env, tmp_path)
+    run = run_metaflow(CARD_FLOWS / "mf_foreign_card_flow.py", env, tmp_path)
     base = f"/api/flows/ForeignCardFlow/runs/{run}/steps/start/tasks"
     task = str(api(server, base)["data"][0]["task_id"])
     (card,) = api(server, f"{base}/{task}/cards")["data"]

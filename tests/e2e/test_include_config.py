@@ -8,19 +8,14 @@ datastore URL Metaflow uploaded it to (Metaflow records no file name).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import api_get
 from flow_runs import run_flow
-
-from tests.server_procs import free_port, start_server, stop_server
+from mf_runs import metaflow_env, run_metaflow
 
 MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"
 API_FLOWS = Path(__file__).resolve().parents[1] / "runtime" / "flows" / "api"
@@ -34,28 +29,13 @@ def values_run(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="module")
-def mf_include_run(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """pip metaflow's IncludeConfigFlow, recorded through its own ingest process."""
+def mf_include_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """pip metaflow's IncludeConfigFlow, recorded through the ingest service."""
     pytest.importorskip("metaflow", reason="the pip metaflow package (extra 'compat') is missing")
-    port = free_port()
     tmp = tmp_path_factory.mktemp("e2e-mf-include")
     for name in ("include_config_flow.py", "include_config_data.txt"):
         shutil.copy(MF_FLOWS / name, tmp / name)
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
-                        tmp / "ingest.log", url + "/ping")
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-        env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=url,
-                   METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
-                   METAFLOW_USER="tester", USERNAME="tester")
-        done = subprocess.run([sys.executable, "include_config_flow.py", "--no-pylint", "run",
-                               "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env,
-                              capture_output=True, text=True, timeout=240, check=False)
-        assert done.returncode == 0, f"metaflow run failed:\n{done.stdout}\n{done.stderr}"
-        yield (tmp / "run-id").read_text().strip()
-    finally:
-        stop_server(proc)
+    return run_metaflow(tmp / "include_config_flow.py", metaflow_env(ingest_url, tmp), tmp)
 
 
 def header(page: Any, flow: str, run: str) -> Any:

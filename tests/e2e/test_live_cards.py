@@ -6,15 +6,12 @@ nothing; the same in dark mode.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import Network, api, card_frame, card_task, metaflow_env, run_metaflow, start_flow, watch
-
-from tests.server_procs import free_port, start_server, stop_server
+from card_watch import CARD_FLOWS, Network, api, card_frame, card_task, start_flow, watch
+from mf_runs import metaflow_env, run_metaflow
 
 CHART_JS = """() => { const svg = document.querySelector('.chart svg');
   return svg ? {lines: svg.querySelectorAll('.mark-line path').length, points: svg.querySelectorAll('.mark-symbol path').length,
@@ -85,18 +82,6 @@ def test_live_card_of_a_core_runtime_run(page: Any, server: str, flowscope_env: 
             proc.kill()
 
 
-@pytest.fixture(scope="module")
-def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
-                        tmp_path_factory.mktemp("cards-ingest") / "ingest.log", url + "/ping")
-    try:
-        yield url
-    finally:
-        stop_server(proc)
-
-
 @pytest.mark.compat
 def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tmp_path: Path, shots: Path) -> None:
     """Real metaflow writes its runtime card data to its datastore; the backend polls it and the
@@ -126,7 +111,7 @@ def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tm
 def default_chart_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Run id of DefaultChartFlow (a default card with a VegaChart) recorded by real metaflow."""
     tmp = tmp_path_factory.mktemp("mf-default-chart")
-    return run_metaflow("mf_default_chart_flow.py", metaflow_env(ingest_url, tmp), tmp)
+    return run_metaflow(CARD_FLOWS / "mf_default_chart_flow.py", metaflow_env(ingest_url, tmp), tmp)
 
 
 @pytest.mark.compat

@@ -7,18 +7,13 @@ local datastore) and its artifacts (unpickled in the backend's worker).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import api_get
-
-from tests.server_procs import free_port, start_server, stop_server
+from mf_runs import metaflow_env, run_metaflow
 
 MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"  # shared with tests/ingest
 
@@ -26,31 +21,10 @@ pytestmark = pytest.mark.compat
 
 
 @pytest.fixture(scope="module")
-def ingest_url(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m backend.ingest`` on a free port, writing to the e2e session's database."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("e2e-ingest") / "ingest.log"
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env, log,
-                        url + "/ping")
-    try:
-        yield url
-    finally:
-        stop_server(proc)
-
-@pytest.fixture(scope="module")
 def mf_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Run id of UiFlow (foreach, item b retried once, printed lines) recorded by real metaflow."""
     tmp = tmp_path_factory.mktemp("e2e-metaflow")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-    env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=ingest_url,
-               METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
-               METAFLOW_USER="tester", USERNAME="tester")
-    proc = subprocess.run([sys.executable, str(MF_FLOWS / "ui_flow.py"), "--no-pylint", "run",
-                           "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
-    assert proc.returncode == 0, f"metaflow run failed:\n{proc.stdout}\n{proc.stderr}"
-    return (tmp / "run-id").read_text().strip()
+    return run_metaflow(MF_FLOWS / "ui_flow.py", metaflow_env(ingest_url, tmp), tmp)
 
 
 def square_tasks(server: str, run: str) -> list[dict[str, Any]]:

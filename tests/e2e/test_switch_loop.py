@@ -9,19 +9,14 @@ Screenshots go where the ``shots`` fixture says (``make screenshots`` refreshes 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FIXTURE_FLOWS, api_get
 from flow_runs import run_flow
-
-from tests.server_procs import free_port, start_server, stop_server
+from mf_runs import metaflow_env, run_metaflow
 
 MF_FLOWS = Path(__file__).resolve().parents[1] / "ingest" / "flows"
 RUNTIME_FLOWS = Path(__file__).resolve().parents[1] / "runtime" / "flows"
@@ -38,26 +33,11 @@ def runs(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def mf_switch_run(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The same switch flow run by pip metaflow, recorded through its own ingest process."""
+def mf_switch_run(ingest_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The same switch flow run by pip metaflow, recorded through the ingest service."""
     pytest.importorskip("metaflow", reason="the pip metaflow package (extra 'compat') is missing")
-    port = free_port()
     tmp = tmp_path_factory.mktemp("e2e-mf-switch")
-    url = f"http://127.0.0.1:{port}"
-    proc = start_server([sys.executable, "-m", "backend.ingest", "--port", str(port)], backend_env,
-                        tmp / "ingest.log", url + "/ping")
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLOWSCOPE_", "AWS_"))}
-        env.update(METAFLOW_DEFAULT_METADATA="service", METAFLOW_SERVICE_URL=url,
-                   METAFLOW_DEFAULT_DATASTORE="local", METAFLOW_DATASTORE_SYSROOT_LOCAL=str(tmp),
-                   METAFLOW_USER="tester", USERNAME="tester")
-        done = subprocess.run([sys.executable, str(MF_FLOWS / "switch_loop_flow.py"), "--no-pylint", "run",
-                               "--mode", "slow", "--run-id-file", str(tmp / "run-id")], cwd=tmp, env=env,
-                              capture_output=True, text=True, timeout=240, check=False)
-        assert done.returncode == 0, f"metaflow run failed:\n{done.stdout}\n{done.stderr}"
-        yield (tmp / "run-id").read_text().strip()
-    finally:
-        stop_server(proc)
+    return run_metaflow(MF_FLOWS / "switch_loop_flow.py", metaflow_env(ingest_url, tmp), tmp, "--mode", "slow")
 
 
 def open_dag(page: Any, run: str) -> Any:
@@ -120,15 +100,7 @@ def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], shots:
     assert [g["step_name"] for g in groups] == ["start", "prepare", "tick", "finish", "join", "end"]
     assert [g["recursive"] for g in groups] == [False, False, True, False, False, False]
     # hovering along the first tick lane (visual row 7, below its header at 6) finds the bar and its iteration
-    canvas = page.locator("canvas[aria-label='Task timeline']")
-    box = canvas.bounding_box()
-    tip = page.get_by_role("tooltip")
-    y = box["y"] + AXIS_H + 7 * ROW_H + ROW_H / 2
-    for x in range(int(box["x"] + LABEL_W + 2), int(box["x"] + box["width"]), 6):
-        page.mouse.move(x, y)
-        if tip.count() and "iteration" in tip.inner_text():
-            break
-    assert re.search(r"iteration\s*1 of the loop", tip.inner_text())
+    assert re.search(r"iteration\s*1 of the loop", hover_lane(page, 7))
     page.screenshot(path=str(shots / "recursive-timeline.png" if theme == "dark"
                              else tmp_path / "recursive-timeline-light.png"))
     # the DAG of the same run: the loop inside the foreach, with its longest split's iterations
@@ -138,6 +110,19 @@ def test_recursive_timeline(page: Any, server: str, runs: dict[str, str], shots:
     assert "up to 4 iterations" in (loop.text_content() or "")
     page.mouse.move(5, 5)
     page.screenshot(path=str(tmp_path / f"recursive-dag-{theme}.png"))
+
+
+def hover_lane(page: Any, row: int) -> str:
+    """Moves the mouse along a visual row of the timeline canvas until the tooltip names a loop
+    iteration; returns the tooltip's text (whatever it says last if none does)."""
+    box = page.locator("canvas[aria-label='Task timeline']").bounding_box()
+    tip = page.get_by_role("tooltip")
+    y = box["y"] + AXIS_H + row * ROW_H + ROW_H / 2
+    for x in range(int(box["x"] + LABEL_W + 2), int(box["x"] + box["width"]), 4):
+        page.mouse.move(x, y)
+        if tip.count() and "iteration" in tip.inner_text():
+            break
+    return str(tip.inner_text()) if tip.count() else ""
 
 
 def timeline_shape(server: str, flow: str, run: str) -> tuple[list[tuple[str, bool, int]], list[tuple[str, int | None]]]:
@@ -165,14 +150,6 @@ def test_metaflow_recorded_recursive_timeline(page: Any, server: str, runs: dict
     page.goto(f"/SwitchLoopFlow/{mf_switch_run}")
     # rows: a header per step and a lane per task (1 start, 1 slow, 3 loop, 1 end)
     page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.rows === '10'")
-    canvas = page.locator("canvas[aria-label='Task timeline']")
-    box = canvas.bounding_box()
-    tip = page.get_by_role("tooltip")
     # the last loop lane (visual row 7: start 0-1, slow 2-3, loop header 4, lanes 5-7) is its third iteration
-    y = box["y"] + AXIS_H + 7 * ROW_H + ROW_H / 2
-    for x in range(int(box["x"] + LABEL_W + 2), int(box["x"] + box["width"]), 4):
-        page.mouse.move(x, y)
-        if tip.count() and "iteration" in tip.inner_text():
-            break
-    assert re.search(r"iteration\s*3 of the loop", tip.inner_text())
+    assert re.search(r"iteration\s*3 of the loop", hover_lane(page, 7))
     page.screenshot(path=str(tmp_path / f"recursive-timeline-metaflow-{theme}.png"))
