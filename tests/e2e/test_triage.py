@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_FLOWS, checked_page, run_flow
+from conftest import FIXTURE_FLOWS, api_get, checked_page, run_flow
 
 FLOW = FIXTURE_FLOWS / "triage_flow.py"
+ROW_H, AXIS_H, LABEL_W = 20, 22, 220  # the timeline canvas geometry (frontend/src/timeline/drawTimeline.ts)
 
 # Records what the page shows with the Notification API (the real constructor still runs).
 RECORD_NOTIFICATIONS = """
@@ -75,7 +76,7 @@ def test_digest_group_leads_to_the_log_line(page: Any, triage_runs: dict[str, st
     assert selected.first.inner_text().strip().endswith("Traceback (most recent call last):")
     assert "ValueError: bad row 5007 in /data/part-0005.csv" in selected.last.inner_text()
     # The task's own status explanation, beside its badge.
-    page.get_by_test_id("why-status").click()
+    page.get_by_test_id("task-info").get_by_test_id("why-status").click()
     assert page.get_by_test_id("status-explanation").get_attribute("data-rule") == "exception"
 
 
@@ -90,6 +91,96 @@ def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, s
     page.screenshot(path=str(shots / "triage-why.png"))
     page.keyboard.press("Escape")
     why.wait_for(state="detached")
+
+
+def _why(page: Any, scope: Any, keyboard: bool = False) -> str:
+    """Opens the why? inside scope (a click, or focus and Enter), answers its rule, closes it again
+    with Escape (focus back on the button)."""
+    button = scope.get_by_test_id("why-status")
+    if keyboard:
+        button.focus()
+        page.keyboard.press("Enter")
+    else:
+        button.click()
+    why = page.get_by_test_id("status-explanation")
+    why.wait_for()
+    rule = why.get_attribute("data-rule")
+    page.keyboard.press("Escape")
+    why.wait_for(state="detached")
+    assert button.evaluate("b => b === document.activeElement")
+    return str(rule)
+
+
+def test_why_beside_every_status(page: Any, triage_runs: dict[str, str], server: str) -> None:
+    good, failed = triage_runs["good"], triage_runs["failed"]
+    # The comparison's two run cards, and the run header's "Compare with…" picker.
+    page.goto(f"/-/compare?a=TriageFlow%2F{good}&b=TriageFlow%2F{failed}")
+    assert _why(page, page.get_by_test_id("compare-run-a")) == "end_step_ok"
+    assert _why(page, page.get_by_test_id("compare-run-b")) == "task_failed"
+    page.goto(f"/TriageFlow/{failed}")
+    page.get_by_test_id("compare-with").click()
+    picker = page.get_by_role("dialog", name="Pick a run to compare with")
+    assert _why(page, picker.locator(f'[data-pathspec="TriageFlow/{good}"]')) == "end_step_ok"
+    assert "/-/compare" not in page.url and picker.is_visible()     # asking why did not pick the run
+    # The task list beside a task page: one why? per row, and it does not open the row.
+    start = api_get(server, f"/api/flows/TriageFlow/runs/{failed}/steps/start/tasks")["data"][0]["task_id"]
+    page.goto(f"/TriageFlow/{failed}/start/{start}")
+    tasks = page.get_by_role("complementary", name="Tasks")
+    tasks.get_by_role("button", name="all steps").click()
+    rows = tasks.locator("[data-task]")
+    rows.nth(6).wait_for()
+    url = page.url
+    failed_row = tasks.locator("[data-task]").filter(has=page.locator(".status-failed"))
+    assert failed_row.count() == 1
+    assert _why(page, failed_row) == "exception"
+    # Enter on the focused why? opens it; the list's Enter (open the selected row) leaves it alone.
+    assert _why(page, failed_row, keyboard=True) == "exception"
+    assert page.url == url
+
+
+def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_runs: dict[str, str],
+                                                             server: str) -> None:
+    run = triage_runs["failed"]
+    work = api_get(server, f"/api/flows/TriageFlow/runs/{run}/steps/work/tasks")["data"]
+    failed_task = next(t["pathspec"] for t in work if t["status"] == "failed")
+    page.goto(f"/TriageFlow/{run}")
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.loaded === 'true'")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if re.search(r"/tasks/[^/]+/status$", r.url) else None)
+    tip = page.get_by_role("tooltip")
+    # Rows by step: start's header and lane, work's header and its six lanes. A sweep over every
+    # lane (one pointer move a frame, in the page: no round trip per move) shows each task's
+    # tooltip and asks nothing.
+    lanes = [1, 3, 4, 5, 6, 7, 8]
+    seen = page.evaluate("""async ({ lanes, axis, row, labelW }) => {
+      const canvas = document.querySelector("canvas[aria-label='Task timeline']");
+      const r = canvas.getBoundingClientRect();
+      const titles = {};
+      const move = (x, y) => canvas.dispatchEvent(new PointerEvent("pointermove", { clientX: x, clientY: y, bubbles: true }));
+      for (const v of lanes) {
+        for (let x = r.left + labelW + 2; x < r.right; x += 100) {
+          move(x, r.top + axis + v * row + row / 2);
+          await new Promise((ok) => requestAnimationFrame(ok));
+          const t = document.querySelector("[role=tooltip] .tt-title");
+          if (t && !(t.textContent in titles)) titles[t.textContent] = [x, r.top + axis + v * row + row / 2];
+        }
+      }
+      move(r.left + 5, r.top + axis + row / 2);   // off the bars (the labels): the tooltip goes
+      return titles;
+    }""", {"lanes": lanes, "axis": AXIS_H, "row": ROW_H, "labelW": LABEL_W})
+    page.wait_for_timeout(600)
+    assert tip.count() == 0
+    assert len([t for t in seen if t.startswith("TriageFlow/")]) >= 5, seen
+    assert asked == [], asked
+    # Resting on the failed task's bar asks once and shows the reason in one line.
+    x, y = seen[failed_task]
+    page.mouse.move(x, y)
+    assert tip.locator(".tt-title").inner_text() == failed_task
+    why = tip.get_by_test_id("tooltip-why")
+    page.wait_for_function("() => document.querySelector('[data-testid=tooltip-why]')?.dataset.rule")
+    assert why.get_attribute("data-rule") == "exception"
+    assert "ValueError" in why.inner_text()
+    assert len(asked) == 1, asked
 
 
 def test_critical_path_toggle_on_the_timeline(page: Any, triage_runs: dict[str, str], shots: Path) -> None:

@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson, seg } from "../api/client";
 import type { ListPage, Run } from "../api/types";
 import { StatusBadge } from "../ui/status";
+import { StatusWhy } from "../triage/StatusWhy";
 import { formatTime } from "../ui/format";
 import { compareUrl } from "./diff";
 import "./compare.css";
@@ -26,18 +27,22 @@ function Picker({ run, close }: { run: Run; close: () => void }) {
       {recent.isPending && <div className="muted">Loading recent runs…</div>}
       {recent.isError && <div className="cmp-failed">{String((recent.error as Error).message)}</div>}
       {recent.isSuccess && others.length === 0 && <div className="muted">No other runs of {run.flow_id}.</div>}
+      {/* A row is the pick button and, beside it (a button cannot hold another), the status's why?. */}
       {others.map((r) => (
-        <button key={r.pathspec} type="button" data-pathspec={r.pathspec}
-          onClick={() => {
-            close();
-            // The older run is the baseline.
-            const [a, b] = r.created_at <= run.created_at ? [r, run] : [run, r];
-            void navigate(compareUrl(a.pathspec, b.pathspec));
-          }}>
-          <span className="mono">{r.run_id}</span>
-          <StatusBadge status={r.status} />
-          <span className="muted num">{formatTime(r.started_at ?? r.created_at)}</span>
-        </button>
+        <div key={r.pathspec} className="cmp-pick-row" data-pathspec={r.pathspec}>
+          <button type="button" className="cmp-pick"
+            onClick={() => {
+              close();
+              // The older run is the baseline.
+              const [a, b] = r.created_at <= run.created_at ? [r, run] : [run, r];
+              void navigate(compareUrl(a.pathspec, b.pathspec));
+            }}>
+            <span className="mono">{r.run_id}</span>
+            <StatusBadge status={r.status} />
+            <span className="muted num">{formatTime(r.started_at ?? r.created_at)}</span>
+          </button>
+          <StatusWhy flow={r.flow_id} run={r.run_id} compact />
+        </div>
       ))}
     </div>
   );

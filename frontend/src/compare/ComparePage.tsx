@@ -4,6 +4,7 @@ import { formatPath } from "../nav/viewState";
 import { formatDuration, formatTime } from "../ui/format";
 import { Empty, ErrorBox, Loading } from "../ui/states";
 import { StatusBadge } from "../ui/status";
+import { StatusWhy } from "../triage/StatusWhy";
 import type { Run } from "../api/types";
 import { useComparison } from "./compareApi";
 import { compareUrl, parseSteps, summarize, totalChanges } from "./diff";
@@ -16,7 +17,10 @@ function RunCard({ run, side }: { run: Run; side: "a" | "b" }) {
     <div className="cmp-run" data-testid={`compare-run-${side}`}>
       <span className="cmp-side">{side === "a" ? "A · baseline" : "B"}</span>
       <Link to={formatPath({ flow: run.flow_id, run: run.run_id })} className="mono"><strong>{run.pathspec}</strong></Link>
-      <StatusBadge status={run.status} reason={run.status_reason} />
+      <span className="cmp-status">
+        <StatusBadge status={run.status} reason={run.status_reason} />
+        <StatusWhy flow={run.flow_id} run={run.run_id} compact />
+      </span>
       <span className="muted num">{formatTime(run.started_at ?? run.created_at)}</span>
       <span className="num">{formatDuration(run.duration_ms)}</span>
     </div>

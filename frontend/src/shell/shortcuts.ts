@@ -38,6 +38,12 @@ export function useGlobalShortcuts(openHelp: () => void): void {
   }, [openHelp]);
 }
 
+/** A focused button, link or other control: Enter is its own (a "why?" in a row must not open the row). */
+export function isControl(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el?.closest?.("button, a[href], summary, [role=button], [role=link], [role=menuitem], [role=option], [role=tab]");
+}
+
 /**
  * j / k move a selection in a list, Enter opens it. Returns nothing: the list owns its selection
  * and passes setters; the handler is ignored while typing or when another list has focus.
@@ -54,7 +60,7 @@ export function useListKeys(count: number, selected: number, select: (i: number)
       } else if (e.key === "k" || e.key === "ArrowUp") {
         e.preventDefault();
         select(Math.max(0, selected - 1));
-      } else if (e.key === "Enter" && selected >= 0 && selected < count) {
+      } else if (e.key === "Enter" && selected >= 0 && selected < count && !isControl(e.target)) {
         e.preventDefault();
         open(selected);
       }

@@ -8,6 +8,7 @@ import { formatPath } from "../nav/viewState";
 import { useListKeys } from "../shell/shortcuts";
 import { ErrorBox, Loading, Empty } from "../ui/states";
 import { formatDuration } from "../ui/format";
+import { StatusWhy } from "../triage/StatusWhy";
 
 const ROW = 30;
 
@@ -61,6 +62,8 @@ export function TaskList({ flow, run, step, task }: { flow: string; run: string;
                 <div key={t.pathspec} className={`vrow${current || item.index === selected ? " selected" : ""}`} style={{ top: item.start }}
                   onClick={() => open(item.index)} data-task={t.pathspec} aria-current={current ? "true" : undefined}>
                   <span className={`badge status-${t.status}`} style={{ padding: 0, background: "none" }} title={t.status}><span className="dot" /></span>
+                  {/* Asks the server only when opened: a row costs a button, not a request. */}
+                  <StatusWhy flow={flow} run={run} task={{ step: t.step_name, id: t.task_id }} compact />
                   <span className="cell mono">
                     {scope === "run" && <span className="muted">{t.step_name}/</span>}{t.task_id}
                     {t.foreach_value !== null && t.foreach_value !== undefined && <span className="faint"> [{t.foreach_value}]</span>}

@@ -251,7 +251,7 @@ export function TimelineView({ run }: { run: Run }) {
         </div>
       )}
       <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running} />
-      {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} />}
+      {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} flow={run.flow_id} run={run.run_id} />}
     </div>
   );
 }
