@@ -39,6 +39,44 @@ def triage_runs(flowscope_env: dict[str, str], tmp_path_factory: pytest.TempPath
             "failed": run_flow(flowscope_env, FLOW, tmp, check=False)}
 
 
+THEMES = pytest.mark.parametrize("theme", ["light", "dark"])
+
+# The luminance (WCAG) of an element's text and of the first opaque background behind it.
+COLOURS = """el => {
+  const rgba = (c) => { const v = (c.match(/[\\d.]+/g) || []).map(Number); return v.length === 3 ? [...v, 1] : v; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  let bg = el;
+  while (bg && rgba(getComputedStyle(bg).backgroundColor)[3] === 0) bg = bg.parentElement;
+  return { theme: document.documentElement.dataset.theme, text: lum(rgba(getComputedStyle(el).color)),
+           back: lum(rgba(bg ? getComputedStyle(bg).backgroundColor : "rgb(255, 255, 255)")) };
+}"""
+
+
+def assert_themed(locator: Any, theme: str) -> None:
+    """The page is in theme and locator is drawn in its colours: a dark background with light text
+    (or the reverse), readable (WCAG contrast at least 4.5)."""
+    c = locator.evaluate(COLOURS)
+    assert c["theme"] == theme, c
+    assert (c["back"] < 0.1 and c["text"] > 0.3) if theme == "dark" else (c["back"] > 0.6 and c["text"] < 0.2), c
+    contrast = (max(c["text"], c["back"]) + 0.05) / (min(c["text"], c["back"]) + 0.05)
+    assert contrast >= 4.5, (c, contrast)
+
+
+def tab_to(page: Any, target: Any, limit: int = 250) -> None:
+    """Presses Tab until target has the focus: it is reachable by keyboard, in the page's order."""
+    el = target.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if el.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"not reachable with Tab: {target}")
+
+
+def focused(locator: Any) -> bool:
+    return bool(locator.evaluate("e => e === document.activeElement"))
+
+
 def _dark(page: Any) -> None:
     page.evaluate("localStorage.setItem('flowscope.theme', 'dark')")
     page.reload()
@@ -66,10 +104,14 @@ def test_digest_group_leads_to_the_log_line(page: Any, triage_runs: dict[str, st
     # A reload restores the open group (a shareable link).
     page.reload()
     page.get_by_test_id("digest-detail").wait_for()
+    assert_themed(page.get_by_test_id("digest-detail"), "light")
     _dark(page)
     page.get_by_test_id("digest-detail").wait_for()
+    assert_themed(page.get_by_test_id("digest-detail"), "dark")
     page.screenshot(path=str(shots / "triage-dark.png"))
-    page.get_by_test_id("digest-log-link").click()
+    # Keyboard: Tab reaches the example's log link, Enter follows it.
+    tab_to(page, page.get_by_test_id("digest-log-link"))
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/TriageFlow/\d+/work/\d+\?attempt=1&stream=stderr#L\d+-\d+$"))
     selected = page.locator(".log-line.selected")
     selected.last.wait_for()
@@ -80,15 +122,29 @@ def test_digest_group_leads_to_the_log_line(page: Any, triage_runs: dict[str, st
     assert page.get_by_test_id("status-explanation").get_attribute("data-rule") == "exception"
 
 
-def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
+@THEMES
+def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, str], shots: Path, tmp_path: Path,
+                                             theme: str) -> None:
+    page.emulate_media(color_scheme=theme)
     page.goto("/TriageFlow")
     row = page.locator(f'[data-pathspec="TriageFlow/{triage_runs["failed"]}"]')
-    row.get_by_test_id("why-status").click()
+    button = row.get_by_test_id("why-status")
+    # Keyboard only: Tab to the row's why?, Enter opens it, Escape closes it and gives the focus back.
+    tab_to(page, button)
+    page.keyboard.press("Enter")
     why = page.get_by_test_id("status-explanation")
     why.wait_for()
     assert why.get_attribute("data-rule") == "task_failed"
+    assert button.get_attribute("aria-expanded") == "true"
     assert page.url.endswith("/TriageFlow")            # the row was not opened
-    page.screenshot(path=str(shots / "triage-why.png"))
+    assert_themed(page.get_by_role("dialog", name="Why this status"), theme)
+    page.screenshot(path=str(shots / "triage-why.png" if theme == "light" else tmp_path / "triage-why-dark.png"))
+    page.keyboard.press("Escape")
+    why.wait_for(state="detached")
+    assert focused(button)
+    # Space opens it too (a button).
+    page.keyboard.press(" ")
+    why.wait_for()
     page.keyboard.press("Escape")
     why.wait_for(state="detached")
 
@@ -183,34 +239,50 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
     assert len(asked) == 1, asked
 
 
-def test_critical_path_toggle_on_the_timeline(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
+@THEMES
+def test_critical_path_toggle_on_the_timeline(page: Any, triage_runs: dict[str, str], shots: Path, tmp_path: Path,
+                                              theme: str) -> None:
+    page.emulate_media(color_scheme=theme)
+    where = shots if theme == "light" else tmp_path
     page.goto(f"/TriageFlow/{triage_runs['good']}")
     timeline = page.get_by_test_id("timeline")
     page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.loaded === 'true'")
     assert timeline.get_attribute("data-critical") is None
+    # Keyboard only: Tab to the toggle, Space presses it (and Space again releases it).
     toggle = page.get_by_test_id("critical-path-toggle")
-    toggle.focus()
-    page.keyboard.press("Enter")
+    tab_to(page, toggle)
+    page.keyboard.press(" ")
     page.wait_for_url(re.compile(r"[?&]cp=1"))
     page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.critical) >= 4")
     note = page.get_by_test_id("critical-path-note")
     assert "Critical path: start → work → join → end" in note.inner_text()
-    assert toggle.get_attribute("aria-pressed") == "true"
-    page.screenshot(path=str(shots / "triage-critical-path.png"))
-    # From the triage tab, "Show on the timeline" is the same link.
+    assert toggle.get_attribute("aria-pressed") == "true" and focused(toggle)
+    assert_themed(note, theme)
+    page.screenshot(path=str(where / "triage-critical-path.png"))
+    page.keyboard.press(" ")
+    note.wait_for(state="detached")
+    assert toggle.get_attribute("aria-pressed") == "false" and "cp=1" not in page.url
+    # From the triage tab, "Show on the timeline" is the same link (Tab, Enter).
     page.goto(f"/TriageFlow/{triage_runs['good']}?tab=triage")
     durations = page.get_by_test_id("durations")
     durations.wait_for()
     assert durations.locator("tr[data-step='work'] svg.hist").count() == 1
-    page.locator("section[aria-labelledby='t-time']").screenshot(path=str(shots / "triage-time.png"))
-    page.get_by_test_id("show-critical-path").click()
+    assert_themed(durations.locator("tr[data-step='work'] td").first, theme)
+    page.locator("section[aria-labelledby='t-time']").screenshot(path=str(where / "triage-time.png"))
+    tab_to(page, page.get_by_test_id("show-critical-path"))
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/TriageFlow/\d+\?cp=1$"))
 
 
-def test_log_diff_with_the_last_good_run(page: Any, triage_runs: dict[str, str], shots: Path) -> None:
+@THEMES
+def test_log_diff_with_the_last_good_run(page: Any, triage_runs: dict[str, str], shots: Path, tmp_path: Path,
+                                         theme: str) -> None:
+    page.emulate_media(color_scheme=theme)
     good, failed = triage_runs["good"], triage_runs["failed"]
     page.goto(f"/TriageFlow/{failed}?tab=triage")
-    page.get_by_test_id("compare-last-good").click()
+    # Keyboard only: Tab to "Compare with the last successful run", Enter.
+    tab_to(page, page.get_by_test_id("compare-last-good"))
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/-/compare\?a=TriageFlow%2F\d+&b=TriageFlow%2F\d+&logs=1$"))
     assert f"a=TriageFlow%2F{good}" in page.url
     diff = page.get_by_test_id("log-diff")
@@ -219,9 +291,15 @@ def test_log_diff_with_the_last_good_run(page: Any, triage_runs: dict[str, str],
     assert diff.locator("tr[data-op='removed']").first.inner_text().strip().endswith("done")
     equal = diff.locator("tr[data-op='equal']").first.inner_text()
     assert equal.count("processing item 5 at") == 2      # timestamps and run ids differ, still aligned
-    page.screenshot(path=str(shots / "triage-log-diff.png"))
-    diff.get_by_role("button", name="stderr").click()
+    removed = diff.locator("tr[data-op='removed'] td.txt-a").first
+    assert_themed(removed, theme)
+    page.screenshot(path=str(shots / "triage-log-diff.png" if theme == "light" else tmp_path / "triage-log-diff-dark.png"))
+    # The stream toggle: Tab to stderr, Space.
+    stderr = diff.get_by_role("button", name="stderr")
+    tab_to(page, stderr)
+    page.keyboard.press(" ")
     page.wait_for_url(re.compile(r"lstream=stderr"))
+    assert stderr.get_attribute("aria-pressed") == "true"
     added = diff.locator("tr[data-op='added']")
     added.last.wait_for()
     assert any("ValueError: bad row 5007" in t for t in added.all_inner_texts())
@@ -233,9 +311,11 @@ def notifying_page(browser: Any, server: str) -> Iterator[Any]:
     yield from checked_page(browser, server, permissions=["notifications"], init_scripts=(RECORD_NOTIFICATIONS,))
 
 
+@THEMES
 def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscope_env: dict[str, str],
-                                                   tmp_path: Path, server: str) -> None:
+                                                   tmp_path: Path, server: str, theme: str) -> None:
     page = notifying_page
+    page.emulate_media(color_scheme=theme)
     id_file = tmp_path / "watch.id"
     proc = subprocess.Popen([sys.executable, str(FLOW), "run", "--run-id-file", str(id_file)],
                             env={**flowscope_env, "TRIAGE_FINAL_DELAY": "6"}, cwd=str(FLOW.parent),
@@ -247,8 +327,12 @@ def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscop
         run = id_file.read_text().strip()
         page.goto(f"/TriageFlow/{run}")
         watch = page.get_by_test_id("watch-run")
-        watch.click()
-        assert watch.get_attribute("aria-pressed") == "true"
+        # Keyboard only: Tab to Watch, Enter.
+        tab_to(page, watch)
+        assert_themed(watch, theme)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.querySelector('[data-testid=watch-run]').ariaPressed === 'true'")
+        assert focused(watch)
         page.wait_for_function("() => window.__notes.length > 0", timeout=90_000)
         notes = page.evaluate("window.__notes")
         assert notes[0]["title"] == "Flowscope"
@@ -261,16 +345,31 @@ def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscop
         proc.wait(timeout=120)
 
 
-def test_saved_views_keep_filters_as_links(page: Any, triage_runs: dict[str, str]) -> None:
+@THEMES
+def test_saved_views_keep_filters_as_links(page: Any, triage_runs: dict[str, str], theme: str) -> None:
+    page.emulate_media(color_scheme=theme)
     page.goto("/?status=failed&flow=TriageFlow")
-    page.get_by_test_id("saved-views").click()
-    page.get_by_label("Name of this view").fill("failed triage runs")
+    # Keyboard only: Tab to "Saved views", Enter opens the menu, Tab to its name box, type, Enter saves.
+    menu_button = page.get_by_test_id("saved-views")
+    tab_to(page, menu_button)
+    page.keyboard.press("Enter")
+    name = page.get_by_label("Name of this view")
+    tab_to(page, name, limit=5)
+    page.keyboard.type("failed triage runs")
     page.keyboard.press("Enter")
     saved = page.locator('[data-view="failed triage runs"] a')
     assert saved.get_attribute("href") == "/?status=failed&flow=TriageFlow"
+    assert_themed(page.get_by_role("dialog", name="Saved views").locator(".saved-view .mono").first, theme)
+    # Escape closes the menu and gives the focus back to its button.
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog", name="Saved views").wait_for(state="detached")
+    assert focused(menu_button)
     page.goto("/")
-    page.get_by_test_id("saved-views").click()
-    page.locator('[data-view="failed triage runs"] a').click()
+    tab_to(page, page.get_by_test_id("saved-views"))
+    page.keyboard.press("Enter")
+    link = page.locator('[data-view="failed triage runs"] a')
+    tab_to(page, link, limit=10)
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/\?status=failed&flow=TriageFlow$"))
     # The list of "/" may still be on screen for a moment: wait for the filtered one.
     page.wait_for_function("() => { const r = [...document.querySelectorAll('[data-pathspec]')];"

@@ -1,6 +1,6 @@
 // The run header's compare buttons: "Compare with…" (a picker of recent runs of the flow) and,
 // on a failed run, "Compare with previous successful run" in one click.
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { apiUrl, getJson, seg } from "../api/client";
@@ -53,6 +53,7 @@ export function CompareActions({ run }: { run: Run }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const pickButton = useRef<HTMLButtonElement>(null);
   const withPrevious = async () => {
     setBusy(true);
     setError(null);
@@ -67,14 +68,17 @@ export function CompareActions({ run }: { run: Run }) {
     }
   };
   return (
-    <span className="cmp-actions">
+    <span className="cmp-actions" onKeyDown={(e) => {
+      // Escape in the picker closes it, the focus back on "Compare with…" (a why? open in it closes first).
+      if (e.key === "Escape" && open && !document.querySelector(".why-pop")) { setOpen(false); pickButton.current?.focus(); }
+    }}>
       {run.status === "failed" && (
         <button type="button" className="btn btn-small" disabled={busy} onClick={() => void withPrevious()}
           data-testid="compare-previous">
           Compare with previous successful run
         </button>
       )}
-      <button type="button" className="btn btn-small" aria-expanded={open} onClick={() => setOpen((o) => !o)}
+      <button type="button" ref={pickButton} className="btn btn-small" aria-expanded={open} onClick={() => setOpen((o) => !o)}
         data-testid="compare-with">
         Compare with…
       </button>

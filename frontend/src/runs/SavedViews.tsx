@@ -1,6 +1,6 @@
 // The run list's "Saved views" menu: save the current filters/sort/grouping under a name, open or
 // delete a saved one. Kept in localStorage; each entry is a link.
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
 import { loadViews, saveViews, withView, type SavedView } from "./savedViews";
 
@@ -11,9 +11,14 @@ export function SavedViews() {
   const [name, setName] = useState("");
   const url = `${location.pathname}${location.search}`;
   const update = (next: SavedView[]) => { setViews(next); saveViews(next); };
+  const button = useRef<HTMLButtonElement>(null);
+  // Escape anywhere in the menu closes it and gives the focus back to its button.
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (e.key === "Escape" && open) { e.stopPropagation(); setOpen(false); button.current?.focus(); }
+  };
   return (
-    <span className="saved-views">
-      <button type="button" className="btn btn-small" aria-expanded={open} data-testid="saved-views"
+    <span className="saved-views" onKeyDown={onKeyDown}>
+      <button type="button" ref={button} className="btn btn-small" aria-expanded={open} data-testid="saved-views"
         onClick={() => setOpen((o) => !o)}>Saved views{views.length ? ` (${views.length})` : ""}</button>
       {open && (
         <div className="cmp-picker saved-views-menu" role="dialog" aria-label="Saved views">
