@@ -19,15 +19,18 @@ from conftest import FIXTURE_FLOWS, api_get, checked_page, run_flow
 FLOW = FIXTURE_FLOWS / "triage_flow.py"
 ROW_H, AXIS_H, LABEL_W = 20, 22, 220  # the timeline canvas geometry (frontend/src/timeline/drawTimeline.ts)
 
-# Records what the page shows with the Notification API (the real constructor still runs).
+# Records what the page shows with the Notification API (the real constructor still runs), and
+# every permission request. The context grants the permission, but until the page asks for it the
+# page sees "default", as for a user who has not been asked yet: a request on load would show.
 RECORD_NOTIFICATIONS = """
 window.__notes = [];
+window.__asks = [];
 const Real = window.Notification;
 class Recorded extends Real {
   constructor(title, options) { super(title, options); window.__notes.push({ title, body: options && options.body }); }
 }
-Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
-Recorded.requestPermission = (...args) => Real.requestPermission(...args);
+Object.defineProperty(Recorded, "permission", { get: () => (window.__asks.length ? Real.permission : "default") });
+Recorded.requestPermission = (...args) => { window.__asks.push(performance.now()); return Real.requestPermission(...args); };
 window.Notification = Recorded;
 """
 
@@ -91,10 +94,10 @@ def test_digest_group_leads_to_the_log_line(page: Any, triage_runs: dict[str, st
     assert "1 failed task and 6 retried attempts in 3 signatures" in digest.inner_text()
     why = page.get_by_test_id("status-explanation").first
     assert why.get_attribute("data-rule") == "task_failed" and "step work failed for good" in why.inner_text()
-    # Keyboard: focus the first group (failed tasks first) and open it with Enter.
+    # Keyboard: Tab to the first group (failed tasks first) and open it with Enter.
     first = page.get_by_test_id("digest-group").first
     assert "ValueError" in first.inner_text() and "bad row <n> in <path>" in first.inner_text()
-    first.focus()
+    tab_to(page, first)
     page.keyboard.press("Enter")
     detail = page.get_by_test_id("digest-detail")
     detail.wait_for()
@@ -311,15 +314,22 @@ def notifying_page(browser: Any, server: str) -> Iterator[Any]:
     yield from checked_page(browser, server, permissions=["notifications"], init_scripts=(RECORD_NOTIFICATIONS,))
 
 
-@THEMES
+# How each watched run ends: the notification's text and the title's badge.
+WATCHED = {"failed": ({}, "failed: step work failed", "✖"), "completed": ({"TRIAGE_OK": "1"}, "completed", "✔")}
+
+
+# The theme only changes how Watch looks: "completed" runs in one theme (each case runs a flow).
+@pytest.mark.parametrize(("outcome", "theme"), [("failed", "light"), ("failed", "dark"), ("completed", "light")])
 def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscope_env: dict[str, str],
-                                                   tmp_path: Path, server: str, theme: str) -> None:
+                                                   tmp_path: Path, server: str, theme: str, outcome: str) -> None:
     page = notifying_page
     page.emulate_media(color_scheme=theme)
+    env, body, badge = WATCHED[outcome]
     id_file = tmp_path / "watch.id"
+    # The run lasts ~6 s more than its other tasks (item 5 waits): time to open it and press Watch.
     proc = subprocess.Popen([sys.executable, str(FLOW), "run", "--run-id-file", str(id_file)],
-                            env={**flowscope_env, "TRIAGE_FINAL_DELAY": "6"}, cwd=str(FLOW.parent),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env={**flowscope_env, "TRIAGE_FINAL_DELAY": "6", "TRIAGE_OK_DELAY": "6", **env},
+                            cwd=str(FLOW.parent), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while not (id_file.exists() and id_file.read_text().strip()) and time.monotonic() < deadline:
@@ -327,20 +337,26 @@ def test_watched_run_notifies_and_badges_the_title(notifying_page: Any, flowscop
         run = id_file.read_text().strip()
         page.goto(f"/TriageFlow/{run}")
         watch = page.get_by_test_id("watch-run")
-        # Keyboard only: Tab to Watch, Enter.
+        watch.wait_for()
+        # Nothing asks for the notification permission on load.
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__asks.length") == 0
+        # Keyboard only: Tab to Watch, Enter; that press asks, once.
         tab_to(page, watch)
         assert_themed(watch, theme)
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.querySelector('[data-testid=watch-run]').ariaPressed === 'true'")
         assert focused(watch)
+        assert page.evaluate("window.__asks.length") == 1
         page.wait_for_function("() => window.__notes.length > 0", timeout=90_000)
         notes = page.evaluate("window.__notes")
         assert notes[0]["title"] == "Flowscope"
-        assert notes[0]["body"].startswith(f"TriageFlow/{run} failed: step work failed")
-        page.wait_for_function(f"() => document.title.startsWith('✖ TriageFlow/{run} failed')")
-        # The watch survives a reload (kept in the browser).
+        assert notes[0]["body"].startswith(f"TriageFlow/{run} {body}"), notes
+        page.wait_for_function(f"() => document.title.startsWith('{badge} TriageFlow/{run} {outcome}')")
+        # The watch survives a reload (kept in the browser), and the reload asks nothing.
         page.reload()
         assert page.get_by_test_id("watch-run").get_attribute("aria-pressed") == "true"
+        assert page.evaluate("window.__asks.length") == 0
     finally:
         proc.wait(timeout=120)
 
