@@ -16,7 +16,7 @@ from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.db.query import Row
 from backend.keys import DB, SETTINGS
-from backend.resources.explain import explain_run, explain_task
+from backend.resources.explain import explain_run, explain_task, task_timing
 from backend.routes import Route
 from backend.sources import source_for
 
@@ -46,8 +46,8 @@ async def build_run_explanation(app: web.Application, run: Row) -> dict[str, Any
         decider = await explain_db.failed_task(db, params, run["run_pk"], run.get("failed_step"))
     attempts, meta = await _task_evidence(app, decider) if decider else ([], [])
     decorators = _decorators(dag, decider["step_name"]) if decider else None
-    return explain_run(run, end_step, _mark_stale(decider) if decider else None, attempts, meta, decorators,
-                       app[SETTINGS].heartbeat_timeout)
+    return {**explain_run(run, end_step, _mark_stale(decider) if decider else None, attempts, meta, decorators,
+                          app[SETTINGS].heartbeat_timeout), "timing": None}
 
 
 async def get_run_status(request: web.Request) -> web.Response:
@@ -62,7 +62,8 @@ async def get_task_status(request: web.Request) -> web.Response:
     dag = await load_dag(request, run)
     data = explain_task(run, _mark_stale({**task, "stored_status": stored}), attempts, meta,
                         _decorators(dag, task["step_name"]), request.app[SETTINGS].heartbeat_timeout)
-    return respond.one(request, data)
+    parents = await explain_db.parents_finished(request.app[DB], task["run_pk"], task["parent_task_ids"] or [])
+    return respond.one(request, {**data, "timing": task_timing(run, task, parents)})
 
 
 ROUTES = [

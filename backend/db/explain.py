@@ -29,6 +29,24 @@ ORDER BY m.id
 """
 
 
+# A task's parents ("step/task_id") that are tasks of the run (Metaflow's _parameters is not one):
+# how many, how many finished, the last finish. One index lookup each (a join's 100,000 parents too).
+PARENTS_FINISHED = """
+SELECT count(p.task_pk) AS found, count(p.finished_at) AS done, max(p.finished_at) AS ready
+FROM unnest(%(parents)s::text[]) AS x(key)
+JOIN tasks p ON p.run_pk = %(run_pk)s AND p.step_name = split_part(x.key, '/', 1)
+            AND p.task_id = substr(x.key, strpos(x.key, '/') + 1)
+WHERE left(p.step_name, 1) <> '_'
+"""
+
+
+async def parents_finished(db: Db, run_pk: int, parents: list[str]) -> Row | None:
+    """None for a task without parents (a root)."""
+    if not parents:
+        return None
+    return await db.one(PARENTS_FINISHED, {"run_pk": run_pk, "parents": list(parents)})
+
+
 async def end_task(db: Db, live: dict[str, Any], run_pk: int, step: str) -> Row | None:
     return await db.one(END_TASK, {**live, "run_pk": run_pk, "step": step})
 

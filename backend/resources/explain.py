@@ -28,9 +28,33 @@ SCHEMAS = {
         "stored_status": STATUS, "source": STR, "rule": RULE, "summary": STR,
         "evidence": arr(EVIDENCE),
         "attempts": arr(obj({"attempt": INT, "status": STATUS, "rule": RULE, "summary": STR})),
+        "timing": nullable(obj({"ready_at": nullable(INT), "started_at": nullable(INT),
+                                "finished_at": nullable(INT), "queued_ms": nullable(INT),
+                                "running_ms": nullable(INT)})),
     }, description="Why a run or task has its status: the rule that fired (rule, summary in plain "
-                   "words) and the evidence it used (label, value, time, link to the UI)."),
+                   "words) and the evidence it used (label, value, time, link to the UI). timing (tasks "
+                   "only, null for a run): when the task could start (its last parent's finish, the run's "
+                   "start for a root; null while a parent has not finished), its queued time (ready to "
+                   "started) and running time (started to finished), null where unknown."),
 }
+
+
+def task_timing(run: Row, task: Row, parents: Row | None) -> dict[str, Any]:
+    """Queued vs running time of one task, as the critical path counts them (ready_at there).
+
+    ``parents``: how many of the task's recorded parents are tasks of the run (``found``), how many
+    of those finished (``done``) and the last finish (``ready``); None for a task without parents.
+    """
+    if parents is None:
+        ready = run.get("started_at")
+    elif parents["found"] and parents["done"] == parents["found"]:
+        ready = parents["ready"]
+    else:
+        ready = None
+    s, e = task.get("started_at"), task.get("finished_at")
+    return {"ready_at": ready, "started_at": s, "finished_at": e,
+            "queued_ms": max(0, s - ready) if s is not None and ready is not None else None,
+            "running_ms": e - s if s is not None and e is not None else None}
 
 
 def clock(ms: int | None) -> str:

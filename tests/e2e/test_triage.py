@@ -152,6 +152,23 @@ def test_why_beside_a_status_in_the_run_list(page: Any, triage_runs: dict[str, s
     why.wait_for(state="detached")
 
 
+def _duration(ms: int) -> str:
+    """frontend/src/ui/format.ts formatDuration, below a minute (toFixed rounds half up)."""
+    if ms < 1000:
+        return f"{ms}ms"
+    return f"{(ms + 50) // 100 / 10:.1f}s" if ms < 10_000 else f"{ms // 1000}s"
+
+
+def timing_words(pathspec: str, tasks: list[dict[str, Any]]) -> str:
+    """What the UI says of a finished task with parents: queued from its last parent's finish to its
+    start, running from its start to its finish."""
+    task = next(t for t in tasks if t["pathspec"] == pathspec)
+    finished = {f"{t['step_name']}/{t['task_id']}": t["finished_at"] for t in tasks}
+    ready = max(finished[p] for p in task["parent_task_ids"])
+    return (f"queued {_duration(max(0, task['started_at'] - ready))} · "
+            f"running {_duration(task['finished_at'] - task['started_at'])}")
+
+
 def _why(page: Any, scope: Any, keyboard: bool = False) -> str:
     """Opens the why? inside scope (a click, or focus and Enter), answers its rule, closes it again
     with Escape (focus back on the button)."""
@@ -240,6 +257,16 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
     assert why.get_attribute("data-rule") == "exception"
     assert "ValueError" in why.inner_text()
     assert len(asked) == 1, asked
+    # Queued vs running time, from the same answer: checked against the task list (brute force:
+    # queued = its start minus its last parent's finish).
+    expected = timing_words(failed_task, api_get(server, f"/api/flows/TriageFlow/runs/{run}/tasks?limit=100")["data"])
+    assert tip.get_by_test_id("tooltip-timing").inner_text() == expected
+    # Clicking the bar opens the task: the same words beside its duration.
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"/TriageFlow/\d+/work/\d+"))
+    assert page.get_by_test_id("task-timing").locator("dd").inner_text() == expected
+    assert len(asked) == 1, asked                      # the task page reused the answer
 
 
 @THEMES
@@ -302,7 +329,7 @@ def test_log_diff_with_the_last_good_run(page: Any, triage_runs: dict[str, str],
     tab_to(page, stderr)
     page.keyboard.press(" ")
     page.wait_for_url(re.compile(r"lstream=stderr"))
-    assert stderr.get_attribute("aria-pressed") == "true"
+    diff.locator("button[aria-pressed='true']", has_text="stderr").wait_for()   # the URL first, then the render
     added = diff.locator("tr[data-op='added']")
     added.last.wait_for()
     assert any("ValueError: bad row 5007" in t for t in added.all_inner_texts())

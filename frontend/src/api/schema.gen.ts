@@ -1224,7 +1224,7 @@ export interface components {
             other_tasks: number;
             runs_compared: string[];
         };
-        /** @description Why a run or task has its status: the rule that fired (rule, summary in plain words) and the evidence it used (label, value, time, link to the UI). */
+        /** @description Why a run or task has its status: the rule that fired (rule, summary in plain words) and the evidence it used (label, value, time, link to the UI). timing (tasks only, null for a run): when the task could start (its last parent's finish, the run's start for a root; null while a parent has not finished), its queued time (ready to started) and running time (started to finished), null where unknown. */
         StatusExplanation: {
             pathspec: string;
             /** @enum {string} */
@@ -1251,6 +1251,13 @@ export interface components {
                 rule: "pending" | "heartbeat_fresh" | "heartbeat_lost" | "end_step_ok" | "task_failed" | "interrupted" | "writer_reason" | "attempt_ok" | "caught" | "cloned" | "exception" | "timeout" | "killed" | "exit_code" | "attempt_ok_false" | "newer_attempt" | "running";
                 summary: string;
             }[];
+            timing: {
+                ready_at: number | null;
+                started_at: number | null;
+                finished_at: number | null;
+                queued_ms: number | null;
+                running_ms: number | null;
+            } | null;
         };
         /** @description The longest chain of tasks by running time (root first), time queued along it (waiting after the last parent finished), per step on the path, and the run's idle gaps (no task running, at least 1 s). */
         CriticalPath: {

@@ -8,6 +8,20 @@ import { PluginSlot } from "../plugins/PluginSlot";
 import { TaskEnvironment } from "./TaskEnvironment";
 import { TaskNode, TaskNotices } from "./TaskPlacement";
 import { StatusWhy } from "../triage/StatusWhy";
+import { timingText } from "../triage/timing";
+import { useStatusExplanation } from "../api/triage";
+
+/** Queued vs running: from the task's status explanation (the same request as its why?). */
+function TaskTiming({ task, now }: { task: Task; now: number }) {
+  const why = useStatusExplanation(task.flow_id, task.run_id, { step: task.step_name, id: task.task_id }, true);
+  const t = why.data?.timing;
+  if (!t) return null;
+  return (
+    <div data-testid="task-timing" title="Queued: from when it could start (its last parent's finish, or the run's start) to its start. Running: its start to its finish.">
+      <dt>queued / running</dt><dd className="num">{timingText(t, now)}</dd>
+    </div>
+  );
+}
 
 function decoratorText(d: Decorator): string {
   const attrs = Object.entries(d.attributes ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
@@ -48,6 +62,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
         <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
         <div><dt>finished</dt><dd className="num">{finished ? formatTime(finished) : status === "running" ? "running…" : "—"}</dd></div>
         <div><dt>duration</dt><dd className="num">{formatDuration(liveDuration(started, finished, now) ?? a?.duration_ms ?? task.duration_ms)}</dd></div>
+        <TaskTiming task={task} now={now} />
         {task.foreach_value !== null && task.foreach_value !== undefined && (
           <div><dt>foreach</dt><dd className="mono">[{task.foreach_index}] {task.foreach_value}</dd></div>
         )}

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { BarRect } from "./timelineLayout";
 import { useStatusExplanation } from "../api/triage";
 import { formatCount, formatDuration, formatTime } from "../ui/format";
+import { timingText } from "../triage/timing";
 
 /** How long the pointer rests on one task's bar before its status explanation is asked for: sweeping
  * across a 100,000-row timeline asks nothing, resting on a bar asks once (then it is cached). */
@@ -33,6 +34,9 @@ export function TimelineTooltip({ hit, x, y, now, flow, run }: {
             <tr><td>why</td><td><div className="tt-why" data-testid="tooltip-why" data-rule={why.data?.rule}>
               {why.data ? why.data.summary : why.isError ? "could not ask why" : "…"}
             </div></td></tr>
+          )}
+          {single && why.data?.timing && (
+            <tr><td>task</td><td className="num" data-testid="tooltip-timing">{timingText(why.data.timing, now)}</td></tr>
           )}
           {hit.mix && Object.keys(hit.mix).length > 1 && (
             <tr><td>tasks</td><td className="num">{Object.entries(hit.mix).map(([s, n]) => `${formatCount(n)} ${s}`).join(" · ")}</td></tr>
