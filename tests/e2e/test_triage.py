@@ -198,6 +198,10 @@ def test_why_beside_every_status(page: Any, triage_runs: dict[str, str], server:
     picker = page.get_by_role("dialog", name="Pick a run to compare with")
     assert _why(page, picker.locator(f'[data-pathspec="TriageFlow/{good}"]')) == "end_step_ok"
     assert "/-/compare" not in page.url and picker.is_visible()     # asking why did not pick the run
+    # That Escape closed only the why?; the next one closes the picker, the focus back on its button.
+    page.keyboard.press("Escape")
+    picker.wait_for(state="detached")
+    assert focused(page.get_by_test_id("compare-with"))
     # The task list beside a task page: one why? per row, and it does not open the row.
     start = api_get(server, f"/api/flows/TriageFlow/runs/{failed}/steps/start/tasks")["data"][0]["task_id"]
     page.goto(f"/TriageFlow/{failed}/start/{start}")
