@@ -10,7 +10,7 @@ import { runDuration } from "./runDuration";
 import { useNow } from "../ui/useNow";
 import { PickBox } from "../compare/CompareBar";
 
-export const RUN_GRID = "26px 116px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
+export const RUN_GRID = "26px 132px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
 
 export const RUN_COLUMNS: { key: RunSortKey | null; label: string }[] = [
   // The server orders runs by created, finished or duration (each index-backed); the other
