@@ -192,3 +192,25 @@ def test_plans_use_indexes_on_the_seed(first: Seeded, capsys: pytest.CaptureFixt
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "Seq Scan" not in out and "home: page 100 (keyset)" in out
+
+
+def test_the_tag_check_finds_a_missing_and_a_stray_tag_row(first: Seeded) -> None:
+    """bench.checks' run-tags check counts each run whose run_tags rows differ from its tags (a row
+    missing, a row too many), inside a transaction that is rolled back."""
+    conn = psycopg2.connect(first.dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tag, created_at, run_pk FROM run_tags ORDER BY run_pk, tag LIMIT 1")
+            tag, created_at, missing_pk = cur.fetchone()
+            cur.execute("DELETE FROM run_tags WHERE tag = %s AND created_at = %s AND run_pk = %s",
+                        (tag, created_at, missing_pk))
+            cur.execute("SELECT run_pk, created_at FROM runs WHERE run_pk <> %s ORDER BY run_pk DESC LIMIT 1",
+                        (missing_pk,))
+            stray_pk, stray_created = cur.fetchone()
+            cur.execute("INSERT INTO run_tags (tag, created_at, run_pk) VALUES ('not-a-tag-of-it', %s, %s)",
+                        (stray_created, stray_pk))
+        assert consistency_errors(conn)["run tags"] == 2
+        assert consistency_errors(conn, first_run_pk=missing_pk + 1)["run tags"] == 1
+    finally:
+        conn.rollback()
+        conn.close()
