@@ -254,9 +254,10 @@ async def test_cards_from_s3(api: TestClient[Any, Any], ingest: Ingest, moto_end
 
 
 async def _live_versions(api: TestClient[Any, Any], base: str, proc: asyncio.subprocess.Process,
-                         seen: list[tuple[bool, int, int]]) -> None:
-    """While the flow runs, polls the start task's card: each (final, progress value, max) the API
-    serves (the runtime data update the frame would apply to the page, else the page's own)."""
+                         seen: list[tuple[bool, int, int, str]]) -> None:
+    """While the flow runs, polls the start task's card: each (final, progress value, max, source)
+    the API serves — source "data" for the runtime data update the frame applies to the page,
+    "page" for the page's own bar where there is no update to apply."""
     while proc.returncode is None:
         await asyncio.sleep(0.3)
         tasks = (await get_json(api, base))["data"]
@@ -270,11 +271,13 @@ async def _live_versions(api: TestClient[Any, Any], base: str, proc: asyncio.sub
         if resp.status != 200:
             continue
         # What the frame shows: the page's progress bar, or the data update's when it has one.
-        bars = of_type(page_state(await resp.text())["doc"], "progressBar")
+        bars, source = of_type(page_state(await resp.text())["doc"], "progressBar"), "page"
         data = (await get_json(api, card["data_url"]))["data"]
         if data["kind"] == "components":
-            bars = [c for c in data["data"].values() if isinstance(c, dict) and c.get("type") == "progressBar"] or bars
-        seen += [(card["final"], int(b["value"]), int(b["max"])) for b in bars]
+            update = [c for c in data["data"].values() if isinstance(c, dict) and c.get("type") == "progressBar"]
+            if update:
+                bars, source = update, "data"
+        seen += [(card["final"], int(b["value"]), int(b["max"]), source) for b in bars]
 
 
 async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: Ingest, moto_endpoint: str,
@@ -291,7 +294,7 @@ async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: In
         proc = await asyncio.create_subprocess_exec(
             PY, str(flow), "--no-pylint", "run", "--run-id-file", str(tmp_path / "id"),
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-        seen: list[tuple[bool, int, int]] = []
+        seen: list[tuple[bool, int, int, str]] = []
         try:
             deadline = time.monotonic() + 240
             while proc.returncode is None and not (tmp_path / "id").exists() and time.monotonic() < deadline:
@@ -306,9 +309,12 @@ async def test_live_card_of_metaflow_on_s3(api: TestClient[Any, Any], ingest: In
     assert await proc.wait() == 0, log.read_text()
     # Seen live: a version listed as not final from a refresh of the running task (progress moved
     # past the first render's 0 and short of the end), whatever refreshes Metaflow skipped.
-    live = [(v, m) for final, v, m in seen if not final]
+    live = [(v, m) for final, v, m, _src in seen if not final]
     assert any(0 < v < m for v, m in live), seen
-    assert [v for v, _m in live] == sorted(v for v, _m in live), seen    # versions only move forward
+    # The updates the frame applies only move forward (a page's own bar is where it was rendered:
+    # the frame keeps the newest update it applied until a newer page or update arrives).
+    updates = [v for final, v, _m, src in seen if not final and src == "data"]
+    assert updates == sorted(updates), seen
     (task,) = (await get_json(api, base))["data"]
     (card,) = (await get_json(api, f"{base}/{task['task_id']}/cards"))["data"]
     assert card["card_id"] == "live" and card["type"] == "blank" and card["final"] is True
