@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import queue
 import random
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -159,7 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench.seed: the database refused the load (nothing committed): "
               f"{str(exc).strip()}", file=sys.stderr)
         return 1
-    print(json.dumps(summary, indent=2))
+    text = json.dumps(summary, indent=2)
+    print(text)
+    home = os.environ.get("FLOWSCOPE_HOME")
+    if home:   # where bench.api, bench.browser and bench.cache_memory look for it
+        Path(home, "seed.json").write_text(text + "\n")
     return 0
 
 

@@ -6,6 +6,7 @@ and dropped here.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -214,3 +215,28 @@ def test_the_tag_check_finds_a_missing_and_a_stray_tag_row(first: Seeded) -> Non
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_the_summary_is_kept_where_the_benchmarks_read_it(pg_server_dsn: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """bench.seed writes its JSON summary to $FLOWSCOPE_HOME/seed.json (bench.api, bench.browser and
+    bench.cache_memory read it there), the same JSON it prints."""
+    admin = psycopg2.connect(pg_server_dsn)
+    admin.autocommit = True
+    name = f"flowscope_bench_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        params = psycopg2.extensions.parse_dsn(pg_server_dsn)
+        params["dbname"] = name
+        monkeypatch.setenv("FLOWSCOPE_HOME", str(tmp_path))
+        assert seed_main(["--runs", "20", "--now", str(NOW), "--quiet", "--dsn",
+                          psycopg2.extensions.make_dsn(**params), "--datastore", str(tmp_path / "ds")]) == 0
+        kept = json.loads((tmp_path / "seed.json").read_text())
+        assert kept == json.loads(capsys.readouterr().out)
+        assert kept["runs"] == 20
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
