@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -341,17 +342,28 @@ def markdown(kind: str, r: dict[str, Any], command: str) -> str:
 
 
 def write_markdown(path: str, kind: str, text: str) -> None:
+    """Writes the figures into the page's mirror section: the subsection of the same kind is
+    replaced where it stands (a new kind goes last); HTML markers that close the section (another
+    benchmark's start marker) stay after it."""
     page = Path(path).read_text()
     head = "### Backfill" if kind == "backfill" else "### Live:"
     if SECTION not in page:
         page = page.rstrip() + f"\n\n{SECTION}\n\n"
     start = page.index(SECTION)
     end = page.find("\n## ", start + len(SECTION))
-    section = page[start:end if end != -1 else len(page)]
-    lines = section.split("\n### ")
-    kept = [lines[0]] + ["### " + x for x in lines[1:] if not ("### " + x).startswith(head)]
-    new = "\n".join(part.rstrip() + "\n" for part in kept) + "\n" + text
-    Path(path).write_text(page[:start] + new.rstrip() + "\n" + (page[end:] if end != -1 else ""))
+    end = len(page) if end == -1 else end
+    body = page[start:end].rstrip("\n")
+    markers = re.search(r"(\n<!--[^\n]*-->)+$", body)
+    tail = body[markers.start():] if markers else ""
+    body = body[:markers.start()] if markers else body
+    parts = body.split("\n### ")
+    subs = [parts[0].rstrip() + "\n"] + ["### " + x.rstrip() + "\n" for x in parts[1:]]
+    at = next((i for i, sub in enumerate(subs) if i and sub.startswith(head)), None)
+    if at is None:
+        subs.append(text.rstrip() + "\n")
+    else:
+        subs[at] = text.rstrip() + "\n"
+    Path(path).write_text(page[:start] + "\n".join(subs).rstrip() + "\n" + tail + page[end:])
 
 
 def main(argv: list[str] | None = None) -> int:
