@@ -10,9 +10,10 @@ key and skipped. An unknown schema version is refused before anything is read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiopg
@@ -46,6 +47,9 @@ def names_from(settings: Settings) -> Names:
                  tasks=settings.mirror_table_tasks, metadata=settings.mirror_table_metadata,
                  artifact=settings.mirror_table_artifact)
 
+
+# Takes the commit lock and runs a batch's last statements (see Mirror._committing).
+Seal = Callable[[StateStore, Applied, Callable[[Cursor, Applied], Awaitable[None]]], Awaitable[None]]
 
 class Mirror:
     def __init__(self, settings: Settings, source_dsn: str | None = None) -> None:
@@ -214,50 +218,56 @@ class Mirror:
             log.warning("a batch of %d run(s) was refused by Flowscope's database (%s); applying run by run",
                         len(_run_keys(batch)), str(exc).strip().splitlines()[0])
         total = Applied()
-        held = False
-        try:
-            async with transaction(self.pool) as cur:
-                store = StateStore(cur, defer_flow_touch=True)
-                for key, sub in split_by_run(batch).items():
-                    await cur.execute("SAVEPOINT mirror_run")
-                    try:
-                        part = await self._apply_in(cur, sub, known)
-                        await cur.execute("RELEASE SAVEPOINT mirror_run")
-                    except psycopg2.DatabaseError as exc:
-                        if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-                            raise
-                        await cur.execute("ROLLBACK TO SAVEPOINT mirror_run")
-                        self.skip(f"run {key[0]}/{key[1]}: {str(exc).strip().splitlines()[0]}")
-                        continue
-                    store.flow_touch.update(part.flow_touch)
-                    total.runs += part.runs
-                    total.tasks.update(part.tasks)
-                    total.artifact_sets.update(part.artifact_sets)
-                    total.attempts_done.update(part.attempts_done)
-                    total.rows += part.rows
-                    total.skipped += part.skipped
-                await self.commit_lock.acquire()
-                held = True
-                await store.touch_flows()
-                await before_commit(cur, total)
-            return total
-        finally:
-            if held:
-                self.commit_lock.release()
+        async with self._committing() as (cur, seal):
+            store = StateStore(cur, defer_flow_touch=True)
+            for key, sub in split_by_run(batch).items():
+                await cur.execute("SAVEPOINT mirror_run")
+                try:
+                    part = await self._apply_in(cur, sub, known)
+                    await cur.execute("RELEASE SAVEPOINT mirror_run")
+                except psycopg2.DatabaseError as exc:
+                    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+                        raise
+                    await cur.execute("ROLLBACK TO SAVEPOINT mirror_run")
+                    self.skip(f"run {key[0]}/{key[1]}: {str(exc).strip().splitlines()[0]}")
+                    continue
+                store.flow_touch.update(part.flow_touch)
+                total.runs += part.runs
+                total.tasks.update(part.tasks)
+                total.artifact_sets.update(part.artifact_sets)
+                total.attempts_done.update(part.attempts_done)
+                total.rows += part.rows
+                total.skipped += part.skipped
+            await seal(store, total, before_commit)
+        return total
 
     async def _apply_once(self, batch: Batch, known: dict[int, Any],
                           before_commit: Callable[[Cursor, Applied], Awaitable[None]]) -> Applied:
+        async with self._committing() as (cur, seal):
+            applied = await self._apply_in(cur, batch, known)
+            store = StateStore(cur, defer_flow_touch=True)
+            store.flow_touch = applied.flow_touch
+            await seal(store, applied, before_commit)
+        return applied
+
+    @contextlib.asynccontextmanager
+    async def _committing(self) -> AsyncIterator[tuple[Cursor, Seal]]:
+        """A Flowscope transaction whose last statements (the flows' touch, ``before_commit``: the
+        checkpoint) and commit run under ``commit_lock``, taken by the ``seal`` it hands out and
+        released once the transaction has ended, committed or not."""
         held = False
+
+        async def seal(store: StateStore, applied: Applied,
+                       before_commit: Callable[[Cursor, Applied], Awaitable[None]]) -> None:
+            nonlocal held
+            await self.commit_lock.acquire()
+            held = True
+            await store.touch_flows()
+            await before_commit(store.cur, applied)
+
         try:
             async with transaction(self.pool) as cur:
-                applied = await self._apply_in(cur, batch, known)
-                await self.commit_lock.acquire()
-                held = True
-                store = StateStore(cur, defer_flow_touch=True)
-                store.flow_touch = applied.flow_touch
-                await store.touch_flows()
-                await before_commit(cur, applied)
-            return applied
+                yield cur, seal
         finally:
             if held:
                 self.commit_lock.release()
