@@ -8,6 +8,7 @@ from typing import Any
 
 from core_runtime.cli.args import UsageError, resolve_parameters
 from core_runtime.cli.flow_info import FlowInfo
+from core_runtime.cli.output_files import write_whole
 
 DEFAULT_MAX_WORKERS = 16
 
@@ -142,8 +143,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
         cloner.attach(run)
     run_id_file = cmd.option("run-id-file")
     if run_id_file:
-        with open(run_id_file, "w", encoding="utf-8") as fh:
-            fh.write(run.run_id)
+        write_whole(run_id_file, run.run_id)
     write_runner_attributes(cmd.option("runner-attribute-file"), graph.flow_name, run.run_id)
     console.line(f"Workflow starting (run-id {run.run_id}):" if origin_run_id is None else
                  f"Workflow resuming run {origin_run_id} as run-id {run.run_id}:")
@@ -186,8 +186,7 @@ def write_runner_attributes(path: str | None, flow: str, run_id: str) -> None:
         return
     import json
 
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump({"flow_name": flow, "run_id": run_id, "metadata": "flowscope@"}, fh)
+    write_whole(path, json.dumps({"flow_name": flow, "run_id": run_id, "metadata": "flowscope@"}))
 
 
 def _project_fields(project: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from core_runtime.cli.args import UsageError
 from core_runtime.cli.flow_info import FlowInfo
+from core_runtime.cli.output_files import write_whole
 
 # Decorators a spun step keeps (Metaflow's SPIN_ALLOWED_DECORATORS), and those that refuse spin.
 SPIN_ALLOWED = ("timeout", "card", "environment", "pypi", "conda", "pypi_base", "conda_base", "project")
@@ -267,13 +268,11 @@ class Spin:
     def _write_files(self, run_id: str, task_id: str, spin_store: Any) -> None:
         id_file = self.cmd.option("run-id-file")
         if id_file:
-            with open(id_file, "w", encoding="utf-8") as fh:
-                fh.write(run_id)
+            write_whole(id_file, run_id)
         attr_file = self.cmd.option("runner-attribute-file")
         if attr_file:
-            with open(attr_file, "w", encoding="utf-8") as fh:
-                json.dump({"flow_name": self.flow, "run_id": run_id, "step_name": self.step,
-                           "task_id": task_id, "metadata": f"spin@{spin_store.home.parent}"}, fh)
+            write_whole(attr_file, json.dumps({"flow_name": self.flow, "run_id": run_id, "step_name": self.step,
+                                               "task_id": task_id, "metadata": f"spin@{spin_store.home.parent}"}))
 
 
 def _child(ctx: Any, plan: Any, ds: Any, persist: bool) -> Any:

@@ -205,6 +205,18 @@ def _gone(pid: int, timeout: float) -> bool:
     return False
 
 
+def _run_id(id_file: Path, proc: subprocess.Popen[str], timeout: float = 180) -> str:
+    """The run id the flow writes once its run exists (written whole: see core_runtime/cli/output_files.py)."""
+    deadline = time.monotonic() + timeout
+    while not id_file.exists():
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert time.monotonic() < deadline, f"{id_file} never appeared"
+        time.sleep(0.2)
+    run_id = id_file.read_text()
+    assert run_id.isdigit(), run_id
+    return run_id
+
+
 def _start(env: dict[str, str], flow: str, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     id_file = tmp_path / f"run-id-{flow}"
     proc = subprocess.Popen([sys.executable, str(RAY_FLOWS / flow), "run", "--run-id-file", str(id_file)],
@@ -234,10 +246,8 @@ def test_a_killed_driver_leaves_nothing_running_on_the_cluster(
         ray_env: dict[str, str], cluster: LocalRayCluster, db: Any, settings: Settings, tmp_path: Path) -> None:
     proc, id_file = _start(ray_env, "sleeper_flow.py", tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not id_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        pid = _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{id_file.read_text()}.pid", proc)
+        run_id = _run_id(id_file, proc)
+        pid = _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{run_id}.pid", proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     finally:
@@ -319,10 +329,8 @@ def test_the_cluster_going_away_fails_the_run_with_a_clear_reason(
     """Last: it kills the head node, and with it the cluster."""
     proc, id_file = _start({**ray_env, "FLOWSCOPE_HEARTBEAT_INTERVAL": "1"}, "sleeper_flow.py", tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while not id_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{id_file.read_text()}.pid", proc)
+        run_id = _run_id(id_file, proc)
+        _wait_for(Path(cluster.env["MARKER_DIR"]) / f"sleeper-{run_id}.pid", proc)
         cluster.nodes[0].kill(signal.SIGKILL)
         out, _ = proc.communicate(timeout=240)
     finally:
