@@ -38,14 +38,28 @@ def wait_until(what: str, probe: Callable[[], Any], timeout: float = 60, every: 
 
 
 def start_flow(script: str, env: dict[str, str], tmp: Path, steps: int, sleep: float = 1.0,
-               extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
-    """Starts a live card flow in the background; returns the process and its run-id file."""
+               extra: list[str] | None = None, gated: bool = False) -> tuple[subprocess.Popen[bytes], Path]:
+    """Starts a live card flow in the background; returns the process and its run-id file.
+
+    ``gated``: the task renders its card once and waits for ``release(id_file)`` before advancing.
+    """
     id_file = tmp / f"{script}.run-id"
+    if gated:
+        env = {**env, "LIVE_CARD_GATE": str(_gate(id_file))}
     log = open(tmp / f"{script}.log", "wb")   # noqa: SIM115 - the process writes it until it ends
     proc = subprocess.Popen([sys.executable, str(CARD_FLOWS / script), *(extra or []), "run", "--run-id-file", str(id_file)],
                             env={**env, "LIVE_CARD_STEPS": str(steps), "LIVE_CARD_SLEEP": str(sleep)},
                             cwd=str(tmp), stdout=log, stderr=subprocess.STDOUT)
     return proc, id_file
+
+
+def _gate(id_file: Path) -> Path:
+    return id_file.with_suffix(".go")
+
+
+def release(id_file: Path) -> None:
+    """Lets a gated live card flow (start_flow(gated=True)) go on past its first render."""
+    _gate(id_file).touch()
 
 
 def card_task(base: str, flow: str, id_file: Path, timeout: float = 90) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from card_watch import CARD_FLOWS, Network, api, card_frame, card_task, start_flow, watch
+from card_watch import CARD_FLOWS, Network, api, card_frame, card_task, release, start_flow, watch
 from mf_runs import metaflow_env, run_metaflow
 
 CHART_JS = """() => { const svg = document.querySelector('.chart svg');
@@ -30,12 +30,16 @@ def open_card(page: Any, flow: str, run: str, task: str, dark: bool) -> Any:
     return frame
 
 
-def check_live_card(page: Any, proc: Any, net: Network, shots: Path, name: str, dark: bool,
+def check_live_card(page: Any, proc: Any, id_file: Path, net: Network, shots: Path, name: str, dark: bool,
                     min_advances: int = 3) -> None:
+    """The flow was started gated: it is released once the page shows the first render."""
     frame = card_frame(page)
     # The card is taller than its frame: scroll it, and the scroll must survive every update.
     scrolled = frame.evaluate("window.scrollTo(0, 120), window.scrollY")
     assert scrolled > 50
+    first = frame.evaluate("Number(document.querySelector('.progress').dataset.percent)")
+    assert first == 0, first          # the task waits for release() after its first render
+    release(id_file)
     w = watch(page, proc)
     assert proc.wait(timeout=60) == 0
     percents = w.distinct_percents()
@@ -72,11 +76,11 @@ def check_live_card(page: Any, proc: Any, net: Network, shots: Path, name: str, 
 def test_live_card_of_a_core_runtime_run(page: Any, server: str, flowscope_env: dict[str, str], tmp_path: Path,
                                          shots: Path, dark: bool) -> None:
     net = Network(page, server)
-    proc, id_file = start_flow("live_card_flow.py", flowscope_env, tmp_path, steps=8)
+    proc, id_file = start_flow("live_card_flow.py", flowscope_env, tmp_path, steps=8, gated=True)
     try:
         run, task = card_task(server, "LiveCardFlow", id_file)
         open_card(page, "LiveCardFlow", run, task, dark)
-        check_live_card(page, proc, net, shots, f"card-live-{'dark' if dark else 'light'}", dark)
+        check_live_card(page, proc, id_file, net, shots, f"card-live-{'dark' if dark else 'light'}", dark)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -90,12 +94,13 @@ def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tm
     net = Network(page, server)
     # Metaflow renders each refresh in a `card create` subprocess and skips a refresh while one
     # runs: on this machine that is one update every ~2 s, so the task runs longer.
-    proc, id_file = start_flow("mf_live_card_flow.py", env, tmp_path, steps=14, extra=["--no-pylint"])
+    proc, id_file = start_flow("mf_live_card_flow.py", env, tmp_path, steps=14, extra=["--no-pylint"],
+                                gated=True)
     try:
         run, task = card_task(server, "LiveCardFlow", id_file, timeout=120)
         open_card(page, "LiveCardFlow", run, task, dark=False)
         try:
-            check_live_card(page, proc, net, shots, "card-live-metaflow", dark=False)
+            check_live_card(page, proc, id_file, net, shots, "card-live-metaflow", dark=False)
         except AssertionError:   # what the backend and the page said, for the failure report
             t = f"/api/flows/LiveCardFlow/runs/{run}/steps/start/tasks/{task}"
             print("task:", api(server, t)["data"], "\ncards:", api(server, t + "/cards")["data"],
