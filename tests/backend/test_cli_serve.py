@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -20,72 +21,85 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) -> list[str]:
-    seen: list[str] = []
-    deadline = time.time() + timeout
-    assert proc.stdout is not None
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"{needle!r} not printed; output: {''.join(seen)}")
+class Server:
+    """`flowscope serve` in a subprocess; a thread drains its output, so waiting for a line has a
+    real deadline (a readline on the pipe blocks for as long as the server prints nothing) and a
+    full pipe can never block the server."""
 
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", *args], cwd=REPO, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
 
-def _stop(proc: subprocess.Popen) -> str:
-    """SIGINT, then all the output once the server has exited (communicate, not wait: it keeps
-    reading, so a full pipe cannot block the exit). A server still running 60 s later is made to
-    print its threads' stacks (PYTHONFAULTHANDLER, on SIGABRT), so the failure says where it hung."""
-    proc.send_signal(signal.SIGINT)
-    try:
-        out, _ = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGABRT)
-        out, _ = proc.communicate(timeout=30)
-        raise AssertionError(f"serve did not stop within 60 s of SIGINT; its threads:\n{out[-8000:]}") from None
-    return str(out)
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_line(self, needle: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(needle in line for line in list(self.lines)):
+            if self.proc.poll() is not None and not self.reader.is_alive():
+                raise AssertionError(f"serve exited ({self.proc.returncode}) before printing {needle!r}:\n{self.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not printed within {timeout} s; output:\n{self.output}")
+            time.sleep(0.05)
+
+    def stop(self) -> str:
+        """SIGINT, then all the output once the server has exited. A server still running 60 s
+        later is made to print its threads' stacks (PYTHONFAULTHANDLER, on SIGABRT), so the
+        failure says where it hung."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(timeout=30)
+            self.reader.join(timeout=10)
+            raise AssertionError(f"serve did not stop within 60 s of SIGINT; its threads:\n{self.output[-8000:]}") from None
+        self.reader.join(timeout=10)
+        return self.output
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def test_serve_runs_ui_and_ingest_and_stops_on_sigint(flowscope_env):
     ui_port, ingest_port = _free_port(), _free_port()
     env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port), PYTHONFAULTHANDLER="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(ui_port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    server = Server(["--port", str(ui_port)], env)
     try:
-        _wait_for_line(proc, f"Metaflow ingest service at http://127.0.0.1:{ingest_port}/")
+        server.wait_for_line(f"Metaflow ingest service at http://127.0.0.1:{ingest_port}/")
         with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/api/-/version", timeout=10) as r:
             assert json.load(r)["data"]["version"]
         with urllib.request.urlopen(f"http://127.0.0.1:{ingest_port}/ping", timeout=10) as r:
             assert r.headers["METADATA_SERVICE_VERSION"] == "2.5.1"
-        out = _stop(proc)
-        assert proc.returncode == 0, out[-2000:]
+        out = server.stop()
+        assert server.proc.returncode == 0, out[-2000:]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        server.kill()
 
 
 def test_serve_without_ingest(flowscope_env):
     ui_port, ingest_port = _free_port(), _free_port()
     env = dict(flowscope_env, FLOWSCOPE_INGEST_PORT=str(ingest_port), PYTHONFAULTHANDLER="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--port", str(ui_port), "--no-ingest"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    server = Server(["--port", str(ui_port), "--no-ingest"], env)
     try:
-        _wait_for_line(proc, "Flowscope is serving at")
+        server.wait_for_line("Flowscope is serving at")
         with socket.socket() as s:  # nothing listens on the ingest port
             assert s.connect_ex(("127.0.0.1", ingest_port)) != 0
-        out = _stop(proc)
-        assert proc.returncode == 0, out[-2000:]
+        out = server.stop()
+        assert server.proc.returncode == 0, out[-2000:]
     finally:
-        if proc.poll() is None:   # the assertion above failed: do not leave the server running
-            proc.kill()
-            proc.communicate()
+        server.kill()   # the assertion above failed: do not leave the server running
 
 
 def test_migrate_command(flowscope_env):
