@@ -46,6 +46,11 @@ describe("formatValue and parseSteps", () => {
     expect(formatValue(0.1)).toBe("0.1");
     expect(formatValue({ a: [1] })).toBe('{"a":[1]}');
     expect(formatValue(undefined)).toBe("—");
+    // an IncludeFile descriptor reads as the file, not its JSON (core_runtime: path; Metaflow: url)
+    expect(formatValue({ type: "IncludeFile", path: "data/x.csv", size: 14, is_text: true, encoding: "utf-8" }))
+      .toBe("x.csv · 14 B · text");
+    expect(formatValue({ type: "IncludeFile", url: "s3://b/mf/data/ab/abcd", size: 2048, is_text: false }))
+      .toBe("abcd · 2.0 KB · binary");
   });
   it("splits, trims and dedupes steps", () => {
     expect(parseSteps(" train, score,,train ")).toEqual(["train", "score"]);

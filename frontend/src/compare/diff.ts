@@ -1,4 +1,5 @@
 // Pure helpers of the compare view: URLs, ordering a picked pair, ratios and their colours.
+import { includedFile, includedFileText } from "../run/includedFile";
 import type { Change, Comparison } from "./compareApi";
 
 /** `/-/compare?a=Flow/12&b=Flow/15[&steps=x,y]`: the pair is the URL. */
@@ -40,6 +41,8 @@ export function formatRatio(ratio: number | null | undefined): string {
 
 export function formatValue(v: unknown): string {
   if (v === undefined) return "—";
+  const file = includedFile(v);
+  if (file) return includedFileText(file);
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 

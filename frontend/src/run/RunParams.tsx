@@ -8,18 +8,9 @@ import { apiUrl, getJson, seg } from "../api/client";
 import { runPath, useDag } from "../api/runDetail";
 import type { ListPage, Run, Task } from "../api/types";
 import { formatBytes } from "../ui/format";
+import { baseName, includedFile, type IncludedFileInfo } from "./includedFile";
 
 export type ParamKind = "Parameter" | "IncludeFile" | "Config";
-
-/** What an IncludeFile parameter recorded: core_runtime gives the path it read, Metaflow the
- * datastore URL where it uploaded the content. */
-export interface IncludedFileInfo {
-  path: string | null;
-  url: string | null;
-  size: number | null;
-  isText: boolean;
-  encoding: string | null;
-}
 
 /** name → kind from a DAG's `parameters` list (unknown entries are left out). */
 export function parameterKinds(dagParams: readonly unknown[] | undefined): Map<string, ParamKind> {
@@ -33,25 +24,6 @@ export function parameterKinds(dagParams: readonly unknown[] | undefined): Map<s
     }
   }
   return kinds;
-}
-
-/** The file an IncludeFile value describes, or null when the value is not such a descriptor. */
-export function includedFile(v: unknown): IncludedFileInfo | null {
-  if (!v || typeof v !== "object" || Array.isArray(v)) return null;
-  const d = v as Record<string, unknown>;
-  if (d.type !== "IncludeFile") return null;
-  const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : null);
-  return {
-    path: str(d.path),
-    url: str(d.url),
-    size: typeof d.size === "number" ? d.size : null,
-    isText: d.is_text !== false,
-    encoding: str(d.encoding),
-  };
-}
-
-export function baseName(path: string): string {
-  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }
 
 function paramText(v: unknown): string {

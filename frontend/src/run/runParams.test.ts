@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { baseName, configSummary, includedFile, parameterKinds } from "./RunParams";
+import { baseName, includedFile } from "./includedFile";
+import { configSummary, parameterKinds } from "./RunParams";
 
 describe("run parameters", () => {
   it("reads the kinds a DAG records and ignores anything else", () => {
