@@ -3,6 +3,7 @@ the run turns completed — all without reloading the page."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -27,8 +28,22 @@ def wait_for_api(server: str, path: str, test: Any, timeout: float = 60) -> Any:
         time.sleep(0.2)
 
 
+def wait_until_sent(sent: list[dict[str, Any]], resource_path: str, timeout: float = 10) -> dict[str, Any]:
+    """The page's websocket subscription to the resource whose URL ends with resource_path."""
+    deadline = time.monotonic() + timeout
+    while True:
+        subs = [m for m in list(sent) if m.get("type") == "subscribe" and str(m.get("resource", "")).endswith(resource_path)]
+        if subs:
+            return subs[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no subscription to {resource_path}: {sent}")
+        time.sleep(0.1)
+
+
 def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: dict[str, str],
                                          tmp_path: Path) -> None:
+    sent: list[dict[str, Any]] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(json.loads(f)) if isinstance(f, str) else None))
     page.goto("/LiveFlow")
     page.get_by_text("No runs match").wait_for()
     # A marker on window: if anything reloads the page, it is gone.
@@ -44,6 +59,10 @@ def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: 
         assert row.get_attribute("data-status") == "running"
         row.click()
         page.wait_for_url(re.compile(rf"/LiveFlow/{run_id}$"))
+        # The run page's task feed resumes from the run it fetched (the server replays what changed
+        # since), so a task change between the fetch and the subscription is not lost.
+        tasks_sub = wait_until_sent(sent, f"/api/flows/LiveFlow/runs/{run_id}/tasks")
+        assert isinstance(tasks_sub.get("since"), int) and tasks_sub["since"] > 0, tasks_sub
         # The running run's duration ticks on its own (a shared one-second clock, no refetch).
         duration = page.get_by_test_id("run-duration")
         first = duration.inner_text()

@@ -42,7 +42,10 @@ export function RunPage() {
   // most once a second: a busy 100,000-task run must not turn its events into a request storm.
   const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => { if (refresh.current) clearTimeout(refresh.current); }, []);
-  useLiveResource("tasks", run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, null, (e) => {
+  // Resumes from the run's seq, not from "now": a task change committed between the run's fetch
+  // and this subscription is replayed (the replay is the run's tasks changed since its last change:
+  // at most one heartbeat round of its running tasks; none for a finished run).
+  useLiveResource("tasks", run.isSuccess ? apiUrl(`${runPath(flow, runId)}/tasks`) : null, run.data?.seq ?? null, (e) => {
     patchTask(client, e.data);
     refresh.current ??= setTimeout(() => {
       refresh.current = null;
