@@ -9,6 +9,7 @@ from multidict import MultiMapping
 from backend.api import respond
 from backend.api.lookup import live
 from backend.cache.responses import cached_for_run
+from backend.cache.run_versions import run_versions
 from backend.db import runs as runs_db
 from backend.errors import bad_request, not_found
 from backend.keys import DB
@@ -42,7 +43,8 @@ async def list_runs(request: web.Request) -> web.Response:
         return await _list_groups(request, filters, order, group_by)
     limit = get_limit(q)
     cursor = decode_cursor(q, order.cursor_kind, 2)
-    rows, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit)
+    rows, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit,
+                                         versions=run_versions(request.app))
     nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
     return respond.page(request, [run_shape(r) for r in rows], nxt)
 
@@ -55,7 +57,8 @@ async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order:
     assert group_limit is not None
     cursor = decode_cursor(q, f"groups:{group_by}", 1)
     groups, last = await runs_db.list_run_groups(request.app[DB], live(request), filters, order, group_by,
-                                                 cursor[0] if cursor else "", limit, group_limit)
+                                                 cursor[0] if cursor else "", limit, group_limit,
+                                                 versions=run_versions(request.app))
     data = []
     for key, rows, more in groups:
         nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more else None

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from backend.cache.responses import RESPONSE_CACHE
 from backend.cache.run_rows import RUN_ROWS
+from backend.cache.run_versions import RUN_VERSIONS
 from backend.keys import (
     ARTIFACT_VALUES,
     BLOBS,
@@ -29,6 +30,7 @@ def caches(app: web.Application) -> dict[str, Any]:
         "dag": app[DAG_CACHE].stats(),
         "responses": app[RESPONSE_CACHE].stats(),
         "run_rows": app[RUN_ROWS].stats(),
+        "run_versions": {**app[RUN_VERSIONS].stats(), "enabled": app[RUN_VERSIONS].enabled},
         "log_chunks": app[LOG_CHUNKS].stats(),
         "datastore_memory": app[DATASTORE_MEMORY].stats(),
         "artifact_values": app[ARTIFACT_VALUES].stats(),

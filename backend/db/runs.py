@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
 from backend.db.query import Db, Row
 from backend.db.run_json import RUN_JSON, run_json
 from backend.db.tag_stats import driving_tag, tag_frequencies
+
+if TYPE_CHECKING:
+    from backend.cache.run_versions import RunVersions
 
 RUN_FIELDS = f"""
     r.run_pk, r.flow_id, r.run_id, r.run_number, r.user_name, r.tags, r.system_tags, r.source,
@@ -21,6 +24,13 @@ RUN_FIELDS = f"""
 RUN_COLUMNS = f"{RUN_FIELDS}, {RUN_JSON} AS run_json"
 # A page of a run list needs only the answer's JSON and the cursor's sort keys.
 RUN_LIST_COLUMNS = f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, {RUN_JSON} AS run_json"
+# The same page when the run JSON of most rows is held by version (backend/cache/run_versions.py):
+# the keys and each row's version; only a run stored as running (its JSON depends on the clock)
+# has its JSON built here. fill_run_json() completes the rest.
+RUN_KEY_COLUMNS = (f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, r.change_seq, "
+                   f"CASE WHEN r.status = 'running' THEN {RUN_JSON} END AS run_json")
+RUN_JSON_BY_PK = (f"SELECT r.run_pk, r.change_seq, r.status = 'running' AS running, {RUN_JSON} AS run_json "
+                  "FROM runs r WHERE r.run_pk = ANY(%(pks)s)")
 
 # A run lookup (a run page's steps, tasks, DAG...) needs no JSON: building it cost Postgres ~0.12 ms
 # a request (bench.throughput, "run: steps"); the answers that show the run select it.
@@ -175,15 +185,48 @@ def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | Non
             f"ORDER BY {order_by} LIMIT %(limit)s")
 
 
+async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions: RunVersions) -> list[Row]:
+    """Every row of a RUN_KEY_COLUMNS page with its ``run_json``: from ``versions`` when the row's
+    version is held, else built by one statement for all the rows missing (and then kept, unless
+    stored as running). A run gone between the two statements is left out."""
+    missing = []
+    for row in rows:
+        if row["run_json"] is None:
+            row["run_json"] = versions.get(row["run_pk"], row["change_seq"])
+            if row["run_json"] is None:
+                missing.append(row)
+    if not missing:
+        return rows
+    built = {b["run_pk"]: b for b in await db.all(RUN_JSON_BY_PK, {**live, "pks": [r["run_pk"] for r in missing]})}
+    for row in missing:
+        b = built.get(row["run_pk"])
+        if b is None:
+            continue
+        # Possibly a newer version than the page's statement saw: the newest is what we answer.
+        row["run_json"] = b["run_json"]
+        if not b["running"]:
+            versions.put(b["run_pk"], b["change_seq"], b["run_json"])
+    return [r for r in rows if r["run_json"] is not None]
+
+
 async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                     cursor: Sequence[Any] | None, limit: int,
-                    columns: str = RUN_LIST_COLUMNS) -> tuple[list[Row], bool]:
-    """One page of runs and whether more follow (fetches limit + 1 rows; never counts)."""
+                    columns: str = RUN_LIST_COLUMNS, versions: RunVersions | None = None) -> tuple[list[Row], bool]:
+    """One page of runs and whether more follow (fetches limit + 1 rows; never counts).
+
+    ``versions``: run JSON held by row version; the statement then selects keys (RUN_KEY_COLUMNS).
+    """
     params: dict[str, Any] = dict(live)
     freqs = await tag_frequencies(db) if filters.tags and order.name == "created" else None
+    if versions is not None:
+        columns = RUN_KEY_COLUMNS
     sql = list_runs_sql(filters, order, cursor, limit, params, columns, freqs)
     rows = await db.all(sql, params)
-    return rows[:limit], len(rows) > limit
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if versions is not None:
+        rows = await fill_run_json(db, live, rows, versions)
+    return rows, more
 
 
 # Groups: distinct flows come from the flows table; distinct users by a loose index scan of
@@ -202,8 +245,8 @@ GROUP_COLUMN = {"flow": "r.flow_id", "user": "r.user_name"}
 
 
 async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
-                          group_by: str, group_after: str, limit: int,
-                          group_limit: int) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
+                          group_by: str, group_after: str, limit: int, group_limit: int,
+                          versions: RunVersions | None = None) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
     """Up to ``limit`` groups after ``group_after`` (by name), each with its first runs.
 
     Returns [(key, runs, more_in_group)], and the last group key examined when more groups may
@@ -219,7 +262,7 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
     sql = f"""
     SELECT g.key AS group_key, x.* FROM ({GROUP_KEYS[group_by]}) g
     LEFT JOIN LATERAL (
-        SELECT {RUN_LIST_COLUMNS} FROM runs r
+        SELECT {RUN_LIST_COLUMNS if versions is None else RUN_KEY_COLUMNS} FROM runs r
         WHERE {GROUP_COLUMN[group_by]} = g.key AND {' AND '.join(where) if where else 'TRUE'}
         ORDER BY {order_by} LIMIT %(per_group)s) x ON TRUE
     ORDER BY g.key, {outer_order}
@@ -233,6 +276,10 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
         if row["run_pk"] is not None:
             by_key.setdefault(key, []).append(row)
     groups = [(k, by_key[k][:group_limit], len(by_key[k]) > group_limit) for k in keys if k in by_key]
+    if versions is not None:
+        shown = await fill_run_json(db, live, [r for _, rows, _ in groups for r in rows], versions)
+        kept = {id(r) for r in shown}
+        groups = [(k, [r for r in rows if id(r) in kept], more) for k, rows, more in groups]
     last = keys[-1] if len(keys) == limit else None
     return groups, last
 

@@ -22,6 +22,7 @@ import pytest
 from backend.cache.artifact_worker import rendered_size
 from backend.cache.budget import MIB, RESPONSES, SHARES, CacheBudget
 from backend.cache.lru import LruCache
+from backend.cache.run_versions import RunVersions
 from backend.cache.status import OUTSIDE_BUDGET
 from backend.cache.timeline_index import TimelineIndexCache
 from backend.db import timeline_index
@@ -331,3 +332,21 @@ def test_timeline_cache_is_the_apps(make_app: Callable[..., Any]) -> None:
     """Two apps (two databases, two datastores) never share indexes: each has its own AppKey."""
     one, two = make_app(), make_app()
     assert one[TIMELINE_INDEX] is not two[TIMELINE_INDEX]
+
+
+def test_run_version_estimate() -> None:
+    """Run JSON texts as Postgres writes them (ASCII, ~700 bytes), one entry per run."""
+    rng = random.Random(10)
+
+    def fill() -> RunVersions:
+        versions = RunVersions(512 * MIB)
+        for pk in range(3000):
+            tags = ", ".join(f'"tag-{rng.randint(0, 99)}"' for _ in range(rng.randint(0, 12)))
+            text = (f'{{"flow_id" : "Flow{pk % 40}", "run_id" : "{pk}", "tags" : [{tags}], '
+                    f'"parameters" : {{"alpha" : {rng.random():f}}}}}' + " " * rng.randint(300, 700))
+            versions.put(10**9 + pk, 10**12 + pk, text)
+        return versions
+
+    versions, real = held(fill)
+    assert len(versions.items) == 3000
+    assert_close(versions.items.bytes, real, "run JSON by version")

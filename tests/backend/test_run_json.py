@@ -19,6 +19,7 @@ import pytest
 from multidict import MultiDict
 
 from backend.api.respond import dumps
+from backend.cache.run_versions import RUN_VERSIONS
 from backend.db.liveness import live_params
 from backend.keys import BLOBS, DB
 from backend.live.events import FeedContext, Target
@@ -166,3 +167,48 @@ async def test_run_json_in_feeds(api: Any, seeded: dict[str, int], app_settings:
         one = await run_feed(Target("run", {"flow": FLOW, "run": row["run_id"]}, MultiDict(), run_pk), -1, ctx)
         assert len(one.events) == 1
         _check(orjson.loads(dumps(one.events[0].data)), seeded, live["stale_before"])
+
+
+async def test_run_lists_with_run_json_held_by_version(aiohttp_client: Any, make_app: Any, seeded: dict[str, int],
+                                                       app_settings: Settings, pg_dsn: str) -> None:
+    """Run lists take finished runs' JSON from the run_versions cache (backend/cache/run_versions.py):
+    the answers are those of the cache turned off, a write shows at once (a new row version), and
+    a run stored as running is never held (its JSON depends on the clock)."""
+    held = await aiohttp_client(make_app(response_cache_mb=0))
+    plain = await aiohttp_client(make_app(response_cache_mb=0, run_json_cache=False))
+    versions = held.app[RUN_VERSIONS]
+    assert versions.enabled and not plain.app[RUN_VERSIONS].enabled
+    stale_before = live_params(app_settings)["stale_before"]
+
+    async def both(**q: Any) -> list[dict[str, Any]]:
+        a, b = (await get_json(held, "/api/runs", **q))["data"], (await get_json(plain, "/api/runs", **q))["data"]
+        assert a == b, q
+        return a
+
+    first = await both(flow=FLOW, limit=100)
+    finished = [r for r in ROWS if r["status"] != "running"]
+    assert versions.misses == len(finished) and versions.hits == 0   # built once, in one statement
+    again = await both(flow=FLOW, limit=100)
+    assert again == first and versions.hits == len(finished)
+    for run in again:
+        _check(run, seeded, stale_before)
+    pks = {r["run_pk"]: r["run_id"] for r in await held.app[DB].all(
+        "SELECT run_pk, run_id FROM runs WHERE flow_id = %s", (FLOW,))}
+    kept = {pks[pk] for pk in pks if versions.items.get(pk) is not None}
+    assert kept == {r["run_id"] for r in finished}   # the running ones (one stale) never
+    grouped = (await get_json(held, "/api/runs", group_by="flow", flow=FLOW, group_limit=100))["data"]
+    assert grouped[0]["runs"] == first
+    # A write (a tag added) gives the row a new version: the next page shows it, not the held one.
+    run_id = finished[-1]["run_id"]
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE runs SET tags = tags || '{fresh}' WHERE flow_id = %s AND run_id = %s "
+                    "RETURNING change_seq", (FLOW, run_id))
+        new_seq = cur.fetchone()[0]
+    try:
+        after = {r["run_id"]: r for r in await both(flow=FLOW, limit=100)}
+        assert "fresh" in after[run_id]["tags"] and after[run_id]["seq"] == new_seq > seeded[run_id]
+    finally:
+        with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE runs SET tags = array_remove(tags, 'fresh') WHERE flow_id = %s AND run_id = %s "
+                        "RETURNING change_seq", (FLOW, run_id))
+            seeded[run_id] = cur.fetchone()[0]
