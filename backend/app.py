@@ -25,9 +25,9 @@ from backend.cache.budget import CacheBudget
 from backend.cache.lru import LruCache
 from backend.cache.responses import RESPONSE_CACHE, ResponseCache, response_cache_middleware
 from backend.cache.run_rows import RUN_ROWS, RunRows
-from backend.cache.run_versions import RUN_VERSIONS, RunVersions
 from backend.cache.sizes import deep_size
 from backend.cache.timeline_index import TimelineIndexCache
+from backend.cache.versions import RUN_VERSIONS, TASK_VERSIONS, JsonVersions
 from backend.db.query import Db
 from backend.errors import error_middleware
 from backend.keys import (
@@ -193,7 +193,9 @@ def install_caches(app: web.Application, settings: Settings) -> None:
     budget = app[CACHE_BUDGET] = CacheBudget(settings)
     app[RESPONSE_CACHE] = response_cache(settings, budget.responses)
     app[RUN_ROWS] = RunRows(budget.bytes_for("run_rows"))
-    app[RUN_VERSIONS] = RunVersions(budget.bytes_for("run_versions") if settings.run_json_cache else 0)
+    on = settings.version_cache
+    app[RUN_VERSIONS] = JsonVersions("run_versions", budget.bytes_for("run_versions") if on else 0)
+    app[TASK_VERSIONS] = JsonVersions("task_versions", budget.bytes_for("task_versions") if on else 0)
     app[DAG_CACHE] = LruCache("dag", budget.bytes_for("dag"), size_of=dag_size)
     app[LOG_CHUNKS] = LruCache("log_chunks", budget.bytes_for("log_chunks"), size_of=chunk_size)
     app[DATASTORE_MEMORY] = LruCache("datastore", budget.bytes_for("datastore_memory"))

@@ -226,10 +226,10 @@ class Settings:
         2.0, "Seconds a cached API answer may be served without any write being reported (answers "
              "about settled runs excepted): the bound on staleness from the clock alone, e.g. a run "
              "whose heartbeat is lost.", check=_positive)
-    run_json_cache: bool = setting(
-        True, "Keep each run's JSON by row version for run lists (part of FLOWSCOPE_CACHE_MEMORY_MB; a "
-              "write gives the row a new version, so nothing served is stale). Off: every list page "
-              "builds every row's JSON in Postgres. See docs/api.md, Caches.")
+    version_cache: bool = setting(
+        True, "Keep run and task JSON by row version for run lists and task pages (parts of "
+              "FLOWSCOPE_CACHE_MEMORY_MB; a write gives the row a new version, so nothing served is "
+              "stale). Off: every page builds every row's JSON in Postgres. See docs/api.md, Caches.")
     allowed_hosts: str | None = setting(
         None, "Host names (comma-separated) the UI, API, websocket and ingest answer to, besides IP "
               "addresses, localhost and the name they listen on (all of this machine's names when "

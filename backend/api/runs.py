@@ -9,7 +9,7 @@ from multidict import MultiMapping
 from backend.api import respond
 from backend.api.lookup import live
 from backend.cache.responses import cached_for_run
-from backend.cache.run_versions import run_versions
+from backend.cache.versions import RUN_VERSIONS, versions_of
 from backend.db import runs as runs_db
 from backend.errors import bad_request, not_found
 from backend.keys import DB
@@ -44,7 +44,7 @@ async def list_runs(request: web.Request) -> web.Response:
     limit = get_limit(q)
     cursor = decode_cursor(q, order.cursor_kind, 2)
     rows, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit,
-                                         versions=run_versions(request.app))
+                                         versions=versions_of(request.app, RUN_VERSIONS))
     nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
     return respond.page(request, [run_shape(r) for r in rows], nxt)
 
@@ -58,7 +58,7 @@ async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order:
     cursor = decode_cursor(q, f"groups:{group_by}", 1)
     groups, last = await runs_db.list_run_groups(request.app[DB], live(request), filters, order, group_by,
                                                  cursor[0] if cursor else "", limit, group_limit,
-                                                 versions=run_versions(request.app))
+                                                 versions=versions_of(request.app, RUN_VERSIONS))
     data = []
     for key, rows, more in groups:
         nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more else None

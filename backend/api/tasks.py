@@ -9,6 +9,7 @@ from backend.api import respond
 from backend.api.lookup import live, task_row
 from backend.cache.responses import cached_for_run
 from backend.cache.run_rows import shared_run_row
+from backend.cache.versions import TASK_VERSIONS, versions_of
 from backend.db import tasks as tasks_db
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_limit, get_list
@@ -28,7 +29,8 @@ async def list_tasks(request: web.Request) -> web.Response:
     limit = get_limit(q)
     cursor = decode_cursor(q, "tasks", 1)
     rows, more = await tasks_db.list_task_page(
-        request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit)
+        request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit,
+        versions=versions_of(request.app, TASK_VERSIONS))
     nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
     finished = run["status"] != "running" and not run["stale"]
     # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.

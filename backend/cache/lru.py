@@ -62,6 +62,9 @@ class LruCache(Generic[V]):
         if item is not None:
             self.bytes -= item[1]
 
+    def keys(self) -> list[Hashable]:
+        return list(self._items)
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from backend.cache.responses import RESPONSE_CACHE
 from backend.cache.run_rows import RUN_ROWS
-from backend.cache.run_versions import RUN_VERSIONS
+from backend.cache.versions import RUN_VERSIONS, TASK_VERSIONS
 from backend.keys import (
     ARTIFACT_VALUES,
     BLOBS,
@@ -31,6 +31,7 @@ def caches(app: web.Application) -> dict[str, Any]:
         "responses": app[RESPONSE_CACHE].stats(),
         "run_rows": app[RUN_ROWS].stats(),
         "run_versions": {**app[RUN_VERSIONS].stats(), "enabled": app[RUN_VERSIONS].enabled},
+        "task_versions": {**app[TASK_VERSIONS].stats(), "enabled": app[TASK_VERSIONS].enabled},
         "log_chunks": app[LOG_CHUNKS].stats(),
         "datastore_memory": app[DATASTORE_MEMORY].stats(),
         "artifact_values": app[ARTIFACT_VALUES].stats(),

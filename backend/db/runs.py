@@ -10,9 +10,10 @@ from backend.db.liveness import reason_expr, stale_expr, status_expr, status_fil
 from backend.db.query import Db, Row
 from backend.db.run_json import RUN_JSON, run_json
 from backend.db.tag_stats import driving_tag, tag_frequencies
+from backend.db.versioned import fill_json
 
 if TYPE_CHECKING:
-    from backend.cache.run_versions import RunVersions
+    from backend.cache.versions import JsonVersions
 
 RUN_FIELDS = f"""
     r.run_pk, r.flow_id, r.run_id, r.run_number, r.user_name, r.tags, r.system_tags, r.source,
@@ -24,13 +25,19 @@ RUN_FIELDS = f"""
 RUN_COLUMNS = f"{RUN_FIELDS}, {RUN_JSON} AS run_json"
 # A page of a run list needs only the answer's JSON and the cursor's sort keys.
 RUN_LIST_COLUMNS = f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, {RUN_JSON} AS run_json"
-# The same page when the run JSON of most rows is held by version (backend/cache/run_versions.py):
+# The same page when the run JSON of most rows is held by version (backend/cache/versions.py):
 # the keys and each row's version; only a run stored as running (its JSON depends on the clock)
 # has its JSON built here. fill_run_json() completes the rest.
 RUN_KEY_COLUMNS = (f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, r.change_seq, "
                    f"CASE WHEN r.status = 'running' THEN {RUN_JSON} END AS run_json")
 RUN_JSON_BY_PK = (f"SELECT r.run_pk, r.change_seq, r.status = 'running' AS running, {RUN_JSON} AS run_json "
-                  "FROM runs r WHERE r.run_pk = ANY(%(pks)s)")
+                  "FROM runs r WHERE r.run_pk = ANY(%(keys)s)")
+
+
+async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions: JsonVersions) -> list[Row]:
+    """The rows of a RUN_KEY_COLUMNS page with their ``run_json`` (a run's version: its change_seq)."""
+    return await fill_json(db, live, rows, versions, key="run_pk", column="run_json",
+                           version=lambda r: r["change_seq"], by_key_sql=RUN_JSON_BY_PK)
 
 # A run lookup (a run page's steps, tasks, DAG...) needs no JSON: building it cost Postgres ~0.12 ms
 # a request (bench.throughput, "run: steps"); the answers that show the run select it.
@@ -185,33 +192,9 @@ def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | Non
             f"ORDER BY {order_by} LIMIT %(limit)s")
 
 
-async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions: RunVersions) -> list[Row]:
-    """Every row of a RUN_KEY_COLUMNS page with its ``run_json``: from ``versions`` when the row's
-    version is held, else built by one statement for all the rows missing (and then kept, unless
-    stored as running). A run gone between the two statements is left out."""
-    missing = []
-    for row in rows:
-        if row["run_json"] is None:
-            row["run_json"] = versions.get(row["run_pk"], row["change_seq"])
-            if row["run_json"] is None:
-                missing.append(row)
-    if not missing:
-        return rows
-    built = {b["run_pk"]: b for b in await db.all(RUN_JSON_BY_PK, {**live, "pks": [r["run_pk"] for r in missing]})}
-    for row in missing:
-        b = built.get(row["run_pk"])
-        if b is None:
-            continue
-        # Possibly a newer version than the page's statement saw: the newest is what we answer.
-        row["run_json"] = b["run_json"]
-        if not b["running"]:
-            versions.put(b["run_pk"], b["change_seq"], b["run_json"])
-    return [r for r in rows if r["run_json"] is not None]
-
-
 async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                     cursor: Sequence[Any] | None, limit: int,
-                    columns: str = RUN_LIST_COLUMNS, versions: RunVersions | None = None) -> tuple[list[Row], bool]:
+                    columns: str = RUN_LIST_COLUMNS, versions: JsonVersions | None = None) -> tuple[list[Row], bool]:
     """One page of runs and whether more follow (fetches limit + 1 rows; never counts).
 
     ``versions``: run JSON held by row version; the statement then selects keys (RUN_KEY_COLUMNS).
@@ -246,7 +229,7 @@ GROUP_COLUMN = {"flow": "r.flow_id", "user": "r.user_name"}
 
 async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                           group_by: str, group_after: str, limit: int, group_limit: int,
-                          versions: RunVersions | None = None) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
+                          versions: JsonVersions | None = None) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
     """Up to ``limit`` groups after ``group_after`` (by name), each with its first runs.
 
     Returns [(key, runs, more_in_group)], and the last group key examined when more groups may

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, status_expr, status_filter
 from backend.db.query import Db, Row
 from backend.db.task_json import TASK_JSON
+from backend.db.versioned import fill_json
+
+if TYPE_CHECKING:
+    from backend.cache.versions import JsonVersions
 
 TASK_STATUSES = ("pending", "running", "completed", "failed")
 
@@ -79,14 +83,35 @@ async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[
     return rows[:limit], len(rows) > limit
 
 
+# A task's version: its row's change_seq and its attempts' newest (the JSON holds both); a task
+# stored as running, or with an attempt stored as running, depends on the clock (lost heartbeats).
+_TASK_VERSION = """LEFT JOIN LATERAL (SELECT max(a.change_seq) AS attempts_seq,
+                                     coalesce(bool_or(a.status = 'running'), false) AS attempt_running
+                              FROM attempts a WHERE a.task_pk = t.task_pk) v ON TRUE"""
+TASK_KEY_COLUMNS = ("t.task_pk, t.change_seq, v.attempts_seq, "
+                    f"CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json")
+TASK_JSON_BY_PK = (f"SELECT t.task_pk, t.change_seq, v.attempts_seq, "
+                   f"t.status = 'running' OR v.attempt_running AS running, {TASK_JSON} AS task_json "
+                   f"FROM tasks t JOIN runs r ON r.run_pk = t.run_pk {_TASK_VERSION} "
+                   "WHERE t.task_pk = ANY(%(keys)s)")
+
+
+def _task_version(row: Row) -> tuple[int, int | None]:
+    return row["change_seq"], row["attempts_seq"]
+
+
 async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
-                         statuses: Sequence[str], after_pk: int | None, limit: int) -> tuple[list[Row], bool]:
+                         statuses: Sequence[str], after_pk: int | None, limit: int,
+                         versions: JsonVersions | None = None) -> tuple[list[Row], bool]:
     """A page of tasks as the answer's JSON (``task_json``, with the attempts) and ``task_pk`` for
     the cursor, in one statement; whether more follow.
 
     One round trip (a task page was three with the run lookup and the attempts), and Python neither
     decodes nor re-encodes a row: Postgres builds each task's JSON (backend/db/task_json.py) for the
     page's rows only (the index scan on (run_pk, task_pk) stops at the LIMIT before it is built).
+    ``versions``: task JSON held by version (backend/cache/versions.py); the statement then selects
+    each task's key and version and builds only the clock-dependent ones, and one more statement
+    builds those not held.
     """
     params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
     where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
@@ -95,10 +120,20 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
         params["steps"] = list(steps)
     if statuses:
         where.append(status_filter("t", statuses))
-    sql = (f"SELECT t.task_pk, {TASK_JSON} AS task_json FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
-           f"WHERE {' AND '.join(where)} ORDER BY t.task_pk LIMIT %(limit)s")
+    if versions is None:
+        sql = (f"SELECT t.task_pk, {TASK_JSON} AS task_json FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
+               f"WHERE {' AND '.join(where)} ORDER BY t.task_pk LIMIT %(limit)s")
+        rows = await db.all(sql, params)
+        return rows[:limit], len(rows) > limit
+    # The page's rows first (the index scan stops at the LIMIT), then their versions.
+    sql = (f"SELECT {TASK_KEY_COLUMNS} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
+           f"ORDER BY t.task_pk LIMIT %(limit)s) t JOIN runs r ON r.run_pk = t.run_pk {_TASK_VERSION} "
+           "ORDER BY t.task_pk")
     rows = await db.all(sql, params)
-    return rows[:limit], len(rows) > limit
+    more = len(rows) > limit
+    page = await fill_json(db, live, rows[:limit], versions, key="task_pk", column="task_json",
+                           version=_task_version, by_key_sql=TASK_JSON_BY_PK)
+    return page, more
 
 
 async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> dict[int, list[Row]]:

@@ -22,9 +22,9 @@ import pytest
 from backend.cache.artifact_worker import rendered_size
 from backend.cache.budget import MIB, RESPONSES, SHARES, CacheBudget
 from backend.cache.lru import LruCache
-from backend.cache.run_versions import RunVersions
 from backend.cache.status import OUTSIDE_BUDGET
 from backend.cache.timeline_index import TimelineIndexCache
+from backend.cache.versions import JsonVersions
 from backend.db import timeline_index
 from backend.keys import TIMELINE_INDEX
 from backend.metaflow_store import roots
@@ -338,8 +338,8 @@ def test_run_version_estimate() -> None:
     """Run JSON texts as Postgres writes them (ASCII, ~700 bytes), one entry per run."""
     rng = random.Random(10)
 
-    def fill() -> RunVersions:
-        versions = RunVersions(512 * MIB)
+    def fill() -> JsonVersions:
+        versions = JsonVersions("run_versions", 512 * MIB)
         for pk in range(3000):
             tags = ", ".join(f'"tag-{rng.randint(0, 99)}"' for _ in range(rng.randint(0, 12)))
             text = (f'{{"flow_id" : "Flow{pk % 40}", "run_id" : "{pk}", "tags" : [{tags}], '

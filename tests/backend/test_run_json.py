@@ -19,7 +19,7 @@ import pytest
 from multidict import MultiDict
 
 from backend.api.respond import dumps
-from backend.cache.run_versions import RUN_VERSIONS
+from backend.cache.versions import RUN_VERSIONS
 from backend.db.liveness import live_params
 from backend.keys import BLOBS, DB
 from backend.live.events import FeedContext, Target
@@ -175,7 +175,7 @@ async def test_run_lists_with_run_json_held_by_version(aiohttp_client: Any, make
     the answers are those of the cache turned off, a write shows at once (a new row version), and
     a run stored as running is never held (its JSON depends on the clock)."""
     held = await aiohttp_client(make_app(response_cache_mb=0))
-    plain = await aiohttp_client(make_app(response_cache_mb=0, run_json_cache=False))
+    plain = await aiohttp_client(make_app(response_cache_mb=0, version_cache=False))
     versions = held.app[RUN_VERSIONS]
     assert versions.enabled and not plain.app[RUN_VERSIONS].enabled
     stale_before = live_params(app_settings)["stale_before"]

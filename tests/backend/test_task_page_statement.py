@@ -20,6 +20,7 @@ import pytest
 
 from backend.api.respond import encode
 from backend.app import _loads_jsonb
+from backend.cache.versions import JsonVersions
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.resources.tasks import task_shape
@@ -72,6 +73,7 @@ async def test_json_page_equals_python_shape(lost_heartbeat_run: None, recorded:
     psycopg2.extras.register_default_jsonb(conn, loads=_loads_jsonb)
     db = SyncDb(conn)
     live = live_params(settings)   # one clock for both: a lost heartbeat's reason has it
+    versions = JsonVersions("task_versions", 64 * 1024 * 1024)
     try:
         ours = [*recorded.items(), ("TaskPageFlow", "1")]
         run_pks = [r["run_pk"] for r in await db.all(
@@ -91,11 +93,22 @@ async def test_json_page_equals_python_shape(lost_heartbeat_run: None, recorded:
                     assert built == before, (run_pk, steps, statuses, after)
                     assert [list(t) for t in built] == [list(t) for t in before]
                     assert [r["task_pk"] for r in new] == [r["task_pk"] for r in old] and new_more == more
+                    # The same page with task JSON held by version (backend/cache/versions.py): cold
+                    # (built by primary key), then warm (from the cache; clock-dependent ones rebuilt).
+                    for _ in range(2):
+                        held, held_more = await tasks_db.list_task_page(db, live, run_pk, steps, statuses, after, 2,
+                                                                        versions=versions)
+                        assert [orjson.loads(r["task_json"]) for r in held] == before, (run_pk, steps, statuses, after)
+                        assert [r["task_pk"] for r in held] == [r["task_pk"] for r in old] and held_more == more
                     several |= any(len(t["attempts"]) > 1 for t in built)
                     pages += 1
                     if not more:
                         break
                     after = old[-1]["task_pk"]
         assert pages > 30 and several
+        # every settled task was built once and then served from the cache; running ones never kept
+        assert versions.hits > 0 and versions.items.stats()["entries"] > 0
+        kept = await db.all("SELECT status FROM tasks WHERE task_pk = ANY(%s)", (versions.items.keys(),))
+        assert kept and all(r["status"] != "running" for r in kept)
     finally:
         conn.close()
