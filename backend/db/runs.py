@@ -25,11 +25,10 @@ RUN_FIELDS = f"""
 RUN_COLUMNS = f"{RUN_FIELDS}, {RUN_JSON} AS run_json"
 # A page of a run list needs only the answer's JSON and the cursor's sort keys.
 RUN_LIST_COLUMNS = f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, {RUN_JSON} AS run_json"
-# The same page when the run JSON of most rows is held by version (backend/cache/versions.py):
-# the keys and each row's version; only a run stored as running (its JSON depends on the clock)
-# has its JSON built here. fill_run_json() completes the rest.
-RUN_KEY_COLUMNS = (f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, r.change_seq, "
-                   f"CASE WHEN r.status = 'running' THEN {RUN_JSON} END AS run_json")
+# The same page when run JSON is held by version (backend/cache/versions.py): each row's key, its
+# version and whether its JSON depends on the clock; fill_run_json() adds the JSON.
+RUN_KEY_COLUMNS = ("r.run_pk, r.created_at, r.finished_at, r.duration_ms, r.change_seq, "
+                   "r.status = 'running' AS running")
 RUN_JSON_BY_PK = (f"SELECT r.run_pk, r.change_seq, r.status = 'running' AS running, {RUN_JSON} AS run_json "
                   "FROM runs r WHERE r.run_pk = ANY(%(keys)s)")
 

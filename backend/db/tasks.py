@@ -88,8 +88,7 @@ async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[
 _TASK_VERSION = """LEFT JOIN LATERAL (SELECT max(a.change_seq) AS attempts_seq,
                                      coalesce(bool_or(a.status = 'running'), false) AS attempt_running
                               FROM attempts a WHERE a.task_pk = t.task_pk) v ON TRUE"""
-TASK_KEY_COLUMNS = ("t.task_pk, t.change_seq, v.attempts_seq, "
-                    f"CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json")
+TASK_KEY_COLUMNS = "t.task_pk, t.change_seq, v.attempts_seq, t.status = 'running' OR v.attempt_running AS running"
 TASK_JSON_BY_PK = (f"SELECT t.task_pk, t.change_seq, v.attempts_seq, "
                    f"t.status = 'running' OR v.attempt_running AS running, {TASK_JSON} AS task_json "
                    f"FROM tasks t JOIN runs r ON r.run_pk = t.run_pk {_TASK_VERSION} "
@@ -110,8 +109,7 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     decodes nor re-encodes a row: Postgres builds each task's JSON (backend/db/task_json.py) for the
     page's rows only (the index scan on (run_pk, task_pk) stops at the LIMIT before it is built).
     ``versions``: task JSON held by version (backend/cache/versions.py); the statement then selects
-    each task's key and version and builds only the clock-dependent ones, and one more statement
-    builds those not held.
+    each task's key and version, and one more statement builds those not held or running.
     """
     params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
     where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
