@@ -26,9 +26,10 @@ RUN_COLUMNS = f"{RUN_FIELDS}, {RUN_JSON} AS run_json"
 # A page of a run list needs only the answer's JSON and the cursor's sort keys.
 RUN_LIST_COLUMNS = f"r.run_pk, r.created_at, r.finished_at, r.duration_ms, {RUN_JSON} AS run_json"
 # The same page when run JSON is held by version (backend/cache/versions.py): each row's key, its
-# version and whether its JSON depends on the clock; fill_run_json() adds the JSON.
+# version, whether its JSON depends on the clock and, for those running, the JSON (running runs are
+# common at the top of a list: one statement, not two); fill_run_json() adds the others'.
 RUN_KEY_COLUMNS = ("r.run_pk, r.created_at, r.finished_at, r.duration_ms, r.change_seq, "
-                   "r.status = 'running' AS running")
+                   f"r.status = 'running' AS running, CASE WHEN r.status = 'running' THEN {RUN_JSON} END AS run_json")
 RUN_JSON_BY_PK = (f"SELECT r.run_pk, r.change_seq, r.status = 'running' AS running, {RUN_JSON} AS run_json "
                   "FROM runs r WHERE r.run_pk = ANY(%(keys)s)")
 

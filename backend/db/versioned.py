@@ -1,11 +1,12 @@
 """Completing a page whose rows' JSON is held by version (backend/cache/versions.py).
 
 The page's statement selected each row's key, its version and whether its JSON depends on the
-clock (``running``), and no JSON: the statement stays small, so Postgres plans it in a fraction of
-the time (planning the task JSON's expression cost 0.36 ms a page, executing the page 0.08 ms;
-docs/benchmarks.md, "Issue #19"). Here every row not running takes its JSON from the cache when
-that exact version is held; the rest (running, or not held) are built by one statement by primary
-key, and kept unless that answer says the row is running.
+clock (``running``); it may also have built the JSON of the running rows (``column`` set: run
+lists do, where running runs are common at the top and planning the JSON is cheap), or built no
+JSON at all (task pages: planning a task's JSON expression cost more than executing a page).
+Here every row not running takes its JSON from the cache when that exact version is held; the
+rest are built by one statement by primary key, and kept unless that answer says the row is
+running.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ async def fill_json(db: Db, live: dict[str, Any], rows: list[Row], versions: Jso
     """
     missing = []
     for row in rows:
-        row[column] = None if row["running"] else versions.get(row[key], version(row))
+        if row.get(column) is None:
+            row[column] = None if row["running"] else versions.get(row[key], version(row))
         if row[column] is None:
             missing.append(row)
     if not missing:
