@@ -13,7 +13,8 @@ The backend's response cache answers repeated requests while nothing is written 
 database is never written to), so every row also says how its answers were made, from the
 X-Flowscope-Cache header: "first" is the case's first request (a miss unless the column says
 otherwise), "cached" the share of answers at c1 and c32 that came from the cache.
---no-response-cache measures the handlers themselves; --notify-hz 20 sends 20 change
+--no-response-cache measures the handlers themselves (with the run and task JSON held by version,
+backend/cache/versions.py, as by default; --no-version-cache turns that off too); --notify-hz 20 sends 20 change
 notifications a second (pg_notify only, nothing is written), as writers would, so answers cached
 under the generation keep being recomputed while settled runs' answers stay cached.
 --write-hz 5 really writes 5 runs a second meanwhile (a separate process, through RunStore as the
@@ -93,10 +94,13 @@ async def measure_with_sql(session: Any, case: Case, n: int, budget_s: float) ->
     return api_s, sql_s
 
 
-def start_backend(port: int, response_cache: bool = True, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_backend(port: int, response_cache: bool = True, workers: int = 1,
+                  version_cache: bool = True) -> subprocess.Popen[bytes]:
     env = dict(os.environ, FLOWSCOPE_WORKERS=str(workers))
     if not response_cache:
         env["FLOWSCOPE_RESPONSE_CACHE_MB"] = "0"
+    if not version_cache:
+        env["FLOWSCOPE_VERSION_CACHE"] = "false"
     proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--no-ingest"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     return proc
@@ -180,7 +184,7 @@ async def cold_firsts(cases: list[Case], args: argparse.Namespace, url: str,
         if case.kind not in ("list", "detail") or (args.only and not any(o in case.name for o in args.only)):
             continue
         stop_backend(proc)
-        proc = start_backend(args.port, not args.no_response_cache, args.workers)
+        proc = start_backend(args.port, not args.no_response_cache, args.workers, not args.no_version_cache)
         await wait_up(url, proc)
         async with aiohttp.ClientSession() as fresh:
             t = time.perf_counter()
@@ -188,7 +192,7 @@ async def cold_firsts(cases: list[Case], args: argparse.Namespace, url: str,
             out[case.name] = time.perf_counter() - t
         print(f"cold: {case.name}: {out[case.name] * 1000:.1f} ms", flush=True)
     stop_backend(proc)
-    proc = start_backend(args.port, not args.no_response_cache, args.workers)
+    proc = start_backend(args.port, not args.no_response_cache, args.workers, not args.no_version_cache)
     await wait_up(url, proc)
     return out, proc
 
@@ -202,7 +206,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
     writer_dsn: str | None = None
     url = args.url
     if url is None:
-        proc = start_backend(args.port, not args.no_response_cache, args.workers)
+        proc = start_backend(args.port, not args.no_response_cache, args.workers, not args.no_version_cache)
         url = f"http://127.0.0.1:{args.port}"
     try:
         await wait_up(url, proc)
@@ -294,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="", help="a note for the section (e.g. before/after)")
     p.add_argument("--no-response-cache", action="store_true",
                    help="start the backend with FLOWSCOPE_RESPONSE_CACHE_MB=0 (every request is computed)")
+    p.add_argument("--no-version-cache", action="store_true",
+                   help="start the backend with FLOWSCOPE_VERSION_CACHE=false (every run and task JSON is "
+                        "built by Postgres on every page); the SQL column then runs those statements")
     p.add_argument("--notify-hz", type=float, default=0.0,
                    help="send this many change notifications a second meanwhile (no row is written): "
                         "the response cache of a database that is being written to")
@@ -331,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         command = " ".join([f"FLOWSCOPE_HOME={home or '…'} python -m bench.api", *(argv or sys.argv[1:])])
         write_section(args.markdown, results, command, started, args.label, load_start, load_end,
-                      reference=args.reference, client=args.client)
+                      reference=args.reference, client=args.client,
+                      version_cache=not args.no_version_cache)
     return 0 if all(r.ok() for r in results) else 1
 
 

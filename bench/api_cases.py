@@ -13,6 +13,7 @@ import aiohttp
 import psycopg2
 from multidict import MultiDict
 
+from backend.cache.versions import JsonVersions
 from backend.db import runs as runs_db
 from backend.db import steps as steps_db
 from backend.db import tasks as tasks_db
@@ -103,10 +104,16 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     dsn = resolve_dsns(settings).writer or resolve_dsns(settings).reader
     direct = DirectDb(dsn)
 
-    def sql_of(fn: Any, *a: Any) -> Any:
+    # The backend's run and task JSON caches (FLOWSCOPE_VERSION_CACHE), held here the same way, so the
+    # SQL column runs the statements the handlers run: with the caches on, a page's keys and versions
+    # (and the running rows' JSON), the rest built once and then held.
+    run_versions = None if args.no_version_cache else JsonVersions("run_versions", 64 * 1024 * 1024)
+    task_versions = None if args.no_version_cache else JsonVersions("task_versions", 64 * 1024 * 1024)
+
+    def sql_of(fn: Any, *a: Any, **kw: Any) -> Any:
         async def sample() -> float:
             direct.elapsed = 0.0
-            await fn(direct, live_params(settings), *a)
+            await fn(direct, live_params(settings), *a, **kw)
             return direct.elapsed
         return sample
 
@@ -125,7 +132,8 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
 
     def runs_case(name: str, params: dict[str, Any], filters: runs_db.RunFilters, cursor: Any = None) -> None:
         cases.append(Case(name, "list", getter(url, "/api/runs", params),
-                          sql_of(runs_db.list_runs, filters, created, cursor, DEFAULT_LIMIT)))
+                          sql_of(runs_db.list_runs, filters, created, cursor, DEFAULT_LIMIT,
+                                 versions=run_versions)))
 
     runs_case("home: newest first", {}, F())
     runs_case("status = failed", {"status": "failed"}, F(statuses=["failed"]))
@@ -138,7 +146,8 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
               F(created_after=week_end - 7 * 86_400_000, created_before=week_end))
     for key in ("flow", "user"):
         cases.append(Case(f"group_by = {key}", "list", getter(url, "/api/runs", {"group_by": key}),
-                          sql_of(runs_db.list_run_groups, F(), created, key, "", 20, 5)))
+                          sql_of(runs_db.list_run_groups, F(), created, key, "", 20, 5,
+                                 versions=run_versions)))
 
     # page 100: follow `next` 99 times once, then time the 100th page
     t0 = time.perf_counter()
@@ -170,7 +179,7 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
         await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
         assert run is not None
         await steps_db.steps_of_run(db, run["run_pk"])
-        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT)
+        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT, versions=task_versions)
     cases.append(Case("run page: steps + tasks", "detail", steps_and_tasks, sql_of(steps_and_tasks_sql)))
     # A finished run: its answers are cached under its own change_seq, whatever else is written.
     done = next((r for r in newest if r["status"] == "completed"), None)
@@ -181,7 +190,8 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     huge = huge_run(seed)
     cases.append(Case("huge run: run", "detail", getter(url, huge)))
     cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
-                      sql_of(tasks_db.list_task_page, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT)))
+                      sql_of(tasks_db.list_task_page, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT,
+                             versions=task_versions)))
     full = await prime(session, url, args)
     w0, w1, total = full["start"], full["end"], full["total_rows"]
     mid, span = (w0 + w1) // 2, w1 - w0

@@ -183,7 +183,7 @@ def machine() -> str:
 
 def write_section(path: str, results: list[Result], command: str, started: float, label: str,
                   load_start: str = "", load_end: str = "", reference: bool = False,
-                  client: str = "lean") -> None:
+                  client: str = "lean", version_cache: bool = True) -> None:
     """Replace the '## API — <label>' section (or append it), keeping everything else in the file."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     heading = f"## API{(' — ' + label) if label else ''}"
@@ -196,7 +196,13 @@ def write_section(path: str, results: list[Result], command: str, started: float
             "to a freshly started backend process (after one /api/flows probe); first = the case's first request "
             "in the measuring process (marked when the response cache answered it); c32 req/s = answers per "
             "second at c32; SQL p50/p95 = the handler's statements run directly on one psycopg2 connection (same "
-            "parameters, plain tuples), alternating with the c1 requests; cached = answers served by the response cache (X-Flowscope-Cache hit, "
+            "parameters, plain tuples), alternating with the c1 requests; "
+            + ("run and task JSON held by version (FLOWSCOPE_VERSION_CACHE, the default): in the backend, and in the "
+               "benchmark's process for the SQL column, so a list or task page's statement selects keys and versions "
+               "(and running rows' JSON) and the rest is built once, then held; "
+               if version_cache else
+               "FLOWSCOPE_VERSION_CACHE=false: every page builds every row's JSON in its statement; ")
+            + "cached = answers served by the response cache (X-Flowscope-Cache hit, "
             "run-hit or coalesced) out of all.\n\n" + table(results) + "\n")
     if reference:
         body += ("\nAgainst the issue's figures for Metaflow's ui_backend_service (#19; measured there on this "

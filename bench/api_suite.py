@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         ["--label", "response cache on (default, one process)"],
         ["--no-response-cache", "--workers", "2", "--label", "response cache off, two processes (--workers 2)",
          *[x for name in LISTS for x in ("--only", name)]],
+        ["--no-response-cache", "--no-version-cache", "--label",
+         "response cache and run/task JSON caches off (one process)",
+         *[x for name in [*LISTS, "huge run: tasks"] for x in ("--only", name)]],
     ]
     worst = 0
     for i, extra in enumerate(runs):

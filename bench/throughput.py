@@ -4,7 +4,8 @@
         [--seconds 8] [--markdown docs/benchmarks.md]
 
 For each process count a backend is started with the response cache off (FLOWSCOPE_WORKERS=N,
-FLOWSCOPE_RESPONSE_CACHE_MB=0); for each case 32 lean clients (bench/http_client.py) send requests
+FLOWSCOPE_RESPONSE_CACHE_MB=0; the run and task JSON caches by version on, as by default, unless
+--no-version-cache); for each case 32 lean clients (bench/http_client.py) send requests
 for a fixed time. Reported per case: answers per second, latency p50/p95, and the CPU time per
 request of the backend processes, of Postgres (every process of the embedded server under
 FLOWSCOPE_HOME/pgdata; "n/a" for an external server) and of the clients, from /proc; then each
@@ -97,7 +98,7 @@ def cases(base: str) -> list[tuple[str, str]]:
 
 async def measure(args: argparse.Namespace, workers: int) -> list[list[str]]:
     home = os.environ["FLOWSCOPE_HOME"]
-    proc = start_backend(args.port, response_cache=False, workers=workers)
+    proc = start_backend(args.port, response_cache=False, workers=workers, version_cache=not args.no_version_cache)
     base = f"http://127.0.0.1:{args.port}"
     rows = []
     try:
@@ -142,10 +143,12 @@ def rss_per_process(base: str, workers: int) -> str:
     return ", ".join(f"{b / 2**20:.0f} MiB" for b in seen.values())
 
 
-def write_section(path: str, rows: list[list[str]], command: str, started: float, loads: tuple[str, str]) -> None:
+def write_section(path: str, rows: list[list[str]], command: str, started: float, loads: tuple[str, str],
+                  version_cache: bool = True) -> None:
     import re
 
-    heading = "## Throughput: one and two backend processes (response cache off)"
+    heading = ("## Throughput: one and two backend processes (response cache off)" if version_cache else
+               "## Throughput: one and two backend processes (response cache and run/task JSON caches off)")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     header = ["case", "processes", "req/s", "p50 ms", "p95 ms", "backend CPU ms/req", "Postgres CPU ms/req",
               "client CPU ms/req", "load"]
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--port", type=int, default=8821)
     p.add_argument("--markdown", help="write the table into this file's section")
+    p.add_argument("--no-version-cache", action="store_true",
+                   help="FLOWSCOPE_VERSION_CACHE=false: every run and task JSON built by Postgres on every page")
     args = p.parse_args(argv)
     if not os.environ.get("FLOWSCOPE_HOME"):
         print("set FLOWSCOPE_HOME to the seeded home", file=sys.stderr)
@@ -179,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         command = " ".join([f"FLOWSCOPE_HOME={os.environ['FLOWSCOPE_HOME']} python -m bench.throughput",
                             *(argv if argv is not None else sys.argv[1:])])
-        write_section(args.markdown, rows, command, started, (load_start, load_average()))
+        write_section(args.markdown, rows, command, started, (load_start, load_average()),
+                      version_cache=not args.no_version_cache)
     return 0
 
 

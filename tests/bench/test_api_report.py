@@ -88,6 +88,17 @@ def test_write_section_replaces_only_its_own(tmp_path: Path) -> None:
     assert doc.read_text().rstrip().endswith("| home |  | 0 | 4.0 | 6.0 |  |  |  |  |  |  |  |  |  |  | < 50 | **no** (c32 not measured) |  |")
 
 
+
+def test_write_section_says_whether_json_was_held_by_version(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    row = Result("home", "list", 50.0, {1: (0.004, 0.006, 0.007, 40)})
+    write_section(str(doc), [row], "python -m bench.api", 0.0, "on")
+    write_section(str(doc), [row], "python -m bench.api --no-version-cache", 0.0, "off", version_cache=False)
+    on, off = doc.read_text().split("## API — off")
+    assert "held by version (FLOWSCOPE_VERSION_CACHE, the default)" in on and "VERSION_CACHE=false" not in on
+    assert "FLOWSCOPE_VERSION_CACHE=false: every page builds every row's JSON" in off
+
+
 @pytest.mark.parametrize("module", ["bench.live", "bench.live_browsers", "bench.browser", "bench.browser_report"])
 def test_the_benchmarks_that_format_load_import(module: str) -> None:
     """bench.live, bench.browser and bench.live_browsers format the load with load_avg (they failed
