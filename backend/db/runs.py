@@ -39,6 +39,7 @@ async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions:
     return await fill_json(db, live, rows, versions, key="run_pk", column="run_json",
                            version=lambda r: r["change_seq"], by_key_sql=RUN_JSON_BY_PK)
 
+
 # A run lookup (a run page's steps, tasks, DAG...) needs no JSON: building it cost Postgres ~0.12 ms
 # a request (bench.throughput, "run: steps"); the answers that show the run select it.
 RUN_BY_ID = f"SELECT {RUN_FIELDS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
