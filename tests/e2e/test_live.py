@@ -28,8 +28,9 @@ def wait_for_api(server: str, path: str, test: Any, timeout: float = 60) -> Any:
         time.sleep(0.2)
 
 
-def wait_until_sent(sent: list[dict[str, Any]], resource_path: str, timeout: float = 10) -> dict[str, Any]:
-    """The page's websocket subscription to the resource whose URL ends with resource_path."""
+def wait_until_sent(page: Any, sent: list[dict[str, Any]], resource_path: str, timeout: float = 10) -> dict[str, Any]:
+    """The page's websocket subscription to the resource whose URL ends with resource_path (waiting
+    through the page: Playwright's sync API delivers events only while one of its calls runs)."""
     deadline = time.monotonic() + timeout
     while True:
         subs = [m for m in list(sent) if m.get("type") == "subscribe" and str(m.get("resource", "")).endswith(resource_path)]
@@ -37,7 +38,7 @@ def wait_until_sent(sent: list[dict[str, Any]], resource_path: str, timeout: flo
             return subs[0]
         if time.monotonic() > deadline:
             raise AssertionError(f"no subscription to {resource_path}: {sent}")
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
 
 
 def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: dict[str, str],
@@ -61,7 +62,7 @@ def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: 
         page.wait_for_url(re.compile(rf"/LiveFlow/{run_id}$"))
         # The run page's task feed resumes from the run it fetched (the server replays what changed
         # since), so a task change between the fetch and the subscription is not lost.
-        tasks_sub = wait_until_sent(sent, f"/api/flows/LiveFlow/runs/{run_id}/tasks")
+        tasks_sub = wait_until_sent(page, sent, f"/api/flows/LiveFlow/runs/{run_id}/tasks")
         assert isinstance(tasks_sub.get("since"), int) and tasks_sub["since"] > 0, tasks_sub
         # The running run's duration ticks on its own (a shared one-second clock, no refetch).
         duration = page.get_by_test_id("run-duration")
