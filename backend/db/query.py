@@ -135,10 +135,12 @@ class Db:
     """The reader pool plus the statement timeout (aiopg cancels the query when it expires).
 
     ``prepare``: run statements as per-connection prepared statements (see the module's doc);
-    ``max_prepared`` bounds how many each connection keeps (least recently used is deallocated).
+    ``max_prepared`` bounds how many each connection keeps (least recently used is deallocated):
+    a run list's prepared statement holds 64 KiB in its Postgres session (parse and query trees;
+    custom plans are not kept), so at most 4 MiB a connection.
     """
 
-    def __init__(self, pool: aiopg.Pool, timeout: float, prepare: bool = True, max_prepared: int = 256) -> None:
+    def __init__(self, pool: aiopg.Pool, timeout: float, prepare: bool = True, max_prepared: int = 64) -> None:
         self.pool = pool
         self.timeout = timeout
         self.prepare = prepare
@@ -245,7 +247,11 @@ class Db:
             return await self._typed(cur, key, stmt, name)
         if len(on_conn) >= self.max_prepared:
             _, oldest = on_conn.popitem(last=False)
-            await cur.execute(f"DEALLOCATE {oldest}")
+            try:
+                await cur.execute(f"DEALLOCATE {oldest}")
+            except psycopg2.Error as exc:
+                if exc.pgcode != "26000":       # already gone (the session was reset): nothing to free
+                    raise
         # A fresh name each time: a PREPARE that succeeded on the server while its coroutine was
         # cancelled leaves a name we never recorded, and must not collide with the next one.
         name = f"fs_{next(_names)}"

@@ -131,6 +131,14 @@ async def test_bounded_per_connection(one_conn_db: Db) -> None:
         await cur.execute("SELECT count(*) FROM pg_prepared_statements")
         assert (await cur.fetchone())[0] == 3
         assert len(db._prepared[conn]) == 3
+        await cur.execute("DISCARD ALL")
+    # the least recently used one is evicted although the reset already dropped it, and the
+    # remembered ones are prepared again
+    for i in (6, 4, 5):
+        assert await db.scalar(f"SELECT %(v)s::int + {i}", {"v": 1}) == 1 + i
+    async with db.pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert (await cur.fetchone())[0] == 3
 
 
 async def test_timeout_still_cancels(pg_reader_dsn: str) -> None:
