@@ -28,7 +28,7 @@ from backend.cache.run_rows import RUN_ROWS, RunRows
 from backend.cache.sizes import deep_size
 from backend.cache.timeline_index import TimelineIndexCache
 from backend.cache.versions import RUN_VERSIONS, TASK_VERSIONS, JsonVersions
-from backend.db.query import Db
+from backend.db.query import READER_PLAN_OPTIONS, Db
 from backend.errors import error_middleware
 from backend.keys import (
     ARTIFACT_VALUES,
@@ -120,8 +120,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     try:
         pool = await aiopg.create_pool(
             reader, minsize=1, maxsize=settings.pool_size, timeout=timeout, on_connect=_on_connect,
-            # The server enforces the timeout too, so a cancelled client never leaves a query running.
-            options=f"-c statement_timeout={int(timeout * 1000)}")
+            # The server enforces the timeout too, so a cancelled client never leaves a query running;
+            # prepared statements are planned for each execution's values (backend/db/query.py).
+            options=f"-c statement_timeout={int(timeout * 1000)} {READER_PLAN_OPTIONS}")
     except Exception as exc:  # noqa: BLE001 - any connect failure becomes one clear line
         first = (str(exc).strip().splitlines() or ["connection failed"])[0]
         raise DatabaseError(f"cannot connect to Postgres (reader) at {redact_dsn(reader)}: {first}") from None

@@ -1,29 +1,165 @@
-"""Running SQL on the reader pool: rows as dicts, every statement under a timeout."""
+"""Running SQL on the reader pool: rows as dicts, every statement under a timeout.
+
+Statements are prepared once per pooled connection (``PREPARE`` on first use, then ``EXECUTE``):
+a run list's statement is ~3 kB of SQL whose parsing and analysis cost Postgres more than
+planning it (docs/benchmarks.md, "Issue #19"). The reader connections use
+``plan_cache_mode = force_custom_plan`` (backend/app.py) so that every execution is still planned
+for its own values (a user or tag filter is skewed: a generic plan can be badly wrong for it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+import logging
+import re
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiopg
+import psycopg2
+from psycopg2.extras import Json
 
 Row = dict[str, Any]
 Params = Mapping[str, Any] | Sequence[Any] | None
 
+# Session options for a reader pool: the server enforces the timeout too (so a cancelled client
+# never leaves a query running), and prepared statements are planned for each execution's values.
+READER_PLAN_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
+# psycopg2's placeholders: %(name)s, %s, %% (a literal %); any other % is an error in psycopg2.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%|%")
+_PREPARABLE = re.compile(r"\s*(SELECT|WITH|VALUES)\b", re.IGNORECASE)
+_MAX_TEXTS = 2048          # converted statement texts kept (list filters combine into many texts)
+_names = itertools.count(1)
+log = logging.getLogger(__name__)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _is_json(v: Any) -> bool:
+    return isinstance(v, (str, Json))
+
+
+_SCALARS: dict[str, Callable[[Any], bool]] = {
+    "smallint": _is_int, "integer": _is_int, "bigint": _is_int,
+    "numeric": _is_number, "double precision": _is_number, "real": _is_number,
+    "text": _is_text, "character varying": _is_text, "name": _is_text,
+    "boolean": _is_bool, "jsonb": _is_json, "json": _is_json,
+}
+
+
+def _checker(pg_type: str) -> Callable[[Any], bool] | None:
+    """A test that a Python value, sent as a literal, means the same as when sent as a parameter of
+    ``pg_type`` (the type Postgres inferred for it). None: a type this module does not vouch for."""
+    if pg_type.endswith("[]"):
+        element = _SCALARS.get(pg_type[:-2])
+        if element is None:
+            return None
+        test = element
+        return lambda v: v is None or (isinstance(v, (list, tuple))
+                                       and all(e is None or test(e) for e in v))
+    scalar = _SCALARS.get(pg_type)
+    if scalar is None:
+        return None
+    return lambda v: v is None or scalar(v)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    text: str                  # the SQL with $1..$n
+    names: tuple[str, ...]     # mapping keys in $n order (empty for positional params)
+    count: int                 # number of parameters
+
+
+def to_positional(sql: str, named: bool | None) -> _Statement | None:
+    """``sql`` in psycopg2's placeholder style converted to Postgres' ``$n`` (None: leave it plain).
+
+    ``named``: the params are a mapping (True), a sequence (False) or absent (None: psycopg2 then
+    does not interpret ``%`` at all, so neither do we). Only one SELECT/WITH/VALUES statement is
+    prepared; anything else, mixed placeholder styles or a stray ``%`` stays plain.
+    """
+    if _PREPARABLE.match(sql) is None or ";" in sql.rstrip().rstrip(";"):
+        return None
+    if named is None:
+        return _Statement(sql, (), 0)
+    names: list[str] = []
+    count = 0
+    bad = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal count, bad
+        token = m.group(0)
+        if token == "%%":
+            return "%"
+        if token == "%":
+            bad = True
+            return token
+        if m.group(1) is not None:
+            if not named:
+                bad = True
+                return token
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+        if named:                       # %s with a mapping
+            bad = True
+            return token
+        count += 1
+        return f"${count}"
+
+    text = _PLACEHOLDER.sub(sub, sql)
+    if bad:
+        return None
+    return _Statement(text, tuple(names), len(names) if named else count)
+
 
 class Db:
-    """The reader pool plus the statement timeout (aiopg cancels the query when it expires)."""
+    """The reader pool plus the statement timeout (aiopg cancels the query when it expires).
 
-    def __init__(self, pool: aiopg.Pool, timeout: float) -> None:
+    ``prepare``: run statements as per-connection prepared statements (see the module's doc);
+    ``max_prepared`` bounds how many each connection keeps (least recently used is deallocated):
+    a run list's prepared statement holds 64 KiB in its Postgres session (parse and query trees;
+    custom plans are not kept), so at most 4 MiB a connection.
+    """
+
+    def __init__(self, pool: aiopg.Pool, timeout: float, prepare: bool = True, max_prepared: int = 64) -> None:
         self.pool = pool
         self.timeout = timeout
+        self.prepare = prepare
+        self.max_prepared = max_prepared
+        # SQL text (+ params style) -> its $n form, or None when it runs plain (cannot be prepared)
+        self._texts: dict[tuple[str, bool | None], _Statement | None] = {}
+        # (SQL text, params style) -> a test per parameter of the type Postgres inferred for it
+        self._checks: dict[tuple[str, bool | None], tuple[Callable[[Any], bool], ...]] = {}
+        # per connection object: (SQL text, params style) -> prepared statement name, least recently
+        # used first. Keyed on the connection, so a connection the pool replaces starts empty.
+        self._prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, bool | None], str]] = \
+            weakref.WeakKeyDictionary()
 
     async def all(self, sql: str, params: Params = None) -> list[Row]:
         # Plain tuples zipped with the column names: psycopg2's RealDictCursor builds each row
         # with a Python-level __setitem__ per column (then we copied it into a dict again), which
         # was a quarter of the event loop's time serving run lists under load.
         async with self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await cur.execute(sql, params)
+            await self._execute(conn, cur, sql, params)
             if cur.description is None:
                 return []
             names = [d[0] for d in cur.description]
@@ -36,6 +172,119 @@ class Db:
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
         async with self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await cur.execute(sql, params)
+            await self._execute(conn, cur, sql, params)
             row = await cur.fetchone()
             return None if row is None else row[0]
+
+    def _statement(self, key: tuple[str, bool | None]) -> _Statement | None:
+        try:
+            return self._texts[key]
+        except KeyError:
+            pass
+        stmt = to_positional(*key)
+        if len(self._texts) >= _MAX_TEXTS:
+            self._texts.clear()
+            self._checks.clear()
+        self._texts[key] = stmt
+        return stmt
+
+    async def _execute(self, conn: aiopg.Connection, cur: aiopg.Cursor, sql: str, params: Params) -> None:
+        if not self.prepare:
+            await cur.execute(sql, params)
+            return
+        key = (sql, None if params is None else isinstance(params, Mapping))
+        stmt = self._statement(key)
+        if stmt is None:
+            await cur.execute(sql, params)
+            return
+        if isinstance(params, Mapping):
+            values: tuple[Any, ...] = tuple(params[n] for n in stmt.names)
+        else:
+            values = tuple(params or ())
+            if len(values) != stmt.count:   # psycopg2 reports the mismatch, as before
+                await cur.execute(sql, params)
+                return
+        for attempt in (1, 2):
+            name = await self._prepared_name(conn, cur, key, stmt)
+            checks = self._checks.get(key)
+            # A value whose literal Postgres would type differently than the inferred parameter (a
+            # float where it inferred bigint would be rounded; an int where it inferred text would
+            # be accepted where plain SQL errs) runs plain, so preparing never changes an answer.
+            if name is None or checks is None or not all(ok(v) for ok, v in zip(checks, values)):
+                await cur.execute(sql, params)
+                return
+            args = f"({', '.join(['%s'] * len(values))})" if values else ""
+            try:
+                await cur.execute(f"EXECUTE {name}{args}", values)
+                return
+            except psycopg2.Error as exc:
+                # The statement is gone (the session was reset: DISCARD ALL, a pooler) or its plan no
+                # longer matches the schema: forget it and prepare it once more.
+                if exc.pgcode not in ("26000", "0A000"):
+                    raise
+                self._forget(conn, key)
+                if attempt == 2 and exc.pgcode == "26000":
+                    # gone right after being prepared: a transaction-mode pooler between us and
+                    # Postgres hands each statement to another session; prepared statements cannot work
+                    log.warning("prepared statements vanish between statements (a transaction-mode "
+                                "pooler?): running every statement as plain SQL from now on")
+                    self.prepare = False
+                    await cur.execute(sql, params)
+                    return
+                if attempt == 2:
+                    raise
+
+    async def _prepared_name(self, conn: aiopg.Connection, cur: aiopg.Cursor,
+                             key: tuple[str, bool | None], stmt: _Statement) -> str | None:
+        """The name ``sql`` is prepared under on ``conn`` (prepared now if it was not); None when
+        Postgres cannot prepare it (e.g. a parameter's type cannot be inferred): it then runs plain."""
+        on_conn = self._prepared.get(conn)
+        if on_conn is None:
+            on_conn = self._prepared[conn] = OrderedDict()
+        name = on_conn.get(key)
+        if name is not None:
+            on_conn.move_to_end(key)
+            return await self._typed(cur, key, stmt, name)
+        if len(on_conn) >= self.max_prepared:
+            _, oldest = on_conn.popitem(last=False)
+            try:
+                await cur.execute(f"DEALLOCATE {oldest}")
+            except psycopg2.Error as exc:
+                if exc.pgcode != "26000":       # already gone (the session was reset): nothing to free
+                    raise
+        # A fresh name each time: a PREPARE that succeeded on the server while its coroutine was
+        # cancelled leaves a name we never recorded, and must not collide with the next one.
+        name = f"fs_{next(_names)}"
+        try:
+            await cur.execute(f"PREPARE {name} AS {stmt.text}")
+        except psycopg2.Error as exc:
+            # Class 42 (e.g. 42P18: a parameter's type cannot be inferred): the statement runs
+            # plain from now on; if it is wrong in itself, running it plain reports that.
+            if not (exc.pgcode or "").startswith("42"):
+                raise
+            self._texts[key] = None
+            return None
+        on_conn[key] = name
+        return await self._typed(cur, key, stmt, name)
+
+    async def _typed(self, cur: aiopg.Cursor, key: tuple[str, bool | None], stmt: _Statement,
+                     name: str) -> str | None:
+        """``name``, once the tests of its parameters' inferred types are known (None: run plain)."""
+        if key in self._checks:
+            return name
+        checks: list[Callable[[Any], bool] | None] = []
+        if stmt.count:
+            await cur.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
+                              (name,))
+            row = await cur.fetchone()
+            checks = [_checker(t) for t in (row[0] if row else [])]
+        if len(checks) != stmt.count or None in checks:
+            self._texts[key] = None      # a parameter type we do not vouch for: plain from now on
+            return None
+        self._checks[key] = tuple(c for c in checks if c is not None)
+        return name
+
+    def _forget(self, conn: aiopg.Connection, key: tuple[str, bool | None]) -> None:
+        on_conn = self._prepared.get(conn)
+        if on_conn is not None:
+            on_conn.pop(key, None)

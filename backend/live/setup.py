@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import aiopg
 from aiohttp import web
 
-from backend.db.query import Db
+from backend.db.query import READER_PLAN_OPTIONS, Db
 from backend.keys import (
     BLOBS,
     DAG_CACHE,
@@ -47,7 +47,7 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     if live_dsn:
         timeout = settings.query_timeout
         pool = await aiopg.create_pool(live_dsn, minsize=1, maxsize=4, timeout=timeout,
-                                       options=f"-c statement_timeout={int(timeout * 1000)}")
+                                       options=f"-c statement_timeout={int(timeout * 1000)} {READER_PLAN_OPTIONS}")
         db = Db(pool, timeout)
     hub = Hub(db, settings, app[BLOBS], app[DAG_CACHE])
     listener = Listener(live_dsn or resolve_dsns(settings).reader, hub)

@@ -1,0 +1,193 @@
+"""Prepared statements on the reader pool (backend/db/query.py): the same answers as plain SQL, a
+statement Postgres cannot prepare runs plain, a reset or replaced connection re-prepares, and the
+statement timeout still cancels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import aiopg
+import psycopg2
+import pytest
+
+from backend.db.query import READER_PLAN_OPTIONS, Db, to_positional
+from backend.keys import DB
+from contract.settings import Settings
+from tests.backend.conftest import AiohttpClient
+
+
+def test_placeholders_become_positional() -> None:
+    stmt = to_positional("SELECT %(a)s, %(b)s, %(a)s, 'x%%y' WHERE z LIKE %(b)s", True)
+    assert stmt is not None
+    assert stmt.text == "SELECT $1, $2, $1, 'x%y' WHERE z LIKE $2" and stmt.names == ("a", "b")
+    seq = to_positional("SELECT %s + %s", False)
+    assert seq is not None and seq.text == "SELECT $1 + $2" and seq.count == 2
+    # without params psycopg2 leaves % alone, so must we
+    bare = to_positional("SELECT 'a%%b'", None)
+    assert bare is not None and bare.text == "SELECT 'a%%b'"
+    assert to_positional("SELECT %(a)s, %s", True) is None          # mixed styles
+    assert to_positional("SELECT 1 % 2", True) is None               # a stray %
+    assert to_positional("SET work_mem = '1MB'", None) is None         # not preparable
+    assert to_positional("SELECT 1; SELECT 2", None) is None           # two statements
+
+
+def _list_urls(recorded: dict[str, str]) -> list[str]:
+    """Every run-list case of tests/backend/test_api_runs.py (filters, orders, groups)."""
+    orders = ["created", "created:asc", "finished", "-finished", "duration:asc", "duration:desc"]
+    return [
+        "/api/runs", "/api/runs?limit=1000", "/api/runs?status=failed", "/api/runs?status=completed",
+        "/api/runs?status=failed,completed&limit=1000", "/api/runs?status=running",
+        "/api/runs?flow=LinearFlow", "/api/flows/LinearFlow/runs", "/api/runs?user=tester",
+        "/api/runs?user=nobody", "/api/runs?tag=nightly&tag=team-a", "/api/runs?tag=nightly",
+        "/api/runs?any_tag=nightly,team-a", "/api/runs?q=linear", "/api/runs?q=zz_no_match_zz",
+        "/api/runs?q=50%25_x", "/api/runs?system_tag=user:tester&limit=1000",
+        "/api/runs?created_after=0&flow=LinearFlow", "/api/runs?created_before=99999999999999&flow=LinearFlow",
+        "/api/runs?group_by=flow&group_limit=1&limit=2", "/api/runs?group_by=user&status=failed",
+        f"/api/flows/LinearFlow/runs/{recorded['LinearFlow']}",
+        *[f"/api/runs?limit=2&order={o}" for o in orders],
+    ]
+
+
+async def _body(client: Any, url: str) -> bytes:
+    resp = await client.get(url)
+    assert resp.status == 200, (url, await resp.text())
+    return bytes(await resp.read())
+
+
+async def test_prepared_and_plain_answers_are_byte_equal(aiohttp_client: AiohttpClient, app_settings: Settings,
+                                                         recorded: dict[str, str]) -> None:
+    from backend.app import create_app
+    client = await aiohttp_client(create_app(app_settings.replace(response_cache_mb=0)))
+    db: Db = client.server.app[DB]  # type: ignore[attr-defined]
+    assert db.prepare
+    urls = _list_urls(recorded)
+    # the cursor pages too: follow each order's first page to its second
+    for url in list(urls):
+        if "limit=2&order=" in url:
+            body = await client.get(url)
+            nxt = (await body.json())["next"]
+            if nxt:
+                urls.append(f"{url}&cursor={nxt}")
+    prepared = {url: await _body(client, url) for url in urls}
+    # they ran as prepared statements: the pool's connections hold them, and so does the server
+    assert sum(len(m) for m in db._prepared.values()) >= 10
+    names = {r["name"] for r in await db.all("SELECT name FROM pg_prepared_statements")}
+    assert any(n.startswith("fs_") for n in names)
+    db.prepare = False
+    for url in urls:
+        assert await _body(client, url) == prepared[url], url
+    assert any(b'"data" : [' not in v and b'"pathspec"' in v for v in prepared.values())
+
+
+@pytest.fixture()
+async def one_conn_db(pg_reader_dsn: str) -> AsyncIterator[Db]:
+    """A Db over a pool of one reader connection, as the app opens them."""
+    async with aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0,
+                                 options=f"-c statement_timeout=5000 {READER_PLAN_OPTIONS}") as pool:
+        yield Db(pool, 5.0)
+
+
+LIST = "SELECT n, n * %(k)s AS m, 'a%%' AS lit FROM generate_series(1, %(n)s) AS n ORDER BY n"
+
+
+async def test_untyped_parameter_falls_back_to_plain(one_conn_db: Db) -> None:
+    db = one_conn_db
+    # "$1 IS NULL": Postgres cannot infer $1's type, so PREPARE fails (42P18); plain SQL works
+    assert await db.scalar("SELECT %(x)s IS NULL", {"x": None}) is True
+    assert await db.scalar("SELECT %(x)s IS NULL", {"x": 3}) is False
+    assert db._texts[("SELECT %(x)s IS NULL", True)] is None
+    # and a preparable one on the same connection is prepared, with %% as a literal %
+    assert await db.all(LIST, {"k": 10, "n": 2}) == [{"n": 1, "m": 10, "lit": "a%"}, {"n": 2, "m": 20, "lit": "a%"}]
+    assert [list(m) for m in db._prepared.values()] == [[(LIST, True)]]
+
+
+async def test_reset_connection_reprepares(one_conn_db: Db) -> None:
+    db = one_conn_db
+    assert len(await db.all(LIST, {"k": 1, "n": 3})) == 3
+    async with db.pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert (await cur.fetchone())[0] == 1
+        await cur.execute("DISCARD ALL")          # what a pooler's reset does: the name map is now stale
+    assert len(await db.all(LIST, {"k": 1, "n": 4})) == 4
+    # a connection the pool closes is replaced; the new one starts without names
+    async with db.pool.acquire() as conn:
+        first = conn
+        conn.close()
+    assert len(await db.all(LIST, {"k": 1, "n": 5})) == 5
+    async with db.pool.acquire() as conn:
+        assert conn is not first
+        assert list(db._prepared[conn]) == [(LIST, True)]
+
+
+async def test_bounded_per_connection(one_conn_db: Db) -> None:
+    db = one_conn_db
+    db.max_prepared = 3
+    for i in range(6):
+        assert await db.scalar(f"SELECT %(v)s::int + {i}", {"v": 1}) == 1 + i
+    async with db.pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert (await cur.fetchone())[0] == 3
+        assert len(db._prepared[conn]) == 3
+        await cur.execute("DISCARD ALL")
+    # the least recently used one is evicted although the reset already dropped it, and the
+    # remembered ones are prepared again
+    for i in (6, 4, 5):
+        assert await db.scalar(f"SELECT %(v)s::int + {i}", {"v": 1}) == 1 + i
+    async with db.pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert (await cur.fetchone())[0] == 3
+
+
+async def test_timeout_still_cancels(pg_reader_dsn: str) -> None:
+    async with aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0,
+                                 options=f"-c statement_timeout=300 {READER_PLAN_OPTIONS}") as pool:
+        db = Db(pool, 5.0)
+        # the server's statement_timeout (aiopg turns the server's cancel into CancelledError)
+        with pytest.raises(asyncio.CancelledError):
+            await db.scalar("SELECT pg_sleep(%(s)s)", {"s": 3})
+        assert db._prepared and all(m for m in db._prepared.values())  # it was prepared, then cancelled
+        assert await db.scalar("SELECT %(v)s::int", {"v": 7}) == 7
+    async with aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0,
+                                 options=f"-c statement_timeout=5000 {READER_PLAN_OPTIONS}") as pool:
+        quick = Db(pool, 0.3)
+        assert await quick.scalar("SELECT pg_sleep(%(s)s) IS NULL", {"s": 0}) is False
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(asyncio.TimeoutError):                      # the client's timeout (aiopg)
+            await quick.scalar("SELECT pg_sleep(%(s)s) IS NULL", {"s": 3})
+        assert asyncio.get_running_loop().time() - started < 2
+        assert await quick.scalar("SELECT %(v)s::int", {"v": 8}) == 8
+
+
+async def test_values_typed_differently_run_plain(one_conn_db: Db) -> None:
+    """Postgres infers $2 as bigint in "(10 - $1) / $2": a float there would be rounded, where the
+    plain literal 4.0 is numeric (the timeline's bucket width once came out wrong this way)."""
+    db = one_conn_db
+    sql = "SELECT (10 - %(a)s) / %(b)s AS q"
+    assert await db.scalar(sql, {"a": 0, "b": 4}) == 2               # ints: the prepared statement
+    assert db._checks[(sql, True)] and db._texts[(sql, True)] is not None
+    assert await db.scalar(sql, {"a": 0, "b": 4.0}) == Decimal("2.5")  # a float: plain, as before
+    assert await db.scalar(sql, {"a": 0, "b": 4}) == 2
+    # an int where Postgres inferred text: plain SQL rejects it, and so must we
+    with pytest.raises(psycopg2.errors.UndefinedFunction):
+        await db.scalar("SELECT count(*) FROM pg_class WHERE relname = %(n)s", {"n": 5})
+    assert await db.scalar("SELECT count(*) FROM pg_class WHERE relname = %(n)s", {"n": "pg_class"}) == 1
+
+
+class _TransactionPoolerDb(Db):
+    """Each statement lands on a session that has never seen the PREPARE (as behind PgBouncer in
+    transaction mode): simulated by deallocating everything right after preparing."""
+
+    async def _prepared_name(self, conn: Any, cur: Any, key: Any, stmt: Any) -> str | None:
+        name = await super()._prepared_name(conn, cur, key, stmt)
+        await cur.execute("DEALLOCATE ALL")
+        return name
+
+
+async def test_statements_vanishing_every_time_turn_preparing_off(one_conn_db: Db) -> None:
+    db = _TransactionPoolerDb(one_conn_db.pool, 5.0)
+    assert await db.all(LIST, {"k": 3, "n": 2}) == [{"n": 1, "m": 3, "lit": "a%"}, {"n": 2, "m": 6, "lit": "a%"}]
+    assert db.prepare is False
+    assert await db.scalar("SELECT %(v)s::int", {"v": 9}) == 9
