@@ -97,6 +97,12 @@ async def prime(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     return full
 
 
+async def stored_running(session: aiohttp.ClientSession, run_url: str) -> bool:
+    """Whether the run is stored as running (live, or its heartbeat lost), as the tasks handler asks."""
+    run = (await get_json(session, run_url))["data"]
+    return bool(run["status"] == "running" or (run["status_reason"] or "").startswith("heartbeat lost"))
+
+
 async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespace) -> list[Case]:
     from bench.api import Case
     seed = args.seed
@@ -179,7 +185,8 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
         await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
         assert run is not None
         await steps_db.steps_of_run(db, run["run_pk"])
-        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT, versions=task_versions)
+        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT, versions=task_versions,
+                                      run_live=run["status"] == "running" or run["stale"])
     cases.append(Case("run page: steps + tasks", "detail", steps_and_tasks, sql_of(steps_and_tasks_sql)))
     # A finished run: its answers are cached under its own change_seq, whatever else is written.
     done = next((r for r in newest if r["status"] == "completed"), None)
@@ -191,7 +198,7 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     cases.append(Case("huge run: run", "detail", getter(url, huge)))
     cases.append(Case("huge run: tasks page 1", "list", getter(url, huge + "/tasks"),
                       sql_of(tasks_db.list_task_page, seed["huge_run_pk"], [], [], None, DEFAULT_LIMIT,
-                             versions=task_versions)))
+                             versions=task_versions, run_live=await stored_running(session, url + huge))))
     full = await prime(session, url, args)
     w0, w1, total = full["start"], full["end"], full["total_rows"]
     mid, span = (w0 + w1) // 2, w1 - w0

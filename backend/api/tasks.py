@@ -28,11 +28,11 @@ async def list_tasks(request: web.Request) -> web.Response:
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     limit = get_limit(q)
     cursor = decode_cursor(q, "tasks", 1)
+    finished = run["status"] != "running" and not run["stale"]
     rows, more = await tasks_db.list_task_page(
         request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit,
-        versions=versions_of(request.app, TASK_VERSIONS))
+        versions=versions_of(request.app, TASK_VERSIONS), run_live=not finished)
     nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
-    finished = run["status"] != "running" and not run["stale"]
     # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
     return respond.page(request, [orjson.Fragment(r["task_json"]) for r in rows], nxt, immutable=finished)
 

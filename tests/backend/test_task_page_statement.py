@@ -94,10 +94,11 @@ async def test_json_page_equals_python_shape(lost_heartbeat_run: None, recorded:
                     assert [list(t) for t in built] == [list(t) for t in before]
                     assert [r["task_pk"] for r in new] == [r["task_pk"] for r in old] and new_more == more
                     # The same page with task JSON held by version (backend/cache/versions.py): cold
-                    # (built by primary key), then warm (from the cache; clock-dependent ones rebuilt).
-                    for _ in range(2):
+                    # (built by primary key), then warm (from the cache; clock-dependent ones rebuilt),
+                    # run_live: the statement also builds the running tasks' JSON (a run stored as running).
+                    for run_live in (False, True, False, True):
                         held, held_more = await tasks_db.list_task_page(db, live, run_pk, steps, statuses, after, 2,
-                                                                        versions=versions)
+                                                                        versions=versions, run_live=run_live)
                         assert [orjson.loads(r["task_json"]) for r in held] == before, (run_pk, steps, statuses, after)
                         assert [r["task_pk"] for r in held] == [r["task_pk"] for r in old] and held_more == more
                     several |= any(len(t["attempts"]) > 1 for t in built)
