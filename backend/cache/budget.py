@@ -33,20 +33,20 @@ class Share:
 
 
 # Sized for the default budget (512 MiB, 64 of them for responses): run and task JSON by version is
-# ~1 KB a row (13 MiB: the newest ~13,000 runs; 18 MiB of tasks); the timeline index of a
+# ~1 KB a row (9 MiB each: the newest ~9,000 runs, ~9,000 tasks); the timeline index of a
 # finished 100,000-task run with a few row orders is ~150 MiB (docs/benchmarks.md), raw datastore
 # objects and parsed log chunks serve log pages, and Metaflow runs need their own log and blob caches.
 SHARES: tuple[Share, ...] = (
     Share("timeline_index", 0.37, "finished runs' tasks and attempt spans, row orders, zoom levels"),
-    Share("datastore_memory", 0.13, "datastore objects of native runs: log chunks, card HTML, artifact blobs"),
-    Share("log_chunks", 0.10, "native log chunks split into lines, each parsed the first time a page needs it"),
-    Share("artifact_values", 0.08, "rendered artifact values, by sha"),
+    Share("datastore_memory", 0.15, "datastore objects of native runs: log chunks, card HTML, artifact blobs"),
+    Share("log_chunks", 0.12, "native log chunks split into lines, each parsed the first time a page needs it"),
+    Share("artifact_values", 0.07, "rendered artifact values, by sha"),
     Share("metaflow_logs", 0.08, "Metaflow runs' log files of finished attempts, as lines"),
     Share("metaflow_blobs", 0.08, "Metaflow runs' artifact blobs and card HTML"),
     Share("dag", 0.03, "runs' DAGs, by run"),
     Share("run_rows", 0.02, "run rows shared by the requests of one change generation"),
-    Share("run_versions", 0.03, "run lists' run JSON by row version (FLOWSCOPE_VERSION_CACHE)"),
-    Share("task_versions", 0.04, "task pages' task JSON by row version (FLOWSCOPE_VERSION_CACHE)"),
+    Share("run_versions", 0.02, "run lists' run JSON by row version (FLOWSCOPE_VERSION_CACHE)"),
+    Share("task_versions", 0.02, "task pages' task JSON by row version (FLOWSCOPE_VERSION_CACHE)"),
     Share("metaflow_card_lists", 0.01, "Metaflow tasks' card listings"),
     Share("triage", 0.02, "settled runs' failure digests, critical paths and step durations"),
     Share("failure_signatures", 0.01, "failures' normalised messages, user frames and signatures, by their text"),
