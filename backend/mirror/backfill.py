@@ -252,14 +252,14 @@ async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> Non
         batch.new_runs[key] = r
         batch.heartbeats[key] = r
     sql = m.source.sql
-    bulk = Bulk(refill=lambda: _read_plain(m, runs))
+    bulk = Bulk(runs=(flows, numbers), refill=lambda: _read_plain(m, runs))
     batch.bulk = bulk
     batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
     batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
     batch.metadata = await m.source.all(sql.metadata_to_fold, (flows, numbers, h["metadata_id"],
                                                                list(fold.FOLD_FIELDS)))
     bulk.fold_calls = {int(r["call_id"]) for r in batch.metadata}
-    bulk.metadata = (await m.source.one(sql.metadata_bulk, (flows, numbers, h["metadata_id"])) or {}).get("rows")
+    bulk.metadata = await m.source.one(sql.metadata_bulk, (flows, numbers, h["metadata_id"]))
     # Runs with an attempt done lately: their artifact names are needed in Python (``_note``).
     # Taken before ``_note``'s bound, so it holds every run ``_note`` looks at (a margin for clock steps).
     since = ck.now_ms() - ARTIFACTS_RECENT_MS - RECENT_MARGIN_MS
@@ -267,7 +267,7 @@ async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> Non
                      if r["field_name"] == "attempt-done" and int(r["ts_epoch"]) >= since})
     args = (flows, numbers, m.enricher.known_unreadable(), [k[0] for k in recent], [k[1] for k in recent])
     batch.artifacts = await m.source.all(sql.artifacts_to_replay, args)
-    bulk.artifacts = (await m.source.one(sql.artifacts_bulk, args) or {}).get("rows")
+    bulk.artifacts = await m.source.one(sql.artifacts_bulk, args)
     _task_beats(batch)
 
 

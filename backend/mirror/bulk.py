@@ -7,10 +7,10 @@ and a few string rules; the statuses need only the metadata fields the translati
 
 * the replay (``replay.Replayer``) reads and folds the metadata rows of those fields, plus any row
   whose tags only Python converts exactly (``source_sql.CLEAN_TAGS``), which it also writes;
-* every other metadata row — and the folded ones too — arrives from the source as one JSON text
-  (``metadata_bulk``: built by the source, never decoded in Python) and is written by one
-  ``INSERT … SELECT`` that joins it to the batch's tasks, in the order the replay would have
-  written it (by call, then id);
+* every other metadata row — and the folded ones too — arrives from the source as arrays, one
+  per column in their text form (``metadata_bulk``: never decoded in Python), and is written by
+  one ``INSERT … SELECT`` that joins them to the batch's tasks, in the order the replay would
+  have written them (by call, then id);
 * an attempt's artifact rows take the same way when the datastore can add nothing to them (every
   ``:root:`` names a root known unreadable, see ``Enricher.known_unreadable``), their shas are
   sound and their run did not just finish (see ``artifacts_bulk``); the other attempts are replayed.
@@ -44,36 +44,42 @@ _MD_COLS = "i bigint, t bigint, f text, v text, y text, g text[], s bigint, c bi
 # The source's clean rows (their attempt taken from the tags as ``wire.attempt_of_tags`` does)
 # and the replay's own rows (converted in Python), written in the replay's order: by call, then id.
 INSERT_METADATA = (
-    "WITH x AS (SELECT b.*, (SELECT substr(tag, 12)::int FROM unnest(b.g) WITH ORDINALITY AS u(tag, n) "
-    f"WHERE tag LIKE 'attempt\\_id:%%' ORDER BY n LIMIT 1) AS a FROM json_to_recordset(%s::json) AS b({_MD_COLS}) "
-    f"UNION ALL SELECT * FROM json_to_recordset(%s::json) AS p({_MD_COLS}, a int)), " + _TASKS + ", "
+    "WITH b AS (SELECT b.*, ARRAY(SELECT jsonb_array_elements_text(b.gj)) AS g FROM unnest(%s::bigint[], "
+    "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+    "AS b(i, t, f, v, y, gj, s, c, k)), "
+    "x AS (SELECT b.i, b.t, b.f, b.v, b.y, b.g, b.s, b.c, b.k, (SELECT substr(tag, 12)::int "
+    "FROM unnest(b.g) WITH ORDINALITY AS u(tag, n) WHERE tag LIKE 'attempt\\_id:%%' ORDER BY n LIMIT 1) AS a "
+    f"FROM b UNION ALL SELECT * FROM json_to_recordset(%s::json) AS p({_MD_COLS}, a int)), " + _TASKS + ", "
     "ins AS (INSERT INTO metadata (task_pk, run_pk, attempt, field_name, value, type, tags, created_at) "
     "SELECT k.task_pk, k.run_pk, x.a, x.f, x.v, x.y, x.g, x.s "
     "FROM x JOIN k ON k.tid = x.t WHERE k.task_pk IS NOT NULL ORDER BY x.k, x.c, x.i RETURNING 1) "
     "SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM x JOIN k ON k.tid = x.t) AS matched, "
     "(SELECT array_agg(DISTINCT x.c) FROM x WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.tid = x.t)) AS unmatched"
 )
+MD_ARRAYS = ("i", "t", "f", "v", "y", "g", "s", "c", "k")     # metadata_bulk's columns, in INSERT_METADATA's order
 INSERT_ARTIFACTS = (
-    "WITH x AS (SELECT * FROM json_to_recordset(%s::json) AS x(f text, u bigint, st text, t bigint, a int, "
-    "n text, l text, h text, e text, s bigint, r text)), " + _TASKS + ", "
+    "WITH x AS (SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], "
+    "%s::bigint[], %s::text[]) AS x(t, a, n, l, h, e, s, r)), " + _TASKS + ", "
     "ins AS (INSERT INTO artifacts (task_pk, attempt, name, run_pk, sha, encoding, location, created_at) "
     "SELECT k.task_pk, x.a, x.n, k.run_pk, x.h, x.e, x.l, x.s FROM x JOIN k ON k.tid = x.t "
     "WHERE k.task_pk IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1) "
     "SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM x JOIN k ON k.tid = x.t) AS matched, "
-    "(SELECT json_agg(DISTINCT jsonb_build_array(x.f, x.u, x.st, x.t, x.a)) FROM x "
+    "(SELECT array_agg(DISTINCT ARRAY[x.t, x.a]) FROM x "
     "WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.tid = x.t)) AS unmatched, "
     "(SELECT json_object_agg(q.r, q.n) FROM (SELECT x.r, count(DISTINCT (x.t, x.a)) AS n FROM x "
     "JOIN k ON k.tid = x.t WHERE x.r IS NOT NULL GROUP BY x.r) q) AS roots"
 )
+ART_ARRAYS = ("t", "a", "n", "l", "h", "e", "s", "r")     # artifacts_bulk's columns, in INSERT_ARTIFACTS' order
 
 
 @dataclass
 class Bulk:
-    """A batch's rows that skip the replay: JSON texts as the source built them."""
+    """A batch's rows that skip the replay: one array per column, in the text form the source gave."""
 
-    metadata: str | None = None
+    runs: tuple[list[str], list[int]] = ([], [])
+    metadata: dict[str, str | None] | None = None
     own_metadata: list[dict[str, Any]] = field(default_factory=list)   # rows the replay converted
-    artifacts: str | None = None
+    artifacts: dict[str, str | None] | None = None
     fold_calls: set[int] = field(default_factory=set)     # calls the replay saw (it reports their skips)
     refill: Callable[[], Awaitable[Batch]] | None = None  # the same runs, read for the replay alone
 
@@ -81,9 +87,10 @@ class Bulk:
 async def write(m: Mirror, cur: Cursor, bulk: Bulk, tasks: dict[int, TaskState], applied: Applied) -> None:
     """Write the bulk rows of a batch whose tasks are flushed (``tasks``: source task id -> task)."""
     keys = (list(tasks), [t.task_pk for t in tasks.values()], [t.run.run_pk for t in tasks.values()])
-    if bulk.metadata or bulk.own_metadata:
-        row = await one(cur, INSERT_METADATA, (bulk.metadata or "[]", orjson.dumps(bulk.own_metadata).decode(),
-                                               *keys))
+    md = bulk.metadata if bulk.metadata and bulk.metadata.get("i") is not None else None
+    if md is not None or bulk.own_metadata:
+        cols = [md[c] if md else None for c in MD_ARRAYS]
+        row = await one(cur, INSERT_METADATA, (*cols, orjson.dumps(bulk.own_metadata).decode(), *keys))
         assert row is not None
         applied.rows += int(row["matched"])
         calls = sorted(c for c in (row["unmatched"] or []) if c not in bulk.fold_calls)
@@ -91,13 +98,20 @@ async def write(m: Mirror, cur: Cursor, bulk: Bulk, tasks: dict[int, TaskState],
             for r in sorted(await m.source.all(m.source.sql.metadata_by_id, (calls,)), key=lambda r: int(r["id"])):
                 _skipped(applied, _describe("metadata", [r]), f"its task {r['task_id']} is not in the source's "
                                                               "tasks table")
-    if bulk.artifacts:
-        row = await one(cur, INSERT_ARTIFACTS, (bulk.artifacts, *keys))
+    art = bulk.artifacts if bulk.artifacts and bulk.artifacts.get("t") is not None else None
+    if art is not None:
+        row = await one(cur, INSERT_ARTIFACTS, (*(art[c] for c in ART_ARRAYS), *keys))
         assert row is not None
         applied.rows += int(row["matched"])
-        for f, u, st, t, a in sorted(row["unmatched"] or []):
-            _skipped(applied, f"artifacts of {f}/{u}/{st}/{t} attempt {a}",
-                     f"its task {t} is not in the source's tasks table")
+        lost = {(int(t), int(a)) for t, a in (row["unmatched"] or [])}
+        if lost:
+            # Their keys, for the log: rare (a task row missing from the source), so read again.
+            named = {(int(r["task_id"]), int(r["attempt_id"])): r
+                     for r in await m.source.all(m.source.sql.artifacts_of_runs, bulk.runs)}
+            for t, a in sorted(lost):
+                r = named.get((t, a), {"flow_id": "?", "run_number": "?", "step_name": "?"})
+                _skipped(applied, f"artifacts of {r['flow_id']}/{r['run_number']}/{r['step_name']}/{t} attempt {a}",
+                         f"its task {t} is not in the source's tasks table")
         for root, n in (row["roots"] or {}).items():
             # Attempts the replay would have sent to an unreadable datastore: counted the same.
             m.enricher.unreadable[root] = m.enricher.unreadable.get(root, 0) + int(n)

@@ -108,42 +108,46 @@ class SourceSql:
             "%s::smallint[]) AS k(f, n, s, i, at) ON a.flow_id = k.f AND a.run_number = k.n "
             "AND a.step_name = k.s AND a.task_id = k.i AND a.attempt_id = k.at")
         # The backfill's bulk path (backend/mirror/bulk.py). A metadata POST ("call") is a run of
-        # consecutive ids of one task in the batch; every row carries its call's first id and time,
-        # the order the replay applies calls in. Python reads the rows the translation folds
-        # (``fold.FOLD_FIELDS``) and those whose tags it must convert itself; every "clean" row
-        # travels as one JSON text, never decoded in Python, into Flowscope's INSERT ... SELECT.
+        # consecutive ids of one task in the batch; every row carries its call's first id and time
+        # (``call``: the replay applies calls in that order). Python reads the rows the translation
+        # folds (``fold.FOLD_FIELDS``) and those whose tags it must convert itself; every "clean" row
+        # travels as arrays, one per column in their text form, never decoded in Python, into
+        # Flowscope's INSERT ... SELECT.
         md_calls = (f"WITH b AS (SELECT {md_cols}, m.task_id IS DISTINCT FROM lag(m.task_id) OVER (ORDER BY m.id) "
                     f"AS brk FROM {m} m JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                     "ON m.flow_id = k.f AND m.run_number = k.n WHERE m.id <= %s), "
-                    "c AS (SELECT b.*, count(*) FILTER (WHERE brk) OVER (ORDER BY id) AS call FROM b), "
-                    "d AS (SELECT c.*, first_value(id) OVER w AS call_id, first_value(ts_epoch) OVER w AS call_ts, "
-                    f"{CLEAN_TAGS} AS clean FROM c WINDOW w AS (PARTITION BY call ORDER BY id)) ")
+                    "d AS (SELECT b.*, max(CASE WHEN brk THEN ARRAY[id, ts_epoch] END) OVER (ORDER BY id) AS call, "
+                    f"{CLEAN_TAGS} AS clean FROM b) ")
         self.metadata_to_fold = (md_calls + "SELECT id, flow_id, run_number, step_name, task_id, field_name, value, "
-                                 "type, tags, ts_epoch, call_id, call_ts, clean FROM d "
+                                 "type, tags, ts_epoch, call[1] AS call_id, call[2] AS call_ts, clean FROM d "
                                  "WHERE field_name = ANY(%s) OR NOT clean ORDER BY id")
-        self.metadata_bulk = (md_calls + "SELECT json_agg(json_build_object('i', id, 't', task_id, 'f', field_name, "
-                              "'v', value, 'y', type, 'g', CASE WHEN jsonb_typeof(tags) = 'array' THEN tags "
-                              "ELSE '[]'::jsonb END, 's', ts_epoch, 'c', call_id, 'k', call_ts))::text AS rows "
-                              "FROM d WHERE clean")
+        self.metadata_bulk = (md_calls + "SELECT array_agg(id)::text AS i, array_agg(task_id)::text AS t, "
+                              "array_agg(field_name)::text AS f, array_agg(value)::text AS v, "
+                              "array_agg(type)::text AS y, array_agg(CASE WHEN jsonb_typeof(tags) = 'array' "
+                              "THEN tags ELSE '[]'::jsonb END)::text AS g, array_agg(ts_epoch)::text AS s, "
+                              "array_agg(call[1])::text AS c, array_agg(call[2])::text AS k FROM d WHERE clean")
         # Artifacts: an attempt's rows go the bulk way when no datastore fact can come of them (every
         # ``:root:`` is a root known unreadable), their shas are sound and the attempt is not one
         # of the runs just finished (whose artifact names the tail must expect); the rest, the
         # replay's way. Parameters: runs, unreadable roots, runs with a recent attempt-done.
         art_groups = (f"WITH b AS (SELECT {art_cols} FROM {a} a JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                       "ON a.flow_id = k.f AND a.run_number = k.n), "
-                      "g AS (SELECT b.*, bool_and(COALESCE(sha ~ '[0-9A-Za-z]', false) AND (location IS NULL "
+                      "odd AS (SELECT DISTINCT flow_id, run_number, step_name, task_id, attempt_id FROM b "
+                      "WHERE NOT (COALESCE(sha ~ '[0-9A-Za-z]', false) AND (location IS NULL "
                       "OR location NOT LIKE ':root:%%' OR substr(location, 7) = ANY(%s::text[]))) "
-                      "OVER (PARTITION BY flow_id, run_number, step_name, task_id, attempt_id) "
-                      "AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[], %s::bigint[]) AS x(f, n) "
-                      "WHERE x.f = b.flow_id AND x.n = b.run_number) AS bulk FROM b) ")
+                      "UNION SELECT flow_id, run_number, step_name, task_id, attempt_id FROM b "
+                      "JOIN unnest(%s::text[], %s::bigint[]) AS x(f, n) ON x.f = b.flow_id AND x.n = b.run_number), "
+                      "g AS (SELECT b.*, odd.flow_id IS NULL AS bulk FROM b LEFT JOIN odd "
+                      "USING (flow_id, run_number, step_name, task_id, attempt_id)) ")
         self.artifacts_to_replay = (art_groups + "SELECT flow_id, run_number, step_name, task_id, name, location, "
                                     "sha, content_type, attempt_id, ts_epoch FROM g WHERE NOT bulk")
-        self.artifacts_bulk = (art_groups + "SELECT json_agg(json_build_object('f', flow_id, 'u', run_number, "
-                               "'st', step_name, 't', task_id, 'a', attempt_id, 'n', name, 'l', CASE WHEN location "
-                               "LIKE ':root:%%' THEN rtrim(substr(location, 7), '/') || '/' || flow_id || '/data/' "
-                               "|| left(sha, 2) || '/' || sha ELSE location END, 'h', sha, "
-                               "'e', COALESCE(content_type, 'pickle-v4'), 's', ts_epoch, 'r', CASE WHEN location "
-                               "LIKE ':root:%%' THEN substr(location, 7) END))::text AS rows FROM g WHERE bulk")
+        self.artifacts_bulk = (art_groups + "SELECT array_agg(task_id)::text AS t, array_agg(attempt_id)::text AS a, "
+                               "array_agg(name)::text AS n, array_agg(CASE WHEN location LIKE ':root:%%' "
+                               "THEN rtrim(substr(location, 7), '/') || '/' || flow_id || '/data/' || left(sha, 2) "
+                               "|| '/' || sha ELSE location END)::text AS l, array_agg(sha)::text AS h, "
+                               "array_agg(COALESCE(content_type, 'pickle-v4'))::text AS e, "
+                               "array_agg(ts_epoch)::text AS s, array_agg(CASE WHEN location LIKE ':root:%%' "
+                               "THEN substr(location, 7) END)::text AS r FROM g WHERE bulk")
         self.run_heartbeats = (f"SELECT r.flow_id, r.run_number, r.last_heartbeat_ts, r.tags FROM {r} r "
                                "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                                "ON r.flow_id = k.f AND r.run_number = k.n")
@@ -156,9 +160,11 @@ class SourceSql:
 # A metadata row whose tags Flowscope's INSERT ... SELECT converts exactly as the replay does
 # (``replay._strings``, ``wire.attempt_of_tags``): not an array (read as []), or an array of
 # strings whose ``attempt_id:`` tags all carry a plain number. Others go through the replay.
-CLEAN_TAGS = ("(jsonb_typeof(tags) IS DISTINCT FROM 'array' OR NOT jsonb_path_exists(tags, "
-              "'$[*] ? (@.type() != \"string\" || (@ starts with \"attempt_id:\" "
-              "&& !(@ like_regex \"^attempt_id:[0-9]{1,9}$\")))'))")
+# The first branches are the common cases, cheap; the path query decides the rest.
+CLEAN_TAGS = ("(CASE WHEN jsonb_typeof(tags) IS DISTINCT FROM 'array' THEN true "
+              "WHEN jsonb_array_length(tags) = 1 AND (tags ->> 0) ~ '^attempt_id:[0-9]{1,9}$' THEN true "
+              "ELSE NOT jsonb_path_exists(tags, '$[*] ? (@.type() != \"string\" || (@ starts with "
+              "\"attempt_id:\" && !(@ like_regex \"^attempt_id:[0-9]{1,9}$\")))') END)")
 
 # Goose versions of metaflow-service's schema this mirror reads. Older ones lack the indexes its
 # polls need (metadata by id: 20201002000616; runs by ts_epoch: 20210202145952); newer ones are
