@@ -44,11 +44,14 @@ _MD_COLS = "i bigint, t bigint, f text, v text, y text, g text[], s bigint, c bi
 # The source's clean rows (their attempt taken from the tags as ``wire.attempt_of_tags`` does)
 # and the replay's own rows (converted in Python), written in the replay's order: by call, then id.
 INSERT_METADATA = (
-    "WITH b AS (SELECT b.*, ARRAY(SELECT jsonb_array_elements_text(b.gj)) AS g FROM unnest(%s::bigint[], "
+    # Clean tags are strings only; the usual one tag (``attempt_id:N``) is read without a subquery.
+    "WITH b AS (SELECT b.*, CASE WHEN jsonb_array_length(b.gj) = 1 THEN ARRAY[b.gj ->> 0] "
+    "ELSE ARRAY(SELECT jsonb_array_elements_text(b.gj)) END AS g FROM unnest(%s::bigint[], "
     "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::bigint[], %s::bigint[], %s::bigint[]) "
     "AS b(i, t, f, v, y, gj, s, c, k)), "
-    "x AS (SELECT b.i, b.t, b.f, b.v, b.y, b.g, b.s, b.c, b.k, (SELECT substr(tag, 12)::int "
-    "FROM unnest(b.g) WITH ORDINALITY AS u(tag, n) WHERE tag LIKE 'attempt\\_id:%%' ORDER BY n LIMIT 1) AS a "
+    "x AS (SELECT b.i, b.t, b.f, b.v, b.y, b.g, b.s, b.c, b.k, CASE WHEN cardinality(b.g) = 1 "
+    "THEN CASE WHEN b.g[1] LIKE 'attempt\\_id:%%' THEN substr(b.g[1], 12)::int END ELSE (SELECT substr(tag, 12)::int "
+    "FROM unnest(b.g) WITH ORDINALITY AS u(tag, n) WHERE tag LIKE 'attempt\\_id:%%' ORDER BY n LIMIT 1) END AS a "
     f"FROM b UNION ALL SELECT * FROM json_to_recordset(%s::json) AS p({_MD_COLS}, a int)), " + _TASKS + ", "
     "ins AS (INSERT INTO metadata (task_pk, run_pk, attempt, field_name, value, type, tags, created_at) "
     "SELECT k.task_pk, k.run_pk, x.a, x.f, x.v, x.y, x.g, x.s "

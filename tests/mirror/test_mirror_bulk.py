@@ -51,6 +51,8 @@ def _add_odd_rows(admin_dsn: str) -> dict[str, Any]:
             # tags only Python converts: a number in them, a huge attempt id; an object (read as [])
             cur.execute(md, (*k, "odd-number-tag", "a", ts, '[1, "attempt_id:0"]'))
             cur.execute(md, (*k, "odd-object-tags", "c", ts, '{"x": 1}'))
+            cur.execute(md, (*k, "odd-one-tag", "e", ts, '["just-a-tag"]'))
+            cur.execute(md, (*k, "odd-two-tags", "f", ts, '["attempt_id:0", "attempt_id:1"]'))
             cur.execute(md, (*k, "odd-second-attempt-tag", "d", ts, '["attempt_id:x", "attempt_id:0", "z"]'))
             # the latest foreach path of the task, written after everything else of it
             cur.execute(md, (*k, "foreach-execution-path", "start:0", ts + 1, '["attempt_id:0"]'))
@@ -139,7 +141,7 @@ async def test_bulk_backfill_writes_the_rows_the_replay_writes(
         assert before[table] == after[table], f"{table} differs"
     # Odd rows are there: kept (converted), or skipped and reported the same way.
     names = Counter(dict(r)["field_name"] for r in after["metadata"].elements())
-    assert names["'odd-number-tag'"] == names["'odd-object-tags'"] == odd["tasks"] - 1
+    assert names["'odd-number-tag'"] == names["'odd-object-tags'"] == names["'odd-one-tag'"] == odd["tasks"] - 1
     assert names["'odd-huge-attempt'"] == 0
     arts = Counter(dict(r)["name"] for r in after["artifacts"].elements())
     assert arts["'remote'"] == odd["tasks"] - 1 and arts["'blank-sha'"] == 0 and arts["'lost'"] == 0
