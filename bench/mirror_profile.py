@@ -1,6 +1,6 @@
 """``python -m bench.mirror_profile``: where a mirror backfill's time goes (docs/benchmarks.md).
 
-    python -m bench.mirror_profile --runs 10000 --home /tmp/fs-mirror-profile [--writers 2]
+    python -m bench.mirror_profile --runs 10000 --home /tmp/fs-mirror-profile [--writers 2] [--no-bulk]
 
 Copies a generated source (made by ``bench.mirror backfill`` with the same --runs and --home;
 generated here if missing) into a fresh Flowscope database, like ``bench.mirror backfill``, and
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--home", required=True)
     p.add_argument("--writers", type=int, default=2)
     p.add_argument("--batch-runs", type=int, default=200)
+    p.add_argument("--no-bulk", action="store_true", help="replay every metadata and artifact row (to compare)")
     args = p.parse_args(argv)
     home = Path(args.home)
     sdsn = bm._server(home).get_uri()
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     _timed(bf, "_read", "source reads (overlapped with the writes)", phases)
 
     settings = load_settings({}, home=str(home), dsn=dst, mirror_source=src, mirror_batch_runs=args.batch_runs,
-                             mirror_backfill_writers=args.writers)
+                             mirror_backfill_writers=args.writers, mirror_backfill_bulk=not args.no_bulk)
     mirror = mm.Mirror(settings)
     postmaster = int((home / "pg" / "postmaster.pid").read_text().split()[0])
     pg0, cpu0, t0 = _postgres_cpu_s(postmaster), resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     time.sleep(0.5)     # let the postmaster reap the mirror's backends
     cpu1, pg1 = resource.getrusage(resource.RUSAGE_SELF), _postgres_cpu_s(postmaster)
     assert code == 0, f"the mirror stopped with {code}: {mirror.status.error}"
-    print(f"{args.runs:,} runs in {wall:.1f} s ({args.runs / wall:.0f} runs/s), {args.writers} writer(s); {bm.load()}")
+    print(f"{args.runs:,} runs in {wall:.1f} s ({args.runs / wall:.0f} runs/s), {args.writers} writer(s), "
+          f"{'replay' if args.no_bulk else 'bulk path'}; {bm.load()}")
     print(f"CPU: mirror process {cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime:.1f} s, "
           f"Postgres (all backends, both databases) {pg1 - pg0:.1f} s")
     for label, s in sorted(phases.items(), key=lambda kv: -kv[1]):

@@ -312,6 +312,9 @@ class Settings:
         2, "Batches the backfill writes into Flowscope's database at once, each on its own connection "
            "(the next batches are read from the source meanwhile); 1 writes them one after another.",
         check=_positive)
+    mirror_backfill_bulk: bool = setting(
+        True, "The backfill copies metadata and artifact rows set-wise (SQL joins them to the tasks) "
+              "instead of replaying each one; off replays every row (the live tail always does).")
     mirror_lookback: float = setting(
         60.0, "Seconds of source clock the poll for new runs looks back (run rows are found by ts_epoch, "
               "which the service sets before its INSERT commits; several service replicas may disagree).",

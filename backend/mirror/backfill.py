@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backend.ingest.db.pool import Cursor, transaction
+from backend.ingest.state import fold
 from backend.ingest.state.store import StateStore
 from backend.mirror import checkpoint as ck
+from backend.mirror.bulk import Bulk
 from backend.mirror.replay import Applied, Batch, RunKey, attempt_key
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 BATCH_TASKS = 5000
 FLOWS_PAGE = 1000
 ARTIFACTS_RECENT_MS = 120_000   # attempts finished this recently may still be registering artifacts
+RECENT_MARGIN_MS = 60_000       # against the wall clock stepping back between a read and its commit
 
 
 async def copy_flows(m: Mirror) -> None:
@@ -224,8 +227,48 @@ async def _task_counts(m: Mirror, runs: list[dict[str, Any]]) -> dict[RunKey, in
 
 async def _read(m: Mirror, runs: list[dict[str, Any]]) -> Batch:
     batch = Batch(complete=True)
+    if m.bulk:
+        await _fill_bulk(m, batch, runs)
+    else:
+        await _fill(m, batch, runs)
+    return batch
+
+
+async def _read_plain(m: Mirror, runs: list[dict[str, Any]]) -> Batch:
+    batch = Batch(complete=True)
     await _fill(m, batch, runs)
     return batch
+
+
+async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
+    """Like ``_fill``, but metadata and artifact rows the replay need not see stay JSON (``bulk``)."""
+    h = m.ckpt.horizon
+    assert h is not None
+    if not runs:
+        return
+    flows, numbers = [r["flow_id"] for r in runs], [int(r["run_number"]) for r in runs]
+    for r in runs:
+        key = (r["flow_id"], int(r["run_number"]))
+        batch.new_runs[key] = r
+        batch.heartbeats[key] = r
+    sql = m.source.sql
+    bulk = Bulk(runs=(flows, numbers), refill=lambda: _read_plain(m, runs))
+    batch.bulk = bulk
+    batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
+    batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
+    batch.metadata = await m.source.all(sql.metadata_to_fold, (flows, numbers, h["metadata_id"],
+                                                               list(fold.FOLD_FIELDS)))
+    bulk.fold_calls = {int(r["call_id"]) for r in batch.metadata}
+    bulk.metadata = await m.source.one(sql.metadata_bulk, (flows, numbers, h["metadata_id"]))
+    # Runs with an attempt done lately: their artifact names are needed in Python (``_note``).
+    # Taken before ``_note``'s bound, so it holds every run ``_note`` looks at (a margin for clock steps).
+    since = ck.now_ms() - ARTIFACTS_RECENT_MS - RECENT_MARGIN_MS
+    recent = sorted({(r["flow_id"], int(r["run_number"])) for r in batch.metadata
+                     if r["field_name"] == "attempt-done" and int(r["ts_epoch"]) >= since})
+    args = (flows, numbers, m.enricher.known_unreadable(), [k[0] for k in recent], [k[1] for k in recent])
+    batch.artifacts = await m.source.all(sql.artifacts_to_replay, args)
+    bulk.artifacts = await m.source.one(sql.artifacts_bulk, args)
+    _task_beats(batch)
 
 
 async def _fill(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:

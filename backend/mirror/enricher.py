@@ -53,6 +53,11 @@ class Enricher:
         except (StoreError, OSError, ValueError) as exc:
             return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
+    def known_unreadable(self) -> list[str]:
+        """Roots found unreadable by a probe still fresh: attempts there get no datastore facts."""
+        now = time.monotonic()
+        return sorted(r for r, (ok, at) in self._roots.items() if not ok and now - at < PROBE_EVERY_S)
+
     async def _readable(self, root: str) -> bool:
         known = self._roots.get(root)
         if known is not None and time.monotonic() - known[1] < PROBE_EVERY_S:

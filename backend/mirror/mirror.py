@@ -25,6 +25,7 @@ from backend.ingest.state.model import RunState
 from backend.ingest.state.store import StateStore
 from backend.mirror import checkpoint as ck
 from backend.mirror.backfill import backfill
+from backend.mirror.bulk import write as write_bulk
 from backend.mirror.enricher import Enricher
 from backend.mirror.replay import Applied, Batch, Replayer, RunKey
 from backend.mirror.source import SchemaRefused, Source, SourceUnavailable
@@ -77,6 +78,7 @@ class Mirror:
         self._published_phase = ""
         self._conflicts: set[RunKey] = set()
         self.writers = settings.mirror_backfill_writers
+        self.bulk = settings.mirror_backfill_bulk
         self.commit_lock = asyncio.Lock()
         self.on_progress: Callable[[MirrorStatus], None] | None = None
 
@@ -217,6 +219,8 @@ class Mirror:
                 raise
             log.warning("a batch of %d run(s) was refused by Flowscope's database (%s); applying run by run",
                         len(_run_keys(batch)), str(exc).strip().splitlines()[0])
+        if batch.bulk is not None and batch.bulk.refill is not None:
+            batch = await batch.bulk.refill()     # every row of its runs, for the replay alone
         total = Applied()
         async with self._committing() as (cur, seal):
             store = StateStore(cur, defer_flow_touch=True)
@@ -277,6 +281,9 @@ class Mirror:
         replayer = Replayer(store, self.enricher)
         await replayer.prepare(batch, known)
         applied = await replayer.apply(batch)
+        bulk = batch.bulk
+        if bulk is not None:
+            store.after_rows = lambda: write_bulk(self, cur, bulk, replayer.tasks, applied)
         await store.flush()
         applied.flow_touch = store.flow_touch
         await self.record_runs(cur, applied.runs)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.ingest.enrich import Enrichment
 from backend.ingest.shapes import stored_location
@@ -25,6 +25,9 @@ from backend.ingest.state.model import ArtifactRecord, MetadataRecord, RunState,
 from backend.ingest.state.store import StateStore
 from backend.ingest.wire import attempt_of_tags
 from backend.mirror.enricher import Enricher, Job
+
+if TYPE_CHECKING:
+    from backend.mirror.bulk import Bulk
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -72,6 +75,9 @@ class Batch:
     task_beats: dict[int, int] = field(default_factory=dict)       # source task_id -> last_heartbeat_ts
     # True when these are every row of the new runs (a backfill of whole runs).
     complete: bool = False
+    # The backfill's bulk path (backend/mirror/bulk.py): ``metadata`` then holds only the rows the
+    # replay folds or must write itself (each with its call's first id and time, and ``clean``).
+    bulk: Bulk | None = None
 
 
 @dataclass
@@ -92,6 +98,7 @@ class Replayer:
         self.runs: dict[RunKey, RunState] = {}
         self.tasks: dict[int, TaskState] = {}       # source task_id -> state
         self._ids: dict[int, str] = {}               # source task_id -> Flowscope task id
+        self.bulk: Bulk | None = None
 
     # -- runs and tasks ---------------------------------------------------------------------
 
@@ -133,6 +140,7 @@ class Replayer:
 
     async def apply(self, batch: Batch) -> Applied:
         out = Applied()
+        self.bulk = batch.bulk
         groups = _artifact_groups(batch.artifacts)
         infos = await self._enrich(batch, groups)
         done_at: dict[AttemptKey, tuple[int, int]] = {}
@@ -146,7 +154,11 @@ class Replayer:
         for t in batch.tasks:
             events.append(((int(t["ts_epoch"]), 1, int(t["task_id"])), "task", t))
         for call in _metadata_calls(batch.metadata):
-            events.append(((int(call[0]["ts_epoch"]), 2, int(call[0]["id"])), "metadata", call))
+            first = call[0]
+            if "call_id" in first:     # the bulk path's rows: a call's key is its first row's, read or not
+                events.append(((int(first["call_ts"]), 2, int(first["call_id"])), "metadata", call))
+            else:
+                events.append(((int(first["ts_epoch"]), 2, int(first["id"])), "metadata", call))
         for key, rows in groups.items():
             ts, mid = done_at.get(key, (min(int(r["ts_epoch"]) for r in rows), 1 << 62))
             events.append(((ts, 2, mid + 0.5), "artifacts", (key, rows)))
@@ -178,7 +190,16 @@ class Replayer:
             rows = [MetadataRecord(field_name=r["field_name"], value=r["value"], type=r["type"],
                                    tags=_strings(r["tags"]), attempt=attempt_of_tags(r["tags"]),
                                    ts=r["ts_epoch"]) for r in item]
-            self.store.add_metadata(task, rows)
+            if self.bulk is not None:
+                # The bulk write takes every row: the source's clean ones as they are, these (which
+                # only Python converts exactly) as converted here, in the replay's order.
+                own = [{"i": r["id"], "t": r["task_id"], "f": rec.field_name, "v": rec.value, "y": rec.type,
+                        "g": rec.tags, "s": rec.ts, "c": r["call_id"], "k": r["call_ts"], "a": rec.attempt}
+                       for rec, r in zip(rows, item) if not r["clean"]]
+                self.bulk.own_metadata.extend(own)
+                out.rows += -len(item)     # the bulk write counts them
+            else:
+                self.store.add_metadata(task, rows)
             fold.apply_metadata(task, rows)
         else:
             key, rows = item
@@ -287,7 +308,12 @@ def _metadata_calls(rows: list[Row]) -> list[list[Row]]:
     """Consecutive rows (by id) of the same task: one metadata POST, as the service received it."""
     calls: list[list[Row]] = []
     for r in sorted(rows, key=lambda r: int(r["id"])):
-        if calls and int(calls[-1][-1]["task_id"]) == int(r["task_id"]):
+        if "call_id" in r:     # the bulk path: the source numbered the calls (some rows are not read)
+            if calls and calls[-1][-1]["call_id"] == r["call_id"]:
+                calls[-1].append(r)
+            else:
+                calls.append([r])
+        elif calls and int(calls[-1][-1]["task_id"]) == int(r["task_id"]):
             calls[-1].append(r)
         else:
             calls.append([r])

@@ -75,6 +75,12 @@ def task_heartbeat(task: TaskState, ts: int) -> None:
 
 # -- metadata ----------------------------------------------------------------------------------
 
+# The metadata fields ``apply_metadata`` acts on; rows of other fields change no status (the
+# mirror's backfill copies those without replaying them, backend/mirror/bulk.py).
+FOLD_FIELDS = ("attempt", "attempt_ok", "attempt-done", "origin-run-id", "origin-task-id",
+               "foreach-execution-path", "end_step")
+
+
 def apply_metadata(task: TaskState, rows: list[MetadataRecord]) -> None:
     """Update statuses for one call's metadata rows of one task, in order."""
     run = task.run

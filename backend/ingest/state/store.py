@@ -7,6 +7,7 @@ for a batch of source rows. New rows are inserted with a few multi-row statement
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,8 @@ class StateStore:
         self.steps: dict[tuple[int, str], int] = {}          # (id(run), step) -> created_at
         self.metadata: list[tuple[TaskState, MetadataRecord]] = []
         self.artifacts: list[tuple[TaskState, ArtifactRecord]] = []
+        # More rows written at flush, once tasks have their keys (the mirror's bulk path).
+        self.after_rows: Callable[[], Awaitable[None]] | None = None
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -208,6 +211,9 @@ class StateStore:
         await self._write_attempts([t for t in tasks if t.task_pk is not None])
         await self._insert_metadata()
         out.artifacts_created = await self._insert_artifacts()
+        if self.after_rows is not None:
+            after, self.after_rows = self.after_rows, None
+            await after()
         await self._parents_by_query([t for t in tasks if t.task_pk is not None])
         for obj in [*runs, *tasks]:
             obj.dirty.clear()
