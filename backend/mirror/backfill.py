@@ -242,20 +242,12 @@ async def _read_plain(m: Mirror, runs: list[dict[str, Any]]) -> Batch:
 
 async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
     """Like ``_fill``, but metadata and artifact rows the replay need not see stay JSON (``bulk``)."""
-    h = m.ckpt.horizon
-    assert h is not None
     if not runs:
         return
-    flows, numbers = [r["flow_id"] for r in runs], [int(r["run_number"]) for r in runs]
-    for r in runs:
-        key = (r["flow_id"], int(r["run_number"]))
-        batch.new_runs[key] = r
-        batch.heartbeats[key] = r
+    flows, numbers, h = await _runs_steps_tasks(m, batch, runs)
     sql = m.source.sql
     bulk = Bulk(runs=(flows, numbers), refill=lambda: _read_plain(m, runs))
     batch.bulk = bulk
-    batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
-    batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
     batch.metadata = await m.source.all(sql.metadata_to_fold, (flows, numbers, h["metadata_id"],
                                                                list(fold.FOLD_FIELDS)))
     bulk.fold_calls = {int(r["call_id"]) for r in batch.metadata}
@@ -273,10 +265,22 @@ async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> Non
 
 async def _fill(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
     """Every row of these runs up to the horizon, into ``batch``."""
-    h = m.ckpt.horizon
-    assert h is not None
     if not runs:
         return
+    flows, numbers, h = await _runs_steps_tasks(m, batch, runs)
+    sql = m.source.sql
+    # By run, not by task: a row naming a task the tasks table lacks is seen (and reported).
+    batch.metadata = await m.source.all(sql.metadata_of_runs, (flows, numbers, h["metadata_id"]))
+    batch.artifacts = await m.source.all(sql.artifacts_of_runs, (flows, numbers))
+    _task_beats(batch)
+
+
+async def _runs_steps_tasks(m: Mirror, batch: Batch,
+                            runs: list[dict[str, Any]]) -> tuple[list[str], list[int], dict[str, Any]]:
+    """The runs into ``batch`` with their steps and their tasks up to the horizon; returns the
+    runs' (flows, numbers) arrays the other reads take, and the horizon."""
+    h = m.ckpt.horizon
+    assert h is not None
     flows, numbers = [r["flow_id"] for r in runs], [int(r["run_number"]) for r in runs]
     for r in runs:
         key = (r["flow_id"], int(r["run_number"]))
@@ -285,10 +289,7 @@ async def _fill(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> None:
     sql = m.source.sql
     batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
     batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
-    # By run, not by task: a row naming a task the tasks table lacks is seen (and reported).
-    batch.metadata = await m.source.all(sql.metadata_of_runs, (flows, numbers, h["metadata_id"]))
-    batch.artifacts = await m.source.all(sql.artifacts_of_runs, (flows, numbers))
-    _task_beats(batch)
+    return flows, numbers, h
 
 
 def _task_beats(batch: Batch) -> None:
