@@ -38,8 +38,15 @@ _names = itertools.count(1)
 log = logging.getLogger(__name__)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def _int_of(bits: int) -> Callable[[Any], bool]:
+    """An int that fits the column type: a bigger one is sent as a plain literal, where Postgres
+    compares it as numeric (``created_after=10**40`` matches nothing) instead of failing with
+    "bigint out of range" as a typed parameter would."""
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def test(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+    return test
 
 
 def _is_number(v: Any) -> bool:
@@ -59,7 +66,7 @@ def _is_json(v: Any) -> bool:
 
 
 _SCALARS: dict[str, Callable[[Any], bool]] = {
-    "smallint": _is_int, "integer": _is_int, "bigint": _is_int,
+    "smallint": _int_of(16), "integer": _int_of(32), "bigint": _int_of(64),
     "numeric": _is_number, "double precision": _is_number, "real": _is_number,
     "text": _is_text, "character varying": _is_text, "name": _is_text,
     "boolean": _is_bool, "jsonb": _is_json, "json": _is_json,

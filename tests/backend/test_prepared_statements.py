@@ -174,6 +174,12 @@ async def test_values_typed_differently_run_plain(one_conn_db: Db) -> None:
     with pytest.raises(psycopg2.errors.UndefinedFunction):
         await db.scalar("SELECT count(*) FROM pg_class WHERE relname = %(n)s", {"n": 5})
     assert await db.scalar("SELECT count(*) FROM pg_class WHERE relname = %(n)s", {"n": "pg_class"}) == 1
+    # an int beyond bigint where Postgres inferred bigint: plain, where it compares as numeric (the
+    # fuzzer's created_after=2.6e35 was a 500 "bigint out of range" as a typed parameter)
+    big = "SELECT count(*) FROM pg_class WHERE oid::bigint >= %(n)s"
+    assert await db.scalar(big, {"n": 10}) > 0
+    assert await db.scalar(big, {"n": 259876303319598612909686320009180086272}) == 0
+    assert await db.scalar(big, {"n": -(2 ** 63) - 1}) > 0
 
 
 class _TransactionPoolerDb(Db):
