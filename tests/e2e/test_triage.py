@@ -229,7 +229,7 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
     page.on("request", lambda r: asked.append(r.url) if re.search(r"/tasks/[^/]+/status$", r.url) else None)
     tip = page.get_by_role("tooltip")
     # Rows by step: start's header and lane, work's header and its six lanes. A sweep over every
-    # lane (one pointer move a frame, in the page: no round trip per move) shows each task's
+    # lane (pointer moves in the page, each given a few frames: no round trip per move) shows each task's
     # tooltip and asks nothing.
     lanes = [1, 3, 4, 5, 6, 7, 8]
     seen = page.evaluate("""async ({ lanes, axis, row, labelW }) => {
@@ -240,8 +240,12 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
       for (const v of lanes) {
         for (let x = r.left + labelW + 2; x < r.right; x += 100) {
           move(x, r.top + axis + v * row + row / 2);
-          await new Promise((ok) => requestAnimationFrame(ok));
-          const t = document.querySelector("[role=tooltip] .tt-title");
+          // the tooltip follows within a frame or two; a loaded machine may need a few more
+          let t = null;
+          for (let f = 0; f < 8 && !t; f++) {
+            await new Promise((ok) => requestAnimationFrame(ok));
+            t = document.querySelector("[role=tooltip] .tt-title");
+          }
           if (t && !(t.textContent in titles)) titles[t.textContent] = [x, r.top + axis + v * row + row / 2];
         }
       }
