@@ -229,9 +229,16 @@ class RayExecutor:
         for node_id, (node, ref) in refs.items():
             where = f"Ray node {node['NodeManagerHostname']} ({_short(node_id)})"
             ready, _ = ray.wait([ref], timeout=PROBE_TIMEOUT)
-            if not ready:
-                raise RayExecutorError(f"{where} did not answer a datastore check within {PROBE_TIMEOUT:g} s")
-            out = ray.get(ref)
+            try:
+                if not ready:
+                    raise RayExecutorError(f"{where} did not answer a datastore check within {PROBE_TIMEOUT:g} s")
+                out = ray.get(ref)
+            except (ray.exceptions.RayError, RayExecutorError):
+                # A node listed alive a moment ago may have died since (its death is noticed after
+                # missed heartbeats): it will run nothing of this run, so it needs no check.
+                if all(n["NodeID"] != node_id for n in self.nodes(refresh=True)):
+                    continue
+                raise
             if not out["ok"]:
                 raise RayExecutorError(
                     f"the datastore {root} is not shared with {where}: {out['error']}. Every node must "
