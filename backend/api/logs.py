@@ -54,7 +54,7 @@ async def get_log(request: web.Request) -> web.Response:
     page = await source_for(request.app, run).log_page(run, task, attempt, stream, complete, window)
     nxt = encode_cursor("log", [page.end]) if page.end <= page.total else None
     return respond.page(request, page.lines, nxt, immutable=page.immutable, total_lines=page.total,
-                        complete=complete, attempt=attempt, stream=stream)
+                        complete=complete, attempt=attempt, stream=stream, seq=page.seq)
 
 
 async def download_log(request: web.Request) -> web.StreamResponse:

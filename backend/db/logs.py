@@ -36,6 +36,17 @@ async def last_line(db: Db, task_pk: int, attempt: int, stream: str) -> int:
     return int(value or 0)
 
 
+LAST_CHUNK = f"""SELECT first_line + n_lines - 1 AS last_line, change_seq FROM log_chunks
+                 WHERE {KEY} ORDER BY seq DESC LIMIT 1"""
+
+
+async def last_line_and_seq(db: Db, task_pk: int, attempt: int, stream: str) -> tuple[int, int]:
+    """The log's last line and its newest chunk's change_seq (0, 0 before the first chunk). One
+    writer appends a stream's chunks in order, so every chunk of it at or below that seq is read."""
+    row = await db.one(LAST_CHUNK, _key(task_pk, attempt, stream))
+    return (0, 0) if row is None else (int(row["last_line"]), int(row["change_seq"]))
+
+
 async def chunks_for_range(db: Db, task_pk: int, attempt: int, stream: str, start: int,
                            end: int) -> list[Row]:
     return await db.all(CHUNKS_FOR_RANGE, {**_key(task_pk, attempt, stream), "start": start, "end": end})

@@ -13,7 +13,11 @@ SCHEMAS = {
                    description="One line: its number (1-based) and time (epoch ms; null when the "
                                "record had no valid timestamp)."),
     "LogPageInfo": obj({"total_lines": INT, "complete": BOOL, "attempt": INT,
-                        "stream": {"type": "string", "enum": list(STREAMS)}}),
+                        "stream": {"type": "string", "enum": list(STREAMS)},
+                        "seq": {**nullable(INT), "description":
+                                "On a tail page of a log Flowscope records: subscribe to the log "
+                                "with this `since` to get every line written after the page. Null "
+                                "otherwise (Metaflow-recorded logs are polled; see docs/api.md)."}}),
 }
 
 

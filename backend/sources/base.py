@@ -59,6 +59,7 @@ class LogPage:
     end: int                      # one past the last line asked for (the next page starts here)
     total: int                    # lines in the log so far
     immutable: bool               # the page can never change (its ETag may be cached for good)
+    seq: int | None = None        # tail pages of native logs: the live feed's seq to follow from
 
 
 @dataclass(frozen=True, slots=True)

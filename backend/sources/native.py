@@ -48,12 +48,13 @@ class NativeSource:
         db = self.app[DB]
         key = (task["task_pk"], attempt, stream)
         if window.tail is not None:
-            total = await logs_db.last_line(db, *key)
+            total, seq = await logs_db.last_line_and_seq(db, *key)
             start, end = window.lines(total)
             chunks = await logs_db.chunks_for_range(db, *key, start, end) if total else []
-        else:
-            start, end = window.lines(0)
-            chunks, total = await logs_db.chunks_and_last_line(db, *key, start, end)
+            # The tail's reader follows the log from here: chunks after `seq` are the lines it lacks.
+            return LogPage(await read_lines(self.app, chunks, start, end), end, total, immutable=complete, seq=seq)
+        start, end = window.lines(0)
+        chunks, total = await logs_db.chunks_and_last_line(db, *key, start, end)
         # Chunks are written whole and never change: a finished attempt's page is final.
         return LogPage(await read_lines(self.app, chunks, start, end), end, total, immutable=complete)
 

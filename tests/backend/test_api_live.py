@@ -77,6 +77,40 @@ async def test_log_lines_stream(api: TestClient[Any, Any], pg_dsn: str, app_sett
     await ws.close()
 
 
+async def test_log_tail_page_says_where_to_follow_from(api: TestClient[Any, Any], pg_dsn: str,
+                                                      app_settings: Any) -> None:
+    """A line written between the tail page and the subscription reaches the follower, and no
+    line of the page is sent again: the page's seq is the subscription's since."""
+    store = new_store(pg_dsn)
+    run = new_run(store)
+    task = store.create_task(run, "start")
+    store.start_attempt(task, 0)
+    ds = open_datastore(app_settings)
+    path = f"/api/flows/LiveFlow/runs/{run.run_id}/steps/start/tasks/{task.task_id}/logs/stdout"
+
+    def chunk(seq: int, first: int, texts: list[str]) -> None:
+        body = "".join(f"{1000 + first + i}\t{t}\n" for i, t in enumerate(texts)).encode()
+        key = log_chunk_key("LiveFlow", run.run_id, "start", task.task_id, 0, "stdout", seq)
+        ds.put(key, body)
+        store.record_log_chunk(task, 0, "stdout", seq, first, len(texts), len(body), 1000 + first,
+                               1000 + first + len(texts) - 1, key)
+
+    empty = await (await api.get(path, params={"tail": "10"})).json()
+    assert empty["total_lines"] == 0 and empty["seq"] == 0
+    chunk(0, 1, ["one", "two"])
+    page = await (await api.get(path, params={"tail": "10"})).json()
+    assert [ln["text"] for ln in page["data"]] == ["one", "two"] and page["seq"] > 0
+    chunk(1, 3, ["three"])                      # after the page, before the subscription
+    ws = await api.ws_connect("/api/ws")
+    await ws.send_json({"type": "subscribe", "id": "log", "resource": path, "since": page["seq"]})
+    got = [m["data"] for m in await drain(ws) if m.get("id") == "log" and m["type"] == "insert"]
+    assert got == [{"line": 3, "ts": 1003, "text": "three"}]
+    await ws.close()
+    # A page that is not the tail names no seq.
+    ranged = await (await api.get(path, params={"from_line": "1"})).json()
+    assert ranged["seq"] is None and ranged["total_lines"] == 3
+
+
 async def test_resync_with_since_gets_exactly_what_was_missed(api: TestClient[Any, Any], pg_dsn: str) -> None:
     store = new_store(pg_dsn)
     run = new_run(store)

@@ -82,6 +82,11 @@ def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: 
         page.keyboard.press("Enter")
         log = page.get_by_test_id("log-stdout")
         log.get_by_text("tick 2", exact=True).wait_for(timeout=30_000)
+        # The log is followed from its tail page's seq (lines written between the page and the
+        # subscription are replayed by the server), not from the moment of subscribing (no since);
+        # 0 when the page came before the first chunk.
+        log_sub = wait_until_sent(page, sent, f"/steps/work/tasks/{task_id}/logs/stdout?attempt=0")
+        assert isinstance(log_sub.get("since"), int) and log_sub["since"] >= 0, log_sub
         # Later lines stream in while the view is open.
         log.get_by_text("tick 20", exact=True).wait_for(timeout=30_000)
 

@@ -917,6 +917,8 @@ export interface components {
             attempt: number;
             /** @enum {string} */
             stream: "stdout" | "stderr";
+            /** @description On a tail page of a log Flowscope records: subscribe to the log with this `since` to get every line written after the page. Null otherwise (Metaflow-recorded logs are polled; see docs/api.md). */
+            seq: number | null;
         };
         /** @description A metadata field of a task (attempt null: task-wide). */
         MetadataField: {
@@ -3130,6 +3132,8 @@ export interface operations {
                         attempt: number;
                         /** @enum {string} */
                         stream: "stdout" | "stderr";
+                        /** @description On a tail page of a log Flowscope records: subscribe to the log with this `since` to get every line written after the page. Null otherwise (Metaflow-recorded logs are polled; see docs/api.md). */
+                        seq: number | null;
                     };
                 };
             };

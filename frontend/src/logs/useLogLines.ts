@@ -35,6 +35,9 @@ export function useLogLines(task: TaskRef, stream: Stream, asked: number | null,
   const [version, setVersion] = useState(0);
   const totalRef = useRef(0);
   const [answered, setAnswered] = useState<number | null>(asked);
+  // The live feed's seq of the opening tail page: following from it, no line written between that
+  // answer and the subscription is missed (null: follow from the subscription on; see LogPageInfo.seq).
+  const followFrom = useRef<number | null>(null);
   const attempt = asked ?? answered;
   const attemptRef = useRef(attempt);
   attemptRef.current = attempt;
@@ -54,6 +57,7 @@ export function useLogLines(task: TaskRef, stream: Stream, asked: number | null,
     fetchLogPage(task, stream, asked, { tail: PAGE }, ctl.signal)
       .then(async (page) => {
         storeRef.current.add(page.data);
+        followFrom.current = page.seq ?? null;
         const total = page.total_lines;
         const answeredAttempt = asked ?? page.attempt ?? null;
         setAnswered(answeredAttempt);
@@ -100,7 +104,7 @@ export function useLogLines(task: TaskRef, stream: Stream, asked: number | null,
 
   // Follow-tail: lines are pushed by the server while the attempt is still being written.
   const live = state.status === "ready" && !state.complete;
-  useLiveResource("log", live ? apiUrl(logPath(task, stream), { attempt }) : null, null, (event) => {
+  useLiveResource("log", live ? apiUrl(logPath(task, stream), { attempt }) : null, live ? followFrom.current : null, (event) => {
     const line: LogLine = event.data;
     storeRef.current.add([line]);
     const old = totalRef.current;
