@@ -26,6 +26,7 @@ from backend.ingest.state.store import StateStore
 from backend.mirror import checkpoint as ck
 from backend.mirror.bulk import ART_ARRAYS, MD_ARRAYS, Bulk
 from backend.mirror.replay import Applied, Batch, RunKey, attempt_key
+from backend.mirror.source_sql import unpack
 
 if TYPE_CHECKING:
     from backend.mirror.mirror import Mirror
@@ -299,10 +300,10 @@ def _arrays(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, str
     """Take the row of arrays out of ``rows`` (the one with ``bulk``): its arrays by column name."""
     for i in (len(rows) - 1, *range(len(rows) - 1)):    # the last row, unless the source reorders
         if rows[i]["bulk"] is not None:
-            arrays = rows.pop(i)["bulk"]
+            packed = rows.pop(i)["bulk"]
             for r in rows:
                 del r["bulk"]
-            return dict(zip(names, arrays, strict=True))
+            return unpack(packed, names)
     raise RuntimeError("the source returned no row of arrays")
 
 
