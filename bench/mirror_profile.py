@@ -8,6 +8,14 @@ prints: the time the mirror waited on each kind of Flowscope statement (summed o
 writers, so it can exceed the wall time), the time in the replay's phases, the trigger
 functions' time from ``pg_stat_user_functions`` (``track_functions = all`` on that database),
 and the CPU of the mirror process and of every Postgres backend (both databases) meanwhile.
+Then the Postgres CPU of each statement, source reads and Flowscope writes apart: the time its
+backend spent on a CPU while the statement ran (``/proc/<backend pid>/schedstat``, in ns; the
+backend does nothing else meanwhile), in ms per copied run, with what no statement accounts for
+(background processes: WAL writer, checkpointer, autovacuum) as the rest.
+``--alter SQL`` runs SQL on the fresh Flowscope database before the copy (e.g. drop a foreign key or
+an index, to see what it costs; the rows are then not those of a real copy). ``--explain`` prints
+``EXPLAIN (ANALYZE, BUFFERS)`` of the bulk INSERTs of one batch, replayed afterwards in a rolled-back
+transaction (its rows deleted first) with that batch's arguments (foreign-key and trigger times appear there).
 Instrumentation costs a little; compare shares, and take rates from ``bench.mirror``.
 """
 
@@ -80,6 +88,59 @@ def _postgres_cpu_s(postmaster: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _backend_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _statement_names() -> dict[str, str]:
+    """The mirror's statements by their text: source reads (``source.``) and Flowscope writes."""
+    from backend.ingest.state import sql as state_sql
+    from backend.mirror import bulk, checkpoint
+    from backend.mirror.source_sql import Names, SourceSql
+
+    names: dict[str, str] = {}
+    for attr, text in vars(SourceSql(Names())).items():
+        if isinstance(text, str):
+            names[text] = f"source.{attr}"
+    for mod, prefix in ((state_sql, "fs."), (bulk, "fs.bulk."), (checkpoint, "fs.checkpoint.")):
+        for attr, text in vars(mod).items():
+            if attr.isupper() and isinstance(text, str) and len(text) > 20:
+                names.setdefault(text, prefix + attr)
+    return names
+
+
+class _StatementCpu:
+    """Every aiopg statement of this process, timed by its backend's CPU (schedstat) and named."""
+
+    def __init__(self) -> None:
+        import aiopg
+
+        self.cpu: dict[str, float] = collections.defaultdict(float)
+        self.n: collections.Counter[str] = collections.Counter()
+        self.calls: dict[str, list[Any]] = {}      # the arguments of one call per bulk INSERT (--explain)
+        names = _statement_names()
+        real = aiopg.Cursor.execute
+        me = self
+
+        async def execute(cur: Any, operation: str, parameters: Any = None, **kwargs: Any) -> Any:
+            conn = cur._impl.connection
+            pid, db = conn.get_backend_pid(), conn.info.dbname
+            side = "source" if db.startswith("mfsource") else "fs"
+            label = names.get(operation) or f"{side}: " + re.sub(r"\s+", " ", operation)[:50]
+            if not label.startswith(side):
+                label = f"{side}: {label}"     # a Flowscope statement text run on the source, say
+            if label.startswith("fs.bulk.INSERT") and me.n[label] == 20:
+                me.calls[label] = [operation, parameters]
+            ns0 = _backend_ns(pid)
+            try:
+                return await real(cur, operation, parameters, **kwargs)
+            finally:
+                me.cpu[label] += (_backend_ns(pid) - ns0) / 1e9
+                me.n[label] += 1
+
+        aiopg.Cursor.execute = execute  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str] | None = None) -> int:
     from backend.ingest.state import store as store_module
     from backend.mirror import backfill as bf
@@ -93,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--writers", type=int, default=2)
     p.add_argument("--batch-runs", type=int, default=200)
     p.add_argument("--no-bulk", action="store_true", help="replay every metadata and artifact row (to compare)")
+    p.add_argument("--alter", default="", help="SQL run on the fresh Flowscope database before the copy")
+    p.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) one batch's bulk INSERTs")
     args = p.parse_args(argv)
     home = Path(args.home)
     sdsn = bm._server(home).get_uri()
@@ -107,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     admin = bm._admin(dst)
     with admin.cursor() as cur:
         cur.execute("ALTER DATABASE flowscope_mirror_profile SET track_functions = 'all'")
+        if args.alter:
+            cur.execute(args.alter)
     admin.close()
 
     times: dict[str, float] = collections.defaultdict(float)
@@ -122,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     _timed(store_module.StateStore, "flush", "Flowscope statements of the batch (flush)", phases)
     _timed(mm.Mirror, "apply", "batch transaction, end to end", phases)
     _timed(bf, "_read", "source reads (overlapped with the writes)", phases)
+    stmts = _StatementCpu()
 
     settings = load_settings({}, home=str(home), dsn=dst, mirror_source=src, mirror_batch_runs=args.batch_runs,
                              mirror_backfill_writers=args.writers, mirror_backfill_bulk=not args.no_bulk)
@@ -143,7 +209,31 @@ def main(argv: list[str] | None = None) -> int:
     print("statement (first 60 characters): seconds, count")
     for key, s in sorted(times.items(), key=lambda kv: -kv[1])[:12]:
         print(f"{s:9.2f} s  {counts[key]:6d}  {key}")
+    pg_total = pg1 - pg0
+    print(f"Postgres CPU per statement (backend schedstat), ms per run; {args.runs:,} runs:")
+    for side in ("source", "fs"):
+        rows = sorted(((k, v) for k, v in stmts.cpu.items() if k.startswith(side)), key=lambda kv: -kv[1])
+        total = sum(v for _k, v in rows)
+        print(f"  {side}: {total:.2f} s = {total * 1000 / args.runs:.3f} ms/run")
+        for k, v in rows:
+            if v >= 0.05:
+                print(f"    {v * 1000 / args.runs:7.3f} ms/run  {v:7.2f} s  {stmts.n[k]:6d}  {k}")
+    rest = pg_total - sum(stmts.cpu.values())
+    print(f"  outside the statements (background processes, connections): {rest:.2f} s = "
+          f"{rest * 1000 / args.runs:.3f} ms/run")
     conn = psycopg2.connect(dst)
+    if args.explain:
+        with conn.cursor() as cur:
+            for label, (op, params) in sorted(stmts.calls.items()):
+                # The INSERT runs again on rows already there (artifacts' ON CONFLICT DO NOTHING
+                # would find every row): that batch's rows are deleted first, all rolled back.
+                table = "metadata" if "METADATA" in label else "artifacts"
+                cur.execute(f"DELETE FROM {table} WHERE task_pk = ANY(%s)", (params[-2],))
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + op, params)
+                print(f"EXPLAIN ANALYZE {label}:")
+                for (line,) in cur.fetchall():
+                    print("   ", line)
+                conn.rollback()
     with conn.cursor() as cur:
         cur.execute("SELECT funcname, calls, round(total_time::numeric / 1000, 2), round(self_time::numeric / 1000, 2) "
                     "FROM pg_stat_user_functions ORDER BY total_time DESC")

@@ -24,8 +24,9 @@ from backend.ingest.db.pool import Cursor, transaction
 from backend.ingest.state import fold
 from backend.ingest.state.store import StateStore
 from backend.mirror import checkpoint as ck
-from backend.mirror.bulk import Bulk
+from backend.mirror.bulk import ART_ARRAYS, MD_ARRAYS, Bulk
 from backend.mirror.replay import Applied, Batch, RunKey, attempt_key
+from backend.mirror.source_sql import unpack
 
 if TYPE_CHECKING:
     from backend.mirror.mirror import Mirror
@@ -248,18 +249,21 @@ async def _fill_bulk(m: Mirror, batch: Batch, runs: list[dict[str, Any]]) -> Non
     sql = m.source.sql
     bulk = Bulk(runs=(flows, numbers), refill=lambda: _read_plain(m, runs))
     batch.bulk = bulk
-    batch.metadata = await m.source.all(sql.metadata_to_fold, (flows, numbers, h["metadata_id"],
-                                                               list(fold.FOLD_FIELDS)))
+    # One read each of the runs' metadata and artifact rows: the rows for Python, then a last one
+    # holding the rest as arrays (``bulk``).
+    rows = await m.source.all(sql.metadata_batch, (flows, numbers, h["metadata_id"], list(fold.FOLD_FIELDS)))
+    bulk.metadata = _arrays(rows, MD_ARRAYS)
+    batch.metadata = rows
     bulk.fold_calls = {int(r["call_id"]) for r in batch.metadata}
-    bulk.metadata = await m.source.one(sql.metadata_bulk, (flows, numbers, h["metadata_id"]))
     # Runs with an attempt done lately: their artifact names are needed in Python (``_note``).
     # Taken before ``_note``'s bound, so it holds every run ``_note`` looks at (a margin for clock steps).
     since = ck.now_ms() - ARTIFACTS_RECENT_MS - RECENT_MARGIN_MS
     recent = sorted({(r["flow_id"], int(r["run_number"])) for r in batch.metadata
                      if r["field_name"] == "attempt-done" and int(r["ts_epoch"]) >= since})
     args = (flows, numbers, m.enricher.known_unreadable(), [k[0] for k in recent], [k[1] for k in recent])
-    batch.artifacts = await m.source.all(sql.artifacts_to_replay, args)
-    bulk.artifacts = await m.source.one(sql.artifacts_bulk, args)
+    rows = await m.source.all(sql.artifacts_batch, args)
+    bulk.artifacts = _arrays(rows, ART_ARRAYS)
+    batch.artifacts = rows
     _task_beats(batch)
 
 
@@ -290,6 +294,17 @@ async def _runs_steps_tasks(m: Mirror, batch: Batch,
     batch.steps = await m.source.all(sql.steps_of_runs, (flows, numbers))
     batch.tasks = await m.source.all(sql.tasks_of_runs, (flows, numbers, h["task_id"], 0, BATCH_TASKS * 2 + 1))
     return flows, numbers, h
+
+
+def _arrays(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, str | None]:
+    """Take the row of arrays out of ``rows`` (the one with ``bulk``): its arrays by column name."""
+    for i in (len(rows) - 1, *range(len(rows) - 1)):    # the last row, unless the source reorders
+        if rows[i]["bulk"] is not None:
+            packed = rows.pop(i)["bulk"]
+            for r in rows:
+                del r["bulk"]
+            return unpack(packed, names)
+    raise RuntimeError("the source returned no row of arrays")
 
 
 def _task_beats(batch: Batch) -> None:

@@ -8,12 +8,13 @@ and a few string rules; the statuses need only the metadata fields the translati
 * the replay (``replay.Replayer``) reads and folds the metadata rows of those fields, plus any row
   whose tags only Python converts exactly (``source_sql.CLEAN_TAGS``), which it also writes;
 * every other metadata row — and the folded ones too — arrives from the source as arrays, one
-  per column in their text form (``metadata_bulk``: never decoded in Python), and is written by
+  per column in their text form (the last row of ``metadata_batch``, the statement that also
+  returns the rows to fold, so each row is read once; never decoded in Python), and is written by
   one ``INSERT … SELECT`` that joins them to the batch's tasks, in the order the replay would
   have written them (by call, then id);
 * an attempt's artifact rows take the same way when the datastore can add nothing to them (every
   ``:root:`` names a root known unreadable, see ``Enricher.known_unreadable``), their shas are
-  sound and their run did not just finish (see ``artifacts_bulk``); the other attempts are replayed.
+  sound and their run did not just finish (see ``artifacts_batch``); the other attempts are replayed.
 
 The rows written are the rows the replay writes (tests/mirror/test_mirror_bulk.py compares both
 ways table by table). Rows of a task the source's tasks table lacks are not written and are
@@ -59,7 +60,7 @@ INSERT_METADATA = (
     "SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM x JOIN k ON k.tid = x.t) AS matched, "
     "(SELECT array_agg(DISTINCT x.c) FROM x WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.tid = x.t)) AS unmatched"
 )
-MD_ARRAYS = ("i", "t", "f", "v", "y", "g", "s", "c", "k")     # metadata_bulk's columns, in INSERT_METADATA's order
+MD_ARRAYS = ("i", "t", "f", "v", "y", "g", "s", "c", "k")     # metadata_batch's arrays, in INSERT_METADATA's order
 INSERT_ARTIFACTS = (
     "WITH x AS (SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], "
     "%s::bigint[], %s::text[]) AS x(t, a, n, l, h, e, s, r)), " + _TASKS + ", "
@@ -69,10 +70,11 @@ INSERT_ARTIFACTS = (
     "SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM x JOIN k ON k.tid = x.t) AS matched, "
     "(SELECT array_agg(DISTINCT ARRAY[x.t, x.a]) FROM x "
     "WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.tid = x.t)) AS unmatched, "
-    "(SELECT json_object_agg(q.r, q.n) FROM (SELECT x.r, count(DISTINCT (x.t, x.a)) AS n FROM x "
-    "JOIN k ON k.tid = x.t WHERE x.r IS NOT NULL GROUP BY x.r) q) AS roots"
+    # attempts per datastore root; DISTINCT on plain columns (a row value compares field by field, slowly)
+    "(SELECT json_object_agg(q.r, q.n) FROM (SELECT d.r, count(*) AS n FROM (SELECT DISTINCT x.r, x.t, x.a "
+    "FROM x JOIN k ON k.tid = x.t WHERE x.r IS NOT NULL) d GROUP BY d.r) q) AS roots"
 )
-ART_ARRAYS = ("t", "a", "n", "l", "h", "e", "s", "r")     # artifacts_bulk's columns, in INSERT_ARTIFACTS' order
+ART_ARRAYS = ("t", "a", "n", "l", "h", "e", "s", "r")     # artifacts_batch's arrays, in INSERT_ARTIFACTS' order
 
 
 @dataclass

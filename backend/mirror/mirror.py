@@ -278,6 +278,8 @@ class Mirror:
 
     async def _apply_in(self, cur: Cursor, batch: Batch, known: dict[int, Any]) -> Applied:
         store = StateStore(cur, defer_flow_touch=True)
+        # A backfill batch of whole new runs counts their tasks itself (no trigger UPDATE of them).
+        store.precount = batch.bulk is not None
         replayer = Replayer(store, self.enricher)
         await replayer.prepare(batch, known)
         applied = await replayer.apply(batch)

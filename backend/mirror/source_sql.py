@@ -15,8 +15,8 @@ Which index serves each one (tests/mirror/test_source_plans.py EXPLAINs them on 
 | metadata of runs, of tasks | ``metadata_v3_akey`` (flow_id, run_number, step_name, task_id, field_name) |
 | new metadata, metadata by id (gaps) | ``metadata_v3_pkey`` (id, ...) |
 | artifacts of runs, of tasks, of task attempts | ``artifact_v3_pkey`` (flow_id, run_number, step_name, task_id, attempt_id, name) |
-| backfill bulk path: metadata to fold / as JSON | ``metadata_v3_akey`` (as metadata of runs) |
-| backfill bulk path: artifacts to replay / as JSON | ``artifact_v3_pkey`` (as artifacts of runs) |
+| backfill bulk path: metadata to fold + the others as arrays | ``metadata_v3_akey`` (as metadata of runs) |
+| backfill bulk path: artifacts to replay + the others as arrays | ``artifact_v3_pkey`` (as artifacts of runs) |
 
 Batches of keys travel as arrays joined with ``unnest`` (a nested loop of index lookups).
 """
@@ -112,20 +112,25 @@ class SourceSql:
         # (``call``: the replay applies calls in that order). Python reads the rows the translation
         # folds (``fold.FOLD_FIELDS``) and those whose tags it must convert itself; every "clean" row
         # travels as arrays, one per column in their text form, never decoded in Python, into
-        # Flowscope's INSERT ... SELECT.
+        # Flowscope's INSERT ... SELECT. Both come from one statement, so each row is read once.
         md_calls = (f"WITH b AS (SELECT {md_cols}, m.task_id IS DISTINCT FROM lag(m.task_id) OVER (ORDER BY m.id) "
                     f"AS brk FROM {m} m JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                     "ON m.flow_id = k.f AND m.run_number = k.n WHERE m.id <= %s), "
                     "d AS (SELECT b.*, max(CASE WHEN brk THEN ARRAY[id, ts_epoch] END) OVER (ORDER BY id) AS call, "
                     f"{CLEAN_TAGS} AS clean FROM b) ")
-        self.metadata_to_fold = (md_calls + "SELECT id, flow_id, run_number, step_name, task_id, field_name, value, "
-                                 "type, tags, ts_epoch, call[1] AS call_id, call[2] AS call_ts, clean FROM d "
-                                 "WHERE field_name = ANY(%s) OR NOT clean ORDER BY id")
-        self.metadata_bulk = (md_calls + "SELECT array_agg(id)::text AS i, array_agg(task_id)::text AS t, "
-                              "array_agg(field_name)::text AS f, array_agg(value)::text AS v, "
-                              "array_agg(type)::text AS y, array_agg(CASE WHEN jsonb_typeof(tags) = 'array' "
-                              "THEN tags ELSE '[]'::jsonb END)::text AS g, array_agg(ts_epoch)::text AS s, "
-                              "array_agg(call[1])::text AS c, array_agg(call[2])::text AS k FROM d WHERE clean")
+        # One statement per batch reads every row once: the rows Python folds, in id order, and
+        # after them one more row whose ``bulk`` packs the clean rows' arrays (``packed``; ``d`` is
+        # materialised once, being read twice). Parameters: runs, horizon, the fold fields.
+        self.metadata_batch = (md_calls + "SELECT * FROM (SELECT id, flow_id, run_number, step_name, task_id, "
+                               "field_name, value, type, tags, ts_epoch, call[1] AS call_id, call[2] AS call_ts, "
+                               "clean, NULL::text AS bulk FROM d WHERE field_name = ANY(%s) OR NOT clean "
+                               "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+                               "NULL, NULL, " + packed(["array_agg(id)", "array_agg(task_id)", "array_agg(field_name)",
+                                                        "array_agg(value)", "array_agg(type)",
+                                                        "array_agg(CASE WHEN jsonb_typeof(tags) = 'array' THEN tags "
+                                                        "ELSE '[]'::jsonb END)", "array_agg(ts_epoch)",
+                                                        "array_agg(call[1])", "array_agg(call[2])"], "d WHERE clean")
+                               + ") u ORDER BY id NULLS LAST")
         # Artifacts: an attempt's rows go the bulk way when no datastore fact can come of them (every
         # ``:root:`` is a root known unreadable), their shas are sound and the attempt is not one
         # of the runs just finished (whose artifact names the tail must expect); the rest, the
@@ -139,15 +144,18 @@ class SourceSql:
                       "JOIN unnest(%s::text[], %s::bigint[]) AS x(f, n) ON x.f = b.flow_id AND x.n = b.run_number), "
                       "g AS (SELECT b.*, odd.flow_id IS NULL AS bulk FROM b LEFT JOIN odd "
                       "USING (flow_id, run_number, step_name, task_id, attempt_id)) ")
-        self.artifacts_to_replay = (art_groups + "SELECT flow_id, run_number, step_name, task_id, name, location, "
-                                    "sha, content_type, attempt_id, ts_epoch FROM g WHERE NOT bulk")
-        self.artifacts_bulk = (art_groups + "SELECT array_agg(task_id)::text AS t, array_agg(attempt_id)::text AS a, "
-                               "array_agg(name)::text AS n, array_agg(CASE WHEN location LIKE ':root:%%' "
-                               "THEN rtrim(substr(location, 7), '/') || '/' || flow_id || '/data/' || left(sha, 2) "
-                               "|| '/' || sha ELSE location END)::text AS l, array_agg(sha)::text AS h, "
-                               "array_agg(COALESCE(content_type, 'pickle-v4'))::text AS e, "
-                               "array_agg(ts_epoch)::text AS s, array_agg(CASE WHEN location LIKE ':root:%%' "
-                               "THEN substr(location, 7) END)::text AS r FROM g WHERE bulk")
+        # One statement per batch: the rows to replay, and one more row whose ``bulk`` packs the
+        # arrays of the others (``g`` is materialised once).
+        self.artifacts_batch = (art_groups + "SELECT flow_id, run_number, step_name, task_id, name, location, "
+                                "sha, content_type, attempt_id, ts_epoch, NULL::text AS bulk FROM g WHERE NOT bulk "
+                                "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+                                + packed(["array_agg(task_id)", "array_agg(attempt_id)", "array_agg(name)",
+                                          "array_agg(CASE WHEN location LIKE ':root:%%' THEN rtrim(substr(location, 7), "
+                                          "'/') || '/' || flow_id || '/data/' || left(sha, 2) || '/' || sha "
+                                          "ELSE location END)", "array_agg(sha)",
+                                          "array_agg(COALESCE(content_type, 'pickle-v4'))", "array_agg(ts_epoch)",
+                                          "array_agg(CASE WHEN location LIKE ':root:%%' THEN substr(location, 7) END)"],
+                                         "g WHERE bulk"))
         self.run_heartbeats = (f"SELECT r.flow_id, r.run_number, r.last_heartbeat_ts, r.tags FROM {r} r "
                                "JOIN unnest(%s::text[], %s::bigint[]) AS k(f, n) "
                                "ON r.flow_id = k.f AND r.run_number = k.n")
@@ -157,12 +165,39 @@ class SourceSql:
                            "WHERE (r.flow_id, r.run_number) > (%s, %s) ORDER BY r.flow_id, r.run_number LIMIT %s")
 
 
+def packed(arrays: list[str], source: str) -> str:
+    """One text value holding several arrays in their text form: their lengths, ':', then the
+    arrays one after the other (``unpack``); an empty one is '' (no rows). One plain text column
+    reaches Python as it is: a text[] of them would be parsed and unescaped character by character
+    (3.3 ms a batch of artifacts, the whole of what reading them once saved)."""
+    cols = ", ".join(f"coalesce({a}::text, '') AS a{i}" for i, a in enumerate(arrays))
+    names = [f"a{i}" for i in range(len(arrays))]
+    return (f"(SELECT concat_ws(',', {', '.join(f'length({n})' for n in names)}) || ':' || "
+            f"concat({', '.join(names)}) FROM (SELECT {cols} FROM {source}) p)")
+
+
+def unpack(text: str, names: tuple[str, ...]) -> dict[str, str | None]:
+    """The arrays ``packed`` put in ``text``, by name; None for an empty one."""
+    colon = text.index(":")
+    out: dict[str, str | None] = {}
+    pos = colon + 1
+    for name, n in zip(names, text[:colon].split(","), strict=True):
+        end = pos + int(n)
+        out[name] = text[pos:end] or None
+        pos = end
+    assert pos == len(text), "packed arrays of unexpected lengths"
+    return out
+
+
 # A metadata row whose tags Flowscope's INSERT ... SELECT converts exactly as the replay does
 # (``replay._strings``, ``wire.attempt_of_tags``): not an array (read as []), or an array of
 # strings whose ``attempt_id:`` tags all carry a plain number. Others go through the replay.
-# The first branches are the common cases, cheap; the path query decides the rest.
+# The first branches are the common cases, cheap; the path query decides the rest. The usual one
+# tag, ``attempt_id:N``, is checked without a regular expression (0.45 instead of 0.75 µs a row):
+# the prefix, 1 to 9 characters after it, and nothing left once ASCII digits are trimmed.
 CLEAN_TAGS = ("(CASE WHEN jsonb_typeof(tags) IS DISTINCT FROM 'array' THEN true "
-              "WHEN jsonb_array_length(tags) = 1 AND (tags ->> 0) ~ '^attempt_id:[0-9]{1,9}$' THEN true "
+              "WHEN jsonb_array_length(tags) = 1 AND left(tags ->> 0, 11) = 'attempt_id:' "
+              "AND length(tags ->> 0) BETWEEN 12 AND 20 AND ltrim(substr(tags ->> 0, 12), '0123456789') = '' THEN true "
               "ELSE NOT jsonb_path_exists(tags, '$[*] ? (@.type() != \"string\" || (@ starts with "
               "\"attempt_id:\" && !(@ like_regex \"^attempt_id:[0-9]{1,9}$\")))') END)")
 

@@ -54,6 +54,13 @@ def _add_odd_rows(admin_dsn: str) -> dict[str, Any]:
             cur.execute(md, (*k, "odd-one-tag", "e", ts, '["just-a-tag"]'))
             cur.execute(md, (*k, "odd-two-tags", "f", ts, '["attempt_id:0", "attempt_id:1"]'))
             cur.execute(md, (*k, "odd-second-attempt-tag", "d", ts, '["attempt_id:x", "attempt_id:0", "z"]'))
+            # one tag, not a plain ASCII number: a non-ASCII digit (Python reads it as 3), none at all
+            cur.execute(md, (*k, "odd-unicode-digit", "g", ts, '["attempt_id:\u0663"]'))
+            cur.execute(md, (*k, "odd-empty-attempt", "h", ts, '["attempt_id:"]'))
+            # characters beyond ASCII (and beyond the BMP) in the rows that travel as packed arrays
+            cur.execute(md, (*k, "odd-unicode-value", "h\u00e9llo \u2713 \U0001d11e", ts, '["attempt_id:0"]'))
+            cur.execute(art, (*k, "na\u00efve_\u2713", ":root:/nonexistent/metaflow-datastore/.metaflow", "ef56",
+                              None, 0, ts))
             # the latest foreach path of the task, written after everything else of it
             cur.execute(md, (*k, "foreach-execution-path", "start:0", ts + 1, '["attempt_id:0"]'))
             # a task the tasks table lacks (its rows are skipped and reported)
@@ -104,10 +111,12 @@ def _rows(dsn: str) -> dict[str, Any]:
     return out
 
 
-def _skips(caplog: pytest.LogCaptureFixture) -> list[str]:
+def _skips(caplog: pytest.LogCaptureFixture) -> tuple[list[str], int]:
+    """The rows reported skipped, and how many batches Flowscope refused (then applied run by run)."""
     got = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("skipped source "))
+    refused = sum("was refused by Flowscope's database" in r.getMessage() for r in caplog.records)
     caplog.clear()
-    return got
+    return got, refused
 
 
 async def test_bulk_backfill_writes_the_rows_the_replay_writes(
@@ -125,10 +134,10 @@ async def test_bulk_backfill_writes_the_rows_the_replay_writes(
     source = generated_source(source_server, RUNS, label="bulk")
     odd = _add_odd_rows(source.admin_dsn)
     plain = await backfill(make_settings(source, mirror_backfill_bulk=False))
-    plain_skips = _skips(caplog)
+    plain_skips, plain_refused = _skips(caplog)
     assert written["artifacts"] == 0 and written["metadata"] == 0   # the setting off: no bulk path
     bulk = await backfill(make_settings(source, mirror_backfill_bulk=True))
-    bulk_skips = _skips(caplog)
+    bulk_skips, bulk_refused = _skips(caplog)
     before, after = _rows(plain.writer_dsn), _rows(bulk.writer_dsn)
     # The bulk path carried most rows. Artifacts of the batches read before the first one was
     # replayed (3 of 8 here, with 2 writers) go the replay's way: their datastore root is not yet
@@ -143,8 +152,15 @@ async def test_bulk_backfill_writes_the_rows_the_replay_writes(
     names = Counter(dict(r)["field_name"] for r in after["metadata"].elements())
     assert names["'odd-number-tag'"] == names["'odd-object-tags'"] == names["'odd-one-tag'"] == odd["tasks"] - 1
     assert names["'odd-huge-attempt'"] == 0
+    assert names["'odd-unicode-digit'"] == names["'odd-empty-attempt'"] == odd["tasks"] - 1
+    values = Counter(dict(r)["value"] for r in after["metadata"].elements())
+    assert values[repr("h\u00e9llo \u2713 \U0001d11e")] == odd["tasks"] - 1
+    # Only the batch with the huge attempt number was refused, both ways: the bulk path's SQL took
+    # no row it cannot convert (a refused batch is applied again run by run, which hides the rest).
+    assert plain_refused == bulk_refused == 1
     arts = Counter(dict(r)["name"] for r in after["artifacts"].elements())
     assert arts["'remote'"] == odd["tasks"] - 1 and arts["'blank-sha'"] == 0 and arts["'lost'"] == 0
+    assert arts[repr("na\u00efve_\u2713")] == odd["tasks"] - 1
     # per odd task: its metadata and artifacts of the missing task, the blank sha; and the refused run
     assert plain.status.skipped == bulk.status.skipped == 3 * (odd["tasks"] - 1) + 1
     # (a refused batch's first try logs some of them once more, before its runs are applied one by one)

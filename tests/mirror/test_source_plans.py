@@ -64,9 +64,8 @@ def _params(src: Any) -> dict[str, tuple[Any, ...]]:
         "artifacts_of_attempts": (*tk, [0] * len(tasks)), "run_heartbeats": (f, n),
         "task_heartbeats": ([t["task_id"] for t in tasks],),
         "runs_after": (runs[0]["flow_id"], runs[0]["run_number"], 2000),
-        "metadata_to_fold": (f, n, top, list(FOLD_FIELDS)), "metadata_bulk": (f, n, top),
-        "artifacts_to_replay": (f, n, ["/nonexistent/metaflow-datastore/.metaflow"], f[:3], n[:3]),
-        "artifacts_bulk": (f, n, ["/nonexistent/metaflow-datastore/.metaflow"], f[:3], n[:3]),
+        "metadata_batch": (f, n, top, list(FOLD_FIELDS)),
+        "artifacts_batch": (f, n, ["/nonexistent/metaflow-datastore/.metaflow"], f[:3], n[:3]),
     }
 
 

@@ -84,3 +84,38 @@ def test_change_seq_increases_and_notifies(db, pg_dsn):
         assert f"run:{run_pk}" in payloads
     finally:
         listener.close()
+
+
+def test_tasks_a_writer_counted_are_not_counted_again(db):
+    """Migration 0013: with flowscope.tasks_counted on, the INSERT's counting trigger adds nothing;
+    the setting ends with its transaction, and the next INSERT is counted again."""
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('PrecountFlow', 1)")
+        cur.execute("BEGIN")
+        cur.execute(
+            "INSERT INTO runs (flow_id, run_id, run_number, created_at, n_tasks, n_running) VALUES "
+            "('PrecountFlow', '1', 1, 1, 2, 1) RETURNING run_pk"
+        )
+        run_pk = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO steps (run_pk, step_name, created_at, started_at, n_tasks, n_running) "
+            "VALUES (%s, 'a', 1, 5, 2, 1)", (run_pk,),
+        )
+        cur.execute("SELECT set_config('flowscope.tasks_counted', 'on', true)")
+        cur.execute(
+            "INSERT INTO tasks (run_pk, step_name, task_id, status, created_at, started_at) VALUES "
+            "(%s, 'a', '0', 'running', 1, 5), (%s, 'a', '1', 'pending', 1, NULL)", (run_pk, run_pk),
+        )
+        cur.execute("COMMIT")
+        counts = ("SELECT r.n_tasks, r.n_running, s.n_tasks, s.n_running, s.started_at FROM runs r "
+                  "JOIN steps s USING (run_pk) WHERE r.run_pk = %s")
+        cur.execute(counts, (run_pk,))
+        assert cur.fetchone() == (2, 1, 2, 1, 5)
+        cur.execute("SELECT coalesce(current_setting('flowscope.tasks_counted', true), '')")
+        assert cur.fetchone()[0] in ("", "off")
+        cur.execute(
+            "INSERT INTO tasks (run_pk, step_name, task_id, status, created_at, started_at) "
+            "VALUES (%s, 'a', '2', 'running', 2, 3)", (run_pk,),
+        )
+        cur.execute(counts, (run_pk,))
+        assert cur.fetchone() == (3, 2, 3, 2, 3)

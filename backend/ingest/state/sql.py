@@ -53,6 +53,22 @@ INSERT_RUNS = (
 )
 INSERT_STEPS = ("INSERT INTO steps (run_pk, step_name, created_at) SELECT x.run_pk, x.step_name, x.created_at "
                 "FROM json_populate_recordset(NULL::steps, %s) x ON CONFLICT DO NOTHING")
+# A writer that counts the tasks it inserts itself (``StateStore.precount``, migration 0013):
+# runs and steps go in with their counts and spans, and the counting trigger adds nothing.
+INSERT_RUNS_COUNTED = (
+    "INSERT INTO runs AS r (flow_id, run_id, run_number, user_name, tags, system_tags, source, status, "
+    "status_reason, failed_step, parameters, dag, origin_run_id, created_at, started_at, finished_at, "
+    "heartbeat_at, n_tasks, n_running, n_completed, n_failed) SELECT x.flow_id, x.run_id, x.run_number, "
+    "x.user_name, x.tags, x.system_tags, 'metaflow', x.status, x.status_reason, x.failed_step, x.parameters, "
+    "x.dag, x.origin_run_id, x.created_at, x.started_at, x.finished_at, x.heartbeat_at, x.n_tasks, x.n_running, "
+    "x.n_completed, x.n_failed FROM json_populate_recordset(NULL::runs, %s) x "
+    "ON CONFLICT (flow_id, run_id) DO NOTHING RETURNING r.run_pk, r.flow_id, r.run_id"
+)
+INSERT_STEPS_COUNTED = (
+    "INSERT INTO steps (run_pk, step_name, created_at, started_at, finished_at, n_tasks, n_running, "
+    "n_completed, n_failed) SELECT x.run_pk, x.step_name, x.created_at, x.started_at, x.finished_at, x.n_tasks, "
+    "x.n_running, x.n_completed, x.n_failed FROM json_populate_recordset(NULL::steps, %s) x ON CONFLICT DO NOTHING")
+TASKS_COUNTED = "SELECT set_config('flowscope.tasks_counted', %s, true)"
 INSERT_TASKS = (
     "INSERT INTO tasks AS t (run_pk, step_name, task_id, status, status_reason, attempt, foreach_index, "
     "foreach_value, foreach_stack, iteration_stack, parent_task_ids, cloned_from, created_at, started_at, "

@@ -37,6 +37,19 @@ class Flushed:
     artifacts_created: int = 0
 
 
+_NO_TASKS: dict[str, Any] = {"n_tasks": 0, "n_running": 0, "n_completed": 0, "n_failed": 0,
+                             "created_at": None, "started_at": None, "finished_at": None}
+
+
+def _least(a: Any, b: Any) -> Any:
+    """SQL's LEAST and min(): NULLs skipped."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
 def _json(rows: list[dict[str, Any]]) -> str:
     return orjson.dumps(rows).decode()
 
@@ -87,6 +100,10 @@ class StateStore:
         self.artifacts: list[tuple[TaskState, ArtifactRecord]] = []
         # More rows written at flush, once tasks have their keys (the mirror's bulk path).
         self.after_rows: Callable[[], Awaitable[None]] | None = None
+        # Write the counts and spans of tasks inserted with their (new) runs into those runs' and
+        # steps' rows, instead of the counting trigger updating them (migration 0013). Only when
+        # every task a flush inserts belongs to a run it inserts; otherwise the trigger counts.
+        self.precount = False
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -195,16 +212,17 @@ class StateStore:
         """Write every new and changed row; runs or tasks that already existed are left out."""
         out = Flushed()
         runs = list(self.runs.values())
-        await self._insert_runs([r for r in runs if r.new])
+        counts = self._counts(runs) if self.precount else None
+        await self._insert_runs([r for r in runs if r.new], counts)
         for run in runs:
             if not run.new and run.dirty:
                 await self._update("runs", "run_pk", run.run_pk, run)
-        await self._insert_steps()
+        await self._insert_steps(counts)
         tasks = [t for t in self._all_tasks() if t.run.run_pk is not None]
         self._parents_in_memory([t for t in tasks if t.new])
         # Tasks inserted already started or finished move their steps' spans in the counting
-        # trigger (migration 0010); updates, in the per-row step_time_span trigger.
-        await self._insert_tasks([t for t in tasks if t.new])
+        # trigger (migration 0010), or were counted above; updates, in the per-row step_time_span trigger.
+        await self._insert_tasks([t for t in tasks if t.new], counted=counts is not None)
         for task in tasks:
             if not task.new and task.dirty:
                 await self._update("tasks", "task_pk", task.task_pk, task)
@@ -226,7 +244,32 @@ class StateStore:
     def _all_tasks(self) -> list[TaskState]:
         return list(self.tasks.values())
 
-    async def _insert_runs(self, runs: list[RunState]) -> None:
+    def _counts(self, runs: list[RunState]) -> dict[Any, dict[str, Any]] | None:
+        """What the counting trigger would add for the tasks this flush inserts, by id(run) and by
+        (id(run), step): its rule exactly (tasks of "_"-steps not counted; a step's first created_at,
+        first start, last finish). None unless every one of those tasks belongs to a run inserted now."""
+        new_runs = {id(r) for r in runs if r.new}
+        new_tasks = [t for t in self._all_tasks() if t.new]
+        if not new_tasks or any(id(t.run) not in new_runs for t in new_tasks):
+            return None
+        out: dict[Any, dict[str, Any]] = {}
+        for t in new_tasks:
+            if t.step_name.startswith("_"):
+                continue
+            for key in (id(t.run), (id(t.run), t.step_name)):
+                c = out.get(key)
+                if c is None:
+                    c = out[key] = {"n_tasks": 0, "n_running": 0, "n_completed": 0, "n_failed": 0,
+                                    "created_at": None, "started_at": None, "finished_at": None}
+                c["n_tasks"] += 1
+                if t.status in ("running", "completed", "failed"):
+                    c["n_" + t.status] += 1
+                c["created_at"] = _least(c["created_at"], t.created_at)
+                c["started_at"] = _least(c["started_at"], t.started_at)
+                c["finished_at"] = _greatest(c["finished_at"], t.finished_at)
+        return out
+
+    async def _insert_runs(self, runs: list[RunState], counts: dict[Any, dict[str, Any]] | None = None) -> None:
         for run in runs:
             self.flows.setdefault(run.flow_id, run.created_at)
         if self.flows:
@@ -234,12 +277,19 @@ class StateStore:
                                                               for f, c in self.flows.items()]),))
         if not runs:
             return
-        rows = await all_rows(self.cur, sql.INSERT_RUNS, (_json([{
+        values = [{
             "flow_id": r.flow_id, "run_id": r.run_id, "run_number": r.run_number, "user_name": r.user_name,
             "tags": r.tags, "system_tags": r.system_tags, "status": r.status, "status_reason": r.status_reason,
             "failed_step": r.failed_step, "parameters": r.parameters, "dag": r.dag,
             "origin_run_id": r.origin_run_id, "created_at": r.created_at, "started_at": r.started_at,
-            "finished_at": r.finished_at, "heartbeat_at": r.heartbeat_at} for r in runs]),))
+            "finished_at": r.finished_at, "heartbeat_at": r.heartbeat_at} for r in runs]
+        if counts is not None:
+            for r, v in zip(runs, values, strict=True):
+                c = counts.get(id(r), _NO_TASKS)
+                v.update(n_tasks=c["n_tasks"], n_running=c["n_running"], n_completed=c["n_completed"],
+                         n_failed=c["n_failed"])
+        rows = await all_rows(self.cur, sql.INSERT_RUNS if counts is None else sql.INSERT_RUNS_COUNTED,
+                              (_json(values),))
         pks = {(row["flow_id"], row["run_id"]): row["run_pk"] for row in rows}
         touch = self.flow_touch
         for run in runs:
@@ -261,16 +311,36 @@ class StateStore:
             self.flow_touch = {}
             await self.cur.execute(sql.TOUCH_FLOWS, (_json(rows),))
 
-    async def _insert_steps(self) -> None:
+    async def _insert_steps(self, counts: dict[Any, dict[str, Any]] | None = None) -> None:
         runs = {id(r): r for r in self.runs.values()}
-        rows = [{"run_pk": runs[rid].run_pk, "step_name": step, "created_at": ts}
-                for (rid, step), ts in self.steps.items() if rid in runs and runs[rid].run_pk is not None]
+        if counts is None:
+            rows = [{"run_pk": runs[rid].run_pk, "step_name": step, "created_at": ts}
+                    for (rid, step), ts in self.steps.items() if rid in runs and runs[rid].run_pk is not None]
+            if rows:
+                await self.cur.execute(sql.INSERT_STEPS, (_json(rows),))
+            return
+        # The steps named here, and those only the counted tasks name (the trigger would create
+        # them, with their tasks' first created_at).
+        steps = dict(self.steps)
+        for key, c in counts.items():
+            if isinstance(key, tuple):
+                steps.setdefault(key, c["created_at"])
+        rows = []
+        for (rid, step), ts in steps.items():
+            if rid in runs and runs[rid].run_pk is not None:
+                c = counts.get((rid, step), _NO_TASKS)
+                rows.append({"run_pk": runs[rid].run_pk, "step_name": step, "created_at": ts,
+                             "started_at": c["started_at"], "finished_at": c["finished_at"],
+                             "n_tasks": c["n_tasks"], "n_running": c["n_running"],
+                             "n_completed": c["n_completed"], "n_failed": c["n_failed"]})
         if rows:
-            await self.cur.execute(sql.INSERT_STEPS, (_json(rows),))
+            await self.cur.execute(sql.INSERT_STEPS_COUNTED, (_json(rows),))
 
-    async def _insert_tasks(self, tasks: list[TaskState]) -> list[int]:
+    async def _insert_tasks(self, tasks: list[TaskState], counted: bool = False) -> list[int]:
         if not tasks:
             return []
+        if counted:
+            await self.cur.execute(sql.TASKS_COUNTED, ("on",))
         rows = await all_rows(self.cur, sql.INSERT_TASKS, (_json([{
             "run_pk": t.run.run_pk, "step_name": t.step_name, "task_id": t.task_id, "status": t.status,
             "status_reason": t.status_reason, "attempt": t.attempt, "foreach_index": t.foreach_index,
@@ -279,6 +349,10 @@ class StateStore:
             "cloned_from": t.cloned_from, "created_at": t.created_at,
             "started_at": t.started_at, "finished_at": t.finished_at, "heartbeat_at": t.heartbeat_at}
             for t in tasks]),))
+        if counted:
+            await self.cur.execute(sql.TASKS_COUNTED, ("off",))
+            # Their runs are new: none of them can have been there already, so each was counted.
+            assert len(rows) == len(tasks), f"{len(tasks) - len(rows)} counted task(s) not inserted"
         pks = {(row["run_pk"], row["step_name"], row["task_id"]): row["task_pk"] for row in rows}
         inserted = []
         for task in tasks:
