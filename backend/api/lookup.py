@@ -8,7 +8,7 @@ from backend.db import runs as runs_db
 from backend.db import tasks as tasks_db
 from backend.db.liveness import live_params
 from backend.db.query import Row
-from backend.errors import not_found
+from backend.errors import ApiError, not_found
 from backend.keys import DB, SETTINGS
 
 
@@ -20,8 +20,21 @@ async def run_row(request: web.Request, with_json: bool = False) -> Row:
     flow, run = request.match_info["flow"], request.match_info["run"]
     row = await runs_db.get_run(request.app[DB], live(request), flow, run, with_json)
     if row is None:
-        raise not_found(f"run {flow}/{run} not found")
+        raise run_not_found(request)
     return row
+
+
+async def run_ref(request: web.Request) -> Row:
+    """The run's RUN_REF columns (backend/db/runs.py: what its DAG, steps and tasks need of it)."""
+    flow, run = request.match_info["flow"], request.match_info["run"]
+    row = await runs_db.get_run_ref(request.app[DB], live(request), flow, run)
+    if row is None:
+        raise run_not_found(request)
+    return row
+
+
+def run_not_found(request: web.Request) -> ApiError:
+    return not_found(f"run {request.match_info['flow']}/{request.match_info['run']} not found")
 
 
 async def task_row(request: web.Request) -> tuple[Row, Row]:

@@ -40,6 +40,29 @@ async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions:
                            version=lambda r: r["change_seq"], by_key_sql=RUN_JSON_BY_PK)
 
 
+# What a run's sub-resources (its DAG, steps and tasks) read of the run: its key, the source that
+# reads its contents, its effective status (``stale``: a lost heartbeat) and what the response cache's
+# settled-run check reads (backend/cache/responses.py). Not the tags, parameters, reason or times
+# of the full row (RUN_FIELDS): decoding those was a quarter of a steps page's Python.
+RUN_REF = (("run_pk", "r.run_pk"), ("flow_id", "r.flow_id"), ("run_id", "r.run_id"), ("source", "r.source"),
+           ("status", status_expr("r")), ("stale", stale_expr("r")), ("n_running", "r.n_running"),
+           ("finished_at", "r.finished_at"), ("change_seq", "r.change_seq"))
+RUN_REF_NAMES = tuple(name for name, _ in RUN_REF)
+
+
+def run_ref_columns(prefix: str = "") -> str:
+    """RUN_REF's columns, each named ``prefix`` + its name (a prefix keeps them apart from a joined
+    row's own ``change_seq``, ``status``...)."""
+    return ", ".join(f"{expr} AS {prefix}{name}" for name, expr in RUN_REF)
+
+
+def run_ref_of(row: Row, prefix: str = "") -> Row:
+    """The RUN_REF part of a row selected with ``run_ref_columns(prefix)``, under its own names."""
+    return {name: row[prefix + name] for name in RUN_REF_NAMES}
+
+
+RUN_REF_BY_ID = f"SELECT {run_ref_columns()} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
+
 # A run lookup (a run page's steps, tasks, DAG...) needs no JSON: building it cost Postgres ~0.12 ms
 # a request (bench.throughput, "run: steps"); the answers that show the run select it.
 RUN_BY_ID = f"SELECT {RUN_FIELDS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
@@ -271,6 +294,11 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
 async def get_run(db: Db, live: dict[str, Any], flow: str, run: str, with_json: bool = False) -> Row | None:
     """The run's columns; with_json: also its answer as ``run_json`` (backend/db/run_json.py)."""
     return await db.one(RUN_BY_ID_JSON if with_json else RUN_BY_ID, {**live, "flow": flow, "run": run})
+
+
+async def get_run_ref(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | None:
+    """The run's RUN_REF columns (what its DAG, steps and tasks need of it)."""
+    return await db.one(RUN_REF_BY_ID, {**live, "flow": flow, "run": run})
 
 
 async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, status_expr, status_filter
 from backend.db.query import Db, Row
+from backend.db.runs import run_ref_columns, run_ref_of
 from backend.db.task_json import TASK_JSON
 from backend.db.versioned import fill_json
 
@@ -138,6 +139,42 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     page = await fill_json(db, live, rows[:limit], versions, key="task_pk", column="task_json",
                            version=_task_version, by_key_sql=TASK_JSON_BY_PK)
     return page, more
+
+
+async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, steps: Sequence[str],
+                            statuses: Sequence[str], after_pk: int | None, limit: int, versions: JsonVersions,
+                            run_live: bool = False) -> tuple[Row, list[Row], bool] | None:
+    """The run (RUN_REF's columns) and a page of its tasks as list_task_page gives it, in one statement
+    (a run page's task list was two round trips: the run's lookup, then the page); None: no such run.
+
+    ``run_live`` is only a guess here (the run is read by the same statement): it decides whether the
+    statement builds the running tasks' JSON. A wrong guess costs time, never an answer: without it
+    the running tasks' JSON is built by fill_json's second statement, as for any row not held.
+    """
+    params: dict[str, Any] = {**live, "flow": flow, "run": run, "after": after_pk or 0, "limit": limit + 1}
+    where = ["t.run_pk = r.run_pk", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
+    if steps:
+        where.append("t.step_name = ANY(%(steps)s)")
+        params["steps"] = list(steps)
+    if statuses:
+        where.append(status_filter("t", statuses))
+    columns = TASK_KEY_COLUMNS
+    if run_live:
+        columns += f", CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json"
+    # A run without (matching) tasks is one row of NULL tasks (LEFT JOIN LATERAL), no run is no row.
+    sql = (f"SELECT {run_ref_columns('r_')}, x.* FROM runs r LEFT JOIN LATERAL ("
+           f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
+           f"ORDER BY t.task_pk LIMIT %(limit)s) t {_TASK_VERSION}) x ON TRUE "
+           "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s ORDER BY x.task_pk")
+    rows = await db.all(sql, params)
+    if not rows:
+        return None
+    ref = run_ref_of(rows[0], "r_")
+    tasks = [r for r in rows if r["task_pk"] is not None]
+    more = len(tasks) > limit
+    page = await fill_json(db, live, tasks[:limit], versions, key="task_pk", column="task_json",
+                           version=_task_version, by_key_sql=TASK_JSON_BY_PK)
+    return ref, page, more
 
 
 async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> dict[int, list[Row]]:
