@@ -12,6 +12,34 @@ from backend.errors import ApiError, not_found
 from backend.keys import DB, SETTINGS
 
 
+class LiveRuns:
+    """Runs last seen stored as running, by (flow, run id).
+
+    With the response cache off, a handler that reads its run in the same statement as its answer
+    must choose that statement before it knows the run's status: one that also builds what a
+    running run needs (it costs more to plan), or the cheaper one. This is the guess; a wrong one
+    costs one more statement, never a different answer.
+    """
+
+    def __init__(self, most: int = 4096) -> None:
+        self.most = most
+        self._keys: set[tuple[str, str]] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def saw(self, key: tuple[str, str], running: bool) -> None:
+        if not running:
+            self._keys.discard(key)
+            return
+        if len(self._keys) >= self.most:
+            self._keys.clear()
+        self._keys.add(key)
+
+
+LIVE_RUNS = LiveRuns()
+
+
 def live(request: web.Request) -> dict[str, int]:
     return live_params(request.app[SETTINGS])
 

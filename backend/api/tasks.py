@@ -6,7 +6,7 @@ import orjson
 from aiohttp import web
 
 from backend.api import respond
-from backend.api.lookup import live, run_not_found, run_ref, task_row
+from backend.api.lookup import LIVE_RUNS, live, run_not_found, run_ref, task_row
 from backend.cache.responses import cached_for_run
 from backend.cache.run_rows import shared_run_row, sharing_run_rows
 from backend.cache.versions import TASK_VERSIONS, versions_of
@@ -17,11 +17,6 @@ from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_limit, get_list
 from backend.resources.tasks import attempt_shape, task_shape
 from backend.routes import PAGE, Param, Route
-
-# Runs last seen stored as running, by (flow, run id): the guess run_and_task_page needs (whether
-# to build running tasks' JSON in its one statement). Only a guess: a wrong one costs a statement.
-_LIVE_RUNS: dict[tuple[str, str], bool] = {}
-_MAX_LIVE_RUNS = 4096
 
 
 def _finished(run: Row) -> bool:
@@ -51,17 +46,12 @@ async def list_tasks(request: web.Request) -> web.Response:
             raise
         key = (request.match_info["flow"], request.match_info["run"])
         found = await tasks_db.run_and_task_page(request.app[DB], live(request), *key, steps, statuses, after,
-                                                 limit, versions, run_live=key in _LIVE_RUNS)
+                                                 limit, versions, run_live=key in LIVE_RUNS)
         if found is None:
             raise run_not_found(request)
         run, rows, more = found
         finished = _finished(run)
-        if finished:
-            _LIVE_RUNS.pop(key, None)
-        else:
-            if len(_LIVE_RUNS) >= _MAX_LIVE_RUNS:
-                _LIVE_RUNS.clear()
-            _LIVE_RUNS[key] = True
+        LIVE_RUNS.saw(key, not finished)
     else:
         # Response cache on (the run page's requests share one lookup), or task JSON not held.
         run = await shared_run_row(request) if sharing_run_rows(request) else await run_ref(request)

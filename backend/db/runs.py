@@ -76,6 +76,16 @@ WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
 RUN_WITH_FILE_NAME = _RUN_WITH_SOURCE.format(columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name"))
 RUN_WITH_SOURCE = _RUN_WITH_SOURCE.format(
     columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name, 'source_code', s.source"))
+# One run's RunDetail (without the source text) held by version in run_versions under
+# ("detail", run_pk): a run that is not stored as running does not change with the clock, and
+# run_sources is written once, in the transaction that creates the run (core_runtime/store), so the
+# runs row's change_seq versions the whole answer. The head says which version to look for; the
+# answer is built by primary key only when that version is not held (or the run is running).
+RUN_DETAIL_HEAD = ("SELECT r.run_pk, r.change_seq, r.status = 'running' AS running FROM runs r "
+                   "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s")
+_DETAIL = run_json("r", "'file_name', s.file_name")
+RUN_DETAIL_BY_PK = (f"SELECT r.change_seq, r.status = 'running' AS running, {_DETAIL}::text AS detail_json "
+                    "FROM runs r LEFT JOIN run_sources s ON s.run_pk = r.run_pk WHERE r.run_pk = %(run_pk)s")
 RUNS_CHANGED = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s"
 
 
@@ -306,6 +316,27 @@ async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
     """The run, its flow file's name and (with_source) the file's text, in one query; the answer's
     JSON (RunDetail) is ``detail_json``."""
     return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run})
+
+
+async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
+                         versions: JsonVersions) -> tuple[str, bool] | None:
+    """The run's RunDetail JSON (with the file name, not the source text) and whether the run is
+    stored as running: from ``versions`` when the run's current version is held (one small
+    statement), else built by Postgres and kept unless running. None: no such run."""
+    head = await db.one(RUN_DETAIL_HEAD, {"flow": flow, "run": run})
+    if head is None:
+        return None
+    key = ("detail", head["run_pk"])
+    if not head["running"]:
+        held = versions.get(key, head["change_seq"])
+        if held is not None:
+            return held, False
+    row = await db.one(RUN_DETAIL_BY_PK, {**live, "run_pk": head["run_pk"]})
+    if row is None:
+        return None
+    if not row["running"]:
+        versions.put(key, row["change_seq"], row["detail_json"])
+    return row["detail_json"], bool(row["running"])
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,

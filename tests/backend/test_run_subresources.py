@@ -1,10 +1,11 @@
-"""A run's DAG, steps and tasks answer the same with the response cache off as on.
+"""A run, its DAG, steps and tasks answer the same with the response cache off as on.
 
-Off, each of them reads its run together with its own rows in one statement
-(backend/db/steps.py run_and_steps, backend/db/tasks.py run_and_task_page); on, it looks the run
-up through the shared lookup first (backend/cache/run_rows.py). Compared here byte for byte, with
-the status, ETag and Cache-Control, on finished runs, on 404s, on a run without tasks and on a
-running run before and after its heartbeat is lost.
+Off, the DAG, steps and tasks each read their run together with their own rows in one statement
+(backend/db/steps.py run_and_steps, backend/db/tasks.py run_and_task_page), and the run's own
+answer (RunDetail) is held by the run's version (backend/db/runs.py get_run_detail); on, each
+looks the run up through the shared lookup first (backend/cache/run_rows.py). Compared here byte
+for byte, with the status, ETag and Cache-Control, on finished runs, on 404s, on a run without
+tasks and on a running run before and after its heartbeat is lost.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import asyncio
 import re
 from typing import Any
 
+import psycopg2
+
+from backend.cache.versions import RUN_VERSIONS
 from tests.backend.api_helpers import get_json
 from tests.backend.live_helpers import new_run, new_store, running_task
 
-SUB_PATHS = ("/dag", "/steps", "/steps/start", "/steps/end", "/steps/no_such_step", "/tasks", "/tasks?limit=2",
+SUB_PATHS = ("", "?source=true", "/dag", "/steps", "/steps/start", "/steps/end", "/steps/no_such_step", "/tasks", "/tasks?limit=2",
              "/tasks?status=failed", "/tasks?status=completed&status=running", "/tasks?step=end",
              "/steps/start/tasks", "/steps/no_such_step/tasks")
 
@@ -58,7 +62,7 @@ async def test_finished_runs_and_404s_answer_the_same_with_the_response_cache_of
             assert status in (200, 404), body
     assert statuses == {200, 404}
     # No such run: the same 404 message from every sub-resource.
-    for sub in ("/dag", "/steps", "/steps/start", "/tasks", "/steps/start/tasks"):
+    for sub in ("", "/dag", "/steps", "/steps/start", "/tasks", "/steps/start/tasks"):
         status, body, _, _ = await answer(off, f"/api/flows/LinearFlow/runs/no-such-run{sub}")
         assert status == 404 and b"run LinearFlow/no-such-run not found" in body
         assert (status, body) == (await answer(on, f"/api/flows/LinearFlow/runs/no-such-run{sub}"))[:2]
@@ -105,3 +109,41 @@ async def test_a_running_run_its_lost_heartbeat_and_a_new_task(aiohttp_client: A
     assert [t["status"] for t in tasks] == ["failed"]
     assert tasks[0]["status_reason"].startswith("heartbeat lost at ")
     assert (await get_json(off, live_path + "/dag"))["data"]["steps"][0]["status"] == "failed"
+
+
+async def test_the_run_held_by_version_a_write_shows_and_a_running_run_is_never_held(
+        aiohttp_client: Any, make_app: Any, recorded: dict[str, str], pg_dsn: str) -> None:
+    on = await aiohttp_client(make_app())
+    off = await aiohttp_client(make_app(response_cache_mb=0))
+    versions = off.app[RUN_VERSIONS]
+    path = f"/api/flows/ReportFlow/runs/{recorded['ReportFlow']}"
+    first = await answer(off, path)
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT run_pk, change_seq FROM runs WHERE flow_id = 'ReportFlow' AND run_id = %s",
+                    (recorded["ReportFlow"],))
+        run_pk, seq = cur.fetchone()
+    assert versions.get(("detail", run_pk), seq) is not None            # kept by the run's version
+    hits = versions.hits
+    assert await answer(off, path) == first and versions.hits == hits + 1   # and answered from there
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE runs SET tags = tags || '{held-by-version}'::text[] WHERE run_pk = %s", (run_pk,))
+    try:
+        tags = (await get_json(off, path))["data"]["tags"]
+        assert "held-by-version" in tags                                     # a write shows at once
+        assert (await answer(off, path))[:3] == (await answer(on, path))[:3]
+    finally:
+        with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE runs SET tags = array_remove(tags, 'held-by-version') WHERE run_pk = %s", (run_pk,))
+    assert "held-by-version" not in (await get_json(off, path))["data"]["tags"]
+
+    store = new_store(pg_dsn)
+    live_run = new_run(store, "SubresourceFlow")
+    live_path = f"/api/flows/SubresourceFlow/runs/{live_run.run_id}"
+    for _ in range(2):   # not known to be running, then known
+        assert (await get_json(off, live_path))["data"]["status"] == "running"
+        assert not any(key == ("detail", live_run.run_pk) for key in versions.items._items)   # never held
+    store.finish_run(live_run, "completed", None)
+    done = (await get_json(off, live_path))["data"]
+    assert done["status"] == "completed"                                     # it finished: shown at once
+    assert (await answer(off, live_path))[:3] == (await answer(on, live_path))[:3]
+    assert any(key == ("detail", live_run.run_pk) for key in versions.items._items)       # now held
