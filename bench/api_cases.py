@@ -38,7 +38,7 @@ class DirectDb:
         self.conn.autocommit = True
         self.elapsed = 0.0
 
-    async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    async def all(self, sql: str, params: Any = None, *, generic: bool = False) -> list[dict[str, Any]]:
         t = time.perf_counter()
         with self.conn.cursor() as cur:
             cur.execute(sql, params)
@@ -47,7 +47,7 @@ class DirectDb:
             names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, r)) for r in rows]
 
-    async def one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+    async def one(self, sql: str, params: Any = None, *, generic: bool = False) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 

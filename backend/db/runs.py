@@ -303,19 +303,20 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
 
 async def get_run(db: Db, live: dict[str, Any], flow: str, run: str, with_json: bool = False) -> Row | None:
     """The run's columns; with_json: also its answer as ``run_json`` (backend/db/run_json.py)."""
-    return await db.one(RUN_BY_ID_JSON if with_json else RUN_BY_ID, {**live, "flow": flow, "run": run})
+    return await db.one(RUN_BY_ID_JSON if with_json else RUN_BY_ID, {**live, "flow": flow, "run": run}, generic=True)
 
 
 async def get_run_ref(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | None:
     """The run's RUN_REF columns (what its DAG, steps and tasks need of it)."""
-    return await db.one(RUN_REF_BY_ID, {**live, "flow": flow, "run": run})
+    return await db.one(RUN_REF_BY_ID, {**live, "flow": flow, "run": run}, generic=True)
 
 
 async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
                               with_source: bool) -> Row | None:
     """The run, its flow file's name and (with_source) the file's text, in one query; the answer's
     JSON (RunDetail) is ``detail_json``."""
-    return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run})
+    return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run},
+                        generic=True)
 
 
 async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
@@ -323,7 +324,7 @@ async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
     """The run's RunDetail JSON (with the file name, not the source text) and whether the run is
     stored as running: from ``versions`` when the run's current version is held (one small
     statement), else built by Postgres and kept unless running. None: no such run."""
-    head = await db.one(RUN_DETAIL_HEAD, {"flow": flow, "run": run})
+    head = await db.one(RUN_DETAIL_HEAD, {"flow": flow, "run": run}, generic=True)
     if head is None:
         return None
     key = ("detail", head["run_pk"])
@@ -331,7 +332,7 @@ async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
         held = versions.get(key, head["change_seq"])
         if held is not None:
             return held, False
-    row = await db.one(RUN_DETAIL_BY_PK, {**live, "run_pk": head["run_pk"]})
+    row = await db.one(RUN_DETAIL_BY_PK, {**live, "run_pk": head["run_pk"]}, generic=True)
     if row is None:
         return None
     if not row["running"]:

@@ -30,7 +30,7 @@ RUN_AND_STEPS = (f"SELECT {run_ref_columns('r_')}, " + ", ".join(f"s.{c} AS {c}"
 
 async def run_and_steps(db: Db, live: dict[str, Any], flow: str, run: str) -> tuple[Row, dict[str, Row]] | None:
     """The run's RUN_REF columns and its steps' rows by name (as steps_of_run); None: no such run."""
-    rows = await db.all(RUN_AND_STEPS, {**live, "flow": flow, "run": run})
+    rows = await db.all(RUN_AND_STEPS, {**live, "flow": flow, "run": run}, generic=True)
     if not rows:
         return None
     steps = {r["step_name"]: {c: r[c] for c in _STEP_NAMES} for r in rows if r["step_name"] is not None}
@@ -38,7 +38,7 @@ async def run_and_steps(db: Db, live: dict[str, Any], flow: str, run: str) -> tu
 
 
 async def steps_of_run(db: Db, run_pk: int) -> dict[str, Row]:
-    return {r["step_name"]: r for r in await db.all(STEPS_OF_RUN, {"run_pk": run_pk})}
+    return {r["step_name"]: r for r in await db.all(STEPS_OF_RUN, {"run_pk": run_pk}, generic=True)}
 
 
 async def steps_changed(db: Db, run_pk: int, since: int) -> list[Row]:

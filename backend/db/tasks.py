@@ -65,7 +65,7 @@ ONE_TASK = """ AND a.task_pk IN (SELECT t.task_pk FROM tasks t WHERE t.run_pk = 
 
 
 async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: str) -> Row | None:
-    return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task})
+    return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task}, generic=True)
 
 
 async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
@@ -166,7 +166,10 @@ async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, s
            f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
            f"ORDER BY t.task_pk LIMIT %(limit)s) t {_TASK_VERSION}) x ON TRUE "
            "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s ORDER BY x.task_pk")
-    rows = await db.all(sql, params)
+    # Unfiltered, the plan is the run by its key, then its tasks by (run_pk, task_pk) from the run's
+    # row, whatever the values: planned once (generic). A step or status filter may pick another
+    # index for some values, so it is planned for its own.
+    rows = await db.all(sql, params, generic=not steps and not statuses)
     if not rows:
         return None
     ref = run_ref_of(rows[0], "r_")
@@ -181,7 +184,7 @@ async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> 
     out: dict[int, list[Row]] = {pk: [] for pk in task_pks}
     if not task_pks:
         return out
-    for row in await db.all(ATTEMPTS_OF_TASKS, {**live, "task_pks": list(task_pks)}):
+    for row in await db.all(ATTEMPTS_OF_TASKS, {**live, "task_pks": list(task_pks)}, generic=True):
         out[row["task_pk"]].append(row)
     return out
 

@@ -149,7 +149,7 @@ class _CapturingDb:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def all(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def all(self, sql: str, params: dict[str, Any], *, generic: bool = False) -> list[dict[str, Any]]:
         self.calls.append((sql, params))
         return []
 
