@@ -257,3 +257,18 @@ async def test_connections_are_handed_out_first_come_first_served(one_conn_db: D
         await asyncio.sleep(0)      # one arrival per turn of the event loop
     await asyncio.gather(*arrivals)
     assert done == list(range(200)), f"an answer lost {max(p - i for p, i in enumerate(done))} places"
+
+
+async def test_the_reader_pool_is_open_before_the_first_request(aiohttp_client: AiohttpClient,
+                                                                 app_settings: Settings) -> None:
+    """Every connection of the reader pool is opened when the app starts: a burst of requests to a
+    fresh process does not wait for new connections (FLOWSCOPE_POOL_SIZE)."""
+    from backend.app import create_app
+    client = await aiohttp_client(create_app(app_settings.replace(pool_size=4)))
+    db: Db = client.server.app[DB]  # type: ignore[attr-defined]
+    assert (db.pool.size, db.pool.freesize, db.pool.maxsize) == (4, 4, 4)
+    async with db.pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = current_user "
+                          "AND application_name = (SELECT application_name FROM pg_stat_activity "
+                          "WHERE pid = pg_backend_pid())")
+        assert (await cur.fetchone())[0] >= 4
