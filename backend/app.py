@@ -120,7 +120,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     try:
         # Every connection opened now, not on demand: a burst of requests to a fresh process (8
         # clients) waited for new connections (home c8 p95 12-13 ms against 4.5-5.4 warm,
-        # docs/benchmarks.md "Issue #19"); each idle one holds ~2.4 MiB of Postgres memory.
+        # docs/benchmarks.md "Issue #19"); each idle one holds 2.3-2.4 MiB of private Postgres memory.
         pool = await aiopg.create_pool(
             reader, minsize=settings.pool_size, maxsize=settings.pool_size, timeout=timeout,
             on_connect=_on_connect,
