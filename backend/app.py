@@ -118,8 +118,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     reader = resolve_dsns(settings).reader
     timeout = settings.query_timeout
     try:
+        # Every connection opened now, not on demand: a burst of requests to a fresh process (8
+        # clients) waited for new connections (home c8 p95 12-13 ms against 4.5-5.4 warm,
+        # docs/benchmarks.md "Issue #19"); each idle one holds 2.3-2.4 MiB of private Postgres memory.
         pool = await aiopg.create_pool(
-            reader, minsize=1, maxsize=settings.pool_size, timeout=timeout, on_connect=_on_connect,
+            reader, minsize=settings.pool_size, maxsize=settings.pool_size, timeout=timeout,
+            on_connect=_on_connect,
             # The server enforces the timeout too, so a cancelled client never leaves a query running;
             # prepared statements are planned for each execution's values (backend/db/query.py).
             options=f"-c statement_timeout={int(timeout * 1000)} {READER_PLAN_OPTIONS}")

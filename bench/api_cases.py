@@ -38,7 +38,7 @@ class DirectDb:
         self.conn.autocommit = True
         self.elapsed = 0.0
 
-    async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    async def all(self, sql: str, params: Any = None, *, generic: bool = False) -> list[dict[str, Any]]:
         t = time.perf_counter()
         with self.conn.cursor() as cur:
             cur.execute(sql, params)
@@ -47,7 +47,7 @@ class DirectDb:
             names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, r)) for r in rows]
 
-    async def one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+    async def one(self, sql: str, params: Any = None, *, generic: bool = False) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
@@ -175,17 +175,23 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
         return request
     cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle(base)))
 
+    live_run = await stored_running(session, f"{url}{base}")   # the handler's guess, once it has seen the run
+
     async def steps_and_tasks(session: aiohttp.ClientSession, i: int) -> None:
         await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("/steps", "/tasks")))
 
     async def steps_and_tasks_sql(db: Any, live: dict[str, Any]) -> None:
-        # What the two handlers run with the response cache off, one after the other here: each
-        # looks the run up; then the steps' rows; the tasks page with its attempts (one statement).
-        run = await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
-        await runs_db.get_run(db, live, normal["flow_id"], normal["run_id"])
+        # What the two handlers run with the response cache off, one after the other here: the run
+        # with its steps' rows (one statement); the run with its task page (one statement, plus
+        # the JSON of tasks not held; with the JSON caches off, the run's lookup and the page).
+        await steps_db.run_and_steps(db, live, normal["flow_id"], normal["run_id"])
+        if task_versions is not None:
+            await tasks_db.run_and_task_page(db, live, normal["flow_id"], normal["run_id"], [], [], None,
+                                             DEFAULT_LIMIT, task_versions, run_live=live_run)
+            return
+        run = await runs_db.get_run_ref(db, live, normal["flow_id"], normal["run_id"])
         assert run is not None
-        await steps_db.steps_of_run(db, run["run_pk"])
-        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT, versions=task_versions,
+        await tasks_db.list_task_page(db, live, run["run_pk"], [], [], None, DEFAULT_LIMIT,
                                       run_live=run["status"] == "running" or run["stale"])
     cases.append(Case("run page: steps + tasks", "detail", steps_and_tasks, sql_of(steps_and_tasks_sql)))
     # A finished run: its answers are cached under its own change_seq, whatever else is written.

@@ -1,7 +1,7 @@
 """Throughput of the miss path with one and more backend processes, and what each request costs.
 
     FLOWSCOPE_HOME=/path/to/seeded/home python -m bench.throughput [--workers 1 2] [--clients 32]
-        [--seconds 8] [--markdown docs/benchmarks.md]
+        [--seconds 8] [--only NAME ...] [--markdown docs/benchmarks.md]
 
 For each process count a backend is started with the response cache off (FLOWSCOPE_WORKERS=N,
 FLOWSCOPE_RESPONSE_CACHE_MB=0; the run and task JSON caches by version on, as by default, unless
@@ -92,8 +92,10 @@ def cases(base: str) -> list[tuple[str, str]]:
             tags[t] = tags.get(t, 0) + 1
     mid = sorted(tags, key=lambda t: -tags[t])[len(tags) // 2]
     return [("home: newest first", "/api/runs"), ("status = failed", "/api/runs?status=failed"),
-            (f"tag = {mid} (mid)", f"/api/runs?tag={mid}"), ("run", path), ("run: steps", path + "/steps"),
-            ("run: tasks", path + "/tasks"), ("version (the framework alone)", "/api/-/version")]
+            (f"tag = {mid} (mid)", f"/api/runs?tag={mid}"), ("group_by = flow", "/api/runs?group_by=flow"),
+            ("group_by = user", "/api/runs?group_by=user"), ("run", path), ("run: dag", path + "/dag"),
+            ("run: steps", path + "/steps"), ("run: tasks", path + "/tasks"),
+            ("version (the framework alone)", "/api/-/version")]
 
 
 async def measure(args: argparse.Namespace, workers: int) -> list[list[str]]:
@@ -108,6 +110,8 @@ async def measure(args: argparse.Namespace, workers: int) -> list[list[str]]:
             await asyncio.sleep(0.5)
         await asyncio.sleep(2)
         for name, path in cases(base):
+            if args.only and not any(o in name for o in args.only):
+                continue
             await drive(base + path, args.clients, 1.0)     # warm-up: connections, plans, caches
             backend = [proc.pid, *children_serving(proc.pid)]
             pg = postgres_pids(home)
@@ -171,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--port", type=int, default=8821)
     p.add_argument("--markdown", help="write the table into this file's section")
+    p.add_argument("--only", action="append", default=[],
+                   help="only the cases whose name contains this (repeatable)")
     p.add_argument("--no-version-cache", action="store_true",
                    help="FLOWSCOPE_VERSION_CACHE=false: every run and task JSON built by Postgres on every page")
     args = p.parse_args(argv)
+    if args.only and args.markdown:
+        p.error("--only measures part of the table: it cannot replace the table with --markdown")
     if not os.environ.get("FLOWSCOPE_HOME"):
         print("set FLOWSCOPE_HOME to the seeded home", file=sys.stderr)
         return 2

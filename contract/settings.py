@@ -148,7 +148,7 @@ class Settings:
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")
     port: int = setting(8083, "Port the UI backend listens on (flowscope serve --port).", check=_positive)
-    pool_size: int = setting(10, "Maximum connections in the backend's reader pool.", check=_positive)
+    pool_size: int = setting(10, "Connections in the backend's reader pool, all opened when it starts.", check=_positive)
     workers: int = setting(
         1, "UI backend processes sharing the port (flowscope serve --workers; SO_REUSEPORT, Linux): "
            "each has its own reader pool, LISTEN connection and caches (FLOWSCOPE_CACHE_MEMORY_MB is "

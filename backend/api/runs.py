@@ -7,8 +7,9 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from backend.api import respond
-from backend.api.lookup import live
+from backend.api.lookup import LIVE_RUNS, live
 from backend.cache.responses import cached_for_run
+from backend.cache.run_rows import sharing_run_rows
 from backend.cache.versions import RUN_VERSIONS, versions_of
 from backend.db import runs as runs_db
 from backend.errors import bad_request, not_found
@@ -70,10 +71,20 @@ async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order:
 async def get_run(request: web.Request) -> web.Response:
     flow, run = request.match_info["flow"], request.match_info["run"]
     with_source = request.query.get("source") in ("1", "true")
+    versions = versions_of(request.app, RUN_VERSIONS)
+    if versions is not None and not with_source and not sharing_run_rows(request) and (flow, run) not in LIVE_RUNS:
+        # Response cache off: the answer held by the run's version (one small statement), else built.
+        found = await runs_db.get_run_detail(request.app[DB], live(request), flow, run, versions)
+        if found is None:
+            raise not_found(f"run {flow}/{run} not found")
+        detail, running = found
+        LIVE_RUNS.saw((flow, run), running)
+        return respond.one(request, orjson.Fragment(detail), immutable=False)
     # One query: the run and its file name (and the source text only when asked for).
     row = await runs_db.get_run_with_source(request.app[DB], live(request), flow, run, with_source)
     if row is None:
         raise not_found(f"run {flow}/{run} not found")
+    LIVE_RUNS.saw((flow, run), row["status"] == "running" or bool(row["stale"]))
     if (hit := cached_for_run(request, row)) is not None:
         return hit
     return respond.one(request, orjson.Fragment(row["detail_json"]), immutable=False)

@@ -6,21 +6,25 @@ import orjson
 from aiohttp import web
 
 from backend.api import respond
-from backend.api.lookup import live, task_row
+from backend.api.lookup import LIVE_RUNS, live, run_not_found, run_ref, task_row
 from backend.cache.responses import cached_for_run
-from backend.cache.run_rows import shared_run_row
+from backend.cache.run_rows import shared_run_row, sharing_run_rows
 from backend.cache.versions import TASK_VERSIONS, versions_of
 from backend.db import tasks as tasks_db
+from backend.db.query import Row
+from backend.errors import ApiError
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_limit, get_list
 from backend.resources.tasks import attempt_shape, task_shape
 from backend.routes import PAGE, Param, Route
 
 
-async def list_tasks(request: web.Request) -> web.Response:
-    run = await shared_run_row(request)
-    if (hit := cached_for_run(request, run)) is not None:
-        return hit
+def _finished(run: Row) -> bool:
+    return run["status"] != "running" and not run["stale"]
+
+
+def _page_params(request: web.Request) -> tuple[list[str], list[str], int, int | None]:
+    """Steps, statuses, limit and the cursor's task_pk of a task page."""
     q = request.query
     steps = get_list(q, "step")
     if "step" in request.match_info:
@@ -28,10 +32,36 @@ async def list_tasks(request: web.Request) -> web.Response:
     statuses = get_list(q, "status", tasks_db.TASK_STATUSES)
     limit = get_limit(q)
     cursor = decode_cursor(q, "tasks", 1)
-    finished = run["status"] != "running" and not run["stale"]
-    rows, more = await tasks_db.list_task_page(
-        request.app[DB], live(request), run["run_pk"], steps, statuses, int(cursor[0]) if cursor else None, limit,
-        versions=versions_of(request.app, TASK_VERSIONS), run_live=not finished)
+    return steps, statuses, limit, int(cursor[0]) if cursor else None
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    versions = versions_of(request.app, TASK_VERSIONS)
+    if versions is not None and not sharing_run_rows(request):
+        # Response cache off: the run and the page in one statement (one round trip, not two).
+        try:
+            steps, statuses, limit, after = _page_params(request)
+        except ApiError:
+            await run_ref(request)   # no such run: its 404 comes first, as when the run was read first
+            raise
+        key = (request.match_info["flow"], request.match_info["run"])
+        found = await tasks_db.run_and_task_page(request.app[DB], live(request), *key, steps, statuses, after,
+                                                 limit, versions, run_live=key in LIVE_RUNS)
+        if found is None:
+            raise run_not_found(request)
+        run, rows, more = found
+        finished = _finished(run)
+        LIVE_RUNS.saw(key, not finished)
+    else:
+        # Response cache on (the run page's requests share one lookup), or task JSON not held.
+        run = await shared_run_row(request) if sharing_run_rows(request) else await run_ref(request)
+        if (hit := cached_for_run(request, run)) is not None:
+            return hit
+        steps, statuses, limit, after = _page_params(request)
+        finished = _finished(run)
+        rows, more = await tasks_db.list_task_page(
+            request.app[DB], live(request), run["run_pk"], steps, statuses, after, limit,
+            versions=versions, run_live=not finished)
     nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
     # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
     return respond.page(request, [orjson.Fragment(r["task_json"]) for r in rows], nxt, immutable=finished)

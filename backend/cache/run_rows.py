@@ -87,3 +87,12 @@ async def shared_run_row(request: web.Request) -> Row:
     if cache is None or rows is None or not cache.enabled:
         return await run_row(request)
     return await rows.lookup(request, cache)
+
+
+def sharing_run_rows(request: web.Request) -> bool:
+    """Whether run lookups are shared (the response cache is on). A run's DAG, steps and tasks then
+    look their run up here (one lookup for the whole run page, often none) and check the response
+    cache before their own statements; with it off, each reads its run with its own rows in one
+    statement instead (backend/api/steps.py, backend/api/tasks.py)."""
+    cache = request.app.get(RESPONSE_CACHE)
+    return cache is not None and cache.enabled and request.app.get(RUN_ROWS) is not None

@@ -1,5 +1,6 @@
 """Run and task JSON by row version, for run lists and task pages (``run_versions`` and
-``task_versions`` at /api/-/status).
+``task_versions`` at /api/-/status); with the response cache off, ``run_versions`` also holds a
+run's own answer (RunDetail) under ``("detail", run_pk)`` (backend/db/runs.py get_run_detail).
 
 Building the JSON is most of what such a page costs Postgres: on 1M runs the home page's statement
 takes 0.63 ms of Postgres CPU with the runs' JSON and 0.08 ms without it (51 rows;
@@ -36,7 +37,8 @@ def _entry_size(item: tuple[Hashable, str]) -> int:
 
 
 class JsonVersions:
-    """key (run_pk or task_pk) -> (version, the JSON text), least recently used first out."""
+    """key (run_pk, ("detail", run_pk) or task_pk) -> (version, the JSON text), least recently used
+    first out."""
 
     def __init__(self, name: str, max_bytes: int) -> None:
         self.enabled = max_bytes > 0   # 0: FLOWSCOPE_VERSION_CACHE=false
@@ -44,7 +46,7 @@ class JsonVersions:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: int, version: Hashable) -> str | None:
+    def get(self, key: Hashable, version: Hashable) -> str | None:
         item = self.items.get(key)
         if item is not None and item[0] == version:
             self.hits += 1
@@ -52,7 +54,7 @@ class JsonVersions:
         self.misses += 1
         return None
 
-    def put(self, key: int, version: Hashable, text: str) -> None:
+    def put(self, key: Hashable, version: Hashable, text: str) -> None:
         self.items.put(key, (version, text))
 
     def stats(self) -> dict[str, Any]:

@@ -5,16 +5,23 @@ a run list's statement is ~3 kB of SQL whose parsing and analysis cost Postgres 
 planning it (docs/benchmarks.md, "Issue #19"). The reader connections use
 ``plan_cache_mode = force_custom_plan`` (backend/app.py) so that every execution is still planned
 for its own values (a user or tag filter is skewed: a generic plan can be badly wrong for it).
+A statement whose plan cannot depend on its values (a lookup by primary or unique key) is run with
+``generic=True``: its execution switches the session to ``force_generic_plan`` in the same round
+trip (and the next custom one resets it), so it is planned once per connection. Planning, not
+executing, was most of what such a statement cost Postgres: a run's answer 0.28 → 0.08 ms, a run's
+task page 0.27–0.58 → 0.07–0.10 ms (docs/benchmarks.md, "Issue #19").
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -160,25 +167,38 @@ class Db:
         # used first. Keyed on the connection, so a connection the pool replaces starts empty.
         self._prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, bool | None], str]] = \
             weakref.WeakKeyDictionary()
+        # connections whose session may be in force_generic_plan (set by a ``generic`` execution)
+        self._generic: weakref.WeakSet[Any] = weakref.WeakSet()
+        # First come, first served: aiopg's pool hands a released connection to whichever acquirer
+        # runs first, so under load a waiter woken for it often finds it taken and waits again, at
+        # the back (a run page's 4 requests at 32 clients: p50 18 ms, p95 110). asyncio's semaphore
+        # lets no newcomer pass its waiters, so at most maxsize statements ask the pool at a time.
+        self._gate = asyncio.Semaphore(pool.maxsize) if pool.maxsize else None
 
-    async def all(self, sql: str, params: Params = None) -> list[Row]:
+    def _turn(self) -> AbstractAsyncContextManager[Any]:
+        return self._gate if self._gate is not None else nullcontext()
+
+    async def all(self, sql: str, params: Params = None, *, generic: bool = False) -> list[Row]:
+        """The rows of ``sql``. ``generic``: a statement whose best plan cannot depend on its values
+        (a lookup by primary or unique key, rows by key): its prepared statement runs a generic plan,
+        planned once per connection, instead of a custom plan per execution (see the module's doc)."""
         # Plain tuples zipped with the column names: psycopg2's RealDictCursor builds each row
         # with a Python-level __setitem__ per column (then we copied it into a dict again), which
         # was a quarter of the event loop's time serving run lists under load.
-        async with self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await self._execute(conn, cur, sql, params)
+        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
+            await self._execute(conn, cur, sql, params, generic)
             if cur.description is None:
                 return []
             names = [d[0] for d in cur.description]
             rows = await cur.fetchall()
         return [dict(zip(names, r)) for r in rows]
 
-    async def one(self, sql: str, params: Params = None) -> Row | None:
-        rows = await self.all(sql, params)
+    async def one(self, sql: str, params: Params = None, *, generic: bool = False) -> Row | None:
+        rows = await self.all(sql, params, generic=generic)
         return rows[0] if rows else None
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
-        async with self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
+        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
             await self._execute(conn, cur, sql, params)
             row = await cur.fetchone()
             return None if row is None else row[0]
@@ -195,7 +215,8 @@ class Db:
         self._texts[key] = stmt
         return stmt
 
-    async def _execute(self, conn: aiopg.Connection, cur: aiopg.Cursor, sql: str, params: Params) -> None:
+    async def _execute(self, conn: aiopg.Connection, cur: aiopg.Cursor, sql: str, params: Params,
+                       generic: bool = False) -> None:
         if not self.prepare:
             await cur.execute(sql, params)
             return
@@ -221,10 +242,19 @@ class Db:
                 await cur.execute(sql, params)
                 return
             args = f"({', '.join(['%s'] * len(values))})" if values else ""
+            # The plan mode this execution needs, set in the same round trip when the session is in
+            # the other one. Should the round trip fail, the SET or RESET was rolled back with it (or
+            # not): the session's mode is then unknown, and the next custom execution resets it.
+            prefix = ""
+            if generic != (conn in self._generic):
+                prefix = "SET plan_cache_mode = force_generic_plan; " if generic else "RESET plan_cache_mode; "
             try:
-                await cur.execute(f"EXECUTE {name}{args}", values)
-                return
-            except psycopg2.Error as exc:
+                await cur.execute(f"{prefix}EXECUTE {name}{args}", values)
+            except BaseException as exc:
+                if prefix:
+                    self._generic.add(conn)
+                if not isinstance(exc, psycopg2.Error):
+                    raise
                 # The statement is gone (the session was reset: DISCARD ALL, a pooler) or its plan no
                 # longer matches the schema: forget it and prepare it once more.
                 if exc.pgcode not in ("26000", "0A000"):
@@ -240,6 +270,12 @@ class Db:
                     return
                 if attempt == 2:
                     raise
+            else:
+                if generic:
+                    self._generic.add(conn)
+                else:
+                    self._generic.discard(conn)
+                return
 
     async def _prepared_name(self, conn: aiopg.Connection, cur: aiopg.Cursor,
                              key: tuple[str, bool | None], stmt: _Statement) -> str | None:

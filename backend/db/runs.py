@@ -40,6 +40,29 @@ async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions:
                            version=lambda r: r["change_seq"], by_key_sql=RUN_JSON_BY_PK)
 
 
+# What a run's sub-resources (its DAG, steps and tasks) read of the run: its key, the source that
+# reads its contents, its effective status (``stale``: a lost heartbeat) and what the response cache's
+# settled-run check reads (backend/cache/responses.py). Not the tags, parameters, reason or times
+# of the full row (RUN_FIELDS): decoding those was a quarter of a steps page's Python.
+RUN_REF = (("run_pk", "r.run_pk"), ("flow_id", "r.flow_id"), ("run_id", "r.run_id"), ("source", "r.source"),
+           ("status", status_expr("r")), ("stale", stale_expr("r")), ("n_running", "r.n_running"),
+           ("finished_at", "r.finished_at"), ("change_seq", "r.change_seq"))
+RUN_REF_NAMES = tuple(name for name, _ in RUN_REF)
+
+
+def run_ref_columns(prefix: str = "") -> str:
+    """RUN_REF's columns, each named ``prefix`` + its name (a prefix keeps them apart from a joined
+    row's own ``change_seq``, ``status``...)."""
+    return ", ".join(f"{expr} AS {prefix}{name}" for name, expr in RUN_REF)
+
+
+def run_ref_of(row: Row, prefix: str = "") -> Row:
+    """The RUN_REF part of a row selected with ``run_ref_columns(prefix)``, under its own names."""
+    return {name: row[prefix + name] for name in RUN_REF_NAMES}
+
+
+RUN_REF_BY_ID = f"SELECT {run_ref_columns()} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
+
 # A run lookup (a run page's steps, tasks, DAG...) needs no JSON: building it cost Postgres ~0.12 ms
 # a request (bench.throughput, "run: steps"); the answers that show the run select it.
 RUN_BY_ID = f"SELECT {RUN_FIELDS} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
@@ -53,6 +76,16 @@ WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s
 RUN_WITH_FILE_NAME = _RUN_WITH_SOURCE.format(columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name"))
 RUN_WITH_SOURCE = _RUN_WITH_SOURCE.format(
     columns=RUN_FIELDS, detail=run_json("r", "'file_name', s.file_name, 'source_code', s.source"))
+# One run's RunDetail (without the source text) held by version in run_versions under
+# ("detail", run_pk): a run that is not stored as running does not change with the clock, and
+# run_sources is written once, in the transaction that creates the run (core_runtime/store), so the
+# runs row's change_seq versions the whole answer. The head says which version to look for; the
+# answer is built by primary key only when that version is not held (or the run is running).
+RUN_DETAIL_HEAD = ("SELECT r.run_pk, r.change_seq, r.status = 'running' AS running FROM runs r "
+                   "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s")
+_DETAIL = run_json("r", "'file_name', s.file_name")
+RUN_DETAIL_BY_PK = (f"SELECT r.change_seq, r.status = 'running' AS running, {_DETAIL}::text AS detail_json "
+                    "FROM runs r LEFT JOIN run_sources s ON s.run_pk = r.run_pk WHERE r.run_pk = %(run_pk)s")
 RUNS_CHANGED = f"SELECT {RUN_COLUMNS} FROM runs r WHERE r.change_seq > %(since)s"
 
 
@@ -205,7 +238,10 @@ async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Or
     if versions is not None:
         columns = RUN_KEY_COLUMNS
     sql = list_runs_sql(filters, order, cursor, limit, params, columns, freqs)
-    rows = await db.all(sql, params)
+    # Without a filter the plan is one index read in the order's direction whatever the values (the
+    # cursor, the limit): planned once (generic). A filter's values can change the plan (a user or
+    # tag on 3 runs or on 400,000): planned for its own.
+    rows = await db.all(sql, params, generic=filters == RunFilters())
     more = len(rows) > limit
     rows = rows[:limit]
     if versions is not None:
@@ -253,7 +289,9 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
     """
     keys: list[str] = []
     by_key: dict[str, list[Row]] = {}
-    for row in await db.all(sql, params):
+    # Unfiltered, each group is an index read of its key's newest runs whatever the values: planned
+    # once (generic; planning was half the statement's Postgres time). Filters: planned each time.
+    for row in await db.all(sql, params, generic=not where):
         key = row.pop("group_key")
         if not keys or keys[-1] != key:
             keys.append(key)
@@ -270,14 +308,41 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
 
 async def get_run(db: Db, live: dict[str, Any], flow: str, run: str, with_json: bool = False) -> Row | None:
     """The run's columns; with_json: also its answer as ``run_json`` (backend/db/run_json.py)."""
-    return await db.one(RUN_BY_ID_JSON if with_json else RUN_BY_ID, {**live, "flow": flow, "run": run})
+    return await db.one(RUN_BY_ID_JSON if with_json else RUN_BY_ID, {**live, "flow": flow, "run": run}, generic=True)
+
+
+async def get_run_ref(db: Db, live: dict[str, Any], flow: str, run: str) -> Row | None:
+    """The run's RUN_REF columns (what its DAG, steps and tasks need of it)."""
+    return await db.one(RUN_REF_BY_ID, {**live, "flow": flow, "run": run}, generic=True)
 
 
 async def get_run_with_source(db: Db, live: dict[str, Any], flow: str, run: str,
                               with_source: bool) -> Row | None:
     """The run, its flow file's name and (with_source) the file's text, in one query; the answer's
     JSON (RunDetail) is ``detail_json``."""
-    return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run})
+    return await db.one(RUN_WITH_SOURCE if with_source else RUN_WITH_FILE_NAME, {**live, "flow": flow, "run": run},
+                        generic=True)
+
+
+async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
+                         versions: JsonVersions) -> tuple[str, bool] | None:
+    """The run's RunDetail JSON (with the file name, not the source text) and whether the run is
+    stored as running: from ``versions`` when the run's current version is held (one small
+    statement), else built by Postgres and kept unless running. None: no such run."""
+    head = await db.one(RUN_DETAIL_HEAD, {"flow": flow, "run": run}, generic=True)
+    if head is None:
+        return None
+    key = ("detail", head["run_pk"])
+    if not head["running"]:
+        held = versions.get(key, head["change_seq"])
+        if held is not None:
+            return held, False
+    row = await db.one(RUN_DETAIL_BY_PK, {**live, "run_pk": head["run_pk"]}, generic=True)
+    if row is None:
+        return None
+    if not row["running"]:
+        versions.put(key, row["change_seq"], row["detail_json"])
+    return row["detail_json"], bool(row["running"])
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,

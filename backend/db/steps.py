@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.db.query import Db, Row
+from backend.db.runs import run_ref_columns, run_ref_of
 
 STEP_COLUMNS = """s.run_pk, s.step_name, s.created_at, s.started_at, s.finished_at, s.n_tasks,
                   s.n_running, s.n_completed, s.n_failed, s.change_seq"""
@@ -18,8 +19,26 @@ LOOP_ITERATIONS = """SELECT t.step_name, max(t.iteration_stack[cardinality(t.ite
                      GROUP BY t.step_name"""
 
 
+# The run (its RUN_REF columns) and its steps' rows in one round trip: a run without steps yet is
+# one row of NULL steps (LEFT JOIN), no run is no row.
+_STEP_NAMES = ("run_pk", "step_name", "created_at", "started_at", "finished_at", "n_tasks", "n_running",
+               "n_completed", "n_failed", "change_seq")
+RUN_AND_STEPS = (f"SELECT {run_ref_columns('r_')}, " + ", ".join(f"s.{c} AS {c}" for c in _STEP_NAMES)
+                 + " FROM runs r LEFT JOIN steps s ON s.run_pk = r.run_pk"
+                 " WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s")
+
+
+async def run_and_steps(db: Db, live: dict[str, Any], flow: str, run: str) -> tuple[Row, dict[str, Row]] | None:
+    """The run's RUN_REF columns and its steps' rows by name (as steps_of_run); None: no such run."""
+    rows = await db.all(RUN_AND_STEPS, {**live, "flow": flow, "run": run}, generic=True)
+    if not rows:
+        return None
+    steps = {r["step_name"]: {c: r[c] for c in _STEP_NAMES} for r in rows if r["step_name"] is not None}
+    return run_ref_of(rows[0], "r_"), steps
+
+
 async def steps_of_run(db: Db, run_pk: int) -> dict[str, Row]:
-    return {r["step_name"]: r for r in await db.all(STEPS_OF_RUN, {"run_pk": run_pk})}
+    return {r["step_name"]: r for r in await db.all(STEPS_OF_RUN, {"run_pk": run_pk}, generic=True)}
 
 
 async def steps_changed(db: Db, run_pk: int, since: int) -> list[Row]:

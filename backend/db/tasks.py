@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, status_expr, status_filter
 from backend.db.query import Db, Row
+from backend.db.runs import run_ref_columns, run_ref_of
 from backend.db.task_json import TASK_JSON
 from backend.db.versioned import fill_json
 
@@ -64,7 +65,7 @@ ONE_TASK = """ AND a.task_pk IN (SELECT t.task_pk FROM tasks t WHERE t.run_pk = 
 
 
 async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: str) -> Row | None:
-    return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task})
+    return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task}, generic=True)
 
 
 async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
@@ -140,11 +141,50 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     return page, more
 
 
+async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, steps: Sequence[str],
+                            statuses: Sequence[str], after_pk: int | None, limit: int, versions: JsonVersions,
+                            run_live: bool = False) -> tuple[Row, list[Row], bool] | None:
+    """The run (RUN_REF's columns) and a page of its tasks as list_task_page gives it, in one statement
+    (a run page's task list was two round trips: the run's lookup, then the page); None: no such run.
+
+    ``run_live`` is only a guess here (the run is read by the same statement): it decides whether the
+    statement builds the running tasks' JSON. A wrong guess costs time, never an answer: without it
+    the running tasks' JSON is built by fill_json's second statement, as for any row not held.
+    """
+    params: dict[str, Any] = {**live, "flow": flow, "run": run, "after": after_pk or 0, "limit": limit + 1}
+    where = ["t.run_pk = r.run_pk", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
+    if steps:
+        where.append("t.step_name = ANY(%(steps)s)")
+        params["steps"] = list(steps)
+    if statuses:
+        where.append(status_filter("t", statuses))
+    columns = TASK_KEY_COLUMNS
+    if run_live:
+        columns += f", CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json"
+    # A run without (matching) tasks is one row of NULL tasks (LEFT JOIN LATERAL), no run is no row.
+    sql = (f"SELECT {run_ref_columns('r_')}, x.* FROM runs r LEFT JOIN LATERAL ("
+           f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
+           f"ORDER BY t.task_pk LIMIT %(limit)s) t {_TASK_VERSION}) x ON TRUE "
+           "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s ORDER BY x.task_pk")
+    # Unfiltered, the plan is the run by its key, then its tasks by (run_pk, task_pk) from the run's
+    # row, whatever the values: planned once (generic). A step or status filter may pick another
+    # index for some values, so it is planned for its own.
+    rows = await db.all(sql, params, generic=not steps and not statuses)
+    if not rows:
+        return None
+    ref = run_ref_of(rows[0], "r_")
+    tasks = [r for r in rows if r["task_pk"] is not None]
+    more = len(tasks) > limit
+    page = await fill_json(db, live, tasks[:limit], versions, key="task_pk", column="task_json",
+                           version=_task_version, by_key_sql=TASK_JSON_BY_PK)
+    return ref, page, more
+
+
 async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> dict[int, list[Row]]:
     out: dict[int, list[Row]] = {pk: [] for pk in task_pks}
     if not task_pks:
         return out
-    for row in await db.all(ATTEMPTS_OF_TASKS, {**live, "task_pks": list(task_pks)}):
+    for row in await db.all(ATTEMPTS_OF_TASKS, {**live, "task_pks": list(task_pks)}, generic=True):
         out[row["task_pk"]].append(row)
     return out
 

@@ -36,7 +36,7 @@ async def fill_json(db: Db, live: dict[str, Any], rows: list[Row], versions: Jso
             missing.append(row)
     if not missing:
         return rows
-    built = {b[key]: b for b in await db.all(by_key_sql, {**live, "keys": [r[key] for r in missing]})}
+    built = {b[key]: b for b in await db.all(by_key_sql, {**live, "keys": [r[key] for r in missing]}, generic=True)}
     for row in missing:
         b = built.get(row[key])
         if b is None:

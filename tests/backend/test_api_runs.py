@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -149,27 +150,42 @@ class _CapturingDb:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def all(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def all(self, sql: str, params: dict[str, Any], *, generic: bool = False) -> list[dict[str, Any]]:
         self.calls.append((sql, params))
         return []
 
 
 @pytest.mark.parametrize("order", ["created", "finished", "duration"])
 @pytest.mark.parametrize("descending", [True, False])
-async def test_run_orders_read_an_index_without_sorting(db: Any, order: str, descending: bool) -> None:
+@pytest.mark.parametrize("generic", [False, True])
+async def test_run_orders_read_an_index_without_sorting(db: Any, order: str, descending: bool, generic: bool) -> None:
     """Each order is served by its index: a NULLS LAST on the NOT NULL created_at once made
-    Postgres sort all runs (0.7 s on 1M runs)."""
+    Postgres sort all runs (0.7 s on 1M runs). ``generic``: the plan prepared once for any values,
+    as an unfiltered page runs it (backend/db/query.py), after a cursor."""
     from backend.db import runs as runs_db
     from backend.db.liveness import live_params
+    from backend.db.query import to_positional
     from contract.settings import load_settings
     capture = _CapturingDb()
     await runs_db.list_runs(capture, live_params(load_settings()), runs_db.RunFilters(),  # type: ignore[arg-type]
-                            runs_db.make_order(order, descending), None, 50)
+                            runs_db.make_order(order, descending), [1, 10**9] if generic else None, 50)
     sql, params = capture.calls[0]
     with db.cursor() as cur:
         cur.execute("SET enable_seqscan = off")
-        cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = json.dumps(cur.fetchone()[0])
+        if generic:
+            stmt = to_positional(sql, True)
+            assert stmt is not None
+            cur.execute("SET plan_cache_mode = force_generic_plan")
+            cur.execute(f"PREPARE generic_page AS {stmt.text}")
+            cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE generic_page({', '.join(['%s'] * len(stmt.names))})",
+                        tuple(params[n] for n in stmt.names))
+            plan = json.dumps(cur.fetchone()[0])
+            cur.execute("DEALLOCATE generic_page")
+            cur.execute("RESET plan_cache_mode")
+            assert re.search(r"\$\d", plan), plan        # a generic plan: the values stay parameters
+        else:
+            cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = json.dumps(cur.fetchone()[0])
         cur.execute("RESET enable_seqscan")
     assert '"Sort"' not in plan and '"Incremental Sort"' not in plan, plan
     assert f"runs_{order}" in plan

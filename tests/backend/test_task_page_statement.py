@@ -33,7 +33,7 @@ class SyncDb:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
 
-    async def all(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+    async def all(self, sql: str, params: Any = None, *, generic: bool = False) -> list[dict[str, Any]]:
         with self.conn.cursor() as cur:
             cur.execute(sql, params)
             names = [d[0] for d in cur.description]
