@@ -183,7 +183,7 @@ def machine() -> str:
 
 def write_section(path: str, results: list[Result], command: str, started: float, label: str,
                   load_start: str = "", load_end: str = "", reference: bool = False,
-                  client: str = "lean", version_cache: bool = True) -> None:
+                  client: str = "lean", version_cache: bool = True, warmup: int = 0) -> None:
     """Replace the '## API — <label>' section (or append it), keeping everything else in the file."""
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     heading = f"## API{(' — ' + label) if label else ''}"
@@ -197,6 +197,10 @@ def write_section(path: str, results: list[Result], command: str, started: float
             "in the measuring process (marked when the response cache answered it); c32 req/s = answers per "
             "second at c32; SQL p50/p95 = the handler's statements run directly on one psycopg2 connection (same "
             "parameters, plain tuples), alternating with the c1 requests; "
+            + (f"each case warmed on both sides before it is timed ({warmup} untimed requests at the highest "
+               "concurrency, reaching every pooled connection, and 5 runs of its SQL), so c1/c8/c32 are a process "
+               "in use and a fresh one's costs are in cold and first; " if warmup else
+               "no warm-up but the first request; ")
             + ("run and task JSON held by version (FLOWSCOPE_VERSION_CACHE, the default): in the backend, and in the "
                "benchmark's process for the SQL column, so a list or task page's statement selects keys and versions "
                "(and running rows' JSON) and the rest is built once, then held; "
