@@ -71,3 +71,37 @@ async def test_sigkilled_flow_turns_failed(aiohttp_client: Any, make_app: Any, f
         assert time.monotonic() - killed_at < 3.0 + 2.0, "run still reported running after the threshold"
         await asyncio.sleep(0.2)
     assert run["status_reason"].startswith("heartbeat lost at ")
+
+
+async def test_stale_task_ends_at_its_last_heartbeat_on_the_timeline(aiohttp_client: Any, make_app: Any,
+                                                                     pg_dsn: str) -> None:
+    """A task killed without a word (no finish recorded, heartbeat stopped) ends where its last
+    heartbeat was: its bar and the run's span stop there instead of reaching every later read's
+    "now" (a run killed last week would otherwise be drawn a week long, its other tasks squashed)."""
+    store = new_store(pg_dsn)
+    run, first_task = running_task(store, "StaleSpanFlow")
+    second = store.create_task(run, "start")
+    store.start_attempt(second, 0)
+    store.heartbeat(run, [first_task.task_pk, second.task_pk])
+    client = await aiohttp_client(make_app(heartbeat_timeout=1.0))
+    url = f"/api/flows/StaleSpanFlow/runs/{run.run_id}/timeline"
+    live = (await get_json(client, url, width=400))["data"]
+    assert live["lanes"][0]["bars"][0][1] is None and live["lanes"][0]["bars"][0][2] == "running"
+    await asyncio.sleep(1.6)
+    tasks = (await get_json(client, f"/api/flows/StaleSpanFlow/runs/{run.run_id}/tasks"))["data"]
+    assert {t["status"] for t in tasks} == {"failed"}
+    assert {t["finished_at"] for t in tasks} == {None}   # as Metaflow's client: no finish recorded
+    last_sign = max(t["heartbeat_at"] for t in tasks)
+    first = (await get_json(client, url, width=400))["data"]
+    ends = {lane["task"]["task_id"]: lane["bars"][0][1] for lane in first["lanes"]}
+    assert ends == {t["task_id"]: t["heartbeat_at"] for t in tasks}
+    assert {lane["bars"][0][2] for lane in first["lanes"]} == {"failed"}
+    assert first["end"] == last_sign
+    await asyncio.sleep(1.1)
+    later = (await get_json(client, url, width=400))["data"]
+    assert later["end"] == last_sign
+    assert {lane["task"]["task_id"]: lane["bars"][0][1] for lane in later["lanes"]} == ends
+    # The aggregated path (both tasks in one lane of buckets) ends there too.
+    agg = (await get_json(client, url, width=400, rows=1))["data"]
+    assert agg["tasks_per_lane"] == 2 and agg["end"] == last_sign
+    assert max(s[1] for s in agg["lanes"][0]["segments"]) <= last_sign
