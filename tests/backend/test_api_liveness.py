@@ -105,3 +105,25 @@ async def test_stale_task_ends_at_its_last_heartbeat_on_the_timeline(aiohttp_cli
     agg = (await get_json(client, url, width=400, rows=1))["data"]
     assert agg["tasks_per_lane"] == 2 and agg["end"] == last_sign
     assert max(s[1] for s in agg["lanes"][0]["segments"]) <= last_sign
+
+
+async def test_stale_task_ran_until_its_last_heartbeat(aiohttp_client: Any, make_app: Any, pg_dsn: str) -> None:
+    """The task page's "queued / running" of a task killed without a word: its running time ends at
+    its last heartbeat (finished_at stays null, as Metaflow's client reports), and a later read
+    gives the same figure instead of counting on to "now"."""
+    store = new_store(pg_dsn)
+    run, task = running_task(store, "StaleTimingFlow")
+    client = await aiohttp_client(make_app(heartbeat_timeout=1.0))
+    url = f"/api/flows/StaleTimingFlow/runs/{run.run_id}/steps/start/tasks/{task.task_id}"
+    running = (await get_json(client, url + "/status"))["data"]
+    assert running["status"] == "running" and running["timing"]["running_ms"] is None   # the UI counts to now
+    await asyncio.sleep(1.6)
+    row = (await get_json(client, url))["data"]
+    assert row["status"] == "failed" and row["finished_at"] is None
+    lost = (await get_json(client, url + "/status"))["data"]
+    assert lost["rule"] == "heartbeat_lost"
+    assert lost["timing"]["finished_at"] is None
+    assert lost["timing"]["running_ms"] == row["heartbeat_at"] - row["started_at"]
+    await asyncio.sleep(1.1)
+    again = (await get_json(client, url + "/status"))["data"]
+    assert again["timing"]["running_ms"] == lost["timing"]["running_ms"]
