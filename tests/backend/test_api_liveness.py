@@ -127,3 +127,25 @@ async def test_stale_task_ran_until_its_last_heartbeat(aiohttp_client: Any, make
     await asyncio.sleep(1.1)
     again = (await get_json(client, url + "/status"))["data"]
     assert again["timing"]["running_ms"] == lost["timing"]["running_ms"]
+
+
+async def test_stale_task_on_the_critical_path_stops_at_its_last_heartbeat(aiohttp_client: Any, make_app: Any,
+                                                                           pg_dsn: str) -> None:
+    """Triage's "where the time went" of a run killed without a word: the killed task ran, and the
+    run lasted, until the last heartbeat, not until each later read (it said 18 minutes for a
+    run killed after 80 s, and counted on)."""
+    store = new_store(pg_dsn)
+    run, task = running_task(store, "StalePathFlow")
+    client = await aiohttp_client(make_app(heartbeat_timeout=1.0))
+    await asyncio.sleep(1.6)
+    row = (await get_json(client, f"/api/flows/StalePathFlow/runs/{run.run_id}/steps/start/tasks/{task.task_id}"))["data"]
+    run_row = (await get_json(client, f"/api/flows/StalePathFlow/runs/{run.run_id}"))["data"]
+    assert row["status"] == "failed" and run_row["status"] == "failed" and run_row["finished_at"] is None
+    url = f"/api/flows/StalePathFlow/runs/{run.run_id}/critical-path"
+    first = (await get_json(client, url))["data"]
+    (on_path,) = first["tasks"]
+    assert on_path["duration_ms"] == row["heartbeat_at"] - row["started_at"]
+    assert first["wall_ms"] == run_row["heartbeat_at"] - run_row["started_at"]
+    await asyncio.sleep(1.1)
+    later = (await get_json(client, url))["data"]
+    assert later["tasks"][0]["duration_ms"] == on_path["duration_ms"] and later["wall_ms"] == first["wall_ms"]
