@@ -47,3 +47,13 @@ def test_killed_task_ran_until_its_last_heartbeat(page: Any, server: str, flowsc
         "running 5.0s until its heartbeat stopped")
     duration = info.locator("dt", has_text="duration").locator("xpath=following-sibling::dd").inner_text()
     assert duration == "5.0s", duration
+
+
+def test_compare_shows_a_killed_runs_duration(page: Any, server: str, flowscope_env: dict[str, str]) -> None:
+    """Compare's run cards give a killed run the duration its run page gives (5.0s), not "—"."""
+    a, _ = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    b, _ = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    page.goto(f"/-/compare?a=KilledFlow/{a}&b=KilledFlow/{b}")
+    page.get_by_test_id("compare-page").wait_for()
+    assert page.get_by_test_id("compare-duration-a").inner_text() == "5.0s"
+    assert page.get_by_test_id("compare-duration-b").inner_text() == "5.0s"
