@@ -60,10 +60,11 @@ async def get_task_status(request: web.Request) -> web.Response:
     stored = await explain_db.stored_status(request.app[DB], task["task_pk"])
     attempts, meta = await _task_evidence(request.app, task)
     dag = await load_dag(request, run)
-    data = explain_task(run, _mark_stale({**task, "stored_status": stored}), attempts, meta,
-                        _decorators(dag, task["step_name"]), request.app[SETTINGS].heartbeat_timeout)
+    marked = _mark_stale({**task, "stored_status": stored})
+    data = explain_task(run, marked, attempts, meta, _decorators(dag, task["step_name"]),
+                        request.app[SETTINGS].heartbeat_timeout)
     parents = await explain_db.parents_finished(request.app[DB], task["run_pk"], task["parent_task_ids"] or [])
-    return respond.one(request, {**data, "timing": task_timing(run, task, parents)})
+    return respond.one(request, {**data, "timing": task_timing(run, task, parents, bool(marked["stale"]))})
 
 
 ROUTES = [

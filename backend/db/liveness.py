@@ -29,6 +29,13 @@ def stale_expr(alias: str, has_created: bool = True) -> str:
             f"{heartbeat_expr(alias, has_created)} < %(stale_before)s)")
 
 
+def end_expr(alias: str, has_created: bool = True) -> str:
+    """Where a row's span ends: its finish, else its last sign of life once that is stale (a run
+    or task killed without a word ended then, not at every later read), else NULL (running)."""
+    return (f"COALESCE({alias}.finished_at, CASE WHEN {stale_expr(alias, has_created)} "
+            f"THEN {heartbeat_expr(alias, has_created)} END)")
+
+
 def status_expr(alias: str, has_created: bool = True) -> str:
     return (f"(CASE WHEN {stale_expr(alias, has_created)} THEN 'failed' "
             f"ELSE {alias}.status END)")

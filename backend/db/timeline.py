@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from backend.db.liveness import status_expr, status_filter
+from backend.db.liveness import end_expr, status_expr, status_filter
 from backend.db.query import Db, Row
 
 SORT_KEYS = {"start": "t.started_at", "end": "t.finished_at", "duration": "t.duration_ms"}
@@ -21,6 +21,9 @@ SORT_KEYS = {"start": "t.started_at", "end": "t.finished_at", "duration": "t.dur
 TASK_HOST = """LEFT JOIN LATERAL (SELECT m.value AS host FROM metadata m
                                   WHERE m.task_pk = t.task_pk AND m.field_name = 'host'
                                   ORDER BY m.id DESC LIMIT 1) h ON true"""
+# Where an attempt's bar ends: its finish; a stale one's last heartbeat (a killed task's bar does not
+# grow with every later read); a running one's now.
+ATTEMPT_END = f"COALESCE({end_expr('a', False)}, %(now)s)"
 # The innermost loop iteration of a task of a recursive step (NULL outside a loop).
 ITERATION = "t.iteration_stack[cardinality(t.iteration_stack)]"
 
@@ -72,7 +75,7 @@ async def task_lanes(db: Db, live: dict[str, Any], run_pk: int, steps_order: Seq
     numbered = _numbered(steps_order, sort, group, statuses, steps, params)
     sql = f"""
     SELECT n.rn, n.task_id, n.step_name, n.foreach_value, n.iteration, n.status AS task_status, n.host,
-           a.attempt, a.started_at, a.finished_at, {status_expr('a', False)} AS status
+           a.attempt, a.started_at, {end_expr('a', False)} AS finished_at, {status_expr('a', False)} AS status
     FROM ({numbered}) n LEFT JOIN attempts a ON a.task_pk = n.task_pk
     WHERE n.rn >= %(r0)s AND n.rn < %(r1)s ORDER BY n.rn, a.attempt"""
     return await db.all(sql, params)
@@ -88,18 +91,18 @@ async def lane_segments(db: Db, live: dict[str, Any], run_pk: int, steps_order: 
     sql = f"""
     WITH spans AS (
         SELECT (n.rn - %(r0)s) / %(per_lane)s AS lane, {status_expr('a', False)} AS status,
-               GREATEST(a.started_at, %(w0)s) AS s, LEAST(COALESCE(a.finished_at, %(now)s), %(w1)s) AS e
+               GREATEST(a.started_at, %(w0)s) AS s, LEAST({ATTEMPT_END}, %(w1)s) AS e
         FROM ({numbered}) n JOIN attempts a ON a.task_pk = n.task_pk
         WHERE n.rn >= %(r0)s AND n.rn < %(r1)s
-          AND a.started_at <= %(w1)s AND COALESCE(a.finished_at, %(now)s) >= %(w0)s)
+          AND a.started_at <= %(w1)s AND {ATTEMPT_END} >= %(w0)s)
     SELECT lane, status, floor((s - %(w0)s) / %(bucket)s)::bigint AS b0,
            ceil((e - %(w0)s) / %(bucket)s)::bigint AS b1, count(*) AS n
     FROM spans GROUP BY 1, 2, 3, 4 ORDER BY 1, 3"""
     return await db.all(sql, params)
 
 
-RUN_SPAN = """SELECT min(started_at) AS first, max(COALESCE(finished_at, %(now)s)) AS last
-              FROM attempts WHERE run_pk = %(run_pk)s"""
+RUN_SPAN = f"""SELECT min(a.started_at) AS first, max({ATTEMPT_END}) AS last
+               FROM attempts a WHERE a.run_pk = %(run_pk)s"""
 
 
 async def run_span(db: Db, live: dict[str, Any], run_pk: int) -> Row | None:

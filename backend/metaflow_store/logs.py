@@ -35,6 +35,15 @@ def read_log(root: DatastoreRoot, flow: str, run: str, step: str, task: str, att
     return merge_mflog(files)
 
 
+def attempt_recorded(root: DatastoreRoot, flow: str, run: str, step: str, task: str, attempt: int) -> bool:
+    """Whether the datastore holds the attempt's ``attempt.json`` (written when the attempt starts).
+
+    A finished attempt without it is not an attempt that printed nothing: the datastore is not
+    the one Metaflow wrote, as seen from here (another machine's path, a wiped directory).
+    """
+    return root.read(f"{task_key(flow, run, step, task)}/{attempt}.attempt.json") is not None
+
+
 def log_files(root: DatastoreRoot, flow: str, run: str, step: str, task: str, attempt: int,
               stream: str, max_entries: int = 4096) -> tuple[FileEntry, ...]:
     """The files ``read_log`` would read, with sizes and times: one listing, no download.

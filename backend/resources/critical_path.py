@@ -1,8 +1,9 @@
 """Where the time went: the critical path through a run's task graph, queued time, idle gaps.
 
 The critical path is the chain of tasks, parent to child, with the largest total running time
-(each task's ``finished_at - started_at``, a running task's up to now): no schedule could have
-finished the run sooner than it, however many workers there were. Along it, each task's queued
+(each task's ``finished_at - started_at``, a running task's up to now, one whose heartbeat was lost
+up to its last heartbeat): no schedule could have finished the run sooner than it, however many
+workers there were. Along it, each task's queued
 time is how long it waited after its last parent finished (a worker slot, scheduling, a retry's
 wait); idle gaps are the moments of the run when no task was running at all.
 
@@ -174,6 +175,8 @@ def critical_path_shape(run: dict[str, Any], spans: Spans, now: int) -> dict[str
         agg["duration_ms"] += w
         agg["queued_ms"] += queued or 0
     started, finished = run.get("started_at"), run.get("finished_at")
+    if finished is None and run.get("status") not in ("running", "pending"):
+        finished = run.get("heartbeat_at")   # heartbeat lost: the run ended at its last sign of life
     gaps = idle_gaps(spans, started, finished, now)
     wall = (finished if finished is not None else now) - started if started is not None else None
     return {

@@ -35,15 +35,18 @@ SCHEMAS = {
                    "words) and the evidence it used (label, value, time, link to the UI). timing (tasks "
                    "only, null for a run): when the task could start (its last parent's finish, the run's "
                    "start for a root; null while a parent has not finished), its queued time (ready to "
-                   "started) and running time (started to finished), null where unknown."),
+                   "started) and running time (started to finished; to its last heartbeat when that was "
+                   "lost and no finish was recorded, finished_at then null), null where unknown."),
 }
 
 
-def task_timing(run: Row, task: Row, parents: Row | None) -> dict[str, Any]:
+def task_timing(run: Row, task: Row, parents: Row | None, stale: bool = False) -> dict[str, Any]:
     """Queued vs running time of one task, as the critical path counts them (ready_at there).
 
     ``parents``: how many of the task's recorded parents are tasks of the run (``found``), how many
     of those finished (``done``) and the last finish (``ready``); None for a task without parents.
+    ``stale``: its heartbeat was lost (stored running, effectively failed): it ran until its last
+    sign of life (finished_at stays null: no finish was recorded), not until every later "now".
     """
     if parents is None:
         ready = run.get("started_at")
@@ -52,9 +55,10 @@ def task_timing(run: Row, task: Row, parents: Row | None) -> dict[str, Any]:
     else:
         ready = None
     s, e = task.get("started_at"), task.get("finished_at")
+    until = e if e is not None or not stale else _last_sign(task)
     return {"ready_at": ready, "started_at": s, "finished_at": e,
             "queued_ms": max(0, s - ready) if s is not None and ready is not None else None,
-            "running_ms": e - s if s is not None and e is not None else None}
+            "running_ms": max(0, until - s) if s is not None and until is not None else None}
 
 
 def clock(ms: int | None) -> str:

@@ -81,7 +81,10 @@ class MetaflowSource:
             return []   # just started: Metaflow registers the task's ds-root a moment after the task
         key = (await self._ds_root(run, task), run["flow_id"], run["run_id"], task["step_name"],
                task["task_id"], attempt, stream)
-        return await reader_for(self.app).log(key, complete)
+        lines = await reader_for(self.app).log(key, complete)
+        if complete and not lines:
+            await reader_for(self.app).check_attempt(key)   # printed nothing, or an unreadable store
+        return lines
 
     async def log_page(self, run: Row, task: Row, attempt: int, stream: str, complete: bool,
                        window: LogWindow) -> LogPage:

@@ -24,7 +24,7 @@ from backend.keys import METAFLOW_READER
 from backend.metaflow_store.blobs import read_blob_at
 from backend.metaflow_store.card_pages import flowscope_page
 from backend.metaflow_store.cards import CardFile, list_card_data, list_cards, read_card, read_card_data
-from backend.metaflow_store.logs import log_files, read_log
+from backend.metaflow_store.logs import attempt_recorded, log_files, read_log
 from backend.metaflow_store.mflog import MflogLine
 from backend.metaflow_store.roots import FileEntry, StoreError, open_root
 from contract.settings import Settings
@@ -89,6 +89,19 @@ class MetaflowReader:
             # exits, a moment after the attempt is recorded as finished.
             self.logs.put(key, lines)
         return lines
+
+    async def check_attempt(self, key: LogKey) -> None:
+        """502 unless the datastore holds the attempt's record: a finished attempt with no log at
+        all printed nothing, or lives in a datastore this process does not see (a local root on
+        another machine, moved or wiped), which must not read as "no output"."""
+        await self._call(f"the {key[6]} log of {'/'.join(key[1:5])}", self._check_attempt, key)
+
+    def _check_attempt(self, key: LogKey) -> None:
+        root, flow, run, step, task, attempt, _stream = key
+        if not attempt_recorded(open_root(root, self.s3_endpoint_url), flow, run, step, task, attempt):
+            raise StoreError(f"{root} holds no record of attempt {attempt} of {'/'.join(key[1:5])} "
+                             "(no attempt.json): the datastore Metaflow wrote is not readable at that "
+                             "path from here (docs/metaflow.md, section 3)")
 
     async def log_files(self, key: LogKey) -> tuple[FileEntry, ...]:
         """Sizes and times of the attempt's log files of the stream (a listing; never cached)."""

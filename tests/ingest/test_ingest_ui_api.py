@@ -128,3 +128,35 @@ async def test_internal_steps_are_not_ui_steps(api: TestClient[Any, Any], ui_run
         timeline = (await get_json(api, f"/api/flows/UiFlow/runs/{ui_run}/timeline?width=800{query}"))["data"]
         assert [g["step_name"] for g in timeline["groups"]] == ["start", "square", "gather", "end"]
         assert timeline["total_rows"] == 6
+
+
+async def test_logs_of_an_unreadable_datastore_are_an_error_not_empty(
+        api: TestClient[Any, Any], ingest: Ingest, tmp_path: Path) -> None:
+    """The local datastore Metaflow wrote is not where the UI looks (another machine's path, moved,
+    wiped): a failed task's logs answer 502 naming the path, not "no output"; a task that printed
+    nothing still answers an empty log; with the datastore back, the lines show."""
+    store = tmp_path / "ds"
+    store.mkdir()
+    run_flow("failing_flow.py", ["run", "--run-id-file", str(tmp_path / "run-id")],
+             metaflow_env(ingest, store), tmp_path, expect_ok=False)
+    run = (tmp_path / "run-id").read_text().strip()
+    base = f"/api/flows/FailingFlow/runs/{run}/steps"
+    (boom,) = (await get_json(api, f"{base}/boom/tasks"))["data"]
+    (start,) = (await get_json(api, f"{base}/start/tasks"))["data"]
+    boom_err = f"{base}/boom/tasks/{boom['task_id']}/logs/stderr"
+    quiet = f"{base}/start/tasks/{start['task_id']}/logs/stdout"
+    assert (await get_json(api, quiet))["total_lines"] == 0          # start prints nothing
+
+    moved = tmp_path / "ds-elsewhere"
+    store.rename(moved)
+    try:
+        resp = await api.get(boom_err)
+        body = await resp.json()
+        assert resp.status == 502, body
+        assert str(store) in body["error"]["message"] and "attempt 0" in body["error"]["message"]
+        assert (await api.get(f"{boom_err}/download")).status == 502
+    finally:
+        moved.rename(store)
+    err = await get_json(api, boom_err)
+    assert any("bad alpha" in ln["text"] for ln in err["data"])
+    assert (await get_json(api, quiet))["total_lines"] == 0

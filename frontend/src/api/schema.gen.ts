@@ -1226,7 +1226,7 @@ export interface components {
             other_tasks: number;
             runs_compared: string[];
         };
-        /** @description Why a run or task has its status: the rule that fired (rule, summary in plain words) and the evidence it used (label, value, time, link to the UI). timing (tasks only, null for a run): when the task could start (its last parent's finish, the run's start for a root; null while a parent has not finished), its queued time (ready to started) and running time (started to finished), null where unknown. */
+        /** @description Why a run or task has its status: the rule that fired (rule, summary in plain words) and the evidence it used (label, value, time, link to the UI). timing (tasks only, null for a run): when the task could start (its last parent's finish, the run's start for a root; null while a parent has not finished), its queued time (ready to started) and running time (started to finished; to its last heartbeat when that was lost and no finish was recorded, finished_at then null), null where unknown. */
         StatusExplanation: {
             pathspec: string;
             /** @enum {string} */

@@ -6,6 +6,7 @@ import { Empty, ErrorBox, Loading } from "../ui/states";
 import { StatusBadge } from "../ui/status";
 import { StatusWhy } from "../triage/StatusWhy";
 import type { Run } from "../api/types";
+import { runDuration } from "../runs/runDuration";
 import { useComparison } from "./compareApi";
 import { compareUrl, parseSteps, summarize, totalChanges } from "./diff";
 import { LogDiffSection } from "./LogDiffSection";
@@ -22,7 +23,8 @@ function RunCard({ run, side }: { run: Run; side: "a" | "b" }) {
         <StatusWhy flow={run.flow_id} run={run.run_id} compact />
       </span>
       <span className="muted num">{formatTime(run.started_at ?? run.created_at)}</span>
-      <span className="num">{formatDuration(run.duration_ms)}</span>
+      {/* the run page's duration: to now while running, to the last heartbeat once that was lost */}
+      <span className="num" data-testid={`compare-duration-${side}`}>{formatDuration(runDuration(run, Date.now()))}</span>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runDuration } from "./runDuration";
+import { runDuration, runEnd } from "./runDuration";
 
 const base = { started_at: 1000, created_at: 900, finished_at: null, heartbeat_at: null, duration_ms: null };
 
@@ -13,5 +13,13 @@ describe("runDuration", () => {
   it("a run that lost its heartbeat stops at the last heartbeat", () => {
     expect(runDuration({ ...base, status: "failed", heartbeat_at: 2500 }, 9_999_999)).toBe(1500);
     expect(runDuration({ ...base, status: "failed" }, 9_999_999)).toBeNull();
+  });
+});
+
+describe("runEnd", () => {
+  it("ends the time axis at now, the finish, or the last heartbeat of a run that lost it", () => {
+    expect(runEnd({ status: "running", finished_at: null, heartbeat_at: 2500 }, 4000)).toBe(4000);
+    expect(runEnd({ status: "completed", finished_at: 3000, heartbeat_at: 2500 }, 9999)).toBe(3000);
+    expect(runEnd({ status: "failed", finished_at: null, heartbeat_at: 2500 }, 9_999_999)).toBe(2500);
   });
 });

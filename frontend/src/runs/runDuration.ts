@@ -12,3 +12,10 @@ export function runDuration(run: Pick<Run, "status" | "started_at" | "created_at
   const end = run.finished_at ?? run.heartbeat_at ?? null;
   return end === null ? null : end - start;
 }
+
+/** Where a run's time axis ends: now while it runs, its finish, else (heartbeat lost, no finish
+ * recorded) its last heartbeat, so a run killed last week is not drawn a week long. */
+export function runEnd(run: Pick<Run, "status" | "finished_at" | "heartbeat_at">, now: number): number {
+  if (run.status === "running") return now;
+  return run.finished_at ?? run.heartbeat_at ?? now;
+}

@@ -37,6 +37,10 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
   const attempts = task.attempts ?? [];
   const started = a?.started_at ?? task.started_at;
   const finished = a ? a.finished_at : task.finished_at;
+  // Not running yet no finish recorded (its heartbeat was lost): it ran until its last heartbeat,
+  // which is the task's (its latest attempt's); an earlier attempt's end is unknown.
+  const stopped = status === "running" || status === "pending" ? undefined
+    : { at: !a || a.attempt === task.attempt ? task.heartbeat_at : null };
   return (
     <div className="task-head" data-testid="task-info">
       <div className="run-title">
@@ -61,7 +65,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
       <dl className="kv">
         <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
         <div><dt>finished</dt><dd className="num">{finished ? formatTime(finished) : status === "running" ? "running…" : "—"}</dd></div>
-        <div><dt>duration</dt><dd className="num">{formatDuration(liveDuration(started, finished, now) ?? a?.duration_ms ?? task.duration_ms)}</dd></div>
+        <div><dt>duration</dt><dd className="num">{formatDuration(liveDuration(started, finished, now, stopped) ?? a?.duration_ms ?? task.duration_ms)}</dd></div>
         <TaskTiming task={task} now={now} />
         {task.foreach_value !== null && task.foreach_value !== undefined && (
           <div><dt>foreach</dt><dd className="mono">[{task.foreach_index}] {task.foreach_value}</dd></div>

@@ -20,6 +20,7 @@ import { Debouncer, WheelCoalescer, applyGesture } from "./wheel";
 import { TimelineToolbar } from "./TimelineToolbar";
 import { TimelineTooltip } from "./TimelineTooltip";
 import { Minimap } from "./Minimap";
+import { runEnd } from "../runs/runDuration";
 import { prepareCanvas, useElementSize } from "./useElementSize";
 
 export function TimelineView({ run }: { run: Run }) {
@@ -30,7 +31,8 @@ export function TimelineView({ run }: { run: Run }) {
   const running = run.status === "running";
   const now = useNow(running);
   const runStart = run.started_at ?? run.created_at;
-  const bounds = useMemo<Window>(() => fitWindow(runStart, run.finished_at ?? now), [runStart, run.finished_at, now]);
+  const end = runEnd(run, now);
+  const bounds = useMemo<Window>(() => fitWindow(runStart, end), [runStart, end]);
 
   // While dragging or zooming the window lives here; it is written to the URL when the gesture settles.
   const [localWin, setLocalWin] = useState<Window | null>(params.window);

@@ -18,4 +18,8 @@ describe("timingText", () => {
   it("does not guess the queued time while a parent runs", () => {
     expect(timingText(t({ started_at: 100, finished_at: 400, running_ms: 300 }), 9e9)).toBe("queued ? · running 300ms");
   });
+  it("says a task whose heartbeat was lost ran until then, a figure that does not grow", () => {
+    const lost = t({ ready_at: 0, started_at: 200, queued_ms: 200, running_ms: 80_000 });
+    expect(timingText(lost, 9e9)).toBe("queued 200ms · running 1m 20s until its heartbeat stopped");
+  });
 });

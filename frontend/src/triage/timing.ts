@@ -6,6 +6,7 @@ import { formatDuration } from "../ui/format";
 export type TaskTiming = NonNullable<StatusExplanation["timing"]>;
 
 /** "queued 1.2s · running 3.4s"; a running task's running time (or a ready task's wait) so far;
+ * a task whose heartbeat was lost: its running time until the last heartbeat (the server's);
  * "queued ?" while a parent has not finished (its ready time is unknown). */
 export function timingText(t: TaskTiming, now: number): string {
   let queued: string;
@@ -13,7 +14,10 @@ export function timingText(t: TaskTiming, now: number): string {
   else if (t.started_at === null && t.ready_at !== null) queued = `queued ${formatDuration(now - t.ready_at)} so far`;
   else queued = "queued ?";
   let running: string;
-  if (t.running_ms !== null) running = `running ${formatDuration(t.running_ms)}`;
+  if (t.running_ms !== null && t.finished_at === null && t.started_at !== null) {
+    // no finish recorded but a running time: its heartbeat was lost; it ran until the last one
+    running = `running ${formatDuration(t.running_ms)} until its heartbeat stopped`;
+  } else if (t.running_ms !== null) running = `running ${formatDuration(t.running_ms)}`;
   else if (t.started_at !== null) running = `running ${formatDuration(now - t.started_at)} so far`;
   else running = "not started";
   return `${queued} · ${running}`;

@@ -27,6 +27,10 @@ describe("formatBytes / formatAgo / liveDuration", () => {
     expect(liveDuration(100, null, 600)).toBe(500);
     expect(liveDuration(100, 300, 600)).toBe(200);
     expect(liveDuration(null, null, 600)).toBeNull();
+    // not running, no finish recorded (heartbeat lost): until its last sign of life, not now
+    expect(liveDuration(100, null, 9e9, { at: 400 })).toBe(300);
+    expect(liveDuration(100, null, 9e9, { at: null })).toBeNull();
+    expect(liveDuration(100, 250, 9e9, { at: 400 })).toBe(150);
   });
 });
 

@@ -68,8 +68,13 @@ export function formatCount(n: number): string {
   return n < 0 ? `-${out}` : out;
 }
 
-/** Elapsed time of something that may still be running: finished - started, else now - started. */
-export function liveDuration(started: number | null | undefined, finished: number | null | undefined, now: number): number | null {
+/** Elapsed time of something that may still be running: finished - started, else now - started.
+ * ``stopped``: it is not running although no finish was recorded (a heartbeat lost: killed without a
+ * word); it ran until ``stopped.at``, its last sign of life (null: unknown), never until now. */
+export function liveDuration(started: number | null | undefined, finished: number | null | undefined, now: number,
+  stopped?: { at: number | null | undefined }): number | null {
   if (!started) return null;
-  return (finished ?? now) - started;
+  if (finished) return finished - started;
+  if (stopped) return stopped.at ? Math.max(0, stopped.at - started) : null;
+  return now - started;
 }

@@ -1,0 +1,59 @@
+"""A run killed without a word (its processes gone, no finish recorded: Ctrl-C on a local
+Metaflow run, a lost machine), opened long after its heartbeat stopped: its task ran until its
+last heartbeat, not until each later "now" (the task page said "running 12m so far" and grew)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2
+from conftest import api_get
+
+from tests.backend.live_helpers import new_store, running_task
+
+MINUTE = 60_000
+
+
+def killed_run(dsn: str) -> tuple[str, str]:
+    """(run id, task id) of KilledFlow: one task that started 12 minutes ago and whose last
+    heartbeat was 5 s after its start."""
+    store = new_store(dsn)
+    run, task = running_task(store, "KilledFlow")
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            shift = 12 * MINUTE
+            cur.execute("UPDATE runs SET created_at = created_at - %s, started_at = started_at - %s, "
+                        "heartbeat_at = started_at - %s + 5000 WHERE run_pk = %s", (shift, shift, shift, run.run_pk))
+            for table in ("tasks", "attempts"):
+                cur.execute(f"UPDATE {table} SET started_at = started_at - %s, heartbeat_at = started_at - %s + 5000 "
+                            "WHERE task_pk = %s", (shift, shift, task.task_pk))
+            cur.execute("UPDATE tasks SET created_at = created_at - %s WHERE task_pk = %s", (shift, task.task_pk))
+    finally:
+        conn.close()
+    return run.run_id, task.task_id
+
+
+def test_killed_task_ran_until_its_last_heartbeat(page: Any, server: str, flowscope_env: dict[str, str]) -> None:
+    run, task = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    row = api_get(server, f"/api/flows/KilledFlow/runs/{run}/steps/start/tasks/{task}")["data"]
+    assert row["status"] == "failed" and row["finished_at"] is None
+    assert row["heartbeat_at"] - row["started_at"] == 5000
+    page.goto(f"/KilledFlow/{run}/start/{task}")
+    info = page.get_by_test_id("task-info")
+    info.get_by_text("heartbeat lost at").first.wait_for()
+    page.get_by_test_id("task-timing").wait_for()
+    assert page.get_by_test_id("task-timing").locator("dd").inner_text().endswith(
+        "running 5.0s until its heartbeat stopped")
+    duration = info.locator("dt", has_text="duration").locator("xpath=following-sibling::dd").inner_text()
+    assert duration == "5.0s", duration
+
+
+def test_compare_shows_a_killed_runs_duration(page: Any, server: str, flowscope_env: dict[str, str]) -> None:
+    """Compare's run cards give a killed run the duration its run page gives (5.0s), not "—"."""
+    a, _ = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    b, _ = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    page.goto(f"/-/compare?a=KilledFlow/{a}&b=KilledFlow/{b}")
+    page.get_by_test_id("compare-page").wait_for()
+    assert page.get_by_test_id("compare-duration-a").inner_text() == "5.0s"
+    assert page.get_by_test_id("compare-duration-b").inner_text() == "5.0s"
