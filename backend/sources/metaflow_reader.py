@@ -101,7 +101,8 @@ class MetaflowReader:
         if not attempt_recorded(open_root(root, self.s3_endpoint_url), flow, run, step, task, attempt):
             raise StoreError(f"{root} holds no record of attempt {attempt} of {'/'.join(key[1:5])} "
                              "(no attempt.json): the datastore Metaflow wrote is not readable at that "
-                             "path from here (docs/metaflow.md, section 3)")
+                             "path from here, or the attempt ended before it wrote anything (a task "
+                             "that never started) (docs/metaflow.md, section 3)")
 
     async def log_files(self, key: LogKey) -> tuple[FileEntry, ...]:
         """Sizes and times of the attempt's log files of the stream (a listing; never cached)."""
