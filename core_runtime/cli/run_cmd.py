@@ -6,7 +6,7 @@ import os
 import platform
 from typing import Any
 
-from core_runtime.cli.args import UsageError, resolve_parameters
+from core_runtime.cli.args import CommandLineError, UsageError, resolve_parameters
 from core_runtime.cli.flow_info import FlowInfo
 from core_runtime.cli.output_files import write_whole
 
@@ -18,7 +18,7 @@ def _max_workers(cmd: Any) -> int:
     try:
         n = int(raw)
     except ValueError:
-        raise UsageError(f"invalid value {raw!r} for --max-workers: expected a whole number") from None
+        raise CommandLineError(f"invalid value {raw!r} for --max-workers: expected a whole number") from None
     if n < 1:
         raise UsageError(f"--max-workers must be at least 1, got {n}")
     return n
@@ -41,7 +41,7 @@ def _optional_int(cmd: Any, name: str) -> int | None:
     try:
         n = int(raw)
     except ValueError:
-        raise UsageError(f"invalid value {raw!r} for --{name}: expected a whole number") from None
+        raise CommandLineError(f"invalid value {raw!r} for --{name}: expected a whole number") from None
     if n < 1:
         raise UsageError(f"--{name} must be at least 1, got {n}")
     return n
@@ -203,7 +203,7 @@ def run_command(cmd: Any, info: FlowInfo) -> int:
     from core_runtime.user import username
 
     if cmd.positional:
-        raise UsageError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
+        raise CommandLineError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
     _max_workers(cmd)
     _optional_int(cmd, "max-num-splits")
     from core_runtime.current import current

@@ -1,0 +1,52 @@
+"""The command line of a flow file behaves as under pip ``metaflow`` (import swapped), checked by
+running the same file under both: a malformed command line exits 2, as click's usage errors do in
+Metaflow (scripts and CI tell "bad invocation" from "the run failed", which exits 1), and is still
+one ``error:`` line here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.conftest import FLOWS
+from tests.runtime.metaflow_compare import MetaflowRunner
+
+FLOW = FLOWS / "cli_params_flow.py"
+
+
+@pytest.fixture()
+def metaflow(tmp_path: Path) -> MetaflowRunner:
+    home = tmp_path / "metaflow"
+    home.mkdir()
+    return MetaflowRunner(home)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("args, message", [
+    (("run", "--dataset", "iris", "--epochs", "many"), "invalid value 'many' for --epochs"),
+    (("run", "--dataset", "iris", "--shuffle", "maybe"), "invalid value 'maybe' for --shuffle"),
+    (("run", "--dataset", "iris", "--grid", "{lr"), "invalid value '{lr' for --grid"),
+    (("run", "--dataset", "iris", "--nope", "1"), "unknown option --nope for 'run'"),
+    (("run",), "missing required parameter --dataset"),
+    (("run", "--dataset", "iris", "--max-workers", "two"), "invalid value 'two' for --max-workers"),
+    (("run", "--dataset", "iris", "extra"), "unexpected argument 'extra' for 'run'"),
+    (("fly",), "unknown command 'fly'"),
+])
+def test_bad_command_line_exits_2_like_metaflow(flow_runner, metaflow, args, message):
+    theirs, _ = metaflow.run(FLOW, *args, ok=False)
+    ours = flow_runner(FLOW, *args)
+    assert theirs.returncode == 2, theirs.stderr[-2000:]
+    assert ours.returncode == 2, ours.stderr
+    lines = [ln for ln in ours.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], ours.stderr
+
+
+@pytest.mark.timeout(600)
+def test_failed_run_still_exits_1_like_metaflow(flow_runner, metaflow):
+    """The usage exit code is only for the command line: a run whose step fails exits 1 in both."""
+    args = ("run", "--dataset", "missing")
+    theirs, _ = metaflow.run(FLOW, *args, ok=False)
+    ours = flow_runner(FLOW, *args)
+    assert theirs.returncode == ours.returncode == 1, (theirs.stderr[-2000:], ours.stderr)
+    assert "no dataset named missing" in ours.stdout + ours.stderr
