@@ -39,7 +39,9 @@ TOP_OPTIONS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
 RUN_OPTIONS = {"tag": True, "max-workers": True, "max-num-splits": True, "max-log-size": True,
                "run-id-file": True, "quiet": False, "with": True, "runner-attribute-file": True}
 COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
-    "run": RUN_OPTIONS,
+    # --namespace: the client namespace of the run's own process and its tasks (Metaflow's
+    # ``run --namespace``; empty = global); the run's tags are not changed.
+    "run": {**RUN_OPTIONS, "namespace": True},
     "resume": {**RUN_OPTIONS, "origin-run-id": True, "clone-only": False, "reentrant": False},
     "spin": {"run-id": True, "quiet": False, "artifacts-module": True, "persist": False,
              "no-persist": False, "skip-decorators": False, "no-skip-decorators": False,

@@ -206,6 +206,13 @@ def run_command(cmd: Any, info: FlowInfo) -> int:
         raise CommandLineError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
     _max_workers(cmd)
     _optional_int(cmd, "max-num-splits")
+    user_namespace = cmd.option("namespace")
+    if user_namespace is not None:
+        # As Metaflow's ``run --namespace``: set before anything runs, so the tasks (forked from
+        # this process) read other runs through the client in that namespace; "" is global.
+        from core_runtime.client.namespace import namespace
+
+        namespace(user_namespace or None)
     from core_runtime.current import current
     from core_runtime.flow_decorators import project_info
 

@@ -50,3 +50,29 @@ def test_failed_run_still_exits_1_like_metaflow(flow_runner, metaflow):
     ours = flow_runner(FLOW, *args)
     assert theirs.returncode == ours.returncode == 1, (theirs.stderr[-2000:], ours.stderr)
     assert "no dataset named missing" in ours.stdout + ours.stderr
+
+
+@pytest.mark.timeout(600)
+def test_run_namespace_is_the_namespace_tasks_read_other_runs_in(flow_runner, metaflow):
+    """``run --namespace NS``: a step reading another user's run through the client finds it, as
+    in Metaflow; without the option the default namespace (``user:<me>``) hides it in both."""
+    producer, consumer = FLOWS / "ns_producer_flow.py", FLOWS / "ns_consumer_flow.py"
+    metaflow.run(producer, "run", extra_env={"METAFLOW_USER": "alice"})
+    assert flow_runner(producer, "run", extra_env={"FLOWSCOPE_USER": "alice"}).returncode == 0
+
+    theirs, _ = metaflow.run(consumer, "run", "--namespace", "user:alice")
+    ours = flow_runner(consumer, "run", "--namespace", "user:alice")
+    assert ours.returncode == 0, ours.stdout[-2000:] + ours.stderr[-2000:]
+    for out in (theirs.stdout + theirs.stderr, ours.stdout + ours.stderr):
+        assert "ns user:alice value 42" in out
+
+    theirs, _ = metaflow.run(consumer, "run", ok=False)
+    ours = flow_runner(consumer, "run")
+    assert theirs.returncode == ours.returncode == 1
+
+    # "--namespace=" is the global namespace, as Metaflow's help says. (Metaflow 2.19 itself sets
+    # it only in the runtime process: it hands "" to each task's ``step --namespace``, where
+    # ``namespace("")`` matches nothing and the read fails with "Object not in namespace ''".)
+    ours = flow_runner(consumer, "run", "--namespace=")
+    assert ours.returncode == 0, ours.stdout[-2000:] + ours.stderr[-2000:]
+    assert "ns None value 42" in ours.stdout + ours.stderr
