@@ -58,7 +58,8 @@ def load_include_files(info: FlowInfo, params: dict[str, Any]) -> tuple[dict[str
             try:
                 content, where = p.load(params[p.attr])
             except ParameterError as exc:
-                raise UsageError(str(exc)) from None
+                # Metaflow reads the file while click parses the option: a usage error (exit 2).
+                raise CommandLineError(str(exc)) from None
             values[p.attr] = content
             shown[p.attr] = where.descriptor if where is not None else None
     return values, shown

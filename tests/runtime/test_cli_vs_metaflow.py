@@ -32,6 +32,9 @@ def metaflow(tmp_path: Path) -> MetaflowRunner:
     (("run", "--dataset", "iris", "--max-workers", "two"), "invalid value 'two' for --max-workers"),
     (("run", "--dataset", "iris", "extra"), "unexpected argument 'extra' for 'run'"),
     (("fly",), "unknown command 'fly'"),
+    (("run", "--dataset", "iris", "--notes", "no-such-notes.txt"), "--notes: cannot read no-such-notes.txt"),
+    (("--config-value", "settings", "{bad", "run", "--dataset", "iris"), "invalid JSON"),
+    (("--config", "settings", "no-such.json", "run", "--dataset", "iris"), "cannot read"),
 ])
 def test_bad_command_line_exits_2_like_metaflow(flow_runner, metaflow, args, message):
     theirs, _ = metaflow.run(FLOW, *args, ok=False)

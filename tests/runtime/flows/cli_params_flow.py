@@ -2,7 +2,7 @@
 
 import os
 
-from core_runtime import FlowSpec, JSONType, Parameter, step
+from core_runtime import Config, FlowSpec, IncludeFile, JSONType, Parameter, step
 
 
 def default_batch(ctx):
@@ -17,6 +17,8 @@ class CliParamsFlow(FlowSpec):
     shuffle = Parameter("shuffle", help="Shuffle each epoch", default=True, type=bool)
     grid = Parameter("grid", help="Hyper-parameter grid", type=JSONType, default='{"lr": [0.1]}')
     batch = Parameter("batch", help="Batch size", default=default_batch, type=int)
+    notes = IncludeFile("notes", help="Free-form notes")
+    settings = Config("settings", default_value={"source": "default"})
 
     @step
     def start(self):
