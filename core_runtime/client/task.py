@@ -109,6 +109,14 @@ def _task_by_pathspec(pathspec: str) -> Task:
     return Task(pathspec, _namespace_check=False)
 
 
+def _caught(reason: str | None) -> bool:
+    """A completed task's reason says @catch took its exception: the runtime's, or the ingest's for a
+    Metaflow-recorded run (backend/ingest/state/fold.py)."""
+    if not reason:
+        return False
+    return reason == "exception caught by @catch" or reason.startswith("@catch caught")
+
+
 class Task(TimedObject):
     _kind = "Task"
 
@@ -141,6 +149,22 @@ class Task(TimedObject):
     def __reduce__(self) -> Any:
         # A Task stored as an artifact (``self.me = current.task``) is read back by pathspec.
         return (_task_by_pathspec, (self.pathspec,))
+
+    @property
+    def successful(self) -> bool:
+        """As Metaflow's: False for a task whose exception ``@catch`` caught (it finished and the run
+        went on, but its step did not succeed: Metaflow records ``_success`` False), and for a task
+        ``resume`` cloned from one."""
+        if self.status != "completed":
+            return False
+        if _caught(self.status_reason):
+            return False
+        if self.cloned_from:
+            try:
+                return Task(self.cloned_from, _namespace_check=False).successful
+            except FlowscopeNotFound:
+                return True
+        return True
 
     # -- place in the hierarchy ---------------------------------------------------------------
     @property

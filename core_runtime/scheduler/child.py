@@ -42,6 +42,7 @@ class TaskContext:
     env_python: str | None = None        # @pypi/@conda: the environment's interpreter runs the step
     env_pythonpath: str | None = None    # ... with the runtime's own packages on this path
     catch_here: dict[str, Any] | None = None  # @catch attributes on the last user-code attempt
+    catch_var: str | None = None  # the step's @catch(var=...), on every attempt: None after a success
     timeout_seconds: float | None = None      # @timeout (TimeoutException raised in the step)
     parameter_names: list[str] = field(default_factory=list)
     project: dict[str, Any] = field(default_factory=dict)   # current.project_name etc.
@@ -139,6 +140,10 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
         else:
             with step_timeout(ctx.timeout_seconds):
                 _call_step(ctx, plan, flow, fn, inputs)
+        if ctx.catch_var and ctx.fallback is None and not caught:
+            # As Metaflow's @catch (task_post_step): the variable exists on every task of the step,
+            # None where nothing was caught, so a join can read ``input.<var>`` of each input.
+            flow.__dict__[ctx.catch_var] = None
         result = _transition(ctx, plan, flow)
         values = {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
         if plan.step == ctx.graph.start_step:

@@ -1,0 +1,65 @@
+"""@catch as Metaflow 2.19 has it, checked by running the same driver under pip ``metaflow`` (import
+swapped) and core_runtime:
+
+* the catch variable is set on every task of the step: the exception where one was caught, None
+  where the step succeeded (Metaflow's ``task_post_step``), so a join can read
+  ``input.compute_failed`` of each input;
+* the client's ``Task.successful`` is False for the caught task (Metaflow records ``_success``
+  False; its attempt is still ok and the run goes on), ``finished`` True; the run is successful;
+  a task that ``resume`` cloned from it answers the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.conftest import FLOWS
+from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+
+FLOW = FLOWS / "catch_foreach_flow.py"
+
+DRIVER = r'''
+import json
+from core_runtime import Runner, namespace
+
+namespace(None)
+out = {}
+
+
+def tasks(run):
+    return [[t.index, t.successful, t.finished, t.data.compute_failed is None]
+            for t in sorted(run["compute"], key=lambda t: t.index)]
+
+
+with Runner("catch_foreach_flow.py", show_output=False).run() as running:
+    run = running.run
+    out["run"] = [running.status, run.successful, run.data.failed, run.data.results]
+    out["compute"] = tasks(run)
+    first = run.id
+with Runner("catch_foreach_flow.py", show_output=False).resume(step_to_rerun="join") as running:
+    run = running.run
+    out["resumed"] = [running.status, run.successful, run.data.failed]
+    out["cloned"] = tasks(run)
+print(json.dumps(out))
+'''
+
+EXPECTED = {
+    "run": ["successful", True, [0], [2.0, 5.0]],
+    "compute": [[0, True, True, True], [1, False, True, False], [2, True, True, True]],
+    "resumed": ["successful", True, [0]],
+    "cloned": [[0, True, True, True], [1, False, True, False], [2, True, True, True]],
+}
+
+
+@pytest.mark.timeout(600)
+def test_catch_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
+    copy_files([FLOW], tmp_path, metaflow=False)
+    assert run_driver(DRIVER, tmp_path, flowscope_env, metaflow=False) == EXPECTED
+
+
+@pytest.mark.timeout(600)
+def test_same_catch_driver_on_metaflow(tmp_path: Path) -> None:
+    copy_files([FLOW], tmp_path, metaflow=True)
+    assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
