@@ -266,9 +266,9 @@ class Task(TimedObject):
     def metadata(self) -> list[Metadata]:
         """Every metadata record, oldest first."""
         return [Metadata(name, value, created, mtype, self)
-                for name, value, mtype, _a, created in self._src.query(queries.METADATA, (self._task_pk,))]
+                for name, value, mtype, _a, created in self._src.query(queries.METADATA, (self._task_pk, self._task_pk))]
 
     @property
     def metadata_dict(self) -> dict[str, str]:
         """Metadata field → value (the latest value of each field)."""
-        return {name: value for name, value, _t, _a, _c in self._src.query(queries.METADATA, (self._task_pk,))}
+        return {name: value for name, value, _t, _a, _c in self._src.query(queries.METADATA, (self._task_pk, self._task_pk))}

@@ -6,7 +6,9 @@ swapped) and core_runtime:
   ``input.compute_failed`` of each input;
 * the client's ``Task.successful`` is False for the caught task (Metaflow records ``_success``
   False; its attempt is still ok and the run goes on), ``finished`` True; the run is successful;
-  a task that ``resume`` cloned from it answers the same.
+  a task that ``resume`` cloned from it answers the same;
+* each finished attempt has Metaflow's ``attempt_ok`` and ``attempt-done`` metadata (the caught
+  attempt is ok).
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ namespace(None)
 out = {}
 
 
-def tasks(run):
+def tasks(run, attempts=False):
     return [[t.index, t.successful, t.finished, t.data.compute_failed is None]
+            + ([t.metadata_dict.get("attempt_ok"), t.metadata_dict.get("attempt-done")] if attempts else [])
             for t in sorted(run["compute"], key=lambda t: t.index)]
 
 
 with Runner("catch_foreach_flow.py", show_output=False).run() as running:
     run = running.run
     out["run"] = [running.status, run.successful, run.data.failed, run.data.results]
-    out["compute"] = tasks(run)
+    out["compute"] = tasks(run, attempts=True)
     first = run.id
 with Runner("catch_foreach_flow.py", show_output=False).resume(step_to_rerun="join") as running:
     run = running.run
@@ -47,7 +50,9 @@ print(json.dumps(out))
 
 EXPECTED = {
     "run": ["successful", True, [0], [2.0, 5.0]],
-    "compute": [[0, True, True, True], [1, False, True, False], [2, True, True, True]],
+    # the latest attempt's attempt_ok / attempt-done metadata: the caught attempt (the second) is ok
+    "compute": [[0, True, True, True, "True", "0"], [1, False, True, False, "True", "1"],
+                [2, True, True, True, "True", "0"]],
     "resumed": ["successful", True, [0]],
     "cloned": [[0, True, True, True], [1, False, True, False], [2, True, True, True]],
 }
