@@ -79,3 +79,24 @@ def test_run_namespace_is_the_namespace_tasks_read_other_runs_in(flow_runner, me
     ours = flow_runner(consumer, "run", "--namespace=")
     assert ours.returncode == 0, ours.stdout[-2000:] + ours.stderr[-2000:]
     assert "ns None value 42" in ours.stdout + ours.stderr
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("mode, message", [
+    ("empty", "Foreach iterator over shards in step start produced zero splits. Check your variable."),
+    ("scalar", "Foreach variable self.shards in step start is not iterable. Please check details: "
+               "'int' object is not iterable"),
+    ("missing", "Foreach variable self.shards in step start does not exist. Check your variable."),
+])
+def test_bad_foreach_variable_fails_in_self_next_like_metaflow(flow_runner, metaflow, mode, message):
+    """Metaflow checks the foreach variable inside ``self.next``: the step fails at the user's
+    ``self.next`` line with an InvalidNextException and these words (Metaflow's, without the
+    asterisks it puts around names)."""
+    flow = FLOWS / "foreach_misuse_flow.py"
+    theirs, _ = metaflow.run(flow, "run", "--mode", mode, ok=False)
+    ours = flow_runner(flow, "run", "--mode", mode)
+    assert theirs.returncode == ours.returncode == 1
+    assert message in theirs.stdout + theirs.stderr
+    out = ours.stdout + ours.stderr
+    assert message in out and "InvalidNext" in out, out[-3000:]
+    assert 'foreach_misuse_flow.py", line 17, in start' in out, out[-3000:]
