@@ -150,6 +150,25 @@ class Task(TimedObject):
         # A Task stored as an artifact (``self.me = current.task``) is read back by pathspec.
         return (_task_by_pathspec, (self.pathspec,))
 
+    # -- what Metaflow keeps for tasks that ran from a code package ------------------------------
+    @property
+    def code(self) -> None:
+        """None, as for a task of a local Metaflow run: no code package is exposed here."""
+        return None
+
+    @property
+    def environment_info(self) -> None:
+        """None, as Metaflow gives for a task without a code package."""
+        return None
+
+    @property
+    def runtime_name(self) -> str | None:
+        """The runtime the task ran on, from the run's ``runtime:`` system tag (``flowscope``)."""
+        for tag in sorted(self._step.run.system_tags):
+            if tag.startswith("runtime:"):
+                return tag.split(":", 1)[1]
+        return None
+
     @property
     def successful(self) -> bool:
         """As Metaflow's: False for a task whose exception ``@catch`` caught (it finished and the run
