@@ -1,7 +1,8 @@
-"""The command line of a flow file behaves as under pip ``metaflow`` (import swapped), checked by
-running the same file under both: a malformed command line exits 2, as click's usage errors do in
-Metaflow (scripts and CI tell "bad invocation" from "the run failed", which exits 1), and is still
-one ``error:`` line here."""
+"""A flow file's command line and failures behave as under pip ``metaflow`` (import swapped),
+checked by running the same file under both: a malformed command line exits 2, as click's usage
+errors do in Metaflow (scripts and CI tell "bad invocation" from "the run failed", which exits 1),
+and is still one ``error:`` line here; ``run --namespace``; a bad foreach variable fails in
+``self.next`` with Metaflow's words."""
 
 from __future__ import annotations
 
