@@ -13,6 +13,21 @@ from core_runtime.cli.output_files import write_whole
 DEFAULT_MAX_WORKERS = 16
 
 
+def _validate_tags(tags: list[str]) -> None:
+    """Metaflow's rules for ``--tag`` (its ``validate_tags`` before a run starts): at most 50, none
+    empty or longer than 500 characters; a bad one fails the command before anything is recorded."""
+    from core_runtime.client.errors import FlowscopeTaggingError
+    from core_runtime.client.tags import MAX_USER_TAGS, validate_tag
+
+    if len(tags) > MAX_USER_TAGS:
+        raise UsageError(f"--tag: Cannot increase size of tag set beyond {MAX_USER_TAGS}")
+    for tag in tags:
+        try:
+            validate_tag(tag)
+        except FlowscopeTaggingError as exc:
+            raise UsageError(f"--tag: {exc}") from None
+
+
 def _max_workers(cmd: Any) -> int:
     raw = cmd.option("max-workers", str(DEFAULT_MAX_WORKERS))
     try:
@@ -118,6 +133,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     _optional_int(cmd, "max-log-size")
     username = resolve_user(settings)
     tags = list(dict.fromkeys(cmd.options.get("tag", [])))
+    _validate_tags(tags)
     system_tags = [f"user:{username}", "runtime:flowscope",
                    f"python_version:{platform.python_version()}"]
     project = project_info(info.flow_cls, cmd, username)

@@ -101,3 +101,26 @@ def test_bad_foreach_variable_fails_in_self_next_like_metaflow(flow_runner, meta
     out = ours.stdout + ours.stderr
     assert message in out and "InvalidNext" in out, out[-3000:]
     assert 'foreach_misuse_flow.py", line 17, in start' in out, out[-3000:]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("tags, message", [
+    (("",), "Tags must not be empty string"),
+    (("x" * 501,), "Tag is too long 501 > 500"),
+    (tuple(f"t{i}" for i in range(51)), "Cannot increase size of tag set beyond 50"),
+])
+def test_bad_run_tags_are_refused_like_metaflow(flow_runner, metaflow, db, tags, message):
+    """``run --tag`` follows Metaflow's tag rules: the command fails (exit 1) before anything runs
+    or is recorded."""
+    args = ["run", "--dataset", "iris"] + [a for t in tags for a in ("--tag", t)]
+    theirs, _ = metaflow.run(FLOW, *args, ok=False)
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM runs")
+        before = cur.fetchone()[0]
+    ours = flow_runner(FLOW, *args)
+    assert theirs.returncode == ours.returncode == 1, ours.stderr
+    assert message in theirs.stdout + theirs.stderr
+    assert ours.stderr.strip() == f"error: --tag: {message}"
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM runs")
+        assert cur.fetchone()[0] == before
