@@ -224,7 +224,9 @@ class Task(TimedObject):
     # -- state ----------------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed")
+        """As Metaflow's (its ``_task_ok``): True once the step completed, a task whose exception
+        ``@catch`` caught included; False for a failed task and while it runs."""
+        return self.status == "completed"
 
     @property
     def finished_at(self) -> datetime | None:
@@ -241,7 +243,7 @@ class Task(TimedObject):
 
     # -- artifacts ------------------------------------------------------------------------------
     def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:
-        if self._artifacts is None or not self.finished:
+        if self._artifacts is None or self.status not in ("completed", "failed"):
             rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk})
             self._artifacts = {row[0]: row for row in rows}
         return self._artifacts

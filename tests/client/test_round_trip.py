@@ -73,7 +73,7 @@ def test_failing_step(ran: dict[str, str], client_settings: Settings) -> None:
     assert run.status == "failed" and run.failed_step == "explode"
     assert run.status_reason is not None and "ValueError: boom" in run.status_reason
     task = run["explode"].task
-    assert task is not None and task.finished and not task.successful
+    assert task is not None and not task.finished and not task.successful   # as in Metaflow
     assert isinstance(task.exception, TaskException) and str(task.exception) == "ValueError: boom"
     assert task.stdout == "about to fail\n" and "ValueError: boom" in task.stderr
     assert Flow("FailingFlow").latest_successful_run is None

@@ -100,7 +100,7 @@ def test_bad_foreach_variable_fails_in_self_next_like_metaflow(flow_runner, meta
     assert message in theirs.stdout + theirs.stderr
     out = ours.stdout + ours.stderr
     assert message in out and "InvalidNext" in out, out[-3000:]
-    assert 'foreach_misuse_flow.py", line 17, in start' in out, out[-3000:]
+    assert 'foreach_misuse_flow.py", line 18, in start' in out, out[-3000:]
 
 
 @pytest.mark.timeout(600)

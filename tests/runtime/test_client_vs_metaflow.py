@@ -2,7 +2,8 @@
 under pip ``metaflow`` (import swapped) and core_runtime: ``Run.code``, ``Task.code``,
 ``Task.environment_info`` and ``Step.environment_info`` are None for a run without a code package
 (a local Metaflow run; none is exposed here), and ``Task.runtime_name`` names the runtime
-(Metaflow's ``dev`` locally, ``flowscope`` here)."""
+(Metaflow's ``dev`` locally, ``flowscope`` here). ``finished`` is Metaflow's ``_task_ok``: a
+failed task is not finished, nor is a run whose end step failed."""
 
 from __future__ import annotations
 
@@ -40,3 +41,41 @@ def test_code_and_environment_info_on_core_runtime(flowscope_env: dict[str, str]
 def test_same_driver_on_metaflow(tmp_path: Path) -> None:
     copy_files([FLOW], tmp_path, metaflow=True)
     assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
+
+
+STATES = r'''
+import json
+from core_runtime import Runner
+
+
+def state(t):
+    return [t.finished, t.successful]
+
+
+out = {}
+with Runner("foreach_misuse_flow.py", show_output=False).run(mode="empty") as running:
+    run = running.run
+    out["start_failed"] = [running.status, run.finished, run.successful, state(run["start"].task)]
+with Runner("foreach_misuse_flow.py", show_output=False).run(fail_end=True) as running:
+    run = running.run
+    out["end_failed"] = [running.status, run.finished, run.successful, state(run["join"].task),
+                         state(run["end"].task)]
+print(json.dumps(out))
+'''
+
+STATES_EXPECTED = {
+    "start_failed": ["failed", False, False, [False, False]],
+    "end_failed": ["failed", False, False, [True, True], [False, False]],
+}
+
+
+@pytest.mark.timeout(600)
+def test_failed_tasks_are_not_finished_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
+    copy_files([FLOWS / "foreach_misuse_flow.py"], tmp_path, metaflow=False)
+    assert run_driver(STATES, tmp_path, flowscope_env, metaflow=False) == STATES_EXPECTED
+
+
+@pytest.mark.timeout(600)
+def test_failed_tasks_are_not_finished_on_metaflow(tmp_path: Path) -> None:
+    copy_files([FLOWS / "foreach_misuse_flow.py"], tmp_path, metaflow=True)
+    assert run_driver(STATES, tmp_path, metaflow_env(tmp_path), metaflow=True) == STATES_EXPECTED

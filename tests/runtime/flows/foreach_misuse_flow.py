@@ -5,6 +5,7 @@ from core_runtime import FlowSpec, Parameter, step
 
 class ForeachMisuseFlow(FlowSpec):
     mode = Parameter("mode", default="ok")
+    fail_end = Parameter("fail_end", default=False, type=bool)
 
     @step
     def start(self):
@@ -28,6 +29,8 @@ class ForeachMisuseFlow(FlowSpec):
 
     @step
     def end(self):
+        if self.fail_end:
+            raise ValueError("end failed")
         print("done", self.shards_done)
 
 
