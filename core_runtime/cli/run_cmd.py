@@ -173,7 +173,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
                      cloner=cloner, environments=environments,
-                     parameter_names=[p.attr for p in info.parameters] + [c.attr for c in info.configs],
+                     parameter_names=sorted([p.attr for p in info.parameters] + [c.attr for c in info.configs]),
                      project=_project_fields(project), graph_info=graph_info,
                      max_num_splits=max_num_splits, remote=remote, remote_all=remote_all)
     code = Runner(setup).execute()

@@ -124,3 +124,15 @@ def test_bad_run_tags_are_refused_like_metaflow(flow_runner, metaflow, db, tags,
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs")
         assert cur.fetchone()[0] == before
+
+
+@pytest.mark.timeout(600)
+def test_current_parameter_names_in_metaflow_order(flow_runner, metaflow):
+    """``current.parameter_names`` lists Parameters and Configs by name, in Metaflow's order (it
+    walks ``dir()`` of the flow class: alphabetical), not in the order they are declared."""
+    theirs, _ = metaflow.run(FLOW, "run", "--dataset", "iris")
+    ours = flow_runner(FLOW, "run", "--dataset", "iris")
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    line = "parameter_names ['batch', 'dataset', 'epochs', 'grid', 'notes', 'settings', 'shuffle']"
+    assert line in theirs.stdout + theirs.stderr
+    assert line in ours.stdout + ours.stderr, ours.stdout[-2000:]

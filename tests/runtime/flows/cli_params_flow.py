@@ -2,7 +2,7 @@
 
 import os
 
-from core_runtime import Config, FlowSpec, IncludeFile, JSONType, Parameter, step
+from core_runtime import Config, FlowSpec, IncludeFile, JSONType, Parameter, current, step
 
 
 def default_batch(ctx):
@@ -25,6 +25,7 @@ class CliParamsFlow(FlowSpec):
         if self.dataset == "missing":
             raise ValueError("no dataset named missing")
         self.summary = f"{self.dataset}:{self.epochs}:{self.shuffle}:{self.grid}:{self.batch}"
+        print("parameter_names", current.parameter_names)
         self.next(self.end)
 
     @step
