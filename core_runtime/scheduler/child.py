@@ -170,7 +170,10 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
         return ChildResult(ok=False, exception_type="ArtifactError", exception_message=str(exc),
                            traceback=str(exc)), flow
     except Exception as exc:  # noqa: BLE001 - any error of the step is the task's result
-        return ChildResult(ok=False, **_exception_fields(exc)), flow
+        failed = ChildResult(ok=False, **_exception_fields(exc))
+        if persist and flow is not None:
+            failed.records = _failed_attempt_records(ds, ctx, plan, flow)
+        return failed, flow
 
 
 def _changed_names(values: dict[str, Any], records_in: dict[str, Record]) -> list[str]:
@@ -213,6 +216,21 @@ def step_timeout(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def _failed_attempt_records(ds: Any, ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> list[Record]:
+    """The artifacts of a failed attempt, as Metaflow persists them (the task's ``data`` shows what
+    the step had set before it raised); nothing if they cannot be saved (the error stays the
+    step's own)."""
+    from core_runtime.artifacts import persist_artifacts
+
+    try:
+        values = {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
+        inherited = {k: r for k, r in flow._fs_records_in.items() if k not in values}
+        new = [dataclasses.asdict(r) for r in persist_artifacts(ds, ctx.flow_name, plan.step, values)]
+        return list(inherited.values()) + new
+    except Exception:  # noqa: BLE001 - e.g. an unpicklable value: keep the step's error
+        return []
 
 
 def _call_step_catching(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any,

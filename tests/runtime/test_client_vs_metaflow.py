@@ -79,3 +79,32 @@ def test_failed_tasks_are_not_finished_on_core_runtime(flowscope_env: dict[str, 
 def test_failed_tasks_are_not_finished_on_metaflow(tmp_path: Path) -> None:
     copy_files([FLOWS / "foreach_misuse_flow.py"], tmp_path, metaflow=True)
     assert run_driver(STATES, tmp_path, metaflow_env(tmp_path), metaflow=True) == STATES_EXPECTED
+
+
+FAILED = r'''
+import json
+from core_runtime import Runner
+
+with Runner("cli_params_flow.py", show_output=False).run(dataset="missing") as running:
+    task = running.run["start"].task
+    print(json.dumps({"status": running.status, "task": [task.finished, task.successful],
+                      "loaded": task.data.loaded, "listed": "loaded" in [a.id for a in task],
+                      "exception": str(task.exception).splitlines()[-1]}))
+'''
+
+FAILED_EXPECTED = {"status": "failed", "task": [False, False], "loaded": "missing loaded", "listed": True,
+                   "exception": "ValueError: no dataset named missing"}
+
+
+@pytest.mark.timeout(600)
+def test_failed_task_keeps_what_it_set_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
+    """Metaflow persists a failed attempt's artifacts: ``task.data`` shows what the step had set
+    before it raised (how a failed task is debugged from a notebook)."""
+    copy_files([FLOWS / "cli_params_flow.py"], tmp_path, metaflow=False)
+    assert run_driver(FAILED, tmp_path, flowscope_env, metaflow=False) == FAILED_EXPECTED
+
+
+@pytest.mark.timeout(600)
+def test_failed_task_keeps_what_it_set_on_metaflow(tmp_path: Path) -> None:
+    copy_files([FLOWS / "cli_params_flow.py"], tmp_path, metaflow=True)
+    assert run_driver(FAILED, tmp_path, metaflow_env(tmp_path), metaflow=True) == FAILED_EXPECTED

@@ -22,6 +22,7 @@ class CliParamsFlow(FlowSpec):
 
     @step
     def start(self):
+        self.loaded = f"{self.dataset} loaded"
         if self.dataset == "missing":
             raise ValueError("no dataset named missing")
         self.summary = f"{self.dataset}:{self.epochs}:{self.shuffle}:{self.grid}:{self.batch}"
