@@ -38,6 +38,13 @@ SELECT {TASK_COLUMNS} FROM tasks t
 """
 TASK = f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.run_pk = %s AND t.step_name = %s AND t.task_id = %s"
 
+# The artifacts of one attempt (Task(pathspec, attempt=N)).
+ATTEMPT_ARTIFACTS = """
+SELECT name, sha, type, size, encoding, location, preview, created_at, attempt FROM artifacts
+ WHERE task_pk = %(task)s AND attempt = %(attempt)s
+ ORDER BY name
+"""
+
 # A task's artifacts are those of its latest attempt that recorded any.
 ARTIFACTS = """
 SELECT name, sha, type, size, encoding, location, preview, created_at, attempt FROM artifacts

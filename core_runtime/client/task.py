@@ -122,7 +122,7 @@ class Task(TimedObject):
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
                  _step: Step | None = None, _row: tuple[Any, ...] | None = None,
-                 _current_metadata: str | None = None) -> None:
+                 _current_metadata: str | None = None, attempt: int | None = None) -> None:
         if _step is None or _row is None:
             from core_runtime.client.step import Step
 
@@ -145,6 +145,25 @@ class Task(TimedObject):
         self.pathspec = f"{_step.pathspec}/{self.id}"
         self._artifacts: dict[str, tuple[Any, ...]] | None = None
         self.tags = _step.run.tags
+        self._pinned_attempt: int | None = None
+        if attempt is not None:
+            self._pin_attempt(attempt)
+
+    def _pin_attempt(self, attempt: Any) -> None:
+        """``Task(pathspec, attempt=N)`` as in Metaflow: the object reads attempt N — its status,
+        times, artifacts, logs and exception — instead of the latest one."""
+        latest = self.current_attempt
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or not 0 <= attempt <= latest:
+            raise FlowscopeNotFound(f"task {self.pathspec} has no attempt {attempt!r} "
+                                    f"(its attempts are 0 to {latest})")
+        rows = self._src.query(queries.ATTEMPT, (self._task_pk, attempt))
+        if not rows:
+            raise FlowscopeNotFound(f"task {self.pathspec} has no attempt {attempt!r}")
+        _a, status, reason, started, finished, *_rest = rows[0]
+        self.current_attempt = attempt
+        self.status, self.status_reason = status, reason
+        self._started, self._finished = started, finished
+        self._pinned_attempt = attempt
 
     def __reduce__(self) -> Any:
         # A Task stored as an artifact (``self.me = current.task``) is read back by pathspec.
@@ -244,7 +263,9 @@ class Task(TimedObject):
     # -- artifacts ------------------------------------------------------------------------------
     def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:
         if self._artifacts is None or self.status not in ("completed", "failed"):
-            rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk})
+            rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk}) if self._pinned_attempt is None \
+                else self._src.query(queries.ATTEMPT_ARTIFACTS, {"task": self._task_pk,
+                                                                 "attempt": self._pinned_attempt})
             self._artifacts = {row[0]: row for row in rows}
         return self._artifacts
 
