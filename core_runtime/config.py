@@ -36,6 +36,9 @@ except ImportError:  # pragma: no cover
 class ConfigError(ValueError):
     """A config file is missing or unreadable; the message names the file (and line if known)."""
 
+    # Metaflow resolves Configs while click parses the command line: a bad one is a usage error.
+    exit_code = 2
+
 
 class ConfigValue(dict):  # type: ignore[type-arg]
     """A read-only mapping whose keys are also attributes (``cfg.model.lr``).

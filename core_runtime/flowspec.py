@@ -252,8 +252,32 @@ class FlowSpec:
         if num_parallel is not None and (not isinstance(num_parallel, int) or num_parallel < 1):
             raise InvalidNextError(f"step {self._fs_step!r}: num_parallel must be a whole number "
                                    f"of at least 1, got {num_parallel!r}")
+        if isinstance(foreach, str):
+            self._fs_check_foreach(foreach)
         object.__setattr__(self, "_fs_transition", {"next": names, "foreach": foreach,
                                                     "num_parallel": num_parallel})
+
+    def _fs_check_foreach(self, var: str) -> None:
+        """Metaflow checks the foreach variable inside self.next, so the error is raised at the
+        user's line (where the step's own try/except and @catch see it), with these messages."""
+        step = self._fs_step
+        try:
+            items = getattr(self, var)
+        except AttributeError:
+            raise InvalidNextError(f"Foreach variable self.{var} in step {step} does not exist. "
+                                   f"Check your variable.") from None
+        try:
+            iter(items)
+        except TypeError as exc:
+            raise InvalidNextError(f"Foreach variable self.{var} in step {step} is not iterable. "
+                                   f"Please check details: {exc}") from None
+        try:
+            empty = len(items) == 0    # only what has a length: iterating would use up a generator
+        except TypeError:
+            empty = False
+        if empty:
+            raise InvalidNextError(f"Foreach iterator over {var} in step {step} produced zero splits. "
+                                   f"Check your variable.")
 
     def _fs_step_name(self, target: Any) -> str:
         name = getattr(target, "__name__", None)

@@ -39,7 +39,9 @@ TOP_OPTIONS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
 RUN_OPTIONS = {"tag": True, "max-workers": True, "max-num-splits": True, "max-log-size": True,
                "run-id-file": True, "quiet": False, "with": True, "runner-attribute-file": True}
 COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
-    "run": RUN_OPTIONS,
+    # --namespace: the client namespace of the run's own process and its tasks (Metaflow's
+    # ``run --namespace``; empty = global); the run's tags are not changed.
+    "run": {**RUN_OPTIONS, "namespace": True},
     "resume": {**RUN_OPTIONS, "origin-run-id": True, "clone-only": False, "reentrant": False},
     "spin": {"run-id": True, "quiet": False, "artifacts-module": True, "persist": False,
              "no-persist": False, "skip-decorators": False, "no-skip-decorators": False,
@@ -61,6 +63,15 @@ COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
 
 class UsageError(ValueError):
     """Bad command-line input; printed as one line."""
+
+    exit_code = 1
+
+
+class CommandLineError(UsageError):
+    """The command line itself is malformed (unknown command or option, a value of the wrong type,
+    a missing required parameter): exit code 2, as Metaflow's click-based CLI gives a usage error."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -104,7 +115,7 @@ def _take_value(key: str, inline: str, has_eq: bool, args: list[str], i: int) ->
         return inline, i
     if i < len(args):
         return args[i], i + 1
-    raise UsageError(f"option --{key} needs a value")
+    raise CommandLineError(f"option --{key} needs a value")
 
 
 def _parse_top(args: list[str], extra: dict[str, bool], cmd: Command) -> list[str]:
@@ -120,7 +131,7 @@ def _parse_top(args: list[str], extra: dict[str, bool], cmd: Command) -> list[st
         key, eq, inline = tok[2:].partition("=") if tok.startswith("--") else (tok, "", "")
         if key in ("config", "config-value"):
             if eq or i + 1 >= len(args):
-                raise UsageError(f"--{key} needs a config name and a "
+                raise CommandLineError(f"--{key} needs a config name and a "
                                  f"{'file' if key == 'config' else 'value'}: --{key} NAME "
                                  f"{'FILE' if key == 'config' else 'VALUE'}")
             target = cmd.configs if key == "config" else cmd.config_values
@@ -128,7 +139,7 @@ def _parse_top(args: list[str], extra: dict[str, bool], cmd: Command) -> list[st
             i += 2
             continue
         if key not in known:
-            raise UsageError(f"unknown option {tok.split('=')[0]} before the command "
+            raise CommandLineError(f"unknown option {tok.split('=')[0]} before the command "
                              f"(commands: {', '.join(COMMANDS[:-1])})")
         if not known[key]:
             cmd.top.setdefault(key, []).append("true")
@@ -136,7 +147,7 @@ def _parse_top(args: list[str], extra: dict[str, bool], cmd: Command) -> list[st
         value, i = _take_value(key, inline, bool(eq), args, i)
         choices = TOP_OPTIONS.get(key, (True, None))[1]
         if choices is not None and value not in choices:
-            raise UsageError(f"invalid value {value!r} for --{key} (choices: {', '.join(choices)})")
+            raise CommandLineError(f"invalid value {value!r} for --{key} (choices: {', '.join(choices)})")
         cmd.top.setdefault(key, []).append(value)
     return args[i:]
 
@@ -166,7 +177,7 @@ def parse_args(argv: list[str], params: list[Parameter],
         return cmd
     name = args.pop(0)
     if name not in COMMANDS:
-        raise UsageError(f"unknown command {name!r} (commands: {', '.join(COMMANDS[:-1])})")
+        raise CommandLineError(f"unknown command {name!r} (commands: {', '.join(COMMANDS[:-1])})")
     cmd.name = name
     known = COMMAND_OPTIONS[name]
     by_name = _param_lookup(params) if name == "run" else {}
@@ -198,7 +209,7 @@ def parse_args(argv: list[str], params: list[Parameter],
             continue
         if param is None:
             choices = sorted({"--" + k for k in known} | {p.option for p in by_name.values()})
-            raise UsageError(f"unknown option --{key} for {name!r}"
+            raise CommandLineError(f"unknown option --{key} for {name!r}"
                              + (f" (options: {', '.join(choices)})" if choices else ""))
         if eq:
             raw = inline
@@ -208,11 +219,11 @@ def parse_args(argv: list[str], params: list[Parameter],
             raw = args[i]
             i += 1
         else:
-            raise UsageError(f"parameter {param.option} needs a value ({param.type_name})")
+            raise CommandLineError(f"parameter {param.option} needs a value ({param.type_name})")
         try:
             cmd.params[param.attr] = param.parse(raw)
         except ParameterError as exc:
-            raise UsageError(str(exc)) from None
+            raise CommandLineError(str(exc)) from None
     return cmd
 
 
@@ -235,10 +246,10 @@ def resolve_parameters(cmd: Command, params: list[Parameter], *, flow_cls: type 
                 values[p.attr] = p.parse(raw, env_var(p.name))
                 continue
             if p.required:
-                raise UsageError(f"missing required parameter {p.option} ({p.type_name}): {p.help}".rstrip(": "))
+                raise CommandLineError(f"missing required parameter {p.option} ({p.type_name}): {p.help}".rstrip(": "))
             if ctx is not None:
                 ctx.parameter_name = p.name
             values[p.attr] = p.default_value(ctx, flow_cls)
         except ParameterError as exc:
-            raise UsageError(str(exc)) from None
+            raise CommandLineError(str(exc)) from None
     return values

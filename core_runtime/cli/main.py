@@ -76,7 +76,8 @@ def main(flow_cls: type, argv: list[str]) -> int:
         info = load_flow_info(flow_cls, lint_graph=cmd.name != "show")
         return _dispatch(cmd, info)
     except errors as exc:
-        return _fail(str(exc))
+        # A malformed command line exits 2 (CommandLineError), as click's usage errors do in Metaflow.
+        return _fail(str(exc), getattr(exc, "exit_code", 1))
     except _database_errors() as exc:
         # The database went away in the middle of a run: say so in one line, not a traceback.
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

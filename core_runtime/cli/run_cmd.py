@@ -6,11 +6,26 @@ import os
 import platform
 from typing import Any
 
-from core_runtime.cli.args import UsageError, resolve_parameters
+from core_runtime.cli.args import CommandLineError, UsageError, resolve_parameters
 from core_runtime.cli.flow_info import FlowInfo
 from core_runtime.cli.output_files import write_whole
 
 DEFAULT_MAX_WORKERS = 16
+
+
+def _validate_tags(tags: list[str]) -> None:
+    """Metaflow's rules for ``--tag`` (its ``validate_tags`` before a run starts): at most 50, none
+    empty or longer than 500 characters; a bad one fails the command before anything is recorded."""
+    from core_runtime.client.errors import FlowscopeTaggingError
+    from core_runtime.client.tags import MAX_USER_TAGS, validate_tag
+
+    if len(tags) > MAX_USER_TAGS:
+        raise UsageError(f"--tag: Cannot increase size of tag set beyond {MAX_USER_TAGS}")
+    for tag in tags:
+        try:
+            validate_tag(tag)
+        except FlowscopeTaggingError as exc:
+            raise UsageError(f"--tag: {exc}") from None
 
 
 def _max_workers(cmd: Any) -> int:
@@ -18,7 +33,7 @@ def _max_workers(cmd: Any) -> int:
     try:
         n = int(raw)
     except ValueError:
-        raise UsageError(f"invalid value {raw!r} for --max-workers: expected a whole number") from None
+        raise CommandLineError(f"invalid value {raw!r} for --max-workers: expected a whole number") from None
     if n < 1:
         raise UsageError(f"--max-workers must be at least 1, got {n}")
     return n
@@ -41,7 +56,7 @@ def _optional_int(cmd: Any, name: str) -> int | None:
     try:
         n = int(raw)
     except ValueError:
-        raise UsageError(f"invalid value {raw!r} for --{name}: expected a whole number") from None
+        raise CommandLineError(f"invalid value {raw!r} for --{name}: expected a whole number") from None
     if n < 1:
         raise UsageError(f"--{name} must be at least 1, got {n}")
     return n
@@ -58,7 +73,8 @@ def load_include_files(info: FlowInfo, params: dict[str, Any]) -> tuple[dict[str
             try:
                 content, where = p.load(params[p.attr])
             except ParameterError as exc:
-                raise UsageError(str(exc)) from None
+                # Metaflow reads the file while click parses the option: a usage error (exit 2).
+                raise CommandLineError(str(exc)) from None
             values[p.attr] = content
             shown[p.attr] = where.descriptor if where is not None else None
     return values, shown
@@ -117,6 +133,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     _optional_int(cmd, "max-log-size")
     username = resolve_user(settings)
     tags = list(dict.fromkeys(cmd.options.get("tag", [])))
+    _validate_tags(tags)
     system_tags = [f"user:{username}", "runtime:flowscope",
                    f"python_version:{platform.python_version()}"]
     project = project_info(info.flow_cls, cmd, username)
@@ -156,7 +173,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                      run=run, username=username, tags=tags, run_values=values,
                      max_workers=max_workers, console=console, origin_run_id=origin_run_id,
                      cloner=cloner, environments=environments,
-                     parameter_names=[p.attr for p in info.parameters] + [c.attr for c in info.configs],
+                     parameter_names=sorted([p.attr for p in info.parameters] + [c.attr for c in info.configs]),
                      project=_project_fields(project), graph_info=graph_info,
                      max_num_splits=max_num_splits, remote=remote, remote_all=remote_all)
     code = Runner(setup).execute()
@@ -203,9 +220,16 @@ def run_command(cmd: Any, info: FlowInfo) -> int:
     from core_runtime.user import username
 
     if cmd.positional:
-        raise UsageError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
+        raise CommandLineError(f"unexpected argument {cmd.positional[0]!r} for 'run'")
     _max_workers(cmd)
     _optional_int(cmd, "max-num-splits")
+    user_namespace = cmd.option("namespace")
+    if user_namespace is not None:
+        # As Metaflow's ``run --namespace``: set before anything runs, so the tasks (forked from
+        # this process) read other runs through the client in that namespace; "" is global.
+        from core_runtime.client.namespace import namespace
+
+        namespace(user_namespace or None)
     from core_runtime.current import current
     from core_runtime.flow_decorators import project_info
 

@@ -38,6 +38,13 @@ SELECT {TASK_COLUMNS} FROM tasks t
 """
 TASK = f"SELECT {TASK_COLUMNS} FROM tasks t WHERE t.run_pk = %s AND t.step_name = %s AND t.task_id = %s"
 
+# The artifacts of one attempt (Task(pathspec, attempt=N)).
+ATTEMPT_ARTIFACTS = """
+SELECT name, sha, type, size, encoding, location, preview, created_at, attempt FROM artifacts
+ WHERE task_pk = %(task)s AND attempt = %(attempt)s
+ ORDER BY name
+"""
+
 # A task's artifacts are those of its latest attempt that recorded any.
 ARTIFACTS = """
 SELECT name, sha, type, size, encoding, location, preview, created_at, attempt FROM artifacts
@@ -57,8 +64,22 @@ SELECT seq, first_line, n_lines, first_ts, last_ts, location FROM log_chunks
  WHERE task_pk = %s AND attempt = %s AND stream = %s ORDER BY seq
 """
 
+# A task's metadata rows, then, for each finished attempt that has none of its own (a native run;
+# Metaflow-recorded runs carry their own), Metaflow's ``attempt_ok`` / ``attempt-done`` fields made
+# from the attempt, so ``metadata_dict["attempt_ok"]`` reads as it does in Metaflow.
 METADATA = """
-SELECT field_name, value, type, attempt, created_at FROM metadata WHERE task_pk = %s ORDER BY id
+SELECT field_name, value, type, attempt, created_at FROM (
+  SELECT field_name, value, type, attempt, created_at, 0 AS part, id AS ord FROM metadata WHERE task_pk = %s
+  UNION ALL
+  SELECT f.name, f.value, f.type, a.attempt, a.finished_at, 1, a.attempt
+    FROM attempts a
+    CROSS JOIN LATERAL (VALUES
+      ('attempt_ok', CASE WHEN a.status = 'completed' THEN 'True' ELSE 'False' END, 'internal_attempt_status'),
+      ('attempt-done', a.attempt::text, 'attempt-done')) AS f(name, value, type)
+   WHERE a.task_pk = %s AND a.status <> 'running'
+     AND NOT EXISTS (SELECT 1 FROM metadata m
+                      WHERE m.task_pk = a.task_pk AND m.attempt = a.attempt AND m.field_name = f.name)
+) AS rows ORDER BY part, ord
 """
 
 # Tasks started from a given task ("step/task_id" in their parent_task_ids), in creation order.

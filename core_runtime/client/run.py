@@ -125,6 +125,12 @@ class Run(TimedObject):
         return bool(self._src.query(queries.STEP, (self._run_pk, name)))
 
     @property
+    def code(self) -> None:
+        """None, as for a local Metaflow run (Metaflow packs code only when a step runs remotely);
+        no code package is exposed here."""
+        return None
+
+    @property
     def end_task(self) -> Task | None:
         if self.end_step_name not in self:
             return None

@@ -105,6 +105,11 @@ class Step(ClientObject):
         return (_step_by_pathspec, (self.pathspec,))
 
     @property
+    def environment_info(self) -> None:
+        """None, as Metaflow gives for a step whose tasks have no code package."""
+        return None
+
+    @property
     def task(self) -> Task | None:
         """The first task: the only one for steps outside a foreach."""
         return next(iter(self), None)

@@ -109,12 +109,20 @@ def _task_by_pathspec(pathspec: str) -> Task:
     return Task(pathspec, _namespace_check=False)
 
 
+def _caught(reason: str | None) -> bool:
+    """A completed task's reason says @catch took its exception: the runtime's, or the ingest's for a
+    Metaflow-recorded run (backend/ingest/state/fold.py)."""
+    if not reason:
+        return False
+    return reason == "exception caught by @catch" or reason.startswith("@catch caught")
+
+
 class Task(TimedObject):
     _kind = "Task"
 
     def __init__(self, pathspec: str | None = None, *, _namespace_check: bool = True,
                  _step: Step | None = None, _row: tuple[Any, ...] | None = None,
-                 _current_metadata: str | None = None) -> None:
+                 _current_metadata: str | None = None, attempt: int | None = None) -> None:
         if _step is None or _row is None:
             from core_runtime.client.step import Step
 
@@ -137,10 +145,64 @@ class Task(TimedObject):
         self.pathspec = f"{_step.pathspec}/{self.id}"
         self._artifacts: dict[str, tuple[Any, ...]] | None = None
         self.tags = _step.run.tags
+        self._pinned_attempt: int | None = None
+        if attempt is not None:
+            self._pin_attempt(attempt)
+
+    def _pin_attempt(self, attempt: Any) -> None:
+        """``Task(pathspec, attempt=N)`` as in Metaflow: the object reads attempt N — its status,
+        times, artifacts, logs and exception — instead of the latest one."""
+        latest = self.current_attempt
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or not 0 <= attempt <= latest:
+            raise FlowscopeNotFound(f"task {self.pathspec} has no attempt {attempt!r} "
+                                    f"(its attempts are 0 to {latest})")
+        rows = self._src.query(queries.ATTEMPT, (self._task_pk, attempt))
+        if not rows:
+            raise FlowscopeNotFound(f"task {self.pathspec} has no attempt {attempt!r}")
+        _a, status, reason, started, finished, *_rest = rows[0]
+        self.current_attempt = attempt
+        self.status, self.status_reason = status, reason
+        self._started, self._finished = started, finished
+        self._pinned_attempt = attempt
 
     def __reduce__(self) -> Any:
         # A Task stored as an artifact (``self.me = current.task``) is read back by pathspec.
         return (_task_by_pathspec, (self.pathspec,))
+
+    # -- what Metaflow keeps for tasks that ran from a code package ------------------------------
+    @property
+    def code(self) -> None:
+        """None, as for a task of a local Metaflow run: no code package is exposed here."""
+        return None
+
+    @property
+    def environment_info(self) -> None:
+        """None, as Metaflow gives for a task without a code package."""
+        return None
+
+    @property
+    def runtime_name(self) -> str | None:
+        """The runtime the task ran on, from the run's ``runtime:`` system tag (``flowscope``)."""
+        for tag in sorted(self._step.run.system_tags):
+            if tag.startswith("runtime:"):
+                return tag.split(":", 1)[1]
+        return None
+
+    @property
+    def successful(self) -> bool:
+        """As Metaflow's: False for a task whose exception ``@catch`` caught (it finished and the run
+        went on, but its step did not succeed: Metaflow records ``_success`` False), and for a task
+        ``resume`` cloned from one."""
+        if self.status != "completed":
+            return False
+        if _caught(self.status_reason):
+            return False
+        if self.cloned_from:
+            try:
+                return Task(self.cloned_from, _namespace_check=False).successful
+            except FlowscopeNotFound:
+                return True
+        return True
 
     # -- place in the hierarchy ---------------------------------------------------------------
     @property
@@ -181,7 +243,9 @@ class Task(TimedObject):
     # -- state ----------------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed")
+        """As Metaflow's (its ``_task_ok``): True once the step completed, a task whose exception
+        ``@catch`` caught included; False for a failed task and while it runs."""
+        return self.status == "completed"
 
     @property
     def finished_at(self) -> datetime | None:
@@ -198,8 +262,10 @@ class Task(TimedObject):
 
     # -- artifacts ------------------------------------------------------------------------------
     def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:
-        if self._artifacts is None or not self.finished:
-            rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk})
+        if self._artifacts is None or self.status not in ("completed", "failed"):
+            rows = self._src.query(queries.ARTIFACTS, {"task": self._task_pk}) if self._pinned_attempt is None \
+                else self._src.query(queries.ATTEMPT_ARTIFACTS, {"task": self._task_pk,
+                                                                 "attempt": self._pinned_attempt})
             self._artifacts = {row[0]: row for row in rows}
         return self._artifacts
 
@@ -242,9 +308,9 @@ class Task(TimedObject):
     def metadata(self) -> list[Metadata]:
         """Every metadata record, oldest first."""
         return [Metadata(name, value, created, mtype, self)
-                for name, value, mtype, _a, created in self._src.query(queries.METADATA, (self._task_pk,))]
+                for name, value, mtype, _a, created in self._src.query(queries.METADATA, (self._task_pk, self._task_pk))]
 
     @property
     def metadata_dict(self) -> dict[str, str]:
         """Metadata field → value (the latest value of each field)."""
-        return {name: value for name, value, _t, _a, _c in self._src.query(queries.METADATA, (self._task_pk,))}
+        return {name: value for name, value, _t, _a, _c in self._src.query(queries.METADATA, (self._task_pk, self._task_pk))}

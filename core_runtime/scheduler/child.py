@@ -42,6 +42,7 @@ class TaskContext:
     env_python: str | None = None        # @pypi/@conda: the environment's interpreter runs the step
     env_pythonpath: str | None = None    # ... with the runtime's own packages on this path
     catch_here: dict[str, Any] | None = None  # @catch attributes on the last user-code attempt
+    catch_var: str | None = None  # the step's @catch(var=...), on every attempt: None after a success
     timeout_seconds: float | None = None      # @timeout (TimeoutException raised in the step)
     parameter_names: list[str] = field(default_factory=list)
     project: dict[str, Any] = field(default_factory=dict)   # current.project_name etc.
@@ -139,6 +140,10 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
         else:
             with step_timeout(ctx.timeout_seconds):
                 _call_step(ctx, plan, flow, fn, inputs)
+        if ctx.catch_var and ctx.fallback is None and not caught:
+            # As Metaflow's @catch (task_post_step): the variable exists on every task of the step,
+            # None where nothing was caught, so a join can read ``input.<var>`` of each input.
+            flow.__dict__[ctx.catch_var] = None
         result = _transition(ctx, plan, flow)
         values = {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
         if plan.step == ctx.graph.start_step:
@@ -165,7 +170,10 @@ def run_step(ctx: TaskContext, plan: TaskPlan, ds: Any, *, persist: bool = True)
         return ChildResult(ok=False, exception_type="ArtifactError", exception_message=str(exc),
                            traceback=str(exc)), flow
     except Exception as exc:  # noqa: BLE001 - any error of the step is the task's result
-        return ChildResult(ok=False, **_exception_fields(exc)), flow
+        failed = ChildResult(ok=False, **_exception_fields(exc))
+        if persist and flow is not None:
+            failed.records = _failed_attempt_records(ds, ctx, plan, flow)
+        return failed, flow
 
 
 def _changed_names(values: dict[str, Any], records_in: dict[str, Record]) -> list[str]:
@@ -208,6 +216,21 @@ def step_timeout(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def _failed_attempt_records(ds: Any, ctx: TaskContext, plan: TaskPlan, flow: FlowSpec) -> list[Record]:
+    """The artifacts of a failed attempt, as Metaflow persists them (the task's ``data`` shows what
+    the step had set before it raised); nothing if they cannot be saved (the error stays the
+    step's own)."""
+    from core_runtime.artifacts import persist_artifacts
+
+    try:
+        values = {k: v for k, v in flow.__dict__.items() if not k.startswith("_")}
+        inherited = {k: r for k, r in flow._fs_records_in.items() if k not in values}
+        new = [dataclasses.asdict(r) for r in persist_artifacts(ds, ctx.flow_name, plan.step, values)]
+        return list(inherited.values()) + new
+    except Exception:  # noqa: BLE001 - e.g. an unpicklable value: keep the step's error
+        return []
 
 
 def _call_step_catching(ctx: TaskContext, plan: TaskPlan, flow: FlowSpec, fn: Any,

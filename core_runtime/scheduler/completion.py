@@ -52,6 +52,11 @@ class AttemptCompletion:
                                           q.plan.stack, result.next, result.foreach_var,
                                           result.num_splits, result.labels, q.plan.iteration))
             return
+        if result is not None and result.records:
+            # What the failed attempt had set, as Metaflow keeps it: Task(…).data of that attempt.
+            from core_runtime.artifacts import ArtifactRecord
+
+            s.store.record_artifacts(task, q.attempt, [ArtifactRecord(**r) for r in result.records])
         exc_class: str | None
         if run.timed_out is not None:
             limit = run.timed_out - TIMEOUT_GRACE_SECONDS

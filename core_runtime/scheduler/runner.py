@@ -229,6 +229,8 @@ class Runner(AttemptCompletion):
         limit = float(resolved_attributes(timeout, s.flow_cls)["total_seconds"]) if timeout else None
         ctx.timeout_seconds = limit
         catch = find_decorator(fn, "catch")
+        if catch is not None:
+            ctx.catch_var = resolved_attributes(catch, s.flow_cls).get("var") or None
         if catch is not None and q.fallback is None and q.attempt >= self._user_retries(fn):
             ctx.catch_here = resolved_attributes(catch, s.flow_cls)
         executor, request, notice = self.placer.choose(q.plan.step)

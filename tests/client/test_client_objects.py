@@ -75,10 +75,10 @@ def test_failed_run(client_settings: Settings, recorder: Recorder, flow_name: st
     run_id = record_linear(recorder, flow_name, fail_end=True)
     run = Flow(flow_name)[run_id]
     assert not run.successful
-    assert run.finished               # Metaflow: finished = the end task finished (successfully or not)
+    assert not run.finished           # Metaflow: finished = the end task finished (its _task_ok)
     assert run.status == "failed" and run.status_reason == "step end failed: ValueError: boom"
     end = run["end"].task
-    assert end is not None and end.finished and not end.successful
+    assert end is not None and not end.finished and not end.successful
     assert isinstance(end.exception, TaskException)
     assert str(end.exception) == "ValueError: boom"
     assert end.exception.traceback.startswith("Traceback")

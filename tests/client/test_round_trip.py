@@ -73,7 +73,7 @@ def test_failing_step(ran: dict[str, str], client_settings: Settings) -> None:
     assert run.status == "failed" and run.failed_step == "explode"
     assert run.status_reason is not None and "ValueError: boom" in run.status_reason
     task = run["explode"].task
-    assert task is not None and task.finished and not task.successful
+    assert task is not None and not task.finished and not task.successful   # as in Metaflow
     assert isinstance(task.exception, TaskException) and str(task.exception) == "ValueError: boom"
     assert task.stdout == "about to fail\n" and "ValueError: boom" in task.stderr
     assert Flow("FailingFlow").latest_successful_run is None
@@ -88,5 +88,6 @@ def test_retry_and_catch(ran: dict[str, str], client_settings: Settings) -> None
     assert flaky.stdout == "attempt 1\n"
     assert [text for _t, text in flaky.loglines("stdout", attempt=0)] == ["attempt 0"]
     risky = run["risky"].task
-    assert risky is not None and risky.successful
+    # As in Metaflow: @catch took its exception, so it finished without succeeding.
+    assert risky is not None and risky.finished and not risky.successful
     assert "caught boom" in str(risky.data.err)
