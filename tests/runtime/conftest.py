@@ -7,9 +7,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.runtime.metaflow_compare import MetaflowRunner
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "flows"
@@ -35,6 +38,16 @@ def run_flow(env: dict[str, str], path: Path, *args: str, tmp: Path, timeout: fl
                           timeout=timeout, cwd=str(path.parent))
     run_id = id_file.read_text() if id_file.exists() else None
     return FlowResult(proc.returncode, proc.stdout, proc.stderr, run_id)
+
+
+@pytest.fixture()
+def metaflow(tmp_path: Path) -> MetaflowRunner:
+    """Runs flow files under pip metaflow, in a home of its own (tests/runtime/metaflow_compare.py)."""
+    from tests.runtime.metaflow_compare import MetaflowRunner
+
+    home = tmp_path / "metaflow"
+    home.mkdir()
+    return MetaflowRunner(home)
 
 
 @pytest.fixture()

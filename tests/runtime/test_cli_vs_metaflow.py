@@ -6,21 +6,11 @@ and is still one ``error:`` line here; ``run --namespace``; a bad foreach variab
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.metaflow_compare import MetaflowRunner
 
 FLOW = FLOWS / "cli_params_flow.py"
-
-
-@pytest.fixture()
-def metaflow(tmp_path: Path) -> MetaflowRunner:
-    home = tmp_path / "metaflow"
-    home.mkdir()
-    return MetaflowRunner(home)
 
 
 @pytest.mark.timeout(600)

@@ -4,13 +4,12 @@ artifacts, and a resume clones and re-runs the same tasks."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.metaflow_compare import MetaflowRunner, core_snapshot, differences
+from tests.runtime.metaflow_compare import core_snapshot, differences
 
 pytest.importorskip("metaflow", reason="the pip metaflow package (extra 'compat') is missing")
 
@@ -31,13 +30,6 @@ def client(settings: Any) -> Any:
     client.configure(settings)
     client.namespace(None)
     return client
-
-
-@pytest.fixture()
-def metaflow(tmp_path: Path) -> MetaflowRunner:
-    home = tmp_path / "metaflow"
-    home.mkdir()
-    return MetaflowRunner(home)
 
 
 @pytest.mark.timeout(600)
