@@ -10,8 +10,9 @@ from backend.db.query import Row
 from backend.live.events import Batch, Event, Feed, FeedContext, Target
 from backend.resources.schema import ANY, BOOL, INT, JSON_OBJECT, STATUS, STR, arr, nullable, obj, ref
 
-# A step's status adds "skipped": a completed run never ran it (a switch case not taken).
-STEP_STATUS = {"type": "string", "enum": [*STATUS["enum"], "skipped"]}
+# A step's status adds "skipped": a completed run never ran it (a switch case not taken); and
+# "not_run": a run that ended otherwise (failed, or its heartbeat lost) never reached it.
+STEP_STATUS = {"type": "string", "enum": [*STATUS["enum"], "skipped", "not_run"]}
 
 SCHEMAS = {
     "Decorator": obj({"name": STR}, optional={"attributes": JSON_OBJECT}, extra=True,
@@ -80,7 +81,10 @@ def is_recursive(name: str, info: dict[str, Any] | None) -> bool:
 def step_status(row: Row | None, run_stale: bool, run_status: str | None = None) -> str:
     if row is None or row["n_tasks"] == 0:
         # A completed run ran every step it chose: a step without tasks is a switch case not taken.
-        return "skipped" if run_status == "completed" and not run_stale else "pending"
+        # A run that ended any other way will not reach it either ("pending" would say it may).
+        if run_status == "completed" and not run_stale:
+            return "skipped"
+        return "not_run" if run_stale or run_status not in (None, "running") else "pending"
     if row["n_failed"] > 0 or (run_stale and row["n_running"] > 0):
         return "failed"
     if row["n_running"] > 0 or row["n_completed"] < row["n_tasks"]:
@@ -107,7 +111,7 @@ def step_shape(name: str, info: dict[str, Any] | None, row: Row | None, run_stal
     started = row["started_at"] if row else None
     finished = row["finished_at"] if row else None
     status = step_status(row, run_stale, run_status)
-    if status in ("running", "pending", "skipped"):
+    if status in ("running", "pending", "skipped", "not_run"):
         finished = None
     cases = info.get("switch_cases")
     return {

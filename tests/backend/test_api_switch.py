@@ -1,5 +1,5 @@
 """Switch and recursive steps through the API: the DAG's switch fields, untaken cases "skipped"
-(never "pending") on a completed run, a loop's iterations, graph order with ``end`` last, and
+(never "pending") on a completed run and unreached steps "not_run" on a failed one, a loop's iterations, graph order with ``end`` last, and
 iterations on tasks and timeline lanes."""
 
 from __future__ import annotations
@@ -52,15 +52,17 @@ async def test_dag_of_a_completed_switch_run(api: Any, switch_runs: dict[str, st
     assert [s["step_name"] for s in listed][-1] == "end"
 
 
-async def test_failed_switch_leaves_unreached_steps_pending(api: Any, switch_runs: dict[str, str]) -> None:
+async def test_failed_switch_leaves_unreached_steps_not_run(api: Any, switch_runs: dict[str, str]) -> None:
     base = f"/api/flows/SwitchLoopFlow/runs/{switch_runs['bad']}"
     run = (await get_json(api, base))["data"]
     assert run["status"] == "failed" and "has value 'nope' which is not in the available cases" in (
         run["status_reason"])
     steps = by_name((await get_json(api, base + "/dag"))["data"]["steps"])
     assert steps["start"]["status"] == "failed"
-    # the run never chose: nothing after the switch is called skipped
-    assert {steps[n]["status"] for n in ("fast", "slow", "loop", "end")} == {"pending"}
+    # the run never chose: nothing after the switch is called skipped; and it has ended, so
+    # nothing is pending either (it never will run)
+    assert {steps[n]["status"] for n in ("fast", "slow", "loop", "end")} == {"not_run"}
+    assert all(steps[n]["finished_at"] is None for n in ("fast", "slow", "loop", "end"))
 
 
 async def test_tasks_and_timeline_carry_iterations(api: Any, switch_runs: dict[str, str]) -> None:
@@ -86,3 +88,15 @@ async def test_loop_inside_foreach_counts_its_longest_split(api: Any, switch_run
     assert steps["tick"]["iterations"] == 4 and steps["tick"]["task_counts"]["total"] == 3 + 1 + 4
     order = [s for s in steps]
     assert order.index("tick") < order.index("finish") < order.index("join") < order.index("end")
+
+
+def test_a_step_without_tasks_is_pending_only_while_its_run_may_reach_it() -> None:
+    from backend.resources.steps import step_status
+
+    assert step_status(None, run_stale=False, run_status="running") == "pending"
+    assert step_status(None, run_stale=False, run_status="completed") == "skipped"
+    assert step_status(None, run_stale=False, run_status="failed") == "not_run"
+    # stored as running, its heartbeat lost: it has ended as far as anyone can tell
+    assert step_status(None, run_stale=True, run_status="running") == "not_run"
+    # the live feed shapes steps without the run's status: as before
+    assert step_status(None, run_stale=False) == "pending"

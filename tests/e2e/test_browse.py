@@ -91,6 +91,17 @@ def test_branch_dag_has_a_static_group(page: Any, recorded: dict[str, str]) -> N
     page.get_by_test_id("dag").locator('[data-group="static"]').wait_for()
 
 
+def test_failed_run_dag_says_which_steps_never_ran(page: Any, recorded: dict[str, str]) -> None:
+    """A failed run is over: the step after the failure is "not run", not "pending" (it never will be)."""
+    page.goto(f"/FailingFlow/{recorded['FailingFlow']}?tab=dag")
+    dag = page.get_by_test_id("dag")
+    dag.locator('[data-step="explode"][data-status="failed"]').wait_for()
+    end = dag.locator('[data-step="end"]')
+    assert end.get_attribute("data-status") == "not_run" and "not run" in (end.text_content() or "")
+    assert dag.locator('[data-status="pending"]').count() == 0
+    assert "not run" in dag.locator(".dag-key").inner_text()
+
+
 def test_task_logs_permalink_and_reload(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
     run = recorded["LinearFlow"]
     task = task_of(server, "LinearFlow", run, "start")

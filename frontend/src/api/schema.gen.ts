@@ -779,7 +779,7 @@ export interface components {
             recursive: boolean;
             iterations: number | null;
             /** @enum {string} */
-            status: "pending" | "running" | "completed" | "failed" | "skipped";
+            status: "pending" | "running" | "completed" | "failed" | "skipped" | "not_run";
             started_at: number | null;
             finished_at: number | null;
             duration_ms: number | null;

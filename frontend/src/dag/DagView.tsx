@@ -12,7 +12,7 @@ import { ErrorBox, Loading } from "../ui/states";
 import { formatDuration } from "../ui/format";
 import { dagSteps, edgeState, layoutDag, loopCaseText, ran, type EdgePath, type LoopPath, type NodeBox } from "./dagLayout";
 
-const STATUS_COLOUR: Record<string, string> = { completed: "ok", failed: "fail", running: "run", skipped: "text-faint" };
+const STATUS_COLOUR: Record<string, string> = { completed: "ok", failed: "fail", running: "run", skipped: "text-faint", not_run: "text-faint" };
 
 /** A hexagon the size of a node box (Metaflow draws switches as hexagons). */
 function hexagon(w: number, h: number): string {
@@ -46,7 +46,7 @@ function StepNode({ box, step, onOpen, onHover }: { box: NodeBox; step: Step; on
             {c.pending > 0 && <tspan> · {c.pending} …</tspan>}
           </>
         ) : (
-          <tspan>{status}{step.duration_ms ? ` · ${formatDuration(step.duration_ms)}` : ""}</tspan>
+          <tspan>{status === "not_run" ? "not run" : status}{step.duration_ms ? ` · ${formatDuration(step.duration_ms)}` : ""}</tspan>
         )}
       </text>
       {step.type?.startsWith("split") && (
@@ -99,6 +99,7 @@ export function DagView({ run }: { run: Run }) {
   if (!layout) return null;
   const steps = new Map(dag.data.steps.map((s) => [s.step_name, s]));
   const hasSwitch = dag.data.steps.some((s) => s.type === "split-switch");
+  const hasNotRun = dag.data.steps.some((s) => s.status === "not_run");
   return (
     <div className="dag-wrap" data-testid="dag">
       <div className="dag-legend">
@@ -108,6 +109,7 @@ export function DagView({ run }: { run: Run }) {
             <span key={st}><i className={`fill-${st}`} />{st}</span>
           ))}
           {hasSwitch && <span><i className="key-skipped" />skipped</span>}
+          {hasNotRun && <span><i className="key-skipped" />not run (the run ended first)</span>}
           <span><i className="key-static" />branches</span>
           <span><i className="key-foreach" />foreach</span>
           {hasSwitch && <span><i className="key-switch" />switch (case taken / not taken)</span>}
@@ -167,6 +169,7 @@ export function DagView({ run }: { run: Run }) {
               </table>
             )}
             {hover.step.status === "skipped" && <div className="faint">No case of a switch led here in this run.</div>}
+            {hover.step.status === "not_run" && <div className="faint">The run ended before it reached this step.</div>}
           </div>
         )}
       </div>
