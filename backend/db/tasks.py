@@ -68,18 +68,25 @@ async def get_task(db: Db, live: dict[str, Any], run_pk: int, step: str, task: s
     return await db.one(GET_TASK, {**live, "run_pk": run_pk, "step": step, "task": task}, generic=True)
 
 
-async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
-                     statuses: Sequence[str], after_pk: int | None, limit: int) -> tuple[list[Row], bool]:
-    params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
-    # Metaflow's _parameters pseudo-step (any _-prefixed step) is bookkeeping: never listed
-    where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
+def _task_page_where(run_match: str, params: dict[str, Any], steps: Sequence[str],
+                     statuses: Sequence[str]) -> str:
+    """A task page's conditions on ``t``: its run, past the cursor, listed steps only (Metaflow's
+    _parameters pseudo-step, any _-prefixed step, is bookkeeping: never listed), the filters."""
+    where = [run_match, "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
     if steps:
         where.append("t.step_name = ANY(%(steps)s)")
         params["steps"] = list(steps)
     if statuses:
         where.append(status_filter("t", statuses))
+    return " AND ".join(where)
+
+
+async def list_tasks(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
+                     statuses: Sequence[str], after_pk: int | None, limit: int) -> tuple[list[Row], bool]:
+    params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
+    where = _task_page_where("t.run_pk = %(run_pk)s", params, steps, statuses)
     sql = (f"SELECT {TASK_COLUMNS} FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
-           f"WHERE {' AND '.join(where)} ORDER BY t.task_pk LIMIT %(limit)s")
+           f"WHERE {where} ORDER BY t.task_pk LIMIT %(limit)s")
     rows = await db.all(sql, params)
     return rows[:limit], len(rows) > limit
 
@@ -116,22 +123,17 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     the JSON expression costs ~0.1 ms more, which a finished run's page need not pay).
     """
     params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
-    where = ["t.run_pk = %(run_pk)s", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
-    if steps:
-        where.append("t.step_name = ANY(%(steps)s)")
-        params["steps"] = list(steps)
-    if statuses:
-        where.append(status_filter("t", statuses))
+    where = _task_page_where("t.run_pk = %(run_pk)s", params, steps, statuses)
     if versions is None:
         sql = (f"SELECT t.task_pk, {TASK_JSON} AS task_json FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
-               f"WHERE {' AND '.join(where)} ORDER BY t.task_pk LIMIT %(limit)s")
+               f"WHERE {where} ORDER BY t.task_pk LIMIT %(limit)s")
         rows = await db.all(sql, params)
         return rows[:limit], len(rows) > limit
     # The page's rows first (the index scan stops at the LIMIT), then their versions.
     columns = TASK_KEY_COLUMNS
     if run_live:
         columns += f", CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json"
-    sql = (f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
+    sql = (f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {where} "
            f"ORDER BY t.task_pk LIMIT %(limit)s) t JOIN runs r ON r.run_pk = t.run_pk {_TASK_VERSION} "
            "ORDER BY t.task_pk")
     rows = await db.all(sql, params)
@@ -152,18 +154,13 @@ async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, s
     the running tasks' JSON is built by fill_json's second statement, as for any row not held.
     """
     params: dict[str, Any] = {**live, "flow": flow, "run": run, "after": after_pk or 0, "limit": limit + 1}
-    where = ["t.run_pk = r.run_pk", "t.task_pk > %(after)s", "left(t.step_name, 1) <> '_'"]
-    if steps:
-        where.append("t.step_name = ANY(%(steps)s)")
-        params["steps"] = list(steps)
-    if statuses:
-        where.append(status_filter("t", statuses))
+    where = _task_page_where("t.run_pk = r.run_pk", params, steps, statuses)
     columns = TASK_KEY_COLUMNS
     if run_live:
         columns += f", CASE WHEN t.status = 'running' OR v.attempt_running THEN {TASK_JSON} END AS task_json"
     # A run without (matching) tasks is one row of NULL tasks (LEFT JOIN LATERAL), no run is no row.
     sql = (f"SELECT {run_ref_columns('r_')}, x.* FROM runs r LEFT JOIN LATERAL ("
-           f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {' AND '.join(where)} "
+           f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {where} "
            f"ORDER BY t.task_pk LIMIT %(limit)s) t {_TASK_VERSION}) x ON TRUE "
            "WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s ORDER BY x.task_pk")
     # Unfiltered, the plan is the run by its key, then its tasks by (run_pk, task_pk) from the run's
