@@ -10,12 +10,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from contract.liveness import silence_text
 from contract.settings import Settings
 
 
 def live_params(settings: Settings, now_ms: int | None = None) -> dict[str, Any]:
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    return {"now": now, "stale_before": now - int(settings.heartbeat_timeout * 1000)}
+    return {"now": now, "stale_before": now - int(settings.heartbeat_timeout * 1000),
+            "silence": silence_text(settings.heartbeat_timeout)}
 
 
 def heartbeat_expr(alias: str, has_created: bool = True) -> str:
@@ -42,13 +44,12 @@ def status_expr(alias: str, has_created: bool = True) -> str:
 
 
 def reason_expr(alias: str, has_created: bool = True) -> str:
+    """contract.liveness.lost_reason in SQL: the same words at every read."""
     hb = heartbeat_expr(alias, has_created)
-    silence = f"(%(now)s - {hb})"
     return (
         f"(CASE WHEN {stale_expr(alias, has_created)} THEN "
         f"'heartbeat lost at ' || to_char(to_timestamp({hb} / 1000.0), 'HH24:MI:SS') || "
-        f"' (no signal for ' || CASE WHEN {silence} >= 120000 "
-        f"THEN ({silence} / 60000)::text || ' min' ELSE ({silence} / 1000)::text || ' s' END || ')' "
+        f"' (' || %(silence)s || ')' "
         f"ELSE {alias}.status_reason END)"
     )
 

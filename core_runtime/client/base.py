@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from contract.liveness import lost_reason
 from core_runtime.client.context import current_settings
 from core_runtime.client.errors import FlowscopeNamespaceMismatch, FlowscopeNotFound
 from core_runtime.client.namespace import get_namespace
@@ -40,7 +41,7 @@ def live_status(status: str, reason: str | None, heartbeat_at: int | None) -> tu
     if silent_ms <= timeout_ms:
         return status, reason
     at = datetime.fromtimestamp(heartbeat_at / 1000).strftime("%H:%M:%S")
-    return "failed", f"heartbeat lost at {at} (no signal for {int(silent_ms // 1000)} s)"
+    return "failed", lost_reason(at, float(current_settings().heartbeat_timeout))
 
 
 class ClientObject:

@@ -25,8 +25,12 @@ async def test_stale_heartbeat_is_failed_with_reason(aiohttp_client: Any, make_a
     await asyncio.sleep(1.6)
     stale = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}"))["data"]
     assert stale["status"] == "failed"
-    assert stale["status_reason"].startswith("heartbeat lost at ") and "(no signal for 1 s)" in stale["status_reason"]
+    assert stale["status_reason"].startswith("heartbeat lost at ") and "(no signal for over 1 s)" in stale["status_reason"]
     assert stale["task_counts"]["running"] == 0 and stale["task_counts"]["failed"] == 1
+    # The reason names the timeout, not the growing silence: a later read says the same.
+    await asyncio.sleep(1.1)
+    again = (await get_json(client, f"/api/flows/StaleFlow/runs/{run.run_id}"))["data"]
+    assert again["status_reason"] == stale["status_reason"]
     # Filters agree with the displayed status.
     failed = await get_json(client, "/api/runs", status="failed", flow="StaleFlow")
     assert f"StaleFlow/{run.run_id}" in {r["pathspec"] for r in failed["data"]}
@@ -149,3 +153,11 @@ async def test_stale_task_on_the_critical_path_stops_at_its_last_heartbeat(aioht
     await asyncio.sleep(1.1)
     later = (await get_json(client, url))["data"]
     assert later["tasks"][0]["duration_ms"] == on_path["duration_ms"] and later["wall_ms"] == first["wall_ms"]
+
+
+def test_lost_heartbeat_words_name_the_timeout() -> None:
+    from contract.liveness import lost_reason
+    assert lost_reason("14:03:12", 60.0) == "heartbeat lost at 14:03:12 (no signal for over 60 s)"
+    assert lost_reason("14:03:12", 1.5) == "heartbeat lost at 14:03:12 (no signal for over 1.5 s)"
+    assert lost_reason("14:03:12", 300.0) == "heartbeat lost at 14:03:12 (no signal for over 5 min)"
+    assert lost_reason("14:03:12", 150.0) == "heartbeat lost at 14:03:12 (no signal for over 150 s)"

@@ -113,8 +113,9 @@ def _check(run: dict[str, Any], seqs: dict[str, int], stale_before: int) -> None
     row = next(r for r in ROWS if r["run_id"] == run["run_id"])
     want = expected(row, seqs[row["run_id"]], stale_before)
     if want["status"] != row["status"]:
-        # heartbeat lost: the reason names the last sign of life (session time zone) and the silence
-        assert re.fullmatch(r"heartbeat lost at \d\d:\d\d:\d\d \(no signal for \d+ (s|min)\)", run["status_reason"])
+        # heartbeat lost: the reason names the last sign of life (session time zone) and the timeout
+        assert re.fullmatch(r"heartbeat lost at \d\d:\d\d:\d\d \(no signal for over \d+ (s|min)\)",
+                            run["status_reason"])
         want["status_reason"] = run["status_reason"]
     assert run == want
     assert list(run) == list(want)   # the same keys in the same order as the schema lists them
