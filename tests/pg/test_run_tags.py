@@ -67,7 +67,7 @@ def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
                 order = runs_db.make_order("created", descending)
                 seen, cursor = [], None
                 while True:
-                    params: dict[str, Any] = {"now": 0, "stale_before": 0}
+                    params: dict[str, Any] = {"now": 0, "stale_before": 0, "silence": ""}
                     sql = runs_db.list_runs_sql(runs_db.RunFilters(tags=tags, flows=["TagPageFlow"]), order,
                                                 cursor, 4, params, tag_freqs=freqs)
                     assert ("run_tags rt" in sql) is (driver is not None) and params.get("f_tag0") == driver
