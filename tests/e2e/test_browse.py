@@ -162,7 +162,8 @@ def test_retried_task_has_an_attempt_selector(page: Any, server: str, recorded: 
     page.goto(f"/RetryCatchFlow/{run}/flaky/{task}")
     page.click('[data-attempt="0"]')
     page.wait_for_url(re.compile(r"attempt=0"))
-    assert "Failed" in page.get_by_test_id("task-info").inner_text()
+    # the URL changes before the attempt's answer arrives: wait for the header to say so
+    page.get_by_test_id("task-info").filter(has_text="Failed").wait_for()
 
 
 def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict[str, str]) -> None:
