@@ -166,6 +166,36 @@ def test_retried_task_has_an_attempt_selector(page: Any, server: str, recorded: 
     page.get_by_test_id("task-info").filter(has_text="Failed").wait_for()
 
 
+def ms_text(ms: int) -> str:
+    """frontend/src/ui/format.ts formatDuration, for the sub-minute figures of these runs."""
+    return f"{ms}ms" if ms < 1000 else f"{ms / 1000:.1f}s" if ms < 10_000 else f"{ms // 1000}s"
+
+
+def test_an_earlier_attempt_shows_its_own_queued_and_running_time(page: Any, server: str,
+                                                                  recorded: dict[str, str]) -> None:
+    """Attempt 0 of a retried task: its queued / running time is its own, not the whole task's (which
+    runs from attempt 0's start to the last attempt's finish); a retry is queued from the previous
+    attempt's finish."""
+    run = recorded["RetryCatchFlow"]
+    task = task_of(server, "RetryCatchFlow", run, "flaky")
+    a0, a1 = api_get(server, f"/api/flows/RetryCatchFlow/runs/{run}/steps/flaky/tasks/{task}")["data"]["attempts"]
+    whole = api_get(server, f"/api/flows/RetryCatchFlow/runs/{run}/steps/flaky/tasks/{task}/status")["data"]["timing"]
+    own = a0["finished_at"] - a0["started_at"]
+    assert whole["running_ms"] != own  # the task's running time spans both attempts
+    page.goto(f"/RetryCatchFlow/{run}/flaky/{task}?attempt=0")
+    timing = page.get_by_test_id("task-timing")
+    timing.wait_for()
+    duration = page.get_by_test_id("task-info").locator('dt:text-is("duration") + dd').inner_text()
+    assert duration == ms_text(own)
+    assert timing.locator("dd").inner_text() == f"queued {ms_text(whole['queued_ms'])} · running {ms_text(own)}"
+
+    page.click('[data-attempt="1"]')
+    page.wait_for_url(re.compile(r"attempt=1"))
+    page.get_by_test_id("task-timing").locator("dd", has_text=f"running {ms_text(a1['finished_at'] - a1['started_at'])}").wait_for()
+    queued = a1["started_at"] - a0["finished_at"]
+    assert page.get_by_test_id("task-timing").locator("dd").inner_text().startswith(f"queued {ms_text(queued)} ·")
+
+
 def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict[str, str]) -> None:
     run = recorded["ForeachFlow"]
     task = task_of(server, "ForeachFlow", run, "gather")

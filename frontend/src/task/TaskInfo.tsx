@@ -8,17 +8,21 @@ import { PluginSlot } from "../plugins/PluginSlot";
 import { TaskEnvironment } from "./TaskEnvironment";
 import { TaskNode, TaskNotices } from "./TaskPlacement";
 import { StatusWhy } from "../triage/StatusWhy";
-import { timingText } from "../triage/timing";
+import { attemptTiming, timingText } from "../triage/timing";
 import { useStatusExplanation } from "../api/triage";
 
-/** Queued vs running: from the task's status explanation (the same request as its why?). */
-function TaskTiming({ task, now }: { task: Task; now: number }) {
+/** Queued vs running: from the task's status explanation (the same request as its why?); of the
+ * attempt shown when the task was retried (an earlier attempt's own, not the whole task's). */
+function TaskTiming({ task, attempt, now }: { task: Task; attempt: number | null; now: number }) {
   const why = useStatusExplanation(task.flow_id, task.run_id, { step: task.step_name, id: task.task_id }, true);
   const t = why.data?.timing;
   if (!t) return null;
+  const retried = (task.attempts ?? []).length > 1;
   return (
-    <div data-testid="task-timing" title="Queued: from when it could start (its last parent's finish, or the run's start) to its start. Running: its start to its finish.">
-      <dt>queued / running</dt><dd className="num">{timingText(t, now)}</dd>
+    <div data-testid="task-timing" title={retried
+      ? "Of this attempt. Queued: from when it could start (attempt 0: its last parent's finish, or the run's start; a retry: the previous attempt's finish) to its start. Running: its start to its finish."
+      : "Queued: from when it could start (its last parent's finish, or the run's start) to its start. Running: its start to its finish."}>
+      <dt>queued / running</dt><dd className="num">{timingText(attemptTiming(t, task.attempts ?? [], attempt), now)}</dd>
     </div>
   );
 }
@@ -66,7 +70,7 @@ export function TaskInfo({ task, attempt, step, onAttempt }: {
         <div><dt>started</dt><dd className="num">{formatTime(started)}</dd></div>
         <div><dt>finished</dt><dd className="num">{finished ? formatTime(finished) : status === "running" ? "running…" : "—"}</dd></div>
         <div><dt>duration</dt><dd className="num">{formatDuration(liveDuration(started, finished, now, stopped) ?? a?.duration_ms ?? task.duration_ms)}</dd></div>
-        <TaskTiming task={task} now={now} />
+        <TaskTiming task={task} attempt={a?.attempt ?? null} now={now} />
         {task.foreach_value !== null && task.foreach_value !== undefined && (
           <div><dt>foreach</dt><dd className="mono">[{task.foreach_index}] {task.foreach_value}</dd></div>
         )}
