@@ -196,6 +196,20 @@ def test_an_earlier_attempt_shows_its_own_queued_and_running_time(page: Any, ser
     assert page.get_by_test_id("task-timing").locator("dd").inner_text().startswith(f"queued {ms_text(queued)} ·")
 
 
+def test_unknown_task_shows_not_found_with_a_way_back_to_the_run(page: Any, recorded: dict[str, str]) -> None:
+    """A deep link to a task that does not exist: the 404 and a link to its run, no task tabs or panels."""
+    run = recorded["RetryCatchFlow"]
+    page.goto(f"/RetryCatchFlow/{run}/flaky/999999")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "404" in alert.inner_text() and f"RetryCatchFlow/{run}/flaky/999999" in alert.inner_text()
+    assert page.locator(".task-main [role=tablist]").count() == 0
+    assert page.locator(".task-main [role=tab]").count() == 0
+    page.get_by_test_id("not-found-back").click()
+    page.wait_for_url(re.compile(rf"/RetryCatchFlow/{run}$"))
+    page.get_by_test_id("run-header").wait_for()
+
+
 def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict[str, str]) -> None:
     run = recorded["ForeachFlow"]
     task = task_of(server, "ForeachFlow", run, "gather")
@@ -223,6 +237,8 @@ def test_unknown_run_shows_the_server_message(page: Any) -> None:
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "ForeachFlow/999999" in alert.inner_text() and "404" in alert.inner_text()
+    page.get_by_test_id("not-found-back").click()
+    page.wait_for_url(re.compile(r"/ForeachFlow$"))
 
 
 def test_run_wide_search_links_to_the_line(page: Any, recorded: dict[str, str]) -> None:

@@ -55,7 +55,7 @@ export function RunPage() {
   });
 
   if (run.isPending) return <Loading label="Loading run" />;
-  if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} />;
+  if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} back={{ to: formatPath({ flow }), label: `Back to ${flow}'s runs` }} />;
 
   const tabUrl = (tab: RunTab) => formatLocation({ ...view, tab });
   return (

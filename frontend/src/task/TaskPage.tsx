@@ -7,7 +7,7 @@ import { apiUrl } from "../api/client";
 import { patchTask, useDag } from "../api/runDetail";
 import { taskPath, useTask, type TaskRef } from "../api/task";
 import { useLiveResource } from "../live/useLive";
-import { formatLocation, type TaskPanel } from "../nav/viewState";
+import { formatLocation, formatPath, type TaskPanel } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { ErrorBox, Loading } from "../ui/states";
 import { LogView } from "../logs/LogView";
@@ -56,25 +56,30 @@ export function TaskPage() {
     <div className="task-layout">
       <TaskList flow={flow} run={run} step={step} task={taskId} />
       <section className="task-main">
-        {task.isPending ? <Loading label="Loading task" /> : task.isError ? <ErrorBox error={task.error} retry={() => void task.refetch()} /> : (
+        {task.isPending ? <Loading label="Loading task" /> : task.isError ? (
+          <ErrorBox error={task.error} retry={() => void task.refetch()} back={{ to: formatPath({ flow, run }), label: `Back to run ${flow}/${run}` }} />
+        ) : (
           <TaskInfo task={task.data} attempt={attempt} step={stepInfo} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
         )}
-        <div className="tabs" role="tablist">
-          {PANELS.map(([p, label]) => {
-            const next = p === "stdout" || p === "stderr" ? { panel: "logs" as const, stream: p } : { panel: p };
-            return (
-              <Link key={p} role="tab" aria-selected={active === p} data-tab={p} replace
-                to={formatLocation({ ...view, task: { ...k, ...next, lines: p === k.stream ? k.lines : null } })}>{label}</Link>
-            );
-          })}
-        </div>
-        {k.panel === "logs" && !task.isError && (
-          <LogView key={`${k.stream}-${logAttempt ?? `latest-${latestGen.current}`}`} task={ref} stream={k.stream} attempt={logAttempt}
-            timestamps={k.timestamps} wrap={k.wrap} lines={k.lines} onLines={onLines} onToggle={onToggle} />
-        )}
-        {k.panel === "artifacts" && <ArtifactsPanel task={ref} attempt={effectiveAttempt} />}
-        {k.panel === "metadata" && <MetadataPanel task={ref} />}
-        {k.panel === "cards" && <CardsPanel task={ref} attempt={effectiveAttempt} />}
+        {/* A task that could not be read (a deep link to one that does not exist) has no panels. */}
+        {!task.isError && <>
+          <div className="tabs" role="tablist">
+            {PANELS.map(([p, label]) => {
+              const next = p === "stdout" || p === "stderr" ? { panel: "logs" as const, stream: p } : { panel: p };
+              return (
+                <Link key={p} role="tab" aria-selected={active === p} data-tab={p} replace
+                  to={formatLocation({ ...view, task: { ...k, ...next, lines: p === k.stream ? k.lines : null } })}>{label}</Link>
+              );
+            })}
+          </div>
+          {k.panel === "logs" && (
+            <LogView key={`${k.stream}-${logAttempt ?? `latest-${latestGen.current}`}`} task={ref} stream={k.stream} attempt={logAttempt}
+              timestamps={k.timestamps} wrap={k.wrap} lines={k.lines} onLines={onLines} onToggle={onToggle} />
+          )}
+          {k.panel === "artifacts" && <ArtifactsPanel task={ref} attempt={effectiveAttempt} />}
+          {k.panel === "metadata" && <MetadataPanel task={ref} />}
+          {k.panel === "cards" && <CardsPanel task={ref} attempt={effectiveAttempt} />}
+        </>}
       </section>
     </div>
   );

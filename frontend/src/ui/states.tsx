@@ -1,5 +1,6 @@
 // Loading, empty and error states: every panel shows one of these instead of a blank box.
 import type { ReactNode } from "react";
+import { Link } from "react-router";
 import { ApiError } from "../api/client";
 
 export function Loading({ label = "Loading" }: { label?: string }) {
@@ -14,7 +15,12 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="state state-empty">{children}</div>;
 }
 
-export function ErrorBox({ error, retry }: { error: unknown; retry?: () => void }) {
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+/** `back`: where to go instead when the thing is not found (a 404): the page that contains it. */
+export function ErrorBox({ error, retry, back }: { error: unknown; retry?: () => void; back?: { to: string; label: string } }) {
   const message = error instanceof Error ? error.message : String(error);
   const status = error instanceof ApiError && error.status ? `${error.status} · ` : "";
   return (
@@ -24,6 +30,11 @@ export function ErrorBox({ error, retry }: { error: unknown; retry?: () => void 
         <button type="button" className="btn btn-small" onClick={retry}>
           Retry
         </button>
+      )}
+      {back && isNotFound(error) && (
+        <Link className="btn btn-small" data-testid="not-found-back" to={back.to}>
+          {back.label}
+        </Link>
       )}
     </div>
   );
