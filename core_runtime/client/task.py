@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+import re
 from collections import namedtuple
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from core_runtime.client import queries
 from core_runtime.client.base import ClientObject, TimedObject, live_status, split_pathspec, to_datetime
 from core_runtime.client.errors import FlowscopeKeyNotFound, FlowscopeNotFound
 from core_runtime.client.logs import log_lines, log_text
+from core_runtime.exception import MetaflowExceptionWrapper
 
 if TYPE_CHECKING:
     from core_runtime.client.run import Run
@@ -23,25 +25,60 @@ if TYPE_CHECKING:
 Metadata = namedtuple("Metadata", ["name", "value", "created_at", "type", "task"])
 
 
-@dataclass(frozen=True)
-class TaskException:
-    """What a failed attempt raised: ``str()`` reads like ``ValueError: boom``; ``.exception`` is
-    the message and ``.stacktrace`` the traceback, as on Metaflow's stored exceptions."""
+# Exceptions the runtime records without a traceback to read the class from: their classes.
+_RUNTIME_EXCEPTIONS = {
+    "TimeoutException": "core_runtime.plugins.timeout_decorator.TimeoutException",
+    "ArtifactError": "core_runtime.artifacts.ArtifactError",
+}
 
-    type: str
-    message: str
-    traceback: str
+
+def qualified_type(name: str, traceback: str) -> str:
+    """The exception class as Metaflow's stored exception names it (``module.Name``) from what an
+    attempt recorded: the class's name (runs of pip metaflow recorded the qualified name without
+    ``builtins.``) and the traceback, whose last line Python writes as ``module.Name: message`` but
+    as a bare ``Name`` for the ``builtins`` and ``__main__`` modules (a flow file run as a script:
+    ``__main__``), told apart by whether ``builtins`` has an exception class of that name."""
+    if "." in name:
+        return name
+    pattern = re.compile(rf"^((?:[A-Za-z_][\w]*\.)*){re.escape(name)}(?::|$)")
+    for line in reversed(traceback.splitlines()):
+        found = pattern.match(line)
+        if found and found.group(1):
+            return found.group(1) + name
+        if found:
+            break
+    else:
+        if name in _RUNTIME_EXCEPTIONS:
+            return _RUNTIME_EXCEPTIONS[name]
+    builtin = getattr(builtins, name, None)
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return f"builtins.{name}"
+    return f"__main__.{name}"
+
+
+class TaskException(MetaflowExceptionWrapper):
+    """What a failed attempt raised, as Metaflow's client returns it (a ``MetaflowExceptionWrapper``):
+    ``.type`` the class (``builtins.ValueError``, ``__main__.MyError``), ``.exception`` the message,
+    ``.stacktrace`` the traceback, which is also its ``str()``; ``.message`` and ``.traceback`` too."""
+
+    def __init__(self, type: str, message: str, traceback: str) -> None:
+        super().__init__()
+        self.type = type
+        self.exception = message
+        self.stacktrace = traceback or None
 
     @property
-    def exception(self) -> str:
-        return self.message
+    def message(self) -> str:
+        return str(self.exception)
 
     @property
-    def stacktrace(self) -> str:
-        return self.traceback
+    def traceback(self) -> str:
+        return self.stacktrace or ""
 
     def __str__(self) -> str:
-        return f"{self.type}: {self.message}"
+        return self.stacktrace or f"[no stacktrace]\n{self.type}: {self.exception}"
+
+    __repr__ = __str__
 
 
 class DataArtifact(ClientObject):
@@ -258,7 +295,7 @@ class Task(TimedObject):
         if not rows or rows[0][6] is None:
             return None
         _a, _s, _r, _st, _fi, _code, etype, emsg, tb = rows[0]
-        return TaskException(type=etype, message=emsg or "", traceback=tb or "")
+        return TaskException(type=qualified_type(etype, tb or ""), message=emsg or "", traceback=tb or "")
 
     # -- artifacts ------------------------------------------------------------------------------
     def _artifact_rows(self) -> dict[str, tuple[Any, ...]]:

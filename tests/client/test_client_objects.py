@@ -80,8 +80,8 @@ def test_failed_run(client_settings: Settings, recorder: Recorder, flow_name: st
     end = run["end"].task
     assert end is not None and not end.finished and not end.successful
     assert isinstance(end.exception, TaskException)
-    assert str(end.exception) == "ValueError: boom"
-    assert end.exception.traceback.startswith("Traceback")
+    assert end.exception.type == "builtins.ValueError" and end.exception.exception == "boom"
+    assert str(end.exception) == end.exception.stacktrace and end.exception.traceback.startswith("Traceback")
     assert end.stdout == ""
 
 
@@ -159,3 +159,19 @@ def test_running_run_with_lost_heartbeat(client_settings: Settings, recorder: Re
     dead = Run(f"{flow_name}/{run.run_id}")
     assert dead.status == "failed" and not dead.successful
     assert dead.status_reason is not None and dead.status_reason.startswith("heartbeat lost at ")
+
+
+def test_exception_type_is_qualified_as_metaflow_names_it() -> None:
+    """``task.exception.type`` from what an attempt recorded (its class's name and traceback): Python
+    writes the class bare in a traceback only for builtins and __main__ (a flow file run as a script)."""
+    from core_runtime.client.task import qualified_type
+
+    tb = 'Traceback (most recent call last):\n  File "f.py", line 3, in start\n    raise E\n'
+    assert qualified_type("ValueError", tb + "ValueError: bad\nsecond line of it\n") == "builtins.ValueError"
+    assert qualified_type("QuotaExceeded", tb + "QuotaExceeded: over\n") == "__main__.QuotaExceeded"
+    assert qualified_type("DataError", tb + "mylib.errors.DataError: no rows\n") == "mylib.errors.DataError"
+    assert qualified_type("KeyError", tb + "KeyError\n") == "builtins.KeyError"
+    # pip metaflow's runs (ingested) recorded the qualified name, builtins. removed
+    assert qualified_type("__main__.QuotaExceeded", "") == "__main__.QuotaExceeded"
+    # the runtime's own, recorded without a traceback (a step killed past its @timeout)
+    assert qualified_type("TimeoutException", "") == "core_runtime.plugins.timeout_decorator.TimeoutException"
