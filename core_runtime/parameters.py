@@ -110,7 +110,9 @@ class Parameter:
 
     @property
     def is_flag(self) -> bool:
-        return self.type is bool
+        """Declared ``is_flag=True`` (a click option keyword Metaflow passes through): ``--name`` alone
+        is True. Otherwise a bool, like every type, takes a value (``--name true``), as in Metaflow."""
+        return self.kwargs.get("is_flag") is True
 
     def parse(self, text: str, source: str | None = None) -> Any:
         """The value of ``--name text``; ParameterError names the option and the expected type."""

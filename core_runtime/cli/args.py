@@ -103,11 +103,9 @@ class Command:
 
 
 def _param_lookup(params: list[Parameter]) -> dict[str, Parameter]:
-    out: dict[str, Parameter] = {}
-    for p in params:
-        out[p.name] = p
-        out[p.name.replace("_", "-")] = p
-    return out
+    # As click declares them in Metaflow: ``--`` + the name exactly (``--learning_rate`` for
+    # ``Parameter("learning_rate")``; the other separator, or an abbreviation, is an unknown option).
+    return {p.name: p for p in params}
 
 
 def _take_value(key: str, inline: str, has_eq: bool, args: list[str], i: int) -> tuple[str, int]:
@@ -203,17 +201,13 @@ def parse_args(argv: list[str], params: list[Parameter],
             cmd.options.setdefault(key, []).append(value)
             continue
         param = by_name.get(key)
-        if param is None and key.startswith("no-") and by_name.get(key[3:]) is not None \
-                and by_name[key[3:]].is_flag:
-            cmd.params[by_name[key[3:]].attr] = False
-            continue
         if param is None:
             choices = sorted({"--" + k for k in known} | {p.option for p in by_name.values()})
             raise CommandLineError(f"unknown option --{key} for {name!r}"
                              + (f" (options: {', '.join(choices)})" if choices else ""))
         if eq:
             raw = inline
-        elif param.is_flag and (i >= len(args) or args[i].startswith("--")):
+        elif param.is_flag:     # Parameter(..., is_flag=True): click's flag, takes no value
             raw = "true"
         elif i < len(args):
             raw = args[i]

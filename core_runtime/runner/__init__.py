@@ -169,8 +169,12 @@ class Runner:
                                                  _current_metadata=content.get("metadata")))
 
 
-def _flow_parameters(path: str) -> dict[str, str]:
-    """The flow's Parameters as keyword names -> "bool" or "value", read from the source (not run)."""
+def _flow_parameters(path: str) -> dict[str, tuple[str, str]]:
+    """The flow's Parameters as keyword names -> (option name, kind), read from the source (not run).
+
+    As Metaflow's click API: the keyword is the name with ``-`` as ``_``, the option the name as
+    declared; kind ``flag`` for ``is_flag=True`` (``--x`` when True, nothing when False), else
+    ``value`` (a bool too: ``--x True``)."""
     import ast
 
     from core_runtime.graph.decorators import decorator_name, literal_or_source
@@ -180,15 +184,14 @@ def _flow_parameters(path: str) -> dict[str, str]:
             tree = ast.parse(fh.read(), path)
     except (OSError, SyntaxError, ValueError):
         return {}       # the subprocess reports a broken file with its line
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     for node in ast.walk(tree):
         # Configs are given before the command (config=...), not as run arguments.
         if isinstance(node, ast.Call) and decorator_name(node) in ("Parameter", "IncludeFile"):
             attrs = {kw.arg: literal_or_source(kw.value) for kw in node.keywords if kw.arg}
             name = literal_or_source(node.args[0]) if node.args else attrs.get("name")
             if isinstance(name, str):
-                is_bool = attrs.get("type") == "bool" or isinstance(attrs.get("default"), bool)
-                out[name.replace("-", "_")] = "bool" if is_bool else "value"
+                out[name.replace("-", "_")] = (name, "flag" if attrs.get("is_flag") is True else "value")
     return out
 
 

@@ -2,8 +2,9 @@
 
 ``Runner("flow.py", quiet=True).run(alpha=5, tags=["a", "b"])`` becomes
 ``python flow.py --quiet run --runner-attribute-file F --tag a --tag b --alpha 5``, as Metaflow's
-click API builds it: snake_case names become --kebab-case options, a list repeats the option, a
-bool flag is ``--x`` / ``--no-x``, a dict or list parameter value is passed as JSON. An argument
+click API builds it: snake_case names become --kebab-case options (a Parameter's option is its
+name as declared), a list repeats the option, a bool option flag is ``--x`` / ``--no-x`` (a bool
+Parameter takes a value, ``--x True``), a dict or list parameter value is passed as JSON. An argument
 that is neither an option of the command nor a Parameter of the flow is a ValueError, raised
 before anything starts.
 """
@@ -81,8 +82,10 @@ def top_level_args(kwargs: dict[str, Any]) -> list[str]:
     return out
 
 
-def command_args(command: str, kwargs: dict[str, Any], parameters: dict[str, str]) -> list[str]:
-    """``parameters``: the flow's Parameters, attribute name -> type name ("bool", "int", ...)."""
+def command_args(command: str, kwargs: dict[str, Any], parameters: dict[str, tuple[str, str]]) -> list[str]:
+    """``parameters``: the flow's Parameters, keyword name -> (option name as declared, "flag" for an
+    ``is_flag=True`` Parameter else "value"): ``Parameter("learning_rate")`` is ``--learning_rate``,
+    ``Parameter("max-depth")`` (keyword ``max_depth``) ``--max-depth``, a bool ``--shuffle True``."""
     spec = COMMANDS[command]
     positional: list[str] = []
     options: list[str] = []
@@ -91,9 +94,9 @@ def command_args(command: str, kwargs: dict[str, Any], parameters: dict[str, str
             option, kind = spec[name]
             (positional if kind == "positional" else options).extend(_option(option, kind, value))
         elif command == "run" and name in parameters:
-            option = name.replace("_", "-")
-            if parameters[name] == "bool" and isinstance(value, bool):
-                options.append(f"--{option}" if value else f"--no-{option}")
+            option, kind = parameters[name]
+            if kind == "flag":
+                options += [f"--{option}"] if value else []
             elif value is not None:
                 options += [f"--{option}", _scalar(value)]
         else:

@@ -7,7 +7,7 @@ from tests.runtime.conftest import FLOWS, artifacts_of, load_value, run_row, tas
 
 def test_parameters_and_config(flow_runner, db, settings):
     res = flow_runner(FLOWS / "config_flow.py", "run", "--model", "resnet", "--epochs", "7",
-                      "--rate=0.5", "--verbose", "--layers", "[16, 8, 4]")
+                      "--rate=0.5", "--verbose", "true", "--layers", "[16, 8, 4]")
     assert res.returncode == 0, res.stderr
     run = run_row(db, "ConfigFlow", res.run_id)
     assert run["status"] == "completed"
