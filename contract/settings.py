@@ -101,7 +101,8 @@ class Settings:
     # -- shared: where the data is ----------------------------------------------------------
     home: str = field(default_factory=_default_home, metadata={
         "help": "Directory for the embedded Postgres data and the local datastore "
-                "(default: ~/.flowscope).", "secret": False, "check": None})
+                "(default: ~/.flowscope); also each flow's latest `run` id (`latest_run/<Flow>`), "
+                "what a bare `resume` resumes.", "secret": False, "check": None})
     dsn: str | None = setting(
         None, "Postgres DSN of the writer role. Unset: start an embedded Postgres (pgserver) under "
               "FLOWSCOPE_HOME.", secret=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from core_runtime.cli.args import CommandLineError, UsageError, resolve_parameters
 from core_runtime.cli.flow_info import FlowInfo
+from core_runtime.cli.latest_run import read_latest_run, write_latest_run
 from core_runtime.cli.output_files import write_whole
 
 DEFAULT_MAX_WORKERS = 16
@@ -158,6 +159,8 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
                            source=info.source, origin_run_id=origin_run_id)
     if cloner is not None:
         cloner.attach(run)
+    if origin_run_id is None:     # `run`, not `resume`: what a later bare `resume` resumes
+        write_latest_run(settings, graph.flow_name, run.run_id)
     run_id_file = cmd.option("run-id-file")
     if run_id_file:
         write_whole(run_id_file, run.run_id)
@@ -256,8 +259,15 @@ def resume_command(cmd: Any, info: FlowInfo) -> int:
     del max_workers
     settings = load_settings()
     store, ds = open_backends(settings)
+    origin = cmd.option("origin-run-id")
+    if origin is None:
+        # As Metaflow: the latest run `run` (or `spin`) started here, not the latest of any kind.
+        origin = read_latest_run(settings, info.graph.flow_name)
+        if origin is None:
+            raise UsageError(f"resume: a previous run id of {info.graph.flow_name} was not found (no run "
+                             "started here with `run`); specify --origin-run-id")
     try:
-        planner = ResumePlanner.find(store.conn, info.graph, cmd.option("origin-run-id"), step)
+        planner = ResumePlanner.find(store.conn, info.graph, origin, step)
     except ResumeError as exc:
         raise UsageError(str(exc)) from None
     params: dict[str, Any] = {k: _Loaded(v) for k, v in

@@ -23,6 +23,7 @@ from typing import Any
 
 from core_runtime.cli.args import UsageError
 from core_runtime.cli.flow_info import FlowInfo
+from core_runtime.cli.latest_run import write_latest_run
 from core_runtime.cli.output_files import write_whole
 
 # Decorators a spun step keeps (Metaflow's SPIN_ALLOWED_DECORATORS), and those that refuse spin.
@@ -145,6 +146,7 @@ class Spin:
         plan = self._inject(found.plan, injected, module_path, layered)
         params = {p.attr: found.past.parameters.get(p.attr, p.default_value()) for p in self.info.parameters}
         run_id, task_id = SpinStore.new_run_id(), "1"
+        write_latest_run(self.settings, self.flow, run_id)     # as Metaflow's spin does
         envs = None if self.skip else self._environments()
         env = envs.python_for(self.step) if envs is not None else None
         ctx = TaskContext(flow_cls=self.info.flow_cls, graph=self.info.graph, flow_name=self.flow,
