@@ -15,6 +15,7 @@ from core_runtime.client.step import Step
 if TYPE_CHECKING:
     from core_runtime.client.flow import Flow
     from core_runtime.client.task import Task, TaskData
+    from core_runtime.events import Trigger
 
 
 def _run_by_pathspec(pathspec: str) -> Run:
@@ -84,6 +85,30 @@ class Run(TimedObject):
     @property
     def end_step_name(self) -> str:
         return str((self.dag or {}).get("end_step") or "end")
+
+    @property
+    def start_step_name(self) -> str:
+        return str((self.dag or {}).get("start_step") or "start")
+
+    @property
+    def trigger(self) -> Trigger | None:
+        """The events that triggered this run, or None, as Metaflow's client derives it: the start
+        task's ``execution-triggers`` metadata (a JSON list of events, which Metaflow's Argo
+        Workflows deployments record; runs they made reach Flowscope through the ingest service or
+        the mirror). None for a run no event started, which is every run core_runtime makes, as
+        every local Metaflow run: ``--trigger`` sets only ``current.trigger``."""
+        import json
+
+        from core_runtime.events import Trigger
+
+        start = self.start_step_name
+        if start not in self:
+            return None
+        task = self[start].task
+        meta = task.metadata_dict.get("execution-triggers") if task is not None else None
+        if not meta:
+            return None
+        return Trigger(json.loads(meta))
 
     # -- state (Metaflow: a run is finished when its end step has finished) -----------------------
     @property

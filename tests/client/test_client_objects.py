@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -175,3 +176,26 @@ def test_exception_type_is_qualified_as_metaflow_names_it() -> None:
     assert qualified_type("__main__.QuotaExceeded", "") == "__main__.QuotaExceeded"
     # the runtime's own, recorded without a traceback (a step killed past its @timeout)
     assert qualified_type("TimeoutException", "") == "core_runtime.plugins.timeout_decorator.TimeoutException"
+
+
+def test_run_trigger_is_read_from_the_start_tasks_execution_triggers(client_settings: Settings,
+                                                                     recorder: Recorder, flow_name: str) -> None:
+    """``Run.trigger`` as Metaflow's client derives it: the start task's ``execution-triggers``
+    metadata (what Metaflow's Argo Workflows deployments record for an event-triggered run), newest
+    event first; None for a run without it."""
+    plain = record_linear(recorder, flow_name)
+    assert Run(f"{flow_name}/{plain}").trigger is None
+
+    run = recorder.run(flow_name, dag=DAG)
+    start = recorder.task(run, "start", {"x": 1})
+    events = [{"timestamp": 1796500000, "id": "evt-1", "name": "data_ready", "type": "event"},
+              {"timestamp": 1796500600, "id": "evt-2", "name": "model_approved", "type": "event"}]
+    recorder.store.record_metadata(start, 0, [("execution-triggers", json.dumps(events), "execution-triggers")])
+    recorder.task(run, "end", {"x": 1})
+    recorder.store.finish_run(run, "completed", None)
+    trigger = Run(f"{flow_name}/{run.run_id}").trigger
+    assert trigger is not None and trigger.event is not None
+    assert [(e.name, e.id, e.type) for e in trigger.events or []] == [
+        ("model_approved", "evt-2", "event"), ("data_ready", "evt-1", "event")]
+    assert trigger.event.timestamp == datetime.fromtimestamp(1796500600)
+    assert trigger.runs is None          # started by events, not by finished runs
