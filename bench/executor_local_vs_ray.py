@@ -103,7 +103,7 @@ def _work_attempts(dsn: str, run_id: str) -> list[float]:
 
 
 def _one_run(side: str, env: dict[str, str], cwd: Path, workers: int, dsn: str, tasks: int) -> dict[str, Any]:
-    args = [sys.executable, "flow.py", "run", "--max-workers", str(workers), "--run-id-file", "run-id", "--quiet"]
+    args = [sys.executable, "flow.py", "--quiet", "run", "--max-workers", str(workers), "--run-id-file", "run-id"]
     if side == "ray":
         args += ["--with", "ray"]
     before = _counters(dsn)

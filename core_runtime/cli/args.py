@@ -36,22 +36,22 @@ TOP_OPTIONS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
 }
 
 # Options every command that runs tasks understands: name -> takes a value
+# (``--quiet`` is only a top-level option, as in Metaflow: ``run --quiet`` is an unknown option.)
 RUN_OPTIONS = {"tag": True, "max-workers": True, "max-num-splits": True, "max-log-size": True,
-               "run-id-file": True, "quiet": False, "with": True, "runner-attribute-file": True}
+               "run-id-file": True, "with": True, "runner-attribute-file": True}
 COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
     # --namespace: the client namespace of the run's own process and its tasks (Metaflow's
     # ``run --namespace``; empty = global); the run's tags are not changed.
     "run": {**RUN_OPTIONS, "namespace": True},
     "resume": {**RUN_OPTIONS, "origin-run-id": True, "clone-only": False, "reentrant": False},
-    "spin": {"run-id": True, "quiet": False, "artifacts-module": True, "persist": False,
+    "spin": {"run-id": True, "artifacts-module": True, "persist": False,
              "no-persist": False, "skip-decorators": False, "no-skip-decorators": False,
              "max-log-size": True, "run-id-file": True, "runner-attribute-file": True},
     "show": {},
     "check": {},
     "logs": {"stdout": False, "no-stdout": False, "stderr": False, "no-stderr": False, "both": False,
              "no-both": False, "timestamps": False, "no-timestamps": False, "attempt": True},
-    "dump": {"private": False, "no-private": False, "max-value-size": True, "include": True, "file": True,
-             "quiet": False},
+    "dump": {"private": False, "no-private": False, "max-value-size": True, "include": True, "file": True},
     "tag": {"run-id": True, "namespace": True, "add": True, "remove": True, "all": False, "my-runs": False,
             "hide-system-tags": False, "group-by-tag": False, "group-by-run": False, "flat": False},
     # --follow-resumed is accepted: a resumed run's cloned tasks carry their cards already.
@@ -95,7 +95,7 @@ class Command:
 
     @property
     def quiet(self) -> bool:
-        return bool(self.option("quiet")) or ("quiet" in self.top and "not-quiet" not in self.top)
+        return "quiet" in self.top and "not-quiet" not in self.top
 
     @property
     def decospecs(self) -> list[str]:

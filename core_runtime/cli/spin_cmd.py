@@ -72,7 +72,7 @@ class Spin:
 
         self.cmd, self.info, self.settings, self.target = cmd, info, settings, target
         self.persist, self.skip = persist, skip_decorators
-        self.console = Console(quiet=bool(cmd.option("quiet")))
+        self.console = Console(quiet=cmd.quiet)
         self.step = target.step
         self.flow = info.graph.flow_name
 

@@ -99,7 +99,7 @@ def dump_command(cmd: Any, info: FlowInfo) -> int:
     tasks = _tasks(info, cmd.positional[0], "dump")
     if not tasks:
         raise UsageError(f"dump: no task at {info.graph.flow_name}/{cmd.positional[0]}")
-    quiet = bool(cmd.option("quiet"))
+    quiet = cmd.quiet
     to_file: dict[str, dict[str, Any]] = {}
     for task in tasks:
         run_id, step, task_id = task.pathspec.split("/")[1:]

@@ -2,8 +2,9 @@
 the same file: click takes an option only as declared, so a Parameter's option is ``--`` + its name
 exactly (``--learning_rate`` for ``Parameter("learning_rate")``, ``--max-depth`` for
 ``Parameter("max-depth")``, never the other separator), an abbreviation of an option is refused
-(click only suggests the full name), and a ``bool`` Parameter takes a value (``--shuffle true``; no
-bare ``--shuffle`` or ``--no-shuffle``). Refused spellings exit 2 with a message naming the option."""
+(click only suggests the full name), a ``bool`` Parameter takes a value (``--shuffle true``; no
+bare ``--shuffle`` or ``--no-shuffle``), and ``--quiet`` / ``--not-quiet`` come before the command
+only. Refused spellings exit 2 with a message naming the option."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_spellings_metaflow_accepts(flow_runner, metaflow, args, values):
     (("--no_pylint", "run"), "--no_pylint"),
     (("--quie", "run"), "--quie"),
     (("--datastore", "loc", "run"), "--datastore"),             # an abbreviated choice
+    (("run", "--quiet"), "--quiet"),                            # --quiet is a top-level option only
+    (("run", "--no-quiet"), "--no-quiet"),
+    (("--no-quiet", "run"), "--no-quiet"),                      # its negation is --not-quiet
 ])
 def test_spellings_metaflow_refuses_exit_2(flow_runner, metaflow, args, option):
     theirs, _ = metaflow.run(FLOW, *args, ok=False)
