@@ -100,8 +100,8 @@ async def measure_with_sql(session: Any, case: Case, n: int, budget_s: float) ->
 
 
 def start_backend(port: int, response_cache: bool = True, workers: int = 1,
-                  version_cache: bool = True) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, FLOWSCOPE_WORKERS=str(workers))
+                  version_cache: bool = True, env_extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, FLOWSCOPE_WORKERS=str(workers), **(env_extra or {}))
     if not response_cache:
         env["FLOWSCOPE_RESPONSE_CACHE_MB"] = "0"
     if not version_cache:
@@ -111,13 +111,13 @@ def start_backend(port: int, response_cache: bool = True, workers: int = 1,
     return proc
 
 
-async def wait_up(url: str, proc: subprocess.Popen[bytes] | None) -> None:
+async def wait_up(url: str, proc: subprocess.Popen[bytes] | None, path: str = "/api/flows?limit=1") -> None:
     async with aiohttp.ClientSession() as s:
         for _ in range(240):
             if proc is not None and proc.poll() is not None:
                 raise SystemExit(f"backend exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
             try:
-                async with s.get(f"{url}/api/flows?limit=1") as r:
+                async with s.get(f"{url}{path}") as r:
                     if r.status == 200:
                         return
             except aiohttp.ClientError:

@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         assert proc is not None
         proc.terminate()
         proc.wait(timeout=60)
-        proc = start_backend(args.port, cache_dir=tempfile.mkdtemp(prefix="bench-browser-cold-"))
+        # a fresh on-disk cache too: the first open pays what a new replica pays
+        proc = start_backend(args.port,
+                             env_extra={"FLOWSCOPE_CACHE_DIR": tempfile.mkdtemp(prefix="bench-browser-cold-")})
         # Playwright's sync API runs an event loop in this thread: wait for the backend in another.
         waiter = threading.Thread(target=lambda: asyncio.run(wait_up(url, proc, "/api/-/version")))
         waiter.start()

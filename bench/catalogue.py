@@ -10,6 +10,7 @@ import json
 import random
 from dataclasses import dataclass, replace
 from itertools import accumulate
+from typing import Any
 
 from bench.copy_text import esc
 
@@ -74,7 +75,7 @@ def _steps_for(shape: str, tasks_per_run: int, retry_body: int) -> list[Step]:
                  (order[i - 1],) if i else (), False, 0) for i, n in enumerate(order)]
 
 
-def graph_info(flow_id: str, file_name: str, steps: list[Step], params: tuple[str, ...]) -> dict:
+def graph_info(flow_id: str, file_name: str, steps: list[Step], params: tuple[str, ...]) -> dict[str, Any]:
     children: dict[str, list[str]] = {s.name: [] for s in steps}
     for s in steps:
         for p in s.parents:
@@ -82,7 +83,7 @@ def graph_info(flow_id: str, file_name: str, steps: list[Step], params: tuple[st
     src = f"/home/ci/flows/{file_name}"
     nodes = {}
     for i, s in enumerate(steps):
-        node: dict = {"name": s.name, "type": s.kind, "line": 12 + 8 * i, "source_file": src,
+        node: dict[str, Any] = {"name": s.name, "type": s.kind, "line": 12 + 8 * i, "source_file": src,
                       "doc": f"The {s.name} step.", "decorators": [], "next": children[s.name],
                       "node_info": {}}
         if s.retry:
@@ -94,7 +95,7 @@ def graph_info(flow_id: str, file_name: str, steps: list[Step], params: tuple[st
         if s.kind.startswith("split-"):
             node["matching_join"] = next(t.name for t in steps if t.kind == "join")
         nodes[s.name] = node
-    structure: list = []
+    structure: list[Any] = []
     i = 0
     while i < len(steps):
         s = steps[i]

@@ -143,7 +143,7 @@ def main() -> None:
         import pgserver
 
         _log("starting a private Postgres")
-        server = pgserver.get_server(root / "pg", cleanup_mode="delete")
+        server = pgserver.get_server(root / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
         dsn = server.get_uri()
         cluster = LocalRayCluster(dict(base))
         try:

@@ -116,7 +116,7 @@ def _count(dsn: str, sql: str) -> int:
 def _server(home: Path) -> Any:
     import pgserver
 
-    return pgserver.get_server(home / "pg", cleanup_mode=None)
+    return pgserver.get_server(home / "pg", cleanup_mode=None)  # type: ignore[attr-defined]
 
 
 # -- backfill -----------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def markdown(kind: str, r: dict[str, Any], command: str) -> str:
         s, f = r["source_rows"], r["flowscope_rows"]
         return (f"### Backfill ({when})\n\nCommand: `{command}`. Machine: {machine()}, shared. "
                 f"Load averages (1, 5, 15 min): {r['load_start']} at the start, {r['load_after']} at the end.\n\n"
-                "| source (profile " + r["profile"] + ") | rows | | Flowscope | rows |\n| --- | ---: | --- | --- | ---: |\n"
+                "| source (profile " + str(r["profile"]) + ") | rows | | Flowscope | rows |\n| --- | ---: | --- | --- | ---: |\n"
                 + "".join(f"| {a} | {s[a]:,} | | {b} | {f[b]:,} |\n" for a, b in
                           (("runs_v3", "runs"), ("steps_v3", "steps"), ("tasks_v3", "tasks"), ("metadata_v3", "metadata"),
                            ("artifact_v3", "artifacts")))

@@ -34,7 +34,7 @@ class Result:
 
 def summarize(node: dict[str, Any]) -> str:
     """'Limit > Index Scan runs_created' — node types with their index or table, children nested."""
-    label = node["Node Type"]
+    label = str(node["Node Type"])
     target = node.get("Index Name") or node.get("Relation Name")
     if target:
         label += f" {target}"

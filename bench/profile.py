@@ -20,13 +20,14 @@ import collections
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 
 from bench.api import start_backend, stop_backend, wait_up
 from bench.api_report import load_average
 from bench.throughput import drive
 
 # (share, test on the leaf frame); the first that matches wins.
-LEAF = [
+LEAF: list[tuple[str, Callable[[str], bool]]] = [
     ("execute: handing the query to Postgres", lambda f: "Cursor.execute" in f),
     ("fetching and decoding rows", lambda f: "fetchall" in f or "_loads_jsonb" in f or "typecast" in f
      or "backend/db/query.py" in f),

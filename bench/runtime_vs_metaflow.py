@@ -98,7 +98,7 @@ def main() -> None:
             os.environ.setdefault("XDG_RUNTIME_DIR", str(root))  # quiets platformdirs
             import pgserver
 
-            server = pgserver.get_server(root / "pg", cleanup_mode="delete")
+            server = pgserver.get_server(root / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
             dsn = server.get_uri()
         ours_env = {**base, "FLOWSCOPE_DSN": dsn, "FLOWSCOPE_HOME": str(root / "home"),
                     "FLOWSCOPE_DATASTORE": str(root / "datastore"), "FLOWSCOPE_USER": "bench",

@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bench.api import start_backend, stop_backend, wait_up
 from bench.api_report import load_average, machine, percentile
@@ -87,7 +88,8 @@ def cases(base: str) -> list[tuple[str, str]]:
     run = newest[0] if isinstance(newest, list) else {}
     path = f"/api/flows/{run['flow_id']}/runs/{run['run_id']}"
     tags: dict[str, int] = {}
-    for r in get(f"{base}/api/runs?limit=200")["data"]:  # type: ignore[union-attr]
+    rows: list[dict[str, Any]] = get(f"{base}/api/runs?limit=200")["data"]  # type: ignore[assignment]
+    for r in rows:
         for t in r["tags"]:
             tags[t] = tags.get(t, 0) + 1
     mid = sorted(tags, key=lambda t: -tags[t])[len(tags) // 2]

@@ -41,7 +41,7 @@ def _database_factory(root: Path) -> tuple[Any, Any]:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(root))   # quiets platformdirs
         import pgserver
 
-        server = pgserver.get_server(root / "pg", cleanup_mode="delete")
+        server = pgserver.get_server(root / "pg", cleanup_mode="delete")  # type: ignore[attr-defined]
         dsn = server.get_uri()
 
     lock = threading.Lock()
