@@ -70,6 +70,23 @@ def _add_odd_rows(admin_dsn: str) -> dict[str, Any]:
             # outside a datastore root, with no content type; and a (second) attempt with a blank sha
             cur.execute(art, (*k, "remote", "s3://bucket/some/key", "cd34", None, 0, ts))
             cur.execute(art, (*k, "blank-sha", ":root:/nonexistent/metaflow-datastore/.metaflow", "  ", "x", 1, ts))
+        # Two source tasks naming one Flowscope task (a task_name equal to a sibling's numeric id),
+        # in a batch whose artifacts go the bulk way (the middle of the source), each with an
+        # artifact of the same name: the replay keeps the row it applies first; the bulk INSERT
+        # refuses the batch (with ON CONFLICT DO NOTHING it kept the other row), which is then
+        # applied run by run the replay's way.
+        cur.execute("SELECT t.flow_id, t.run_number, t.run_id, t.step_name, t.task_id, t.ts_epoch FROM tasks_v3 t "
+                    "JOIN runs_v3 r USING (flow_id, run_number) WHERE t.step_name = 'start' AND t.task_name IS NULL "
+                    "ORDER BY r.ts_epoch DESC OFFSET %s LIMIT 1", (RUNS // 2,))
+        mid = cur.fetchone()
+        twin = 950_000_000 + int(mid["task_id"])
+        cur.execute("INSERT INTO tasks_v3 (flow_id, run_number, run_id, step_name, task_id, task_name, ts_epoch) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)", (mid["flow_id"], mid["run_number"], mid["run_id"],
+                                                            mid["step_name"], twin, str(mid["task_id"]),
+                                                            int(mid["ts_epoch"]) + 7))
+        for tid, sha, dt in ((mid["task_id"], "aa01", 8), (twin, "aa02", 9)):
+            cur.execute(art, (mid["flow_id"], mid["run_number"], mid["step_name"], tid, "twin-artifact",
+                              ":root:/nonexistent/metaflow-datastore/.metaflow", sha, None, 0, int(mid["ts_epoch"]) + dt))
         # An attempt number Flowscope's integer column refuses: the batch is refused, applied again
         # run by run, and this run is skipped (both ways alike).
         t = oldest[-1]
@@ -155,10 +172,12 @@ async def test_bulk_backfill_writes_the_rows_the_replay_writes(
     assert names["'odd-unicode-digit'"] == names["'odd-empty-attempt'"] == odd["tasks"] - 1
     values = Counter(dict(r)["value"] for r in after["metadata"].elements())
     assert values[repr("h\u00e9llo \u2713 \U0001d11e")] == odd["tasks"] - 1
-    # Only the batch with the huge attempt number was refused, both ways: the bulk path's SQL took
-    # no row it cannot convert (a refused batch is applied again run by run, which hides the rest).
-    assert plain_refused == bulk_refused == 1
+    # Only the batch with the huge attempt number was refused by the replay; the bulk path refused
+    # that one and the one with the twin tasks' colliding artifacts, and took no other row it cannot
+    # convert (a refused batch is applied again run by run, which hides the rest).
+    assert plain_refused == 1 and bulk_refused == 2
     arts = Counter(dict(r)["name"] for r in after["artifacts"].elements())
+    assert arts["'twin-artifact'"] == 1      # one of the twins' rows, the same both ways (compared above)
     assert arts["'remote'"] == odd["tasks"] - 1 and arts["'blank-sha'"] == 0 and arts["'lost'"] == 0
     assert arts[repr("na\u00efve_\u2713")] == odd["tasks"] - 1
     # per odd task: its metadata and artifacts of the missing task, the blank sha; and the refused run
