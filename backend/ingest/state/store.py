@@ -222,11 +222,12 @@ class StateStore:
         self._parents_in_memory([t for t in tasks if t.new])
         # Tasks inserted already started or finished move their steps' spans in the counting
         # trigger (migration 0010), or were counted above; updates, in the per-row step_time_span trigger.
-        await self._insert_tasks([t for t in tasks if t.new], counted=counts is not None)
+        inserted = await self._insert_tasks([t for t in tasks if t.new], counted=counts is not None)
         for task in tasks:
             if not task.new and task.dirty:
                 await self._update("tasks", "task_pk", task.task_pk, task)
-        await self._write_attempts([t for t in tasks if t.task_pk is not None])
+        await self._write_attempts([t for t in tasks if t.task_pk is not None],
+                                   fresh=set(inserted) if counts is not None else None)
         await self._insert_metadata()
         out.artifacts_created = await self._insert_artifacts()
         if self.after_rows is not None:
@@ -341,7 +342,7 @@ class StateStore:
             return []
         if counted:
             await self.cur.execute(sql.TASKS_COUNTED, ("on",))
-        rows = await all_rows(self.cur, sql.INSERT_TASKS, (_json([{
+        rows = await all_rows(self.cur, sql.INSERT_TASKS_NEW if counted else sql.INSERT_TASKS, (_json([{
             "run_pk": t.run.run_pk, "step_name": t.step_name, "task_id": t.task_id, "status": t.status,
             "status_reason": t.status_reason, "attempt": t.attempt, "foreach_index": t.foreach_index,
             "foreach_value": t.foreach_value, "foreach_stack": t.foreach_stack,
@@ -363,7 +364,8 @@ class StateStore:
                 inserted.append(task.task_pk)
         return inserted
 
-    async def _write_attempts(self, tasks: list[TaskState]) -> None:
+    async def _write_attempts(self, tasks: list[TaskState], fresh: set[int] | None = None) -> None:
+        """``fresh``: tasks this flush inserted with their new runs (their attempts cannot exist yet)."""
         new = []
         for task in tasks:
             for att in task.attempts.values():
@@ -378,7 +380,8 @@ class StateStore:
                     await self._update("attempts", ("task_pk", "attempt"), (task.task_pk, att.attempt), att)
                 att.dirty.clear()
         if new:
-            await self.cur.execute(sql.INSERT_ATTEMPTS, (_json(new),))
+            only_fresh = fresh is not None and all(a["task_pk"] in fresh for a in new)
+            await self.cur.execute(sql.INSERT_ATTEMPTS_NEW if only_fresh else sql.INSERT_ATTEMPTS, (_json(new),))
 
     async def _insert_metadata(self) -> None:
         rows = [{"task_pk": t.task_pk, "run_pk": t.run.run_pk, "attempt": r.attempt, "field_name": r.field_name,
