@@ -8,6 +8,8 @@ stay valid, and two reads agree); how long ago that was is the reader's to compu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 
 def silence_text(timeout_s: float) -> str:
     """``no signal for over 60 s`` (``2 min`` from two minutes on): the timeout that passed."""
@@ -16,6 +18,13 @@ def silence_text(timeout_s: float) -> str:
     return f"no signal for over {timeout_s:g} s"
 
 
-def lost_reason(at_hms: str, timeout_s: float) -> str:
-    """``heartbeat lost at 14:03:12 (no signal for over 60 s)``."""
-    return f"heartbeat lost at {at_hms} ({silence_text(timeout_s)})"
+# The last sign of life, in UTC with its date: the same text from the database server and from the
+# runtime's client whatever their time zones, and a run dead for a week says which day.
+SQL_AT_FORMAT = "YYYY-MM-DD HH24:MI:SS"
+PY_AT_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def lost_reason(at_ms: int, timeout_s: float) -> str:
+    """``heartbeat lost at 2026-12-05 14:03:12 UTC (no signal for over 60 s)``."""
+    at = datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime(PY_AT_FORMAT)
+    return f"heartbeat lost at {at} UTC ({silence_text(timeout_s)})"

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from contract.liveness import silence_text
+from contract.liveness import SQL_AT_FORMAT, silence_text
 from contract.settings import Settings
 
 
@@ -48,8 +48,8 @@ def reason_expr(alias: str, has_created: bool = True) -> str:
     hb = heartbeat_expr(alias, has_created)
     return (
         f"(CASE WHEN {stale_expr(alias, has_created)} THEN "
-        f"'heartbeat lost at ' || to_char(to_timestamp({hb} / 1000.0), 'HH24:MI:SS') || "
-        f"' (' || %(silence)s || ')' "
+        f"'heartbeat lost at ' || to_char(to_timestamp({hb} / 1000.0) AT TIME ZONE 'UTC', "
+        f"'{SQL_AT_FORMAT}') || ' UTC (' || %(silence)s || ')' "
         f"ELSE {alias}.status_reason END)"
     )
 

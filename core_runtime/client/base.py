@@ -40,8 +40,7 @@ def live_status(status: str, reason: str | None, heartbeat_at: int | None) -> tu
     silent_ms = time.time() * 1000 - heartbeat_at
     if silent_ms <= timeout_ms:
         return status, reason
-    at = datetime.fromtimestamp(heartbeat_at / 1000).strftime("%H:%M:%S")
-    return "failed", lost_reason(at, float(current_settings().heartbeat_timeout))
+    return "failed", lost_reason(heartbeat_at, float(current_settings().heartbeat_timeout))
 
 
 class ClientObject:

@@ -157,7 +157,8 @@ async def test_stale_task_on_the_critical_path_stops_at_its_last_heartbeat(aioht
 
 def test_lost_heartbeat_words_name_the_timeout() -> None:
     from contract.liveness import lost_reason
-    assert lost_reason("14:03:12", 60.0) == "heartbeat lost at 14:03:12 (no signal for over 60 s)"
-    assert lost_reason("14:03:12", 1.5) == "heartbeat lost at 14:03:12 (no signal for over 1.5 s)"
-    assert lost_reason("14:03:12", 300.0) == "heartbeat lost at 14:03:12 (no signal for over 5 min)"
-    assert lost_reason("14:03:12", 150.0) == "heartbeat lost at 14:03:12 (no signal for over 150 s)"
+    at = 1796479392000      # 2026-12-05 14:03:12 UTC
+    assert lost_reason(at, 60.0) == "heartbeat lost at 2026-12-05 14:03:12 UTC (no signal for over 60 s)"
+    assert lost_reason(at, 1.5) == "heartbeat lost at 2026-12-05 14:03:12 UTC (no signal for over 1.5 s)"
+    assert lost_reason(at, 300.0) == "heartbeat lost at 2026-12-05 14:03:12 UTC (no signal for over 5 min)"
+    assert lost_reason(at, 150.0) == "heartbeat lost at 2026-12-05 14:03:12 UTC (no signal for over 150 s)"

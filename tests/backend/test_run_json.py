@@ -24,6 +24,7 @@ from backend.db.liveness import live_params
 from backend.keys import BLOBS, DB
 from backend.live.events import FeedContext, Target
 from backend.resources.runs import prepare_runs, run_feed, runs_feed
+from contract.liveness import lost_reason
 from contract.settings import Settings
 from tests.backend.api_helpers import get_json
 
@@ -113,9 +114,12 @@ def _check(run: dict[str, Any], seqs: dict[str, int], stale_before: int) -> None
     row = next(r for r in ROWS if r["run_id"] == run["run_id"])
     want = expected(row, seqs[row["run_id"]], stale_before)
     if want["status"] != row["status"]:
-        # heartbeat lost: the reason names the last sign of life (session time zone) and the timeout
-        assert re.fullmatch(r"heartbeat lost at \d\d:\d\d:\d\d \(no signal for over \d+ (s|min)\)",
-                            run["status_reason"])
+        # heartbeat lost: the reason names the last sign of life (UTC) and the timeout; the same
+        # words as the runtime's client writes
+        hb = row["heartbeat_at"] or row["started_at"] or row["created_at"]
+        at = lost_reason(hb, 1.0).split(" (")[0]        # "heartbeat lost at 2026-12-05 14:03:12 UTC"
+        assert re.fullmatch(re.escape(at) + r" \(no signal for over \d+(\.\d+)? (s|min)\)", run["status_reason"]), \
+            run["status_reason"]
         want["status_reason"] = run["status_reason"]
     assert run == want
     assert list(run) == list(want)   # the same keys in the same order as the schema lists them
