@@ -1,7 +1,7 @@
 """Where a response-cache miss spends the backend's time: py-spy samples of one backend process.
 
     FLOWSCOPE_HOME=/path/to/seeded/home python -m bench.profile [--path /api/runs] [--clients 32]
-        [--seconds 8]
+        [--seconds 8] [--top 15] [--raw samples.txt]
 
 A backend is started with the response cache off; `--clients` lean clients (bench/http_client.py)
 request `--path` for a warm-up second and then for `--seconds` while py-spy (the `py-spy` next to
@@ -9,7 +9,8 @@ this Python) samples the process at 250 Hz. Each sample is charged to a share by
 (then by the first frame from the leaf up that names a layer). py-spy leaves out idle samples
 (waiting in epoll), but a thread that is runnable and not scheduled still counts: on a busy
 machine, preemption shows up in the system calls that wake another process (sending the query,
-writing the response). The load average is printed with the shares.
+writing the response). The load average is printed with the shares, then the ``--top`` leaf
+functions (where the samples' own time was spent); ``--raw`` keeps py-spy's collapsed stacks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import collections
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -59,18 +61,22 @@ def share_of(stack: list[str]) -> str:
     return "other"
 
 
-def shares(raw_path: str) -> tuple[collections.Counter[str], int]:
-    """py-spy's raw (collapsed) output: 'frame;frame;... count' per line."""
+def shares(raw_path: str) -> tuple[collections.Counter[str], int, collections.Counter[str]]:
+    """py-spy's raw (collapsed) output: 'frame;frame;... count' per line. Returns the samples per
+    share, their total and the samples per leaf frame."""
     counts: collections.Counter[str] = collections.Counter()
+    leaves: collections.Counter[str] = collections.Counter()
     total = 0
     with open(raw_path) as f:
         for line in f:
             stack, _, n = line.rstrip().rpartition(" ")
             if not n.isdigit():
                 continue
-            counts[share_of(stack.split(";"))] += int(n)
+            frames = stack.split(";")
+            counts[share_of(frames)] += int(n)
+            leaves[frames[-1] if frames else ""] += int(n)
             total += int(n)
-    return counts, total
+    return counts, total, leaves
 
 
 async def profile(args: argparse.Namespace) -> int:
@@ -94,13 +100,19 @@ async def profile(args: argparse.Namespace) -> int:
             if spy.returncode != 0 or not os.path.exists(raw):
                 print(f"py-spy failed: {err.decode()[-500:]}", file=sys.stderr)
                 return 1
-            counts, total = shares(raw)
+            counts, total, leaves = shares(raw)
+            if args.raw:
+                shutil.copyfile(raw, args.raw)
     finally:
         stop_backend(proc)
     print(f"GET {args.path}: {len(latencies) / args.seconds:.0f} answers/s with {args.clients} clients, "
           f"{total} samples, load average {load_average()}")
     for name, n in counts.most_common():
         print(f"  {100 * n / max(total, 1):5.1f} %  {name}")
+    if args.top:
+        print(f"top {args.top} leaf functions:")
+        for name, n in leaves.most_common(args.top):
+            print(f"  {100 * n / max(total, 1):5.1f} %  {name}")
     return 0
 
 
@@ -110,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--port", type=int, default=8891)
+    p.add_argument("--top", type=int, default=15, help="list this many leaf functions by samples (0: none)")
+    p.add_argument("--raw", help="keep py-spy's collapsed stacks in this file")
     args = p.parse_args(argv)
     if not os.environ.get("FLOWSCOPE_HOME"):
         print("set FLOWSCOPE_HOME to the seeded home", file=sys.stderr)
