@@ -29,6 +29,7 @@ from backend.cache.sizes import deep_size
 from backend.cache.timeline_index import TimelineIndexCache
 from backend.cache.versions import RUN_VERSIONS, TASK_VERSIONS, JsonVersions
 from backend.db.query import READER_PLAN_OPTIONS, Db
+from backend.db.reader_pool import create_reader_pool
 from backend.errors import error_middleware
 from backend.keys import (
     ARTIFACT_VALUES,
@@ -121,7 +122,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         # Every connection opened now, not on demand: a burst of requests to a fresh process (8
         # clients) waited for new connections (home c8 p95 12-13 ms against 4.5-5.4 warm,
         # docs/benchmarks.md "Issue #19"); each idle one holds 2.3-2.4 MiB of private Postgres memory.
-        pool = await aiopg.create_pool(
+        pool = await create_reader_pool(
             reader, minsize=settings.pool_size, maxsize=settings.pool_size, timeout=timeout,
             on_connect=_on_connect,
             # The server enforces the timeout too, so a cancelled client never leaves a query running;

@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 
 from backend.db.query import READER_PLAN_OPTIONS, Db, to_positional
+from backend.db.reader_pool import create_reader_pool
 from backend.keys import DB
 from contract.settings import Settings
 from tests.backend.conftest import AiohttpClient
@@ -85,11 +86,18 @@ async def test_prepared_and_plain_answers_are_byte_equal(aiohttp_client: Aiohttp
     assert any(b'"data" : [' not in v and b'"pathspec"' in v for v in prepared.values())
 
 
-@pytest.fixture()
-async def one_conn_db(pg_reader_dsn: str) -> AsyncIterator[Db]:
-    """A Db over a pool of one reader connection, as the app opens them."""
-    async with aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0,
-                                 options=f"-c statement_timeout=5000 {READER_PLAN_OPTIONS}") as pool:
+@pytest.fixture(params=["aiopg", "reader_pool"])
+async def one_conn_db(pg_reader_dsn: str, request: pytest.FixtureRequest) -> AsyncIterator[Db]:
+    """A Db over a pool of one reader connection, as the app opens them: aiopg's pool, and the
+    app's (backend/db/reader_pool.py)."""
+    options = f"-c statement_timeout=5000 {READER_PLAN_OPTIONS}"
+    if request.param == "reader_pool":
+        pool = await create_reader_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0, options=options)
+        yield Db(pool, 5.0)
+        pool.close()
+        await pool.wait_closed()
+        return
+    async with aiopg.create_pool(pg_reader_dsn, minsize=1, maxsize=1, timeout=5.0, options=options) as pool:
         yield Db(pool, 5.0)
 
 
