@@ -56,8 +56,11 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True, reuse_
 
         workers = Workers(settings)
         reuse_port = True
+    from backend.event_loop import loop_factory
+
     try:
-        asyncio.run(_serve_forever(settings, announce, with_ingest, reuse_port, workers))
+        with asyncio.Runner(loop_factory=loop_factory(settings.uvloop)) as runner:
+            runner.run(_serve_forever(settings, announce, with_ingest, reuse_port, workers))
     except OSError as exc:
         return _fail(f"cannot listen: {exc.strerror or exc}")
     except (asyncio.CancelledError, KeyboardInterrupt):

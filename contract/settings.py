@@ -155,6 +155,9 @@ class Settings:
            "each has its own reader pool, LISTEN connection and caches (FLOWSCOPE_CACHE_MEMORY_MB is "
            "per process). Past the number of cores it only adds memory (docs/deploy.md).",
         check=_positive)
+    uvloop: bool = setting(
+        True, "Run the UI backend's event loop on uvloop (libuv) instead of asyncio's own loop; false: "
+              "asyncio's. /api/-/status shows which one a process runs (process.event_loop).")
     query_timeout: float = setting(
         15.0, "Seconds a single backend database query may take before it is cancelled (504).",
         check=_positive)

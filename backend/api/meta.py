@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 from backend import __version__
 from backend.api import respond
 from backend.cache import status as cache_status
+from backend.event_loop import loop_name
 from backend.keys import (
     BLOBS,
     DB,
@@ -50,7 +52,7 @@ async def status(request: web.Request) -> web.Response:
         "uptime_s": round(time.time() - app[STARTED_AT], 1),
         # Which process answered (several may share the port: FLOWSCOPE_WORKERS) and its memory.
         "process": {"pid": os.getpid(), "rss_bytes": _rss_bytes(),
-                    "workers": app[SETTINGS].workers},
+                    "workers": app[SETTINGS].workers, "event_loop": loop_name(asyncio.get_running_loop())},
         "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
                  "timeout_s": app[DB].timeout},
         "caches": caches,

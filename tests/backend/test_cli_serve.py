@@ -119,3 +119,29 @@ def test_migrate_needs_a_writer_dsn(flowscope_env):
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: flowscope migrate needs FLOWSCOPE_DSN (the writer role)"
+
+
+def _event_loop_of(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/-/status", timeout=10) as r:
+        return str(json.load(r)["data"]["process"]["event_loop"])
+
+
+def test_serve_runs_on_uvloop_unless_turned_off(flowscope_env):
+    """FLOWSCOPE_UVLOOP (default on): the server's event loop is uvloop's; false: asyncio's. The
+    same requests are answered either way (a run list needs the reader pool and its statements)."""
+    for setting, expected in ((None, "uvloop"), ("true", "uvloop"), ("false", "asyncio")):
+        port = _free_port()
+        env = dict(flowscope_env, PYTHONFAULTHANDLER="1")
+        env.pop("FLOWSCOPE_UVLOOP", None)
+        if setting is not None:
+            env["FLOWSCOPE_UVLOOP"] = setting
+        server = Server(["--port", str(port), "--no-ingest"], env)
+        try:
+            server.wait_for_line("Flowscope is serving at")
+            assert _event_loop_of(port) == expected, (setting, server.output[-2000:])
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs?limit=1", timeout=10) as r:
+                assert r.status == 200 and "data" in json.load(r)
+            out = server.stop()
+            assert server.proc.returncode == 0, out[-2000:]
+        finally:
+            server.kill()
