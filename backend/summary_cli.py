@@ -7,9 +7,24 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from contract.settings import Settings
+
+
+def backend_base(url: str | None, settings: Settings) -> str:
+    """The backend's base URL: ``--url`` (checked: http(s)://host[:port][/prefix]) or the settings'."""
+    if url is None:
+        return f"http://{settings.host}:{settings.port}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"--url {url!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--url {url!r} is not an http:// or https:// URL of the backend "
+                         "(e.g. http://127.0.0.1:8083)")
+    return url.rstrip("/")
 
 
 def summary_url(base: str, pathspec: str, as_json: bool) -> str:
@@ -28,8 +43,8 @@ def _error_message(body: bytes) -> str:
 
 
 def summary(settings: Settings, pathspec: str, url: str | None, as_json: bool) -> int:
-    base = url or f"http://{settings.host}:{settings.port}"
     try:
+        base = backend_base(url, settings)
         target = summary_url(base, pathspec, as_json)
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")

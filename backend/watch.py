@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from backend.summary_cli import backend_base
 from contract.settings import Settings
 
 
@@ -71,10 +72,10 @@ async def _follow(url: str, subs: list[dict[str, Any]]) -> None:
 def watch(settings: Settings, pathspec: str, url: str | None) -> int:
     try:
         subs = subscriptions(pathspec)
+        base = backend_base(url, settings)
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
     ws_url = base.replace("https://", "wss://").replace("http://", "ws://") + "/api/ws"
     try:
         asyncio.run(_follow(ws_url, subs))
