@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from contract.settings import declared
+from contract.settings import declared, parse_bool
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+PARSE: dict[type, Callable[[str], Any]] = {bool: parse_bool, int: int, float: float, str: str}
 
 
 def test_configuration_doc_matches_declared_settings() -> None:
     text = (DOCS / "configuration.md").read_text()
     documented = set(re.findall(r"^\| `(FLOWSCOPE_[A-Z0-9_]+)` \|", text, re.MULTILINE))
     assert documented == {s.env for s in declared()}
+
+
+def test_configuration_doc_gives_each_real_default() -> None:
+    """The default column is the declared default: `unset` (or, for the live DSN, what it falls
+    back to) for None, else a backticked value that parses (as the variable would) to it."""
+    text = (DOCS / "configuration.md").read_text()
+    cells = dict(re.findall(r"^\| `(FLOWSCOPE_[A-Z0-9_]+)` \| ([^|]*) \|", text, re.MULTILINE))
+    wrong = []
+    for s in declared():
+        cell = cells[s.env]
+        if s.default is None:
+            ok = cell == "unset" or (s.env == "FLOWSCOPE_LIVE_DSN" and cell == "reader DSN")
+        else:
+            m = re.fullmatch(r"`([^`]*)`", cell)
+            ok = m is not None and PARSE[type(s.default)](m.group(1)) == s.default \
+                and (not isinstance(s.default, bool) or m.group(1) == str(s.default).lower())
+        if not ok:
+            wrong.append(f"{s.env}: documented {cell}, declared {s.default!r}")
+    assert wrong == []
 
 
 def test_cli_doc_covers_commands() -> None:
