@@ -100,3 +100,19 @@ def test_every_service_of_the_image_has_a_health_check_that_can_pass(compose):
             assert check and f"127.0.0.1:{port}/" in " ".join(check["test"]), f"{name}: checks the wrong port"
         else:
             assert check == {"disable": True}, f"{name}: serves no HTTP, so the image's check must be off"
+
+
+def test_compose_demo_finds_the_examples_the_image_holds(compose):
+    """The image installs the package with `pip install .` (into site-packages, not /app), so
+    `flowscope demo`'s default examples/ beside the package does not exist there: the demo job
+    must name the directory the Dockerfile copies the examples to, or it records nothing."""
+    text = (REPO / "Dockerfile").read_text()
+    runtime = text.split("\nFROM ")[-1]
+    workdir = [line.split()[1] for line in runtime.splitlines() if line.startswith("WORKDIR ")][-1]
+    copied = {line.split()[-1].rstrip("/") for line in runtime.splitlines()
+              if line.startswith("COPY examples/ ")}
+    assert "pip install --no-cache-dir . " in runtime + " "   # not editable: the premise above
+    images_examples = {c if c.startswith("/") else f"{workdir}/{c}" for c in copied}
+    cmd = compose["services"]["demo"]["command"][0].split()
+    assert "--examples" in cmd, "the demo job relies on the default examples/ beside the package"
+    assert cmd[cmd.index("--examples") + 1].rstrip("/") in images_examples
