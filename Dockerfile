@@ -24,7 +24,10 @@ COPY plugins/ plugins/
 COPY examples/ examples/
 COPY --from=frontend /src/backend/static/ backend/static/
 COPY --from=frontend /src/contract/cards/assets/ contract/cards/assets/
-RUN pip install --no-cache-dir . \
+# Editable: the backend reads plugins/ (the manifest schema behind /api/openapi.json and
+# /api/-/plugins, the plugin SDK, the built-in plugins) and examples/ beside its package. A plain
+# `pip install .` puts the package in site-packages, where neither exists.
+RUN pip install --no-cache-dir -e . \
     && groupadd --system --gid 10001 flowscope \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/flowscope --create-home flowscope
 USER 10001:10001

@@ -102,17 +102,40 @@ def test_every_service_of_the_image_has_a_health_check_that_can_pass(compose):
             assert check == {"disable": True}, f"{name}: serves no HTTP, so the image's check must be off"
 
 
-def test_compose_demo_finds_the_examples_the_image_holds(compose):
-    """The image installs the package with `pip install .` (into site-packages, not /app), so
-    `flowscope demo`'s default examples/ beside the package does not exist there: the demo job
-    must name the directory the Dockerfile copies the examples to, or it records nothing."""
-    text = (REPO / "Dockerfile").read_text()
-    runtime = text.split("\nFROM ")[-1]
+def _runtime_stage() -> tuple[str, str]:
+    """The Dockerfile's last stage and its WORKDIR."""
+    runtime = (REPO / "Dockerfile").read_text().split("\nFROM ")[-1]
     workdir = [line.split()[1] for line in runtime.splitlines() if line.startswith("WORKDIR ")][-1]
-    copied = {line.split()[-1].rstrip("/") for line in runtime.splitlines()
-              if line.startswith("COPY examples/ ")}
-    assert "pip install --no-cache-dir . " in runtime + " "   # not editable: the premise above
-    images_examples = {c if c.startswith("/") else f"{workdir}/{c}" for c in copied}
+    return runtime, workdir
+
+
+def _copied_to(runtime: str, workdir: str, source: str) -> set[str]:
+    return {(dest if dest.startswith("/") else f"{workdir}/{dest}").rstrip("/")
+            for line in runtime.splitlines() if line.startswith(f"COPY {source} ")
+            for dest in [line.split()[-1]]}
+
+
+def test_image_installs_the_package_where_its_plugins_and_examples_are():
+    """The backend finds plugins/ (manifest schema: /api/openapi.json and /api/-/plugins; the
+    plugin SDK; the built-in plugins) and examples/ beside its package (backend/plugins/manifest.py,
+    backend/demo.py). Installed with a plain `pip install .` the package lands in site-packages and
+    both answers fail with FileNotFoundError; installed editable from WORKDIR it stays beside them."""
+    from backend.demo import REPO as demo_root
+    from backend.plugins.manifest import PLUGINS_ROOT
+
+    assert PLUGINS_ROOT == REPO / "plugins" and demo_root == REPO   # what the image must reproduce
+    runtime, workdir = _runtime_stage()
+    installs = [line for line in runtime.splitlines() if line.startswith("RUN ") and "pip install" in line]
+    assert installs and all(" -e . " in f"{line} " for line in installs), installs
+    for source in ("plugins/", "examples/", "backend/", "contract/"):
+        assert f"{workdir}/{source.rstrip('/')}" in _copied_to(runtime, workdir, source), source
+
+
+def test_compose_demo_finds_the_examples_the_image_holds(compose):
+    """The demo job names the directory the Dockerfile copies the examples to (it records
+    nothing, and exits 1, when its examples directory does not exist)."""
+    runtime, workdir = _runtime_stage()
+    images_examples = _copied_to(runtime, workdir, "examples/")
     cmd = compose["services"]["demo"]["command"][0].split()
     assert "--examples" in cmd, "the demo job relies on the default examples/ beside the package"
     assert cmd[cmd.index("--examples") + 1].rstrip("/") in images_examples
