@@ -44,3 +44,17 @@ def test_cli_doc_covers_commands() -> None:
         assert f"flowscope {command}" in text
     for tool in ("bench.seed", "bench.plans"):
         assert f"python -m {tool}" in text
+
+
+def test_triage_doc_names_every_status_rule() -> None:
+    """docs/triage.md's rule table and docs/api.md's rule list name exactly the rules the status
+    explanations can give (backend/resources/explain.py RULES, the schema's enum)."""
+    from backend.resources.explain import RULES
+
+    table = (DOCS / "triage.md").read_text().split("| rule | when | evidence |", 1)[1].split("\n\n", 1)[0]
+    in_table = {name for row in re.findall(r"^\| ([^|]+) \|", table, re.MULTILINE)
+                for name in re.findall(r"`([a-z_]+)`", row)}
+    api = (DOCS / "api.md").read_text()
+    in_api = set(re.findall(r"`([a-z_]+)`", api.split("rules: ", 1)[1].split(".\n", 1)[0]))
+    assert in_table == set(RULES)
+    assert in_api == set(RULES)
