@@ -42,6 +42,13 @@ def serve(settings: Settings, *, announce: str = "", ingest: bool = True, reuse_
     from backend.sandbox.probe import make_undumpable
     from contract.pg import resolve_dsns
 
+    if settings.mirror_source:
+        from backend.mirror.source import check_source_dsn
+
+        try:
+            check_source_dsn(settings.mirror_source)
+        except ValueError as exc:
+            return _fail(str(exc))
     _prepare_database(settings)
     # Same-uid processes (an artifact sandbox without its own uid, a compromised neighbour) can
     # then no longer read this process's environment or memory through /proc or ptrace.

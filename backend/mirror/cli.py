@@ -60,8 +60,10 @@ class ProgressLine:
 
 def run_mirror(settings: Settings, source: str | None, *, backfill_only: bool, quiet: bool) -> int:
     """Migrate Flowscope's schema, then mirror until Ctrl-C / SIGTERM (or the backfill is done)."""
+    from backend.mirror.source import check_source_dsn
     from contract.pg import connect_writer
 
+    check_source_dsn(source or settings.mirror_source or "")   # before starting anything
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     connect_writer(settings).close()      # the schema (mirror_state, mirror_runs) and the reader role

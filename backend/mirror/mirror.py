@@ -28,7 +28,7 @@ from backend.mirror.backfill import backfill
 from backend.mirror.bulk import write as write_bulk
 from backend.mirror.enricher import Enricher
 from backend.mirror.replay import Applied, Batch, Replayer, RunKey
-from backend.mirror.source import SchemaRefused, Source, SourceUnavailable
+from backend.mirror.source import SchemaRefused, Source, SourceUnavailable, check_source_dsn
 from backend.mirror.source_sql import Names
 from backend.mirror.status import MirrorStatus
 from backend.mirror.tail import Tail
@@ -57,6 +57,7 @@ class Mirror:
         dsn = source_dsn or settings.mirror_source
         if not dsn:
             raise ValueError("no source: set FLOWSCOPE_MIRROR_SOURCE or pass --source")
+        check_source_dsn(dsn)
         writer = resolve_dsns(settings).writer
         if writer is None:
             raise ValueError("the mirror writes into Flowscope's database: set FLOWSCOPE_DSN (the writer role)")

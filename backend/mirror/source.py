@@ -45,6 +45,15 @@ class SourceInfo:
     triggers: tuple[str, ...]        # notify_ui_* triggers found on the source's tables
 
 
+def check_source_dsn(dsn: str) -> None:
+    """A ValueError naming the option and the variable when the source DSN cannot be parsed."""
+    try:
+        psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError as exc:
+        raise ValueError("the source DSN (--source or FLOWSCOPE_MIRROR_SOURCE) is not a valid "
+                         f"Postgres DSN: {exc}".strip()) from None
+
+
 def session_dsn(dsn: str) -> str:
     """The DSN with the session settings every mirror connection uses."""
     params = psycopg2.extensions.parse_dsn(dsn)
