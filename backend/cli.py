@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from contract.settings import Settings, SettingsError, load_settings
+from contract.settings import Settings, SettingsError, env_name, load_settings
 
 if TYPE_CHECKING:
     from backend.workers import Workers
@@ -187,11 +187,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_mirror.add_argument("--backfill-only", action="store_true", help="stop once the history is copied")
     p_mirror.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    options = {name: getattr(args, name, None) for name in ("host", "port", "workers")}
     try:
-        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None),
-                                 workers=getattr(args, "workers", None))
+        settings = load_settings(**options)
     except SettingsError as exc:
-        return _fail(str(exc))
+        message = str(exc)
+        for name, value in options.items():   # a bad --port is the option's fault, not the variable's
+            if value is not None and message.startswith(f"{env_name(name)}="):
+                message = f"--{name} {value}: {message.split(': ', 1)[1]}"
+        return _fail(message)
     from contract.datastore import DatastoreError
     from contract.pg import DatabaseError
 

@@ -1,0 +1,35 @@
+"""A bad value given on the command line is reported under the option that carried it (not the
+environment variable the user never set), as one `error: …` line and exit status 1, before any
+database or port is touched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSCOPE_")}
+    base.update(FLOWSCOPE_HOME=str(tmp_path / "home"), **env)
+    return subprocess.run([sys.executable, "-m", "backend.cli", *args], env=base,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (("serve", "--port", "0"), "error: --port 0: expected a positive number, got 0\n"),
+    (("serve", "--workers", "0"), "error: --workers 0: expected a positive number, got 0\n"),
+    (("demo", "--port", "-1", "--no-serve"), "error: --port -1: expected a positive number, got -1\n"),
+])
+def test_bad_option_value_names_the_option(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    result = _cli(tmp_path, *args)
+    assert (result.returncode, result.stderr, result.stdout) == (1, expected, "")
+    assert not (tmp_path / "home").exists()
+
+
+def test_bad_variable_still_names_the_variable(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "serve", FLOWSCOPE_PORT="0")
+    assert (result.returncode, result.stderr) == (1, "error: FLOWSCOPE_PORT=0: expected a positive number, got 0\n")
