@@ -37,6 +37,11 @@ def _not_negative(value: float) -> None:
         raise ValueError(f"expected 0 or a positive number, got {value!r}")
 
 
+def _port(value: int) -> None:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"expected a TCP port, 1 to 65535, got {value!r}")
+
+
 def parse_networks(text: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Addresses or CIDRs separated by commas or spaces (FLOWSCOPE_TRUSTED_PROXIES)."""
     out = []
@@ -148,7 +153,7 @@ class Settings:
 
     # -- the UI backend -----------------------------------------------------------------------
     host: str = setting("127.0.0.1", "Address the UI backend listens on (flowscope serve --host).")
-    port: int = setting(8083, "Port the UI backend listens on (flowscope serve --port).", check=_positive)
+    port: int = setting(8083, "Port the UI backend listens on (flowscope serve --port).", check=_port)
     pool_size: int = setting(10, "Connections in the backend's reader pool, all opened when it starts.", check=_positive)
     workers: int = setting(
         1, "UI backend processes sharing the port (flowscope serve --workers; SO_REUSEPORT, Linux): "
@@ -262,7 +267,7 @@ class Settings:
     # -- the Metaflow ingest service ------------------------------------------------------------
     ingest_port: int = setting(
         8084, "Port of the Metaflow ingest service (the metadata-service API that the metaflow client "
-              "writes to: METAFLOW_SERVICE_URL).", check=_positive)
+              "writes to: METAFLOW_SERVICE_URL).", check=_port)
     ingest_host: str = setting("127.0.0.1", "Address the Metaflow ingest service listens on.")
     ingest_token: str | None = setting(
         None, "If set, the ingest service requires this token in the x-api-key header "

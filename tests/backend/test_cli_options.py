@@ -20,9 +20,10 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.parametrize("args,expected", [
-    (("serve", "--port", "0"), "error: --port 0: expected a positive number, got 0\n"),
+    (("serve", "--port", "0"), "error: --port 0: expected a TCP port, 1 to 65535, got 0\n"),
+    (("serve", "--port", "70000"), "error: --port 70000: expected a TCP port, 1 to 65535, got 70000\n"),
     (("serve", "--workers", "0"), "error: --workers 0: expected a positive number, got 0\n"),
-    (("demo", "--port", "-1", "--no-serve"), "error: --port -1: expected a positive number, got -1\n"),
+    (("demo", "--port", "-1", "--no-serve"), "error: --port -1: expected a TCP port, 1 to 65535, got -1\n"),
 ])
 def test_bad_option_value_names_the_option(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
     result = _cli(tmp_path, *args)
@@ -32,4 +33,8 @@ def test_bad_option_value_names_the_option(tmp_path: Path, args: tuple[str, ...]
 
 def test_bad_variable_still_names_the_variable(tmp_path: Path) -> None:
     result = _cli(tmp_path, "serve", FLOWSCOPE_PORT="0")
-    assert (result.returncode, result.stderr) == (1, "error: FLOWSCOPE_PORT=0: expected a positive number, got 0\n")
+    assert (result.returncode, result.stderr) == (1, "error: FLOWSCOPE_PORT=0: expected a TCP port, 1 to 65535, got 0\n")
+    result = _cli(tmp_path, "serve", FLOWSCOPE_INGEST_PORT="65536")
+    assert (result.returncode, result.stderr) == (
+        1, "error: FLOWSCOPE_INGEST_PORT=65536: expected a TCP port, 1 to 65535, got 65536\n")
+    assert not (tmp_path / "home").exists()
