@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, DatabaseError) as exc:
         print(f"flowscope ingest: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:   # the port is in use, or the address is not this machine's
+        print(f"flowscope ingest: cannot listen on {settings.ingest_host}:{settings.ingest_port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -5,6 +5,7 @@ database or port is touched."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,18 @@ def test_bad_variable_still_names_the_variable(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (
         1, "error: FLOWSCOPE_INGEST_PORT=65536: expected a TCP port, 1 to 65535, got 65536\n")
     assert not (tmp_path / "home").exists()
+
+
+def test_ingest_on_a_port_in_use_is_one_error_line(flowscope_env: dict[str, str]) -> None:
+    """`python -m backend.ingest` (docs/metaflow.md's standalone command) on a taken port: a
+    message naming the address, exit 2 — it was an OSError traceback from aiohttp's bind."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "backend.ingest", "--port", str(port)],
+                                env=flowscope_env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"flowscope ingest: cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in result.stderr.splitlines()[-1]
