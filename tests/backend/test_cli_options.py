@@ -1,6 +1,6 @@
-"""A bad value given on the command line is reported under the option that carried it (not the
-environment variable the user never set), as one `error: …` line and exit status 1, before any
-database or port is touched."""
+"""Bad start-up input is one error line, never a traceback. A bad value given on the command line
+is reported under the option that carried it (not the environment variable the user never set),
+as one `error: …` line and exit status 1, before any database or port is touched."""
 
 from __future__ import annotations
 
