@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,10 +40,26 @@ def test_configuration_doc_gives_each_real_default() -> None:
     assert wrong == []
 
 
-def test_cli_doc_covers_commands() -> None:
+def _help(*args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "backend.cli", *args, "--help"], capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+
+
+def test_cli_doc_covers_commands_and_options() -> None:
+    """Every `flowscope` command has a section in docs/cli.md naming each of its options; every
+    option the sections' headings show exists (both read from the real argparse --help)."""
     text = (DOCS / "cli.md").read_text()
-    for command in ("serve", "demo", "watch", "migrate", "mirror"):
-        assert f"flowscope {command}" in text
+    commands = re.search(r"\{([a-z,]+)\}", _help()).group(1).split(",")   # type: ignore[union-attr]
+    assert {"serve", "demo", "watch", "summary", "migrate", "mirror"} <= set(commands)
+    sections = text.split("\n## ")
+    for command in commands:
+        mine = [sec for sec in sections if f"`flowscope {command}" in sec.split("\n", 1)[0]]
+        assert mine, f"docs/cli.md has no section for flowscope {command}"
+        real = set(re.findall(r"(--[a-z][a-z-]+)", _help(command))) - {"--help"}
+        body = "\n".join(mine)
+        assert {opt for opt in real if opt not in body} == set(), command
+        shown = {opt for sec in mine for opt in re.findall(r"(--[a-z][a-z-]+)", sec.split("\n", 1)[0])}
+        assert shown <= real, command
     for tool in ("bench.seed", "bench.plans"):
         assert f"python -m {tool}" in text
 
