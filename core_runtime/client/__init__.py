@@ -7,6 +7,7 @@ snapshots: a Run fetched while running keeps the status it had; fetch it again t
 from core_runtime.client.context import configure, default_metadata, get_metadata, metadata
 from core_runtime.client.errors import (
     FlowscopeClientError,
+    FlowscopeKeyNotFound,
     FlowscopeNamespaceMismatch,
     FlowscopeNotFound,
     FlowscopeTaggingError,
@@ -19,7 +20,8 @@ from core_runtime.client.step import Step
 from core_runtime.client.task import DataArtifact, Task, TaskData, TaskException
 
 __all__ = [
-    "DataArtifact", "Flow", "FlowscopeClientError", "FlowscopeNamespaceMismatch", "FlowscopeNotFound",
+    "DataArtifact", "Flow", "FlowscopeClientError", "FlowscopeKeyNotFound", "FlowscopeNamespaceMismatch",
+    "FlowscopeNotFound",
     "FlowscopeTaggingError", "Metaflow", "Run", "Step", "Task", "TaskData", "TaskException", "configure",
     "default_metadata", "default_namespace", "get_metadata", "get_namespace", "inspect_spin", "metadata",
     "namespace",
