@@ -56,10 +56,11 @@ def format_event(msg: dict[str, Any]) -> str | None:
            f"{data.get('pathspec')}{attempt}: {data.get('status')}{reason}"
 
 
-async def _follow(url: str, subs: list[dict[str, Any]]) -> None:
+async def _follow(url: str, subs: list[dict[str, Any]], token: str | None = None) -> None:
     import websockets
 
-    async with websockets.connect(url, max_size=2**22) as ws:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with websockets.connect(url, max_size=2**22, additional_headers=headers) as ws:
         for sub in subs:
             await ws.send(json.dumps(sub))
         async for raw in ws:
@@ -77,8 +78,19 @@ def watch(settings: Settings, pathspec: str, url: str | None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     ws_url = base.replace("https://", "wss://").replace("http://", "ws://") + "/api/ws"
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+
     try:
-        asyncio.run(_follow(ws_url, subs))
+        asyncio.run(_follow(ws_url, subs, settings.auth_token))
+    except InvalidStatus as exc:
+        code = exc.response.status_code
+        hint = (" (set FLOWSCOPE_AUTH_TOKEN to the backend's token)" if code == 401 and not settings.auth_token
+                else "")
+        sys.stderr.write(f"error: the Flowscope backend at {ws_url} refused the connection: HTTP {code}{hint}\n")
+        return 1
+    except InvalidHandshake as exc:
+        sys.stderr.write(f"error: no websocket at {ws_url}: {exc}\n")
+        return 1
     except OSError as exc:
         sys.stderr.write(f"error: cannot connect to the Flowscope backend at {ws_url}: {exc}\n")
         return 1
