@@ -48,6 +48,8 @@ def _reader_from_writer(writer: str) -> str:
 
 def resolve_dsns(settings: Settings) -> Dsns:
     """Where the writer and the reader connect. Starts the embedded server when no DSN is set."""
+    if settings.live_dsn:
+        _check_parse(settings.live_dsn, "FLOWSCOPE_LIVE_DSN")
     if not settings.dsn and settings.reader_dsn:
         _check_parse(settings.reader_dsn, "FLOWSCOPE_READER_DSN")
         return Dsns(writer=None, reader=settings.reader_dsn, embedded=False)

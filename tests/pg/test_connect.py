@@ -17,6 +17,14 @@ def test_bad_dsn_is_named():
         resolve_dsns(settings)
 
 
+def test_bad_live_dsn_is_named() -> None:
+    """FLOWSCOPE_LIVE_DSN is checked with the others at start-up (it was a psycopg2 traceback from
+    the live feed's first connection, after the server had started)."""
+    settings = load_settings({}, dsn="postgresql://u@db/fs", live_dsn="x y")
+    with pytest.raises(DatabaseError, match="^FLOWSCOPE_LIVE_DSN is not a valid Postgres DSN: invalid dsn"):
+        resolve_dsns(settings)
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
