@@ -57,7 +57,12 @@ def resolve_dsns(settings: Settings) -> Dsns:
         _check_parse(settings.dsn)
         reader = settings.reader_dsn or _reader_from_writer(settings.dsn)
         return Dsns(writer=settings.dsn, reader=reader, embedded=False)
-    writer = embedded_dsn(settings.home)
+    try:
+        writer = embedded_dsn(settings.home)
+    except OSError as exc:     # FLOWSCOPE_HOME is a file, or not writable
+        where = f": {exc.filename}" if exc.filename else ""
+        raise DatabaseError(f"cannot start the embedded Postgres under FLOWSCOPE_HOME={settings.home}: "
+                            f"{exc.strerror or exc}{where}") from None
     reader = settings.reader_dsn or _reader_from_writer(writer)
     return Dsns(writer=writer, reader=reader, embedded=True)
 

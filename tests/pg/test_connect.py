@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -23,6 +24,18 @@ def test_bad_live_dsn_is_named() -> None:
     settings = load_settings({}, dsn="postgresql://u@db/fs", live_dsn="x y")
     with pytest.raises(DatabaseError, match="^FLOWSCOPE_LIVE_DSN is not a valid Postgres DSN: invalid dsn"):
         resolve_dsns(settings)
+
+
+def test_home_that_is_a_file_is_named(tmp_path: Path) -> None:
+    """No DSN, and FLOWSCOPE_HOME is a file: a DatabaseError naming the variable (the CLI prints it
+    as one error line) instead of a FileExistsError traceback from the embedded server's mkdir."""
+    home = tmp_path / "a-file"
+    home.write_text("")
+    settings = load_settings({"FLOWSCOPE_HOME": str(home)})
+    with pytest.raises(DatabaseError) as info:
+        resolve_dsns(settings)
+    assert str(info.value) == (f"cannot start the embedded Postgres under FLOWSCOPE_HOME={home}: "
+                               f"File exists: {home}")
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
