@@ -139,12 +139,19 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _datastore(app: web.Application) -> AsyncIterator[None]:
     from backend.cache.blobs import BlobReader
     from backend.cache.disk import DiskCache
-    from contract.datastore import open_datastore
+    from contract.datastore import DatastoreError, open_datastore
 
     s = app[SETTINGS]
     disk = None
     if (s.cache_dir or "") != "off":
-        disk = DiskCache(s.cache_dir or str(Path(s.home) / "cache"), s.cache_disk_mb * 1024 * 1024)
+        where = s.cache_dir or str(Path(s.home) / "cache")
+        try:
+            disk = DiskCache(where, s.cache_disk_mb * 1024 * 1024)
+        except OSError as exc:   # reported as such, not as "cannot listen"
+            setting = f"FLOWSCOPE_CACHE_DIR={s.cache_dir}" if s.cache_dir else f"FLOWSCOPE_HOME={s.home}"
+            raise DatastoreError(f"cannot create the on-disk cache at {where} ({setting}): "
+                                 f"{exc.strerror or exc}; set FLOWSCOPE_CACHE_DIR to a writable "
+                                 "directory, or to off") from None
     blobs = BlobReader(open_datastore(s), timeout=s.datastore_timeout,
                        threads=s.datastore_threads, memory=app[DATASTORE_MEMORY], disk=disk)
     app[BLOBS] = blobs
