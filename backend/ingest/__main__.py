@@ -22,6 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(ingest_host=args.host, ingest_port=args.port)
+    except SettingsError as exc:   # a bad --port is the option's fault, not the variable's
+        message = str(exc)
+        for option, value, variable in (("--host", args.host, "FLOWSCOPE_INGEST_HOST"),
+                                         ("--port", args.port, "FLOWSCOPE_INGEST_PORT")):
+            if value is not None and message.startswith(f"{variable}="):
+                message = f"{option} {value}: {message.split(': ', 1)[1]}"
+        print(f"flowscope ingest: {message}", file=sys.stderr)
+        return 2
+    try:
         app = create_ingest_app(settings)
         web.run_app(app, host=settings.ingest_host, port=settings.ingest_port,
                     print=lambda msg: print(msg, flush=True), access_log=None)

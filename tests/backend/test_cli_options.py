@@ -41,6 +41,16 @@ def test_bad_variable_still_names_the_variable(tmp_path: Path) -> None:
     assert not (tmp_path / "home").exists()
 
 
+def test_ingest_bad_port_names_the_option(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSCOPE_")}
+    env["FLOWSCOPE_HOME"] = str(tmp_path / "home")
+    result = subprocess.run([sys.executable, "-m", "backend.ingest", "--port", "70000"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stderr) == (
+        2, "flowscope ingest: --port 70000: expected a TCP port, 1 to 65535, got 70000\n")
+    assert not (tmp_path / "home").exists()
+
+
 def test_ingest_on_a_port_in_use_is_one_error_line(flowscope_env: dict[str, str]) -> None:
     """`python -m backend.ingest` (docs/metaflow.md's standalone command) on a taken port: a
     message naming the address, exit 2 — it was an OSError traceback from aiohttp's bind."""
