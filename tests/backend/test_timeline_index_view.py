@@ -1,0 +1,61 @@
+"""The timeline index's row orders on a hand-built run: groups, attempts and the collector."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from backend.db import timeline_index
+
+# columns as TASKS_SQL returns them: pk, step, id, foreach value, status, start, end, duration, loop
+TASKS = {"pk": [1, 2, 3, 4, 5], "step": ["start", "train", "train", "train", "end"],
+         "id": ["1", "2", "3", "4", "5"], "fv": [None, "a", "b", "c", None],
+         "status": ["completed", "completed", "failed", "completed", "completed"],
+         "s": [100, 300, 200, 250, 900], "e": [150, 400, 260, 800, 950], "d": [50, 100, 60, 550, 50],
+         "it": [None] * 5}
+# task 3 ran twice (attempt 1 listed first: the index orders attempts itself)
+ATTEMPTS = {"pk": [1, 2, 3, 3, 4, 5], "attempt": [0, 0, 1, 0, 0, 0],
+            "status": ["completed", "completed", "failed", "failed", "completed", "completed"],
+            "s": [100, 300, 230, 200, 250, 900], "e": [150, 400, 260, 220, 800, 950]}
+ORDER = ["start", "train", "end"]
+
+
+def test_rows_grouped_by_step_in_start_order_with_every_attempt() -> None:
+    idx = timeline_index.build(TASKS, ATTEMPTS)
+    assert idx.attempts[2] == [(0, "failed", 200, 220), (1, "failed", 230, 260)]
+    v = timeline_index.view(idx, ORDER, "start", "step", [], [])
+    assert [idx.tasks[i][0] for i in v.order] == [1, 3, 4, 2, 5]
+    assert v.groups == [("start", 0, 1), ("train", 1, 3), ("end", 4, 1)]
+    assert v.offsets == [0, 1, 3, 4, 5, 6]
+    assert v.a_row == [0, 1, 1, 2, 3, 4] and v.a_start == [100, 200, 230, 250, 300, 900]
+
+
+def test_filters_and_host_groups() -> None:
+    idx = timeline_index.build(TASKS, ATTEMPTS)
+    failed = timeline_index.view(idx, ORDER, "duration", "step", ["failed"], [])
+    assert [idx.tasks[i][0] for i in failed.order] == [3] and failed.groups == [("train", 0, 1)]
+    idx.hosts = {1: "b", 2: "a", 3: "a", 4: None, 5: "b"}
+    by_host = timeline_index.view(idx, ORDER, "start", "host", [], [])
+    # named hosts first by name, then the tasks without one; start time within a host
+    assert [idx.tasks[i][0] for i in by_host.order] == [3, 2, 1, 5, 4]
+    assert by_host.groups == [("a", 0, 2), ("b", 2, 2), (None, 4, 1)]
+    assert timeline_index.view(idx, ORDER, "start", "step", [], ["nothing"]).groups == []
+
+
+def test_the_collector_is_off_during_a_build_and_back_on_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert gc.isenabled()
+    seen: list[bool] = []
+    real = timeline_index._build
+    monkeypatch.setattr(timeline_index, "_build", lambda t, a: seen.append(gc.isenabled()) or real(t, a))
+    timeline_index.build(TASKS, ATTEMPTS)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(KeyError):
+        timeline_index.build({}, ATTEMPTS)          # fails inside: the collector comes back anyway
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        timeline_index.build(TASKS, ATTEMPTS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
