@@ -17,6 +17,7 @@ each RunIndex keeps ``nbytes`` up to date as row orders, levels and answers are 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 import sys
@@ -208,10 +209,11 @@ async def load(db: Db, run: dict[str, Any], cache: TimelineIndexCache | None = N
 async def read(db: Db, run: dict[str, Any]) -> RunIndex | None:
     """The run's index from its tasks and attempts; None when it has unfinished work."""
     params = {"run_pk": run["run_pk"]}
-    t = await db.one(TASKS_SQL, params) or {}
+    # both at once on two pooled connections: a 100k-task run's two reads take ~0.1–0.2 s each
+    tasks, attempts = await asyncio.gather(db.one(TASKS_SQL, params), db.one(ATTEMPTS_SQL, params))
+    t, a = tasks or {}, attempts or {}
     if not t.get("pk") or "running" in t["status"]:
         return None
-    a = await db.one(ATTEMPTS_SQL, params) or {}
     if "running" in (a.get("status") or []) or None in (a.get("e") or []):
         return None
     return build(t, a)
