@@ -269,11 +269,24 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
     # queued = its start minus its last parent's finish).
     expected = timing_words(failed_task, api_get(server, f"/api/flows/TriageFlow/runs/{run}/tasks?limit=100")["data"])
     assert tip.get_by_test_id("tooltip-timing").inner_text() == expected
-    # Clicking the bar opens the task: the same words beside its duration.
+    # Clicking the bar opens the task at the attempt under the pointer (the URL names it when the
+    # task was retried): the words there are that attempt's own (attempt 0 queued from its last
+    # parent's finish, a retry from the previous attempt's finish), beside its duration.
     page.mouse.down()
     page.mouse.up()
     page.wait_for_url(re.compile(r"/TriageFlow/\d+/work/\d+"))
-    assert page.get_by_test_id("task-timing").locator("dd").inner_text() == expected
+    tasks = api_get(server, f"/api/flows/TriageFlow/runs/{run}/tasks?limit=100")["data"]
+    task = next(t for t in tasks if t["pathspec"] == failed_task)
+    attempts = sorted(task["attempts"], key=lambda a: a["attempt"])
+    if len(attempts) > 1:
+        named = re.search(r"[?&]attempt=(\d+)", page.url)
+        i = int(named.group(1)) if named else len(attempts) - 1
+        shown = attempts[i]
+        finished = {f"{t['step_name']}/{t['task_id']}": t["finished_at"] for t in tasks}
+        ready = attempts[i - 1]["finished_at"] if i else max(finished[p] for p in task["parent_task_ids"])
+        expected = (f"queued {_duration(max(0, shown['started_at'] - ready))} · "
+                    f"running {_duration(shown['finished_at'] - shown['started_at'])}")
+    assert page.get_by_test_id("task-timing").locator("dd").inner_text() == expected, (page.url, attempts)
     assert len(asked) == 1, asked                      # the task page reused the answer
 
 
