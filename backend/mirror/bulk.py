@@ -25,7 +25,7 @@ Flowscope refuses is read again the replay's way (``refill``) and applied run by
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +96,10 @@ class Bulk:
 
 async def write(m: Mirror, cur: Cursor, bulk: Bulk, tasks: dict[int, TaskState], applied: Applied) -> None:
     """Write the bulk rows of a batch whose tasks are flushed (``tasks``: source task id -> task)."""
-    keys = (list(tasks), [t.task_pk for t in tasks.values()], [t.run.run_pk for t in tasks.values()])
+    # Array literals, built once for both INSERTs: psycopg2 adapts a list of ints element by
+    # element (about 1.1 µs each: 6 ms for the three lists of a 1,750-task batch, per statement).
+    keys = (int_array(tasks), int_array(t.task_pk for t in tasks.values()),
+            int_array(t.run.run_pk for t in tasks.values()))
     md = bulk.metadata if bulk.metadata and bulk.metadata.get("i") is not None else None
     if md is not None or bulk.own_metadata:
         cols = [md[c] if md else None for c in MD_ARRAYS]
@@ -125,6 +128,11 @@ async def write(m: Mirror, cur: Cursor, bulk: Bulk, tasks: dict[int, TaskState],
         for root, n in (row["roots"] or {}).items():
             # Attempts the replay would have sent to an unreadable datastore: counted the same.
             m.enricher.unreadable[root] = m.enricher.unreadable.get(root, 0) + int(n)
+
+
+def int_array(values: Iterable[int | None]) -> str:
+    """A Postgres array literal of integers (NULL for None), for a ``%s::bigint[]`` parameter."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
 
 
 def _skipped(applied: Applied, what: str, why: str) -> None:
