@@ -187,19 +187,25 @@ class Replayer:
         elif kind == "metadata":
             task = self._task(item[0])
             # Text read from Postgres holds no NUL byte: no cleaning needed (unlike HTTP bodies).
-            rows = [MetadataRecord(field_name=r["field_name"], value=r["value"], type=r["type"],
-                                   tags=_strings(r["tags"]), attempt=attempt_of_tags(r["tags"]),
-                                   ts=r["ts_epoch"]) for r in item]
-            if self.bulk is not None:
-                # The bulk write takes every row: the source's clean ones as they are, these (which
-                # only Python converts exactly) as converted here, in the replay's order.
+            if self.bulk is None:
+                rows = [MetadataRecord(field_name=r["field_name"], value=r["value"], type=r["type"],
+                                       tags=_strings(r["tags"]), attempt=attempt_of_tags(r["tags"]),
+                                       ts=r["ts_epoch"]) for r in item]
+                self.store.add_metadata(task, rows)
+            else:
+                # The bulk write takes every row: the source's clean ones as they are (they come here
+                # with their attempt, not their tags or type: the fold needs nothing else of them),
+                # these (which only Python converts exactly) as converted here, in the replay's order.
+                rows = [MetadataRecord(field_name=r["field_name"], value=r["value"], type=None, tags=[],
+                                       attempt=r["attempt"], ts=r["ts_epoch"]) if r["clean"] else
+                        MetadataRecord(field_name=r["field_name"], value=r["value"], type=r["type"],
+                                       tags=_strings(r["tags"]), attempt=attempt_of_tags(r["tags"]),
+                                       ts=r["ts_epoch"]) for r in item]
                 own = [{"i": r["id"], "t": r["task_id"], "f": rec.field_name, "v": rec.value, "y": rec.type,
                         "g": rec.tags, "s": rec.ts, "c": r["call_id"], "k": r["call_ts"], "a": rec.attempt}
                        for rec, r in zip(rows, item) if not r["clean"]]
                 self.bulk.own_metadata.extend(own)
                 out.rows += -len(item)     # the bulk write counts them
-            else:
-                self.store.add_metadata(task, rows)
             fold.apply_metadata(task, rows)
         else:
             key, rows = item

@@ -121,11 +121,16 @@ class SourceSql:
         # One statement per batch reads every row once: the rows Python folds, in id order, and
         # after them one more row whose ``bulk`` packs the clean rows' arrays (``packed``; ``d`` is
         # materialised once, being read twice). Parameters: runs, horizon, the fold fields.
+        # A clean row's tags and type reach Python only as its attempt (``ATTEMPT_OF_CLEAN``): the
+        # fold needs nothing else of them, and decoding each row's jsonb tags cost the mirror more.
         self.metadata_batch = (md_calls + "SELECT * FROM (SELECT id, flow_id, run_number, step_name, task_id, "
-                               "field_name, value, type, tags, ts_epoch, call[1] AS call_id, call[2] AS call_ts, "
+                               "field_name, value, CASE WHEN clean THEN NULL ELSE type END AS type, "
+                               "CASE WHEN clean THEN NULL ELSE tags END AS tags, "
+                               f"CASE WHEN clean THEN {ATTEMPT_OF_CLEAN} END AS attempt, ts_epoch, "
+                               "call[1] AS call_id, call[2] AS call_ts, "
                                "clean, NULL::text AS bulk FROM d WHERE field_name = ANY(%s) OR NOT clean "
                                "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-                               "NULL, NULL, " + packed(["array_agg(id)", "array_agg(task_id)", "array_agg(field_name)",
+                               "NULL, NULL, NULL, " + packed(["array_agg(id)", "array_agg(task_id)", "array_agg(field_name)",
                                                         "array_agg(value)", "array_agg(type)",
                                                         "array_agg(CASE WHEN jsonb_typeof(tags) = 'array' THEN tags "
                                                         "ELSE '[]'::jsonb END)", "array_agg(ts_epoch)",
@@ -200,6 +205,14 @@ CLEAN_TAGS = ("(CASE WHEN jsonb_typeof(tags) IS DISTINCT FROM 'array' THEN true 
               "AND length(tags ->> 0) BETWEEN 12 AND 20 AND ltrim(substr(tags ->> 0, 12), '0123456789') = '' THEN true "
               "ELSE NOT jsonb_path_exists(tags, '$[*] ? (@.type() != \"string\" || (@ starts with "
               "\"attempt_id:\" && !(@ like_regex \"^attempt_id:[0-9]{1,9}$\")))') END)")
+
+# The attempt of a clean row (``CLEAN_TAGS``), as ``wire.attempt_of_tags`` reads it: the number of
+# its first ``attempt_id:`` tag (every such tag of a clean row is one plain number), else NULL.
+ATTEMPT_OF_CLEAN = ("(CASE WHEN jsonb_typeof(tags) IS DISTINCT FROM 'array' THEN NULL "
+                    "WHEN jsonb_array_length(tags) = 1 THEN CASE WHEN left(tags ->> 0, 11) = 'attempt_id:' "
+                    "THEN substr(tags ->> 0, 12)::int END "
+                    "ELSE (SELECT substr(u.t, 12)::int FROM jsonb_array_elements_text(tags) WITH ORDINALITY "
+                    "AS u(t, n) WHERE left(u.t, 11) = 'attempt_id:' ORDER BY u.n LIMIT 1) END)")
 
 # Goose versions of metaflow-service's schema this mirror reads. Older ones lack the indexes its
 # polls need (metadata by id: 20201002000616; runs by ts_epoch: 20210202145952); newer ones are

@@ -61,6 +61,12 @@ def _add_odd_rows(admin_dsn: str) -> dict[str, Any]:
             cur.execute(md, (*k, "odd-unicode-value", "h\u00e9llo \u2713 \U0001d11e", ts, '["attempt_id:0"]'))
             cur.execute(art, (*k, "na\u00efve_\u2713", ":root:/nonexistent/metaflow-datastore/.metaflow", "ef56",
                               None, 0, ts))
+            # fields the replay folds, with clean tags the source reads their attempt from (not sent
+            # to Python): a second attempt, then the first's end by its second tag (not the task's
+            # latest attempt), then one with no tags (the task's latest attempt)
+            cur.execute(md, (*k, "attempt", "1", ts, '["retry", "attempt_id:1"]'))
+            cur.execute(md, (*k, "attempt_ok", "False", ts, '["retry", "attempt_id:0", "attempt_id:1"]'))
+            cur.execute(md, (*k, "attempt_ok", "True", ts, None))
             # the latest foreach path of the task, written after everything else of it
             cur.execute(md, (*k, "foreach-execution-path", "start:0", ts + 1, '["attempt_id:0"]'))
             # a task the tasks table lacks (its rows are skipped and reported)
