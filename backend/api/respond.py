@@ -64,6 +64,11 @@ def _respond(request: web.Request, body: bytes, immutable: bool) -> web.Response
     return encoded.response(request)
 
 
+def encoded(request: web.Request, body: bytes, *, immutable: bool = False) -> web.Response:
+    """An answer already encoded (as ``one`` or ``page`` would have), e.g. held by version."""
+    return _respond(request, body, immutable)
+
+
 def one(request: web.Request, data: Any, *, immutable: bool = False, **extra: Any) -> web.Response:
     return _respond(request, encode({"data": data, **extra}), immutable)
 

@@ -10,6 +10,7 @@ from backend.api import respond
 from backend.api.lookup import live, run_not_found
 from backend.cache.responses import cached_for_run
 from backend.cache.run_rows import shared_run_row, sharing_run_rows
+from backend.cache.versions import RUN_VERSIONS, versions_of
 from backend.db import steps as steps_db
 from backend.db.query import Db, Row
 from backend.errors import not_found
@@ -17,6 +18,7 @@ from backend.keys import DB
 from backend.resources.steps import dag_shape, graph_order, is_recursive, step_shape
 from backend.routes import Route
 from backend.sources import source_for
+from backend.sources.dags import known
 
 
 async def load_dag(request: web.Request, run: Row) -> dict[str, Any]:
@@ -52,21 +54,57 @@ async def all_steps(db: Db, dag: dict[str, Any], run: Row, rows: dict[str, Row] 
             for n in names]
 
 
+def held_version(run: Row, dag: dict[str, Any], rows: dict[str, Row]) -> tuple[Any, ...] | None:
+    """The version a run's /dag or /steps answer is held under in run_versions; None: not held.
+
+    Only a settled run's (not running, heartbeat not lost: nothing in it depends on the clock) with
+    its DAG known (``runs.dag`` is written once; an empty one may still come). The answer is then
+    made of the DAG, the run's status and its steps' rows (their task counts, spans and so the
+    loop iterations: a task written, counted or changed updates its step's row). Every write of a
+    runs or steps row gives it a new, larger ``change_seq``, so the run's and the largest step's
+    with the number of steps (a step row deleted) change whenever the answer could.
+    """
+    if run["status"] == "running" or run["stale"] or not known(dag):
+        return None
+    newest = max((r["change_seq"] for r in rows.values()), default=None)
+    return (run["change_seq"], run["status"], newest, len(rows))
+
+
+async def answer_steps(request: web.Request, kind: str, run: Row, rows: dict[str, Row] | None) -> web.Response:
+    """/dag (``kind`` "dag") or /steps ("steps") of ``run``. With the response cache off (``rows``
+    read with the run) a settled run's encoded answer is held by version (held_version), so a
+    request skips shaping and encoding it (docs/benchmarks.md, "bundle19")."""
+    db = request.app[DB]
+    dag = await load_dag(request, run)
+    immutable = kind == "dag" and run["status"] != "running" and not run["stale"]
+    versions = versions_of(request.app, RUN_VERSIONS) if rows is not None else None
+    version = held_version(run, dag, rows) if versions is not None and rows is not None else None
+    key = (kind, run["run_pk"])
+    if version is not None:
+        assert versions is not None
+        held = versions.get(key, version)
+        if held is not None:
+            return respond.encoded(request, held.encode(), immutable=immutable)
+    steps = await all_steps(db, dag, run, rows)
+    body = respond.encode({"data": dag_shape(dag, steps)} if kind == "dag" else {"data": steps, "next": None})
+    if version is not None:
+        assert versions is not None
+        versions.put(key, version, body.decode())
+    return respond.encoded(request, body, immutable=immutable)
+
+
 async def get_dag(request: web.Request) -> web.Response:
     run, rows = await run_and_steps(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
-    dag = await load_dag(request, run)
-    data = dag_shape(dag, await all_steps(request.app[DB], dag, run, rows))
-    return respond.one(request, data, immutable=run["status"] != "running" and not run["stale"])
+    return await answer_steps(request, "dag", run, rows)
 
 
 async def list_steps(request: web.Request) -> web.Response:
     run, rows = await run_and_steps(request)
     if (hit := cached_for_run(request, run)) is not None:
         return hit
-    dag = await load_dag(request, run)
-    return respond.page(request, await all_steps(request.app[DB], dag, run, rows), None)
+    return await answer_steps(request, "steps", run, rows)
 
 
 async def get_step(request: web.Request) -> web.Response:

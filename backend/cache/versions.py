@@ -1,6 +1,8 @@
 """Run and task JSON by row version, for run lists and task pages (``run_versions`` and
 ``task_versions`` at /api/-/status); with the response cache off, ``run_versions`` also holds a
-run's own answer (RunDetail) under ``("detail", run_pk)`` (backend/db/runs.py get_run_detail).
+run's own answer (RunDetail) under ``("detail", run_pk)`` (backend/db/runs.py get_run_detail) and a
+settled run's /dag and /steps answers under ``("dag", run_pk)`` and ``("steps", run_pk)``
+(backend/api/steps.py held_version: the run's and its steps rows' versions).
 
 Building the JSON is most of what such a page costs Postgres: on 1M runs the home page's statement
 takes 0.63 ms of Postgres CPU with the runs' JSON and 0.08 ms without it (51 rows;
@@ -37,7 +39,7 @@ def _entry_size(item: tuple[Hashable, str]) -> int:
 
 
 class JsonVersions:
-    """key (run_pk, ("detail", run_pk) or task_pk) -> (version, the JSON text), least recently used
+    """key (run_pk, ("detail" | "dag" | "steps", run_pk) or task_pk) -> (version, the JSON text), least recently used
     first out."""
 
     def __init__(self, name: str, max_bytes: int) -> None:

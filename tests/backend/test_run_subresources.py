@@ -142,3 +142,87 @@ async def test_the_run_held_by_version_a_write_shows_and_a_running_run_is_never_
     assert done["status"] == "completed"                                     # it finished: shown at once
     assert (await answer(off, live_path))[:3] == (await answer(on, live_path))[:3]
     assert any(key == ("detail", live_run.run_pk) for key in versions.items._items)       # now held
+
+
+async def test_a_settled_runs_dag_and_steps_held_by_version_never_stale(
+        aiohttp_client: Any, make_app: Any, recorded: dict[str, str], pg_dsn: str) -> None:
+    """With the response cache off a settled run's /dag and /steps bodies are held by version
+    (backend/api/steps.py held_version): answered from there, and a write to a step or to the run
+    shows on the next read, byte-equal to what an app that holds nothing answers."""
+    plain = await aiohttp_client(make_app(response_cache_mb=0, version_cache=False))
+    off = await aiohttp_client(make_app(response_cache_mb=0))
+    versions = off.app[RUN_VERSIONS]
+    flow, run_id = "ReportFlow", recorded["ReportFlow"]
+    path = f"/api/flows/{flow}/runs/{run_id}"
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT run_pk, status FROM runs WHERE flow_id = %s AND run_id = %s", (flow, run_id))
+        run_pk, status = cur.fetchone()
+        cur.execute("SELECT step_name FROM steps WHERE run_pk = %s ORDER BY step_name LIMIT 1", (run_pk,))
+        step = cur.fetchone()[0]
+    assert status == "completed"
+    first = {sub: await answer(off, path + sub) for sub in ("/dag", "/steps")}
+    assert first["/dag"][2] is not None and "immutable" in (first["/dag"][3] or "")   # ETag kept
+    for kind in ("dag", "steps"):
+        assert any(key == (kind, run_pk) for key in versions.items._items)           # held
+    hits = versions.hits
+    for sub, got in first.items():
+        assert await answer(off, path + sub) == got == await answer(plain, path + sub)
+    assert versions.hits == hits + 2                                                  # from there
+    etag = first["/dag"][2]
+    resp = await off.get(path + "/dag", headers={"If-None-Match": etag})
+    assert resp.status == 304                                                         # 304 still
+    seq_before = next(s for s in (await get_json(off, path + "/steps"))["data"] if s["step_name"] == step)["seq"]
+
+    def write(sql: str) -> None:
+        with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+            cur.execute(sql, {"run_pk": run_pk, "step": step})
+
+    # A step's row written (its span widened): the next /dag and /steps show it.
+    write("UPDATE steps SET finished_at = finished_at + 1000 WHERE run_pk = %(run_pk)s AND step_name = %(step)s")
+    try:
+        for sub in ("/dag", "/steps"):
+            got = await answer(off, path + sub)
+            assert got != first[sub] and got == await answer(plain, path + sub), sub
+        row = next(s for s in (await get_json(off, path + "/steps"))["data"] if s["step_name"] == step)
+        assert row["seq"] != seq_before
+    finally:
+        write("UPDATE steps SET finished_at = finished_at - 1000 WHERE run_pk = %(run_pk)s AND step_name = %(step)s")
+    # A step's row gone (as before its first task): the completed run shows it "skipped"; then the
+    # run's row written (it ended otherwise): the same step is "not_run", from held answers' versions.
+    with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT * FROM steps WHERE run_pk = %(run_pk)s AND step_name = %(step)s",
+                    {"run_pk": run_pk, "step": step})
+        saved = cur.fetchone()
+        columns = [d[0] for d in cur.description]
+
+    async def shown(sub: str) -> str:
+        data = (await get_json(off, path + sub))["data"]
+        steps = data["steps"] if sub == "/dag" else data
+        return str(next(s for s in steps if s["step_name"] == step)["status"])
+
+    write("DELETE FROM steps WHERE run_pk = %(run_pk)s AND step_name = %(step)s")
+    try:
+        for sub in ("/dag", "/steps"):
+            assert await shown(sub) == "skipped", sub
+            assert await answer(off, path + sub) == await answer(plain, path + sub), sub
+        write("UPDATE runs SET status = 'failed' WHERE run_pk = %(run_pk)s")
+        for sub in ("/dag", "/steps"):
+            assert await shown(sub) == "not_run", sub
+            assert await answer(off, path + sub) == await answer(plain, path + sub), sub
+    finally:
+        with psycopg2.connect(pg_dsn) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE runs SET status = 'completed' WHERE run_pk = %s", (run_pk,))
+            cur.execute(f"INSERT INTO steps ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                        saved)
+    for sub in ("/dag", "/steps"):
+        assert await shown(sub) == "completed", sub
+        assert await answer(off, path + sub) == await answer(plain, path + sub), sub
+
+    # A running run's answers are never held (they depend on the clock: a lost heartbeat).
+    store = new_store(pg_dsn)
+    live_run, _ = running_task(store, "SubresourceFlow")
+    live_path = f"/api/flows/SubresourceFlow/runs/{live_run.run_id}"
+    for _ in range(2):
+        await answer(off, live_path + "/dag")
+        await answer(off, live_path + "/steps")
+    assert not any(key in (("dag", live_run.run_pk), ("steps", live_run.run_pk)) for key in versions.items._items)
