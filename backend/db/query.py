@@ -193,6 +193,16 @@ class Db:
             rows = await cur.fetchall()
         return [dict(zip(names, r)) for r in rows]
 
+    async def tuples(self, sql: str, params: Params = None, *, generic: bool = False) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` as psycopg2's plain tuples, in the statement's column order: for a
+        caller that knows its columns and splits each row itself (``all`` builds a dict per row)."""
+        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
+            await self._execute(conn, cur, sql, params, generic)
+            if cur.description is None:
+                return []
+            rows: list[tuple[Any, ...]] = await cur.fetchall()
+        return rows
+
     async def one(self, sql: str, params: Params = None, *, generic: bool = False) -> Row | None:
         rows = await self.all(sql, params, generic=generic)
         return rows[0] if rows else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.db.query import Db, Row
-from backend.db.runs import run_ref_columns, run_ref_of
+from backend.db.runs import RUN_REF_NAMES, run_ref_columns
 
 STEP_COLUMNS = """s.run_pk, s.step_name, s.created_at, s.started_at, s.finished_at, s.n_tasks,
                   s.n_running, s.n_completed, s.n_failed, s.change_seq"""
@@ -29,12 +29,16 @@ RUN_AND_STEPS = (f"SELECT {run_ref_columns('r_')}, " + ", ".join(f"s.{c} AS {c}"
 
 
 async def run_and_steps(db: Db, live: dict[str, Any], flow: str, run: str) -> tuple[Row, dict[str, Row]] | None:
-    """The run's RUN_REF columns and its steps' rows by name (as steps_of_run); None: no such run."""
-    rows = await db.all(RUN_AND_STEPS, {**live, "flow": flow, "run": run}, generic=True)
+    """The run's RUN_REF columns and its steps' rows by name (as steps_of_run); None: no such run.
+
+    Read as plain tuples and split by position (RUN_REF's columns, then _STEP_NAMES'): one dict
+    per step and one for the run, not a dict of every joined row first."""
+    rows = await db.tuples(RUN_AND_STEPS, {**live, "flow": flow, "run": run}, generic=True)
     if not rows:
         return None
-    steps = {r["step_name"]: {c: r[c] for c in _STEP_NAMES} for r in rows if r["step_name"] is not None}
-    return run_ref_of(rows[0], "r_"), steps
+    n = len(RUN_REF_NAMES)
+    steps = {r[n + 1]: dict(zip(_STEP_NAMES, r[n:])) for r in rows if r[n + 1] is not None}
+    return dict(zip(RUN_REF_NAMES, rows[0][:n])), steps
 
 
 async def steps_of_run(db: Db, run_pk: int) -> dict[str, Row]:
