@@ -47,6 +47,14 @@ class DirectDb:
             names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, r)) for r in rows]
 
+    async def tuples(self, sql: str, params: Any = None, *, generic: bool = False) -> list[tuple[Any, ...]]:
+        t = time.perf_counter()
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cur.fetchall() if cur.description is not None else []
+            self.elapsed += time.perf_counter() - t
+        return rows
+
     async def one(self, sql: str, params: Any = None, *, generic: bool = False) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
