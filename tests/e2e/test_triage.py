@@ -228,33 +228,59 @@ def test_timeline_tooltip_says_why_without_a_request_per_row(page: Any, triage_r
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if re.search(r"/tasks/[^/]+/status$", r.url) else None)
     tip = page.get_by_role("tooltip")
-    # Rows by step: start's header and lane, work's header and its six lanes. A sweep over every
-    # lane (pointer moves in the page, each given a few frames: no round trip per move) shows each task's
-    # tooltip and asks nothing.
+    # Rows by step: start's header and lane, work's header and its six lanes. Each lane's bar is
+    # found in the canvas's own pixels (where the lane's middle differs from the gap above its bar,
+    # which holds only background and grid lines), so the sweep does not depend on where the run's
+    # timing put the bars. Pointer moves stay in the page: no round trip per move. Between lanes the
+    # pointer rests on the labels until the tooltip has gone, so a title read is never the last lane's.
     lanes = [1, 3, 4, 5, 6, 7, 8]
     seen = page.evaluate("""async ({ lanes, axis, row, labelW }) => {
       const canvas = document.querySelector("canvas[aria-label='Task timeline']");
       const r = canvas.getBoundingClientRect();
+      const scale = canvas.width / r.width;
+      const g = canvas.getContext("2d");
       const titles = {};
       const move = (x, y) => canvas.dispatchEvent(new PointerEvent("pointermove", { clientX: x, clientY: y, bubbles: true }));
-      for (const v of lanes) {
-        for (let x = r.left + labelW + 2; x < r.right; x += 100) {
-          move(x, r.top + axis + v * row + row / 2);
-          // the tooltip follows within a frame or two; a loaded machine may need a few more
-          let t = null;
-          for (let f = 0; f < 8 && !t; f++) {
-            await new Promise((ok) => requestAnimationFrame(ok));
-            t = document.querySelector("[role=tooltip] .tt-title");
-          }
-          if (t && !(t.textContent in titles)) titles[t.textContent] = [x, r.top + axis + v * row + row / 2];
+      const frames = async (n, until) => {
+        for (let f = 0; f < n; f++) {
+          const v = until();
+          if (v) return v;
+          await new Promise((ok) => requestAnimationFrame(ok));
         }
+        return until();
+      };
+      const title = () => document.querySelector("[role=tooltip] .tt-title");
+      const barX = (v) => {
+        const mid = g.getImageData(0, Math.round((axis + v * row + row / 2) * scale), canvas.width, 1).data;
+        const gap = g.getImageData(0, Math.round((axis + v * row + 1) * scale), canvas.width, 1).data;
+        let from = -1, to = -1;
+        for (let px = Math.ceil((labelW + 1) * scale); px < canvas.width; px++) {
+          const i = px * 4;
+          const differs = mid[i] !== gap[i] || mid[i + 1] !== gap[i + 1] || mid[i + 2] !== gap[i + 2];
+          if (differs) {
+            if (from < 0) from = px;
+            else if (px - to > 4 * scale) break;   // the next bar on this lane
+            to = px;
+          }
+        }
+        return from < 0 ? null : (from + to) / 2 / scale;
+      };
+      for (const v of lanes) {
+        const y = r.top + axis + v * row + row / 2;
+        const x = barX(v);
+        if (x === null) { titles["no bar drawn on lane " + v] = null; continue; }
+        move(r.left + 5, y);
+        await frames(60, () => !title());
+        move(r.left + x, y);
+        const t = await frames(60, title);
+        titles[t ? t.textContent : "no tooltip on lane " + v] = [r.left + x, y];
       }
       move(r.left + 5, r.top + axis + row / 2);   // off the bars (the labels): the tooltip goes
       return titles;
     }""", {"lanes": lanes, "axis": AXIS_H, "row": ROW_H, "labelW": LABEL_W})
     page.wait_for_timeout(600)
     assert tip.count() == 0
-    assert len([t for t in seen if t.startswith("TriageFlow/")]) >= 5, seen
+    assert len([t for t in seen if t.startswith("TriageFlow/")]) == len(lanes), seen
     assert asked == [], asked
     # Resting on the failed task's bar asks once and shows the reason in one line.
     x, y = seen[failed_task]
