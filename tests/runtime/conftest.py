@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.runtime.dual_runtime import RUNTIMES, Runtime, on_core_runtime, on_metaflow
+
 if TYPE_CHECKING:
     from tests.runtime.metaflow_compare import MetaflowRunner
 
@@ -48,6 +50,15 @@ def metaflow(tmp_path: Path) -> MetaflowRunner:
     home = tmp_path / "metaflow"
     home.mkdir()
     return MetaflowRunner(home)
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Runtime:
+    """A test that takes it runs twice, the same driver on each runtime (tests/runtime/dual_runtime.py):
+    ``[core_runtime]`` with this session's database, ``[metaflow]`` with pip metaflow (no database)."""
+    if request.param == "metaflow":
+        return on_metaflow(tmp_path)
+    return on_core_runtime(request.getfixturevalue("flowscope_env"), tmp_path)
 
 
 @pytest.fixture()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.runtime.conftest import FLOWS
+from tests.runtime.dual_runtime import Runtime
 
 FLOW = FLOWS / "cli_spelling_flow.py"
 
@@ -68,12 +69,7 @@ with Runner("cli_spelling_flow.py", show_output=False).run(learning_rate=0.5, ma
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("ours", [True, False], ids=["core_runtime", "metaflow"])
-def test_runner_spells_parameters_as_declared(flowscope_env, tmp_path, ours):
+def test_runner_spells_parameters_as_declared(runtime: Runtime) -> None:
     """Runner keywords reach the options as declared (``max_depth=`` is ``--max-depth``,
     ``learning_rate=`` ``--learning_rate``, a bool ``--shuffle True``) in both."""
-    from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
-
-    copy_files([FLOW], tmp_path, metaflow=not ours)
-    env = flowscope_env if ours else metaflow_env(tmp_path)
-    assert run_driver(RUNNER, tmp_path, env, metaflow=not ours) == {"status": "successful", "values": [0.5, 5, True]}
+    assert runtime.run(RUNNER, [FLOW]) == {"status": "successful", "values": [0.5, 5, True]}

@@ -7,12 +7,10 @@ failed task is not finished, nor is a run whose end step failed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+from tests.runtime.dual_runtime import Runtime
 
 FLOW = FLOWS / "mf_linear.py"
 
@@ -32,15 +30,8 @@ EXPECTED = {"status": "successful", "loud": "HI THERE", "absent": [None, None, N
 
 
 @pytest.mark.timeout(600)
-def test_code_and_environment_info_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=False)
-    assert run_driver(DRIVER, tmp_path, flowscope_env, metaflow=False) == EXPECTED
-
-
-@pytest.mark.timeout(600)
-def test_same_driver_on_metaflow(tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=True)
-    assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
+def test_code_and_environment_info(runtime: Runtime) -> None:
+    assert runtime.run(DRIVER, [FLOW]) == EXPECTED
 
 
 STATES = r'''
@@ -70,15 +61,8 @@ STATES_EXPECTED = {
 
 
 @pytest.mark.timeout(600)
-def test_failed_tasks_are_not_finished_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    copy_files([FLOWS / "foreach_misuse_flow.py"], tmp_path, metaflow=False)
-    assert run_driver(STATES, tmp_path, flowscope_env, metaflow=False) == STATES_EXPECTED
-
-
-@pytest.mark.timeout(600)
-def test_failed_tasks_are_not_finished_on_metaflow(tmp_path: Path) -> None:
-    copy_files([FLOWS / "foreach_misuse_flow.py"], tmp_path, metaflow=True)
-    assert run_driver(STATES, tmp_path, metaflow_env(tmp_path), metaflow=True) == STATES_EXPECTED
+def test_failed_tasks_are_not_finished(runtime: Runtime) -> None:
+    assert runtime.run(STATES, [FLOWS / "foreach_misuse_flow.py"]) == STATES_EXPECTED
 
 
 FAILED = r'''
@@ -97,14 +81,7 @@ FAILED_EXPECTED = {"status": "failed", "task": [False, False], "loaded": "missin
 
 
 @pytest.mark.timeout(600)
-def test_failed_task_keeps_what_it_set_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
+def test_failed_task_keeps_what_it_set(runtime: Runtime) -> None:
     """Metaflow persists a failed attempt's artifacts: ``task.data`` shows what the step had set
     before it raised (how a failed task is debugged from a notebook)."""
-    copy_files([FLOWS / "cli_params_flow.py"], tmp_path, metaflow=False)
-    assert run_driver(FAILED, tmp_path, flowscope_env, metaflow=False) == FAILED_EXPECTED
-
-
-@pytest.mark.timeout(600)
-def test_failed_task_keeps_what_it_set_on_metaflow(tmp_path: Path) -> None:
-    copy_files([FLOWS / "cli_params_flow.py"], tmp_path, metaflow=True)
-    assert run_driver(FAILED, tmp_path, metaflow_env(tmp_path), metaflow=True) == FAILED_EXPECTED
+    assert runtime.run(FAILED, [FLOWS / "cli_params_flow.py"]) == FAILED_EXPECTED

@@ -6,12 +6,10 @@ a local run, even one started with ``--trigger`` of ``@trigger_on_finish`` (that
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+from tests.runtime.dual_runtime import Runtime
 
 DRIVER = r'''
 import json
@@ -40,12 +38,5 @@ FILES = [FLOWS / "trigger_up_flow.py", FLOWS / "trigger_down_flow.py"]
 
 
 @pytest.mark.timeout(600)
-def test_local_runs_have_no_trigger_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    copy_files(FILES, tmp_path, metaflow=False)
-    assert run_driver(DRIVER, tmp_path, flowscope_env, metaflow=False) == EXPECTED
-
-
-@pytest.mark.timeout(600)
-def test_local_runs_have_no_trigger_on_metaflow(tmp_path: Path) -> None:
-    copy_files(FILES, tmp_path, metaflow=True)
-    assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
+def test_local_runs_have_no_trigger(runtime: Runtime) -> None:
+    assert runtime.run(DRIVER, FILES) == EXPECTED

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+from tests.runtime.dual_runtime import copy_files, metaflow_env, on_core_runtime, on_metaflow
 
 pytestmark = pytest.mark.compat
 
@@ -47,12 +47,10 @@ print(json.dumps(out))
 
 @pytest.mark.timeout(900)
 def test_spin_session_gives_the_same_artifacts(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    ours_dir, theirs_dir = tmp_path / "core_runtime", tmp_path / "metaflow"
-    copy_files(FILES, ours_dir, metaflow=False)
-    copy_files(FILES, theirs_dir, metaflow=True)
-    ours = run_driver(DRIVER, ours_dir, {**flowscope_env, "FLOWSCOPE_SPIN_DIR": str(ours_dir)},
-                      metaflow=False)
-    theirs = run_driver(DRIVER, theirs_dir, metaflow_env(tmp_path), metaflow=True)
+    ours_dir = tmp_path / "core_runtime"
+    ours = on_core_runtime(flowscope_env, ours_dir).run(DRIVER, FILES,
+                                                        extra_env={"FLOWSCOPE_SPIN_DIR": str(ours_dir)})
+    theirs = on_metaflow(tmp_path / "metaflow").run(DRIVER, FILES)
     assert ours == theirs
     assert ours["fit"] == ["successful", "north", 2.0, 0.0, 2.0, True]
     assert ours["choose"] == ["north", 4.0]
