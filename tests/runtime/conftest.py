@@ -52,6 +52,20 @@ def metaflow(tmp_path: Path) -> MetaflowRunner:
     return MetaflowRunner(home)
 
 
+@pytest.fixture()
+def on_both(flow_runner: Callable[..., FlowResult],
+            metaflow: MetaflowRunner) -> Callable[..., tuple[FlowResult, FlowResult]]:
+    """``ours, theirs = on_both(flow, *args)``: the same command line on the flow file under
+    core_runtime and under pip metaflow (which also gets ``--no-pylint``); neither exit code is
+    checked here."""
+    def run(flow: Path, *args: str, extra_env: dict[str, str] | None = None) -> tuple[FlowResult, FlowResult]:
+        proc, run_id = metaflow.run(flow, *args, extra_env=extra_env, ok=False)
+        ours = flow_runner(flow, *args, extra_env=extra_env)
+        return ours, FlowResult(proc.returncode, proc.stdout, proc.stderr, run_id)
+
+    return run
+
+
 @pytest.fixture(params=RUNTIMES)
 def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Runtime:
     """A test that takes it runs twice, the same driver on each runtime (tests/runtime/dual_runtime.py):

@@ -49,9 +49,8 @@ def test_spellings_metaflow_accepts(flow_runner, metaflow, args, values):
     (("run", "--no-quiet"), "--no-quiet"),
     (("--no-quiet", "run"), "--no-quiet"),                      # its negation is --not-quiet
 ])
-def test_spellings_metaflow_refuses_exit_2(flow_runner, metaflow, args, option):
-    theirs, _ = metaflow.run(FLOW, *args, ok=False)
-    ours = flow_runner(FLOW, *args)
+def test_spellings_metaflow_refuses_exit_2(on_both, args, option):
+    ours, theirs = on_both(FLOW, *args)
     assert theirs.returncode == 2 and option in theirs.stderr, theirs.stderr[-2000:]
     assert ours.returncode == 2, ours.stdout[-2000:] + ours.stderr[-2000:]
     lines = [ln for ln in ours.stderr.splitlines() if ln.strip()]

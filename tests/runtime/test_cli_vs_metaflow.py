@@ -27,9 +27,8 @@ FLOW = FLOWS / "cli_params_flow.py"
     (("--config-value", "settings", "{bad", "run", "--dataset", "iris"), "invalid JSON"),
     (("--config", "settings", "no-such.json", "run", "--dataset", "iris"), "cannot read"),
 ])
-def test_bad_command_line_exits_2_like_metaflow(flow_runner, metaflow, args, message):
-    theirs, _ = metaflow.run(FLOW, *args, ok=False)
-    ours = flow_runner(FLOW, *args)
+def test_bad_command_line_exits_2_like_metaflow(on_both, args, message):
+    ours, theirs = on_both(FLOW, *args)
     assert theirs.returncode == 2, theirs.stderr[-2000:]
     assert ours.returncode == 2, ours.stderr
     lines = [ln for ln in ours.stderr.splitlines() if ln.strip()]
@@ -37,31 +36,28 @@ def test_bad_command_line_exits_2_like_metaflow(flow_runner, metaflow, args, mes
 
 
 @pytest.mark.timeout(600)
-def test_failed_run_still_exits_1_like_metaflow(flow_runner, metaflow):
+def test_failed_run_still_exits_1_like_metaflow(on_both):
     """The usage exit code is only for the command line: a run whose step fails exits 1 in both."""
-    args = ("run", "--dataset", "missing")
-    theirs, _ = metaflow.run(FLOW, *args, ok=False)
-    ours = flow_runner(FLOW, *args)
+    ours, theirs = on_both(FLOW, "run", "--dataset", "missing")
     assert theirs.returncode == ours.returncode == 1, (theirs.stderr[-2000:], ours.stderr)
     assert "no dataset named missing" in ours.stdout + ours.stderr
 
 
 @pytest.mark.timeout(600)
-def test_run_namespace_is_the_namespace_tasks_read_other_runs_in(flow_runner, metaflow):
+def test_run_namespace_is_the_namespace_tasks_read_other_runs_in(flow_runner, metaflow, on_both):
     """``run --namespace NS``: a step reading another user's run through the client finds it, as
     in Metaflow; without the option the default namespace (``user:<me>``) hides it in both."""
     producer, consumer = FLOWS / "ns_producer_flow.py", FLOWS / "ns_consumer_flow.py"
     metaflow.run(producer, "run", extra_env={"METAFLOW_USER": "alice"})
     assert flow_runner(producer, "run", extra_env={"FLOWSCOPE_USER": "alice"}).returncode == 0
 
-    theirs, _ = metaflow.run(consumer, "run", "--namespace", "user:alice")
-    ours = flow_runner(consumer, "run", "--namespace", "user:alice")
+    ours, theirs = on_both(consumer, "run", "--namespace", "user:alice")
+    assert theirs.returncode == 0, theirs.stdout[-3000:] + theirs.stderr[-3000:]
     assert ours.returncode == 0, ours.stdout[-2000:] + ours.stderr[-2000:]
     for out in (theirs.stdout + theirs.stderr, ours.stdout + ours.stderr):
         assert "ns user:alice value 42" in out
 
-    theirs, _ = metaflow.run(consumer, "run", ok=False)
-    ours = flow_runner(consumer, "run")
+    ours, theirs = on_both(consumer, "run")
     assert theirs.returncode == ours.returncode == 1
 
     # "--namespace=" is the global namespace, as Metaflow's help says. (Metaflow 2.19 itself sets
@@ -79,13 +75,11 @@ def test_run_namespace_is_the_namespace_tasks_read_other_runs_in(flow_runner, me
                "'int' object is not iterable"),
     ("missing", "Foreach variable self.shards in step start does not exist. Check your variable."),
 ])
-def test_bad_foreach_variable_fails_in_self_next_like_metaflow(flow_runner, metaflow, mode, message):
+def test_bad_foreach_variable_fails_in_self_next_like_metaflow(on_both, mode, message):
     """Metaflow checks the foreach variable inside ``self.next``: the step fails at the user's
     ``self.next`` line with an InvalidNextException and these words (Metaflow's, without the
     asterisks it puts around names)."""
-    flow = FLOWS / "foreach_misuse_flow.py"
-    theirs, _ = metaflow.run(flow, "run", "--mode", mode, ok=False)
-    ours = flow_runner(flow, "run", "--mode", mode)
+    ours, theirs = on_both(FLOWS / "foreach_misuse_flow.py", "run", "--mode", mode)
     assert theirs.returncode == ours.returncode == 1
     assert message in theirs.stdout + theirs.stderr
     out = ours.stdout + ours.stderr
@@ -99,15 +93,14 @@ def test_bad_foreach_variable_fails_in_self_next_like_metaflow(flow_runner, meta
     (("x" * 501,), "Tag is too long 501 > 500"),
     (tuple(f"t{i}" for i in range(51)), "Cannot increase size of tag set beyond 50"),
 ])
-def test_bad_run_tags_are_refused_like_metaflow(flow_runner, metaflow, db, tags, message):
+def test_bad_run_tags_are_refused_like_metaflow(on_both, db, tags, message):
     """``run --tag`` follows Metaflow's tag rules: the command fails (exit 1) before anything runs
     or is recorded."""
     args = ["run", "--dataset", "iris"] + [a for t in tags for a in ("--tag", t)]
-    theirs, _ = metaflow.run(FLOW, *args, ok=False)
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM runs")
         before = cur.fetchone()[0]
-    ours = flow_runner(FLOW, *args)
+    ours, theirs = on_both(FLOW, *args)
     assert theirs.returncode == ours.returncode == 1, ours.stderr
     assert message in theirs.stdout + theirs.stderr
     assert ours.stderr.strip() == f"error: --tag: {message}"
@@ -117,11 +110,11 @@ def test_bad_run_tags_are_refused_like_metaflow(flow_runner, metaflow, db, tags,
 
 
 @pytest.mark.timeout(600)
-def test_current_parameter_names_in_metaflow_order(flow_runner, metaflow):
+def test_current_parameter_names_in_metaflow_order(on_both):
     """``current.parameter_names`` lists Parameters and Configs by name, in Metaflow's order (it
     walks ``dir()`` of the flow class: alphabetical), not in the order they are declared."""
-    theirs, _ = metaflow.run(FLOW, "run", "--dataset", "iris")
-    ours = flow_runner(FLOW, "run", "--dataset", "iris")
+    ours, theirs = on_both(FLOW, "run", "--dataset", "iris")
+    assert theirs.returncode == 0, theirs.stdout[-3000:] + theirs.stderr[-3000:]
     assert ours.returncode == 0, ours.stderr[-2000:]
     line = "parameter_names ['batch', 'dataset', 'epochs', 'grid', 'notes', 'settings', 'shuffle']"
     assert line in theirs.stdout + theirs.stderr

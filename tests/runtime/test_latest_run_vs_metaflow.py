@@ -14,34 +14,29 @@ OK = {"LATEST_OK": "1"}
 
 
 @pytest.mark.timeout(600)
-def test_bare_resume_resumes_the_latest_run_not_the_latest_resume(flow_runner, metaflow, flowscope_env):
+def test_bare_resume_resumes_the_latest_run_not_the_latest_resume(on_both):
     # no run yet: refused, naming --origin-run-id (exit 1, Metaflow's CommandException)
-    theirs, _ = metaflow.run(FLOW, "resume", ok=False)
-    ours = flow_runner(FLOW, "resume")
+    ours, theirs = on_both(FLOW, "resume")
     assert theirs.returncode == 1 and "Specify --origin-run-id" in theirs.stdout + theirs.stderr
     assert ours.returncode == 1 and "specify --origin-run-id" in ours.stderr, ours.stderr
 
     # run (fails at b), resume (fails again), resume again (fixed): the second resume's origin is
     # the run, not the first resume
-    theirs, their_run = metaflow.run(FLOW, "run", ok=False)
-    ours = flow_runner(FLOW, "run")
+    ours, theirs = on_both(FLOW, "run")
     assert theirs.returncode == ours.returncode == 1
-    our_run = ours.run_id
-    theirs, their_resume = metaflow.run(FLOW, "resume", ok=False)
-    ours = flow_runner(FLOW, "resume")
+    our_run, their_run = ours.run_id, theirs.run_id
+    ours, theirs = on_both(FLOW, "resume")
     assert theirs.returncode == ours.returncode == 1
-    assert their_resume != their_run and ours.run_id != our_run
-    theirs, _ = metaflow.run(FLOW, "resume", extra_env=OK)
-    ours = flow_runner(FLOW, "resume", extra_env=OK)
+    assert theirs.run_id != their_run and ours.run_id != our_run
+    ours, theirs = on_both(FLOW, "resume", extra_env=OK)
+    assert theirs.returncode == 0, theirs.stdout[-3000:] + theirs.stderr[-3000:]
     assert ours.returncode == 0, ours.stderr[-2000:]
     assert f"Cloning LatestRunFlow/{their_run}" in theirs.stdout + theirs.stderr
     assert f"Workflow resuming run {our_run} as run-id {ours.run_id}" in ours.stdout
 
     # spin writes its own run id: a bare resume then finds no run to resume (exit 1)
-    theirs, _ = metaflow.run(FLOW, "spin", "start", ok=False)
-    ours = flow_runner(FLOW, "spin", "start")
+    ours, theirs = on_both(FLOW, "spin", "start")
     assert theirs.returncode == ours.returncode == 0, ours.stderr[-2000:]
-    theirs, _ = metaflow.run(FLOW, "resume", extra_env=OK, ok=False)
-    ours = flow_runner(FLOW, "resume", extra_env=OK)
+    ours, theirs = on_both(FLOW, "resume", extra_env=OK)
     assert theirs.returncode == 1 and "Resume could not find run id" in theirs.stdout + theirs.stderr
     assert ours.returncode == 1 and "no run LatestRunFlow/" in ours.stderr, ours.stderr

@@ -34,24 +34,23 @@ def client(settings: Any) -> Any:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name, flow, args", CASES)
-def test_same_tasks_and_artifacts_as_metaflow(flow_runner, client, metaflow, name, flow, args):
-    ours = flow_runner(FLOWS / name, "run", *args)
+def test_same_tasks_and_artifacts_as_metaflow(on_both, client, metaflow, name, flow, args):
+    ours, theirs = on_both(FLOWS / name, "run", *args)
     assert ours.returncode == 0, ours.stderr[-3000:]
-    _proc, their_id = metaflow.run(FLOWS / name, "run", *args)
+    assert theirs.returncode == 0, theirs.stdout[-3000:] + theirs.stderr[-3000:]
     our_tasks, _ = core_snapshot(f"{flow}/{ours.run_id}")
-    their_tasks, _ = metaflow.snapshot(f"{flow}/{their_id}")
+    their_tasks, _ = metaflow.snapshot(f"{flow}/{theirs.run_id}")
     assert len(our_tasks) >= 4
     assert differences(our_tasks, their_tasks) == []
 
 
 @pytest.mark.timeout(600)
-def test_unknown_case_fails_the_same_way(flow_runner, metaflow):
-    ours = flow_runner(FLOWS / "mf_switch_loop.py", "run", "--mode", "medium")
-    proc, _ = metaflow.run(FLOWS / "mf_switch_loop.py", "run", "--mode", "medium", ok=False)
+def test_unknown_case_fails_the_same_way(on_both):
+    ours, theirs = on_both(FLOWS / "mf_switch_loop.py", "run", "--mode", "medium")
     message = ("Switch condition variable 'route' has value 'medium' which is not in the available "
                "cases: ['fast', 'thorough']")
     assert ours.returncode == 1 and message in ours.stdout + ours.stderr
-    assert proc.returncode != 0 and message in proc.stdout + proc.stderr
+    assert theirs.returncode != 0 and message in theirs.stdout + theirs.stderr
 
 
 @pytest.mark.timeout(600)
