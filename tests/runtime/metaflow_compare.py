@@ -9,10 +9,11 @@ iteration stack). Values are compared by ``repr``. Metaflow's client is used in 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.runtime.dual_runtime import as_metaflow, metaflow_env
 
 TaskKey = tuple[str, tuple[int, ...], tuple[int, ...]]
 Snapshot = dict[TaskKey, dict[str, str]]
@@ -42,28 +43,19 @@ print(json.dumps(out))
 """
 
 
-def metaflow_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWSCOPE_", "METAFLOW_"))}
-    env.update(METAFLOW_DEFAULT_METADATA="local", METAFLOW_DEFAULT_DATASTORE="local",
-               METAFLOW_DATASTORE_SYSROOT_LOCAL=str(home / "ds"), METAFLOW_USER="tester",
-               USERNAME="tester", HOME=str(home))
-    return env
-
-
 class MetaflowRunner:
     """One directory per test: the flow files (import swapped), Metaflow's datastore, run ids."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.env = metaflow_env(home)
+        self.env = {**metaflow_env(home), "METAFLOW_DATASTORE_SYSROOT_LOCAL": str(home / "ds")}
         self.calls = 0
 
     def run(self, flow: Path, *args: str, extra_env: dict[str, str] | None = None,
             ok: bool = True) -> tuple[subprocess.CompletedProcess[str], str | None]:
         path = self.home / flow.name
         if not path.exists():
-            text = flow.read_text().replace("from core_runtime import", "from metaflow import", 1)
-            path.write_text(text)
+            path.write_text(as_metaflow(flow.read_text()))
         self.calls += 1
         id_file = self.home / f"run-id-{self.calls}"
         cmd = [sys.executable, str(path), "--no-pylint", *args, "--run-id-file", str(id_file)]
