@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--reuse-port", action="store_true",
                          help="listen with SO_REUSEPORT, so that other `serve --reuse-port` processes "
                               "can share the port (what --workers does for you)")
-    p_demo.add_argument("--examples", default=None, help="directory of example flows (default: examples/)")
+    p_demo.add_argument("--examples", default=None, help="directory of example flows (default: the shipped examples/)")
     p_demo.add_argument("--no-serve", action="store_true", help="record the example runs and exit")
     p_watch = sub.add_parser("watch", help="follow a run (Flow/Run) or a task's logs (Flow/Run/Step/Task)")
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")
