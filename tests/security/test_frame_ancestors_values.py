@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +69,12 @@ def test_serve_stops_with_one_line_naming_the_setting_and_token(tmp_path: Path) 
         "error: FLOWSCOPE_FRAME_ANCESTORS=\"'self' javascript:\": 'javascript:' is not a frame-ancestors "
         "source: expected 'self', 'none', http: or https:, or a host like https://*.example.com:443\n"))
     assert not (tmp_path / "home").exists()   # refused before the database or the port
+
+
+async def test_none_in_any_case_also_denies_framing_to_old_browsers(aiohttp_client: Any,
+                                                                    make_secure_app: Any) -> None:
+    """'NONE' is accepted (CSP keywords are case-insensitive), so it must act as 'none' does."""
+    client = await aiohttp_client(make_secure_app(frame_ancestors=" 'NONE' "))
+    resp = await client.get("/")
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Content-Security-Policy"].endswith("; frame-ancestors 'NONE'")
