@@ -16,7 +16,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     FLOWSCOPE_HOME=/var/lib/flowscope
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY contract/ contract/
 COPY core_runtime/ core_runtime/
 COPY backend/ backend/
@@ -25,8 +25,9 @@ COPY examples/ examples/
 COPY --from=frontend /src/backend/static/ backend/static/
 COPY --from=frontend /src/contract/cards/assets/ contract/cards/assets/
 # Editable: the backend reads plugins/ (the manifest schema behind /api/openapi.json and
-# /api/-/plugins, the plugin SDK, the built-in plugins) and examples/ beside its package. A plain
-# `pip install .` puts the package in site-packages, where neither exists.
+# /api/-/plugins, the plugin SDK, the built-in plugins) and examples/ beside its package, here in
+# /app (the compose demo job names /app/examples). A plain `pip install .` would work too: the
+# wheel carries both inside the package (setup.py, backend/shipped.py).
 RUN pip install --no-cache-dir -e . \
     && groupadd --system --gid 10001 flowscope \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/flowscope --create-home flowscope

@@ -95,8 +95,10 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool, r
     mirror: asyncio.Task[int] | None = None
     try:
         ui = web.AppRunner(create_app(settings), handle_signals=False, shutdown_timeout=5)
-        await ui.setup()
+        # Listed before setup: a start-up that fails half-way (an unreachable FLOWSCOPE_LIVE_DSN
+        # after the reader pool is open) is cleaned up too; cleanup() closes what setup opened.
         runners.append(ui)
+        await ui.setup()
         await web.TCPSite(ui, settings.host, settings.port, reuse_port=reuse_port or None).start()
         url = f"http://{settings.host}:{settings.port}/"
         if workers is not None:
@@ -107,8 +109,8 @@ async def _serve_forever(settings: Settings, announce: str, with_ingest: bool, r
             from backend.ingest import create_ingest_app
 
             ingest = web.AppRunner(create_ingest_app(settings), handle_signals=False, access_log=None)
-            await ingest.setup()
             runners.append(ingest)
+            await ingest.setup()
             await web.TCPSite(ingest, settings.ingest_host, settings.ingest_port).start()
             print(f"Metaflow ingest service at http://{settings.ingest_host}:{settings.ingest_port}/"
                   "  (METAFLOW_SERVICE_URL, see docs/metaflow.md)", flush=True)
@@ -170,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--reuse-port", action="store_true",
                          help="listen with SO_REUSEPORT, so that other `serve --reuse-port` processes "
                               "can share the port (what --workers does for you)")
-    p_demo.add_argument("--examples", default=None, help="directory of example flows (default: examples/)")
+    p_demo.add_argument("--examples", default=None, help="directory of example flows (default: the shipped examples/)")
     p_demo.add_argument("--no-serve", action="store_true", help="record the example runs and exit")
     p_watch = sub.add_parser("watch", help="follow a run (Flow/Run) or a task's logs (Flow/Run/Step/Task)")
     p_watch.add_argument("pathspec", help="Flow, Flow/Run or Flow/Run/Step/Task")

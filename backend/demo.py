@@ -14,10 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from backend.shipped import shipped
 from contract.pg import resolve_dsns
 from contract.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent   # the checkout, or site-packages once installed
+EXAMPLES = shipped("examples")
 WAIT_S = 60.0
 
 
@@ -35,7 +37,7 @@ def _env(settings: Settings) -> dict[str, str]:
 def record_examples(settings: Settings, directory: str | None) -> bool:
     from backend.cli import _prepare_database
 
-    examples = Path(directory) if directory else REPO / "examples"
+    examples = Path(directory) if directory else EXAMPLES
     print(f"demo: database {'(embedded, under ' + settings.home + ')' if not settings.dsn else 'from FLOWSCOPE_DSN'}",
           flush=True)
     _prepare_database(settings)

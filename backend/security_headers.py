@@ -28,7 +28,7 @@ def ui_policy(frame_ancestors: str, style_hashes: tuple[str, ...] = ()) -> str:
     policy = UI_POLICY
     if style_hashes:
         policy = policy.replace("style-src 'self'", "style-src 'self' " + " ".join(style_hashes))
-    return f"{policy}; frame-ancestors {frame_ancestors}"
+    return f"{policy}; frame-ancestors {' '.join(frame_ancestors.split())}"   # tabs, runs of spaces: one
 
 
 def style_hash(css: str) -> str:
@@ -48,7 +48,7 @@ async def add_headers(request: web.Request, response: web.StreamResponse) -> Non
     ancestors = request.app[SETTINGS].frame_ancestors
     if "Content-Security-Policy" not in headers:
         headers["Content-Security-Policy"] = ui_policy(ancestors)
-    if ancestors == "'none'":
+    if ancestors.strip().lower() == "'none'":   # CSP keywords are case-insensitive
         headers.setdefault("X-Frame-Options", "DENY")   # for browsers without frame-ancestors
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -68,9 +68,38 @@ def _origins(value: str | None) -> None:
     parse_origins(value)
 
 
+# CSP 3's ancestor-source (https://www.w3.org/TR/CSP3/#directive-frame-ancestors): 'self', a scheme
+# (https:) or a host source ([scheme://]host[:port][/path], host '*' or '*.'-prefixed). Only http
+# and https: an ancestor is a page, and a page under any other scheme (javascript:, data:, blob:,
+# file:) has no origin to match; nonces, hashes and 'unsafe-…' mean nothing for frame-ancestors.
+_ANCESTOR_SCHEME = re.compile(r"^https?:$", re.IGNORECASE)
+_ANCESTOR_HOST = re.compile(
+    r"^(?:https?://)?"                                    # scheme-part "://"
+    r"(?:\*|(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)"   # host-part
+    r"(?::(?:[0-9]{1,5}|\*))?"                             # port-part
+    r"(?:/[A-Za-z0-9._~!$&'()*+=:@%/-]*)?$",               # path-part (no ';' or ',')
+    re.IGNORECASE)
+
+
 def _csp_sources(value: str) -> None:
-    if not value.strip() or any(c in value for c in ";,\r\n"):
-        raise ValueError(f"expected CSP sources separated by spaces, got {value!r}")
+    """A frame-ancestors source list: 'none' alone, or 'self', schemes and host sources."""
+    tokens = value.split()
+    breaks = [c for c in value if not c.isprintable() and c not in " \t"]
+    if breaks:   # split() would pass it, and it would end up inside the header
+        raise ValueError(f"sources are separated by spaces; the value holds {breaks[0]!r}")
+    if not tokens:
+        raise ValueError("expected CSP sources separated by spaces ('self', https:, "
+                         "https://portal.example.com) or 'none', got nothing")
+    if any(t.lower() == "'none'" for t in tokens) and len(tokens) > 1:
+        raise ValueError("'none' cannot be combined with other sources")
+    for token in tokens:
+        if token.lower() in ("none", "self"):   # a host named so, to a browser: surely a slip
+            raise ValueError(f"{token!r} is a host name to a browser; the keyword is written '{token}'")
+        if token.lower() in ("'none'", "'self'") or _ANCESTOR_SCHEME.match(token) \
+                or _ANCESTOR_HOST.match(token):
+            continue
+        raise ValueError(f"{token!r} is not a frame-ancestors source: expected 'self', 'none', http: "
+                         "or https:, or a host like https://*.example.com:443")
 
 
 def _networks(value: str | None) -> None:
@@ -250,7 +279,10 @@ class Settings:
         check=_origins)
     frame_ancestors: str = setting(
         "'none'", "CSP frame-ancestors of the UI's pages: which sites may frame the UI ('none': none, "
-                  "against clickjacking; e.g. 'self' https://portal.example.com).", check=_csp_sources)
+                  "against clickjacking; e.g. 'self' https://portal.example.com). Sources separated by "
+                  "spaces: 'self', http: or https:, hosts ([scheme://]host[:port][/path], '*.' or '*' "
+                  "wildcards, port '*'), or 'none' alone; anything else stops the start.",
+        check=_csp_sources)
     live_poll_ms: int = setting(
         0, "If > 0, the live feed also re-checks every subscription this often (milliseconds): a "
            "fallback where LISTEN/NOTIFY cannot reach the backend (e.g. a transaction-mode pooler).",

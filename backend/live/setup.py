@@ -31,7 +31,8 @@ from backend.live.listener import Listener
 from backend.live.metaflow_cards import MetaflowCardPoller
 from backend.live.metaflow_logs import MetaflowLogPoller
 from backend.shutdown import POOL_GRACE_S, close_pool, stop_task
-from contract.pg.connect import resolve_dsns
+from contract.pg import DatabaseError
+from contract.pg.connect import redact_dsn, resolve_dsns
 
 
 async def _poll(hub: Hub, every_s: float) -> None:
@@ -46,8 +47,13 @@ async def _live(app: web.Application) -> AsyncIterator[None]:
     db, pool = app[DB], None
     if live_dsn:
         timeout = settings.query_timeout
-        pool = await aiopg.create_pool(live_dsn, minsize=1, maxsize=4, timeout=timeout,
-                                       options=f"-c statement_timeout={int(timeout * 1000)} {READER_PLAN_OPTIONS}")
+        try:
+            pool = await aiopg.create_pool(live_dsn, minsize=1, maxsize=4, timeout=timeout,
+                                           options=f"-c statement_timeout={int(timeout * 1000)} {READER_PLAN_OPTIONS}")
+        except Exception as exc:  # noqa: BLE001 - any connect failure becomes one clear line, as the reader's
+            first = (str(exc).strip().splitlines() or ["connection failed"])[0]
+            raise DatabaseError(f"cannot connect to Postgres (FLOWSCOPE_LIVE_DSN) at {redact_dsn(live_dsn)}: "
+                                f"{first}") from None
         db = Db(pool, timeout)
     hub = Hub(db, settings, app[BLOBS], app[DAG_CACHE])
     listener = Listener(live_dsn or resolve_dsns(settings).reader, hub)

@@ -15,7 +15,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-PLUGINS_ROOT = Path(__file__).resolve().parents[2] / "plugins"
+from backend.shipped import shipped
+
+PLUGINS_ROOT = shipped("plugins")
 SCHEMA_PATH = PLUGINS_ROOT / "manifest.schema.json"
 
 

@@ -43,7 +43,8 @@ COMMAND_OPTIONS: dict[str, dict[str, bool]] = {
     # --namespace: the client namespace of the run's own process and its tasks (Metaflow's
     # ``run --namespace``; empty = global); the run's tags are not changed.
     "run": {**RUN_OPTIONS, "namespace": True},
-    "resume": {**RUN_OPTIONS, "origin-run-id": True, "clone-only": False, "reentrant": False},
+    # --run-id: the new run's ID (Metaflow's hidden option, which its Runner passes for run_id=).
+    "resume": {**RUN_OPTIONS, "origin-run-id": True, "run-id": True, "clone-only": False, "reentrant": False},
     "spin": {"run-id": True, "artifacts-module": True, "persist": False,
              "no-persist": False, "skip-decorators": False, "no-skip-decorators": False,
              "max-log-size": True, "run-id-file": True, "runner-attribute-file": True},

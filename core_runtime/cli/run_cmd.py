@@ -112,7 +112,8 @@ def open_backends(settings: Any) -> tuple[Any, Any]:
 
 
 def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id: str | None = None,
-              cloner_factory: Any = None, backends: tuple[Any, Any, Any] | None = None) -> int:
+              cloner_factory: Any = None, backends: tuple[Any, Any, Any] | None = None,
+              run_id: str | None = None) -> int:
     from contract.settings import load_settings
     from core_runtime.environments import prepare_environments
     from core_runtime.scheduler.console import Console
@@ -156,7 +157,7 @@ def start_run(cmd: Any, info: FlowInfo, params: dict[str, Any], *, origin_run_id
     run = store.create_run(graph.flow_name, user=username, tags=tags, system_tags=system_tags,
                            parameters={k: _jsonable(v) for k, v in shown.items()},
                            dag=graph_info, file_name=os.path.basename(info.file),
-                           source=info.source, origin_run_id=origin_run_id)
+                           source=info.source, origin_run_id=origin_run_id, run_id=run_id)
     if cloner is not None:
         cloner.attach(run)
     if origin_run_id is None:     # `run`, not `resume`: what a later bare `resume` resumes
@@ -257,6 +258,15 @@ def resume_command(cmd: Any, info: FlowInfo) -> int:
                          f"(steps: {', '.join(info.graph.steps)})")
     max_workers = _max_workers(cmd)  # validate before touching the database
     del max_workers
+    run_id = cmd.option("run-id") or None
+    if run_id is not None:
+        # As Metaflow: integer run IDs are the ones allocated for runs, a given one must not clash.
+        try:
+            int(run_id)
+        except ValueError:
+            pass
+        else:
+            raise UsageError(f"run-id {run_id} cannot be an integer")
     settings = load_settings()
     store, ds = open_backends(settings)
     origin = cmd.option("origin-run-id")
@@ -275,4 +285,4 @@ def resume_command(cmd: Any, info: FlowInfo) -> int:
     for p in info.parameters:
         params.setdefault(p.attr, p.default_value(None, info.flow_cls))
     return start_run(cmd, info, params, origin_run_id=planner.origin_run_id,
-                     cloner_factory=planner.cloner, backends=(settings, store, ds))
+                     cloner_factory=planner.cloner, backends=(settings, store, ds), run_id=run_id)

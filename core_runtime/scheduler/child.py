@@ -6,6 +6,7 @@ parent needs goes into the returned ChildResult.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import sys
@@ -71,8 +72,21 @@ def _exception_fields(exc: BaseException) -> dict[str, Any]:
             and tb_obj.tb_next is not None:
         tb_obj = tb_obj.tb_next
     tb = "".join(traceback.format_exception(type(exc), exc, tb_obj))
-    return {"exception_type": type(exc).__name__, "exception_message": str(exc), "traceback": tb,
+    return {"exception_type": recorded_type(type(exc)), "exception_message": str(exc), "traceback": tb,
             "exception_class": f"{type(exc).__module__}.{type(exc).__name__}"}
+
+
+def recorded_type(cls: type[BaseException]) -> str:
+    """The class name an attempt records: bare (``ValueError``, ``QuotaExceeded``), as the traceback's
+    last line shows it, except for a class of another module that shares a built-in exception's
+    name (a flow file's ``class ValueError(Exception)``): that one keeps its module
+    (``__main__.ValueError``), or every reader, the client's ``task.exception.type`` first, would
+    take it for Python's."""
+    name, module = cls.__name__, cls.__module__
+    shadowed = getattr(builtins, name, None)
+    if module != "builtins" and isinstance(shadowed, type) and issubclass(shadowed, BaseException):
+        return f"{module}.{name}"
+    return name
 
 
 def _element(items: Any, index: int) -> Any:

@@ -117,9 +117,9 @@ def _copied_to(runtime: str, workdir: str, source: str) -> set[str]:
 
 def test_image_installs_the_package_where_its_plugins_and_examples_are():
     """The backend finds plugins/ (manifest schema: /api/openapi.json and /api/-/plugins; the
-    plugin SDK; the built-in plugins) and examples/ beside its package (backend/plugins/manifest.py,
-    backend/demo.py). Installed with a plain `pip install .` the package lands in site-packages and
-    both answers fail with FileNotFoundError; installed editable from WORKDIR it stays beside them."""
+    plugin SDK; the built-in plugins) and examples/ beside its package when installed editable
+    (backend/shipped.py), as the image installs it from WORKDIR; a wheel carries copies inside the
+    package instead (tests/deploy/test_wheel_install.py)."""
     from backend.demo import REPO as demo_root
     from backend.plugins.manifest import PLUGINS_ROOT
 
@@ -129,6 +129,10 @@ def test_image_installs_the_package_where_its_plugins_and_examples_are():
     assert installs and all(" -e . " in f"{line} " for line in installs), installs
     for source in ("plugins/", "examples/", "backend/", "contract/"):
         assert f"{workdir}/{source.rstrip('/')}" in _copied_to(runtime, workdir, source), source
+    # The install reads the same build files as a checkout's (setup.py holds the wheel's copy step).
+    copied = [line.split()[1:] for line in runtime.splitlines() if line.startswith("COPY pyproject.toml ")]
+    assert copied and {"pyproject.toml", "setup.py", "MANIFEST.in"} <= set(copied[0][:-1]), copied
+    assert copied[0][-1] in ("./", f"{workdir}/", workdir)
 
 
 def test_compose_demo_finds_the_examples_the_image_holds(compose):
