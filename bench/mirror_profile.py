@@ -28,7 +28,9 @@ Flowscope's database is cut off):
   and drops each statement and answers as a fresh database would (new ``run_pk``/``task_pk`` for the
   runs and tasks INSERTs return, counts of 0, no rows for reads; the checkpoint saves are dropped).
 * ``--read-only``: only the source statements of the backfill, their rows fetched into Python as the
-  mirror fetches them; no replay, no unpacking of the bulk arrays, nothing sent to Flowscope.
+  mirror fetches them; no replay, no unpacking of the bulk arrays, nothing sent to Flowscope. The
+  datastore roots of the artifact rows returned are probed as the replay's enricher does, so the
+  reads take the copy's arguments (rows under a root known unreadable come as arrays).
 
 The last line printed is the figures as JSON (``result`` returns them).
 """
@@ -149,6 +151,7 @@ class _StatementCpu:
 
         self.cpu: dict[str, float] = collections.defaultdict(float)
         self.n: collections.Counter[str] = collections.Counter()
+        self.rows: collections.Counter[str] = collections.Counter()     # rows returned
         self.calls: dict[str, list[Any]] = {}      # the arguments of one call per bulk INSERT (--explain)
         names = _statement_names()
         real = aiopg.Cursor.execute
@@ -169,6 +172,7 @@ class _StatementCpu:
             finally:
                 me.cpu[label] += (_backend_ns(pid) - ns0) / 1e9
                 me.n[label] += 1
+                me.rows[label] += max(cur.rowcount, 0)
 
         _patch(aiopg.Cursor, "execute", execute)
 
@@ -310,7 +314,14 @@ def result(argv: list[str] | None = None) -> dict[str, Any]:
         _patch(mm, "transaction", dropped.transaction)
         _patch(bf, "transaction", dropped.transaction)
     if mode == "read-only":
-        async def no_apply(self: Any, batch: Any, known: Any, before_commit: Any) -> Any:
+        async def no_apply(self: mm.Mirror, batch: Any, known: Any, before_commit: Any) -> Any:
+            # Only what decides the next reads' arguments: the replay's enricher probes the datastore
+            # roots of the artifact rows it is given (once a minute per root), and the artifacts
+            # read of later batches leaves the unreadable ones' rows to the bulk arrays.
+            roots = {r["location"][len(":root:"):] for r in batch.artifacts
+                     if isinstance(r.get("location"), str) and r["location"].startswith(":root:")}
+            for root in sorted(roots):
+                await self.enricher._readable(root)
             return rp.Applied()
 
         def packed_row_only(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, str | None]:
@@ -405,7 +416,9 @@ def _copy(args: argparse.Namespace, mode: str, home: Path, dst: str, src: str, p
             "source_statements_ms_per_run": round(source_cpu * 1000 / args.runs, 3),
             "flowscope_statements_ms_per_run": round(fs_cpu * 1000 / args.runs, 3),
             "source_statements": {k: n for k, n in stmts.n.items() if k.startswith("source")},
+            "source_rows": {k: n for k, n in stmts.rows.items() if k.startswith("source")},
             "flowscope_statements_sent": {k: n for k, n in stmts.n.items() if k.startswith("fs")},
+            "roots_unreadable": sorted(r for r, (ok, _at) in mirror.enricher._roots.items() if not ok),
             "flowscope_statements_dropped": dict(dropped.dropped) if dropped is not None else {},
             "flowscope_runs": _flowscope_runs(dst), "replay_s": round(phases.get(
                 "replay in Python (with datastore reads)", 0.0), 2),

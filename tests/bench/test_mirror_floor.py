@@ -89,3 +89,5 @@ def test_read_only_reads_what_the_copy_reads_and_nothing_else(modes: dict[str, d
     assert not [k for k in ro["flowscope_statements_dropped"] if "RUNS" in k or "TASKS" in k or "bulk" in k]
     assert ro["source_statements"] == full["source_statements"]
     assert ro["source_statements"]["source.metadata_batch"] == 3
+    # The reads took the copy's arguments: the generated source's datastore root, probed, is unreadable.
+    assert ro["roots_unreadable"] == full["roots_unreadable"] != []
