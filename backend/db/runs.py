@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
@@ -46,12 +47,8 @@ async def fill_run_json(db: Db, live: dict[str, Any], rows: list[tuple[Any, ...]
                                   by_key_sql=RUN_JSON_BY_PK, built_version=_built_version)
 
 
-def _page_version(row: tuple[Any, ...]) -> Any:
-    return row[4]
-
-
-def _built_version(row: tuple[Any, ...]) -> Any:
-    return row[1]
+_page_version = itemgetter(4)    # a RUN_KEY_COLUMNS row's change_seq
+_built_version = itemgetter(1)   # a RUN_JSON_BY_PK row's
 
 
 # What a run's sub-resources (its DAG, steps and tasks) read of the run: its key, the source that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, status_expr, status_filter
@@ -103,9 +104,9 @@ TASK_JSON_BY_PK = (f"SELECT t.task_pk, t.change_seq, v.attempts_seq, "
                    "WHERE t.task_pk = ANY(%(keys)s)")
 
 
-def _task_version(row: tuple[Any, ...]) -> tuple[int, int | None]:
-    # the page's rows and TASK_JSON_BY_PK's both start (task_pk, change_seq, attempts_seq, running)
-    return row[1], row[2]
+# A task's version, (change_seq, attempts_seq): the page's rows and TASK_JSON_BY_PK's both start
+# (task_pk, change_seq, attempts_seq, running).
+_task_version = itemgetter(1, 2)
 
 
 async def _page_json(db: Db, live: dict[str, Any], rows: list[tuple[Any, ...]],

@@ -34,15 +34,13 @@ async def fill_json_tuples(db: Db, live: dict[str, Any], rows: Sequence[tuple[An
     A row built there may be newer than the page's statement saw: the newest is what the page answers.
     """
     built_version = built_version or version
-    out: list[str | None] = []
-    missing: list[int] = []
-    for i, row in enumerate(rows):
-        text = row[json_at] if json_at is not None else None
-        if text is None and not row[running_at]:
-            text = versions.get(row[0], version(row))
-        if text is None:
-            missing.append(i)
-        out.append(text)
+    out: list[str | None] = [row[json_at] for row in rows] if json_at is not None else [None] * len(rows)
+    # the rows to look up: no JSON from the statement and not running (those depend on the clock)
+    wanted = [i for i, row in enumerate(rows) if out[i] is None and not row[running_at]]
+    held = versions.get_many([rows[i][0] for i in wanted], [version(rows[i]) for i in wanted])
+    for i, text in zip(wanted, held):
+        out[i] = text
+    missing = [i for i, text in enumerate(out) if text is None]
     if not missing:
         return out
     built = {b[0]: b for b in await db.tuples(by_key_sql, {**live, "keys": [rows[i][0] for i in missing]},
