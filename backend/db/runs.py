@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
 from backend.db.query import Db, Row
@@ -258,7 +258,7 @@ async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Or
     if None in texts:
         kept = [(r, t) for r, t in zip(rows, texts) if t is not None]
         return [r for r, _ in kept], [t for _, t in kept], more
-    return rows, texts, more  # type: ignore[return-value]
+    return rows, cast("list[str]", texts), more   # no None in it
 
 
 # Groups: distinct flows come from the flows table; distinct users by a loose index scan of
@@ -282,8 +282,9 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
                           ) -> tuple[list[tuple[str, list[tuple[Any, ...]], list[str], bool]], str | None]:
     """Up to ``limit`` groups after ``group_after`` (by name), each with its first runs.
 
-    Returns [(key, the runs' rows as read (for sort_key), their JSON, more_in_group)], and the last group key examined when more groups may
-    follow (groups without matching runs are skipped but still advance the cursor).
+    Returns [(key, the runs' rows as read (for sort_key), their JSON, more_in_group)], and the last
+    group key examined when more groups may follow (groups without matching runs are skipped but
+    still advance the cursor).
     """
     params: dict[str, Any] = dict(live)
     where = filters.where(params)
