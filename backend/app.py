@@ -227,23 +227,27 @@ async def _close_metaflow_reader(app: web.Application) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings if settings is not None else load_settings()
     from backend.auth import auth_middleware, forwarded_by_trusted_proxy
-    from backend.same_origin import SameOrigin, host_middleware
+    from backend.same_origin import SameOrigin, host_check
     from backend.security_headers import add_headers
 
     routes = all_routes()
     same_origin = SameOrigin.build(settings.allowed_hosts, [settings.host], settings.allowed_origins,
                                    forwarded_by_trusted_proxy(settings))
     # Order matters: errors wrap everything; a foreign Host is refused before anything else (not
-    # even a login page for a DNS-rebinding name); authentication runs before the response cache,
-    # so a cached answer only ever goes to a request that passed it.
-    app = web.Application(middlewares=[error_middleware, host_middleware(same_origin), auth_middleware(settings),
-                                       response_cache_middleware(cacheable_paths(routes))],
+    # even a login page for a DNS-rebinding name: the Host check runs first in the authentication
+    # middleware); authentication runs before the response cache, so a cached answer only ever
+    # goes to a request that passed it.
+    app = web.Application(middlewares=[error_middleware, auth_middleware(settings, first=host_check(same_origin))],
                           client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[SAME_ORIGIN] = same_origin
     app.on_response_prepare.append(add_headers)
     app[STARTED_AT] = time.time()
     install_caches(app, settings)
+    if app[RESPONSE_CACHE].enabled:
+        # Innermost. Not installed when the cache is off (FLOWSCOPE_RESPONSE_CACHE_MB=0: its size
+        # never changes while the app runs): every request would pass through it for nothing.
+        app.middlewares.append(response_cache_middleware(cacheable_paths(routes)))
     install_sources(app)
     app.on_cleanup.append(_close_metaflow_reader)
     app.cleanup_ctx.extend([_database, _datastore, _artifact_worker])

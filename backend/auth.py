@@ -96,8 +96,13 @@ def _is_https(request: web.Request, proxies: list[Network]) -> bool:
         request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
-def auth_middleware(settings: Settings) -> Middleware:
-    """The middleware for these settings (a no-op when neither way in is configured)."""
+def auth_middleware(settings: Settings,
+                    first: Callable[[web.Request], web.StreamResponse | None] | None = None) -> Middleware:
+    """The middleware for these settings (a no-op when neither way in is configured).
+
+    ``first``: a check that runs before anything else and refuses a request by returning its answer
+    (the app's Host check, backend/same_origin.py): one middleware layer, not two, on every request.
+    """
     token = settings.auth_token or ""
     header = settings.trusted_user_header or ""
     proxies = parse_networks(settings.trusted_proxies)
@@ -105,6 +110,8 @@ def auth_middleware(settings: Settings) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if first is not None and (refused := first(request)) is not None:
+            return refused
         # Postgres text and file paths cannot hold NUL: refuse it here rather than as a 500 deep
         # inside a query or open() (no route has a name with NUL in it).
         if "\x00" in request.path:

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from backend.errors import error_response
 from contract.settings import parse_origins
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WILDCARD_LISTEN = frozenset({"", "0.0.0.0", "::", "*"})
 
 
@@ -112,11 +110,10 @@ def misdirected(request: web.Request, policy: SameOrigin) -> web.Response:
                                "FLOWSCOPE_ALLOWED_HOSTS if it is one of its names (docs/security.md)")
 
 
-def host_middleware(policy: SameOrigin) -> Middleware:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not policy.host_allowed(request):
-            return misdirected(request, policy)
-        return await handler(request)
+def host_check(policy: SameOrigin) -> Callable[[web.Request], web.Response | None]:
+    """The Host check as a function (None: allowed), for a middleware that runs it first (the app's
+    authentication middleware: one layer fewer per request than a middleware of its own)."""
+    def check(request: web.Request) -> web.Response | None:
+        return None if policy.host_allowed(request) else misdirected(request, policy)
+    return check
 
-    return middleware

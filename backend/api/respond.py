@@ -57,16 +57,24 @@ class Encoded:
 BUILT = web.RequestKey("flowscope_built", Encoded)
 
 
-def _respond(request: web.Request, body: bytes, immutable: bool) -> web.Response:
-    etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"' if immutable else None
-    encoded = Encoded(body, etag)
+ETAG_LENGTH = 22   # etag_of's: 20 hex digits in quotes
+
+
+def etag_of(body: bytes) -> str:
+    """The ETag of an immutable answer's body (``ETAG_LENGTH`` characters)."""
+    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+
+
+def _respond(request: web.Request, body: bytes, immutable: bool, etag: str | None = None) -> web.Response:
+    encoded = Encoded(body, (etag or etag_of(body)) if immutable else None)
     request[BUILT] = encoded
     return encoded.response(request)
 
 
-def encoded(request: web.Request, body: bytes, *, immutable: bool = False) -> web.Response:
-    """An answer already encoded (as ``one`` or ``page`` would have), e.g. held by version."""
-    return _respond(request, body, immutable)
+def encoded(request: web.Request, body: bytes, *, immutable: bool = False, etag: str | None = None) -> web.Response:
+    """An answer already encoded (as ``one`` or ``page`` would have), e.g. held by version;
+    ``etag``: an immutable body's etag_of, when the caller holds it too (not hashed again)."""
+    return _respond(request, body, immutable, etag)
 
 
 def one(request: web.Request, data: Any, *, immutable: bool = False, **extra: Any) -> web.Response:

@@ -15,7 +15,7 @@ from backend.db import runs as runs_db
 from backend.errors import bad_request, not_found
 from backend.keys import DB
 from backend.params import decode_cursor, encode_cursor, get_choice, get_int, get_limit
-from backend.resources.runs import parse_filters, run_shape
+from backend.resources.runs import parse_filters
 from backend.routes import PAGE, Param, Route
 
 
@@ -44,10 +44,11 @@ async def list_runs(request: web.Request) -> web.Response:
         return await _list_groups(request, filters, order, group_by)
     limit = get_limit(q)
     cursor = decode_cursor(q, order.cursor_kind, 2)
-    rows, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit,
-                                         versions=versions_of(request.app, RUN_VERSIONS))
+    rows, texts, more = await runs_db.list_runs(request.app[DB], live(request), filters, order, cursor, limit,
+                                                versions=versions_of(request.app, RUN_VERSIONS))
     nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
-    return respond.page(request, [run_shape(r) for r in rows], nxt)
+    # Each run's JSON as Postgres built it (backend/db/run_json.py), passed through.
+    return respond.page(request, [orjson.Fragment(t) for t in texts], nxt)
 
 
 async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order: runs_db.Order,
@@ -61,9 +62,9 @@ async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order:
                                                  cursor[0] if cursor else "", limit, group_limit,
                                                  versions=versions_of(request.app, RUN_VERSIONS))
     data = []
-    for key, rows, more in groups:
-        nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more else None
-        data.append({"group": key, "group_by": group_by, "runs": [run_shape(r) for r in rows],
+    for key, rows, texts, more in groups:
+        nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
+        data.append({"group": key, "group_by": group_by, "runs": [orjson.Fragment(t) for t in texts],
                      "next": nxt})
     return respond.page(request, data, encode_cursor(f"groups:{group_by}", [last]) if last else None)
 

@@ -80,17 +80,23 @@ async def answer_steps(request: web.Request, kind: str, run: Row, rows: dict[str
     versions = versions_of(request.app, RUN_VERSIONS) if rows is not None else None
     version = held_version(run, dag, rows) if versions is not None and rows is not None else None
     key = (kind, run["run_pk"])
+    # A held DAG (immutable: held only for a settled run) is its ETag followed by the body, so its
+    # SHA-1 is not taken again per request (2.5 % of a DAG answer's samples at 32 clients).
     if version is not None:
         assert versions is not None
         held = versions.get(key, version)
         if held is not None:
+            if immutable:
+                n = respond.ETAG_LENGTH
+                return respond.encoded(request, held[n:].encode(), immutable=True, etag=held[:n])
             return respond.encoded(request, held.encode(), immutable=immutable)
     steps = await all_steps(db, dag, run, rows)
     body = respond.encode({"data": dag_shape(dag, steps)} if kind == "dag" else {"data": steps, "next": None})
+    etag = respond.etag_of(body) if immutable else None
     if version is not None:
         assert versions is not None
-        versions.put(key, version, body.decode())
-    return respond.encoded(request, body, immutable=immutable)
+        versions.put(key, version, (etag or "") + body.decode())
+    return respond.encoded(request, body, immutable=immutable, etag=etag)
 
 
 async def get_dag(request: web.Request) -> web.Response:

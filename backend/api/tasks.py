@@ -62,9 +62,9 @@ async def list_tasks(request: web.Request) -> web.Response:
         rows, more = await tasks_db.list_task_page(
             request.app[DB], live(request), run["run_pk"], steps, statuses, after, limit,
             versions=versions, run_live=not finished)
-    nxt = encode_cursor("tasks", [rows[-1]["task_pk"]]) if more and rows else None
+    nxt = encode_cursor("tasks", [rows[-1][0]]) if more and rows else None
     # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
-    return respond.page(request, [orjson.Fragment(r["task_json"]) for r in rows], nxt, immutable=finished)
+    return respond.page(request, [orjson.Fragment(text) for _, text in rows], nxt, immutable=finished)
 
 
 async def get_task(request: web.Request) -> web.Response:

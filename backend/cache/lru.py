@@ -41,6 +41,24 @@ class LruCache(Generic[V]):
         self.hits += 1
         return item[0]
 
+    def get_many(self, keys: list[Hashable]) -> list[V | None]:
+        """get() of each key, in one call (counted the same)."""
+        items = self._items
+        found = items.get
+        to_end = items.move_to_end
+        out: list[V | None] = []
+        for key in keys:
+            item = found(key)
+            if item is None:
+                out.append(None)
+            else:
+                to_end(key)
+                out.append(item[0])
+        hits = len(out) - out.count(None)
+        self.hits += hits
+        self.misses += len(out) - hits
+        return out
+
     def put(self, key: Hashable, value: V, size: int | None = None) -> None:
         """Keep ``value``; ``size`` (bytes) when the caller knows it better than ``size_of``
         (e.g. a memo whose key is the big part)."""

@@ -2,7 +2,8 @@
 ``task_versions`` at /api/-/status); with the response cache off, ``run_versions`` also holds a
 run's own answer (RunDetail) under ``("detail", run_pk)`` (backend/db/runs.py get_run_detail) and a
 settled run's /dag and /steps answers under ``("dag", run_pk)`` and ``("steps", run_pk)``
-(backend/api/steps.py held_version: the run's and its steps rows' versions).
+(backend/api/steps.py held_version: the run's and its steps rows' versions; a DAG's text is its
+ETag followed by the body).
 
 Building the JSON is most of what such a page costs Postgres: on 1M runs the home page's statement
 takes 0.63 ms of Postgres CPU with the runs' JSON and 0.08 ms without it (51 rows;
@@ -55,6 +56,17 @@ class JsonVersions:
             return item[1]
         self.misses += 1
         return None
+
+    def get_many(self, keys: list[Hashable], versions: list[Hashable]) -> list[str | None]:
+        """get() of each (key, version) pair, in one call: a page's rows (two calls per row were
+        ~3 % of the home page's samples at 32 clients)."""
+        out: list[str | None] = []
+        for item, version in zip(self.items.get_many(keys), versions):
+            out.append(item[1] if item is not None and item[0] == version else None)
+        hits = len(out) - out.count(None)
+        self.hits += hits
+        self.misses += len(out) - hits
+        return out
 
     def put(self, key: Hashable, version: Hashable, text: str) -> None:
         self.items.put(key, (version, text))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, cast
 
 from backend.db.liveness import reason_expr, stale_expr, status_expr, status_filter
 from backend.db.query import Db, Row
 from backend.db.run_json import RUN_JSON, run_json
 from backend.db.tag_stats import driving_tag, tag_frequencies
-from backend.db.versioned import fill_json
+from backend.db.versioned import fill_json_tuples
 
 if TYPE_CHECKING:
     from backend.cache.versions import JsonVersions
@@ -34,10 +35,20 @@ RUN_JSON_BY_PK = (f"SELECT r.run_pk, r.change_seq, r.status = 'running' AS runni
                   "FROM runs r WHERE r.run_pk = ANY(%(keys)s)")
 
 
-async def fill_run_json(db: Db, live: dict[str, Any], rows: list[Row], versions: JsonVersions) -> list[Row]:
-    """The rows of a RUN_KEY_COLUMNS page with their ``run_json`` (a run's version: its change_seq)."""
-    return await fill_json(db, live, rows, versions, key="run_pk", column="run_json",
-                           version=lambda r: r["change_seq"], by_key_sql=RUN_JSON_BY_PK)
+# A run list page's rows are read as plain tuples (Db.tuples) and split by position: the key and
+# the cursor's sort columns first (PAGE_SORT_AT), in both column lists; the JSON last.
+PAGE_SORT_AT = {"created": 1, "finished": 2, "duration": 3}
+
+
+async def fill_run_json(db: Db, live: dict[str, Any], rows: list[tuple[Any, ...]],
+                        versions: JsonVersions) -> list[str | None]:
+    """The JSON of each row of a RUN_KEY_COLUMNS page (None: gone); a run's version: its change_seq."""
+    return await fill_json_tuples(db, live, rows, versions, json_at=6, running_at=5, version=_page_version,
+                                  by_key_sql=RUN_JSON_BY_PK, built_version=_built_version)
+
+
+_page_version = itemgetter(4)    # a RUN_KEY_COLUMNS row's change_seq
+_built_version = itemgetter(1)   # a RUN_JSON_BY_PK row's
 
 
 # What a run's sub-resources (its DAG, steps and tasks) read of the run: its key, the source that
@@ -54,11 +65,6 @@ def run_ref_columns(prefix: str = "") -> str:
     """RUN_REF's columns, each named ``prefix`` + its name (a prefix keeps them apart from a joined
     row's own ``change_seq``, ``status``...)."""
     return ", ".join(f"{expr} AS {prefix}{name}" for name, expr in RUN_REF)
-
-
-def run_ref_of(row: Row, prefix: str = "") -> Row:
-    """The RUN_REF part of a row selected with ``run_ref_columns(prefix)``, under its own names."""
-    return {name: row[prefix + name] for name in RUN_REF_NAMES}
 
 
 RUN_REF_BY_ID = f"SELECT {run_ref_columns()} FROM runs r WHERE r.flow_id = %(flow)s AND r.run_id = %(run)s"
@@ -192,9 +198,9 @@ def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any],
     return where, order_by
 
 
-def sort_key(order: Order, row: Row) -> list[Any]:
-    field_name = {"created": "created_at", "finished": "finished_at", "duration": "duration_ms"}[order.name]
-    return [row[field_name], row["run_pk"]]
+def sort_key(order: Order, row: Sequence[Any]) -> list[Any]:
+    """The cursor after ``row``, a page's row as read (its key, then RUN_LIST_COLUMNS' sort columns)."""
+    return [row[PAGE_SORT_AT[order.name]], row[0]]
 
 
 def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | None, limit: int,
@@ -228,25 +234,31 @@ def list_runs_sql(filters: RunFilters, order: Order, cursor: Sequence[Any] | Non
 
 async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                     cursor: Sequence[Any] | None, limit: int,
-                    columns: str = RUN_LIST_COLUMNS, versions: JsonVersions | None = None) -> tuple[list[Row], bool]:
-    """One page of runs and whether more follow (fetches limit + 1 rows; never counts).
+                    versions: JsonVersions | None = None) -> tuple[list[tuple[Any, ...]], list[str], bool]:
+    """One page of runs: its rows as read (for sort_key), each run's JSON in the same order, and
+    whether more follow (fetches limit + 1 rows; never counts).
 
     ``versions``: run JSON held by row version; the statement then selects keys (RUN_KEY_COLUMNS).
+    The rows are plain tuples split by position, not a dict per row (``Db.all``'s dict per row was
+    7.5 % of the home page's samples at 32 clients; docs/benchmarks.md, "Issue #19").
     """
     params: dict[str, Any] = dict(live)
     freqs = await tag_frequencies(db) if filters.tags and order.name == "created" else None
-    if versions is not None:
-        columns = RUN_KEY_COLUMNS
+    columns = RUN_LIST_COLUMNS if versions is None else RUN_KEY_COLUMNS
     sql = list_runs_sql(filters, order, cursor, limit, params, columns, freqs)
     # Without a filter the plan is one index read in the order's direction whatever the values (the
     # cursor, the limit): planned once (generic). A filter's values can change the plan (a user or
     # tag on 3 runs or on 400,000): planned for its own.
-    rows = await db.all(sql, params, generic=filters == RunFilters())
+    rows = await db.tuples(sql, params, generic=filters == RunFilters())
     more = len(rows) > limit
     rows = rows[:limit]
-    if versions is not None:
-        rows = await fill_run_json(db, live, rows, versions)
-    return rows, more
+    if versions is None:
+        return rows, [r[4] for r in rows], more
+    texts = await fill_run_json(db, live, rows, versions)
+    if None in texts:
+        kept = [(r, t) for r, t in zip(rows, texts) if t is not None]
+        return [r for r, _ in kept], [t for _, t in kept], more
+    return rows, cast("list[str]", texts), more   # no None in it
 
 
 # Groups: distinct flows come from the flows table; distinct users by a loose index scan of
@@ -266,11 +278,13 @@ GROUP_COLUMN = {"flow": "r.flow_id", "user": "r.user_name"}
 
 async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, order: Order,
                           group_by: str, group_after: str, limit: int, group_limit: int,
-                          versions: JsonVersions | None = None) -> tuple[list[tuple[str, list[Row], bool]], str | None]:
+                          versions: JsonVersions | None = None
+                          ) -> tuple[list[tuple[str, list[tuple[Any, ...]], list[str], bool]], str | None]:
     """Up to ``limit`` groups after ``group_after`` (by name), each with its first runs.
 
-    Returns [(key, runs, more_in_group)], and the last group key examined when more groups may
-    follow (groups without matching runs are skipped but still advance the cursor).
+    Returns [(key, the runs' rows as read (for sort_key), their JSON, more_in_group)], and the last
+    group key examined when more groups may follow (groups without matching runs are skipped but
+    still advance the cursor).
     """
     params: dict[str, Any] = dict(live)
     where = filters.where(params)
@@ -288,20 +302,30 @@ async def list_run_groups(db: Db, live: dict[str, Any], filters: RunFilters, ord
     ORDER BY g.key, {outer_order}
     """
     keys: list[str] = []
-    by_key: dict[str, list[Row]] = {}
+    by_key: dict[str, list[tuple[Any, ...]]] = {}
     # Unfiltered, each group is an index read of its key's newest runs whatever the values: planned
     # once (generic; planning was half the statement's Postgres time). Filters: planned each time.
-    for row in await db.all(sql, params, generic=not where):
-        key = row.pop("group_key")
+    # Each row is the group's key, then a page's row (RUN_LIST_COLUMNS or RUN_KEY_COLUMNS), split by position.
+    for row in await db.tuples(sql, params, generic=not where):
+        key = row[0]
         if not keys or keys[-1] != key:
             keys.append(key)
-        if row["run_pk"] is not None:
-            by_key.setdefault(key, []).append(row)
-    groups = [(k, by_key[k][:group_limit], len(by_key[k]) > group_limit) for k in keys if k in by_key]
-    if versions is not None:
-        shown = await fill_run_json(db, live, [r for _, rows, _ in groups for r in rows], versions)
-        kept = {id(r) for r in shown}
-        groups = [(k, [r for r in rows if id(r) in kept], more) for k, rows, more in groups]
+        if row[1] is not None:
+            by_key.setdefault(key, []).append(row[1:])
+    picked = [(k, by_key[k][:group_limit], len(by_key[k]) > group_limit) for k in keys if k in by_key]
+    shown = [r for _, rows, _ in picked for r in rows]
+    texts = [r[4] for r in shown] if versions is None else await fill_run_json(db, live, shown, versions)
+    groups: list[tuple[str, list[tuple[Any, ...]], list[str], bool]] = []
+    i = 0
+    for k, rows, more in picked:
+        kept_rows, kept_texts = [], []
+        for r in rows:
+            t = texts[i]
+            i += 1
+            if t is not None:
+                kept_rows.append(r)
+                kept_texts.append(t)
+        groups.append((k, kept_rows, kept_texts, more))
     last = keys[-1] if len(keys) == limit else None
     return groups, last
 
@@ -329,20 +353,24 @@ async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
     """The run's RunDetail JSON (with the file name, not the source text) and whether the run is
     stored as running: from ``versions`` when the run's current version is held (one small
     statement), else built by Postgres and kept unless running. None: no such run."""
-    head = await db.one(RUN_DETAIL_HEAD, {"flow": flow, "run": run}, generic=True)
-    if head is None:
+    # Plain tuples, split by position: RUN_DETAIL_HEAD (run_pk, change_seq, running), RUN_DETAIL_BY_PK
+    # (change_seq, running, detail_json).
+    head = await db.tuples(RUN_DETAIL_HEAD, {"flow": flow, "run": run}, generic=True)
+    if not head:
         return None
-    key = ("detail", head["run_pk"])
-    if not head["running"]:
-        held = versions.get(key, head["change_seq"])
+    run_pk, seq, running = head[0]
+    key = ("detail", run_pk)
+    if not running:
+        held = versions.get(key, seq)
         if held is not None:
             return held, False
-    row = await db.one(RUN_DETAIL_BY_PK, {**live, "run_pk": head["run_pk"]}, generic=True)
-    if row is None:
+    rows = await db.tuples(RUN_DETAIL_BY_PK, {**live, "run_pk": run_pk}, generic=True)
+    if not rows:
         return None
-    if not row["running"]:
-        versions.put(key, row["change_seq"], row["detail_json"])
-    return row["detail_json"], bool(row["running"])
+    seq, running, detail = rows[0]
+    if not running:
+        versions.put(key, seq, detail)
+    return detail, bool(running)
 
 
 async def runs_changed(db: Db, live: dict[str, Any], since: int, limit: int,

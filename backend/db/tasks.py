@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from backend.db.liveness import reason_expr, status_expr, status_filter
 from backend.db.query import Db, Row
-from backend.db.runs import run_ref_columns, run_ref_of
+from backend.db.runs import RUN_REF_NAMES, run_ref_columns
 from backend.db.task_json import TASK_JSON
-from backend.db.versioned import fill_json
+from backend.db.versioned import fill_json_tuples
 
 if TYPE_CHECKING:
     from backend.cache.versions import JsonVersions
@@ -103,15 +104,26 @@ TASK_JSON_BY_PK = (f"SELECT t.task_pk, t.change_seq, v.attempts_seq, "
                    "WHERE t.task_pk = ANY(%(keys)s)")
 
 
-def _task_version(row: Row) -> tuple[int, int | None]:
-    return row["change_seq"], row["attempts_seq"]
+# A task's version, (change_seq, attempts_seq): the page's rows and TASK_JSON_BY_PK's both start
+# (task_pk, change_seq, attempts_seq, running).
+_task_version = itemgetter(1, 2)
+
+
+async def _page_json(db: Db, live: dict[str, Any], rows: list[tuple[Any, ...]],
+                     versions: JsonVersions) -> list[tuple[int, str]]:
+    """(task_pk, its JSON) for each row of a TASK_KEY_COLUMNS page (plus the running tasks' JSON when
+    the statement built it); a task gone between the two statements is left out."""
+    texts = await fill_json_tuples(db, live, rows, versions, json_at=4 if rows and len(rows[0]) > 4 else None,
+                                   running_at=3, version=_task_version, by_key_sql=TASK_JSON_BY_PK)
+    return [(r[0], t) for r, t in zip(rows, texts) if t is not None]
 
 
 async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Sequence[str],
                          statuses: Sequence[str], after_pk: int | None, limit: int,
-                         versions: JsonVersions | None = None, run_live: bool = False) -> tuple[list[Row], bool]:
-    """A page of tasks as the answer's JSON (``task_json``, with the attempts) and ``task_pk`` for
-    the cursor, in one statement; whether more follow.
+                         versions: JsonVersions | None = None,
+                         run_live: bool = False) -> tuple[list[tuple[int, str]], bool]:
+    """A page of tasks as (``task_pk`` for the cursor, the answer's JSON with the attempts), in one
+    statement; whether more follow.
 
     One round trip (a task page was three with the run lookup and the attempts), and Python neither
     decodes nor re-encodes a row: Postgres builds each task's JSON (backend/db/task_json.py) for the
@@ -121,14 +133,15 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     ``run_live``: the run is stored as running (live, or its heartbeat lost), so its tasks may be
     too: the statement then also builds the running tasks' JSON (one round trip, not two; planning
     the JSON expression costs ~0.1 ms more, which a finished run's page need not pay).
+    Rows are read as plain tuples and split by position (Db.tuples), not a dict per row.
     """
     params: dict[str, Any] = {**live, "run_pk": run_pk, "after": after_pk or 0, "limit": limit + 1}
     where = _task_page_where("t.run_pk = %(run_pk)s", params, steps, statuses)
     if versions is None:
         sql = (f"SELECT t.task_pk, {TASK_JSON} AS task_json FROM tasks t JOIN runs r ON r.run_pk = t.run_pk "
                f"WHERE {where} ORDER BY t.task_pk LIMIT %(limit)s")
-        rows = await db.all(sql, params)
-        return rows[:limit], len(rows) > limit
+        pairs: list[tuple[int, str]] = await db.tuples(sql, params)
+        return pairs[:limit], len(pairs) > limit
     # The page's rows first (the index scan stops at the LIMIT), then their versions.
     columns = TASK_KEY_COLUMNS
     if run_live:
@@ -136,22 +149,21 @@ async def list_task_page(db: Db, live: dict[str, Any], run_pk: int, steps: Seque
     sql = (f"SELECT {columns} FROM (SELECT t.* FROM tasks t WHERE {where} "
            f"ORDER BY t.task_pk LIMIT %(limit)s) t JOIN runs r ON r.run_pk = t.run_pk {_TASK_VERSION} "
            "ORDER BY t.task_pk")
-    rows = await db.all(sql, params)
+    rows = await db.tuples(sql, params)
     more = len(rows) > limit
-    page = await fill_json(db, live, rows[:limit], versions, key="task_pk", column="task_json",
-                           version=_task_version, by_key_sql=TASK_JSON_BY_PK)
-    return page, more
+    return await _page_json(db, live, rows[:limit], versions), more
 
 
 async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, steps: Sequence[str],
                             statuses: Sequence[str], after_pk: int | None, limit: int, versions: JsonVersions,
-                            run_live: bool = False) -> tuple[Row, list[Row], bool] | None:
+                            run_live: bool = False) -> tuple[Row, list[tuple[int, str]], bool] | None:
     """The run (RUN_REF's columns) and a page of its tasks as list_task_page gives it, in one statement
     (a run page's task list was two round trips: the run's lookup, then the page); None: no such run.
 
     ``run_live`` is only a guess here (the run is read by the same statement): it decides whether the
     statement builds the running tasks' JSON. A wrong guess costs time, never an answer: without it
-    the running tasks' JSON is built by fill_json's second statement, as for any row not held.
+    the running tasks' JSON is built by fill_json_tuples' second statement, as for any row not held.
+    Read as plain tuples and split by position: RUN_REF's columns, then the page's (TASK_KEY_COLUMNS).
     """
     params: dict[str, Any] = {**live, "flow": flow, "run": run, "after": after_pk or 0, "limit": limit + 1}
     where = _task_page_where("t.run_pk = r.run_pk", params, steps, statuses)
@@ -166,15 +178,14 @@ async def run_and_task_page(db: Db, live: dict[str, Any], flow: str, run: str, s
     # Unfiltered, the plan is the run by its key, then its tasks by (run_pk, task_pk) from the run's
     # row, whatever the values: planned once (generic). A step or status filter may pick another
     # index for some values, so it is planned for its own.
-    rows = await db.all(sql, params, generic=not steps and not statuses)
+    rows = await db.tuples(sql, params, generic=not steps and not statuses)
     if not rows:
         return None
-    ref = run_ref_of(rows[0], "r_")
-    tasks = [r for r in rows if r["task_pk"] is not None]
+    n = len(RUN_REF_NAMES)
+    ref = dict(zip(RUN_REF_NAMES, rows[0][:n]))
+    tasks = [r[n:] for r in rows if r[n] is not None]
     more = len(tasks) > limit
-    page = await fill_json(db, live, tasks[:limit], versions, key="task_pk", column="task_json",
-                           version=_task_version, by_key_sql=TASK_JSON_BY_PK)
-    return ref, page, more
+    return ref, await _page_json(db, live, tasks[:limit], versions), more
 
 
 async def attempts_of(db: Db, live: dict[str, Any], task_pks: Sequence[int]) -> dict[int, list[Row]]:

@@ -154,6 +154,10 @@ class _CapturingDb:
         self.calls.append((sql, params))
         return []
 
+    async def tuples(self, sql: str, params: dict[str, Any], *, generic: bool = False) -> list[tuple[Any, ...]]:
+        self.calls.append((sql, params))
+        return []
+
 
 @pytest.mark.parametrize("order", ["created", "finished", "duration"])
 @pytest.mark.parametrize("descending", [True, False])

@@ -73,9 +73,8 @@ def test_tag_pages_read_run_tags_in_order(db: Any, pg_reader_dsn: str) -> None:
                     assert ("run_tags rt" in sql) is (driver is not None) and params.get("f_tag0") == driver
                     with conn.cursor() as cur:
                         cur.execute(sql, params)
-                        names = [d[0] for d in cur.description]
-                        rows = [dict(zip(names, r)) for r in cur.fetchall()]
-                    seen += [r["run_pk"] for r in rows[:4]]
+                        rows = cur.fetchall()   # tuples, as Db.tuples reads a page
+                    seen += [r[0] for r in rows[:4]]
                     if len(rows) <= 4:
                         break
                     cursor = runs_db.sort_key(order, rows[3])
