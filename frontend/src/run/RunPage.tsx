@@ -1,5 +1,5 @@
 // Run page: header, then Timeline | DAG | Search tabs; the tab and every filter are in the URL.
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { Link, useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
@@ -7,6 +7,7 @@ import { patchRun, useRun } from "../api/runs";
 import { patchTask, runPath } from "../api/runDetail";
 import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatLocation, formatPath, type RunTab } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { ErrorBox, Loading } from "../ui/states";
@@ -53,6 +54,10 @@ export function RunPage() {
       void client.invalidateQueries({ queryKey: ["dag", flow, runId] });
     }, 1000);
   });
+
+  // A run whose writer dies turns "heartbeat lost" with no event: re-ask it once it falls silent.
+  const shown = useMemo(() => (run.data ? [run.data] : undefined), [run.data]);
+  useHeartbeatRecheck(shown, run.dataUpdatedAt, run.refetch);
 
   if (run.isPending) return <Loading label="Loading run" />;
   if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} back={{ to: formatPath({ flow }), label: `Back to ${flow}'s runs` }} />;

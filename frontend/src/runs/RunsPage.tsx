@@ -6,6 +6,7 @@ import { apiUrl } from "../api/client";
 import { maxSeq, patchRun, prependRuns, runListQuery, useRunList } from "../api/runs";
 import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatPath, type RunListFilters, type RunSortKey } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { Empty, ErrorBox, Loading } from "../ui/states";
@@ -59,6 +60,9 @@ export function RunsPage() {
   const onTag = useCallback((t: string) => {
     if (!filters.tags.includes(t)) set({ tags: [...filters.tags, t] });
   }, [filters.tags, set]);
+
+  // A run killed while shown turns failed with no event: re-ask the list when one falls silent.
+  useHeartbeatRecheck(runs, list.dataUpdatedAt, list.refetch);
 
   const loadMore = useCallback(() => void list.fetchNextPage(), [list]);
 

@@ -1,12 +1,13 @@
 // Task view: the run's task list on the left; on the right the task (attempt selector, info,
 // traceback) and its logs, artifacts, metadata and cards. Attempt, panel, stream and line are in the URL.
-import { useCallback, useRef } from "react";
+import { useCallback, useMemo, useRef } from "react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchTask, useDag } from "../api/runDetail";
 import { taskPath, useTask, type TaskRef } from "../api/task";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatLocation, formatPath, type TaskPanel } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { ErrorBox, Loading } from "../ui/states";
@@ -26,6 +27,10 @@ export function TaskPage() {
   const dag = useDag(flow, run);
   const stepInfo = dag.data?.steps.find((s) => s.step_name === step);
   useLiveResource("tasks", task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data));
+
+  // A task whose process dies turns "heartbeat lost" with no event: re-ask it once it falls silent.
+  const shown = useMemo(() => (task.data ? [task.data] : undefined), [task.data]);
+  useHeartbeatRecheck(shown, task.dataUpdatedAt, task.refetch);
 
   const k = view.task;
   const setTask = useCallback((patch: Partial<typeof k>, replace = true) =>
