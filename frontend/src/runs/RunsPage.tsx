@@ -9,7 +9,8 @@ import { useLiveResource } from "../live/useLive";
 import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatPath, type RunListFilters, type RunSortKey } from "../nav/viewState";
 import { useView } from "../nav/useView";
-import { Empty, ErrorBox, Loading } from "../ui/states";
+import { ErrorBox, Loading } from "../ui/states";
+import { RunsEmpty } from "./RunsEmpty";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { RunFilters } from "./RunFilters";
 import { SavedViews } from "./SavedViews";
@@ -77,7 +78,7 @@ export function RunsPage() {
       ) : list.isError ? (
         <ErrorBox error={list.error} retry={() => void list.refetch()} />
       ) : runs.length === 0 ? (
-        <Empty>No runs match these filters{view.path.flow ? ` in ${view.path.flow}` : ""}.</Empty>
+        <RunsEmpty filters={filters} flow={view.path.flow} />
       ) : (
         <RunTable
           runs={runs} filters={filters} onSort={onSort}

@@ -1,0 +1,34 @@
+"""What an empty run list says. A flow name typed with the wrong case (`/foreachflow` for
+ForeachFlow) or a typo showed "No runs match these filters in foreachflow." although no filter was
+set and no such flow exists; a flow without runs said the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2
+
+
+def test_an_unknown_flow_says_so_and_offers_the_flow_it_may_mean(page: Any, recorded: dict[str, str]) -> None:
+    page.goto("/foreachflow")
+    empty = page.get_by_test_id("runs-empty")
+    empty.get_by_text("No flow named foreachflow").wait_for()
+    assert "filters" not in empty.inner_text()
+    # Metaflow's flow names are case-sensitive class names: the one meant is a click away.
+    page.get_by_test_id("flow-suggestion").get_by_text("ForeachFlow", exact=True).click()
+    page.wait_for_url(lambda u: u.endswith("/ForeachFlow"))
+    page.locator(f'[data-pathspec="ForeachFlow/{recorded["ForeachFlow"]}"]').wait_for()
+
+
+def test_a_flow_without_runs_and_a_filter_matching_nothing_say_which(page: Any, recorded: dict[str, str],
+                                                                   flowscope_env: dict[str, str]) -> None:
+    conn = psycopg2.connect(flowscope_env["FLOWSCOPE_DSN"])
+    try:
+        with conn, conn.cursor() as cur:    # a flow registered before its first run was (Metaflow's POST /flows/F)
+            cur.execute("INSERT INTO flows (flow_id, created_at) VALUES ('NoRunsYetFlow', 0) ON CONFLICT DO NOTHING")
+    finally:
+        conn.close()
+    page.goto("/NoRunsYetFlow")
+    page.get_by_test_id("runs-empty").get_by_text("NoRunsYetFlow has no runs yet").wait_for()
+    page.goto("/ForeachFlow?user=nobody-at-all")
+    page.get_by_test_id("runs-empty").get_by_text("No runs match these filters in ForeachFlow").wait_for()
