@@ -52,3 +52,20 @@ def test_timeline_rows_are_chosen_and_opened_from_the_keyboard(page: Any, server
     page.keyboard.press("Enter")
     page.wait_for_url(lambda u: u.split("?")[0].endswith("/" + target))
     page.get_by_test_id("task-info").wait_for()
+
+
+def test_an_artifacts_value_opens_from_the_keyboard(page: Any, server: str, recorded: dict[str, str]) -> None:
+    """Artifact rows opened their value on a mouse click only (a <tr> with onClick, out of the tab order)."""
+    run = recorded["LinearFlow"]
+    tasks = api_get(server, f"/api/flows/LinearFlow/runs/{run}/steps/middle/tasks")["data"]
+    page.goto(f"/LinearFlow/{run}/middle/{tasks[0]['task_id']}?panel=artifacts")
+    page.get_by_test_id("artifacts").locator("tr[data-artifact=scaled]").wait_for()
+    page.get_by_role("tab", name="Cards").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('tr') && document.activeElement.closest('tr').dataset.artifact") == "scaled":
+            break
+    else:
+        raise AssertionError("Tab never reached the artifact 'scaled'")
+    page.keyboard.press("Enter")
+    assert page.get_by_test_id("artifact-value").inner_text().strip() == "2.5"

@@ -73,3 +73,24 @@ def test_metaflow_run_timeline_dag_logs_and_artifacts(page: Any, server: str, mf
     value = page.get_by_test_id("artifact-value")
     value.wait_for()
     assert "bb" in value.inner_text()
+
+
+def test_metaflow_internal_artifacts_come_after_the_flows_own(page: Any, server: str, mf_run: str) -> None:
+    """A Metaflow task records a dozen internal artifacts (_graph_info, _foreach_stack, _transition…)
+    that sorted before the flow's own, so `sq` sat at the bottom of the table; they are now listed
+    after the flow's own artifacts, folded behind one row that says how many there are."""
+    flaky = square_tasks(server, mf_run)[1]
+    names = [a["name"] for a in api_get(server, f"/api/flows/UiFlow/runs/{mf_run}/steps/square/tasks/{flaky['task_id']}/artifacts")["data"]]
+    internal = [n for n in names if n.startswith("_")]
+    own = [n for n in names if not n.startswith("_")]
+    assert internal and "sq" in own and names.index("sq") > names.index(internal[0])
+    page.goto(f"/UiFlow/{mf_run}/square/{flaky['task_id']}?panel=artifacts")
+    table = page.get_by_test_id("artifacts")
+    table.locator("tr[data-artifact]").first.wait_for()
+    shown = table.locator("tr[data-artifact]").evaluate_all("rows => rows.map(r => r.dataset.artifact)")
+    assert shown == own
+    toggle = page.get_by_test_id("internal-artifacts")
+    assert f"{len(internal)} Metaflow internal artifacts" in toggle.inner_text()
+    toggle.click()
+    shown = table.locator("tr[data-artifact]").evaluate_all("rows => rows.map(r => r.dataset.artifact)")
+    assert shown == own + internal
