@@ -25,7 +25,8 @@ export function RunsPage() {
   // The time range is resolved once per filter change, so the query key stays stable while open.
   const now = useMemo(() => Date.now(), [filters]);
   const query = useMemo(() => runListQuery(filters, now), [filters, now]);
-  const list = useRunList(query);
+  // Grouped, the groups are the list (GroupedRuns): the flat one is neither asked nor followed.
+  const list = useRunList(query, 50, filters.group === "none");
   const runs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
 
   const atTop = useRef(true);
