@@ -116,3 +116,19 @@ def test_a_run_that_dies_on_screen_turns_failed_without_a_reload(browser: Any, s
     finally:
         for it in opened:
             next(it, None)
+
+
+def test_the_task_list_gives_a_killed_task_the_duration_its_page_gives(page: Any, server: str,
+                                                                      flowscope_env: dict[str, str]) -> None:
+    """The task list beside a killed task said "—" while the task's own header said 5.0s (it ran
+    until its last heartbeat); a running task's row said "—" too while its header counted up."""
+    run, task = killed_run(flowscope_env["FLOWSCOPE_DSN"])
+    page.goto(f"/KilledFlow/{run}/start/{task}")
+    row = page.locator(f'[data-task="KilledFlow/{run}/start/{task}"]')
+    row.wait_for()
+    assert row.locator(".num").inner_text() == "5.0s"
+    live_run, live_task = running_task(new_store(flowscope_env["FLOWSCOPE_DSN"]), "KilledFlow")
+    page.goto(f"/KilledFlow/{live_run.run_id}/start/{live_task.task_id}")
+    live_row = page.locator(f'[data-task="KilledFlow/{live_run.run_id}/start/{live_task.task_id}"]')
+    live_row.wait_for()
+    page.wait_for_function("el => /^\\d+(\\.\\d+)?(ms|s)$/.test(el.innerText)", arg=live_row.locator(".num").element_handle())
