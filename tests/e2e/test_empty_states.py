@@ -32,3 +32,19 @@ def test_a_flow_without_runs_and_a_filter_matching_nothing_say_which(page: Any, 
     page.get_by_test_id("runs-empty").get_by_text("NoRunsYetFlow has no runs yet").wait_for()
     page.goto("/ForeachFlow?user=nobody-at-all")
     page.get_by_test_id("runs-empty").get_by_text("No runs match these filters in ForeachFlow").wait_for()
+
+
+def test_a_task_of_a_run_that_does_not_exist_says_it_once_and_leads_to_the_flow(page: Any,
+                                                                             recorded: dict[str, str]) -> None:
+    """/Flow/999/step/1 (a run id mistyped in a pasted task pathspec) showed the run's 404 twice (the
+    task list's and the task's) and offered "Back to run Flow/999", the run that does not exist."""
+    page.goto("/ForeachFlow/999999/start/1")
+    alert = page.locator("[role=alert]")
+    alert.first.get_by_text("run ForeachFlow/999999 not found").wait_for()
+    page.wait_for_timeout(500)      # both requests answered
+    assert alert.count() == 1
+    back = page.get_by_test_id("not-found-back")
+    assert back.inner_text() == "Back to ForeachFlow's runs"
+    back.click()
+    page.wait_for_url(lambda u: u.endswith("/ForeachFlow"))
+    page.locator(f'[data-pathspec="ForeachFlow/{recorded["ForeachFlow"]}"]').wait_for()

@@ -6,7 +6,7 @@ import { useTaskList } from "../api/runDetail";
 import type { Task } from "../api/types";
 import { formatPath } from "../nav/viewState";
 import { useListKeys } from "../shell/shortcuts";
-import { ErrorBox, Loading, Empty } from "../ui/states";
+import { ErrorBox, Loading, Empty, isNotFound } from "../ui/states";
 import { formatDuration, taskDuration } from "../ui/format";
 import { useNow } from "../ui/useNow";
 import { StatusWhy } from "../triage/StatusWhy";
@@ -55,7 +55,8 @@ export function TaskList({ flow, run, step, task }: { flow: string; run: string;
         </span>
         <span className="muted" style={{ marginLeft: "auto" }}>{tasks.length}{list.hasNextPage ? "+" : ""}</span>
       </div>
-      {list.isPending ? <Loading label="Loading tasks" /> : list.isError ? <ErrorBox error={list.error} /> : tasks.length === 0 ? <Empty>No tasks.</Empty> : (
+      {/* A 404 (the run does not exist) is the page's to say, once, with the way back. */}
+      {list.isPending ? <Loading label="Loading tasks" /> : list.isError ? (isNotFound(list.error) ? null : <ErrorBox error={list.error} />) : tasks.length === 0 ? <Empty>No tasks.</Empty> : (
         <div className="vtable" ref={scrollRef}>
           <div style={{ height: v.getTotalSize(), position: "relative" }}>
             {items.map((item) => {

@@ -10,13 +10,19 @@ import { useLiveResource } from "../live/useLive";
 import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatLocation, formatPath, type TaskPanel } from "../nav/viewState";
 import { useView } from "../nav/useView";
-import { ErrorBox, Loading } from "../ui/states";
+import { ErrorBox, Loading, isNotFound } from "../ui/states";
 import { LogView } from "../logs/LogView";
 import { TaskList } from "./TaskList";
 import { TaskInfo } from "./TaskInfo";
 import { ArtifactsPanel, CardsPanel, MetadataPanel } from "./TaskPanels";
 
 const PANELS: [TaskPanel | "stdout" | "stderr", string][] = [["stdout", "stdout"], ["stderr", "stderr"], ["artifacts", "Artifacts"], ["metadata", "Metadata"], ["cards", "Cards"]];
+
+/** The 404 is the run's (a mistyped run id in a task's pathspec), not the task's: the way back is
+ * the flow's run list, not that run. */
+function runMissing(error: unknown): boolean {
+  return isNotFound(error) && error instanceof Error && error.message.startsWith("run ");
+}
 
 export function TaskPage() {
   const [view, setView] = useView();
@@ -62,7 +68,9 @@ export function TaskPage() {
       <TaskList flow={flow} run={run} step={step} task={taskId} />
       <section className="task-main">
         {task.isPending ? <Loading label="Loading task" /> : task.isError ? (
-          <ErrorBox error={task.error} retry={() => void task.refetch()} back={{ to: formatPath({ flow, run }), label: `Back to run ${flow}/${run}` }} />
+          <ErrorBox error={task.error} retry={() => void task.refetch()} back={runMissing(task.error)
+            ? { to: formatPath({ flow }), label: `Back to ${flow}'s runs` }
+            : { to: formatPath({ flow, run }), label: `Back to run ${flow}/${run}` }} />
         ) : (
           <TaskInfo task={task.data} attempt={attempt} step={stepInfo} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
         )}
