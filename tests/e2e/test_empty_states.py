@@ -48,3 +48,16 @@ def test_a_task_of_a_run_that_does_not_exist_says_it_once_and_leads_to_the_flow(
     back.click()
     page.wait_for_url(lambda u: u.endswith("/ForeachFlow"))
     page.locator(f'[data-pathspec="ForeachFlow/{recorded["ForeachFlow"]}"]').wait_for()
+
+
+def test_a_step_the_run_does_not_have_is_named_as_such(page: Any, recorded: dict[str, str]) -> None:
+    """/Flow/12/trian (a typo of a step) showed the run's timeline saying only "No tasks match."."""
+    run = recorded["ForeachFlow"]
+    page.goto(f"/ForeachFlow/{run}/trian")
+    notice = page.get_by_test_id("unknown-step")
+    notice.wait_for()
+    text = notice.inner_text()
+    assert "no step trian" in text and "start" in text and "gather" in text
+    page.get_by_role("link", name="all steps").click()
+    page.wait_for_url(lambda u: u.split("?")[0].endswith(f"/ForeachFlow/{run}"))
+    assert page.get_by_test_id("unknown-step").count() == 0
