@@ -16,6 +16,7 @@ def test_grouped_runs_follow_new_runs_and_status_changes(page: Any, server: str,
     group = page.locator('section[data-group="GroupedLiveFlow"]')
     row = group.locator(f'[data-pathspec="GroupedLiveFlow/{first.run_id}"]')
     row.locator(".badge[data-status=running]").wait_for()
+    assert group.get_by_test_id("group-count").inner_text() == "1 run"
     page.evaluate("window.__noReload = 1")     # gone if anything reloads the page
 
     # A new run of the flow appears in its group, at the top (newest first), without a reload.
@@ -23,6 +24,7 @@ def test_grouped_runs_follow_new_runs_and_status_changes(page: Any, server: str,
     new_row = group.locator(f'[data-pathspec="GroupedLiveFlow/{second.run_id}"]')
     new_row.wait_for(timeout=10_000)
     assert group.locator("[data-pathspec]").first.get_attribute("data-pathspec") == f"GroupedLiveFlow/{second.run_id}"
+    assert group.get_by_test_id("group-count").inner_text() == "2 runs"
 
     # It finishes: its row turns completed in place.
     store.finish_attempt(task, 0, status="completed", exit_code=0)

@@ -30,7 +30,7 @@ function Group({ g, query, field, onOpen, onTag }: {
     <section data-group={g.group ?? ""}>
       <div className="group-head" style={{ position: "static" }}>
         {g.group ?? <span className="muted">(none)</span>}
-        <span className="muted" style={{ fontWeight: 400 }}>{runs.length}{more.next ? "+" : ""} runs</span>
+        <span className="muted" style={{ fontWeight: 400 }} data-testid="group-count">{runs.length}{more.next ? "+" : ""} {runs.length === 1 && !more.next ? "run" : "runs"}</span>
       </div>
       {runs.map((r) => (
         <RunRow key={r.pathspec} run={r} selected={false} onOpen={onOpen} onTag={onTag} style={{ position: "relative" }} />
