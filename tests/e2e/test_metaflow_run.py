@@ -94,3 +94,19 @@ def test_metaflow_internal_artifacts_come_after_the_flows_own(page: Any, server:
     toggle.click()
     shown = table.locator("tr[data-artifact]").evaluate_all("rows => rows.map(r => r.dataset.artifact)")
     assert shown == own + internal
+
+
+def test_compare_lists_a_metaflow_runs_own_artifacts_first(page: Any, server: str, mf_run: str, ingest_url: str,
+                                                          tmp_path: Path) -> None:
+    """Compare's artifact table of two Metaflow runs began with a dozen `end._…` internals, the
+    flow's own artifacts below them; they now come first and the internals are folded."""
+    other = run_metaflow(MF_FLOWS / "ui_flow.py", metaflow_env(ingest_url, tmp_path), tmp_path)
+    page.goto(f"/-/compare?a=UiFlow/{mf_run}&b=UiFlow/{other}")
+    table = page.get_by_test_id("compare-artifacts")
+    table.locator("tr[data-name]").first.wait_for()
+    names = table.locator("tr[data-name]").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    assert names and not any(n.startswith("_") for n in names), names
+    toggle = page.get_by_test_id("compare-internal-artifacts")
+    toggle.click()
+    after = table.locator("tr[data-name]").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    assert after[:len(names)] == names and all(n.startswith("_") for n in after[len(names):]) and len(after) > len(names)
