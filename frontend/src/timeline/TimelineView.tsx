@@ -234,7 +234,9 @@ export function TimelineView({ run }: { run: Run }) {
     for (let i = 0; i < rows.length; i++) if (rows.at(i)?.kind === "lane") return i;
     return 0;
   };
-  const onFocus = () => {
+  // Drawn for keyboard focus only (a click or a drag also focuses the canvas: no outline then, until a key).
+  const onFocus = (e: React.FocusEvent<HTMLCanvasElement>) => {
+    if (!e.currentTarget.matches(":focus-visible")) return;
     setFocused(true);
     if (cursor === null && rows.length) {
       const i = firstLaneRow();
@@ -244,6 +246,11 @@ export function TimelineView({ run }: { run: Run }) {
   };
   const onKeyDown = (e: React.KeyboardEvent<HTMLCanvasElement>) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!focused) {
+      setFocused(true);
+      if (cursor === null && rows.length) setCursor(firstLaneRow());
+      if (rowForKey(e.key, 0, rows.length, 1) !== null) { e.preventDefault(); return; }   // first key: show the row
+    }
     const span = win[1] - win[0];
     const moved = rowForKey(e.key, focusRow ?? -1, rows.length, Math.floor(viewH / ROW_H) - 1);
     if (moved !== null) {
