@@ -132,3 +132,23 @@ def test_the_task_list_gives_a_killed_task_the_duration_its_page_gives(page: Any
     live_row = page.locator(f'[data-task="KilledFlow/{live_run.run_id}/start/{live_task.task_id}"]')
     live_row.wait_for()
     page.wait_for_function("el => /^\\d+(\\.\\d+)?(ms|s)$/.test(el.innerText)", arg=live_row.locator(".num").element_handle())
+
+
+def test_a_watched_run_that_dies_is_reported_failed(browser: Any, server: str, flowscope_env: dict[str, str]) -> None:
+    """Watch a run, go elsewhere; its processes die. The watcher re-asks a run that fell silent, so
+    its "failed" alert comes (the tab title's badge, and the notification where granted); it never
+    did: no event announces a lost heartbeat."""
+    from tests.browser_pages import checked_page
+
+    run, _task = dying_run(flowscope_env["FLOWSCOPE_DSN"], silent_s=60 - 12)
+    it = checked_page(browser, server)
+    page = next(it)
+    try:
+        page.goto(f"/DyingFlow/{run}")
+        page.get_by_test_id("watch-run").click()
+        page.wait_for_function("() => document.querySelector('[data-testid=watch-run]').ariaPressed === 'true'")
+        page.goto("/LinearFlow")          # away from the run: only the watcher follows it now
+        assert page.evaluate("localStorage.getItem('flowscope.watched')") == f'["DyingFlow/{run}"]'
+        page.wait_for_function(f"() => document.title.startsWith('✖ DyingFlow/{run} failed')", timeout=(12 + 25) * 1000)
+    finally:
+        next(it, None)
