@@ -224,6 +224,26 @@ def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict
     assert "ForeachFlow" in crumbs and "gather" in crumbs and task in crumbs
 
 
+def test_goto_box_opens_metaflow_client_objects_and_artifacts(page: Any, server: str, recorded: dict[str, str]) -> None:
+    """What a notebook prints for Metaflow's client objects (`Run('LinearFlow/3')`) and an
+    artifact's pathspec (`DataArtifact.pathspec`, five segments) were refused ("Enter a pathspec");
+    an artifact now opens on its task's artifacts panel with its value shown."""
+    run = recorded["LinearFlow"]
+    task = task_of(server, "LinearFlow", run, "middle")
+    page.goto("/")
+    page.locator("[data-pathspec]").first.wait_for()
+    page.keyboard.press("g")
+    page.keyboard.insert_text(f"Run('LinearFlow/{run}')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/LinearFlow/{run}$"))
+    page.get_by_test_id("run-header").wait_for()
+    page.keyboard.press("g")
+    page.keyboard.insert_text(f"LinearFlow/{run}/middle/{task}/scaled")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/LinearFlow/{run}/middle/{task}\?panel=artifacts&artifact=scaled$"))
+    assert page.get_by_test_id("artifact-value").inner_text().strip() == "2.5"
+
+
 def test_deep_link_with_tab_survives_reload(page: Any, recorded: dict[str, str]) -> None:
     page.goto(f"/ForeachFlow/{recorded['ForeachFlow']}?tab=dag")
     page.get_by_test_id("dag").wait_for()

@@ -46,7 +46,7 @@ def test_live_run_updates_without_reload(page: Any, server: str, flowscope_env: 
     sent: list[dict[str, Any]] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(json.loads(f)) if isinstance(f, str) else None))
     page.goto("/LiveFlow")
-    page.get_by_text("No runs match").wait_for()
+    page.get_by_test_id("runs-empty").wait_for()
     # A marker on window: if anything reloads the page, it is gone.
     page.evaluate("window.__noReload = 1")
     proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "live_flow.py"), "run", "--run-id-file",

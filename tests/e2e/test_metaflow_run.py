@@ -73,3 +73,40 @@ def test_metaflow_run_timeline_dag_logs_and_artifacts(page: Any, server: str, mf
     value = page.get_by_test_id("artifact-value")
     value.wait_for()
     assert "bb" in value.inner_text()
+
+
+def test_metaflow_internal_artifacts_come_after_the_flows_own(page: Any, server: str, mf_run: str) -> None:
+    """A Metaflow task records a dozen internal artifacts (_graph_info, _foreach_stack, _transition…)
+    that sorted before the flow's own, so `sq` sat at the bottom of the table; they are now listed
+    after the flow's own artifacts, folded behind one row that says how many there are."""
+    flaky = square_tasks(server, mf_run)[1]
+    names = [a["name"] for a in api_get(server, f"/api/flows/UiFlow/runs/{mf_run}/steps/square/tasks/{flaky['task_id']}/artifacts")["data"]]
+    internal = [n for n in names if n.startswith("_")]
+    own = [n for n in names if not n.startswith("_")]
+    assert internal and "sq" in own and names.index("sq") > names.index(internal[0])
+    page.goto(f"/UiFlow/{mf_run}/square/{flaky['task_id']}?panel=artifacts")
+    table = page.get_by_test_id("artifacts")
+    table.locator("tr[data-artifact]").first.wait_for()
+    shown = table.locator("tr[data-artifact]").evaluate_all("rows => rows.map(r => r.dataset.artifact)")
+    assert shown == own
+    toggle = page.get_by_test_id("internal-artifacts")
+    assert f"{len(internal)} Metaflow internal artifacts" in toggle.inner_text()
+    toggle.click()
+    shown = table.locator("tr[data-artifact]").evaluate_all("rows => rows.map(r => r.dataset.artifact)")
+    assert shown == own + internal
+
+
+def test_compare_lists_a_metaflow_runs_own_artifacts_first(page: Any, server: str, mf_run: str, ingest_url: str,
+                                                          tmp_path: Path) -> None:
+    """Compare's artifact table of two Metaflow runs began with a dozen `end._…` internals, the
+    flow's own artifacts below them; they now come first and the internals are folded."""
+    other = run_metaflow(MF_FLOWS / "ui_flow.py", metaflow_env(ingest_url, tmp_path), tmp_path)
+    page.goto(f"/-/compare?a=UiFlow/{mf_run}&b=UiFlow/{other}")
+    table = page.get_by_test_id("compare-artifacts")
+    table.locator("tr[data-name]").first.wait_for()
+    names = table.locator("tr[data-name]").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    assert names and not any(n.startswith("_") for n in names), names
+    toggle = page.get_by_test_id("compare-internal-artifacts")
+    toggle.click()
+    after = table.locator("tr[data-name]").evaluate_all("rows => rows.map(r => r.dataset.name)")
+    assert after[:len(names)] == names and all(n.startswith("_") for n in after[len(names):]) and len(after) > len(names)

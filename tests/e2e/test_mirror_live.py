@@ -55,7 +55,7 @@ def test_mirrored_run_appears_running_and_advances_live(mirror_page: Any, mirror
     page = mirror_page
     _backend, service, tmp = mirrored_backend
     page.goto("/SlowFlow")
-    page.get_by_text("No runs match").wait_for()
+    page.get_by_test_id("runs-empty").wait_for()
     page.locator('[data-mirror-state="live"]').wait_for(timeout=60_000)
     assert "mirror: live" in page.locator(".mirror").inner_text()
     page.evaluate("window.__noReload = 1")     # gone if anything reloads the page

@@ -1,7 +1,7 @@
 // Run list and single run queries, and how websocket events patch them.
 import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
 import { apiUrl, getJson } from "./client";
-import type { ListPage, Run } from "./types";
+import type { ListPage, Run, RunGroup } from "./types";
 import { runPath } from "./paths";
 import { resolveRange, type RunListFilters } from "../nav/viewState";
 
@@ -24,9 +24,10 @@ export function runListQuery(f: RunListFilters, now: number): Record<string, str
   };
 }
 
-export function useRunList(query: Record<string, string | string[] | null>, limit = 50) {
+export function useRunList(query: Record<string, string | string[] | null>, limit = 50, enabled = true) {
   return useInfiniteQuery({
     queryKey: ["runs", query, limit],
+    enabled,
     queryFn: ({ pageParam, signal }) =>
       getJson<ListPage<Run>>(apiUrl("/runs", { ...query, limit, cursor: pageParam }), signal),
     initialPageParam: null as string | null,
@@ -49,17 +50,36 @@ export function maxSeq(items: readonly { seq?: number }[]): number | null {
   return best;
 }
 
-/** Replaces a run wherever it appears in cached run lists, and its own query. */
+/** `runs` with `run` merged into its entry; the same array when it is not there. */
+function replaced(runs: Run[], run: Run): Run[] {
+  const i = runs.findIndex((r) => r.pathspec === run.pathspec);
+  if (i < 0) return runs;
+  const data = runs.slice();
+  data[i] = { ...data[i]!, ...run };
+  return data;
+}
+
+/** Replaces a run wherever it appears in cached run lists (flat, or inside the groups of a grouped
+ * list), and its own query. */
 export function patchRun(client: QueryClient, run: Run): void {
-  client.setQueriesData<InfiniteData<ListPage<Run>>>({ queryKey: ["runs"] }, (old) => {
+  client.setQueriesData<InfiniteData<ListPage<Run | RunGroup>>>({ queryKey: ["runs"] }, (old) => {
     if (!old) return old;
     let changed = false;
     const pages = old.pages.map((page) => {
-      const i = page.data.findIndex((r) => r.pathspec === run.pathspec);
-      if (i < 0) return page;
+      let pageChanged = false;
+      const data = page.data.map((item) => {
+        if ("runs" in item && Array.isArray(item.runs)) {           // a group of a grouped list
+          const runs = replaced(item.runs, run);
+          if (runs === item.runs) return item;
+          pageChanged = true;
+          return { ...item, runs };
+        }
+        if ((item as Run).pathspec !== run.pathspec) return item;
+        pageChanged = true;
+        return { ...(item as Run), ...run };
+      });
+      if (!pageChanged) return page;
       changed = true;
-      const data = page.data.slice();
-      data[i] = { ...data[i], ...run };
       return { ...page, data };
     });
     return changed ? { ...old, pages } : old;

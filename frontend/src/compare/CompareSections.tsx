@@ -1,5 +1,7 @@
 // The sections of the compare page; each shows both sides and marks added/removed/changed rows.
+import { useState } from "react";
 import { Link } from "react-router";
+import { splitArtifacts } from "../task/artifactOrder";
 import type { Run, TaskCounts } from "../api/types";
 import { formatPath } from "../nav/viewState";
 import { formatBytes, formatDuration } from "../ui/format";
@@ -111,6 +113,9 @@ function Preview({ text }: { text: string | null | undefined }) {
 export function ArtifactsSection({ c, chosen, setChosen }: { c: Comparison; chosen: string[]; setChosen: (s: string[]) => void }) {
   const toggle = (step: string) => setChosen(chosen.includes(step) ? chosen.filter((s) => s !== step) : [...chosen, step]);
   const others = c.steps.map((s) => s.step_name).filter((s) => !c.artifact_steps.includes(s) || chosen.includes(s));
+  const [showInternal, setShowInternal] = useState(false);
+  const { own, internal } = splitArtifacts(c.artifacts);
+  const internalChanged = internal.filter((x) => x.status !== "unchanged").length;
   return (
     <section className="cmp-section" data-testid="compare-artifacts">
       <h2>Artifacts <span className="muted">of {c.artifact_steps.join(", ")}</span></h2>
@@ -124,7 +129,7 @@ export function ArtifactsSection({ c, chosen, setChosen }: { c: Comparison; chos
         <table className="cmp-table">
           <thead><tr><th>artifact</th><th>A</th><th>B</th><th /></tr></thead>
           <tbody>
-            {c.artifacts.map((x) => (
+            {[...own, ...(showInternal ? internal : [])].map((x) => (
               <tr key={`${x.step_name}.${x.name}`} className={`row-${x.status}`} data-name={x.name} data-change={x.status}>
                 <td className="mono">
                   <span className="muted">{x.step_name}.</span>{x.name}
@@ -137,6 +142,18 @@ export function ArtifactsSection({ c, chosen, setChosen }: { c: Comparison; chos
                 <td><ChangeMark status={x.status} /></td>
               </tr>
             ))}
+            {internal.length > 0 && (
+              <tr>
+                <td colSpan={4}>
+                  {/* Metaflow's internal artifacts (_graph_info, _transition, …) after the flow's own, folded. */}
+                  <button type="button" className="link-button muted" aria-expanded={showInternal} data-testid="compare-internal-artifacts"
+                    onClick={() => setShowInternal((v) => !v)}>
+                    {showInternal ? "▾" : "▸"} {internal.length} Metaflow internal artifact{internal.length === 1 ? "" : "s"}
+                    {internalChanged ? ` (${internalChanged} changed)` : ""}
+                  </button>
+                </td>
+              </tr>
+            )}
           </tbody>
         </table>
       )}

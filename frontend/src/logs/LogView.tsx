@@ -5,8 +5,9 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { logDownloadUrl, type Stream } from "../api/logs";
 import { searchRunLogs } from "../api/search";
 import type { TaskRef } from "../api/task";
+import { useRun } from "../api/runs";
 import { isTyping } from "../shell/shortcuts";
-import { Empty, ErrorBox, Loading } from "../ui/states";
+import { ErrorBox, Loading } from "../ui/states";
 import { formatCount } from "../ui/format";
 import { stripAnsi } from "./ansi";
 import { LINE_H } from "./logWindow";
@@ -26,6 +27,7 @@ interface Props {
 
 export function LogView({ task, stream, attempt: asked, timestamps, wrap, lines, onLines, onToggle }: Props) {
   const log = useLogLines(task, stream, asked, lines?.[0] ?? null);
+  const metaflow = useRun(task.flow, task.run).data?.source === "metaflow";
   // The attempt shown (the latest's number once the first page answered).
   const attempt = log.attempt;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -211,7 +213,19 @@ export function LogView({ task, stream, attempt: asked, timestamps, wrap, lines,
       </div>
       {log.status === "loading" && <Loading label={`Loading ${stream}`} />}
       {log.status === "error" && <ErrorBox error={log.error} />}
-      {log.status === "ready" && log.total === 0 && <Empty>{log.complete ? `No ${stream} output.` : `Waiting for ${stream}…`}</Empty>}
+      {log.status === "ready" && log.total === 0 && (
+        <div className="state state-empty" data-testid="log-empty" style={{ flexDirection: "column" }}>
+          <div>{log.complete ? `No ${stream} output.` : `Waiting for ${stream}…`}</div>
+          {/* A Metaflow task's log comes from Metaflow's datastore: a local run writes it when the
+              task's process exits (docs/metaflow.md, Limits), so "waiting" can last the whole task. */}
+          {!log.complete && metaflow && (
+            <div className="muted" style={{ maxWidth: 640, textAlign: "center" }}>
+              This run is recorded from Metaflow. For a task running locally, Metaflow writes a task&apos;s log when the
+              task ends: its lines arrive then, all at once. Remote tasks (@kubernetes, @batch) upload theirs every few seconds.
+            </div>
+          )}
+        </div>
+      )}
       {log.status === "ready" && log.total > 0 && (
         <div className={`log${wrap ? " wrap" : ""}`} ref={scrollRef} onScroll={onScroll} data-testid={`log-${stream}`} role="log">
           <div style={{ height: v.getTotalSize(), position: "relative" }}>

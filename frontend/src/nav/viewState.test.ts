@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  formatLineHash, formatLocation, parseLineHash, parseLocation, parsePathspec, resolveRange,
+  formatLineHash, formatLocation, goToLocation, parseLineHash, parseLocation, parsePathspec, resolveRange,
   DEFAULT_RUN_FILTERS,
 } from "./viewState";
 
@@ -100,6 +100,18 @@ describe("pasted pathspecs", () => {
   });
   it("accepts a pasted Flowscope URL", () => {
     expect(parsePathspec("http://localhost:8083/Flow/12?tab=dag")?.run).toBe("12");
+  });
+  it("accepts Metaflow's printed client objects", () => {
+    expect(parsePathspec("Run('Flow/12')")).toEqual({ flow: "Flow", run: "12", step: null, task: null });
+    expect(parsePathspec(' Task("Flow/12/train/345") ')?.task).toBe("345");
+  });
+  it("opens an artifact's pathspec on its task's artifacts panel, and keeps a pasted URL's view", () => {
+    expect(goToLocation("Flow/12/train/345")).toBe("/Flow/12/train/345");
+    expect(goToLocation("DataArtifact('Flow/12/train/345/model')")).toBe("/Flow/12/train/345?panel=artifacts&artifact=model");
+    expect(goToLocation("Flow/12/train/345/my model")).toBeNull();
+    expect(goToLocation("http://localhost:8083/Flow/12/train/345?attempt=1#L3")).toBe("/Flow/12/train/345?attempt=1#L3");
+    expect(goToLocation("a/b/c/d/e/f")).toBeNull();
+    expect(goToLocation("")).toBeNull();
   });
   it("rejects empty, too deep or spaced input", () => {
     expect(parsePathspec("")).toBeNull();

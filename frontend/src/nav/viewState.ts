@@ -213,15 +213,44 @@ export function formatLocation(state: ViewState): string {
   return `${formatPath(path)}${qs ? `?${qs}` : ""}${hash}`;
 }
 
-/** A pathspec typed or pasted by the user: `Flow/12/train/345`, tolerating slashes, spaces and a full URL. */
-export function parsePathspec(input: string): PathParts | null {
+// Metaflow's client objects as a notebook prints them: Run('Flow/12'), Task("Flow/12/train/345"),
+// DataArtifact('Flow/12/train/345/model').
+const CLIENT_REPR = /^[A-Za-z]+\(\s*(['"])(.*)\1\s*\)$/;
+
+/** The segments of a typed or pasted pathspec (and, for a pasted Flowscope URL, its query and hash). */
+function pastedSegments(input: string): { parts: string[]; rest: string } | null {
   let text = input.trim();
-  const urlMatch = /^https?:\/\/[^/]+(\/[^?#]*)/.exec(text);
-  if (urlMatch?.[1]) text = decodeURIComponent(urlMatch[1]);
+  text = CLIENT_REPR.exec(text)?.[2]?.trim() ?? text;
+  let rest = "";
+  const urlMatch = /^https?:\/\/[^/]+(\/[^?#]*)([?#].*)?$/.exec(text);
+  if (urlMatch?.[1]) {
+    text = decodeURIComponent(urlMatch[1]);
+    rest = urlMatch[2] ?? "";
+  }
   const parts = text.split("/").map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0 || parts.length > 4) return null;
-  if (parts.some((s) => /\s/.test(s))) return null;
-  return { flow: parts[0] ?? null, run: parts[1] ?? null, step: parts[2] ?? null, task: parts[3] ?? null };
+  if (parts.length === 0 || parts.some((s) => /\s/.test(s))) return null;
+  return { parts, rest };
+}
+
+/** A pathspec typed or pasted by the user: `Flow/12/train/345`, tolerating slashes, spaces, a full
+ * URL and Metaflow's printed client objects (`Run('Flow/12')`). */
+export function parsePathspec(input: string): PathParts | null {
+  const p = pastedSegments(input);
+  if (!p || p.parts.length > 4) return null;
+  const [flow = null, run = null, step = null, task = null] = p.parts;
+  return { flow, run, step, task };
+}
+
+/** Where the go-to box takes a typed or pasted pathspec: its page; an artifact's pathspec
+ * (`Flow/12/train/345/model`, Metaflow's DataArtifact) opens that artifact on its task's page; a
+ * pasted Flowscope URL keeps its query and hash (the tab, the attempt, the log lines). */
+export function goToLocation(input: string): string | null {
+  const p = pastedSegments(input);
+  if (!p || p.parts.length > 5) return null;
+  const [flow = null, run = null, step = null, task = null, artifact] = p.parts;
+  const path = formatPath({ flow, run, step, task });
+  if (artifact !== undefined) return `${path}?panel=artifacts&artifact=${encodeURIComponent(artifact)}`;
+  return path + p.rest;
 }
 
 /** Time range presets resolved against `now` into created_after / created_before. */

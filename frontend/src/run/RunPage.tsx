@@ -1,12 +1,13 @@
 // Run page: header, then Timeline | DAG | Search tabs; the tab and every filter are in the URL.
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { Link, useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchRun, useRun } from "../api/runs";
-import { patchTask, runPath } from "../api/runDetail";
+import { patchTask, runPath, useDag } from "../api/runDetail";
 import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatLocation, formatPath, type RunTab } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { ErrorBox, Loading } from "../ui/states";
@@ -54,6 +55,15 @@ export function RunPage() {
     }, 1000);
   });
 
+  // A run whose writer dies turns "heartbeat lost" with no event: re-ask it once it falls silent.
+  const shown = useMemo(() => (run.data ? [run.data] : undefined), [run.data]);
+  useHeartbeatRecheck(shown, run.dataUpdatedAt, run.refetch);
+
+  // A step in the URL that the run does not have (a typo): say so, not just "No tasks match".
+  const dag = useDag(flow, runId, run.isSuccess && Boolean(view.path.step));
+  const stepNames = dag.data?.steps.map((s) => s.step_name) ?? null;
+  const unknownStep = view.path.step && stepNames && !stepNames.includes(view.path.step) ? view.path.step : null;
+
   if (run.isPending) return <Loading label="Loading run" />;
   if (run.isError) return <ErrorBox error={run.error} retry={() => void run.refetch()} back={{ to: formatPath({ flow }), label: `Back to ${flow}'s runs` }} />;
 
@@ -68,7 +78,11 @@ export function RunPage() {
         <PluginTabs />
         {view.path.step && (
           <span className="muted" style={{ alignSelf: "center", marginLeft: 12 }}>
-            step <strong>{view.path.step}</strong> · <Link to={formatPath({ flow, run: runId })}>all steps</Link>
+            {unknownStep ? (
+              <span className="run-reason failed" role="alert" data-testid="unknown-step">
+                no step {unknownStep} in this run (its steps: {stepNames!.join(", ")})
+              </span>
+            ) : <>step <strong>{view.path.step}</strong></>} · <Link to={formatPath({ flow, run: runId })}>all steps</Link>
           </span>
         )}
       </div>

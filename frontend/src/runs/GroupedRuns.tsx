@@ -1,8 +1,11 @@
 // Runs grouped by flow or user: the server returns a page of groups, each with its first runs
 // and a keyset cursor; "show more" continues one group from its cursor (never OFFSET, never a count).
-import { useState } from "react";
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { apiUrl, getJson } from "../api/client";
+import { maxSeq, patchRun } from "../api/runs";
+import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import type { ListPage, Run, RunGroup } from "../api/types";
 import type { RunListFilters, RunSortKey } from "../nav/viewState";
 import { Empty, ErrorBox, Loading } from "../ui/states";
@@ -27,7 +30,7 @@ function Group({ g, query, field, onOpen, onTag }: {
     <section data-group={g.group ?? ""}>
       <div className="group-head" style={{ position: "static" }}>
         {g.group ?? <span className="muted">(none)</span>}
-        <span className="muted" style={{ fontWeight: 400 }}>{runs.length}{more.next ? "+" : ""} runs</span>
+        <span className="muted" style={{ fontWeight: 400 }} data-testid="group-count">{runs.length}{more.next ? "+" : ""} {runs.length === 1 && !more.next ? "run" : "runs"}</span>
       </div>
       {runs.map((r) => (
         <RunRow key={r.pathspec} run={r} selected={false} onOpen={onOpen} onTag={onTag} style={{ position: "relative" }} />
@@ -56,7 +59,25 @@ export function GroupedRuns({ filters, query, onOpen, onTag, onSort }: {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next,
   });
-  const list = groups.data?.pages.flatMap((p) => p.data) ?? [];
+  const list = useMemo(() => groups.data?.pages.flatMap((p) => p.data) ?? [], [groups.data]);
+  // Live, as the flat list is: the same run-list feed (the filters without the grouping). A change
+  // to a shown run is patched in place; a run not shown (a new one) re-asks the groups, at most
+  // once a second, so it lands in its group in the list's order with the group's count.
+  const client = useQueryClient();
+  const shown = useMemo(() => list.flatMap((g) => g.runs), [list]);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => { if (refresh.current) clearTimeout(refresh.current); }, []);
+  useLiveResource("runs", groups.isSuccess ? apiUrl("/runs", query) : null, maxSeq(shown), (e) => {
+    patchRun(client, e.data);
+    if (shownRef.current.some((r) => r.pathspec === e.data.pathspec)) return;
+    refresh.current ??= setTimeout(() => {
+      refresh.current = null;
+      void client.invalidateQueries({ queryKey: ["runs", "groups", field, query] });
+    }, 1000);
+  });
+  useHeartbeatRecheck(shown, groups.dataUpdatedAt, groups.refetch);
   return (
     <div className="vtable">
       <SortHeader filters={filters} onSort={onSort} />

@@ -6,9 +6,11 @@ import { apiUrl } from "../api/client";
 import { maxSeq, patchRun, prependRuns, runListQuery, useRunList } from "../api/runs";
 import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatPath, type RunListFilters, type RunSortKey } from "../nav/viewState";
 import { useView } from "../nav/useView";
-import { Empty, ErrorBox, Loading } from "../ui/states";
+import { ErrorBox, Loading } from "../ui/states";
+import { RunsEmpty } from "./RunsEmpty";
 import { PluginSlot } from "../plugins/PluginSlot";
 import { RunFilters } from "./RunFilters";
 import { SavedViews } from "./SavedViews";
@@ -23,7 +25,8 @@ export function RunsPage() {
   // The time range is resolved once per filter change, so the query key stays stable while open.
   const now = useMemo(() => Date.now(), [filters]);
   const query = useMemo(() => runListQuery(filters, now), [filters, now]);
-  const list = useRunList(query);
+  // Grouped, the groups are the list (GroupedRuns): the flat one is neither asked nor followed.
+  const list = useRunList(query, 50, filters.group === "none");
   const runs = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
 
   const atTop = useRef(true);
@@ -60,6 +63,9 @@ export function RunsPage() {
     if (!filters.tags.includes(t)) set({ tags: [...filters.tags, t] });
   }, [filters.tags, set]);
 
+  // A run killed while shown turns failed with no event: re-ask the list when one falls silent.
+  useHeartbeatRecheck(runs, list.dataUpdatedAt, list.refetch);
+
   const loadMore = useCallback(() => void list.fetchNextPage(), [list]);
 
   return (
@@ -73,7 +79,7 @@ export function RunsPage() {
       ) : list.isError ? (
         <ErrorBox error={list.error} retry={() => void list.refetch()} />
       ) : runs.length === 0 ? (
-        <Empty>No runs match these filters{view.path.flow ? ` in ${view.path.flow}` : ""}.</Empty>
+        <RunsEmpty filters={filters} flow={view.path.flow} />
       ) : (
         <RunTable
           runs={runs} filters={filters} onSort={onSort}

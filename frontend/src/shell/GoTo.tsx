@@ -2,7 +2,7 @@
 import { useState, type KeyboardEvent } from "react";
 import { useNavigate } from "react-router";
 import { useCompletions, type CompletionKind } from "../api/autocomplete";
-import { formatPath, parsePathspec } from "../nav/viewState";
+import { goToLocation } from "../nav/viewState";
 
 // Task ids complete by prefix within the step (the server returns at most 20, index-backed).
 const KINDS: (CompletionKind | null)[] = ["flows", "runs", "steps", "tasks"];
@@ -30,16 +30,16 @@ export function GoTo() {
   };
 
   const go = (value: string) => {
-    const path = parsePathspec(value);
-    if (!path) {
-      setError("Enter a pathspec: Flow, Flow/Run, Flow/Run/Step or Flow/Run/Step/Task");
+    const location = goToLocation(value);
+    if (!location) {
+      setError("Enter a pathspec: Flow, Flow/Run, Flow/Run/Step, Flow/Run/Step/Task or Flow/Run/Step/Task/artifact");
       return;
     }
     setError(null);
     setOpen(false);
     setText("");
     (document.activeElement as HTMLElement | null)?.blur();
-    navigate(formatPath(path));
+    navigate(location);
   };
 
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {

@@ -78,6 +78,8 @@ export const SHORTCUTS: [string, string][] = [
   ["Esc", "Close a dialog, leave a text box"],
   ["?", "This help"],
   ["f", "Timeline: fit the whole run"],
+  ["Tab", "Timeline: focus it; then j / k or ↑ / ↓ choose a row, Enter opens its task or collapses its step"],
+  ["← / → , + / −", "Timeline (focused): pan, zoom"],
   ["t", "Logs: toggle timestamps"],
   ["w", "Logs: toggle line wrap"],
   ["n / N", "Logs: next / previous match"],

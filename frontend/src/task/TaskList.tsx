@@ -6,8 +6,9 @@ import { useTaskList } from "../api/runDetail";
 import type { Task } from "../api/types";
 import { formatPath } from "../nav/viewState";
 import { useListKeys } from "../shell/shortcuts";
-import { ErrorBox, Loading, Empty } from "../ui/states";
-import { formatDuration } from "../ui/format";
+import { ErrorBox, Loading, Empty, isNotFound } from "../ui/states";
+import { formatDuration, taskDuration } from "../ui/format";
+import { useNow } from "../ui/useNow";
 import { StatusWhy } from "../triage/StatusWhy";
 
 const ROW = 30;
@@ -16,6 +17,8 @@ export function TaskList({ flow, run, step, task }: { flow: string; run: string;
   const [scope, setScope] = useState<"step" | "run">("step");
   const list = useTaskList(flow, run, scope === "step" ? step : null);
   const tasks = useMemo(() => list.data?.pages.flatMap((p) => p.data) ?? [], [list.data]);
+  // Running rows count up as the task's own header does (one shared clock, only while one runs).
+  const now = useNow(useMemo(() => tasks.some((t) => t.status === "running"), [tasks]));
   const navigate = useNavigate();
   const scrollRef = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: tasks.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW, overscan: 20 });
@@ -52,7 +55,8 @@ export function TaskList({ flow, run, step, task }: { flow: string; run: string;
         </span>
         <span className="muted" style={{ marginLeft: "auto" }}>{tasks.length}{list.hasNextPage ? "+" : ""}</span>
       </div>
-      {list.isPending ? <Loading label="Loading tasks" /> : list.isError ? <ErrorBox error={list.error} /> : tasks.length === 0 ? <Empty>No tasks.</Empty> : (
+      {/* A 404 (the run does not exist) is the page's to say, once, with the way back. */}
+      {list.isPending ? <Loading label="Loading tasks" /> : list.isError ? (isNotFound(list.error) ? null : <ErrorBox error={list.error} />) : tasks.length === 0 ? <Empty>No tasks.</Empty> : (
         <div className="vtable" ref={scrollRef}>
           <div style={{ height: v.getTotalSize(), position: "relative" }}>
             {items.map((item) => {
@@ -69,7 +73,7 @@ export function TaskList({ flow, run, step, task }: { flow: string; run: string;
                     {t.foreach_value !== null && t.foreach_value !== undefined && <span className="faint"> [{t.foreach_value}]</span>}
                     {t.attempt > 0 && <span className="faint" title="attempts"> ×{t.attempt + 1}</span>}
                   </span>
-                  <span className="muted num" style={{ fontSize: 11.5 }}>{formatDuration(t.duration_ms)}</span>
+                  <span className="muted num" style={{ fontSize: 11.5 }}>{formatDuration(taskDuration(t, now))}</span>
                 </div>
               );
             })}

@@ -1,21 +1,28 @@
 // Task view: the run's task list on the left; on the right the task (attempt selector, info,
 // traceback) and its logs, artifacts, metadata and cards. Attempt, panel, stream and line are in the URL.
-import { useCallback, useRef } from "react";
+import { useCallback, useMemo, useRef } from "react";
 import { Link } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchTask, useDag } from "../api/runDetail";
 import { taskPath, useTask, type TaskRef } from "../api/task";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { formatLocation, formatPath, type TaskPanel } from "../nav/viewState";
 import { useView } from "../nav/useView";
-import { ErrorBox, Loading } from "../ui/states";
+import { ErrorBox, Loading, isNotFound } from "../ui/states";
 import { LogView } from "../logs/LogView";
 import { TaskList } from "./TaskList";
 import { TaskInfo } from "./TaskInfo";
 import { ArtifactsPanel, CardsPanel, MetadataPanel } from "./TaskPanels";
 
 const PANELS: [TaskPanel | "stdout" | "stderr", string][] = [["stdout", "stdout"], ["stderr", "stderr"], ["artifacts", "Artifacts"], ["metadata", "Metadata"], ["cards", "Cards"]];
+
+/** The 404 is the run's (a mistyped run id in a task's pathspec), not the task's: the way back is
+ * the flow's run list, not that run. */
+function runMissing(error: unknown): boolean {
+  return isNotFound(error) && error instanceof Error && error.message.startsWith("run ");
+}
 
 export function TaskPage() {
   const [view, setView] = useView();
@@ -26,6 +33,10 @@ export function TaskPage() {
   const dag = useDag(flow, run);
   const stepInfo = dag.data?.steps.find((s) => s.step_name === step);
   useLiveResource("tasks", task.isSuccess ? apiUrl(taskPath(ref)) : null, task.data?.seq ?? null, (e) => patchTask(client, e.data));
+
+  // A task whose process dies turns "heartbeat lost" with no event: re-ask it once it falls silent.
+  const shown = useMemo(() => (task.data ? [task.data] : undefined), [task.data]);
+  useHeartbeatRecheck(shown, task.dataUpdatedAt, task.refetch);
 
   const k = view.task;
   const setTask = useCallback((patch: Partial<typeof k>, replace = true) =>
@@ -57,7 +68,9 @@ export function TaskPage() {
       <TaskList flow={flow} run={run} step={step} task={taskId} />
       <section className="task-main">
         {task.isPending ? <Loading label="Loading task" /> : task.isError ? (
-          <ErrorBox error={task.error} retry={() => void task.refetch()} back={{ to: formatPath({ flow, run }), label: `Back to run ${flow}/${run}` }} />
+          <ErrorBox error={task.error} retry={() => void task.refetch()} back={runMissing(task.error)
+            ? { to: formatPath({ flow }), label: `Back to ${flow}'s runs` }
+            : { to: formatPath({ flow, run }), label: `Back to run ${flow}/${run}` }} />
         ) : (
           <TaskInfo task={task.data} attempt={attempt} step={stepInfo} onAttempt={(a) => setTask({ attempt: a, lines: null }, false)} />
         )}

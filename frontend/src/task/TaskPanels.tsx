@@ -5,6 +5,8 @@ import { taskPath, useArtifacts, useArtifactValue, useCards, useMetadata, type T
 import { formatBytes, formatTime } from "../ui/format";
 import { Empty, ErrorBox, Loading, QueryState } from "../ui/states";
 import { CardFrame } from "./CardFrame";
+import type { Artifact } from "../api/types";
+import { splitArtifacts } from "./artifactOrder";
 
 function ArtifactDialog({ task, name, attempt, onClose }: { task: TaskRef; name: string; attempt: number | null; onClose: () => void }) {
   const value = useArtifactValue(task, name, attempt);
@@ -35,24 +37,43 @@ export function ArtifactsPanel({ task, attempt }: { task: TaskRef; attempt: numb
   const q = useArtifacts(task, attempt, true);
   // ?artifact=NAME opens that artifact (the run header links an IncludeFile's content here).
   const [open, setOpen] = useState<string | null>(() => new URLSearchParams(window.location.search).get("artifact"));
+  const [showInternal, setShowInternal] = useState(false);
+  const row = (a: Artifact) => (
+    <tr key={`${a.name}-${a.attempt}`} onClick={() => setOpen(a.name)} style={{ cursor: "pointer" }} data-artifact={a.name}>
+      {/* A button, so the keyboard reaches every artifact's value too (Tab, Enter). */}
+      <td className="mono"><button type="button" className="link-button" onClick={(e) => { e.stopPropagation(); setOpen(a.name); }}>
+        <strong>{a.name}</strong></button></td>
+      <td className="mono muted">{a.type ?? "—"}</td>
+      <td className="num" style={{ textAlign: "right" }}>{formatBytes(a.size)}</td>
+      <td className="mono" style={{ maxWidth: 520, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{a.preview ?? ""}</td>
+    </tr>
+  );
   return (
     <div className="panel-body">
       <QueryState query={q} label="Loading artifacts">
-        {() => q.data!.length === 0 ? <Empty>No artifacts.</Empty> : (
-          <table className="table" data-testid="artifacts">
-            <thead><tr><th>Name</th><th>Type</th><th style={{ textAlign: "right" }}>Size</th><th>Preview</th></tr></thead>
-            <tbody>
-              {q.data!.map((a) => (
-                <tr key={`${a.name}-${a.attempt}`} onClick={() => setOpen(a.name)} style={{ cursor: "pointer" }}>
-                  <td className="mono"><strong>{a.name}</strong></td>
-                  <td className="mono muted">{a.type ?? "—"}</td>
-                  <td className="num" style={{ textAlign: "right" }}>{formatBytes(a.size)}</td>
-                  <td className="mono" style={{ maxWidth: 520, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{a.preview ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        {() => {
+          if (q.data!.length === 0) return <Empty>No artifacts.</Empty>;
+          const { own, internal } = splitArtifacts(q.data!);
+          return (
+            <table className="table" data-testid="artifacts">
+              <thead><tr><th>Name</th><th>Type</th><th style={{ textAlign: "right" }}>Size</th><th>Preview</th></tr></thead>
+              <tbody>
+                {own.map(row)}
+                {internal.length > 0 && (
+                  <tr className="artifact-internal-toggle">
+                    <td colSpan={4}>
+                      <button type="button" className="link-button muted" aria-expanded={showInternal} data-testid="internal-artifacts"
+                        onClick={() => setShowInternal((s) => !s)}>
+                        {showInternal ? "▾" : "▸"} {internal.length} Metaflow internal artifact{internal.length === 1 ? "" : "s"} (_graph_info, _foreach_stack, …)
+                      </button>
+                    </td>
+                  </tr>
+                )}
+                {showInternal && internal.map(row)}
+              </tbody>
+            </table>
+          );
+        }}
       </QueryState>
       {open && <ArtifactDialog task={task} name={open} attempt={attempt} onClose={() => setOpen(null)} />}
     </div>

@@ -15,7 +15,7 @@ import { ErrorBox, Loading, Empty } from "../ui/states";
 import { useNow } from "../ui/useNow";
 import { formatCount, formatDuration } from "../ui/format";
 import { AXIS_H, LABEL_W, ROW_H, drawTimeline, themePalette } from "./drawTimeline";
-import { barRects, fitWindow, hitTest, initialLaneRequest, laneLabel, laneRequest, nextLaneRequest, panBy, rowModel, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
+import { barRects, fitWindow, hitTest, initialLaneRequest, laneLabel, laneRequest, nextLaneRequest, panBy, rowForKey, rowModel, scrollToShow, zoomAt, type BarRect, type LaneRequest, type Window } from "./timelineLayout";
 import { Debouncer, WheelCoalescer, applyGesture } from "./wheel";
 import { TimelineToolbar } from "./TimelineToolbar";
 import { TimelineTooltip } from "./TimelineTooltip";
@@ -58,6 +58,9 @@ export function TimelineView({ run }: { run: Run }) {
   const [scrollY, setScrollY] = useState(0);
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [hover, setHover] = useState<{ rect: BarRect; x: number; y: number } | null>(null);
+  // The keyboard's row (visual index) and whether the canvas has focus (the row is drawn only then).
+  const [cursor, setCursor] = useState<number | null>(null);
+  const [focused, setFocused] = useState(false);
 
   // The request follows the window once it has been still for a moment, so a zoom gesture is one
   // request, not fifty; meanwhile the data already here is redrawn at the new scale.
@@ -134,6 +137,7 @@ export function TimelineView({ run }: { run: Run }) {
         .map((t): [number, number] => [t.started_at!, t.finished_at ?? now]),
     };
   }, [params.criticalPath, cpQuery.data, now]);
+  const focusRow = focused && cursor !== null && rows.length ? Math.min(cursor, rows.length - 1) : null;
   const criticalShown = critical ? rects.filter((r) => r.lane.task && critical.keys.has(r.lane.task.pathspec)).length : 0;
 
   // Drawn before the browser paints (a layout effect), so a wheel step's frame shows its own window.
@@ -142,8 +146,8 @@ export function TimelineView({ run }: { run: Run }) {
     if (!canvas || width === 0 || height === 0) return;
     const ctx = prepareCanvas(canvas, width, height);
     if (!ctx) return;
-    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: themePalette(), critical });
-  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart, critical]);
+    drawTimeline(ctx, { width, height, win, rows, rects, scrollY: clampedScroll, labels, hover: hover?.rect ?? null, now, origin: runStart, palette: themePalette(), critical, focusRow });
+  }, [width, height, win, rows, rects, clampedScroll, labels, hover, now, theme, runStart, critical, focusRow]);
 
   // Wheel: zoom over the plot (anchored at the cursor), scroll rows over the labels, pan with
   // horizontal deltas. Events are summed and applied once per animation frame (one render, one draw).
@@ -194,6 +198,13 @@ export function TimelineView({ run }: { run: Run }) {
     const hit = x >= 0 && y >= 0 ? hitTest(rects, x, y, ROW_H, clampedScroll) : null;
     setHover(hit ? { rect: hit, x: e.clientX, y: e.clientY } : null);
   };
+  const toggleStep = (step: string) => setCollapsed((c) => {
+    const next = new Set(c);
+    if (next.has(step)) next.delete(step); else next.add(step);
+    return next;
+  });
+  const openTask = (pathspec: string, attempt = "") =>
+    navigate(`/${pathspec.split("/").map(encodeURIComponent).join("/")}${attempt}`);
   const onPointerUp = (e: React.PointerEvent<HTMLCanvasElement>) => {
     const d = drag.current;
     drag.current = null;
@@ -202,22 +213,68 @@ export function TimelineView({ run }: { run: Run }) {
     const x = e.clientX - rect.left;
     const y = e.clientY - rect.top - AXIS_H;
     if (y < 0) return;
-    const row = rows.at(Math.floor((y + clampedScroll) / ROW_H));
+    const vrow = Math.floor((y + clampedScroll) / ROW_H);
+    const row = rows.at(vrow);
+    if (row) setCursor(vrow);
     if (row?.kind === "header") {
-      setCollapsed((c) => {
-        const next = new Set(c);
-        if (next.has(row.step)) next.delete(row.step); else next.add(row.step);
-        return next;
-      });
+      toggleStep(row.step);
       return;
     }
     const hit = x >= LABEL_W ? hitTest(rects, x - LABEL_W, y, ROW_H, clampedScroll) : null;
     const lane = hit?.lane ?? (row?.kind === "lane" ? data?.lanes.find((l) => l.row === row.row) : undefined);
-    if (lane?.task) {
-      const attempt = hit && hit.count === 1 ? `?attempt=${hit.attempt}` : "";
-      navigate(`/${lane.task.pathspec.split("/").map(encodeURIComponent).join("/")}${attempt}`);
+    if (lane?.task) openTask(lane.task.pathspec, hit && hit.count === 1 ? `?attempt=${hit.attempt}` : "");
+  };
+
+  // Keyboard: the canvas is in the tab order. Up/Down (j/k, PageUp/PageDown, Home/End) choose a
+  // row, Enter (or Space) opens its task or collapses its step, Left/Right pan, +/− zoom.
+  const viewH = Math.max(ROW_H, height - AXIS_H);
+  const chosenRow = focusRow !== null ? rows.at(focusRow) : undefined;
+  const chosenLane = chosenRow?.kind === "lane" ? data?.lanes.find((l) => l.row === chosenRow.row) : undefined;
+  const firstLaneRow = () => {
+    for (let i = 0; i < rows.length; i++) if (rows.at(i)?.kind === "lane") return i;
+    return 0;
+  };
+  // Drawn for keyboard focus only (a click or a drag also focuses the canvas: no outline then, until a key).
+  const onFocus = (e: React.FocusEvent<HTMLCanvasElement>) => {
+    if (!e.currentTarget.matches(":focus-visible")) return;
+    setFocused(true);
+    if (cursor === null && rows.length) {
+      const i = firstLaneRow();
+      setCursor(i);
+      setScrollY(scrollToShow(i, clampedScroll, viewH, ROW_H));
     }
   };
+  const onKeyDown = (e: React.KeyboardEvent<HTMLCanvasElement>) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!focused) {
+      setFocused(true);
+      if (cursor === null && rows.length) setCursor(firstLaneRow());
+      if (rowForKey(e.key, 0, rows.length, 1) !== null) { e.preventDefault(); return; }   // first key: show the row
+    }
+    const span = win[1] - win[0];
+    const moved = rowForKey(e.key, focusRow ?? -1, rows.length, Math.floor(viewH / ROW_H) - 1);
+    if (moved !== null) {
+      setCursor(moved);
+      setScrollY(scrollToShow(moved, clampedScroll, viewH, ROW_H));
+    } else if (e.key === "Enter" || e.key === " ") {
+      if (chosenRow?.kind === "header") toggleStep(chosenRow.step);
+      else if (chosenLane?.task) openTask(chosenLane.task.pathspec);
+      else return;
+    } else if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      changeWindow(panBy(win, (e.key === "ArrowLeft" ? -0.2 : 0.2) * span, bounds));
+    } else if (e.key === "+" || e.key === "=" || e.key === "-" || e.key === "_") {
+      changeWindow(zoomAt(win, (win[0] + win[1]) / 2, e.key === "+" || e.key === "=" ? 0.5 : 2, bounds));
+    } else {
+      return;
+    }
+    e.preventDefault();
+  };
+  const chosenText = !chosenRow ? ""
+    : chosenRow.kind === "header"
+      ? `step ${chosenRow.step}, ${formatCount(chosenRow.count)} tasks, ${chosenRow.collapsed ? "collapsed; Enter expands it" : "Enter collapses it"}`
+      : chosenLane?.task
+        ? `${chosenLane.task.step_name}/${chosenLane.task.task_id}${chosenLane.task.foreach_value !== null ? ` [${chosenLane.task.foreach_value}]` : ""}, ${chosenLane.task.status}; Enter opens it`
+        : labels.get(chosenRow.row) ?? "loading";
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -236,10 +293,13 @@ export function TimelineView({ run }: { run: Run }) {
         onZoom={(f) => changeWindow(zoomAt(win, (win[0] + win[1]) / 2, f, bounds))}
         following={following} tasksPerLane={raw?.tasks_per_lane ?? 1} />
       <div className="timeline-canvas-wrap" ref={wrapRef}>
-        <canvas ref={canvasRef} aria-label="Task timeline" role="img"
+        <canvas ref={canvasRef} aria-label="Task timeline" role="application" tabIndex={0}
+          aria-roledescription="timeline" aria-describedby="timeline-keys"
           style={{ cursor: hover ? "pointer" : drag.current?.moved ? "grabbing" : "default", touchAction: "none" }}
           onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp}
-          onPointerLeave={() => setHover(null)} />
+          onPointerLeave={() => setHover(null)} onFocus={onFocus} onBlur={() => setFocused(false)} onKeyDown={onKeyDown} />
+        <span id="timeline-keys" className="sr-only">Up and down choose a row, Enter opens its task or collapses its step, left and right pan, plus and minus zoom.</span>
+        <span className="sr-only" role="status" aria-live="polite" data-testid="timeline-focus">{focused ? chosenText : ""}</span>
         {timeline.isPending && <div style={{ position: "absolute", inset: 0 }}><Loading label="Loading timeline" /></div>}
         {timeline.isError && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><ErrorBox error={timeline.error} retry={() => void timeline.refetch()} /></div>}
         {raw && raw.total_rows === 0 && <div style={{ position: "absolute", inset: "30px 0 0 0" }}><Empty>No tasks match.</Empty></div>}

@@ -121,6 +121,8 @@ export interface DrawInput {
   palette: Palette;
   /** The critical path (toggle on): its tasks' bars are outlined and its spans drawn under the axis. */
   critical?: { keys: Set<string>; spans: [number, number][] } | null;
+  /** The row the keyboard has chosen (visual index) while the canvas has focus: shaded and outlined. */
+  focusRow?: number | null;
 }
 
 export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void {
@@ -141,8 +143,12 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
   for (let i = first; i < last; i++) {
     const y = AXIS_H + i * ROW_H - d.scrollY;
     const r = rows.at(i)!;
+    if (i === d.focusRow) {
+      ctx.fillStyle = p.selected;
+      ctx.fillRect(0, y, width, ROW_H);
+    }
     if (r.kind === "header") {
-      ctx.fillStyle = p.sunken;
+      ctx.fillStyle = i === d.focusRow ? p.selected : p.sunken;
       ctx.fillRect(0, y, width, ROW_H);
       ctx.fillStyle = p.text;
       setFont(HEADER);
@@ -248,6 +254,18 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, d: DrawInput): void 
     ctx.setLineDash([]);
   }
   ctx.restore();
+  // The keyboard's row, across the labels and the plot.
+  if (d.focusRow !== null && d.focusRow !== undefined && d.focusRow >= first && d.focusRow < last) {
+    const y = AXIS_H + d.focusRow * ROW_H - d.scrollY;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, AXIS_H, width, height - AXIS_H);
+    ctx.clip();
+    ctx.strokeStyle = p.status.running;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(1, y + 1, width - 2, ROW_H - 2);
+    ctx.restore();
+  }
 
   // Axis strip on top.
   ctx.fillStyle = p.sunken;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Timeline, TimelineSegment } from "../api/types";
-import { barRects, clampWindow, fitWindow, formatOffset, initialLaneRequest, laneLabel, mixBands, nextLaneRequest, ticks, hitTest, laneRequest, panBy, rowModel, tickStep, tOf, visualRows, xOf, zoomAt } from "./timelineLayout";
+import { barRects, clampWindow, fitWindow, formatOffset, initialLaneRequest, laneLabel, mixBands, nextLaneRequest, ticks, hitTest, laneRequest, panBy, rowModel, tickStep, tOf, visualRows, xOf, zoomAt, rowForKey, scrollToShow } from "./timelineLayout";
 
 const timeline = (lanes: Timeline["lanes"], groups: Timeline["groups"] = []): Timeline => ({
   start: 0, end: 1000, width: 100, bucket_ms: 5, total_rows: lanes.length, row_start: 0, tasks_per_lane: 1, groups, lanes,
@@ -197,5 +197,26 @@ describe("lane labels", () => {
     expect(laneLabel(t, false)).toBe("7  ↻1  [A]");
     expect(laneLabel({ ...t, foreach_value: null, iteration: 2 }, true)).toBe("tick/7  ↻3");
     expect(laneLabel({ ...t, iteration: null }, false)).toBe("7  [A]");
+  });
+});
+
+describe("keyboard rows", () => {
+  it("moves the chosen row by key, within the rows", () => {
+    expect(rowForKey("ArrowDown", 0, 5, 3)).toBe(1);
+    expect(rowForKey("j", 4, 5, 3)).toBe(4);
+    expect(rowForKey("k", 0, 5, 3)).toBe(0);
+    expect(rowForKey("ArrowUp", 3, 5, 3)).toBe(2);
+    expect(rowForKey("PageDown", 1, 5, 3)).toBe(4);
+    expect(rowForKey("PageUp", 4, 5, 3)).toBe(1);
+    expect(rowForKey("Home", 3, 5, 3)).toBe(0);
+    expect(rowForKey("End", 0, 5, 3)).toBe(4);
+    expect(rowForKey("Enter", 0, 5, 3)).toBeNull();
+    expect(rowForKey("ArrowDown", 0, 0, 3)).toBeNull();
+  });
+
+  it("scrolls just enough to show the chosen row", () => {
+    expect(scrollToShow(2, 0, 100, 20)).toBe(0);
+    expect(scrollToShow(5, 0, 100, 20)).toBe(20);
+    expect(scrollToShow(1, 60, 100, 20)).toBe(20);
   });
 });

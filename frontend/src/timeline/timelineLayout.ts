@@ -342,3 +342,24 @@ export function laneLabel(t: { task_id: string; step_name: string; foreach_value
   const loop = t.iteration !== null && t.iteration !== undefined ? `  ↻${t.iteration + 1}` : "";
   return `${step}${t.task_id}${loop}${value}`;      // the iteration first: long values get cut
 }
+
+/** The row a key moves the keyboard's choice to (ArrowDown/j, ArrowUp/k, PageDown/PageUp by
+ * `page` rows, Home, End), kept within 0..length-1; null for any other key or an empty view. */
+export function rowForKey(key: string, cursor: number, length: number, page: number): number | null {
+  if (length <= 0) return null;
+  const step: Record<string, number> = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1, PageDown: Math.max(1, page), PageUp: -Math.max(1, page) };
+  let next: number;
+  if (key in step) next = cursor + step[key]!;
+  else if (key === "Home") next = 0;
+  else if (key === "End") next = length - 1;
+  else return null;
+  return Math.max(0, Math.min(length - 1, next));
+}
+
+/** The row scroll (px) that shows visual row `row` whole, moving as little as possible. */
+export function scrollToShow(row: number, scrollY: number, viewH: number, rowH: number): number {
+  const top = row * rowH;
+  if (top < scrollY) return top;
+  if (top + rowH > scrollY + viewH) return Math.max(0, top + rowH - viewH);
+  return scrollY;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatBytes, formatCount, formatDuration, liveDuration } from "./format";
+import { formatAgo, formatBytes, formatCount, formatDuration, liveDuration, taskDuration } from "./format";
 
 describe("formatDuration", () => {
   it("picks a unit that keeps the text short", () => {
@@ -41,5 +41,19 @@ describe("formatCount", () => {
     }
     expect(formatCount(1_000_000)).toBe("1,000,000");
     expect(formatCount(1234.5)).toBe("1,234.5");
+  });
+});
+
+describe("taskDuration", () => {
+  const t = { status: "completed", started_at: 1_000, finished_at: 4_000, heartbeat_at: 3_900, duration_ms: 3_000 };
+  it("is finished - started, or up to now while running", () => {
+    expect(taskDuration(t, 99_000)).toBe(3_000);
+    expect(taskDuration({ ...t, status: "running", finished_at: null }, 9_000)).toBe(8_000);
+  });
+  it("ends a task whose heartbeat was lost at its last heartbeat, not now", () => {
+    expect(taskDuration({ ...t, status: "failed", finished_at: null, heartbeat_at: 6_000, duration_ms: null }, 999_000)).toBe(5_000);
+  });
+  it("has none for a task that never started", () => {
+    expect(taskDuration({ ...t, status: "pending", started_at: null, finished_at: null, duration_ms: null }, 9_000)).toBeNull();
   });
 });

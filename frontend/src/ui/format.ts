@@ -68,6 +68,14 @@ export function formatCount(n: number): string {
   return n < 0 ? `-${out}` : out;
 }
 
+/** A task's duration as its page gives it: finished − started; while running, now − started; a task
+ * whose heartbeat was lost with no finish recorded ran until its last heartbeat, not until now. */
+export function taskDuration(t: { status: string; started_at: number | null; finished_at: number | null;
+  heartbeat_at: number | null; duration_ms: number | null }, now: number): number | null {
+  const stopped = t.status === "running" || t.status === "pending" ? undefined : { at: t.heartbeat_at };
+  return liveDuration(t.started_at, t.finished_at, now, stopped) ?? t.duration_ms;
+}
+
 /** Elapsed time of something that may still be running: finished - started, else now - started.
  * ``stopped``: it is not running although no finish was recorded (a heartbeat lost: killed without a
  * word); it ran until ``stopped.at``, its last sign of life (null: unknown), never until now. */

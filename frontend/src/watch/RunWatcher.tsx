@@ -1,11 +1,12 @@
 // Follows every watched run (one live subscription each) and turns its transitions into a
 // browser notification and a badge in the tab title. Mounted once, in the app shell.
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { apiUrl } from "../api/client";
 import { patchRun, useRun } from "../api/runs";
 import { runPath } from "../api/runDetail";
 import { useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
 import { useNow } from "../ui/useNow";
 import { addAlert, alertFor, clearAlerts, isStalled, titleWith, useWatchState } from "./watchStore";
 
@@ -24,6 +25,9 @@ function WatchOne({ pathspec }: { pathspec: string }) {
   const client = useQueryClient();
   const q = useRun(flow, run);
   useLiveResource("run", q.isSuccess ? apiUrl(runPath(flow, run)) : null, q.data?.seq ?? null, (e) => patchRun(client, e.data));
+  // A watched run that dies turns failed with no event: re-ask it, so its "failed" alert comes.
+  const shown = useMemo(() => (q.data ? [q.data] : undefined), [q.data]);
+  useHeartbeatRecheck(shown, q.dataUpdatedAt, q.refetch);
   const now = useNow(true);
   const prev = useRef<{ status: string; stalled: boolean } | null>(null);
   const data = q.data;
