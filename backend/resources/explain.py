@@ -208,7 +208,13 @@ def explain_run(run: Row, end_step: str, decider: Row | None, decider_attempts: 
     metaflow = run["source"] != "native"
     if run["status"] == "running" or run.get("stale"):
         rule, summary, evidence = heartbeat_rule(run, threshold_s, now, "run")
-        counts = f"{run['n_running']} running, {run['n_completed']} completed, {run['n_failed']} failed"
+        if run.get("stale"):
+            # counted as the run's task_counts count them (backend/db/run_json.py): a task still
+            # running when the heartbeat stopped is failed
+            lost = f"; {run['n_running']} of them running when the heartbeat stopped" if run["n_running"] else ""
+            counts = f"{run['n_completed']} completed, {run['n_failed'] + run['n_running']} failed{lost}"
+        else:
+            counts = f"{run['n_running']} running, {run['n_completed']} completed, {run['n_failed']} failed"
         evidence.append(ev("tasks", f"{run['n_tasks']} ({counts})"))
         return {**out, "rule": rule, "summary": summary, "evidence": evidence}
     reason = run.get("status_reason") or ""

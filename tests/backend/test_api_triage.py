@@ -158,11 +158,18 @@ async def test_heartbeat_rules(aiohttp_client: Any, make_app: Any, pg_dsn: str) 
     fresh = (await get_json(client, f"{path}/status"))["data"]
     assert fresh["rule"] == "heartbeat_fresh" and fresh["status"] == "running"
     assert "within the 1 s threshold" in fresh["summary"]
+    fresh_tasks = next(e["value"] for e in fresh["evidence"] if e["label"] == "tasks")
     await asyncio.sleep(1.6)
     lost = (await get_json(client, f"{path}/status"))["data"]
     assert lost["rule"] == "heartbeat_lost" and lost["status"] == "failed" and lost["stored_status"] == "running"
     assert "past the 1 s threshold" in lost["summary"]
     assert {e["label"] for e in lost["evidence"]} >= {"last heartbeat", "silence", "threshold"}
+    # the tasks are counted as the run's own answer counts them: the running one is failed
+    counts = (await get_json(client, path))["data"]["task_counts"]
+    tasks = next(e["value"] for e in lost["evidence"] if e["label"] == "tasks")
+    assert counts["running"] == 0 and counts["failed"] == 1, counts
+    assert tasks == "1 (0 completed, 1 failed; 1 of them running when the heartbeat stopped)", tasks
+    assert fresh_tasks == "1 (1 running, 0 completed, 0 failed)", fresh_tasks
     t = (await get_json(client, f"{path}/steps/start/tasks/{task.task_id}/status"))["data"]
     assert t["rule"] == "heartbeat_lost" and t["kind"] == "task"
     pending = store.create_task(run, "end")
