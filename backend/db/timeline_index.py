@@ -25,6 +25,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate, chain, groupby, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from backend.cache.sizes import deep_size, sampled_size
@@ -294,56 +296,46 @@ def _view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, stat
     field_ = SORT_FIELD[sort]
     wanted_status = set(statuses)
     wanted_step = set(steps)
-    chosen = [i for i, t in enumerate(idx.tasks)
-              if (not wanted_status or t[4] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
+    chosen = ([i for i, t in enumerate(idx.tasks)
+               if (not wanted_status or t[4] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
+              if wanted_status or wanted_step else list(range(len(idx.tasks))))
 
     hosts = idx.hosts or {}
-    tasks, attempts, code = idx.tasks, idx.attempts, CODE
-    # Sort keys built in one pass (a key function called per task costs ~2x as much on 100k tasks).
-    keys: list[tuple[Any, ...]]
+    tasks, attempts = idx.tasks, idx.attempts
+    names: list[Any]
     if group == "host":
-        keys = [(hosts.get(t[0]) is None, hosts.get(t[0]) or "", t[field_] is None, t[field_] or 0, t[0])
-                for t in tasks]
-        names: list[Any] = [hosts.get(t[0]) for t in tasks]
-    elif group == "step":
-        keys = [(rank.get(t[1], 1_000_000), t[field_] is None, t[field_] or 0, t[0]) for t in tasks]
-        names = [t[1] for t in tasks]
+        keys: list[Any] = [(hosts.get(t[0]) is None, hosts.get(t[0]) or "", t[field_] is None, t[field_] or 0, t[0])
+                           for t in tasks]
+        chosen.sort(key=keys.__getitem__)
+        names = [hosts.get(t[0]) for t in tasks]
     else:
-        keys = [(0, t[field_] is None, t[field_] or 0, t[0]) for t in tasks]
-        names = [""] * len(tasks)
-    chosen.sort(key=keys.__getitem__)
-    groups: list[tuple[str | None, int, int]] = []
-    offsets = [0]
-    a_row: list[int] = []
-    a_start: list[int] = []
-    a_end: list[int] = []
-    a_code: list[int] = []
-    add_row, add_start, add_end, add_code, add_offset = (a_row.append, a_start.append, a_end.append,
-                                                         a_code.append, offsets.append)
-    name_now: Any = object()      # no group yet
-    group_start = 0
-    for row, i in enumerate(chosen):
-        name = names[i]
-        if name != name_now:
-            if row:
-                groups.append((name_now, group_start, row - group_start))
-            name_now, group_start = name, row
-        spans = attempts[i]
-        if len(spans) == 1:
-            _, status, s, e = spans[0]
-            add_row(row)
-            add_start(s)
-            add_end(e)
-            add_code(code[status])
+        # (step rank, key NULLS LAST, task_pk) as three stable sorts on plain ints: ~2x faster
+        # than one sort on tuples, whose every comparison walks two tuples.
+        chosen.sort(key=list(map(itemgetter(0), tasks)).__getitem__)
+        nulls_last = 1 << 64                  # above any bigint
+        keys = [nulls_last if t[field_] is None else t[field_] for t in tasks]
+        chosen.sort(key=keys.__getitem__)
+        if group == "step":
+            names = list(map(itemgetter(1), tasks))
+            chosen.sort(key=list(map(rank.get, names, repeat(1_000_000))).__getitem__)
         else:
-            for _, status, s, e in spans:
-                add_row(row)
-                add_start(s)
-                add_end(e)
-                add_code(code[status])
-        add_offset(len(a_row))
-    if chosen:
-        groups.append((name_now, group_start, len(chosen) - group_start))
+            names = [""] * len(tasks)
+    # The rows' attempts flattened in row order, by C loops (map, chain, repeat) over the index's
+    # own span tuples: no Python-level loop per task.
+    spans = list(map(attempts.__getitem__, chosen))
+    counts = list(map(len, spans))
+    flat = list(chain.from_iterable(spans))
+    offsets = list(accumulate(counts, initial=0))
+    a_row = list(chain.from_iterable(map(repeat, range(len(chosen)), counts)))
+    a_start = list(map(itemgetter(2), flat))
+    a_end = list(map(itemgetter(3), flat))
+    a_code = list(map(CODE.__getitem__, map(itemgetter(1), flat)))
+    groups: list[tuple[str | None, int, int]] = []
+    row = 0
+    for name, members in groupby(map(names.__getitem__, chosen)):
+        n = len(list(members))
+        groups.append((name, row, n))
+        row += n
     return View(chosen, groups, offsets, a_row, a_start, a_end, a_code)
 
 
