@@ -139,6 +139,7 @@ def measure(base: str, seed: dict[str, Any], repeat: int, rss: RssSampler | None
             pg = fresh()
             cold.append(timed(pg, huge, timeline_ready))
             pg.context.close()
+            print(f"cold open {len(cold)}: {cold[-1]:.0f} ms", flush=True)
         first_huge = None
         for _ in range(repeat):
             pg = fresh()
