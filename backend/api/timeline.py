@@ -165,7 +165,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     lanes: list[dict[str, Any]] = []
     if per_lane == 1:
         by_row: dict[int, dict[str, Any]] = {}
-        if index is not None and view is not None:
+        if index is not None and view is not None and await timeline_index.load_details(db, run, index):
             task_rows = timeline_index.task_lanes(index, view, row_start, row_end)
         else:
             task_rows = await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, group, statuses, steps,

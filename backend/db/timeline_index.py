@@ -43,12 +43,16 @@ MAX_RESPONSES = 64
 MAX_LEVELS = 16
 
 # Columns as arrays, one row per query: psycopg2 parses arrays in C, ~10x faster than 100,000 rows.
-# Each column of a 100k-task run costs ~20 ms (aggregate, array text out, parse): a duration is
-# not read but computed (end - start, what the generated duration_ms column holds).
-TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(task_id) AS id,
-                      array_agg(foreach_value) AS fv, array_agg(status) AS status, array_agg(started_at) AS s,
-                      array_agg(finished_at) AS e, array_agg(iteration_stack[cardinality(iteration_stack)]) AS it
+# Each column of a 100k-task run costs ~20 ms (aggregate, array text out, parse), so the first read
+# takes only what row orders and aggregated lanes use: a duration is computed (end - start, what
+# the generated duration_ms column holds), and a task's id, foreach value and loop iteration, which
+# only one-lane-per-task answers show, are read when the first of those is asked for (DETAILS_SQL).
+TASKS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(step_name) AS step, array_agg(status) AS status,
+                      array_agg(started_at) AS s, array_agg(finished_at) AS e
                FROM tasks WHERE run_pk = %(run_pk)s AND left(step_name, 1) <> '_'"""
+DETAILS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(task_id) AS id, array_agg(foreach_value) AS fv,
+                        array_agg(iteration_stack[cardinality(iteration_stack)]) AS it
+                 FROM tasks WHERE run_pk = %(run_pk)s AND left(step_name, 1) <> '_'"""
 # Latest "host" metadata row per task (see backend.db.timeline.TASK_HOST); read only for group=host.
 HOSTS_SQL = """SELECT array_agg(task_pk) AS pk, array_agg(host) AS host FROM (
                    SELECT DISTINCT ON (task_pk) task_pk, value AS host FROM metadata
@@ -86,6 +90,7 @@ INT_BYTES = sys.getsizeof(2**20)
 
 @dataclass
 class RunIndex:
+    # per task: (task_pk, step_name, status, started_at, finished_at, duration)
     tasks: list[tuple[Any, ...]]
     # per task index: [(attempt, status, started_at, finished_at)] in attempt order
     attempts: list[list[tuple[int, str, int, int]]]
@@ -100,6 +105,8 @@ class RunIndex:
     levels: OrderedDict[tuple[Any, ...], dict[int, list[list[Any]]]] = field(default_factory=OrderedDict)
     # task_pk -> host it ran on, once a host grouping was asked for (load_hosts)
     hosts: dict[int, str] | None = None
+    # task_pk -> (task_id, foreach_value, loop iteration), once a lane per task was asked for
+    details: dict[int, tuple[str, str | None, int | None]] | None = None
     # bytes held, by part: the index itself, then each view, level and response by its key
     base_bytes: int = 0
     part_bytes: dict[tuple[Any, ...], int] = field(default_factory=dict)
@@ -239,7 +246,8 @@ def gc_paused() -> Iterator[None]:
 
 def build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
     """The index from the two queries' column arrays (every run task; every attempt); a task's
-    duration is computed here (end - start)."""
+    duration is computed here (end - start), its id, foreach value and iteration read later
+    (load_details)."""
     with gc_paused():
         return _build(t, a)
 
@@ -248,8 +256,7 @@ def _build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
     a_pk = a.get("pk") or []
     starts, ends = t["s"], t["e"]
     durations = [None if s is None or e is None else e - s for s, e in zip(starts, ends)]
-    loops = t.get("it") or [None] * len(t["pk"])      # innermost loop iteration (None outside a loop)
-    rows = list(zip(t["pk"], t["step"], t["id"], t["fv"], t["status"], starts, ends, durations, loops))
+    rows = list(zip(t["pk"], t["step"], t["status"], starts, ends, durations))
     pos = {pk: i for i, pk in enumerate(t["pk"])}
     per_task: list[list[tuple[int, str, int, int]]] = [[] for _ in rows]
     if a_pk:
@@ -276,7 +283,23 @@ async def load_hosts(db: Db, run: dict[str, Any], idx: RunIndex) -> None:
         idx._keep(("hosts",), sampled_size(list(idx.hosts.items())))   # counted in the cache budget
 
 
-SORT_FIELD = {"start": 5, "end": 6, "duration": 7}
+async def load_details(db: Db, run: dict[str, Any], idx: RunIndex) -> bool:
+    """Fills idx.details (one query) the first time a lane per task is asked for; False when the
+    run's tasks no longer match the index (the SQL path answers then)."""
+    if idx.details is None:
+        d = await db.one(DETAILS_SQL, {"run_pk": run["run_pk"]}) or {}
+        pks = d.get("pk") or []
+        loops = d.get("it") or [None] * len(pks)
+        details = dict(zip(pks, zip(d.get("id") or [], d.get("fv") or [], loops)))
+        if not all(map(details.__contains__, map(itemgetter(0), idx.tasks))):
+            return False
+        if idx.details is None:      # not filled by a request that read them at the same time
+            idx.details = details
+            idx._keep(("details",), sampled_size(list(details.items())))   # counted in the cache budget
+    return True
+
+
+SORT_FIELD = {"start": 3, "end": 4, "duration": 5}
 
 
 def view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, statuses: Sequence[str],
@@ -301,7 +324,7 @@ def _view(idx: RunIndex, steps_order: Sequence[str], sort: str, group: str, stat
     wanted_status = set(statuses)
     wanted_step = set(steps)
     chosen = ([i for i, t in enumerate(idx.tasks)
-               if (not wanted_status or t[4] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
+               if (not wanted_status or t[2] in wanted_status) and (not wanted_step or t[1] in wanted_step)]
               if wanted_status or wanted_step else list(range(len(idx.tasks))))
 
     hosts = idx.hosts or {}
@@ -363,12 +386,15 @@ def bucket_counts(v: View, row_start: int, row_end: int, per_lane: int, w0: int,
 
 
 def task_lanes(idx: RunIndex, v: View, row_start: int, row_end: int) -> list[dict[str, Any]]:
-    """The SQL path's task_lanes rows for [row_start, row_end)."""
+    """The SQL path's task_lanes rows for [row_start, row_end) (after load_details)."""
+    assert idx.details is not None, "load_details first"
+    details, hosts = idx.details, idx.hosts or {}
     out: list[dict[str, Any]] = []
     for row in range(row_start, row_end):
         t = idx.tasks[v.order[row]]
-        base = {"rn": row, "task_id": t[2], "step_name": t[1], "foreach_value": t[3], "iteration": t[8],
-                "task_status": t[4], "host": (idx.hosts or {}).get(t[0])}
+        task_id, foreach_value, iteration = details[t[0]]
+        base = {"rn": row, "task_id": task_id, "step_name": t[1], "foreach_value": foreach_value,
+                "iteration": iteration, "task_status": t[2], "host": hosts.get(t[0])}
         spans = idx.attempts[v.order[row]]
         if not spans:
             out.append({**base, "attempt": None, "started_at": None, "finished_at": None, "status": None})

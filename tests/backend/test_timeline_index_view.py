@@ -8,11 +8,10 @@ import pytest
 
 from backend.db import timeline_index
 
-# columns as TASKS_SQL returns them: pk, step, id, foreach value, status, start, end, loop iteration
+# columns as TASKS_SQL returns them: pk, step, status, start, end
 TASKS = {"pk": [1, 2, 3, 4, 5], "step": ["start", "train", "train", "train", "end"],
-         "id": ["1", "2", "3", "4", "5"], "fv": [None, "a", "b", "c", None],
          "status": ["completed", "completed", "failed", "completed", "completed"],
-         "s": [100, 300, 200, 250, None], "e": [150, 400, 260, 800, None], "it": [None, 0, 1, 2, None]}
+         "s": [100, 300, 200, 250, None], "e": [150, 400, 260, 800, None]}
 # task 3 ran twice (attempt 1 listed first: the index orders attempts itself)
 ATTEMPTS = {"pk": [1, 2, 3, 3, 4, 5], "attempt": [0, 0, 1, 0, 0, 0],
             "status": ["completed", "completed", "failed", "failed", "completed", "completed"],
@@ -45,15 +44,13 @@ def test_filters_and_host_groups() -> None:
 def test_durations_are_computed_and_rows_keep_the_sql_order() -> None:
     """Duration = end - start (None without both, as the generated column); rows in (step rank,
     key NULLS LAST, task_pk) whatever order the arrays come in, ties broken by task_pk."""
-    t = {"pk": [9, 4, 7, 2, 5, 8], "step": ["b", "b", "a", "b", "zz", "b"], "id": list("947258"),
-         "fv": [None] * 6, "status": ["completed"] * 6, "s": [10, 10, 5, None, 1, 10],
-         "e": [30, 20, 9, None, 2, 40], "it": [3, None, None, None, None, 0]}
+    t = {"pk": [9, 4, 7, 2, 5, 8], "step": ["b", "b", "a", "b", "zz", "b"], "status": ["completed"] * 6,
+         "s": [10, 10, 5, None, 1, 10], "e": [30, 20, 9, None, 2, 40]}
     a = {"pk": [8, 2, 9, 4, 7, 5, 8], "attempt": [1, 0, 0, 0, 0, 0, 0], "status": ["failed", "completed",
          "completed", "completed", "completed", "completed", "failed"], "s": [10, 0, 10, 10, 5, 1, 9],
          "e": [40, 1, 30, 20, 9, 2, 10]}
     idx = timeline_index.build(t, a)
-    assert [(r[0], r[7], r[8]) for r in idx.tasks] == [(9, 20, 3), (4, 10, None), (7, 4, None), (2, None, None),
-                                                       (5, 1, None), (8, 30, 0)]
+    assert [(r[0], r[5]) for r in idx.tasks] == [(9, 20), (4, 10), (7, 4), (2, None), (5, 1), (8, 30)]
     pks = lambda v: [idx.tasks[i][0] for i in v.order]   # noqa: E731
     by_start = timeline_index.view(idx, ["a", "b"], "start", "step", [], [])
     assert pks(by_start) == [7, 4, 8, 9, 2, 5]            # "zz" is not in the DAG order: last
