@@ -2,7 +2,8 @@
 
 Numbering 100,000 tasks with a window function and joining their attempts costs ~1 s in
 Postgres on every zoom step. A finished run never changes again, so its tasks and attempt
-spans are read once (two index scans, no window function), and each requested row order
+spans are read once (two index scans, no window function; the tasks' ids, foreach values and
+iterations with the first answer that shows a lane per task), and each requested row order
 (sort, grouping, filters) is computed once in Python and kept as flat lists: the attempts in
 row order with their row number, start, end and status. A zoom or pan is then one tight loop
 over the attempts of the requested rows.
