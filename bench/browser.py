@@ -1,7 +1,7 @@
 """The UI in Chromium over the seeded database: first paints, frame times, JS heap, backend RSS.
 
     FLOWSCOPE_HOME=/tmp/fs-scale python -m bench.browser [--url URL --pid PID] [--repeat 3]
-        [--markdown docs/benchmarks.md]
+        [--markdown docs/benchmarks.md | --huge-only]
 
 Needs a built frontend (``cd frontend && npm run build``) and /usr/bin/chromium. Without --url a
 backend is started on FLOWSCOPE_HOME and stopped at the end; its RSS is sampled every 100 ms
@@ -105,7 +105,7 @@ def frame_stats(page: Page, action: Any, cdp: Any = None) -> dict[str, float]:
 
 
 def measure(base: str, seed: dict[str, Any], repeat: int, rss: RssSampler | None,
-            restart: Any = None, cold_repeat: int = 0) -> dict[str, Any]:
+            restart: Any = None, cold_repeat: int = 0, huge_only: bool = False) -> dict[str, Any]:
     huge = "/" + seed["huge_run"]
     flow, run, step, task = seed["log_task"].split("/")
     log = f"/{flow}/{run}/{step}/{task}"
@@ -139,6 +139,7 @@ def measure(base: str, seed: dict[str, Any], repeat: int, rss: RssSampler | None
             pg = fresh()
             cold.append(timed(pg, huge, timeline_ready))
             pg.context.close()
+            print(f"cold open {len(cold)}: {cold[-1]:.0f} ms", flush=True)
         first_huge = None
         for _ in range(repeat):
             pg = fresh()
@@ -155,6 +156,9 @@ def measure(base: str, seed: dict[str, Any], repeat: int, rss: RssSampler | None
             row("huge run page, cold: first open after a backend restart (builds the timeline index)", cold, 1500)
         row("huge run page, warm: timeline painted (100k tasks, index built)", out["huge"][1:] or out["huge"], 1500,
             "" if cold else f"(first load, cold index: {first_huge:.0f} ms)")
+        if huge_only:
+            browser.close()
+            return out
         dense = []
         for _ in range(repeat):
             pg = fresh()
@@ -228,8 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--cold-repeat", type=int, default=3,
                    help="first opens of the huge run, each after a backend restart (needs no --url)")
+    p.add_argument("--huge-only", action="store_true",
+                   help="only the home page and the huge run's cold and warm opens (for A/B runs; no --markdown)")
     p.add_argument("--markdown")
     args = p.parse_args(argv)
+    if args.huge_only and args.markdown:
+        p.error("--huge-only measures part of the table: it cannot write it (--markdown)")
     home = os.environ.get("FLOWSCOPE_HOME", "")
     with open(os.path.join(home, "seed.json")) as f:
         seed = json.load(f)
@@ -261,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             rss.start()
         started = time.time()
         load_before = os.getloadavg()
-        out = measure(url, seed, args.repeat, rss, restart if proc is not None else None, args.cold_repeat)
+        out = measure(url, seed, args.repeat, rss, restart if proc is not None else None, args.cold_repeat,
+                      args.huge_only)
         out["load"] = (load_before, os.getloadavg())
     finally:
         if rss is not None:

@@ -96,8 +96,10 @@ def level_segments(index: timeline_index.RunIndex, view: timeline_index.View, ro
     full = index.level(key)
     if full is None:
         last = index.last if index.last is not None else end
-        coded = timeline_index.bucket_counts(view, row_start, row_end, per_lane, origin, last, level)
-        full = merge_coded(coded, level, origin)
+        # without the collector: the 10^5 tuples made here would have it walk the run's index again
+        with timeline_index.gc_paused():
+            coded = timeline_index.bucket_counts(view, row_start, row_end, per_lane, origin, last, level)
+            full = merge_coded(coded, level, origin)
         index.keep_level(key, full)
     out: dict[int, list[list[Any]]] = {}
     for lane, segments in full.items():
@@ -163,7 +165,7 @@ async def get_timeline(request: web.Request) -> web.Response:
     lanes: list[dict[str, Any]] = []
     if per_lane == 1:
         by_row: dict[int, dict[str, Any]] = {}
-        if index is not None and view is not None:
+        if index is not None and view is not None and await timeline_index.load_details(db, run, index):
             task_rows = timeline_index.task_lanes(index, view, row_start, row_end)
         else:
             task_rows = await timeline_db.task_lanes(db, lv, run["run_pk"], order, sort, group, statuses, steps,

@@ -98,6 +98,8 @@ async def test_index_matches_sql(api: Any, huge_run: str) -> None:
     lv = live_params(api.server.app[SETTINGS])
     index = await timeline_index.load(db, run)
     assert index is not None and index.first == 1_000_000 and index.last == 1_000_000 + (N_TASKS - 1) * 10 + 5000
+    assert index.details is None                      # read with the first lane per task, not before
+    assert await timeline_index.load_details(db, run, index) and index.details is not None
     order = ["start"]
     for sort, statuses in (("start", []), ("duration", ["failed"])):
         view = timeline_index.view(index, order, sort, "step", statuses, [])
@@ -120,6 +122,21 @@ async def test_index_matches_sql(api: Any, huge_run: str) -> None:
             timeline_index.view(index, order, sort, "flat", statuses, [])
     assert len(index.views) <= timeline_index.MAX_VIEWS
     assert timeline_index.view(index, order, "start", "step", [], []).groups == groups
+
+
+async def test_task_details_read_later_must_match_the_index(api: Any, huge_run: str) -> None:
+    """A task's id, foreach value and iteration are read with the first lane per task; if the run's
+    tasks no longer match the index then, the details are not kept (the SQL path answers)."""
+    db = api.server.app[DB]
+    run = {"run_pk": await db.scalar("SELECT run_pk FROM runs WHERE flow_id = 'HugeFlow' AND run_id = %s",
+                                     (huge_run,)), "status": "completed", "finished_at": 1, "change_seq": 0}
+    index = await timeline_index.load(db, run)
+    assert index is not None
+    index.tasks.append((-1, "start", "completed", 1, 2, 1))     # a task the database does not have
+    assert not await timeline_index.load_details(db, run, index) and index.details is None
+    index.tasks.pop()
+    assert await timeline_index.load_details(db, run, index)
+    assert index.details is not None and len(index.details) == len(index.tasks) == N_TASKS
 
 
 async def test_timeline_bad_params(api: Any, recorded: dict[str, str]) -> None:

@@ -294,8 +294,7 @@ async def test_concurrent_requests_read_the_index_once(aiohttp_client: AiohttpCl
 
 def _index(run_pk: int, n: int, step: str = "s") -> timeline_index.RunIndex:
     t = {"pk": list(range(run_pk * 10**6, run_pk * 10**6 + n)), "step": [step] * n,
-         "id": [f"t{i}" for i in range(n)], "fv": [None] * n, "status": ["completed"] * n,
-         "s": list(range(n)), "e": list(range(1, n + 1)), "d": [1] * n}
+         "status": ["completed"] * n, "s": list(range(n)), "e": list(range(1, n + 1))}
     a: dict[str, list[Any] | None] = {"pk": t["pk"], "attempt": [0] * n, "status": ["completed"] * n,
                                       "s": t["s"], "e": t["e"]}
     return timeline_index.build(t, a)

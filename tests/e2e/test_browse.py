@@ -68,6 +68,26 @@ def test_run_page_timeline_opens_a_task(page: Any, server: str, recorded: dict[s
     assert "square/" in page.get_by_test_id("task-info").inner_text()
 
 
+def test_the_minimap_asks_after_the_timeline_has_its_answer(page: Any, recorded: dict[str, str]) -> None:
+    """On a run's first open after a restart both answers need the run's timeline index; the
+    overview (group=flat, 6 lanes) is asked for only once the main timeline has its answer, so
+    its row order and level are not computed ahead of the one on screen."""
+    run = recorded["ForeachFlow"]
+    events: list[tuple[str, str]] = []
+    page.on("request", lambda r: "/timeline?" in r.url and events.append(("sent", r.url)))
+    page.on("requestfinished", lambda r: "/timeline?" in r.url and events.append(("done", r.url)))
+    page.goto(f"/ForeachFlow/{run}")
+    page.wait_for_function("() => document.querySelector('[data-testid=timeline]')?.dataset.loaded === 'true'")
+    for _ in range(100):                      # until the overview's answer is in too
+        if any(kind == "done" and "group=flat" in url for kind, url in events):
+            break
+        page.wait_for_timeout(100)
+    minimap = [i for i, (kind, url) in enumerate(events) if kind == "sent" and "group=flat" in url]
+    main_done = [i for i, (kind, url) in enumerate(events) if kind == "done" and "group=flat" not in url]
+    assert minimap and main_done, events
+    assert main_done[0] < minimap[0], events
+
+
 def test_dag_groups_the_foreach_and_filters_the_timeline(page: Any, recorded: dict[str, str], shots: Path) -> None:
     run = recorded["ForeachFlow"]
     page.goto(f"/ForeachFlow/{run}")

@@ -312,7 +312,8 @@ export function TimelineView({ run }: { run: Run }) {
               {" "}of {formatDuration(cpQuery.data.wall_ms)} wall (outlined; the band under the axis spans it)</> : null}
         </div>
       )}
-      <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running} />
+      <Minimap run={run} bounds={bounds} win={win} onBrush={changeWindow} params={params} live={running}
+        wait={!raw && !timeline.isError} />
       {hover && <TimelineTooltip hit={hover.rect} x={hover.x} y={hover.y} now={now} flow={run.flow_id} run={run.run_id} />}
     </div>
   );
