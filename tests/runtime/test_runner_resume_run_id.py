@@ -9,13 +9,12 @@ run existed. The same driver runs under pip ``metaflow`` (import swapped) and co
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+from tests.runtime.dual_runtime import Runtime
 
 FLOW = FLOWS / "mf_linear.py"
 
@@ -51,16 +50,8 @@ EXPECTED = {
 
 
 @pytest.mark.timeout(600)
-def test_runner_resume_with_run_id_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=False)
-    assert run_driver(DRIVER, tmp_path, flowscope_env, metaflow=False) == EXPECTED
-
-
-@pytest.mark.compat
-@pytest.mark.timeout(600)
-def test_same_runner_resume_driver_on_metaflow(tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=True)
-    assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
+def test_runner_resume_with_run_id(runtime: Runtime) -> None:
+    assert runtime.run(DRIVER, [FLOW]) == EXPECTED
 
 
 def test_resume_run_id_taken_by_the_flow_is_one_error_line(flow_runner: Any) -> None:

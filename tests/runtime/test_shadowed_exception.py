@@ -8,12 +8,10 @@ the same flow stays ``builtins.ValueError``. (Beside tests/runtime/test_exceptio
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.runtime.conftest import FLOWS
-from tests.runtime.dual_runtime import copy_files, metaflow_env, run_driver
+from tests.runtime.dual_runtime import Runtime
 
 FLOW = FLOWS / "shadowed_exception_flow.py"
 
@@ -36,12 +34,5 @@ EXPECTED = {
 
 
 @pytest.mark.timeout(600)
-def test_shadowing_exception_class_on_core_runtime(flowscope_env: dict[str, str], tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=False)
-    assert run_driver(DRIVER, tmp_path, flowscope_env, metaflow=False) == EXPECTED
-
-
-@pytest.mark.timeout(600)
-def test_same_shadowing_driver_on_metaflow(tmp_path: Path) -> None:
-    copy_files([FLOW], tmp_path, metaflow=True)
-    assert run_driver(DRIVER, tmp_path, metaflow_env(tmp_path), metaflow=True) == EXPECTED
+def test_shadowing_exception_class(runtime: Runtime) -> None:
+    assert runtime.run(DRIVER, [FLOW]) == EXPECTED
