@@ -230,14 +230,19 @@ def test_unknown_task_shows_not_found_with_a_way_back_to_the_run(page: Any, reco
     page.get_by_test_id("run-header").wait_for()
 
 
+def go_to(page: Any, text: str) -> None:
+    """Types ``text`` into the go-to box (opened with "g") and submits it."""
+    page.keyboard.press("g")
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Enter")
+
+
 def test_goto_box_opens_a_pasted_pathspec(page: Any, server: str, recorded: dict[str, str]) -> None:
     run = recorded["ForeachFlow"]
     task = task_of(server, "ForeachFlow", run, "gather")
     page.goto("/")
     page.locator("[data-pathspec]").first.wait_for()
-    page.keyboard.press("g")
-    page.keyboard.insert_text(f"ForeachFlow/{run}/gather/{task}")
-    page.keyboard.press("Enter")
+    go_to(page, f"ForeachFlow/{run}/gather/{task}")
     page.wait_for_url(re.compile(rf"/ForeachFlow/{run}/gather/{task}$"))
     page.get_by_label("Breadcrumbs").locator('[aria-current="page"]', has_text=task).wait_for()
     crumbs = page.get_by_label("Breadcrumbs").inner_text()
@@ -252,14 +257,10 @@ def test_goto_box_opens_metaflow_client_objects_and_artifacts(page: Any, server:
     task = task_of(server, "LinearFlow", run, "middle")
     page.goto("/")
     page.locator("[data-pathspec]").first.wait_for()
-    page.keyboard.press("g")
-    page.keyboard.insert_text(f"Run('LinearFlow/{run}')")
-    page.keyboard.press("Enter")
+    go_to(page, f"Run('LinearFlow/{run}')")
     page.wait_for_url(re.compile(rf"/LinearFlow/{run}$"))
     page.get_by_test_id("run-header").wait_for()
-    page.keyboard.press("g")
-    page.keyboard.insert_text(f"LinearFlow/{run}/middle/{task}/scaled")
-    page.keyboard.press("Enter")
+    go_to(page, f"LinearFlow/{run}/middle/{task}/scaled")
     page.wait_for_url(re.compile(rf"/LinearFlow/{run}/middle/{task}\?panel=artifacts&artifact=scaled$"))
     assert page.get_by_test_id("artifact-value").inner_text().strip() == "2.5"
 
