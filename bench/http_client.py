@@ -10,6 +10,7 @@ One connection per concurrent client, reused for all its requests.
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 
@@ -25,8 +26,8 @@ class _Conn(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses (they register as its readers/writers)
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
