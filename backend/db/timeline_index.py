@@ -106,8 +106,10 @@ class RunIndex:
     levels: OrderedDict[tuple[Any, ...], dict[int, list[list[Any]]]] = field(default_factory=OrderedDict)
     # task_pk -> host it ran on, once a host grouping was asked for (load_hosts)
     hosts: dict[int, str] | None = None
-    # task_pk -> (task_id, foreach_value, loop iteration), once a lane per task was asked for
-    details: dict[int, tuple[str, str | None, int | None]] | None = None
+    # per task index, once a lane per task was asked for: (task ids, foreach values, loop iterations),
+    # three lists in the order of ``tasks`` (a dict of tuples held 11.5 MiB more for 100k tasks:
+    # docs/benchmarks.md, "Timeline index memory")
+    details: tuple[list[str], list[str | None], list[int | None]] | None = None
     # bytes held, by part: the index itself, then each view, level and response by its key
     base_bytes: int = 0
     part_bytes: dict[tuple[Any, ...], int] = field(default_factory=dict)
@@ -290,13 +292,18 @@ async def load_details(db: Db, run: dict[str, Any], idx: RunIndex) -> bool:
     if idx.details is None:
         d = await db.one(DETAILS_SQL, {"run_pk": run["run_pk"]}) or {}
         pks = d.get("pk") or []
-        loops = d.get("it") or [None] * len(pks)
-        details = dict(zip(pks, zip(d.get("id") or [], d.get("fv") or [], loops)))
-        if not all(map(details.__contains__, map(itemgetter(0), idx.tasks))):
+        at = {pk: i for i, pk in enumerate(pks)}
+        try:
+            order = [at[t[0]] for t in idx.tasks]
+        except KeyError:
             return False
+        ids, fvs = d.get("id") or [], d.get("fv") or []
+        loops = d.get("it") or [None] * len(pks)
+        details = ([ids[i] for i in order], [fvs[i] for i in order], [loops[i] for i in order])
         if idx.details is None:      # not filled by a request that read them at the same time
             idx.details = details
-            idx._keep(("details",), sampled_size(list(details.items())))   # counted in the cache budget
+            # counted in the cache budget: three lists and the values they hold
+            idx._keep(("details",), sum(sampled_size(column) for column in details))
     return True
 
 
@@ -392,8 +399,9 @@ def task_lanes(idx: RunIndex, v: View, row_start: int, row_end: int) -> list[dic
     details, hosts = idx.details, idx.hosts or {}
     out: list[dict[str, Any]] = []
     for row in range(row_start, row_end):
-        t = idx.tasks[v.order[row]]
-        task_id, foreach_value, iteration = details[t[0]]
+        i = v.order[row]
+        t = idx.tasks[i]
+        task_id, foreach_value, iteration = details[0][i], details[1][i], details[2][i]
         base = {"rn": row, "task_id": task_id, "step_name": t[1], "foreach_value": foreach_value,
                 "iteration": iteration, "task_status": t[2], "host": hosts.get(t[0])}
         spans = idx.attempts[v.order[row]]
