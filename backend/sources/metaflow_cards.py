@@ -118,6 +118,15 @@ async def task_card_listing(app: web.Application, run: Row, task: Row
     reader = reader_for(app)
     directory, files = await reader.cards(key, done, frozenset(attempts), settled,
                                           int(task["finished_at"] or 0) if done else 0)
+    if not files and attempts and not ds_root.startswith("s3://"):
+        # With METAFLOW_CARD_LOCALROOT set, Metaflow 2.19's ``card create`` saves local cards under
+        # the datastore root itself (its get_storage_root("local") returns nothing then), where its
+        # ``card list/get`` find them and its client does not (docs/metaflow.md#cards).
+        beside = (ds_root.rstrip("/"), flow, run_id, step, task_id)
+        there, beside_files = await reader.cards(beside, done, frozenset(attempts), settled,
+                                                 int(task["finished_at"] or 0) if done else 0)
+        if beside_files:
+            root, key, directory, files = beside[0], beside, there, beside_files
     # Live cards: their runtime data updates, while the task runs (after that the page is final).
     data = {} if done else await reader.card_data_files(key)
     latest = int(task["attempt"] or 0)

@@ -5,6 +5,8 @@ working directory (``<that>/mf.cards``), not under ``METAFLOW_DATASTORE_SYSROOT_
 client (``get_cards``) and Flowscope read ``<ds-root>/mf.cards``. Run from the sysroot (or below it),
 both cards of TableCardFlow are listed and served; run from elsewhere, the cards land beside the
 working directory, Metaflow's client finds none, and Flowscope's list says why instead of "No cards".
+With ``METAFLOW_CARD_LOCALROOT`` set, Metaflow 2.19.39 saves them under the datastore root itself;
+its client finds none there either, Flowscope reads them.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ print(json.dumps({"task": task.id, "cards": found, "ds_root": task.metadata_dict
 class Placed:
     """One TableCardFlow run: its datastore under ``sysroot``, run from ``cwd``."""
 
-    def __init__(self, ingest: Ingest, sysroot: Path, cwd: Path):
+    def __init__(self, ingest: Ingest, sysroot: Path, cwd: Path, extra: dict[str, str] | None = None):
         cwd.mkdir(parents=True, exist_ok=True)
         self.sysroot, self.cwd = sysroot, cwd
-        self.env = metaflow_env(ingest, sysroot)
+        self.env = metaflow_env(ingest, sysroot, extra)
         run_flow(str(SCRIPT), ["run", "--run-id-file", str(cwd / "run-id")], self.env, cwd)
         self.run = (cwd / "run-id").read_text().strip()
         found = client_read(CLIENT_CARDS % {"step": f"{FLOW}/{self.run}/start"}, self.env, cwd)
@@ -65,6 +67,9 @@ def runs(ingest: Ingest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
         "below": Placed(ingest, tmp / "ds", tmp / "ds" / "project"),
         # The defect's setup: the sysroot elsewhere than the working directory.
         "elsewhere": Placed(ingest, tmp / "ds2", tmp / "work"),
+        # METAFLOW_CARD_LOCALROOT set (to anything): Metaflow 2.19.39 saves under the datastore root.
+        "localroot": Placed(ingest, tmp / "ds3", tmp / "work3",
+                            {"METAFLOW_CARD_LOCALROOT": str(tmp / "ds3" / ".metaflow" / "mf.cards")}),
     }
 
 
@@ -73,25 +78,24 @@ def elsewhere_card_list(runs: dict[str, Placed]) -> str:
     return runs["elsewhere"].card_list()
 
 
-async def test_cards_of_a_run_from_below_the_sysroot(api: TestClient[Any, Any], runs: dict[str, Placed]) -> None:
+async def assert_table_cards(api: TestClient[Any, Any], r: Placed, store: Path,
+                             hashes: list[str]) -> None:
     """The default card and the blank card with its Markdown and Table: listed with Metaflow's ids,
-    types and hashes (what its client finds), each served in Flowscope's page with its document."""
-    r = runs["below"]
-    assert r.ds_root == str(r.sysroot / ".metaflow")
+    types and hashes, each served in Flowscope's page with the document of its file in ``store``."""
     body = await get_json(api, r.path)
     listed = body["data"]
     assert body["notice"] is None
     assert sorted((c["card_id"], c["type"]) for c in listed) == [("default", "default"), ("metrics", "blank")]
-    assert sorted(c["hash"] for c in listed) == sorted(c["hash"] for c in r.client)
-    assert {(c["id"], c["type"]) for c in r.client} == {(None, "default"), ("metrics", "blank")}
+    assert sorted(c["hash"] for c in listed) == sorted(hashes)
+    directory = store / FLOW / "runs" / r.run / "steps" / "start" / "tasks" / r.task / "cards"
     docs = {}
     for card in listed:
         resp = await api.get(card["url"])
         html = await resp.text()
         assert resp.status == 200 and card["final"] is True, html[:300]
         assert_strict_page(html)
-        (mf,) = [c for c in r.client if c["hash"] == card["hash"]]
-        original = extract_doc((Path(r.ds_root) / "mf.cards" / mf["path"]).read_bytes())
+        (file,) = directory.glob(f"*-{card['hash']}.html")
+        original = extract_doc(file.read_bytes())
         assert original is not None and page_state(html)["doc"] == original.doc
         docs[card["card_id"]] = page_state(html)["doc"]
     metrics = docs["metrics"]
@@ -101,6 +105,27 @@ async def test_cards_of_a_run_from_below_the_sysroot(api: TestClient[Any, Any], 
     assert table["data"] == [["precision", "0.91"], ["recall", "0.87"]]
     # Metaflow's default card: the task's artifacts are in its document.
     assert "scores" in str(docs["default"])
+
+
+async def test_cards_of_a_run_from_below_the_sysroot(api: TestClient[Any, Any], runs: dict[str, Placed]) -> None:
+    """What Metaflow's client finds (get_cards), Flowscope lists and serves."""
+    r = runs["below"]
+    assert r.ds_root == str(r.sysroot / ".metaflow")
+    assert {(c["id"], c["type"]) for c in r.client} == {(None, "default"), ("metrics", "blank")}
+    assert all(c["path"].startswith(f"{FLOW}/runs/{r.run}/steps/start/tasks/{r.task}/cards/") for c in r.client)
+    await assert_table_cards(api, r, Path(r.ds_root) / "mf.cards", [c["hash"] for c in r.client])
+
+
+async def test_cards_with_a_card_localroot(api: TestClient[Any, Any], runs: dict[str, Placed]) -> None:
+    """With METAFLOW_CARD_LOCALROOT set, Metaflow 2.19.39 saves the cards under the datastore root
+    itself, not in it: its client finds none there, Flowscope reads them where they are."""
+    r = runs["localroot"]
+    assert r.client == []
+    assert not (r.sysroot / ".metaflow" / "mf.cards").exists()
+    assert not (r.cwd / ".metaflow").exists()
+    saved = list((Path(r.ds_root) / FLOW / "runs").rglob("*.html"))
+    assert len(saved) == 2
+    await assert_table_cards(api, r, Path(r.ds_root), [p.name[:-len(".html")].split("-")[-1] for p in saved])
 
 
 async def test_cards_saved_beside_another_working_directory(api: TestClient[Any, Any], runs: dict[str, Placed],
