@@ -13,6 +13,12 @@ in the shape of native cards:
 
 A task cloned by ``resume`` shows the cards of the task it was cloned from, as Metaflow's
 client does (``get_cards(..., follow_resumed=True)``).
+
+Where they are read: ``<ds-root>/mf.cards``, as Metaflow's client reads them; for a local root
+whose ``mf.cards`` has none of the task's ``card-info`` cards, the same layout under ``<ds-root>``
+itself (where metaflow 2.19.39 saves them when ``METAFLOW_CARD_LOCALROOT`` is set). Entries still
+without a file (a run started outside its sysroot: Metaflow saved them beside its working
+directory) make the list's ``notice`` (``missing_notice``; docs/metaflow.md#cards).
 """
 
 from __future__ import annotations
