@@ -25,8 +25,8 @@ async def list_cards(request: web.Request) -> web.Response:
     run, task = await task_row(request)
     attempt = get_int(request.query, "attempt", minimum=0)
     base = request.path.rstrip("/")
-    rows = await source_for(request.app, run).cards(run, task, attempt)
-    return respond.page(request, [card_shape(r, base) for r in rows], None)
+    found = await source_for(request.app, run).card_list(run, task, attempt)
+    return respond.page(request, [card_shape(r, base) for r in found.rows], None, notice=found.notice)
 
 
 def _html(body: bytes, cache_control: str) -> web.Response:
@@ -63,7 +63,10 @@ T = "/api/flows/{flow}/runs/{run}/steps/{step}/tasks/{task}"
 ATTEMPT = (Param("attempt", "Attempt number (default: the latest attempt with the card).", "integer"),)
 ROUTES = [
     Route(T + "/cards", list_cards, "Cards of a task.", ATTEMPT, "list", "cards", operation="listCards",
-          item="Card", feed="cards"),
+          item="Card", feed="cards", envelope={"notice": {
+              "type": ["string", "null"], "description": "Why cards the run recorded are not listed "
+              "(a Metaflow run whose cards were saved to another card store than its datastore "
+              "root names); null otherwise."}}),
     Route(T + "/cards/{card_id}", get_card, "One card's HTML, served with a sandboxing CSP.", ATTEMPT,
           "html", "cards", operation="getCard"),
     Route(T + "/cards/{card_id}/data", get_card_data, "A card's latest live version, for its frame "

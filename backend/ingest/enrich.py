@@ -114,7 +114,7 @@ def inspect(root_str: str, s3_endpoint_url: str | None, flow: str, run: str, ste
         log.warning("internal artifacts of %s/%s/%s/%s: %s", flow, run, step, task, exc)
     for name, sha in shas.items():
         size = out.types.get(name, (None, None))[1]
-        if name.startswith("_") or name == "name" or (size is not None and size > PREVIEW_MAX_BLOB):
+        if name.startswith("_") or (size is not None and size > PREVIEW_MAX_BLOB):
             continue
         try:
             preview = _preview(root, flow, sha)

@@ -69,6 +69,14 @@ class CardData:
 
 
 @dataclass(frozen=True, slots=True)
+class CardList:
+    rows: list[Row]               # as ``RunSource.cards`` returns them
+    # Why cards the run recorded are not listed (a Metaflow card store other than the one its
+    # metadata names, docs/metaflow.md#cards); None when nothing is known to be missing.
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CardHtml:
     html: bytes
     immutable: bool               # False while the card may still be re-rendered in place
@@ -182,6 +190,10 @@ class RunSource(Protocol):
     async def cards(self, run: Row, task: Row, attempt: int | None) -> list[Row]:
         """Card rows (card_id, type, attempt, size, created_at, change_seq, final, updated_at;
         "hash" where the writer has one), latest attempt first, then by card_id."""
+        ...
+
+    async def card_list(self, run: Row, task: Row, attempt: int | None) -> CardList:
+        """``cards`` with, when the run recorded cards that cannot be found, why (the list API's ``notice``)."""
         ...
 
     async def card_html(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardHtml | None:

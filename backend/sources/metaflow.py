@@ -35,6 +35,7 @@ from backend.sandbox.safe_pickle import RestrictedValueError, restricted_loads, 
 from backend.sources.base import (
     CardData,
     CardHtml,
+    CardList,
     LineText,
     LogPage,
     LogPiece,
@@ -43,7 +44,14 @@ from backend.sources.base import (
     SearchScope,
 )
 from backend.sources.dags import cached_dag, known
-from backend.sources.metaflow_cards import card_data, card_html, finished, task_cards
+from backend.sources.metaflow_cards import (
+    card_data,
+    card_html,
+    finished,
+    missing_notice,
+    task_card_listing,
+    task_cards,
+)
 from backend.sources.metaflow_reader import LogKey, reader_for
 from contract.logs_format import STREAMS
 
@@ -155,6 +163,12 @@ class MetaflowSource:
         # Metaflow's @card files live in its own card store, not in the cards table.
         return [c.row() for c in await task_cards(self.app, run, task)
                 if attempt is None or c.attempt == attempt]
+
+    async def card_list(self, run: Row, task: Row, attempt: int | None) -> CardList:
+        cards, missing, store = await task_card_listing(self.app, run, task)
+        lost = [h for h, a in missing.items() if attempt is None or a == attempt]
+        return CardList([c.row() for c in cards if attempt is None or c.attempt == attempt],
+                        missing_notice(len(lost), *store) if lost and store else None)
 
     async def card_html(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardHtml | None:
         # The id is only matched against the listing: it never becomes part of a path.

@@ -13,6 +13,12 @@ in the shape of native cards:
 
 A task cloned by ``resume`` shows the cards of the task it was cloned from, as Metaflow's
 client does (``get_cards(..., follow_resumed=True)``).
+
+Where they are read: ``<ds-root>/mf.cards``, as Metaflow's client reads them; for a local root
+whose ``mf.cards`` has none of the task's ``card-info`` cards, the same layout under ``<ds-root>``
+itself (where metaflow 2.19.39 saves them when ``METAFLOW_CARD_LOCALROOT`` is set). Entries still
+without a file (a run started outside its sysroot: Metaflow saved them beside its working
+directory) make the list's ``notice`` (``missing_notice``; docs/metaflow.md#cards).
 """
 
 from __future__ import annotations
@@ -95,12 +101,20 @@ async def _origin(app: web.Application, run: Row, task: Row) -> tuple[str, str, 
 
 async def task_cards(app: web.Application, run: Row, task: Row) -> list[MetaflowCard]:
     """The task's cards, latest attempt first, then by card_id."""
+    return (await task_card_listing(app, run, task))[0]
+
+
+async def task_card_listing(app: web.Application, run: Row, task: Row
+                            ) -> tuple[list[MetaflowCard], dict[str, int], tuple[str, str] | None]:
+    """(the task's cards, latest attempt first, then by card_id; the hashes of its ``card-info``
+    entries with no file in the card store, with their attempts; that card store and the task's
+    directory in it)."""
     db = app[DB]
     flow, run_id, step, task_id, run_pk, task_pk = await _origin(app, run, task)
     cloned = task_pk != task["task_pk"]
     ds_root = await logs_db.metaflow_ds_root(db, run_pk, task_pk)
     if ds_root is None:
-        return []   # never started: nothing can have rendered a card
+        return [], {}, None   # never started: nothing can have rendered a card
     infos = await cards_db.metaflow_card_info(db, task_pk)
     attempts = {str(r["field_name"]): r["attempt"] for r in infos}
     done = finished(task)
@@ -110,6 +124,15 @@ async def task_cards(app: web.Application, run: Row, task: Row) -> list[Metaflow
     reader = reader_for(app)
     directory, files = await reader.cards(key, done, frozenset(attempts), settled,
                                           int(task["finished_at"] or 0) if done else 0)
+    if not files and attempts and not ds_root.startswith("s3://"):
+        # With METAFLOW_CARD_LOCALROOT set, Metaflow 2.19's ``card create`` saves local cards under
+        # the datastore root itself (its get_storage_root("local") returns nothing then), where its
+        # ``card list/get`` find them and its client does not (docs/metaflow.md#cards).
+        beside = (ds_root.rstrip("/"), flow, run_id, step, task_id)
+        there, beside_files = await reader.cards(beside, done, frozenset(attempts), settled,
+                                                 int(task["finished_at"] or 0) if done else 0)
+        if beside_files:
+            root, key, directory, files = beside[0], beside, there, beside_files
     # Live cards: their runtime data updates, while the task runs (after that the page is final).
     data = {} if done else await reader.card_data_files(key)
     latest = int(task["attempt"] or 0)
@@ -121,7 +144,25 @@ async def task_cards(app: web.Application, run: Row, task: Row) -> list[Metaflow
     cards = [MetaflowCard(card_id, attempt, f, root, directory, key, done, data.get(f.hash))
              for card_id, f, attempt in name_cards(with_attempts)]
     cards.sort(key=lambda c: (-c.attempt, c.card_id))
-    return cards
+    # ``card create`` registers a card's card-info entry just after saving its file: an entry
+    # without a file means the card was saved to another card store than the task's ds-root names.
+    found = {f.hash for f in files}
+    missing = {h: latest if cloned or a is None else int(a) for h, a in attempts.items() if h not in found}
+    return cards, missing, (root, directory)
+
+
+def missing_notice(count: int, root: str, directory: str) -> str:
+    """Why ``count`` cards Metaflow recorded for a task are not listed (docs/metaflow.md#cards)."""
+    cards = "1 card" if count == 1 else f"{count} cards"
+    text = (f"Metaflow recorded {cards} for this task (card-info metadata) that {'is' if count == 1 else 'are'} "
+            f"not in the card store its datastore root names: {root}/{directory}. ")
+    if root.startswith("s3://"):
+        return text + (f"Metaflow saves cards under METAFLOW_CARD_S3ROOT when it is set: leave it unset, "
+                       f"or set it to {root} (docs/metaflow.md, Cards).")
+    return text + ("With a local datastore Metaflow saves cards in the .metaflow directory it finds from "
+                   "the working directory of the run, not under METAFLOW_DATASTORE_SYSROOT_LOCAL, and its "
+                   "own client (get_cards) cannot find them either. Run flows from the directory "
+                   "METAFLOW_DATASTORE_SYSROOT_LOCAL names, or from one below it (docs/metaflow.md, Cards).")
 
 
 async def card_html(app: web.Application, task: Row, card: MetaflowCard) -> bytes:

@@ -22,6 +22,7 @@ from backend.keys import BLOBS, DAG_CACHE, DB, RENDERER
 from backend.sources.base import (
     CardData,
     CardHtml,
+    CardList,
     ChunkText,
     LogPage,
     LogPiece,
@@ -93,6 +94,9 @@ class NativeSource:
     # -- cards ---------------------------------------------------------------------------------
     async def cards(self, run: Row, task: Row, attempt: int | None) -> list[Row]:
         return await cards_db.list_cards(self.app[DB], task["task_pk"], attempt)
+
+    async def card_list(self, run: Row, task: Row, attempt: int | None) -> CardList:
+        return CardList(await self.cards(run, task, attempt))
 
     async def card_html(self, run: Row, task: Row, card_id: str, attempt: int | None) -> CardHtml | None:
         row = await cards_db.get_card(self.app[DB], task["task_pk"], card_id, attempt)

@@ -89,12 +89,15 @@ def test_live_card_of_a_core_runtime_run(page: Any, server: str, flowscope_env: 
 @pytest.mark.compat
 def test_live_card_of_a_metaflow_run(page: Any, server: str, ingest_url: str, tmp_path: Path, shots: Path) -> None:
     """Real metaflow writes its runtime card data to its datastore; the backend polls it and the
-    card updates in place; Metaflow's chart card renders in our sandbox with nothing fetched."""
+    card updates in place; Metaflow's chart card renders in our sandbox with nothing fetched. The
+    flow runs from a directory below its datastore's sysroot, as docs/metaflow.md says to."""
     env = metaflow_env(ingest_url, tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
     net = Network(page, server)
     # Metaflow renders each refresh in a `card create` subprocess and skips a refresh while one
     # runs: on this machine that is one update every ~2 s, so the task runs longer.
-    proc, id_file = start_flow("mf_live_card_flow.py", env, tmp_path, steps=14, extra=["--no-pylint"],
+    proc, id_file = start_flow("mf_live_card_flow.py", env, project, steps=14, extra=["--no-pylint"],
                                 gated=True)
     try:
         run, task = card_task(server, "LiveCardFlow", id_file, timeout=120)

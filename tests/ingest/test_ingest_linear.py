@@ -64,6 +64,8 @@ def test_linear_flow_roundtrip(ingest: Ingest, db: Any, tmp_path: Path) -> None:
     x = arts[(0, "x")]
     assert x["type"] == "int" and x["preview"] == "2" and x["encoding"] == "pickle-v4"
     assert arts[(0, "words")]["preview"] == "['a', 'b']"
+    # Metaflow's own `name` artifact (the flow's name, in every task) is a plain str: previewed too.
+    assert arts[(0, "name")]["type"] == "str" and arts[(0, "name")]["preview"] == "'LinearFlow'"
     assert x["location"] == f"{tmp_path}/.metaflow/LinearFlow/data/{x['sha'][:2]}/{x['sha']}"
     assert read_blob_at(x["location"]) == pickle.dumps(2, protocol=4)
     meta = metadata_fields(db, run["run_pk"], "start")

@@ -2859,6 +2859,8 @@ export interface operations {
                     "application/json": {
                         data: components["schemas"]["Card"][];
                         next: string | null;
+                        /** @description Why cards the run recorded are not listed (a Metaflow run whose cards were saved to another card store than its datastore root names); null otherwise. */
+                        notice: string | null;
                     };
                 };
             };

@@ -44,6 +44,13 @@ export function useMetadata(t: TaskRef, enabled: boolean) {
   });
 }
 
+/** A task's cards, and why cards its run recorded are not listed (a Metaflow run whose cards
+ * were saved to another card store than its datastore root names; docs/metaflow.md#cards). */
+export interface CardList {
+  cards: Card[];
+  notice: string | null;
+}
+
 /** The task's cards, kept current by the websocket feed (a live card's row changes on every refresh). */
 export function useCards(t: TaskRef, attempt: number | null, enabled: boolean) {
   const qc = useQueryClient();
@@ -51,16 +58,18 @@ export function useCards(t: TaskRef, attempt: number | null, enabled: boolean) {
   const q = useQuery({
     queryKey: key,
     enabled,
-    queryFn: ({ signal }) =>
-      getJson<ListPage<Card>>(apiUrl(`${taskPath(t)}/cards`, { attempt }), signal).then((r) => r.data),
+    queryFn: ({ signal }): Promise<CardList> =>
+      getJson<ListPage<Card> & { notice?: string | null }>(apiUrl(`${taskPath(t)}/cards`, { attempt }), signal)
+        .then((r) => ({ cards: r.data, notice: r.notice ?? null })),
   });
-  const live = enabled && q.isSuccess && (q.data.length === 0 || q.data.some((c) => c.final === false));
+  const cards = q.data?.cards;
+  const live = enabled && cards !== undefined && (cards.length === 0 || cards.some((c) => c.final === false));
   // Subscribe from what the list showed, not from "now": a version (the final one, typically)
   // committed between the list's answer and the subscription is then still delivered.
-  useLiveResource("cards", live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, live ? cardsSince(q.data) : null, (event) => {
+  useLiveResource("cards", live ? apiUrl(`${taskPath(t)}/cards`, { attempt }) : null, live ? cardsSince(cards) : null, (event) => {
     const card = event.data as Card;
     if (attempt !== null && card.attempt !== attempt) return;
-    qc.setQueryData<Card[]>(key, (old) => mergeCard(old ?? [], card));
+    qc.setQueryData<CardList>(key, (old) => ({ cards: mergeCard(old?.cards ?? [], card), notice: old?.notice ?? null }));
   });
   return q;
 }

@@ -113,11 +113,14 @@ export function CardsPanel({ task, attempt }: { task: TaskRef; attempt: number |
     <div className="panel-body" style={{ padding: 12 }}>
       <QueryState query={q} label="Loading cards">
         {() => {
-          const cards = q.data!;
-          if (cards.length === 0) return <Empty>No cards.</Empty>;
+          const { cards, notice } = q.data!;
+          // Why cards the run recorded are not listed: said instead of (or above) the cards.
+          const why = notice && <p className="notice" role="note" data-testid="cards-notice">{notice}</p>;
+          if (cards.length === 0) return why || <Empty>No cards.</Empty>;
           const card = cards[Math.min(index, cards.length - 1)]!;
           return (
             <>
+              {why}
               {cards.length > 1 && (
                 <div className="seg" role="group" aria-label="Card" style={{ marginBottom: 8 }}>
                   {cards.map((c, i) => (
