@@ -129,6 +129,11 @@ async def test_bad_include_unknown_run_etag_and_a_new_task(aiohttp_client: Any, 
             assert f"'include': '{bad}' is not one of dag, steps, tasks" in body["error"]["message"]
         resp = await client.get("/api/flows/IncludedFlow/runs/no-such-run?include=dag,steps,tasks")
         assert resp.status == 404 and "run IncludedFlow/no-such-run not found" in (await resp.json())["error"]["message"]
+        # With the source text too: the run's answer with source, plus the parts.
+        with_source = await body_of(client, f"{run_path}?source=true")
+        dag = await body_of(client, f"{run_path}/dag")
+        assert await body_of(client, f"{run_path}?source=true&include=dag") == \
+            with_source[:-1] + b',"included":{"dag":' + dag + b"}}"
         # No include (or an empty one): the run's answer as before, no ETag.
         resp = await client.get(f"{run_path}?include=")
         assert resp.status == 200 and "ETag" not in resp.headers and "included" not in await resp.json()
