@@ -76,8 +76,11 @@ def test_a_running_run_deep_link_then_a_live_task(page: Any, server: str, flowsc
         # A task added afterwards appears: the work step runs (the DAG re-asked at /dag), and its
         # bar is on the timeline.
         page.locator('[data-testid=dag] [data-step="work"]:not([data-status="pending"])').wait_for(timeout=30_000)
-        later = requests_of(seen[first_event:])
-        assert f"flows/RunPageFlow/runs/{run_id}/dag" in later, later
+        dag_url = f"flows/RunPageFlow/runs/{run_id}/dag"
+        deadline = time.monotonic() + 30           # (the page may have opened after work started)
+        while dag_url not in (later := requests_of(seen[first_event:])) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert dag_url in later, later
         assert not any("include=" in url for url in later), later
         page.locator('[role=tab][data-tab="timeline"]').click()
         page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 2",
