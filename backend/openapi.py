@@ -30,10 +30,11 @@ def _body(route: Route) -> Schema:
     item = ref(route.item) if route.item else {}
     if route.returns == "object":
         return {"type": "object", "required": ["data", *route.envelope], "additionalProperties": False,
-                "properties": {"data": item, **route.envelope}}
+                "properties": {"data": item, **route.envelope, **route.optional}}
     if route.returns == "list":
         return {"type": "object", "required": ["data", "next", *route.envelope], "additionalProperties": False,
-                "properties": {"data": arr(item), "next": {"type": ["string", "null"]}, **route.envelope}}
+                "properties": {"data": arr(item), "next": {"type": ["string", "null"]}, **route.envelope,
+                               **route.optional}}
     if route.returns == "json":
         return {"type": "object"}
     if route.returns == "bytes":

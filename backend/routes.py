@@ -35,6 +35,8 @@ class Route:
     item: str | None = None
     # Extra top-level members of the JSON body beside data/next: name -> JSON Schema.
     envelope: dict[str, Any] = field(default_factory=dict)
+    # Top-level members present only when a parameter asks for them: name -> JSON Schema.
+    optional: dict[str, Any] = field(default_factory=dict)
     # The live feed (backend/resources/*.FEEDS) a websocket subscription to this path follows.
     feed: str | None = None
 

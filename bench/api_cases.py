@@ -177,11 +177,42 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     normal = next(r for r in newest if r["status"] != "running")
     base = f"/api/flows/{normal['flow_id']}/runs/{normal['run_id']}"
 
-    def bundle(base: str):  # type: ignore[no-untyped-def]
+    def bundle(base: str, subs: tuple[str, ...] = ("", "/dag", "/steps", "/tasks")):  # type: ignore[no-untyped-def]
         async def request(session: aiohttp.ClientSession, i: int) -> None:
-            await asyncio.gather(*(getter(url, base + p)(session, i) for p in ("", "/dag", "/steps", "/tasks")))
+            await asyncio.gather(*(getter(url, base + p)(session, i) for p in subs))
         return request
-    cases.append(Case("run page bundle (run, dag, steps, tasks)", "detail", bundle(base)))
+
+    def one_request(base: str, include: str):  # type: ignore[no-untyped-def]
+        """The run with ``include`` (backend/api/runs.py): one request for what the bundle asks in four."""
+        return getter(url, base, {"include": include})
+
+    def one_request_sql(flow: str, run: str, include: str):  # type: ignore[no-untyped-def]
+        async def statements(db: Any, live: dict[str, Any]) -> None:
+            # What the handler runs with the response cache off: the run with its steps' rows, the
+            # run's answer when its version is not held (run_detail_of), the task page when asked.
+            found = await steps_db.run_and_steps(db, live, flow, run)
+            assert found is not None
+            ref = found[0]
+            running = ref["status"] == "running" or bool(ref["stale"])
+            if run_versions is not None:
+                await runs_db.run_detail_of(db, live, ref["run_pk"], ref["change_seq"], running, run_versions)
+            else:
+                await runs_db.get_run_with_source(db, live, flow, run, False)
+            if "tasks" in include:
+                await tasks_db.list_task_page(db, live, ref["run_pk"], [], [], None, DEFAULT_LIMIT,
+                                              versions=task_versions, run_live=running)
+        return sql_of(statements)
+
+    cases.append(Case("run page bundle, 4 requests (run, dag, steps, tasks)", "detail", bundle(base)))
+    # The run page as the UI opens it (frontend/src/early.ts, api/runs.ts fetchRun): the run with its
+    # DAG in one request; before, the run and /dag; all four parts in one request, for the bundle above.
+    cases.append(Case("run page (one request: run?include=dag, as the UI opens it)", "detail",
+                      one_request(base, "dag"), one_request_sql(normal["flow_id"], normal["run_id"], "dag")))
+    cases.append(Case("run page, 2 requests (run, dag: as the UI opened it before)", "detail",
+                      bundle(base, ("", "/dag"))))
+    cases.append(Case("run page bundle, 1 request (run?include=dag,steps,tasks)", "detail",
+                      one_request(base, "dag,steps,tasks"),
+                      one_request_sql(normal["flow_id"], normal["run_id"], "dag,steps,tasks")))
 
     live_run = await stored_running(session, f"{url}{base}")   # the handler's guess, once it has seen the run
 
@@ -205,8 +236,13 @@ async def build(session: aiohttp.ClientSession, url: str, args: argparse.Namespa
     # A finished run: its answers are cached under its own change_seq, whatever else is written.
     done = next((r for r in newest if r["status"] == "completed"), None)
     if done is not None:
-        cases.append(Case("run page bundle, completed run", "detail",
-                          bundle(f"/api/flows/{done['flow_id']}/runs/{done['run_id']}")))
+        done_base = f"/api/flows/{done['flow_id']}/runs/{done['run_id']}"
+        cases.append(Case("run page bundle, 4 requests, completed run", "detail", bundle(done_base)))
+        cases.append(Case("run page (one request), completed run", "detail", one_request(done_base, "dag"),
+                          one_request_sql(done["flow_id"], done["run_id"], "dag")))
+        cases.append(Case("run page bundle, 1 request, completed run", "detail",
+                          one_request(done_base, "dag,steps,tasks"),
+                          one_request_sql(done["flow_id"], done["run_id"], "dag,steps,tasks")))
 
     huge = huge_run(seed)
     cases.append(Case("huge run: run", "detail", getter(url, huge)))

@@ -37,16 +37,19 @@ def dumps(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """A JSON body ready to send; ``etag`` is set for bodies that can never change."""
+    """A JSON body ready to send; ``etag`` is set for bodies that can never change, and for answers
+    that may change but are revalidated by their ETag (``cache_control`` LIVE: a run with what its
+    page includes, backend/api/runs.py)."""
 
     body: bytes
     etag: str | None
+    cache_control: str = IMMUTABLE
 
     def response(self, request: web.Request) -> web.Response:
         if self.etag is None:
             return web.Response(body=self.body, content_type="application/json", charset="utf-8",
                                 headers={"Cache-Control": LIVE})
-        headers = {"Cache-Control": IMMUTABLE, "ETag": self.etag}
+        headers = {"Cache-Control": self.cache_control, "ETag": self.etag}
         if self.etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
         return web.Response(body=self.body, content_type="application/json", charset="utf-8",
@@ -75,6 +78,14 @@ def encoded(request: web.Request, body: bytes, *, immutable: bool = False, etag:
     """An answer already encoded (as ``one`` or ``page`` would have), e.g. held by version;
     ``etag``: an immutable body's etag_of, when the caller holds it too (not hashed again)."""
     return _respond(request, body, immutable, etag)
+
+
+def revalidated(request: web.Request, body: bytes) -> web.Response:
+    """An answer that may change (``no-cache``) with the ETag of its body: a client that sends it
+    back in If-None-Match gets 304 while the body would be the same bytes."""
+    encoded = Encoded(body, etag_of(body), LIVE)
+    request[BUILT] = encoded
+    return encoded.response(request)
 
 
 def one(request: web.Request, data: Any, *, immutable: bool = False, **extra: Any) -> web.Response:

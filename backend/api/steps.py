@@ -70,10 +70,13 @@ def held_version(run: Row, dag: dict[str, Any], rows: dict[str, Row]) -> tuple[A
     return (run["change_seq"], run["status"], newest, len(rows))
 
 
-async def answer_steps(request: web.Request, kind: str, run: Row, rows: dict[str, Row] | None) -> web.Response:
-    """/dag (``kind`` "dag") or /steps ("steps") of ``run``. With the response cache off (``rows``
-    read with the run) a settled run's encoded answer is held by version (held_version), so a
-    request skips shaping and encoding it (docs/benchmarks.md, "bundle19")."""
+async def steps_answer(request: web.Request, kind: str, run: Row,
+                       rows: dict[str, Row] | None) -> tuple[bytes, str | None, bool]:
+    """The body of ``run``'s /dag (``kind`` "dag") or /steps ("steps"), its ETag (an immutable DAG's,
+    else None) and whether it is immutable; what answer_steps sends, and what a run's answer
+    includes (backend/api/runs.py). With the response cache off (``rows`` read with the run) a
+    settled run's encoded answer is held by version (held_version), so a request skips shaping and
+    encoding it (docs/benchmarks.md, "bundle19")."""
     db = request.app[DB]
     dag = await load_dag(request, run)
     immutable = kind == "dag" and run["status"] != "running" and not run["stale"]
@@ -88,14 +91,20 @@ async def answer_steps(request: web.Request, kind: str, run: Row, rows: dict[str
         if held is not None:
             if immutable:
                 n = respond.ETAG_LENGTH
-                return respond.encoded(request, held[n:].encode(), immutable=True, etag=held[:n])
-            return respond.encoded(request, held.encode(), immutable=immutable)
+                return held[n:].encode(), held[:n], True
+            return held.encode(), None, immutable
     steps = await all_steps(db, dag, run, rows)
     body = respond.encode({"data": dag_shape(dag, steps)} if kind == "dag" else {"data": steps, "next": None})
     etag = respond.etag_of(body) if immutable else None
     if version is not None:
         assert versions is not None
         versions.put(key, version, (etag or "") + body.decode())
+    return body, etag, immutable
+
+
+async def answer_steps(request: web.Request, kind: str, run: Row, rows: dict[str, Row] | None) -> web.Response:
+    """/dag (``kind`` "dag") or /steps ("steps") of ``run`` (steps_answer)."""
+    body, etag, immutable = await steps_answer(request, kind, run, rows)
     return respond.encoded(request, body, immutable=immutable, etag=etag)
 
 

@@ -62,9 +62,14 @@ async def list_tasks(request: web.Request) -> web.Response:
         rows, more = await tasks_db.list_task_page(
             request.app[DB], live(request), run["run_pk"], steps, statuses, after, limit,
             versions=versions, run_live=not finished)
+    return respond.encoded(request, page_body(rows, more), immutable=finished)
+
+
+def page_body(rows: list[tuple[int, str]], more: bool) -> bytes:
+    """A task page's body from list_task_page's rows: each task's JSON as Postgres built it
+    (backend/db/task_json.py), passed through; the cursor of the next page when ``more``."""
     nxt = encode_cursor("tasks", [rows[-1][0]]) if more and rows else None
-    # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
-    return respond.page(request, [orjson.Fragment(text) for _, text in rows], nxt, immutable=finished)
+    return respond.encode({"data": [orjson.Fragment(text) for _, text in rows], "next": nxt})
 
 
 async def get_task(request: web.Request) -> web.Response:

@@ -359,6 +359,14 @@ async def get_run_detail(db: Db, live: dict[str, Any], flow: str, run: str,
     if not head:
         return None
     run_pk, seq, running = head[0]
+    return await run_detail_of(db, live, run_pk, seq, running, versions)
+
+
+async def run_detail_of(db: Db, live: dict[str, Any], run_pk: int, seq: int, running: bool,
+                        versions: JsonVersions) -> tuple[str, bool] | None:
+    """get_run_detail's answer once the run's key, version (``seq``) and whether it is stored as
+    running are known (read by another statement: RUN_DETAIL_HEAD, or a run page's run-and-steps
+    statement): held when that version is, else built by primary key. None: the run is gone."""
     key = ("detail", run_pk)
     if not running:
         held = versions.get(key, seq)

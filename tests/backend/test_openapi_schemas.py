@@ -83,6 +83,7 @@ async def test_real_answers_match_their_schemas(api: TestClient[Any, Any], recor
         await check("/api/flows/{flow}", f"/api/flows/{flow}")
         await check("/api/flows/{flow}/runs", f"/api/flows/{flow}/runs")
         await check(R, base + "?source=true")
+        await check(R, base + "?include=dag,steps,tasks")
         await check(R + "/dag", base + "/dag")
         steps = (await check(R + "/steps", base + "/steps"))["data"]
         await check(R + "/steps/{step}", f"{base}/steps/{steps[0]['step_name']}")

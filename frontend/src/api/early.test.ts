@@ -1,15 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EARLY_MAX_AGE_MS, apiUrl, startEarly, takeEarly } from "./client";
 import { earlyRequests } from "./early";
-import { logPageUrl, runPath, taskPath } from "./paths";
+import { logPageUrl, runPageUrl, taskPath } from "./paths";
 import { PAGE, pageQuery } from "../logs/logWindow";
 
 const ref = { flow: "Mega Flow", run: "1", step: "start", task: "7689126" };
 
 describe("early requests of a deep link", () => {
-  it("a run page asks for its run, as useRun does", () => {
-    expect(earlyRequests("/MegaSweepFlow/1", "?tab=dag", "")).toEqual([apiUrl(runPath("MegaSweepFlow", "1"))]);
-    expect(earlyRequests("/MegaSweepFlow/1/train", "", "")).toEqual(["/api/flows/MegaSweepFlow/runs/1"]);
+  it("a run page asks for its run with the DAG included, as the run page's useRun does", () => {
+    expect(earlyRequests("/MegaSweepFlow/1", "?tab=dag", "")).toEqual([runPageUrl("MegaSweepFlow", "1")]);
+    expect(earlyRequests("/MegaSweepFlow/1", "", "")).toEqual(["/api/flows/MegaSweepFlow/runs/1?include=dag"]);
+    expect(earlyRequests("/MegaSweepFlow/1/train", "", "")).toEqual(["/api/flows/MegaSweepFlow/runs/1?include=dag"]);
+    expect(earlyRequests("/Mega%20Flow/7", "?tab=search", "")).toEqual(["/api/flows/Mega%20Flow/runs/7?include=dag"]);
   });
   it("a task page asks for the task and the log's tail (latest attempt), as TaskPage and useLogLines do", () => {
     expect(earlyRequests("/Mega%20Flow/1/start/7689126", "", "")).toEqual([

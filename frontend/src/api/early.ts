@@ -1,7 +1,7 @@
 // Which API requests a deep link will make first, so src/early.ts can start them before the app
 // has loaded. Pure and unit-tested: the URLs must be exactly the app's, or the app asks again.
 import { apiUrl } from "./client";
-import { logPageUrl, runPath, taskPath } from "./paths";
+import { logPageUrl, runPageUrl, taskPath } from "./paths";
 import { parseLocation } from "../nav/viewState";
 import { PAGE, pageQuery } from "../logs/logWindow";
 
@@ -10,7 +10,7 @@ export function earlyRequests(pathname: string, search: string, hash: string): s
   const view = parseLocation(pathname, search, hash);
   const { flow, run, step, task } = view.path;
   if (!flow || !run) return [];
-  if (!step || !task) return [apiUrl(runPath(flow, run))];
+  if (!step || !task) return [runPageUrl(flow, run)];   // as useRun asks on the run page (DAG not cached yet)
   const ref = { flow, run, step, task };
   const urls = [apiUrl(taskPath(ref))];
   const k = view.task;

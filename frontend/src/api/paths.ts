@@ -13,6 +13,10 @@ export type Stream = "stdout" | "stderr";
 
 export const runPath = (flow: string, run: string): string => `/flows/${seg(flow)}/runs/${seg(run)}`;
 
+/** The run page's first request: the run with the DAG its first paint draws (the timeline's and
+ * the DAG tab's), in one answer (docs/api.md, "The run page in one request"). */
+export const runPageUrl = (flow: string, run: string): string => apiUrl(runPath(flow, run), { include: "dag" });
+
 export const taskPath = (t: TaskRef): string =>
   `/flows/${seg(t.flow)}/runs/${seg(t.run)}/steps/${seg(t.step)}/tasks/${seg(t.task)}`;
 

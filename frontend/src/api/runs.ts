@@ -1,8 +1,8 @@
 // Run list and single run queries, and how websocket events patch them.
-import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery, useQueryClient, type InfiniteData, type QueryClient } from "@tanstack/react-query";
 import { apiUrl, getJson } from "./client";
-import type { ListPage, Run, RunGroup } from "./types";
-import { runPath } from "./paths";
+import type { Dag, ListPage, Run, RunGroup } from "./types";
+import { runPageUrl, runPath } from "./paths";
 import { resolveRange, type RunListFilters } from "../nav/viewState";
 
 const ORDER: Record<string, string> = {
@@ -35,12 +35,34 @@ export function useRunList(query: Record<string, string | string[] | null>, limi
   });
 }
 
-export function useRun(flow: string | null, run: string | null) {
+/** The run's answer with `?include=dag` (backend/api/runs.py). */
+interface RunPageAnswer {
+  data: Run;
+  included?: { dag?: { data: Dag } };
+}
+
+/** The run, for useRun. On the run page (`page`) while its DAG is not cached: the run and its DAG in
+ * one request (runPageUrl, which src/early.ts starts for a run deep link), the DAG stored under
+ * useDag's key so the page's views do not ask for it again. Otherwise (refetches, the task page,
+ * a DAG already cached) the run alone; the DAG's own refetches keep using /dag. */
+export async function fetchRun(client: QueryClient, flow: string, run: string, page: boolean,
+  signal?: AbortSignal): Promise<Run> {
+  if (page && client.getQueryData(["dag", flow, run]) === undefined) {
+    const answer = await getJson<RunPageAnswer>(runPageUrl(flow, run), signal);
+    const dag = answer.included?.dag;
+    if (dag) client.setQueryData<Dag>(["dag", flow, run], dag.data);
+    return answer.data;
+  }
+  return getJson<{ data: Run }>(apiUrl(runPath(flow, run)), signal).then((r) => r.data);
+}
+
+/** One run; `page`: asked by the run page (see fetchRun). */
+export function useRun(flow: string | null, run: string | null, page = false) {
+  const client = useQueryClient();
   return useQuery({
     queryKey: ["run", flow, run],
     enabled: Boolean(flow && run),
-    queryFn: ({ signal }) =>
-      getJson<{ data: Run }>(apiUrl(runPath(flow ?? "", run ?? "")), signal).then((r) => r.data),
+    queryFn: ({ signal }) => fetchRun(client, flow ?? "", run ?? "", page, signal),
   });
 }
 

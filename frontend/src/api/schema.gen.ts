@@ -79,7 +79,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One run. */
+        /** One run (with include: plus its page's DAG, steps and tasks, as their own routes answer them, in `included`). */
         get: operations["getRun"];
         put?: never;
         post?: never;
@@ -1811,6 +1811,8 @@ export interface operations {
             query?: {
                 /** @description true: include the flow file's source text as source_code. */
                 source?: string;
+                /** @description dag, steps, tasks (any of): `included` then holds each one's answer, byte for byte the body of …/runs/{run}/{name} (tasks: its first page, default limit, no filters). */
+                include?: ("dag" | "steps" | "tasks")[];
             };
             header?: never;
             path: {
@@ -1829,6 +1831,20 @@ export interface operations {
                 content: {
                     "application/json": {
                         data: components["schemas"]["RunDetail"];
+                        /** @description With include: each named sub-resource's answer, as its own route gives it. */
+                        included?: {
+                            dag?: {
+                                data: components["schemas"]["Dag"];
+                            };
+                            steps?: {
+                                data: components["schemas"]["Step"][];
+                                next: string | null;
+                            };
+                            tasks?: {
+                                data: components["schemas"]["Task"][];
+                                next: string | null;
+                            };
+                        };
                     };
                 };
             };

@@ -27,7 +27,8 @@ export function RunPage() {
   const client = useQueryClient();
   const flow = view.path.flow!;
   const runId = view.path.run!;
-  const run = useRun(flow, runId);
+  // The run and its DAG in one request (the DAG's first answer seeds useDag's query).
+  const run = useRun(flow, runId, true);
   const pluginTab = activePluginTab(usePluginTab());
 
   useLiveResource("run", run.isSuccess ? apiUrl(runPath(flow, runId)) : null, run.data?.seq ?? null, (e) => {
