@@ -61,3 +61,25 @@ def test_a_step_the_run_does_not_have_is_named_as_such(page: Any, recorded: dict
     page.get_by_role("link", name="all steps").click()
     page.wait_for_url(lambda u: u.split("?")[0].endswith(f"/ForeachFlow/{run}"))
     assert page.get_by_test_id("unknown-step").count() == 0
+
+
+def test_the_step_dropdown_names_a_missing_step_as_chosen_and_missing(page: Any, recorded: dict[str, str]) -> None:
+    """The page body said "no step trian in this run" while the timeline's step dropdown read
+    "All steps", as if the filter were off."""
+    run = recorded["ForeachFlow"]
+    page.goto(f"/ForeachFlow/{run}/trian")
+    page.get_by_test_id("unknown-step").wait_for()
+    select = page.get_by_test_id("step-filter")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-filter]').options.length > 2")
+    assert select.input_value() == "trian"
+    chosen = select.locator("option:checked")
+    assert chosen.inner_text() == "trian — not in this run"
+    assert select.get_attribute("aria-invalid") == "true"
+    page.screenshot(path="/tmp/ux29/step-missing.png")
+    # The run's own steps are offered, and choosing one leaves nothing marked missing.
+    select.select_option("start")
+    page.wait_for_url(lambda u: u.split("?")[0].endswith(f"/ForeachFlow/{run}/start"))
+    assert select.input_value() == "start"
+    assert select.get_attribute("aria-invalid") is None
+    assert select.locator("option[data-missing]").count() == 0
+    assert page.get_by_test_id("unknown-step").count() == 0
