@@ -6,6 +6,7 @@ every 10 s although its heartbeats were fresh."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_a_browser_clock_ahead_of_the_server_does_not_re_ask(browser: Any, serve
                                                             flowscope_env: dict[str, str]) -> None:
     """A browser 5 minutes ahead with a run whose heartbeat is fresh (server timeout 60 s): no re-ask
     of the run in 13 s (the browser's clock alone says its heartbeat is 5 minutes old: a re-ask at
-    once and every 10 s)."""
+    once and every 10 s), and its duration is not 5 minutes too long."""
     store = new_store(flowscope_env["FLOWSCOPE_DSN"])
     run, _ = running_task(store, "SkewFlow")
     it = checked_page(browser, server, init_scripts=(SKEW,))
@@ -77,5 +78,9 @@ def test_a_browser_clock_ahead_of_the_server_does_not_re_ask(browser: Any, serve
         page.wait_for_timeout(13_000)
         assert len(asked) == first, asked
         assert page.get_by_test_id("run-header").locator(".badge[data-status=running]").count() == 1
+        # The ticking duration is read on the server's clock too: about 14 s, not 5 minutes more.
+        duration = page.get_by_test_id("run-duration").inner_text()
+        assert re.fullmatch(r"[\d.]+s", duration), duration
+        page.screenshot(path="/tmp/ux29/skewed-clock-run.png")
     finally:
         next(it, None)

@@ -6,6 +6,7 @@ import { apiUrl } from "../api/client";
 import { runPath } from "../api/paths";
 import { useCatchUpOnReconnect, useLiveResource } from "../live/useLive";
 import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
+import { serverNow } from "../live/serverClock";
 import { formatPath } from "../nav/viewState";
 import { formatDuration, formatTime } from "../ui/format";
 import { Empty, ErrorBox, Loading } from "../ui/states";
@@ -30,7 +31,7 @@ function RunCard({ run, side }: { run: Run; side: "a" | "b" }) {
       </span>
       <span className="muted num">{formatTime(run.started_at ?? run.created_at)}</span>
       {/* the run page's duration: to now while running, to the last heartbeat once that was lost */}
-      <span className="num" data-testid={`compare-duration-${side}`}>{formatDuration(runDuration(run, Date.now()))}</span>
+      <span className="num" data-testid={`compare-duration-${side}`}>{formatDuration(runDuration(run, serverNow()))}</span>
     </div>
   );
 }
