@@ -86,3 +86,25 @@ def test_runs_shown_by_show_more_are_live(page: Any, flowscope_env: dict[str, st
     assert group.locator(f'[data-pathspec="GroupedMoreFlow/{oldest.run_id}"] .badge[data-status=completed]').count() == 1
     assert page.evaluate("window.__noReload") == 1
     page.screenshot(path="/tmp/ux29/grouped-show-more-live.png")
+
+
+def test_a_run_shown_by_show_more_that_dies_turns_failed(page: Any, flowscope_env: dict[str, str]) -> None:
+    """A running run below a group's first five whose heartbeat is lost (no write, no event) is
+    re-asked like any other shown run: it turns failed there without a reload."""
+    from test_killed_run import dying_run
+
+    dsn = flowscope_env["FLOWSCOPE_DSN"]
+    dying, _ = dying_run(dsn, silent_s=60 - 8)      # the e2e server's timeout is the default 60 s
+    store = new_store(dsn)
+    for _ in range(5):                                # five newer runs fill the group's first five
+        running_task(store, "DyingFlow")
+    page.goto("/?group=flow&flow=DyingFlow")
+    group = page.locator('section[data-group="DyingFlow"]')
+    group.locator("[data-pathspec]").nth(4).wait_for()
+    assert group.locator(f'[data-pathspec="DyingFlow/{dying}"]').count() == 0
+    group.get_by_role("button", name="Show more").click()
+    row = group.locator(f'[data-pathspec="DyingFlow/{dying}"]')
+    row.locator(".badge[data-status=running]").wait_for()
+    page.evaluate("window.__noReload = 1")
+    row.locator(".badge[data-status=failed]").wait_for(timeout=30_000)
+    assert page.evaluate("window.__noReload") == 1
