@@ -4,6 +4,7 @@ page do: the runs' live feed, and a re-ask of a running run that fell silent."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest import api_get
@@ -15,7 +16,7 @@ TIMEOUT_S = 60   # the e2e server's FLOWSCOPE_HEARTBEAT_TIMEOUT (the default)
 
 
 def test_compare_follows_a_run_that_finishes_and_one_that_dies(page: Any, server: str,
-                                                               flowscope_env: dict[str, str]) -> None:
+                                                               flowscope_env: dict[str, str], shots: Path) -> None:
     store = new_store(flowscope_env["FLOWSCOPE_DSN"])
     finishing, task = running_task(store, "CompareLiveFlow")
     dying, _ = dying_run(flowscope_env["FLOWSCOPE_DSN"], silent_s=TIMEOUT_S - 8)
@@ -38,4 +39,4 @@ def test_compare_follows_a_run_that_finishes_and_one_that_dies(page: Any, server
     assert "heartbeat lost" in (card_b.locator(".badge[data-status=failed]").get_attribute("title") or "")
     assert card_a.locator(".badge[data-status=completed]").count() == 1
     assert page.evaluate("window.__noReload") == 1
-    page.screenshot(path="/tmp/ux29/compare-live.png")
+    page.screenshot(path=str(shots / "compare-live.png"))

@@ -4,6 +4,7 @@ the grouped one had no subscription). It now follows the same feed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.backend.live_helpers import new_store, running_task
@@ -33,7 +34,7 @@ def test_grouped_runs_follow_new_runs_and_status_changes(page: Any, server: str,
     assert page.evaluate("window.__noReload") == 1
 
 
-def test_group_order_is_said_under_the_header(page: Any, flowscope_env: dict[str, str]) -> None:
+def test_group_order_is_said_under_the_header(page: Any, flowscope_env: dict[str, str], shots: Path) -> None:
     """Groups come in name order while the header said only "Started ▼", as if the groups were
     newest first. Name order stays (stable while runs arrive, pages by a name cursor, a flow found
     where the alphabet puts it); the line under the header now says it, and what the sort orders."""
@@ -46,7 +47,7 @@ def test_group_order_is_said_under_the_header(page: Any, flowscope_env: dict[str
     page.locator('section[data-group="ZuluOrderFlow"] [data-pathspec]').wait_for()
     groups = page.locator("section[data-group]").evaluate_all("els => els.map(e => e.dataset.group)")
     assert groups == ["AlphaOrderFlow", "ZuluOrderFlow"]
-    page.screenshot(path="/tmp/ux29/grouped-order.png")
+    page.screenshot(path=str(shots / "grouped-order.png"))
     # The header's sort orders the runs inside each group; the groups stay A→Z.
     page.get_by_role("columnheader", name="Started").get_by_role("button").click()
     page.wait_for_url(lambda u: "dir=asc" in u)
@@ -57,7 +58,7 @@ def test_group_order_is_said_under_the_header(page: Any, flowscope_env: dict[str
     assert groups == ["AlphaOrderFlow", "ZuluOrderFlow"]
 
 
-def test_runs_shown_by_show_more_are_live(page: Any, flowscope_env: dict[str, str]) -> None:
+def test_runs_shown_by_show_more_are_live(page: Any, flowscope_env: dict[str, str], shots: Path) -> None:
     """Runs loaded with "Show more" inside a group were kept aside from the cache the live feed
     patches: one that finished stayed "Running" there until a reload."""
     store = new_store(flowscope_env["FLOWSCOPE_DSN"])
@@ -85,7 +86,7 @@ def test_runs_shown_by_show_more_are_live(page: Any, flowscope_env: dict[str, st
     assert group.get_by_test_id("group-count").inner_text() == "8 runs"
     assert group.locator(f'[data-pathspec="GroupedMoreFlow/{oldest.run_id}"] .badge[data-status=completed]').count() == 1
     assert page.evaluate("window.__noReload") == 1
-    page.screenshot(path="/tmp/ux29/grouped-show-more-live.png")
+    page.screenshot(path=str(shots / "grouped-show-more-live.png"))
 
 
 def test_a_run_shown_by_show_more_that_dies_turns_failed(page: Any, flowscope_env: dict[str, str]) -> None:

@@ -34,7 +34,7 @@ def short_timeout_server(built_ui: Path, backend_env: dict[str, str], recorded: 
 
 
 def test_the_ui_re_asks_after_the_servers_own_timeout(browser: Any, short_timeout_server: str,
-                                                     flowscope_env: dict[str, str]) -> None:
+                                                     flowscope_env: dict[str, str], shots: Path) -> None:
     """Under a 3 s timeout a run that falls silent turns failed on screen a few seconds later; with
     the UI's fixed 20 s threshold it stayed "Running" for 20 s."""
     assert api_get(short_timeout_server, "/api/-/version")["data"]["heartbeat_timeout_s"] == SHORT_TIMEOUT_S
@@ -50,7 +50,7 @@ def test_the_ui_re_asks_after_the_servers_own_timeout(browser: Any, short_timeou
         took = time.monotonic() - started
         assert took < 12, took
         header.get_by_test_id("status-reason").get_by_text("heartbeat lost at").wait_for()
-        page.screenshot(path="/tmp/ux29/short-timeout-lost.png")
+        page.screenshot(path=str(shots / "short-timeout-lost.png"))
     finally:
         next(it, None)
 
@@ -59,7 +59,7 @@ SKEW = "(() => { const real = Date.now.bind(Date); Date.now = () => real() + 300
 
 
 def test_a_browser_clock_ahead_of_the_server_does_not_re_ask(browser: Any, server: str,
-                                                            flowscope_env: dict[str, str]) -> None:
+                                                            flowscope_env: dict[str, str], shots: Path) -> None:
     """A browser 5 minutes ahead with a run whose heartbeat is fresh (server timeout 60 s): no re-ask
     of the run in 13 s (the browser's clock alone says its heartbeat is 5 minutes old: a re-ask at
     once and every 10 s), and its duration is not 5 minutes too long."""
@@ -81,6 +81,6 @@ def test_a_browser_clock_ahead_of_the_server_does_not_re_ask(browser: Any, serve
         # The ticking duration is read on the server's clock too: about 14 s, not 5 minutes more.
         duration = page.get_by_test_id("run-duration").inner_text()
         assert re.fullmatch(r"[\d.]+s", duration), duration
-        page.screenshot(path="/tmp/ux29/skewed-clock-run.png")
+        page.screenshot(path=str(shots / "skewed-clock-run.png"))
     finally:
         next(it, None)

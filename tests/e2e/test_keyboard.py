@@ -4,6 +4,7 @@ without a mouse no task could be opened from it and no step collapsed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest import api_get
@@ -83,7 +84,7 @@ def focused_task(page: Any) -> str | None:
                          "document.activeElement.dataset.task ?? null : null")
 
 
-def test_task_list_rows_are_one_tab_stop_with_arrows_inside(page: Any, server: str, recorded: dict[str, str]) -> None:
+def test_task_list_rows_are_one_tab_stop_with_arrows_inside(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
     """The task page's task list answered j/k and Enter, but Tab never reached its rows: a keyboard
     user could not tell where the selection was, nor reach it with a screen reader. Now the list is
     one tab stop (the selected row, outlined), the arrows move the focus within, Enter opens."""
@@ -101,7 +102,7 @@ def test_task_list_rows_are_one_tab_stop_with_arrows_inside(page: Any, server: s
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid", outline
     assert rows.locator("[tabindex='0']").count() == 1
-    page.screenshot(path="/tmp/ux29/task-list-focus.png")
+    page.screenshot(path=str(shots / "task-list-focus.png"))
     # Tab leaves the list (no stop on every row or on every row's "?" button), Shift+Tab comes back.
     page.keyboard.press("Tab")
     assert focused_task(page) is None
