@@ -79,7 +79,10 @@ async def settings(request: web.Request) -> web.Response:
 
 
 async def version(request: web.Request) -> web.Response:
-    return respond.one(request, {"version": __version__, "api": 1})
+    # heartbeat_timeout_s: when the server calls a silent running run lost, so the UI re-asks a
+    # silent run just after that moment (frontend/src/live/heartbeatRecheck.ts), not before.
+    return respond.one(request, {"version": __version__, "api": 1,
+                                 "heartbeat_timeout_s": request.app[SETTINGS].heartbeat_timeout})
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -26,7 +26,9 @@ SCHEMAS = {
                    "(label: \"backfilling 43 %\", \"lagging 12 s\", ...) and the facts behind it. "
                    "Times are epoch ms."),
     "Settings": mapping(ANY),
-    "Version": obj({"version": STR, "api": INT}),
+    "Version": obj({"version": STR, "api": INT, "heartbeat_timeout_s": {
+        **NUM, "description": "FLOWSCOPE_HEARTBEAT_TIMEOUT: a running run or task silent for longer "
+                              "is reported failed (heartbeat lost)."}}),
     "Suggestion": {**STR, "description": "An autocomplete suggestion (a flow, Flow/Run, step, tag, user "
                                          "or task id)."},
     "Plugin": obj({"id": STR, "folder": STR, "source": STR, "enabled": BOOL, "error": nullable(STR)},

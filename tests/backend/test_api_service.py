@@ -36,7 +36,10 @@ async def test_meta_routes(api: Any) -> None:
     assert "FLOWSCOPE_PORT" in settings and "FLOWSCOPE_HEARTBEAT_TIMEOUT" in settings
     dsn = settings["FLOWSCOPE_DSN"]
     assert dsn is None or "password=" not in dsn or "password=***" in dsn
-    assert (await get_json(api, "/api/-/version"))["data"]["version"]
+    version = (await get_json(api, "/api/-/version"))["data"]
+    assert version["version"]
+    # What the UI derives its heartbeat re-ask threshold from (frontend/src/live/heartbeatRecheck.ts).
+    assert version["heartbeat_timeout_s"] == settings["FLOWSCOPE_HEARTBEAT_TIMEOUT"]
 
 
 async def test_openapi_covers_every_route(api: Any) -> None:

@@ -4,6 +4,7 @@ set and no such flow exists; a flow without runs said the same."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -60,4 +61,26 @@ def test_a_step_the_run_does_not_have_is_named_as_such(page: Any, recorded: dict
     assert "no step trian" in text and "start" in text and "gather" in text
     page.get_by_role("link", name="all steps").click()
     page.wait_for_url(lambda u: u.split("?")[0].endswith(f"/ForeachFlow/{run}"))
+    assert page.get_by_test_id("unknown-step").count() == 0
+
+
+def test_the_step_dropdown_names_a_missing_step_as_chosen_and_missing(page: Any, recorded: dict[str, str], shots: Path) -> None:
+    """The page body said "no step trian in this run" while the timeline's step dropdown read
+    "All steps", as if the filter were off."""
+    run = recorded["ForeachFlow"]
+    page.goto(f"/ForeachFlow/{run}/trian")
+    page.get_by_test_id("unknown-step").wait_for()
+    select = page.get_by_test_id("step-filter")
+    page.wait_for_function("() => document.querySelector('[data-testid=step-filter]').options.length > 2")
+    assert select.input_value() == "trian"
+    chosen = select.locator("option:checked")
+    assert chosen.inner_text() == "trian — not in this run"
+    assert select.get_attribute("aria-invalid") == "true"
+    page.screenshot(path=str(shots / "step-missing.png"))
+    # The run's own steps are offered, and choosing one leaves nothing marked missing.
+    select.select_option("start")
+    page.wait_for_url(lambda u: u.split("?")[0].endswith(f"/ForeachFlow/{run}/start"))
+    assert select.input_value() == "start"
+    assert select.get_attribute("aria-invalid") is None
+    assert select.locator("option[data-missing]").count() == 0
     assert page.get_by_test_id("unknown-step").count() == 0

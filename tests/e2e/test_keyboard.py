@@ -4,6 +4,7 @@ without a mouse no task could be opened from it and no step collapsed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conftest import api_get
@@ -75,3 +76,50 @@ def test_an_artifacts_value_opens_from_the_keyboard(page: Any, server: str, reco
         raise AssertionError("Tab never reached the artifact 'scaled'")
     page.keyboard.press("Enter")
     assert page.get_by_test_id("artifact-value").inner_text().strip() == "2.5"
+
+
+def focused_task(page: Any) -> str | None:
+    """The data-task of the focused task-list row (None when the focus is not on a row)."""
+    return page.evaluate("document.activeElement && document.activeElement.closest('[data-testid=task-rows]') ? "
+                         "document.activeElement.dataset.task ?? null : null")
+
+
+def test_task_list_rows_are_one_tab_stop_with_arrows_inside(page: Any, server: str, recorded: dict[str, str], shots: Path) -> None:
+    """The task page's task list answered j/k and Enter, but Tab never reached its rows: a keyboard
+    user could not tell where the selection was, nor reach it with a screen reader. Now the list is
+    one tab stop (the selected row, outlined), the arrows move the focus within, Enter opens."""
+    run = recorded["ForeachFlow"]
+    tasks = [t["pathspec"] for t in api_get(server, f"/api/flows/ForeachFlow/runs/{run}/steps/square/tasks")["data"]]
+    assert len(tasks) >= 3
+    current = tasks[1]
+    page.goto("/" + current)
+    rows = page.get_by_test_id("task-rows")
+    rows.locator(f'[data-task="{tasks[-1]}"]').wait_for()
+    page.get_by_role("button", name="all steps", exact=True).focus()
+    page.keyboard.press("Tab")
+    # The one tab stop is the open task's row, outlined.
+    assert focused_task(page) == current
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid", outline
+    assert rows.locator("[tabindex='0']").count() == 1
+    page.screenshot(path=str(shots / "task-list-focus.png"))
+    # Tab leaves the list (no stop on every row or on every row's "?" button), Shift+Tab comes back.
+    page.keyboard.press("Tab")
+    assert focused_task(page) is None
+    assert page.evaluate("!!document.activeElement.closest('[data-testid=task-rows]')") is False
+    page.keyboard.press("Shift+Tab")
+    assert focused_task(page) == current
+    # Arrows (and j/k) move the focus within; Home/End go to the ends.
+    page.keyboard.press("ArrowDown")
+    assert focused_task(page) == tasks[2]
+    page.keyboard.press("k")
+    assert focused_task(page) == tasks[1]
+    page.keyboard.press("End")
+    assert focused_task(page) == tasks[-1]
+    page.keyboard.press("Home")
+    assert focused_task(page) == tasks[0]
+    assert rows.locator("[aria-selected=true]").get_attribute("data-task") == tasks[0]
+    # Enter opens the focused row's task.
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda u: u.split("?")[0].endswith("/" + tasks[0]))
+    page.get_by_test_id("task-info").wait_for()

@@ -1,4 +1,5 @@
 // The one way the UI talks to the REST API: typed JSON GETs whose errors carry the server's message.
+import { noteServerDate } from "../live/serverClock";
 
 export class ApiError extends Error {
   constructor(
@@ -77,6 +78,7 @@ export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> 
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "cannot reach the Flowscope server");
   }
+  noteServerDate(response.headers.get("Date"));
   const text = await response.text();
   let body: unknown;
   try {

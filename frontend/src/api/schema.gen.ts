@@ -1138,6 +1138,8 @@ export interface components {
         Version: {
             version: string;
             api: number;
+            /** @description FLOWSCOPE_HEARTBEAT_TIMEOUT: a running run or task silent for longer is reported failed (heartbeat lost). */
+            heartbeat_timeout_s: number;
         };
         /** @description An autocomplete suggestion (a flow, Flow/Run, step, tag, user or task id). */
         Suggestion: string;

@@ -1,5 +1,12 @@
 // /-/compare?a=Flow/12&b=Flow/15: two runs side by side, only what changed highlighted.
+import { useCallback, useEffect, useRef } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { apiUrl } from "../api/client";
+import { runPath } from "../api/paths";
+import { useCatchUpOnReconnect, useLiveResource } from "../live/useLive";
+import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
+import { serverNow } from "../live/serverClock";
 import { formatPath } from "../nav/viewState";
 import { formatDuration, formatTime } from "../ui/format";
 import { Empty, ErrorBox, Loading } from "../ui/states";
@@ -7,7 +14,7 @@ import { StatusBadge } from "../ui/status";
 import { StatusWhy } from "../triage/StatusWhy";
 import type { Run } from "../api/types";
 import { runDuration } from "../runs/runDuration";
-import { useComparison } from "./compareApi";
+import { useComparison, type Comparison } from "./compareApi";
 import { compareUrl, parseSteps, summarize, totalChanges } from "./diff";
 import { LogDiffSection } from "./LogDiffSection";
 import { ArtifactsSection, FailuresSection, ParametersSection, RatioBadge, StepsSection, TagsSection } from "./CompareSections";
@@ -24,9 +31,43 @@ function RunCard({ run, side }: { run: Run; side: "a" | "b" }) {
       </span>
       <span className="muted num">{formatTime(run.started_at ?? run.created_at)}</span>
       {/* the run page's duration: to now while running, to the last heartbeat once that was lost */}
-      <span className="num" data-testid={`compare-duration-${side}`}>{formatDuration(runDuration(run, Date.now()))}</span>
+      <span className="num" data-testid={`compare-duration-${side}`}>{formatDuration(runDuration(run, serverNow()))}</span>
     </div>
   );
+}
+
+/** `/api/flows/F/runs/R` of a pathspec `F/R` (the run feed the run list and run page follow). */
+function runResource(pathspec: string | null): string | null {
+  const [flow, run, ...rest] = (pathspec ?? "").split("/");
+  return flow && run && rest.length === 0 ? apiUrl(runPath(flow, run)) : null;
+}
+
+/** Live, as the run list and the run page are: each run's feed patches its card at once; a run
+ * that settles (finishes, fails) re-asks the comparison, whose steps, artifacts and failures
+ * changed with it; a running run that falls silent is re-asked (heartbeatRecheck.ts) so a run
+ * whose heartbeat was lost turns failed; a reconnect re-asks what was missed. */
+function useLiveComparison(query: ReturnType<typeof useComparison>, key: readonly unknown[]): void {
+  const client = useQueryClient();
+  const c = query.data;
+  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => { if (refresh.current) clearTimeout(refresh.current); }, []);
+  const onEvent = (side: "a" | "b") => (e: { data: Comparison["a"] }) => {
+    const before = client.getQueryData<Comparison>(key)?.[side];
+    if (!before || before.pathspec !== e.data.pathspec) return;
+    client.setQueryData<Comparison>(key, (old) => (old ? { ...old, [side]: { ...old[side], ...e.data } } : old));
+    if (before.status === e.data.status) return;
+    refresh.current ??= setTimeout(() => {
+      refresh.current = null;
+      void client.invalidateQueries({ queryKey: key });
+      void client.invalidateQueries({ queryKey: ["log-diff"] });
+    }, 500);
+  };
+  const ready = query.isSuccess;
+  useLiveResource("run", ready ? runResource(c?.a.pathspec ?? null) : null, c?.a.seq ?? null, onEvent("a"));
+  useLiveResource("run", ready ? runResource(c?.b.pathspec ?? null) : null, c?.b.seq ?? null, onEvent("b"));
+  useHeartbeatRecheck(c ? [c.a, c.b] : undefined, query.dataUpdatedAt, query.refetch);
+  const { refetch } = query;
+  useCatchUpOnReconnect(useCallback(() => void refetch(), [refetch]));
 }
 
 export function ComparePage() {
@@ -36,6 +77,7 @@ export function ComparePage() {
   const b = params.get("b");
   const steps = parseSteps(params.get("steps"));
   const query = useComparison(a, b, steps);
+  useLiveComparison(query, ["compare", a, b, steps]);
 
   if (!a || !b) {
     return (

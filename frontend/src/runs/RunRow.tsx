@@ -8,6 +8,7 @@ import { StatusWhy } from "../triage/StatusWhy";
 import { formatAgo, formatDuration, formatTime } from "../ui/format";
 import { runDuration } from "./runDuration";
 import { useNow } from "../ui/useNow";
+import { serverNow } from "../live/serverClock";
 import { PickBox } from "../compare/CompareBar";
 
 export const RUN_GRID = "26px 132px minmax(120px,1.3fr) 70px minmax(70px,0.7fr) 150px 88px 84px minmax(150px,1.2fr) minmax(100px,1fr)";
@@ -52,7 +53,7 @@ export const RunRow = memo(function RunRow({ run, selected, onOpen, onTag, style
       <div className="cell mono"><Link to={formatPath({ flow: run.flow_id, run: run.run_id })} onClick={(e) => e.stopPropagation()}>{run.run_id}</Link></div>
       <div className="cell muted">{run.user ?? "—"}</div>
       <div className="cell num" title={formatTime(started)}>{formatTime(started)}</div>
-      <div className="cell muted num" title={formatTime(run.finished_at)}>{run.finished_at ? formatAgo(run.finished_at, Date.now()) : "—"}</div>
+      <div className="cell muted num" title={formatTime(run.finished_at)}>{run.finished_at ? formatAgo(run.finished_at, serverNow()) : "—"}</div>
       <div className="cell num" data-testid="run-duration">
         {formatDuration(runDuration(run, now))}
       </div>

@@ -7,6 +7,7 @@ import { maxSeq, patchRun, prependRuns, runListQuery, useRunList } from "../api/
 import type { Run } from "../api/types";
 import { useLiveResource } from "../live/useLive";
 import { useHeartbeatRecheck } from "../live/heartbeatRecheck";
+import { serverNow } from "../live/serverClock";
 import { formatPath, type RunListFilters, type RunSortKey } from "../nav/viewState";
 import { useView } from "../nav/useView";
 import { ErrorBox, Loading } from "../ui/states";
@@ -23,7 +24,7 @@ export function RunsPage() {
   const client = useQueryClient();
   const filters = view.runs;
   // The time range is resolved once per filter change, so the query key stays stable while open.
-  const now = useMemo(() => Date.now(), [filters]);
+  const now = useMemo(() => serverNow(), [filters]);   // ranges end at the server's now
   const query = useMemo(() => runListQuery(filters, now), [filters, now]);
   // Grouped, the groups are the list (GroupedRuns): the flat one is neither asked nor followed.
   const list = useRunList(query, 50, filters.group === "none");

@@ -80,6 +80,7 @@ export const SHORTCUTS: [string, string][] = [
   ["f", "Timeline: fit the whole run"],
   ["Tab", "Timeline: focus it; then j / k or ↑ / ↓ choose a row, Enter opens its task or collapses its step"],
   ["← / → , + / −", "Timeline (focused): pan, zoom"],
+  ["Tab, then ↑ / ↓", "Task list: focus the selected task, move within (Home / End too), Enter opens"],
   ["t", "Logs: toggle timestamps"],
   ["w", "Logs: toggle line wrap"],
   ["n / N", "Logs: next / previous match"],

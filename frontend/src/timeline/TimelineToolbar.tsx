@@ -4,9 +4,14 @@ import type { TimelineParams } from "../nav/viewState";
 const STATUSES: Status[] = ["running", "completed", "failed", "pending"];
 
 export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, tasksPerLane }: {
-  params: TimelineParams; steps: string[]; set: (p: Partial<TimelineParams>) => void;
+  /** The run's steps; null until known (the URL's step is then shown as chosen, not as missing). */
+  params: TimelineParams; steps: string[] | null; set: (p: Partial<TimelineParams>) => void;
   onFit: () => void; onZoom: (factor: number) => void; following: boolean; tasksPerLane: number;
 }) {
+  const chosen = params.steps.length === 1 ? params.steps[0]! : "";
+  // A step in the URL the run does not have (a typo, a step renamed since): chosen and marked
+  // missing, as the page says above — never "All steps", which would say the filter is off.
+  const missing = chosen && steps !== null && !steps.includes(chosen) ? chosen : null;
   const toggle = (s: Status) =>
     set({ status: params.status.includes(s) ? params.status.filter((x) => x !== s) : [...params.status, s] });
   return (
@@ -34,10 +39,17 @@ export function TimelineToolbar({ params, steps, set, onFit, onZoom, following, 
           <button key={s} type="button" aria-pressed={params.status.includes(s)} onClick={() => toggle(s)}>{s}</button>
         ))}
       </span>
-      <select className="select" aria-label="Filter by step" value={params.steps.length === 1 ? params.steps[0] : ""}
+      <select className={`select${missing ? " select-missing" : ""}`} aria-label="Filter by step" value={chosen}
+        aria-invalid={missing ? true : undefined} data-testid="step-filter"
+        title={missing ? `This run has no step ${missing}` : undefined}
         onChange={(e) => set({ steps: e.target.value ? [e.target.value] : [] })}>
         <option value="">All steps</option>
-        {steps.map((s) => <option key={s} value={s}>{s}</option>)}
+        {chosen && (steps === null || missing) && (
+          <option value={chosen} data-missing={missing ? "true" : undefined}>
+            {missing ? `${chosen} — not in this run` : chosen}
+          </option>
+        )}
+        {(steps ?? []).map((s) => <option key={s} value={s}>{s}</option>)}
       </select>
       <button type="button" className="btn btn-small" aria-pressed={params.criticalPath} data-testid="critical-path-toggle"
         title="Highlight the critical path: the chain of tasks with the largest total running time"

@@ -42,8 +42,15 @@ export function TimelineView({ run }: { run: Run }) {
   const win = localWin ?? bounds;
   const following = running && localWin === null;
 
+  // On /Flow/12/step the path names the step filter (it wins over tstep=): a step chosen in the
+  // dropdown moves the path to that step (or to the run for "All steps"), else the URL would keep
+  // naming the old step and the choice would not hold.
   const setParams = useCallback((p: Partial<TimelineParams>) =>
-    setView((s) => ({ ...s, timeline: { ...s.timeline, ...p } }), { replace: true }), [setView]);
+    setView((s) => {
+      const path = p.steps !== undefined && s.path.step && !s.path.task
+        ? { ...s.path, step: p.steps.length === 1 ? p.steps[0]! : null } : s.path;
+      return { ...s, path, timeline: { ...s.timeline, ...p } };
+    }, { replace: true }), [setView]);
   const commitTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const changeWindow = useCallback((w: Window | null) => {
     setLocalWin(w);
@@ -285,7 +292,7 @@ export function TimelineView({ run }: { run: Run }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [changeWindow]);
 
-  const steps = dag.data?.steps.map((s) => s.step_name) ?? [];
+  const steps = dag.data ? dag.data.steps.map((s) => s.step_name) : null;
   return (
     <div className="timeline" data-testid="timeline" data-rows={rows.length} data-bars={rects.length}
       data-loaded={data ? "true" : "false"} data-critical={critical ? criticalShown : undefined}>

@@ -32,8 +32,10 @@ export function Explanation({ why }: { why: StatusExplanation }) {
   );
 }
 
-export function StatusWhy({ flow, run, task, compact = false }: {
+export function StatusWhy({ flow, run, task, compact = false, tabIndex }: {
   flow: string; run: string; task?: { step: string; id: string }; compact?: boolean;
+  /** -1 inside a list with one tab stop (the task list's roving rows): reachable by mouse only. */
+  tabIndex?: number;
 }) {
   const [pos, setPos] = useState<{ top: number; left: number } | null>(null);
   const open = pos !== null;
@@ -67,7 +69,7 @@ export function StatusWhy({ flow, run, task, compact = false }: {
   return (
     <span className="why-wrap">
       <button type="button" ref={button} className={`btn btn-small why-button${compact ? " compact" : ""}`}
-        aria-expanded={open} aria-label="Why this status?" data-testid="why-status"
+        aria-expanded={open} aria-label="Why this status?" data-testid="why-status" tabIndex={tabIndex}
         title="Why this status? The rule that decided it, with its evidence" onClick={toggle}>
         {compact ? "?" : "why?"}
       </button>
