@@ -191,7 +191,7 @@ class Db:
         # Plain tuples zipped with the column names: psycopg2's RealDictCursor builds each row
         # with a Python-level __setitem__ per column (then we copied it into a dict again), which
         # was a quarter of the event loop's time serving run lists under load.
-        names, rows = await self._rows(sql, params, generic)
+        names, rows = await self._rows(sql, params, generic, names=True)
         return [dict(zip(names, r)) for r in rows]
 
     async def tuples(self, sql: str, params: Params = None, *, generic: bool = False) -> list[tuple[Any, ...]]:
@@ -207,9 +207,10 @@ class Db:
         rows = (await self._rows(sql, params, False, one=True))[1]
         return rows[0][0] if rows else None
 
-    async def _rows(self, sql: str, params: Params, generic: bool,
-                    one: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """The column names and rows (``one``: at most the first) of ``sql`` on a pooled connection.
+    async def _rows(self, sql: str, params: Params, generic: bool, one: bool = False,
+                    names: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The column names (when asked for: psycopg2 builds ``description`` anew on each read) and
+        the rows (``one``: at most the first) of ``sql`` on a pooled connection.
 
         A psycopg2 cursor straight on the pooled connection and the pool's own acquire and release,
         not aiopg's ``pool.acquire()``/``conn.cursor()`` context managers, its ``Cursor`` (and the
@@ -223,13 +224,14 @@ class Db:
                 cur = conn.raw.cursor()
                 try:
                     await self._execute(conn, cur, sql, params, generic)
-                    if cur.description is None:
+                    description = cur.description
+                    if description is None:
                         return [], []
-                    names = [d[0] for d in cur.description]
+                    columns = [d[0] for d in description] if names else []
                     if one:
                         row = cur.fetchone()
-                        return names, [] if row is None else [row]
-                    return names, cur.fetchall()
+                        return columns, [] if row is None else [row]
+                    return columns, cur.fetchall()
                 finally:
                     cur.close()
             finally:
