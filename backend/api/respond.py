@@ -86,13 +86,14 @@ def page(request: web.Request, data: list[Any], next_cursor: str | None, *, immu
     return _respond(request, encode({"data": data, "next": next_cursor, **extra}), immutable)
 
 
-def json_page(request: web.Request, items: list[str], next_cursor: str | None) -> web.Response:
-    """``page`` of items that are each already one JSON text (a run's JSON as Postgres built it):
-    the same bytes as ``page(request, [orjson.Fragment(t) for t in items], next_cursor)``, joined
-    once instead of wrapped one by one and walked by the encoder."""
+def json_page(request: web.Request, items: list[str], next_cursor: str | None, *,
+              immutable: bool = False) -> web.Response:
+    """``page`` of items that are each already one JSON text (a run's or a task's JSON as Postgres
+    built it): the same bytes as ``page(request, [orjson.Fragment(t) for t in items], next_cursor,
+    immutable=immutable)``, joined once instead of wrapped one by one and walked by the encoder."""
     body = b"".join((b'{"data":[', ",".join(items).encode(), b'],"next":',
                      b"null" if next_cursor is None else encode(next_cursor), b"}"))
-    return _respond(request, body, False)
+    return _respond(request, body, immutable)
 
 
 def attachment(filename: str) -> str:

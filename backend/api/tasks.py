@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from backend.api import respond
@@ -64,7 +63,7 @@ async def list_tasks(request: web.Request) -> web.Response:
             versions=versions, run_live=not finished)
     nxt = encode_cursor("tasks", [rows[-1][0]]) if more and rows else None
     # Each task's JSON as Postgres built it (backend/db/task_json.py), passed through.
-    return respond.page(request, [orjson.Fragment(text) for _, text in rows], nxt, immutable=finished)
+    return respond.json_page(request, [text for _, text in rows], nxt, immutable=finished)
 
 
 async def get_task(request: web.Request) -> web.Response:

@@ -101,13 +101,20 @@ async def test_a_run_gone_between_the_two_statements_is_left_out(aiohttp_client:
         "SELECT run_id FROM runs WHERE flow_id = 'LinearFlow' ORDER BY run_pk")]
 
 
-def test_a_run_list_joined_from_its_json_texts_is_the_encoder_s_page() -> None:
-    """list_runs answers with respond.json_page (the runs' JSON texts joined once): byte for byte
-    what respond.page makes of the same texts as orjson Fragments, whatever the texts and cursor."""
+def test_a_page_joined_from_its_json_texts_is_the_encoder_s_page() -> None:
+    """Run lists and task pages answer with respond.json_page (the rows' JSON texts joined once):
+    byte for byte what respond.page makes of the same texts as orjson Fragments, whatever the
+    texts and cursor, with the same headers (an immutable page: the same ETag, and 304 for it)."""
     texts = ['{"flow_id" : "Ünïcode\\u00e9", "n" : 1}', '{"tags" : ["a,b", "]"]}', "{}", '"\\u2028 \u2028"']
     for items in ([], texts[:1], texts):
         for nxt in (None, "eyJ2IjoxfQ", 'a"b\\c\u00e9'):
-            joined = respond.json_page(make_mocked_request("GET", "/api/runs"), items, nxt)
-            encoded = respond.page(make_mocked_request("GET", "/api/runs"), [orjson.Fragment(t) for t in items], nxt)
-            assert joined.body == encoded.body, (items, nxt)
-            assert dict(joined.headers) == dict(encoded.headers)
+            for immutable in (False, True):
+                joined = respond.json_page(make_mocked_request("GET", "/api/runs"), items, nxt, immutable=immutable)
+                encoded = respond.page(make_mocked_request("GET", "/api/runs"), [orjson.Fragment(t) for t in items],
+                                       nxt, immutable=immutable)
+                assert joined.body == encoded.body, (items, nxt)
+                assert dict(joined.headers) == dict(encoded.headers)
+                assert ("ETag" in joined.headers) is immutable
+                if immutable:
+                    again = make_mocked_request("GET", "/api/runs", headers={"If-None-Match": joined.headers["ETag"]})
+                    assert respond.json_page(again, items, nxt, immutable=True).status == 304
