@@ -145,12 +145,6 @@ def to_positional(sql: str, named: bool | None) -> _Statement | None:
     return _Statement(text, tuple(names), len(names) if named else count)
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    """The client's timeout for one statement (``Db._send``), as ``asyncio.wait_for`` raises it."""
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
 class Db:
     """The reader pool plus the statement timeout (aiopg cancels the query when it expires).
 
@@ -213,8 +207,8 @@ class Db:
         the rows (``one``: at most the first) of ``sql`` on a pooled connection.
 
         A psycopg2 cursor straight on the pooled connection and the pool's own acquire and release,
-        not aiopg's ``pool.acquire()``/``conn.cursor()`` context managers, its ``Cursor`` (and the
-        ``Transaction`` each one makes) and its ``asyncio.wait_for`` per statement: see ``_send``.
+        not aiopg's ``pool.acquire()``/``conn.cursor()`` context managers and its ``Cursor`` (and the
+        ``Transaction`` each one makes) per statement: see ``_send``.
         """
         async with self._turn():
             pool = self.pool
@@ -241,10 +235,9 @@ class Db:
         """Send one statement on ``cur`` (a psycopg2 cursor of ``conn``) and wait for its result:
         what aiopg's ``Cursor.execute`` and ``Connection._poll`` do, with the same outcomes (the
         client's timeout or a cancelled request closes the connection and raises TimeoutError /
-        CancelledError; the server's statement_timeout becomes CancelledError, as in aiopg), but
-        waiting on the connection's future with one timer instead of ``asyncio.wait_for`` (a second
-        future, a done-callback and a timer per statement). aiopg's connection still reads the
-        socket (its ``_ready`` reader callback) and resolves the future.
+        CancelledError; the server's statement_timeout becomes CancelledError, as in aiopg), without
+        an aiopg ``Cursor`` around the psycopg2 one. aiopg's connection still reads the socket (its
+        ``_ready`` reader callback) and resolves the future.
         """
         waiter = conn._create_waiter("cursor.execute")
         try:
@@ -254,15 +247,11 @@ class Db:
             raise
         try:
             conn._ready(conn._weakref)           # flush the statement (as aiopg's _poll)
-            if waiter.done():
-                waiter.result()
-            else:
-                timer = None if self.timeout is None else conn._loop.call_later(self.timeout, _expire, waiter)
-                try:
-                    await waiter
-                finally:
-                    if timer is not None:
-                        timer.cancel()
+            # asyncio.wait_for, as aiopg. Waiting on the future with one timer of our own instead (a
+            # future, a done-callback and one pass of the event loop fewer per statement) cost the
+            # Postgres-bound lists answers a second and widened their c32 p95 (docs/benchmarks.md,
+            # "cpu19"): resuming a pass later, the loop has batched more of the other requests' work.
+            await asyncio.wait_for(waiter, self.timeout)
         except (asyncio.CancelledError, TimeoutError):
             conn.close()
             cur.close()

@@ -122,7 +122,7 @@ async def test_timeouts_still_cancel_and_the_pool_recovers(pg_reader_dsn: str) -
 
 
 async def test_a_cancelled_statement_closes_its_connection_and_an_error_leaves_it_usable(pg_reader_dsn: str) -> None:
-    """Db waits on the connection itself (no aiopg Cursor, no asyncio.wait_for: query.py's _send):
+    """Db runs statements on psycopg2 cursors of the pooled connections (no aiopg Cursor: query.py's _send):
     a request cancelled mid-statement still closes its connection (so nothing reads a stale answer
     from it, and the pool's release finds no statement in progress to warn about) and the pool
     opens another; a statement that fails leaves its connection ready for the next one; a finished
