@@ -73,9 +73,14 @@ def get_bool(query: Query, name: str, default: bool = False) -> bool:
     raise bad_request(f"parameter {name!r} must be true or false, got {raw!r}")
 
 
+# json.dumps with separators builds a JSONEncoder per call (~5 µs, 2.5 % of a run list's samples):
+# one encoder, the same output.
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(kind: str, key: Sequence[Any]) -> str:
     """Opaque keyset cursor: the sort key of the last row (and what it sorts by)."""
-    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    raw = _CURSOR_JSON.encode([kind, *key]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -30,7 +30,8 @@ from bench.throughput import drive
 
 # (share, test on the leaf frame); the first that matches wins.
 LEAF: list[tuple[str, Callable[[str], bool]]] = [
-    ("execute: handing the query to Postgres", lambda f: "Cursor.execute" in f),
+    # Db._send (backend/db/query.py) hands the statement to psycopg2 itself since cpu19
+    ("execute: handing the query to Postgres", lambda f: "Cursor.execute" in f or f.startswith("Db._send ")),
     ("fetching and decoding rows", lambda f: "fetchall" in f or "_loads_jsonb" in f or "typecast" in f
      or "backend/db/query.py" in f),
     ("writing the response to the socket", lambda f: "selector_events" in f and "write" in f),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from typing import Any
@@ -52,7 +53,9 @@ async def status(request: web.Request) -> web.Response:
         "uptime_s": round(time.time() - app[STARTED_AT], 1),
         # Which process answered (several may share the port: FLOWSCOPE_WORKERS) and its memory.
         "process": {"pid": os.getpid(), "rss_bytes": _rss_bytes(),
-                    "workers": app[SETTINGS].workers, "event_loop": loop_name(asyncio.get_running_loop())},
+                    "workers": app[SETTINGS].workers, "event_loop": loop_name(asyncio.get_running_loop()),
+                    # objects start-up made, kept out of the garbage collector's walks (backend/cli.py)
+                    "gc_frozen": gc.get_freeze_count()},
         "pool": {"size": pool.size, "free": pool.freesize, "max": pool.maxsize,
                  "timeout_s": app[DB].timeout},
         "caches": caches,

@@ -56,7 +56,7 @@ async def list_runs(request: web.Request) -> web.Response:
                                                 versions=versions_of(request.app, RUN_VERSIONS))
     nxt = encode_cursor(order.cursor_kind, runs_db.sort_key(order, rows[-1])) if more and rows else None
     # Each run's JSON as Postgres built it (backend/db/run_json.py), passed through.
-    return respond.page(request, [orjson.Fragment(t) for t in texts], nxt)
+    return respond.json_page(request, texts, nxt)
 
 
 async def _list_groups(request: web.Request, filters: runs_db.RunFilters, order: runs_db.Order,

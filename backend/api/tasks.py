@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from backend.api import respond
@@ -69,7 +68,7 @@ def page_body(rows: list[tuple[int, str]], more: bool) -> bytes:
     """A task page's body from list_task_page's rows: each task's JSON as Postgres built it
     (backend/db/task_json.py), passed through; the cursor of the next page when ``more``."""
     nxt = encode_cursor("tasks", [rows[-1][0]]) if more and rows else None
-    return respond.encode({"data": [orjson.Fragment(text) for _, text in rows], "next": nxt})
+    return respond.json_page_body([text for _, text in rows], nxt)
 
 
 async def get_task(request: web.Request) -> web.Response:

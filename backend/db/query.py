@@ -163,9 +163,9 @@ class Db:
         self._texts: dict[tuple[str, bool | None], _Statement | None] = {}
         # (SQL text, params style) -> a test per parameter of the type Postgres inferred for it
         self._checks: dict[tuple[str, bool | None], tuple[Callable[[Any], bool], ...]] = {}
-        # per connection object: (SQL text, params style) -> prepared statement name, least recently
-        # used first. Keyed on the connection, so a connection the pool replaces starts empty.
-        self._prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, bool | None], str]] = \
+        # per connection object: (SQL text, params style) -> (prepared statement name, the text that
+        # executes it), least recently used first. Keyed on the connection, so a connection the pool replaces starts empty.
+        self._prepared: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, bool | None], tuple[str, str]]] = \
             weakref.WeakKeyDictionary()
         # connections whose session may be in force_generic_plan (set by a ``generic`` execution)
         self._generic: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -185,33 +185,82 @@ class Db:
         # Plain tuples zipped with the column names: psycopg2's RealDictCursor builds each row
         # with a Python-level __setitem__ per column (then we copied it into a dict again), which
         # was a quarter of the event loop's time serving run lists under load.
-        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await self._execute(conn, cur, sql, params, generic)
-            if cur.description is None:
-                return []
-            names = [d[0] for d in cur.description]
-            rows = await cur.fetchall()
+        names, rows = await self._rows(sql, params, generic, names=True)
         return [dict(zip(names, r)) for r in rows]
 
     async def tuples(self, sql: str, params: Params = None, *, generic: bool = False) -> list[tuple[Any, ...]]:
         """The rows of ``sql`` as psycopg2's plain tuples, in the statement's column order: for a
         caller that knows its columns and splits each row itself (``all`` builds a dict per row)."""
-        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await self._execute(conn, cur, sql, params, generic)
-            if cur.description is None:
-                return []
-            rows: list[tuple[Any, ...]] = await cur.fetchall()
-        return rows
+        return (await self._rows(sql, params, generic))[1]
 
     async def one(self, sql: str, params: Params = None, *, generic: bool = False) -> Row | None:
         rows = await self.all(sql, params, generic=generic)
         return rows[0] if rows else None
 
     async def scalar(self, sql: str, params: Params = None) -> Any:
-        async with self._turn(), self.pool.acquire() as conn, conn.cursor(timeout=self.timeout) as cur:
-            await self._execute(conn, cur, sql, params)
-            row = await cur.fetchone()
-            return None if row is None else row[0]
+        rows = (await self._rows(sql, params, False, one=True))[1]
+        return rows[0][0] if rows else None
+
+    async def _rows(self, sql: str, params: Params, generic: bool, one: bool = False,
+                    names: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The column names (when asked for: psycopg2 builds ``description`` anew on each read) and
+        the rows (``one``: at most the first) of ``sql`` on a pooled connection.
+
+        A psycopg2 cursor straight on the pooled connection and the pool's own acquire and release,
+        not aiopg's ``pool.acquire()``/``conn.cursor()`` context managers and its ``Cursor`` (and the
+        ``Transaction`` each one makes) per statement: see ``_send``.
+        """
+        async with self._turn():
+            pool = self.pool
+            conn = await pool._acquire()
+            try:
+                conn._last_usage = conn._loop.time()    # as aiopg's conn.cursor() (for pool_recycle)
+                cur = conn.raw.cursor()
+                try:
+                    await self._execute(conn, cur, sql, params, generic)
+                    description = cur.description
+                    if description is None:
+                        return [], []
+                    columns = [d[0] for d in description] if names else []
+                    if one:
+                        row = cur.fetchone()
+                        return columns, [] if row is None else [row]
+                    return columns, cur.fetchall()
+                finally:
+                    cur.close()
+            finally:
+                await pool.release(conn)
+
+    async def _send(self, conn: aiopg.Connection, cur: Any, operation: str, parameters: Params = None) -> None:
+        """Send one statement on ``cur`` (a psycopg2 cursor of ``conn``) and wait for its result:
+        what aiopg's ``Cursor.execute`` and ``Connection._poll`` do, with the same outcomes (the
+        client's timeout or a cancelled request closes the connection and raises TimeoutError /
+        CancelledError; the server's statement_timeout becomes CancelledError, as in aiopg), without
+        an aiopg ``Cursor`` around the psycopg2 one. aiopg's connection still reads the socket (its
+        ``_ready`` reader callback) and resolves the future.
+        """
+        waiter = conn._create_waiter("cursor.execute")
+        try:
+            cur.execute(operation, parameters)
+        except BaseException:
+            conn._waiter = None
+            raise
+        try:
+            conn._ready(conn._weakref)           # flush the statement (as aiopg's _poll)
+            # asyncio.wait_for, as aiopg. Waiting on the future with one timer of our own instead (a
+            # future, a done-callback and one pass of the event loop fewer per statement) cost the
+            # Postgres-bound lists answers a second and widened their c32 p95 (docs/benchmarks.md,
+            # "cpu19"): resuming a pass later, the loop has batched more of the other requests' work.
+            await asyncio.wait_for(waiter, self.timeout)
+        except (asyncio.CancelledError, TimeoutError):
+            conn.close()
+            cur.close()
+            raise
+        except psycopg2.extensions.QueryCanceledError as exc:
+            conn._loop.call_exception_handler({"message": exc.pgerror, "exception": exc, "future": waiter})
+            raise asyncio.CancelledError from None
+        finally:
+            conn._waiter = None
 
     def _statement(self, key: tuple[str, bool | None]) -> _Statement | None:
         try:
@@ -225,33 +274,35 @@ class Db:
         self._texts[key] = stmt
         return stmt
 
-    async def _execute(self, conn: aiopg.Connection, cur: aiopg.Cursor, sql: str, params: Params,
+    async def _execute(self, conn: aiopg.Connection, cur: Any, sql: str, params: Params,
                        generic: bool = False) -> None:
         if not self.prepare:
-            await cur.execute(sql, params)
+            await self._send(conn, cur, sql, params)
             return
-        key = (sql, None if params is None else isinstance(params, Mapping))
+        named = None if params is None else (type(params) is dict or isinstance(params, Mapping))
+        key = (sql, named)
         stmt = self._statement(key)
         if stmt is None:
-            await cur.execute(sql, params)
+            await self._send(conn, cur, sql, params)
             return
-        if isinstance(params, Mapping):
+        if named:
+            assert isinstance(params, Mapping)
             values: tuple[Any, ...] = tuple(params[n] for n in stmt.names)
         else:
             values = tuple(params or ())
             if len(values) != stmt.count:   # psycopg2 reports the mismatch, as before
-                await cur.execute(sql, params)
+                await self._send(conn, cur, sql, params)
                 return
         for attempt in (1, 2):
-            name = await self._prepared_name(conn, cur, key, stmt)
+            prepared = await self._prepared_name(conn, cur, key, stmt)
             checks = self._checks.get(key)
             # A value whose literal Postgres would type differently than the inferred parameter (a
             # float where it inferred bigint would be rounded; an int where it inferred text would
             # be accepted where plain SQL errs) runs plain, so preparing never changes an answer.
-            if name is None or checks is None or not all(ok(v) for ok, v in zip(checks, values)):
-                await cur.execute(sql, params)
+            if prepared is None or checks is None or not all(ok(v) for ok, v in zip(checks, values)):
+                await self._send(conn, cur, sql, params)
                 return
-            args = f"({', '.join(['%s'] * len(values))})" if values else ""
+            execute = prepared[1]
             # The plan mode this execution needs, set in the same round trip when the session is in
             # the other one. Should the round trip fail, the SET or RESET was rolled back with it (or
             # not): the session's mode is then unknown, and the next custom execution resets it.
@@ -259,7 +310,7 @@ class Db:
             if generic != (conn in self._generic):
                 prefix = "SET plan_cache_mode = force_generic_plan; " if generic else "RESET plan_cache_mode; "
             try:
-                await cur.execute(f"{prefix}EXECUTE {name}{args}", values)
+                await self._send(conn, cur, prefix + execute if prefix else execute, values)
             except BaseException as exc:
                 if prefix:
                     self._generic.add(conn)
@@ -276,7 +327,7 @@ class Db:
                     log.warning("prepared statements vanish between statements (a transaction-mode "
                                 "pooler?): running every statement as plain SQL from now on")
                     self.prepare = False
-                    await cur.execute(sql, params)
+                    await self._send(conn, cur, sql, params)
                     return
                 if attempt == 2:
                     raise
@@ -287,21 +338,22 @@ class Db:
                     self._generic.discard(conn)
                 return
 
-    async def _prepared_name(self, conn: aiopg.Connection, cur: aiopg.Cursor,
-                             key: tuple[str, bool | None], stmt: _Statement) -> str | None:
-        """The name ``sql`` is prepared under on ``conn`` (prepared now if it was not); None when
-        Postgres cannot prepare it (e.g. a parameter's type cannot be inferred): it then runs plain."""
+    async def _prepared_name(self, conn: aiopg.Connection, cur: Any, key: tuple[str, bool | None],
+                             stmt: _Statement) -> tuple[str, str] | None:
+        """The name ``sql`` is prepared under on ``conn`` (prepared now if it was not) and the text
+        that executes it (``EXECUTE name(%s, ...)``, made once); None when Postgres cannot prepare
+        it (e.g. a parameter's type cannot be inferred): it then runs plain."""
         on_conn = self._prepared.get(conn)
         if on_conn is None:
             on_conn = self._prepared[conn] = OrderedDict()
-        name = on_conn.get(key)
-        if name is not None:
+        prepared = on_conn.get(key)
+        if prepared is not None:
             on_conn.move_to_end(key)
-            return await self._typed(cur, key, stmt, name)
+            return prepared if key in self._checks else await self._typed(conn, cur, key, stmt, prepared)
         if len(on_conn) >= self.max_prepared:
-            _, oldest = on_conn.popitem(last=False)
+            _, (oldest, _) = on_conn.popitem(last=False)
             try:
-                await cur.execute(f"DEALLOCATE {oldest}")
+                await self._send(conn, cur, f"DEALLOCATE {oldest}")
             except psycopg2.Error as exc:
                 if exc.pgcode != "26000":       # already gone (the session was reset): nothing to free
                     raise
@@ -309,7 +361,7 @@ class Db:
         # cancelled leaves a name we never recorded, and must not collide with the next one.
         name = f"fs_{next(_names)}"
         try:
-            await cur.execute(f"PREPARE {name} AS {stmt.text}")
+            await self._send(conn, cur, f"PREPARE {name} AS {stmt.text}")
         except psycopg2.Error as exc:
             # Class 42 (e.g. 42P18: a parameter's type cannot be inferred): the statement runs
             # plain from now on; if it is wrong in itself, running it plain reports that.
@@ -317,25 +369,26 @@ class Db:
                 raise
             self._texts[key] = None
             return None
-        on_conn[key] = name
-        return await self._typed(cur, key, stmt, name)
+        args = f"({', '.join(['%s'] * stmt.count)})" if stmt.count else ""
+        prepared = on_conn[key] = (name, f"EXECUTE {name}{args}")
+        return await self._typed(conn, cur, key, stmt, prepared)
 
-    async def _typed(self, cur: aiopg.Cursor, key: tuple[str, bool | None], stmt: _Statement,
-                     name: str) -> str | None:
-        """``name``, once the tests of its parameters' inferred types are known (None: run plain)."""
+    async def _typed(self, conn: aiopg.Connection, cur: Any, key: tuple[str, bool | None], stmt: _Statement,
+                     prepared: tuple[str, str]) -> tuple[str, str] | None:
+        """``prepared``, once the tests of its parameters' inferred types are known (None: run plain)."""
         if key in self._checks:
-            return name
+            return prepared
         checks: list[Callable[[Any], bool] | None] = []
         if stmt.count:
-            await cur.execute("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
-                              (name,))
-            row = await cur.fetchone()
+            await self._send(conn, cur, "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = %s",
+                             (prepared[0],))
+            row = cur.fetchone()
             checks = [_checker(t) for t in (row[0] if row else [])]
         if len(checks) != stmt.count or None in checks:
             self._texts[key] = None      # a parameter type we do not vouch for: plain from now on
             return None
         self._checks[key] = tuple(c for c in checks if c is not None)
-        return name
+        return prepared
 
     def _forget(self, conn: aiopg.Connection, key: tuple[str, bool | None]) -> None:
         on_conn = self._prepared.get(conn)

@@ -164,6 +164,9 @@ class RunFilters:
         return out
 
 
+NO_FILTERS = RunFilters()   # compared with, not changed
+
+
 def keyset(order: Order, cursor: Sequence[Any] | None, params: dict[str, Any],
            pk: str = "r.run_pk") -> tuple[str, str]:
     """(WHERE fragment after the cursor, ORDER BY) for a keyset page on (column, run_pk).
@@ -249,7 +252,7 @@ async def list_runs(db: Db, live: dict[str, Any], filters: RunFilters, order: Or
     # Without a filter the plan is one index read in the order's direction whatever the values (the
     # cursor, the limit): planned once (generic). A filter's values can change the plan (a user or
     # tag on 3 runs or on 400,000): planned for its own.
-    rows = await db.tuples(sql, params, generic=filters == RunFilters())
+    rows = await db.tuples(sql, params, generic=filters == NO_FILTERS)
     more = len(rows) > limit
     rows = rows[:limit]
     if versions is None:

@@ -93,8 +93,11 @@ INT_BYTES = sys.getsizeof(2**20)
 class RunIndex:
     # per task: (task_pk, step_name, status, started_at, finished_at, duration)
     tasks: list[tuple[Any, ...]]
-    # per task index: [(attempt, status, started_at, finished_at)] in attempt order
-    attempts: list[list[tuple[int, str, int, int]]]
+    # per task index: ((attempt, status, started_at, finished_at), ...) in attempt order. Tuples, not
+    # lists: a tuple of numbers and strings leaves the garbage collector's lists after its first pass,
+    # a list never does (100,000 lists made every full collection of a process that had opened a
+    # 100,000-task timeline walk them; docs/benchmarks.md, "cpu19").
+    attempts: list[tuple[tuple[int, str, int, int], ...]]
     first: int | None
     last: int | None
     n_attempts: int
@@ -273,8 +276,9 @@ def _build(t: dict[str, list[Any]], a: dict[str, list[Any] | None]) -> RunIndex:
             spans.sort()
     first = min(a["s"] or []) if a_pk else None
     last = max(a["e"] or []) if a_pk else None
-    idx = RunIndex(rows, per_task, first, last, len(a_pk))
-    idx.base_bytes = sampled_size(rows) + sampled_size(per_task)
+    attempts = [tuple(spans) for spans in per_task]
+    idx = RunIndex(rows, attempts, first, last, len(a_pk))
+    idx.base_bytes = sampled_size(rows) + sampled_size(attempts)
     return idx
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -121,14 +122,16 @@ def test_migrate_needs_a_writer_dsn(flowscope_env):
     assert result.stderr.strip() == "error: flowscope migrate needs FLOWSCOPE_DSN (the writer role)"
 
 
-def _event_loop_of(port: int) -> str:
+def _process_of(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/-/status", timeout=10) as r:
-        return str(json.load(r)["data"]["process"]["event_loop"])
+        process: dict[str, Any] = json.load(r)["data"]["process"]
+        return process
 
 
 def test_serve_runs_on_uvloop_unless_turned_off(flowscope_env):
     """FLOWSCOPE_UVLOOP (default on): the server's event loop is uvloop's; false: asyncio's. The
-    same requests are answered either way (a run list needs the reader pool and its statements)."""
+    same requests are answered either way (a run list needs the reader pool and its statements).
+    Either way the objects start-up made are frozen out of the garbage collector's walks."""
     for setting, expected in ((None, "uvloop"), ("true", "uvloop"), ("false", "asyncio")):
         port = _free_port()
         env = dict(flowscope_env, PYTHONFAULTHANDLER="1")
@@ -138,7 +141,10 @@ def test_serve_runs_on_uvloop_unless_turned_off(flowscope_env):
         server = Server(["--port", str(port), "--no-ingest"], env)
         try:
             server.wait_for_line("Flowscope is serving at")
-            assert _event_loop_of(port) == expected, (setting, server.output[-2000:])
+            process = _process_of(port)
+            assert process["event_loop"] == expected, (setting, server.output[-2000:])
+            # what start-up made is kept out of the collector's walks (backend/cli.py _freeze_startup)
+            assert process["gc_frozen"] > 10_000, process
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs?limit=1", timeout=10) as r:
                 assert r.status == 200 and "data" in json.load(r)
             out = server.stop()

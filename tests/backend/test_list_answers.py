@@ -3,14 +3,17 @@ list_run_groups, get_run_detail; backend/db/tasks.py run_and_task_page, list_tas
 backend/db/versioned.py fill_json_tuples) answers byte for byte the same three ways: run and task
 JSON held by version, first built (the page's statement, then the rows by key) and then held, and
 with the version cache off (one statement whose columns sit at other positions), and through the
-response cache's path (a run's lookup shared by its sub-resources, then list_task_page)."""
+response cache's path (a run's lookup shared by its sub-resources, then list_task_page); and a
+run list page joined from its runs' JSON texts is what the encoder makes of them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+from aiohttp.test_utils import make_mocked_request
 
+from backend.api import respond
 from backend.cache.versions import RUN_VERSIONS, TASK_VERSIONS
 from backend.db import runs as runs_db
 from backend.db.liveness import live_params
@@ -96,3 +99,22 @@ async def test_a_run_gone_between_the_two_statements_is_left_out(aiohttp_client:
     assert texts[0] is None and all(t is not None for t in texts[1:])
     assert [orjson.loads(t)["run_id"] for t in texts[1:] if t] == [r["run_id"] for r in await db.all(
         "SELECT run_id FROM runs WHERE flow_id = 'LinearFlow' ORDER BY run_pk")]
+
+
+def test_a_page_joined_from_its_json_texts_is_the_encoder_s_page() -> None:
+    """Run lists and task pages answer with respond.json_page (the rows' JSON texts joined once):
+    byte for byte what respond.page makes of the same texts as orjson Fragments, whatever the
+    texts and cursor, with the same headers (an immutable page: the same ETag, and 304 for it)."""
+    texts = ['{"flow_id" : "Ünïcode\\u00e9", "n" : 1}', '{"tags" : ["a,b", "]"]}', "{}", '"\\u2028 \u2028"']
+    for items in ([], texts[:1], texts):
+        for nxt in (None, "eyJ2IjoxfQ", 'a"b\\c\u00e9'):
+            for immutable in (False, True):
+                joined = respond.json_page(make_mocked_request("GET", "/api/runs"), items, nxt, immutable=immutable)
+                encoded = respond.page(make_mocked_request("GET", "/api/runs"), [orjson.Fragment(t) for t in items],
+                                       nxt, immutable=immutable)
+                assert joined.body == encoded.body, (items, nxt)
+                assert dict(joined.headers) == dict(encoded.headers)
+                assert ("ETag" in joined.headers) is immutable
+                if immutable:
+                    again = make_mocked_request("GET", "/api/runs", headers={"If-None-Match": joined.headers["ETag"]})
+                    assert respond.json_page(again, items, nxt, immutable=True).status == 304

@@ -200,10 +200,10 @@ class _TransactionPoolerDb(Db):
     """Each statement lands on a session that has never seen the PREPARE (as behind PgBouncer in
     transaction mode): simulated by deallocating everything right after preparing."""
 
-    async def _prepared_name(self, conn: Any, cur: Any, key: Any, stmt: Any) -> str | None:
-        name = await super()._prepared_name(conn, cur, key, stmt)
-        await cur.execute("DEALLOCATE ALL")
-        return name
+    async def _prepared_name(self, conn: Any, cur: Any, key: Any, stmt: Any) -> tuple[str, str] | None:
+        prepared = await super()._prepared_name(conn, cur, key, stmt)
+        await self._send(conn, cur, "DEALLOCATE ALL")
+        return prepared
 
 
 async def test_statements_vanishing_every_time_turn_preparing_off(one_conn_db: Db) -> None:

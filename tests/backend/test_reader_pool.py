@@ -6,8 +6,10 @@ replaced; close() still waits for connections in use; a statement timeout still 
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncIterator
 
+import psycopg2.errors
 import pytest
 
 from backend.db.query import READER_PLAN_OPTIONS, Db
@@ -114,6 +116,44 @@ async def test_timeouts_still_cancel_and_the_pool_recovers(pg_reader_dsn: str) -
             await quick.scalar("SELECT pg_sleep(%(s)s) IS NULL", {"s": 0.25})
         assert await db.scalar("SELECT %(v)s::int", {"v": 8}) == 8
         assert pool.size == 1
+    finally:
+        pool.close()
+        await pool.wait_closed()
+
+
+async def test_a_cancelled_statement_closes_its_connection_and_an_error_leaves_it_usable(pg_reader_dsn: str) -> None:
+    """Db runs statements on psycopg2 cursors of the pooled connections (no aiopg Cursor: query.py's _send):
+    a request cancelled mid-statement still closes its connection (so nothing reads a stale answer
+    from it, and the pool's release finds no statement in progress to warn about) and the pool
+    opens another; a statement that fails leaves its connection ready for the next one; a finished
+    statement's timeout does not touch its connection later."""
+    pool = await _pool(pg_reader_dsn, 1)
+    try:
+        db = Db(pool, 5.0)
+        assert await db.scalar("SELECT %(v)s::int", {"v": 1}) == 1
+        first = next(iter(pool._free))
+        slow = asyncio.create_task(db.scalar("SELECT pg_sleep(%(s)s) IS NULL", {"s": 3}))
+        await asyncio.sleep(0.3)
+        assert first in pool._used
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+        assert first.closed
+        assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+        assert await db.scalar("SELECT %(v)s::int", {"v": 2}) == 2      # on a new connection
+        second = next(iter(pool._free))
+        assert second is not first and pool.size == 1
+        with pytest.raises(psycopg2.errors.DivisionByZero):
+            await db.scalar("SELECT 1 / %(z)s::int", {"z": 0})
+        assert not second.closed and second._waiter is None
+        assert await db.tuples("SELECT %(v)s::int, 'x'", {"v": 3}) == [(3, "x")]
+        assert next(iter(pool._free)) is second
+        quick = Db(pool, 0.2)
+        assert await quick.scalar("SELECT %(v)s::int", {"v": 4}) == 4
+        await asyncio.sleep(0.4)          # past the finished statement's timeout: nothing happens
+        assert not second.closed and await db.scalar("SELECT %(v)s::int", {"v": 5}) == 5
     finally:
         pool.close()
         await pool.wait_closed()

@@ -21,7 +21,7 @@ ORDER = ["start", "train", "end"]
 
 def test_rows_grouped_by_step_in_start_order_with_every_attempt() -> None:
     idx = timeline_index.build(TASKS, ATTEMPTS)
-    assert idx.attempts[2] == [(0, "failed", 200, 220), (1, "failed", 230, 260)]
+    assert idx.attempts[2] == ((0, "failed", 200, 220), (1, "failed", 230, 260))
     v = timeline_index.view(idx, ORDER, "start", "step", [], [])
     assert [idx.tasks[i][0] for i in v.order] == [1, 3, 4, 2, 5]
     assert v.groups == [("start", 0, 1), ("train", 1, 3), ("end", 4, 1)]
@@ -79,3 +79,14 @@ def test_the_collector_is_off_during_a_build_and_back_on_after(monkeypatch: pyte
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_index_leaves_the_collector_s_lists_once_collected() -> None:
+    """Tasks and their attempts are tuples of numbers and strings: after one collection the garbage
+    collector no longer tracks them, so a process holding a 100,000-task index does not walk it in
+    every full collection (a list per task made those 49-83 ms pauses)."""
+    idx = timeline_index.build(TASKS, ATTEMPTS)
+    gc.collect()
+    gc.collect()
+    assert not [a for a in idx.attempts if gc.is_tracked(a)]
+    assert not [t for t in idx.tasks if gc.is_tracked(t)]
