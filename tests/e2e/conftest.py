@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,27 @@ class Backend:
     def stop(self) -> None:
         stop_server(self.proc)
         self.proc = None
+
+
+@contextmanager
+def extra_backend(backend_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, name: str,
+                  **env: str) -> Iterator[str]:
+    """A second backend on the session's database with these settings changed; yields its base URL."""
+    backend = Backend({**backend_env, **env}, tmp_path_factory.mktemp(name) / "server.log")
+    backend.start()
+    try:
+        yield backend.base
+    finally:
+        backend.stop()
+
+
+def finish_flow(proc: subprocess.Popen[bytes]) -> None:
+    """Wait for a flow a test started (up to 60 s, killed after that) and check it succeeded."""
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
 
 
 @pytest.fixture(scope="session")

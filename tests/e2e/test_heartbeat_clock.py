@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Backend, api_get
+from conftest import api_get, extra_backend
 from test_killed_run import dying_run
 
 from tests.backend.live_helpers import new_store, running_task
@@ -26,11 +26,8 @@ SHORT_TIMEOUT_S = 3
 def short_timeout_server(built_ui: Path, backend_env: dict[str, str], recorded: dict[str, str],
                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second backend on the same database whose heartbeat timeout is 3 s instead of 60 s."""
-    backend = Backend({**backend_env, "FLOWSCOPE_HEARTBEAT_TIMEOUT": str(SHORT_TIMEOUT_S)},
-                      tmp_path_factory.mktemp("e2e-short-timeout") / "server.log")
-    backend.start()
-    yield backend.base
-    backend.stop()
+    with extra_backend(backend_env, tmp_path_factory, "e2e-short-timeout", FLOWSCOPE_HEARTBEAT_TIMEOUT=str(SHORT_TIMEOUT_S)) as base:
+        yield base
 
 
 def test_the_ui_re_asks_after_the_servers_own_timeout(browser: Any, short_timeout_server: str,

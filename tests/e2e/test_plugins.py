@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OWN_FLOWS, Backend, api_get, checked_page
+from conftest import OWN_FLOWS, api_get, checked_page, extra_backend
 
 TEST_PLUGINS = Path(__file__).resolve().parent / "plugins"
 
@@ -23,11 +23,8 @@ TEST_PLUGINS = Path(__file__).resolve().parent / "plugins"
 def plugin_server(built_ui: Path, backend_env: dict[str, str], recorded: dict[str, str],
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A backend of our own that also finds the test plugins."""
-    backend = Backend({**backend_env, "FLOWSCOPE_PLUGIN_DIRS": str(TEST_PLUGINS)},
-                      tmp_path_factory.mktemp("plugin-server") / "server.log")
-    backend.start()
-    yield backend.base
-    backend.stop()
+    with extra_backend(backend_env, tmp_path_factory, "plugin-server", FLOWSCOPE_PLUGIN_DIRS=str(TEST_PLUGINS)) as base:
+        yield base
 
 
 # The probe panel tries to fetch the API itself; its CSP (connect-src 'none') must stop that.

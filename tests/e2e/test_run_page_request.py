@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import OWN_FLOWS, api_get
+from conftest import OWN_FLOWS, api_get, finish_flow
 
 
 def run_requests(page: Any, flow: str) -> list[tuple[str, str]]:
@@ -86,8 +86,4 @@ def test_a_running_run_deep_link_then_a_live_task(page: Any, server: str, flowsc
         page.wait_for_function("() => Number(document.querySelector('[data-testid=timeline]')?.dataset.bars) >= 2",
                                timeout=30_000)
     finally:
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
+        finish_flow(proc)
