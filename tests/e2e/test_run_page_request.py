@@ -52,7 +52,7 @@ def test_a_finished_run_deep_link_is_one_request(page: Any, server: str, recorde
 def test_a_running_run_deep_link_then_a_live_task(page: Any, server: str, flowscope_env: dict[str, str],
                                                   tmp_path: Path) -> None:
     id_file = tmp_path / "live.id"
-    proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "run_page_flow.py"), "run", "--run-id-file", str(id_file)],
+    proc = subprocess.Popen([sys.executable, str(OWN_FLOWS / "live_flow.py"), "run", "--run-id-file", str(id_file)],
                             env=flowscope_env, cwd=str(OWN_FLOWS), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -61,22 +61,22 @@ def test_a_running_run_deep_link_then_a_live_task(page: Any, server: str, flowsc
             time.sleep(0.1)
         run_id = id_file.read_text().strip()
         # Open it while its start step runs (it sleeps 2 s), before the work step has a task.
-        while not api_get(server, f"/api/flows/RunPageFlow/runs/{run_id}/tasks")["data"]:
+        while not api_get(server, f"/api/flows/LiveFlow/runs/{run_id}/tasks")["data"]:
             assert time.monotonic() < deadline, "the live run never got its first task"
             time.sleep(0.1)
-        seen = run_requests(page, "RunPageFlow")
-        page.goto(f"/RunPageFlow/{run_id}?tab=dag")
+        seen = run_requests(page, "LiveFlow")
+        page.goto(f"/LiveFlow/{run_id}?tab=dag")
         page.locator('[data-testid=dag] [data-step="start"]').wait_for()
         page.locator('[data-testid=dag] [data-step="work"]').wait_for()
         # Until the first live event (after which the page may re-ask the DAG), the page asked for
         # its run, DAG, steps and tasks once: the run with the DAG included.
         first_event = next((i for i, (kind, text) in enumerate(seen)
                             if kind == "ws" and json.loads(text or "{}").get("type") in ("insert", "update")), len(seen))
-        assert requests_of(seen[:first_event]) == [f"flows/RunPageFlow/runs/{run_id}?include=dag"], seen
+        assert requests_of(seen[:first_event]) == [f"flows/LiveFlow/runs/{run_id}?include=dag"], seen
         # A task added afterwards appears: the work step runs (the DAG re-asked at /dag), and its
         # bar is on the timeline.
         page.locator('[data-testid=dag] [data-step="work"]:not([data-status="pending"])').wait_for(timeout=30_000)
-        dag_url = f"flows/RunPageFlow/runs/{run_id}/dag"
+        dag_url = f"flows/LiveFlow/runs/{run_id}/dag"
         deadline = time.monotonic() + 30           # (the page may have opened after work started)
         while dag_url not in (later := requests_of(seen[first_event:])) and time.monotonic() < deadline:
             page.wait_for_timeout(200)
